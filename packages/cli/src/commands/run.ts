@@ -1,0 +1,139 @@
+/**
+ * `weft run [flags] [-- command...]`: the sidecar in this process and the app as a child in its own
+ * process group, with DAPR_HTTP_PORT, DAPR_GRPC_PORT, APP_ID and APP_PORT set. Ctrl-C or the app's exit
+ * stops both (the whole app process group, so no orphans) and the app's exit code is returned.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { ResourceError, Sidecar, createLogger } from '@weft/runtime';
+import { addSidecarFlags, ignoredFlagWarnings, sidecarOptionsFromFlags } from '../sidecar-flags.js';
+import type { SidecarFlagValues } from '../sidecar-flags.js';
+import { linePrefix, pipePrefixed, prefixedWritable, useColor } from '../output.js';
+
+/** Exit code for a child that died of a signal, as shells report it. */
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const number = signal ? (os.constants.signals[signal] ?? 1) : 1;
+  return 128 + number;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/** Runs the sidecar and, if given, the app command; resolves with the exit code. */
+export async function runApp(values: SidecarFlagValues, command: readonly string[]): Promise<number> {
+  const color = useColor(process.stdout, process.env);
+  const appId = values.appId ?? path.basename(process.cwd()).replace(/[^A-Za-z0-9-]/g, '-').toLowerCase();
+  const options = sidecarOptionsFromFlags(values, process.env, appId);
+  const sidecarOut = prefixedWritable(process.stdout, linePrefix(`weft ${options.appId}`, 0, color));
+  const logger = createLogger({ level: options.logLevel, json: options.logAsJson, appId: options.appId, destination: sidecarOut });
+  for (const warning of ignoredFlagWarnings(values)) logger.warn(warning);
+
+  let requestStop: (reason: string) => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
+  let sidecar: Sidecar;
+  try {
+    sidecar = await Sidecar.start(options, { logger, fresh: values.fresh, onShutdownRequested: () => requestStop('shutdown API') });
+  } catch (err) {
+    logger.error(err instanceof ResourceError ? `invalid resources: ${err.message}` : `failed to start: ${(err as Error).message}`);
+    return 1;
+  }
+  for (const line of sidecar.banner()) logger.info(line);
+  sidecar.metadata.set('cliPID', String(process.pid));
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    requestStop(signal);
+    if (signals > 1 && child) killGroup(child, 'SIGKILL');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let child: ChildProcess | undefined;
+  let appExit: Promise<number> | undefined;
+  if (command.length > 0) {
+    const [file, ...args] = command as [string, ...string[]];
+    child = spawn(file, args, {
+      env: {
+        ...process.env,
+        APP_ID: options.appId,
+        DAPR_HTTP_PORT: String(sidecar.httpPort),
+        DAPR_GRPC_PORT: String(sidecar.grpcPort),
+        APP_CHANNEL_ADDRESS: options.appChannelAddress,
+        APP_PROTOCOL: options.appProtocol,
+        ...(options.appPort ? { APP_PORT: String(options.appPort) } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so stopping it also stops anything it started.
+      detached: true,
+    });
+    const started = child;
+    const killOnExit = () => killGroup(started, 'SIGKILL');
+    process.once('exit', killOnExit);
+    const appPrefix = linePrefix(`app  ${options.appId}`, 1, color);
+    const piped = Promise.all([
+      pipePrefixed(started.stdout as NodeJS.ReadableStream as never, process.stdout, appPrefix),
+      pipePrefixed(started.stderr as NodeJS.ReadableStream as never, process.stderr, appPrefix),
+    ]);
+    appExit = new Promise<number>((resolve) => {
+      started.once('error', (err) => {
+        logger.error(`cannot start "${command.join(' ')}": ${err.message}`);
+        resolve(127);
+      });
+      started.once('exit', (code, signal) => {
+        void piped.then(() => resolve(exitCodeOf(code, signal)));
+      });
+    });
+    sidecar.metadata.set('appPID', String(started.pid ?? ''));
+    sidecar.metadata.set('appCommand', command.join(' '));
+    logger.info(`started app: ${command.join(' ')} (pid ${started.pid ?? '?'})`);
+  }
+
+  const first = await Promise.race([
+    stopRequested.then((reason) => ({ kind: 'stop' as const, reason })),
+    ...(appExit ? [appExit.then((code) => ({ kind: 'app' as const, code }))] : []),
+  ]);
+  let exitCode = 0;
+  if (first.kind === 'app') {
+    exitCode = first.code;
+    logger.info(`app exited with code ${exitCode}; stopping the sidecar`);
+    if (child) killGroup(child, 'SIGTERM');
+  } else {
+    logger.info(`stopping (${first.reason})`);
+    if (child && appExit) {
+      killGroup(child, first.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+      const grace = setTimeout(() => child && killGroup(child, 'SIGKILL'), options.gracefulShutdownSeconds * 1000);
+      exitCode = await appExit;
+      clearTimeout(grace);
+      killGroup(child, 'SIGKILL');
+    }
+  }
+  await sidecar.stop();
+  logger.info('stopped');
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return exitCode;
+}
+
+/** The `run` command. */
+export function runCommand(): Command {
+  const command = new Command('run')
+    .description('run an app beside a Weft sidecar (embedded stores by default)')
+    .argument('[command...]', 'the app command, after --')
+    .usage('[flags] [-- command...]');
+  addSidecarFlags(command, { httpPort: 0, grpcPort: 0, metricsPort: 0 });
+  command.action(async (appCommand: string[], values: SidecarFlagValues) => {
+    process.exitCode = await runApp(values, appCommand);
+  });
+  return command;
+}

@@ -1,0 +1,30 @@
+/**
+ * The `weft` command line: `sidecar` (a daprd drop-in) and `run` (an app beside a sidecar).
+ */
+import { Command } from 'commander';
+import { RUNTIME_VERSION } from '@weft/runtime';
+import { runCommand } from './commands/run.js';
+import { sidecarCommand } from './commands/sidecar.js';
+import { normalizeGoFlags } from './sidecar-flags.js';
+
+/** Builds the program (exported for tests). */
+export function program(): Command {
+  return new Command('weft')
+    .description('Weft: a distributed application runtime that speaks the Dapr API')
+    .version(RUNTIME_VERSION)
+    .addCommand(runCommand())
+    .addCommand(sidecarCommand())
+    .showHelpAfterError();
+}
+
+/** Runs the CLI with `argv` as Node gives it. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const args = argv.slice(2);
+  const normalized = args[0] === 'sidecar' ? ['sidecar', ...normalizeGoFlags(args.slice(1))] : args;
+  try {
+    await program().parseAsync(normalized, { from: 'user' });
+  } catch (err) {
+    console.error(`weft: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * daprd's flags, shared by `weft sidecar` and `weft run`, and their translation into
+ * {@link SidecarOptions}. Flags that only make sense with Dapr's control plane are accepted with a
+ * warning so scripts written for daprd keep working.
+ */
+import path from 'node:path';
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { resolveSidecarOptions } from '@weft/runtime';
+import type { AppProtocol, LogLevel, SidecarOptions } from '@weft/runtime';
+import { parseByteSize } from './sizes.js';
+
+/** Flags accepted for compatibility but not acted on, with why. */
+export const IGNORED_FLAGS: Record<string, string> = {
+  placementHostAddress: 'Weft needs no placement service',
+  schedulerHostAddress: 'Weft needs no scheduler service; jobs and reminders are stored by the sidecar',
+  sentryAddress: 'Weft has no sentry; use user-provided certificates',
+  controlPlaneAddress: 'Weft has no control plane',
+  controlPlaneTrustDomain: 'Weft has no control plane',
+  enableMtls: 'mTLS through sentry is not used by Weft',
+  mode: 'Weft runs self-hosted or beside a pod the same way',
+  daprInternalGrpcPort: 'Weft picks its sidecar-to-sidecar port itself',
+  daprPublicPort: 'the public health port is not served yet',
+  enableProfiling: 'profiling endpoints are not served',
+  profilePort: 'profiling endpoints are not served',
+  appMaxConcurrency: 'app concurrency limits arrive with service invocation',
+  enableAppHealthCheck: 'app health checks arrive with service invocation',
+  appHealthCheckPath: 'app health checks arrive with service invocation',
+  appHealthProbeInterval: 'app health checks arrive with service invocation',
+  appHealthProbeTimeout: 'app health checks arrive with service invocation',
+  appHealthThreshold: 'app health checks arrive with service invocation',
+  enableApiLogging: 'API logging arrives with observability',
+  readBufferSize: 'Node sizes its header buffer itself (16 KiB)',
+  daprHttpReadBufferSize: 'Node sizes its header buffer itself (16 KiB)',
+  unixDomainSocket: 'Unix domain sockets are not supported yet',
+  appSsl: 'deprecated in Dapr; use --app-protocol https',
+  enableMetrics: 'metrics arrive with observability',
+};
+
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter((v) => v !== '')];
+const toInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number, got "${value}"`);
+  return n;
+};
+
+/** Adds daprd's flags to a command; `defaults` differ between `sidecar` (fixed ports) and `run` (free ports). */
+export function addSidecarFlags(command: Command, defaults: { httpPort?: number; grpcPort?: number; metricsPort?: number }): Command {
+  command
+    .option('-a, --app-id <id>', 'the app id')
+    .option('-p, --app-port <port>', 'the port the app listens on', toInt('app-port'))
+    .addOption(new Option('-P, --app-protocol <protocol>', 'the app channel protocol').choices(['http', 'https', 'grpc', 'grpcs', 'h2c']).default('http'))
+    .option('--app-channel-address <host>', 'the address the app listens on', '127.0.0.1')
+    .option('--resources-path <dir>', 'a directory of resource YAML (repeatable)', collect)
+    .option('-d, --components-path <dir>', 'deprecated alias of --resources-path', collect)
+    .option('-c, --config <file>', 'a Configuration YAML file')
+    .option('-H, --dapr-http-port <port>', 'HTTP API port', toInt('dapr-http-port'), defaults.httpPort)
+    .option('-G, --dapr-grpc-port <port>', 'gRPC API port', toInt('dapr-grpc-port'), defaults.grpcPort)
+    .option('-M, --metrics-port <port>', 'Prometheus metrics port', toInt('metrics-port'), defaults.metricsPort)
+    .option('--dapr-listen-addresses <addresses>', 'comma-separated addresses the APIs listen on', '127.0.0.1')
+    .option('--dapr-http-max-request-size <mb>', 'largest request body in MB', (v) => Number(v))
+    .option('--max-body-size <size>', 'largest request body, e.g. 4Mi (overrides --dapr-http-max-request-size)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'fatal']).default('info'))
+    .option('--log-as-json', 'log JSON lines', false)
+    .option('--data-dir <dir>', 'where embedded stores live', '.weft')
+    .option('--fresh', 'use a throw-away data directory, removed on exit', false)
+    .option('--dapr-graceful-shutdown-seconds <seconds>', 'grace period on shutdown', (v) => Number(v), 5);
+  for (const name of Object.keys(IGNORED_FLAGS)) {
+    const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    command.addOption(new Option(`--${flag} [value]`).hideHelp());
+  }
+  return command;
+}
+
+/** The options commander parsed from {@link addSidecarFlags}. */
+export interface SidecarFlagValues {
+  appId?: string;
+  appPort?: number;
+  appProtocol: string;
+  appChannelAddress: string;
+  resourcesPath?: string[];
+  componentsPath?: string[];
+  config?: string;
+  daprHttpPort: number;
+  daprGrpcPort: number;
+  metricsPort: number;
+  daprListenAddresses: string;
+  daprHttpMaxRequestSize?: number;
+  maxBodySize?: string;
+  logLevel: string;
+  logAsJson: boolean;
+  dataDir: string;
+  fresh: boolean;
+  daprGracefulShutdownSeconds: number;
+  [ignored: string]: unknown;
+}
+
+/** Control-plane flags that were given, with why each is ignored. */
+export function ignoredFlagWarnings(values: SidecarFlagValues): string[] {
+  return Object.entries(IGNORED_FLAGS)
+    .filter(([name]) => values[name] !== undefined)
+    .map(([name, why]) => `flag --${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is accepted for daprd compatibility and ignored: ${why}`);
+}
+
+/** Translates parsed flags (plus the environment) into sidecar options. */
+export function sidecarOptionsFromFlags(values: SidecarFlagValues, env: NodeJS.ProcessEnv, appIdFallback: string): SidecarOptions {
+  const maxBody =
+    values.maxBodySize !== undefined
+      ? parseByteSize(values.maxBodySize)
+      : values.daprHttpMaxRequestSize !== undefined
+        ? Math.floor(values.daprHttpMaxRequestSize * 1024 * 1024)
+        : 4 * 1024 * 1024;
+  if (!Number.isFinite(maxBody) || maxBody <= 0) throw new Error('the request size limit must be a positive size');
+  return resolveSidecarOptions({
+    appId: values.appId ?? appIdFallback,
+    ...(values.appPort ? { appPort: values.appPort } : {}),
+    appProtocol: values.appProtocol as AppProtocol,
+    appChannelAddress: values.appChannelAddress,
+    resourcesPaths: [...(values.resourcesPath ?? []), ...(values.componentsPath ?? [])],
+    ...(values.config ? { configPath: values.config } : {}),
+    httpPort: values.daprHttpPort,
+    grpcPort: values.daprGrpcPort,
+    metricsPort: values.metricsPort,
+    listenAddresses: values.daprListenAddresses.split(',').map((a) => a.trim()).filter((a) => a !== ''),
+    maxRequestBodyBytes: maxBody,
+    logLevel: values.logLevel as LogLevel,
+    logAsJson: values.logAsJson,
+    dataDir: path.resolve(values.dataDir),
+    gracefulShutdownSeconds: values.daprGracefulShutdownSeconds,
+    env,
+  });
+}
+
+/**
+ * daprd is a Go program, so scripts often pass `-app-id x` with one dash. Rewrites such single-dash
+ * long flags to the double-dash form commander expects.
+ */
+export function normalizeGoFlags(args: readonly string[]): string[] {
+  const out: string[] = [];
+  let passthrough = false;
+  for (const arg of args) {
+    if (arg === '--') passthrough = true;
+    out.push(!passthrough && /^-[a-z][a-z0-9-]+(=.*)?$/.test(arg) ? `-${arg}` : arg);
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+/**
+ * Loads Dapr's `.proto` files from the official `@dapr/dapr` npm package rather than retyping them,
+ * so field names and numbers are exactly Dapr's.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+const require = createRequire(import.meta.url);
+
+/** Directory holding `dapr/proto/...` inside the installed `@dapr/dapr` package. */
+export function daprProtoRoot(): string {
+  return path.join(path.dirname(require.resolve('@dapr/dapr/package.json')), 'proto');
+}
+
+/** proto-loader options shared by every service Weft serves: field names as in the .proto. */
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+let daprPackage: grpc.GrpcObject | undefined;
+
+/** The loaded `dapr.proto.runtime.v1` package (cached; loading takes tens of milliseconds). */
+export function loadDaprRuntimePackage(): grpc.GrpcObject {
+  if (!daprPackage) {
+    const root = daprProtoRoot();
+    const definition = protoLoader.loadSync(
+      ['dapr/proto/runtime/v1/dapr.proto', 'dapr/proto/runtime/v1/appcallback.proto'],
+      { ...LOADER_OPTIONS, includeDirs: [root] },
+    );
+    daprPackage = grpc.loadPackageDefinition(definition);
+  }
+  return daprPackage;
+}
+
+/** A service definition by its full name, e.g. `dapr.proto.runtime.v1.Dapr`. */
+export function daprService(fullName: string): grpc.ServiceDefinition {
+  let node: unknown = loadDaprRuntimePackage();
+  for (const part of fullName.split('.')) node = (node as Record<string, unknown>)[part];
+  const ctor = node as { service?: grpc.ServiceDefinition } | undefined;
+  if (!ctor?.service) throw new Error(`gRPC service ${fullName} not found in the Dapr protos`);
+  return ctor.service;
+}

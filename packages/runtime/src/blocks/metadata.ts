@@ -1,0 +1,89 @@
+/**
+ * The metadata API: who this sidecar is, what it loaded and how it reaches the app. The SDKs use
+ * `GET /v1.0/metadata` as their readiness probe, so the body is never empty.
+ */
+import type { ComponentManager, LoadedComponent } from '../components/manager.js';
+import type { SecretStore } from '../components/secretstores/store.js';
+import type { StateStore } from '../components/state/store.js';
+import type { SidecarOptions } from '../sidecar/options.js';
+import { isActorStateStore } from './state.js';
+import { RUNTIME_VERSION } from '../version.js';
+
+/** One component as the metadata API lists it. */
+export interface ComponentMetadata {
+  name: string;
+  type: string;
+  version: string;
+  capabilities: string[];
+}
+
+/** The `GET /v1.0/metadata` body (Dapr's JSON field names). */
+export interface MetadataResponse {
+  id: string;
+  runtimeVersion: string;
+  enabledFeatures: string[];
+  actors: { type: string; count: number }[];
+  components: ComponentMetadata[];
+  extended: Record<string, string>;
+  subscriptions: unknown[];
+  httpEndpoints: { name: string }[];
+  appConnectionProperties: {
+    port?: number;
+    protocol: string;
+    channelAddress: string;
+    maxConcurrency?: number;
+    health?: { healthCheckPath: string; healthProbeInterval: string; healthProbeTimeout: string; healthThreshold: number };
+  };
+}
+
+/** Capabilities of a loaded component, as Dapr reports them. */
+export function capabilitiesOf(component: LoadedComponent): string[] {
+  switch (component.kind) {
+    case 'state': {
+      const features: string[] = [...(component.instance as StateStore).features()];
+      if (isActorStateStore(component.properties)) features.push('ACTOR');
+      return features;
+    }
+    case 'secretstores':
+      return [...(component.instance as SecretStore).features()];
+    default:
+      return [];
+  }
+}
+
+/** Holds the extended attributes (`PUT /v1.0/metadata/{key}`) and renders the metadata body. */
+export class MetadataBlock {
+  private readonly extended = new Map<string, string>();
+
+  constructor(
+    private readonly options: SidecarOptions,
+    private readonly components: ComponentManager,
+  ) {
+    this.extended.set('daprRuntimeVersion', RUNTIME_VERSION);
+  }
+
+  /** Sets one extended attribute (in memory only, as in Dapr). */
+  set(key: string, value: string): void {
+    this.extended.set(key, value);
+  }
+
+  /** The full metadata document. */
+  get(): MetadataResponse {
+    const { options } = this;
+    return {
+      id: options.appId,
+      runtimeVersion: RUNTIME_VERSION,
+      enabledFeatures: [],
+      actors: [],
+      components: this.components.list().map((c) => ({ name: c.name, type: c.type, version: c.version, capabilities: capabilitiesOf(c) })),
+      extended: Object.fromEntries(this.extended),
+      subscriptions: [],
+      httpEndpoints: [],
+      appConnectionProperties: {
+        ...(options.appPort ? { port: options.appPort } : {}),
+        protocol: options.appProtocol,
+        channelAddress: options.appChannelAddress,
+      },
+    };
+  }
+}

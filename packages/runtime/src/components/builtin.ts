@@ -1,0 +1,17 @@
+/**
+ * Every driver Weft ships, registered once. Add a driver here and nowhere else.
+ */
+import { ComponentRegistry } from './registry.js';
+import { InMemoryStateStore } from './state/in-memory/in-memory-store.js';
+import { SqliteStateStore } from './state/sqlite/sqlite-store.js';
+import { EnvSecretStore } from './secretstores/local-env/env-store.js';
+import { FileSecretStore } from './secretstores/local-file/file-store.js';
+
+/** A registry with all built-in drivers. */
+export function builtinRegistry(): ComponentRegistry {
+  return new ComponentRegistry()
+    .register({ type: 'state.in-memory', versions: ['v1'], create: () => new InMemoryStateStore() })
+    .register({ type: 'state.sqlite', versions: ['v1'], create: () => new SqliteStateStore() })
+    .register({ type: 'secretstores.local.env', versions: ['v1'], create: () => new EnvSecretStore() })
+    .register({ type: 'secretstores.local.file', versions: ['v1'], create: () => new FileSecretStore() });
+}

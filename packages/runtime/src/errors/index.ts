@@ -1,0 +1,4 @@
+export * from './api-error.js';
+export { commonErrors } from './common-errors.js';
+export { stateErrors } from './state-errors.js';
+export { secretErrors } from './secret-errors.js';

@@ -1,0 +1,22 @@
+/**
+ * Readiness as Dapr defines it: `healthz/outbound` once components are loaded and the API is up (the
+ * SDK's "wait for sidecar"), `healthz` once the app channel is ready too.
+ */
+
+/** The sidecar's readiness flags. */
+export class HealthState {
+  componentsReady = false;
+  apiReady = false;
+  /** True when there is no app channel, or the app port answered. */
+  appReady = false;
+
+  /** Ready for outbound calls from the app. */
+  outboundReady(): boolean {
+    return this.componentsReady && this.apiReady;
+  }
+
+  /** Fully ready, app channel included. */
+  ready(): boolean {
+    return this.outboundReady() && this.appReady;
+  }
+}

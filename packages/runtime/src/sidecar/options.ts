@@ -1,0 +1,74 @@
+/**
+ * The sidecar's settings, as daprd's flags name them. The CLI fills them from flags and environment;
+ * tests build them directly with {@link resolveSidecarOptions}.
+ */
+import path from 'node:path';
+import type { LogLevel } from '../logging/logger.js';
+
+/** Protocols the app may speak on its channel. */
+export type AppProtocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'h2c';
+
+/** Everything a sidecar needs to start. */
+export interface SidecarOptions {
+  appId: string;
+  /** No app port means no app channel. */
+  appPort?: number;
+  /** @default 'http' */
+  appProtocol: AppProtocol;
+  /** @default '127.0.0.1' */
+  appChannelAddress: string;
+  /** Resource directories; empty means the embedded defaults. */
+  resourcesPaths: string[];
+  /** `--config` Configuration file. */
+  configPath?: string;
+  /** HTTP API port; 0 picks a free one. @default 3500 */
+  httpPort: number;
+  /** gRPC API port; 0 picks a free one. @default 50001 */
+  grpcPort: number;
+  /** Prometheus port; 0 picks a free one, -1 disables. @default 9090 */
+  metricsPort: number;
+  /** Addresses the APIs listen on. @default ['127.0.0.1'] */
+  listenAddresses: string[];
+  /** Largest accepted request body. @default 4 MiB */
+  maxRequestBodyBytes: number;
+  /** @default 'info' */
+  logLevel: LogLevel;
+  /** @default false */
+  logAsJson: boolean;
+  /** `DAPR_API_TOKEN`: required on every API call but health. */
+  apiToken?: string;
+  /** `APP_API_TOKEN`: sent to the app as `dapr-api-token`. */
+  appApiToken?: string;
+  /** Where embedded stores live. @default `<cwd>/.weft` */
+  dataDir: string;
+  /** `NAMESPACE`; empty in self-hosted mode. */
+  namespace: string;
+  /** The environment components read (`envRef`, `secretstores.local.env`). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Seconds to wait for in-flight work on shutdown. @default 5 */
+  gracefulShutdownSeconds: number;
+}
+
+/** Defaults for every option but the app id. */
+export function resolveSidecarOptions(partial: Partial<SidecarOptions> & { appId: string }): SidecarOptions {
+  const env = partial.env ?? process.env;
+  return {
+    appProtocol: 'http',
+    appChannelAddress: '127.0.0.1',
+    resourcesPaths: [],
+    httpPort: 3500,
+    grpcPort: 50001,
+    metricsPort: 9090,
+    listenAddresses: ['127.0.0.1'],
+    maxRequestBodyBytes: 4 * 1024 * 1024,
+    logLevel: 'info',
+    logAsJson: false,
+    dataDir: path.resolve('.weft'),
+    namespace: env['NAMESPACE'] ?? '',
+    gracefulShutdownSeconds: 5,
+    ...partial,
+    ...(partial.apiToken === undefined && env['DAPR_API_TOKEN'] ? { apiToken: env['DAPR_API_TOKEN'] } : {}),
+    ...(partial.appApiToken === undefined && env['APP_API_TOKEN'] ? { appApiToken: env['APP_API_TOKEN'] } : {}),
+    env,
+  };
+}

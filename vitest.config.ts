@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Suites share real services (Redis, Postgres) but every test uses unique key prefixes and tables.
+    fileParallelism: true,
+    reporters: ['default', './test/support/summary-reporter.ts'],
+  },
+});
