@@ -1,0 +1,78 @@
+/**
+ * Starts the real, built `weft` binary as a child process (the black-box tier) and waits until its
+ * HTTP API answers. Requires `npm run build` first, which `npm test` does.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of the `weft` entry point. */
+export const WEFT_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../packages/cli/bin/weft.js');
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A running `weft sidecar` process. */
+export interface WeftProcess {
+  child: ChildProcess;
+  httpPort: number;
+  grpcPort: number;
+  /** Everything it printed so far. */
+  output(): string;
+  /** SIGTERM, then wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `weft sidecar` with the given extra flags on free ports and waits for `healthz/outbound`. */
+export async function startWeftSidecar(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<WeftProcess> {
+  const httpPort = await freePort();
+  const grpcPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [WEFT_BIN, 'sidecar', '--dapr-http-port', String(httpPort), '--dapr-grpc-port', String(grpcPort), ...args],
+    { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`weft sidecar exited with ${child.exitCode}:\n${output}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz/outbound`);
+      if (res.status === 204) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`weft sidecar did not become ready:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    httpPort,
+    grpcPort,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
