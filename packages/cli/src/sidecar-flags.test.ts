@@ -1,0 +1,60 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { addSidecarFlags, ignoredFlagWarnings, normalizeGoFlags, sidecarOptionsFromFlags } from './sidecar-flags.js';
+import type { SidecarFlagValues } from './sidecar-flags.js';
+
+function parse(args: string[]): SidecarFlagValues {
+  const command = addSidecarFlags(new Command('sidecar').exitOverride(), { httpPort: 3500, grpcPort: 50001, metricsPort: 9090 });
+  command.parse(normalizeGoFlags(args), { from: 'user' });
+  return command.opts<SidecarFlagValues>();
+}
+
+describe('daprd flag compatibility', () => {
+  it('accepts single-dash Go-style long flags as daprd scripts write them', () => {
+    expect(normalizeGoFlags(['-app-id', 'a', '-config', 'c.yaml', '--', '-not-a-flag'])).toEqual([
+      '--app-id',
+      'a',
+      '--config',
+      'c.yaml',
+      '--',
+      '-not-a-flag',
+    ]);
+  });
+
+  it("uses daprd's default ports and a 4 MB body limit when no flag is given", () => {
+    const options = sidecarOptionsFromFlags(parse(['--app-id', 'orders']), {}, 'fallback');
+    expect(options).toMatchObject({ appId: 'orders', httpPort: 3500, grpcPort: 50001, metricsPort: 9090, maxRequestBodyBytes: 4 * 1024 * 1024 });
+    expect(options.resourcesPaths).toEqual([]);
+  });
+
+  it('collects repeated and comma-separated resources paths, components-path included', () => {
+    const options = sidecarOptionsFromFlags(
+      parse(['--resources-path', './a', '--resources-path', './b,./c', '--components-path', './d']),
+      {},
+      'x',
+    );
+    expect(options.resourcesPaths).toEqual(['./a', './b', './c', './d']);
+  });
+
+  it('reads --dapr-http-max-request-size in MB and lets --max-body-size override it', () => {
+    expect(sidecarOptionsFromFlags(parse(['--dapr-http-max-request-size', '20']), {}, 'x').maxRequestBodyBytes).toBe(20 * 1024 * 1024);
+    expect(sidecarOptionsFromFlags(parse(['--dapr-http-max-request-size', '20', '--max-body-size', '1Mi']), {}, 'x').maxRequestBodyBytes).toBe(1024 * 1024);
+  });
+
+  it('takes the API tokens from DAPR_API_TOKEN and APP_API_TOKEN', () => {
+    const options = sidecarOptionsFromFlags(parse([]), { DAPR_API_TOKEN: 't1', APP_API_TOKEN: 't2' }, 'x');
+    expect(options.apiToken).toBe('t1');
+    expect(options.appApiToken).toBe('t2');
+  });
+
+  it('accepts control-plane flags with a warning that says why they are ignored', () => {
+    const values = parse(['--placement-host-address', 'localhost:50005', '--enable-mtls', '--app-id', 'x']);
+    const warnings = ignoredFlagWarnings(values);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/--placement-host-address .*ignored: Weft needs no placement service/);
+  });
+
+  it('rejects an app protocol daprd does not know', () => {
+    expect(() => parse(['--app-protocol', 'ftp'])).toThrow(/Allowed choices are http, https, grpc, grpcs, h2c/);
+  });
+});
