@@ -22,6 +22,8 @@ import { createLogger } from '../logging/logger.js';
 import type { Logger } from '../logging/logger.js';
 import { loadResources } from '../resources/loader.js';
 import type { LoadedResources } from '../resources/loader.js';
+import type { AppChannel } from '../appchannel/app-channel.js';
+import { HttpAppChannel } from '../appchannel/http-app-channel.js';
 import { waitForAppPort } from './app-channel.js';
 import { EMBEDDED_SOURCE, embeddedComponents } from './embedded.js';
 import { HealthState } from './health.js';
@@ -42,6 +44,8 @@ export class Sidecar {
   readonly health = new HealthState();
   httpPort = 0;
   grpcPort = 0;
+  /** The channel to the app; undefined without `--app-port` (or for gRPC apps until that lands). */
+  appChannel: AppChannel | undefined;
   private httpServer: HttpApiServer | undefined;
   private grpcServer: GrpcApiServer | undefined;
   private readonly appWait = new AbortController();
@@ -155,6 +159,14 @@ export class Sidecar {
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
     this.health.apiReady = true;
 
+    if (options.appPort && (options.appProtocol === 'http' || options.appProtocol === 'https')) {
+      this.appChannel = new HttpAppChannel({
+        protocol: options.appProtocol,
+        host: options.appChannelAddress,
+        port: options.appPort,
+        ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
+      });
+    }
     if (options.appPort) {
       const { appChannelAddress, appPort } = options;
       waitForAppPort(appChannelAddress, appPort, this.appWait.signal).then(
@@ -172,7 +184,7 @@ export class Sidecar {
   private async shutdown(): Promise<void> {
     this.appWait.abort();
     this.health.apiReady = false;
-    await Promise.all([this.httpServer?.close(), this.grpcServer?.close()]);
+    await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close()]);
     await this.components.closeAll();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });
   }

@@ -1,0 +1,45 @@
+/**
+ * The app channel: how the sidecar calls the app (service invocation, pub/sub delivery, input
+ * bindings, job triggers, `/dapr/subscribe`, health probes). Building blocks depend on this contract,
+ * not on a transport, so HTTP and gRPC apps are served by the same block code.
+ *
+ * Deliberately not in the contract: retries and timeouts (resiliency wraps calls from outside), and
+ * gRPC `AppCallback` specifics (a gRPC channel implements the same calls through its own methods).
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** A request from the sidecar to the app. */
+export interface AppRequest {
+  method: string;
+  /** Path on the app, starting with `/`, without the query string. */
+  path: string;
+  /** Raw query string without `?`, passed through unchanged. */
+  query?: string;
+  headers?: Record<string, string | string[]>;
+  body?: Buffer | string;
+  /** Aborts the call (timeouts, shutdown). */
+  signal?: AbortSignal;
+}
+
+/** The app's answer. */
+export interface AppResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** Thrown when the app cannot be reached (connection refused, reset, aborted). */
+export class AppUnreachableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AppUnreachableError';
+  }
+}
+
+/** A channel to the app. */
+export interface AppChannel {
+  /** Sends one request; rejects with {@link AppUnreachableError} when the app cannot be reached. */
+  call(request: AppRequest): Promise<AppResponse>;
+  /** Closes pooled connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,64 @@
+/**
+ * The HTTP app channel on an undici keep-alive pool. Adds `dapr-api-token` when `APP_API_TOKEN` is
+ * configured, as daprd does on every call toward the app.
+ */
+import { Pool, errors as undiciErrors } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { AppChannel, AppRequest, AppResponse } from './app-channel.js';
+import { AppUnreachableError } from './app-channel.js';
+
+/** Options of {@link HttpAppChannel}. */
+export interface HttpAppChannelOptions {
+  /** `http` or `https`. @default 'http' */
+  protocol?: 'http' | 'https';
+  host: string;
+  port: number;
+  /** `APP_API_TOKEN`, sent as `dapr-api-token`. */
+  appApiToken?: string;
+  /** Concurrent connections to the app. @default 128 */
+  connections?: number;
+}
+
+/** An HTTP/1.1 channel to the app. */
+export class HttpAppChannel implements AppChannel {
+  private readonly pool: Pool;
+  readonly origin: string;
+
+  constructor(private readonly options: HttpAppChannelOptions) {
+    this.origin = `${options.protocol ?? 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+    this.pool = new Pool(this.origin, {
+      connections: options.connections ?? 128,
+      keepAliveTimeout: 30_000,
+      // The app decides how long it takes; resiliency policies bound it from outside.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  }
+
+  async call(request: AppRequest): Promise<AppResponse> {
+    const headers: Record<string, string | string[]> = { ...request.headers };
+    if (this.options.appApiToken) headers['dapr-api-token'] = this.options.appApiToken;
+    const path = request.query ? `${request.path}?${request.query}` : request.path;
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.pool.request({
+        method: request.method as Dispatcher.HttpMethod,
+        path,
+        headers,
+        body: request.body ?? null,
+        ...(request.signal ? { signal: request.signal } : {}),
+      });
+    } catch (err) {
+      if (err instanceof undiciErrors.UndiciError || (err as NodeJS.ErrnoException).code !== undefined || (err as Error).name === 'AbortError') {
+        throw new AppUnreachableError(`app at ${this.origin} is unreachable: ${(err as Error).message}`, { cause: err });
+      }
+      throw err;
+    }
+    const body = Buffer.from(await response.body.arrayBuffer());
+    return { status: response.statusCode, headers: response.headers as AppResponse['headers'], body };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
