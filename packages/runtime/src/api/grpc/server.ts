@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ApiError, commonErrors } from '../../errors/index.js';
 import type { Logger } from '../../logging/logger.js';
+import { STATUS_DETAILS_KEY, encodeRichStatus } from './rich-status.js';
 
 /** Options of {@link GrpcApiServer}. */
 export interface GrpcApiServerOptions {
@@ -15,7 +16,10 @@ export interface GrpcApiServerOptions {
   maxMessageBytes: number;
 }
 
-/** Converts any thrown value to a gRPC status error. */
+/**
+ * Converts any thrown value to a gRPC status error. An error with an ErrorInfo reason also carries
+ * `grpc-status-details-bin` (a `google.rpc.Status`), as daprd's rich errors do.
+ */
 export function toGrpcError(err: unknown, logger: Logger): grpc.ServiceError {
   const api =
     err instanceof ApiError ? err : commonErrors.internal(`internal error: ${err instanceof Error ? err.message : String(err)}`);
@@ -24,6 +28,8 @@ export function toGrpcError(err: unknown, logger: Logger): grpc.ServiceError {
   }
   const metadata = new grpc.Metadata();
   metadata.set('dapr-error-code', api.code);
+  const details = encodeRichStatus(api);
+  if (details) metadata.set(STATUS_DETAILS_KEY, details);
   return Object.assign(new Error(api.message), { code: api.grpcCode, details: api.message, metadata }) as grpc.ServiceError;
 }
 
