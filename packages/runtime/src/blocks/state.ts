@@ -66,13 +66,19 @@ interface ResolvedStore {
 
 const BULK_DEFAULT_PARALLELISM = 10;
 
-/** Parses `ttlInSeconds`: an integer ≥ -1, or undefined. */
+/** Largest TTL Dapr accepts (`math.MaxInt32` seconds, components-contrib `utils.ParseTTL`). */
+const MAX_TTL_SECONDS = 2_147_483_647;
+
+/**
+ * Parses `ttlInSeconds` as Dapr does: a base-10 integer from -1 to 2^31-1, or undefined. Without the
+ * upper bound a huge TTL makes an expiry date JavaScript cannot represent, and the key unreadable.
+ */
 export function parseTtl(metadata: RequestMetadata | undefined): number | undefined {
   const raw = metadata?.['ttlInSeconds'];
   if (raw === undefined || raw === '') return undefined;
-  const ttl = Number(raw);
-  if (!Number.isInteger(ttl) || ttl < -1) {
-    throw commonErrors.malformedRequest(`ttlInSeconds must be an integer of -1 or more, got "${raw}"`);
+  const ttl = /^[+-]?\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(ttl) || ttl < -1 || ttl > MAX_TTL_SECONDS) {
+    throw commonErrors.malformedRequest(`ttlInSeconds must be an integer from -1 to ${MAX_TTL_SECONDS}, got "${raw}"`);
   }
   return ttl;
 }
@@ -226,8 +232,8 @@ export class StateBlock {
     try {
       await store.multi(ops);
     } catch (err) {
-      if (err instanceof ETagMismatchError) throw stateErrors.transactionEtagMismatch(err.message);
-      if (err instanceof ETagInvalidError) throw stateErrors.transactionEtagInvalid(err.message);
+      // Dapr answers every failed transaction, etag conflicts included, with 500 ERR_STATE_TRANSACTION
+      // (gRPC INTERNAL); unlike save and delete it does not map etag errors to 409/400.
       throw stateErrors.transaction(errorMessage(err));
     }
   }

@@ -23,7 +23,10 @@ export class SecretNotFoundError extends Error {
 /** The required part of every secret store. */
 export interface SecretStore extends Component {
   features(): readonly SecretStoreFeature[];
-  /** Throws {@link SecretNotFoundError} for an unknown name. */
+  /**
+   * Throws {@link SecretNotFoundError} for an unknown name, except in stores where Dapr answers an
+   * unknown name with an empty value (`secretstores.local.env`: `{"NAME": ""}`).
+   */
   getSecret(name: string, metadata: Readonly<Record<string, string>>): Promise<Secret>;
   /** Every secret, keyed by secret name. */
   bulkGetSecret(metadata: Readonly<Record<string, string>>): Promise<Record<string, Secret>>;

@@ -2,12 +2,14 @@
  * `secretstores.local.env`: secrets from the sidecar's environment. With `prefix`, only variables
  * starting with it are visible and names are given without it. Never exposes the sidecar's own
  * credentials (`APP_API_TOKEN`, `DAPR_*`), as Dapr's store refuses them too.
+ *
+ * Like Dapr's store, a get never fails: an unset or protected variable reads as an empty value
+ * (`{"NAME": ""}`), so apps see the same 200 they would see with daprd.
  */
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
 import { readString } from '../../metadata.js';
 import type { Secret, SecretStore, SecretStoreFeature } from '../store.js';
-import { SecretNotFoundError } from '../store.js';
 
 function isProtected(variable: string): boolean {
   const upper = variable.toUpperCase();
@@ -31,8 +33,7 @@ export class EnvSecretStore implements SecretStore {
   async getSecret(name: string): Promise<Secret> {
     const variable = this.prefix + name;
     const value = isProtected(variable) ? undefined : this.env[variable];
-    if (value === undefined) throw new SecretNotFoundError(name);
-    return { [name]: value };
+    return { [name]: value ?? '' };
   }
 
   async bulkGetSecret(): Promise<Record<string, Secret>> {

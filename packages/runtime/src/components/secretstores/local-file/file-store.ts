@@ -12,8 +12,10 @@ import type { Secret, SecretStore, SecretStoreFeature } from '../store.js';
 import { SecretNotFoundError } from '../store.js';
 
 function flatten(value: unknown, separator: string, prefix: string, out: Record<string, string>): void {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    for (const [key, child] of Object.entries(value)) {
+  if (typeof value === 'object' && value !== null) {
+    // Arrays flatten by index ("hosts:0"), as Dapr's store does.
+    const entries = Array.isArray(value) ? value.map((child, i): [string, unknown] => [String(i), child]) : Object.entries(value);
+    for (const [key, child] of entries) {
       flatten(child, separator, prefix === '' ? key : `${prefix}${separator}${key}`, out);
     }
     return;
