@@ -3,7 +3,7 @@
  * an app sees it through the SDK, including what the SDK returns on failures.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommunicationProtocolEnum, StateConcurrencyEnum } from '@dapr/dapr';
+import { CommunicationProtocolEnum, StateConcurrencyEnum, StateConsistencyEnum } from '@dapr/dapr';
 import type { DaprClient } from '@dapr/dapr';
 import { CapturedLogs, PROTOCOLS, STORES, eventually, sdkClient, startCompatSidecar, uniquePrefix } from './support/compat-env.js';
 import type { CompatSidecar } from './support/compat-env.js';
@@ -101,7 +101,7 @@ describe.each(PROTOCOLS)('DaprClient state API over $name', ({ name, protocol })
     expect(current).not.toBe(stale);
 
     const stalePut = () =>
-      client.state.save(STORES.state, [{ key, value: 'v3', etag: stale, options: { concurrency: StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE } }]);
+      client.state.save(STORES.state, [{ key, value: 'v3', etag: stale, options: { concurrency: StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE, consistency: StateConsistencyEnum.CONSISTENCY_STRONG } }]);
     if (grpc) {
       const err = sdkGrpcError(await thrownBy(stalePut));
       expect(err.code).toBe(GRPC_ABORTED);
