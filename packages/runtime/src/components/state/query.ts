@@ -74,11 +74,14 @@ export function parseStateQuery(raw: unknown): StateQuery {
   return query;
 }
 
-/** Reads `a.b.c` out of a JSON document; a leading `value.` is accepted as Dapr's Postgres store does. */
+/**
+ * Reads `a.b.c` out of a JSON document, descending through objects only. Only own properties count:
+ * a field named `constructor` or `toString` is missing unless the document has it.
+ */
 export function readPath(doc: unknown, path: string): unknown {
   let current: unknown = doc;
   for (const part of path.split('.')) {
-    if (!isRecord(current)) return undefined;
+    if (!isRecord(current) || !Object.hasOwn(current, part)) return undefined;
     current = current[part];
   }
   return current;

@@ -1,0 +1,119 @@
+/**
+ * Metadata of `state.postgresql` (v1 and v2), named as Dapr's PostgreSQL state stores name it.
+ * `connectionString` is either a URL (`postgres://user:pw@host:5432/db?sslmode=...`) or the
+ * keyword/value form Dapr's docs show (`host=localhost user=postgres password=x port=5432 database=db`).
+ */
+import type { ClientConfig } from 'pg';
+import type { MetadataProperties } from '../../metadata.js';
+import { MetadataError, readBool, readDurationMs, readInt, readProperty, readString, requireString } from '../../metadata.js';
+
+/** Parsed `state.postgresql` metadata. */
+export interface PostgresStateMetadata {
+  /** Connection settings for `pg`, decoded from `connectionString`. */
+  connection: ClientConfig;
+  /** Table holding the state; `name` or `schema.name`. @default 'state' */
+  tableName: string;
+  /** Table holding Weft's bookkeeping (last cleanup time). @default 'dapr_metadata' */
+  metadataTableName: string;
+  /** Timeout of each database statement. @default 20000 */
+  timeoutMs: number;
+  /** How often expired rows are deleted; 0 disables. @default 3600000 */
+  cleanupIntervalMs: number;
+  /** Largest number of pooled connections. @default 10 */
+  maxConns: number;
+  /** Whether this store holds actor state (reported by the metadata API). @default false */
+  actorStateStore: boolean;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/;
+
+/** Keywords of libpq's keyword/value connection strings that `pg` understands. */
+const KEYWORDS: Record<string, (config: ClientConfig, value: string) => void> = {
+  host: (c, v) => (c.host = v),
+  hostaddr: (c, v) => (c.host = v),
+  port: (c, v) => (c.port = Number(v)),
+  user: (c, v) => (c.user = v),
+  password: (c, v) => (c.password = v),
+  dbname: (c, v) => (c.database = v),
+  database: (c, v) => (c.database = v),
+  application_name: (c, v) => (c.application_name = v),
+  connect_timeout: (c, v) => (c.connectionTimeoutMillis = Number(v) * 1000),
+  sslmode: (c, v) => {
+    if (v === 'disable') c.ssl = false;
+    else c.ssl = { rejectUnauthorized: v === 'verify-ca' || v === 'verify-full' };
+  },
+};
+
+/** Splits libpq keyword/value text, honouring single quotes and backslash escapes. */
+function parseKeywordValue(text: string): ClientConfig {
+  const config: ClientConfig = {};
+  const pattern = /\s*([A-Za-z_]+)\s*=\s*('((?:[^'\\]|\\.)*)'|[^\s']*)/gy;
+  let consumed = 0;
+  for (const match of text.matchAll(pattern)) {
+    consumed = (match.index ?? 0) + match[0].length;
+    const key = (match[1] ?? '').toLowerCase();
+    const value = match[3] !== undefined ? match[3].replace(/\\(.)/g, '$1') : (match[2] ?? '');
+    const apply = KEYWORDS[key];
+    // Unknown libpq keywords (pool_max_conns, search_path...) are ignored, as pg has no use for them.
+    if (apply) apply(config, value);
+  }
+  if (text.slice(consumed).trim() !== '') {
+    throw new MetadataError('connectionString', `cannot parse "${text.slice(consumed).trim()}" (expected key=value pairs or a postgres:// URL)`);
+  }
+  if (config.port !== undefined && (!Number.isInteger(config.port) || config.port < 1 || config.port > 65535)) {
+    throw new MetadataError('connectionString', 'port must be 1-65535');
+  }
+  return config;
+}
+
+/** Decodes a connection string in either form into `pg` settings. */
+export function parseConnectionString(text: string): ClientConfig {
+  const trimmed = text.trim();
+  if (/^postgres(ql)?:\/\//i.test(trimmed)) {
+    try {
+      new URL(trimmed);
+    } catch {
+      throw new MetadataError('connectionString', 'is not a valid postgres:// URL');
+    }
+    return { connectionString: trimmed };
+  }
+  return parseKeywordValue(trimmed);
+}
+
+function readIdentifier(props: MetadataProperties, name: string, fallback: string): string {
+  const value = readString(props, name, fallback);
+  if (!IDENTIFIER.test(value)) {
+    throw new MetadataError(name, `must be a SQL identifier (letters, digits, _; optionally "schema.table"), got "${value}"`);
+  }
+  return value;
+}
+
+/** Decodes and checks `state.postgresql` metadata. */
+export function parsePostgresStateMetadata(props: MetadataProperties): PostgresStateMetadata {
+  const connection = parseConnectionString(requireString(props, 'connectionString'));
+  const tableName = readIdentifier(props, 'tableName', 'state');
+  const metadataTableName = readIdentifier(props, 'metadataTableName', 'dapr_metadata');
+  if (tableName.toLowerCase() === metadataTableName.toLowerCase()) {
+    throw new MetadataError('metadataTableName', `must differ from tableName ("${tableName}")`);
+  }
+  // Dapr v1 still reads the older `timeoutInSeconds` and `cleanupIntervalInSeconds` spellings.
+  const timeoutMs = readDurationMs(props, 'timeout', readDurationMs(props, 'timeoutInSeconds', 20_000));
+  if (timeoutMs <= 0) throw new MetadataError('timeout', 'must be a positive duration');
+  const cleanupIntervalMs = readDurationMs(props, 'cleanupInterval', readDurationMs(props, 'cleanupIntervalInSeconds', 3_600_000));
+  const maxConns = readInt(props, 'maxConns', 10);
+  if (maxConns < 1) throw new MetadataError('maxConns', `must be 1 or more, got ${maxConns}`);
+  const actorStateStore = readBool(props, 'actorStateStore', false);
+  if (readProperty(props, 'useAzureAD') === 'true' || readProperty(props, 'useAWSIAM') === 'true') {
+    throw new MetadataError('connectionString', 'Azure AD and AWS IAM authentication are not supported by Weft');
+  }
+  return {
+    connection,
+    tableName,
+    metadataTableName,
+    timeoutMs,
+    // Dapr disables cleanup with 0 or a negative interval.
+    cleanupIntervalMs: Math.max(0, cleanupIntervalMs),
+    maxConns,
+    actorStateStore,
+  };
+}
