@@ -39,10 +39,6 @@ export const stateErrors = {
     new ApiError('ERR_STATE_DELETE', 500, GrpcCode.INTERNAL, `failed deleting state with key ${key}: ${detail}`),
   transaction: (detail: string) =>
     new ApiError('ERR_STATE_TRANSACTION', 500, GrpcCode.INTERNAL, `error while executing state transaction: ${detail}`),
-  transactionEtagMismatch: (detail: string) =>
-    new ApiError('ERR_STATE_TRANSACTION', 409, GrpcCode.ABORTED, `error while executing state transaction: ${detail}`),
-  transactionEtagInvalid: (detail: string) =>
-    new ApiError('ERR_STATE_TRANSACTION', 400, GrpcCode.INVALID_ARGUMENT, `error while executing state transaction: ${detail}`),
   unsupportedOperation: (op: string) =>
     new ApiError(
       'ERR_NOT_SUPPORTED_STATE_OPERATION',
