@@ -9,6 +9,7 @@ import { HttpApiServer } from '../api/http/server.js';
 import { coreRoutes } from '../api/http/core-routes.js';
 import { stateRoutes } from '../api/http/state-routes.js';
 import { secretsRoutes } from '../api/http/secrets-routes.js';
+import { workflowRoutes } from '../api/http/workflow-routes.js';
 import type { HttpRoute } from '../api/http/types.js';
 import { GrpcApiServer } from '../api/grpc/server.js';
 import { registerDaprGrpcService } from '../api/grpc/dapr-service.js';
@@ -145,6 +146,7 @@ export class Sidecar {
       ...coreRoutes({ appId: options.appId, health: this.health, metadata: this.metadata, shutdown: onShutdown }),
       ...stateRoutes(this.state),
       ...secretsRoutes(this.secrets),
+      ...workflowRoutes(this.workflows),
     ];
     const host = options.listenAddresses[0] ?? '127.0.0.1';
     this.httpServer = new HttpApiServer({

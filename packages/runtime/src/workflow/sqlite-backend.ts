@@ -398,7 +398,9 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async purgeWhere(filter: InstanceFilter): Promise<number> {
-    const where = filterClause({ ...filter, statuses: (filter.statuses ?? ['COMPLETED', 'FAILED', 'TERMINATED']).filter(isTerminal) }, () => '?', 0);
+    const statuses = (filter.statuses ?? ['COMPLETED', 'FAILED', 'TERMINATED']).filter(isTerminal);
+    if (statuses.length === 0) return 0;
+    const where = filterClause({ ...filter, statuses }, () => '?', 0);
     return this.tx(() => {
       const rows = this.db.prepare(`SELECT instance_id FROM wf_instances WHERE app_id = ?${where.sql}`).all(this.appId, ...where.args) as {
         instance_id: string;
