@@ -11,6 +11,7 @@ import type { Task } from '@dapr/durabletask-js/task/task.js';
 import type { TOrchestrator } from '@dapr/durabletask-js/types/orchestrator.type.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { WorkflowTarget } from '../support/workflow-target.js';
+import { eventually } from '../support/workflow-target.js';
 
 // The SDK types orchestrators as sync generators; at run time it drives async generators too.
 type Orchestrator = (ctx: OrchestrationContext, input: never) => AsyncGenerator<Task<unknown>, unknown, never>;
@@ -61,6 +62,15 @@ const looping: Orchestrator = async function* (ctx: OrchestrationContext, n: num
   return `done with ${String(event)}`;
 };
 
+const carrying: Orchestrator = async function* (ctx: OrchestrationContext, n: number) {
+  if (n === 0) {
+    yield ctx.createTimer(1);
+    ctx.continueAsNew(1, true);
+    return undefined;
+  }
+  return yield ctx.waitForExternalEvent('later');
+};
+
 const crashing: Orchestrator = async function* (ctx: OrchestrationContext) {
   yield ctx.callActivity(broken);
   return 'unreachable';
@@ -75,7 +85,7 @@ export function durabletaskScenarios(target: () => WorkflowTarget): void {
   beforeAll(async () => {
     const address = `127.0.0.1:${target().sidecar.grpcPort}`;
     worker = new TaskHubGrpcWorker(address);
-    for (const fn of [greetings, parallel, sub, withSub, timerThenEvent, looping, crashing]) worker.addOrchestrator(o(fn));
+    for (const fn of [greetings, parallel, sub, withSub, timerThenEvent, looping, carrying, crashing]) worker.addOrchestrator(o(fn));
     for (const a of [hello, double, broken]) worker.addActivity(a);
     client = new TaskHubGrpcClient(address);
     await worker.start();
@@ -116,14 +126,24 @@ export function durabletaskScenarios(target: () => WorkflowTarget): void {
     expect(state?.serializedOutput).toBe('[1,2]');
   });
 
-  it('carries events over continue-as-new', async () => {
+  it('continues as new with a fresh input each time an event arrives', async () => {
     const instanceId = await client.scheduleNewOrchestration(o(looping), 0, id('loop'));
-    await client.waitForOrchestrationStart(instanceId, false, 30);
+    const inputIs = (n: number) => async () => ((await client.getOrchestrationState(instanceId, true))?.serializedInput === String(n) ? true : undefined);
+    await eventually(inputIs(1));
     await client.raiseOrchestrationEvent(instanceId, 'tick', 'a');
+    await eventually(inputIs(2));
     await client.raiseOrchestrationEvent(instanceId, 'tick', 'b');
     const state = await client.waitForOrchestrationCompletion(instanceId, true, 60);
     expect(state?.runtimeStatus).toBe(OrchestrationStatus.COMPLETED);
     expect(state?.serializedOutput).toBe('"done with b"');
+  });
+
+  it('carries an unconsumed event over continue-as-new into the next execution', async () => {
+    const instanceId = await client.scheduleNewOrchestration(o(carrying), 0);
+    await client.raiseOrchestrationEvent(instanceId, 'later', { kept: true });
+    const state = await client.waitForOrchestrationCompletion(instanceId, true, 60);
+    expect(state?.serializedInput).toBe('1');
+    expect(state?.serializedOutput).toBe('{"kept":true}');
   });
 
   it('suspends, resumes and terminates an instance', async () => {

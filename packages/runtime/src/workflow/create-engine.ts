@@ -41,7 +41,8 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
   let backend: WorkflowBackend;
   const pgUrl = actorPostgresConnection(input.components);
   if (pgUrl) {
-    throw new Error('the PostgreSQL workflow backend is not available yet');
+    const { PostgresWorkflowBackend } = await import('./postgres-backend.js');
+    backend = await PostgresWorkflowBackend.open(pgUrl, input.appId);
     logger.info('workflows: PostgreSQL backend (the actor state store)');
   } else {
     const file = path.join(input.dataDir, 'workflows.sqlite');

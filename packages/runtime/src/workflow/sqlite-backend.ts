@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS wf_history (
 );
 CREATE TABLE IF NOT EXISTS wf_inbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, app_id TEXT NOT NULL, instance_id TEXT NOT NULL,
-  event TEXT NOT NULL, visible_at INTEGER NOT NULL
+  event TEXT NOT NULL, visible_at INTEGER NOT NULL, timer INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS wf_inbox_instance ON wf_inbox (app_id, instance_id, visible_at);
 CREATE INDEX IF NOT EXISTS wf_inbox_visible ON wf_inbox (app_id, visible_at);
@@ -103,8 +103,8 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
 
   private insertInbox(m: OutgoingMessage): void {
     this.db
-      .prepare('INSERT INTO wf_inbox (app_id, instance_id, event, visible_at) VALUES (?, ?, ?, ?)')
-      .run(this.appId, m.instanceId, JSON.stringify(m.event), m.visibleAt.getTime());
+      .prepare('INSERT INTO wf_inbox (app_id, instance_id, event, visible_at, timer) VALUES (?, ?, ?, ?, ?)')
+      .run(this.appId, m.instanceId, JSON.stringify(m.event), m.visibleAt.getTime(), m.event.timerFired ? 1 : 0);
   }
 
   async createInstance(instance: NewInstance): Promise<boolean> {
@@ -205,7 +205,8 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
       if (step.resetHistory) {
         this.db.prepare('DELETE FROM wf_history WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
         this.db.prepare('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
-        this.db.prepare('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND visible_at > ?').run(this.appId, id, t);
+        // Timers of the old execution go; events raised meanwhile stay for the new one.
+        this.db.prepare('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND timer = 1').run(this.appId, id);
       }
       const terminal = isTerminal(step.status);
       if (terminal) {
