@@ -8,10 +8,13 @@ import path from 'node:path';
 import { Sidecar, builtinRegistry, resolveSidecarOptions, silentLogger } from '../../packages/runtime/src/index.js';
 import { InMemoryStateStore } from '../../packages/runtime/src/components/state/in-memory/in-memory-store.js';
 import { startWeftSidecar } from './weft-process.js';
+import type { WeftProcess } from './weft-process.js';
 
 /** A running sidecar and where its data lives. */
 export interface WorkflowTarget {
   sidecar: { httpPort: number; grpcPort: number };
+  /** The child process, when the sidecar runs as the real `weft` binary. */
+  process?: WeftProcess;
   dataDir: string;
   appId: string;
   stop(): Promise<void>;
@@ -28,6 +31,7 @@ export async function startWorkflowSidecar(
   const sidecar = await startWeftSidecar(args, options.env ? { env: options.env } : {});
   return {
     sidecar,
+    process: sidecar,
     dataDir,
     appId,
     stop: async () => {
