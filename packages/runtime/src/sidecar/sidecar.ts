@@ -9,9 +9,13 @@ import { HttpApiServer } from '../api/http/server.js';
 import { coreRoutes } from '../api/http/core-routes.js';
 import { stateRoutes } from '../api/http/state-routes.js';
 import { secretsRoutes } from '../api/http/secrets-routes.js';
+import { workflowRoutes } from '../api/http/workflow-routes.js';
 import type { HttpRoute } from '../api/http/types.js';
 import { GrpcApiServer } from '../api/grpc/server.js';
 import { registerDaprGrpcService } from '../api/grpc/dapr-service.js';
+import { registerTaskHubService } from '../api/grpc/taskhub-service.js';
+import { createWorkflowEngine } from '../workflow/create-engine.js';
+import type { WorkflowEngine } from '../workflow/engine.js';
 import { MetadataBlock } from '../blocks/metadata.js';
 import { SecretsBlock } from '../blocks/secrets.js';
 import { StateBlock } from '../blocks/state.js';
@@ -46,6 +50,8 @@ export class Sidecar {
   grpcPort = 0;
   /** The channel to the app; undefined without `--app-port` (or for gRPC apps until that lands). */
   appChannel: AppChannel | undefined;
+  /** The durable workflow engine (served over gRPC `TaskHubSidecarService` and the HTTP workflow API). */
+  workflows: WorkflowEngine | undefined;
   private httpServer: HttpApiServer | undefined;
   private grpcServer: GrpcApiServer | undefined;
   private readonly appWait = new AbortController();
@@ -128,11 +134,19 @@ export class Sidecar {
     }
     await this.components.loadAll(resources.components);
     this.health.componentsReady = true;
+    this.workflows = await createWorkflowEngine({
+      appId: options.appId,
+      dataDir: options.dataDir,
+      components: this.components,
+      env: options.env,
+      logger: logger.child('weft.runtime.workflow'),
+    });
 
     const routes: HttpRoute[] = [
       ...coreRoutes({ appId: options.appId, health: this.health, metadata: this.metadata, shutdown: onShutdown }),
       ...stateRoutes(this.state),
       ...secretsRoutes(this.secrets),
+      ...workflowRoutes(this.workflows),
     ];
     const host = options.listenAddresses[0] ?? '127.0.0.1';
     this.httpServer = new HttpApiServer({
@@ -156,6 +170,7 @@ export class Sidecar {
       secrets: this.secrets,
       shutdown: onShutdown,
     });
+    registerTaskHubService(this.grpcServer, this.workflows, logger.child('weft.runtime.workflow'));
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
     this.health.apiReady = true;
 
@@ -184,6 +199,8 @@ export class Sidecar {
   private async shutdown(): Promise<void> {
     this.appWait.abort();
     this.health.apiReady = false;
+    // Workflows first: it ends the worker streams, which would otherwise hold the gRPC server open.
+    await this.workflows?.close();
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close()]);
     await this.components.closeAll();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });

@@ -46,3 +46,20 @@ export function daprService(fullName: string): grpc.ServiceDefinition {
   if (!ctor?.service) throw new Error(`gRPC service ${fullName} not found in the Dapr protos`);
   return ctor.service;
 }
+
+let taskHub: grpc.ServiceDefinition | undefined;
+
+/**
+ * The durabletask `TaskHubSidecarService`, from the `.proto` shipped in `@dapr/durabletask-js` (the
+ * same schema `@dapr/dapr` vendors). The proto has no package: methods are `/TaskHubSidecarService/<Rpc>`.
+ */
+export function taskHubService(): grpc.ServiceDefinition {
+  if (!taskHub) {
+    const root = path.join(path.dirname(require.resolve('@dapr/durabletask-js/package.json')), 'proto');
+    const definition = protoLoader.loadSync('orchestrator_service.proto', { ...LOADER_OPTIONS, includeDirs: [root] });
+    const ctor = grpc.loadPackageDefinition(definition)['TaskHubSidecarService'] as { service?: grpc.ServiceDefinition } | undefined;
+    if (!ctor?.service) throw new Error('TaskHubSidecarService not found in orchestrator_service.proto');
+    taskHub = ctor.service;
+  }
+  return taskHub;
+}

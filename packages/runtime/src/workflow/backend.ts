@@ -1,0 +1,138 @@
+/**
+ * The workflow backend contract: durable storage for instances, their history, each instance's inbox
+ * (pending orchestrator events; a durable timer is an inbox event that becomes visible at its fire
+ * time) and the activity task queue. Leases (owner + expiry) on instances and activities let several
+ * sidecars share one database; an expired lease hands the work to whoever asks next.
+ *
+ * Deliberately not in the contract: replay, action handling and dispatch to SDK workers (the engine
+ * owns those, identically for every driver), and any notion of app channel or gRPC.
+ */
+import type { FailureDetails, HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
+
+/** An inbox event with its position (the order events reach the orchestrator). */
+export interface InboxMessage {
+  seq: number;
+  event: HistoryEvent;
+}
+
+/** A locked instance with its full history and the inbox events visible now. */
+export interface OrchestrationWorkItem {
+  instance: InstanceRecord;
+  history: HistoryEvent[];
+  messages: InboxMessage[];
+}
+
+/** A locked activity task. */
+export interface ActivityWorkItem {
+  instanceId: string;
+  taskId: number;
+  executionId: string;
+  name: string;
+  input: string | null;
+  /** 1 on first delivery; higher values are redeliveries (at-least-once). */
+  attempt: number;
+}
+
+/** An instance to create, with its `ExecutionStarted` event. */
+export interface NewInstance {
+  instanceId: string;
+  name: string;
+  input: string | null;
+  executionId: string;
+  createdAt: Date;
+  scheduledStartAt: Date | null;
+  parentInstanceId: string | null;
+  parentTaskId: number | null;
+  startEvent: HistoryEvent;
+}
+
+/** An event for some instance's inbox, visible from `visibleAt` (a durable timer when in the future). */
+export interface OutgoingMessage {
+  instanceId: string;
+  event: HistoryEvent;
+  visibleAt: Date;
+}
+
+/** Everything one orchestrator step changes, applied in one transaction by {@link WorkflowBackend.commitStep}. */
+export interface OrchestrationStep {
+  instanceId: string;
+  /** The execution the step ran against; the commit is refused if the instance moved on. */
+  executionId: string;
+  /** Inbox events the step consumed. */
+  consumedSeqs: number[];
+  /** Drop the whole history first (continue-as-new), together with pending activities and timers. */
+  resetHistory: boolean;
+  appendHistory: HistoryEvent[];
+  /** New status; a RUNNING step of an instance suspended meanwhile stays SUSPENDED. */
+  status: WorkflowStatus;
+  /** Replaces the stored input (continue-as-new). */
+  input?: string | null;
+  /** Replaces the execution id (continue-as-new). */
+  newExecutionId?: string;
+  output: string | null;
+  customStatus: string | null;
+  failure: FailureDetails | null;
+  activities: { taskId: number; name: string; input: string | null }[];
+  messages: OutgoingMessage[];
+  /** Child instances to create; an existing finished instance of the same id is replaced. */
+  newInstances: NewInstance[];
+}
+
+/** Filters for listing and purging instances. */
+export interface InstanceFilter {
+  statuses?: WorkflowStatus[];
+  name?: string;
+  instanceIdPrefix?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+}
+
+/** A page of instances, newest first. */
+export interface InstancePage {
+  instances: InstanceRecord[];
+  /** Pass back as `continuationToken` for the next page; absent on the last page. */
+  continuationToken?: string;
+}
+
+/** Result of a termination. */
+export type TerminateResult = { found: false } | { found: true; alreadyFinished: boolean; children: string[] };
+
+/** Durable storage of workflow state for one app id. */
+export interface WorkflowBackend {
+  /** Creates an instance; returns false if one with that id exists and is not finished (a finished one is replaced). */
+  createInstance(instance: NewInstance): Promise<boolean>;
+  /** Appends an event to an instance's inbox; false if the instance does not exist or is finished. */
+  enqueue(message: OutgoingMessage): Promise<boolean>;
+  getInstance(instanceId: string): Promise<InstanceRecord | undefined>;
+  getHistory(instanceId: string): Promise<HistoryEvent[]>;
+  listInstances(filter: InstanceFilter, pageSize: number, continuationToken?: string): Promise<InstancePage>;
+
+  /** Locks the instance whose oldest visible inbox event is oldest, if any. */
+  lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined>;
+  /** Applies a step if `owner` still holds the lock on that execution; releases the lock either way. */
+  commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean>;
+  /** Releases an instance lock without changes (the work becomes available again). */
+  releaseOrchestration(owner: string, instanceId: string): Promise<void>;
+
+  /** Locks the oldest activity task that is free or whose lease expired. */
+  lockNextActivity(owner: string, leaseMs: number, now: Date): Promise<ActivityWorkItem | undefined>;
+  /** Removes the task and puts its result event in the instance's inbox; false if already completed. */
+  completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean>;
+  releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void>;
+
+  /** Extends every lease `owner` holds. */
+  renewLeases(owner: string, leaseMs: number, now: Date): Promise<void>;
+  /** The earliest future inbox visibility or lease expiry, to know when to look again. */
+  nextWakeAt(now: Date): Promise<Date | undefined>;
+
+  /** Marks an instance TERMINATED with the given output, drops its pending work, notifies its parent. */
+  terminate(instanceId: string, output: string | null, now: Date): Promise<TerminateResult>;
+  /** Sets SUSPENDED (true) or back to RUNNING/PENDING (false); returns the previous status, undefined if unknown. */
+  setSuspended(instanceId: string, suspended: boolean, now: Date): Promise<WorkflowStatus | undefined>;
+  /** Deletes a finished instance and, recursively, its children; returns how many were deleted. */
+  purge(instanceId: string): Promise<number>;
+  /** Purges every finished instance matching the filter; returns how many were deleted. */
+  purgeWhere(filter: InstanceFilter): Promise<number>;
+
+  close(): Promise<void>;
+}

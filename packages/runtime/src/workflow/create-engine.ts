@@ -1,0 +1,64 @@
+/**
+ * Chooses the workflow backend the way Dapr users expect: a `state.postgresql` component marked
+ * `actorStateStore: "true"` puts workflows on that Postgres; otherwise they live in the embedded
+ * SQLite file `<dataDir>/workflows.sqlite`. Engine settings come from the injected environment.
+ */
+import path from 'node:path';
+import type { ComponentManager } from '../components/manager.js';
+import { readProperty } from '../components/metadata.js';
+import type { Logger } from '../logging/logger.js';
+import type { WorkflowBackend } from './backend.js';
+import { WorkflowEngine } from './engine.js';
+import { SqliteWorkflowBackend } from './sqlite-backend.js';
+
+/** What the engine needs from the sidecar. */
+export interface CreateEngineInput {
+  appId: string;
+  dataDir: string;
+  components: ComponentManager;
+  env: Readonly<Record<string, string | undefined>>;
+  logger: Logger;
+}
+
+function positiveInt(env: CreateEngineInput['env'], name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+/** The Postgres connection string of the actor state store, if it is a `state.postgresql` component. */
+export function actorPostgresConnection(components: ComponentManager): string | undefined {
+  const store = components.ofKind('state').find((c) => (readProperty(c.properties, 'actorStateStore') ?? '').toLowerCase() === 'true');
+  if (!store || !store.type.startsWith('state.postgres')) return undefined;
+  return readProperty(store.properties, 'connectionString');
+}
+
+/** Opens the backend and the engine over it. */
+export async function createWorkflowEngine(input: CreateEngineInput): Promise<WorkflowEngine> {
+  const { env, logger } = input;
+  let backend: WorkflowBackend;
+  const pgUrl = actorPostgresConnection(input.components);
+  if (pgUrl) {
+    const { PostgresWorkflowBackend } = await import('./postgres-backend.js');
+    backend = await PostgresWorkflowBackend.open(pgUrl, input.appId);
+    logger.info('workflows: PostgreSQL backend (the actor state store)');
+  } else {
+    const file = path.join(input.dataDir, 'workflows.sqlite');
+    backend = new SqliteWorkflowBackend(file, input.appId);
+    logger.info(`workflows: embedded SQLite backend in ${file}`);
+  }
+  const leaseMs = positiveInt(env, 'WEFT_WORKFLOW_LEASE_MS');
+  const maxO = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ORCHESTRATIONS');
+  const maxA = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ACTIVITIES');
+  const debugPoints = env['WEFT_DEBUG_POINTS'];
+  return new WorkflowEngine({
+    backend,
+    logger,
+    ...(leaseMs ? { leaseMs } : {}),
+    ...(maxO ? { maxConcurrentOrchestrations: maxO } : {}),
+    ...(maxA ? { maxConcurrentActivities: maxA } : {}),
+    ...(debugPoints ? { debugPoints } : {}),
+  });
+}

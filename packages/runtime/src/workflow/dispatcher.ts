@@ -1,0 +1,242 @@
+/**
+ * Hands locked work to connected SDK workers. Each `GetWorkItems` stream gets a bounded number of
+ * items at once (the JS worker silently drops anything beyond 10 running + 100 queued), the least
+ * busy stream first; nothing is locked while no stream has room, so work waits in the database until
+ * a worker connects. When a stream ends, its unfinished items are released for redelivery. Leases on
+ * everything in flight are renewed periodically, so another replica takes over only from a dead one.
+ */
+import type { Logger } from '../logging/logger.js';
+import type { ActivityWorkItem, OrchestrationWorkItem, WorkflowBackend } from './backend.js';
+import type { DebugPoints } from './debug-points.js';
+import { ev, sv } from './history.js';
+import { orderBatch } from './step.js';
+import type { HistoryEvent } from './types.js';
+
+/** A work item as sent on the stream (proto-loader object form of `WorkItem`). */
+export type WorkItemMessage =
+  | { orchestratorRequest: { instanceId: string; executionId: { value: string }; pastEvents: HistoryEvent[]; newEvents: HistoryEvent[] } }
+  | {
+      activityRequest: {
+        name: string;
+        input: { value: string } | null;
+        orchestrationInstance: { instanceId: string; executionId: { value: string } };
+        taskId: number;
+      };
+    };
+
+/** A connected worker stream. */
+export interface WorkerStream {
+  readonly id: number;
+  send(item: WorkItemMessage): void;
+  /** Ends the underlying call (sidecar shutdown). */
+  end(): void;
+  inFlight: number;
+  closed: boolean;
+}
+
+/** An orchestration work item sent and not yet completed. */
+export interface InFlightOrchestration {
+  stream: WorkerStream;
+  item: OrchestrationWorkItem;
+  newEvents: HistoryEvent[];
+}
+
+interface InFlightActivity {
+  stream: WorkerStream;
+  item: ActivityWorkItem;
+}
+
+/** Dispatcher settings. */
+export interface DispatcherOptions {
+  backend: WorkflowBackend;
+  logger: Logger;
+  debug: DebugPoints;
+  /** Lease owner name of this sidecar. */
+  owner: string;
+  /** @default 30000 */
+  leaseMs: number;
+  /** Items in flight per stream. @default 10 */
+  maxPerStream: number;
+  /** Orchestration work items in flight per sidecar. @default 100 */
+  maxOrchestrations: number;
+  /** Activity work items in flight per sidecar. @default 100 */
+  maxActivities: number;
+  /** Longest wait between looks at the database (other replicas' work, expired leases). @default 1000 */
+  pollMs: number;
+}
+
+const activityKey = (instanceId: string, taskId: number) => `${instanceId}\u0000${taskId}`;
+
+/** Streams, in-flight work and the dispatch loop of one sidecar. */
+export class Dispatcher {
+  private readonly streams = new Set<WorkerStream>();
+  private readonly orchestrations = new Map<string, InFlightOrchestration>();
+  private readonly activities = new Map<string, InFlightActivity>();
+  private nextStreamId = 1;
+  private pumping = false;
+  private again = false;
+  private closed = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private readonly renewTimer: NodeJS.Timeout;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.renewTimer = setInterval(() => {
+      if (this.orchestrations.size + this.activities.size === 0) return;
+      this.o.backend.renewLeases(o.owner, o.leaseMs, new Date()).catch((err: unknown) => this.o.logger.warn('lease renewal failed', { error: String(err) }));
+    }, Math.max(100, Math.floor(o.leaseMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  /** Registers a stream; work starts flowing to it at once. */
+  addStream(send: (item: WorkItemMessage) => void, end: () => void): WorkerStream {
+    const stream: WorkerStream = { id: this.nextStreamId++, send, end, inFlight: 0, closed: false };
+    this.streams.add(stream);
+    this.o.logger.info(`workflow worker stream ${stream.id} connected (${this.streams.size} open)`);
+    this.kick();
+    return stream;
+  }
+
+  /** Forgets a stream and releases its unfinished items for redelivery. */
+  async removeStream(stream: WorkerStream): Promise<void> {
+    if (stream.closed) return;
+    stream.closed = true;
+    this.streams.delete(stream);
+    const { backend, owner } = this.o;
+    for (const [key, f] of this.orchestrations) {
+      if (f.stream !== stream) continue;
+      this.orchestrations.delete(key);
+      await backend.releaseOrchestration(owner, key);
+    }
+    for (const [key, f] of this.activities) {
+      if (f.stream !== stream) continue;
+      this.activities.delete(key);
+      await backend.releaseActivity(owner, f.item.instanceId, f.item.taskId);
+    }
+    this.o.logger.info(`workflow worker stream ${stream.id} closed (${this.streams.size} open)`);
+    this.kick();
+  }
+
+  /** Number of open worker streams. */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /** Takes the in-flight orchestration of an instance (undefined: unknown or already completed). */
+  takeOrchestration(instanceId: string): InFlightOrchestration | undefined {
+    const f = this.orchestrations.get(instanceId);
+    if (!f) return undefined;
+    this.orchestrations.delete(instanceId);
+    f.stream.inFlight -= 1;
+    return f;
+  }
+
+  /** Takes an in-flight activity, if this sidecar dispatched it. */
+  takeActivity(instanceId: string, taskId: number): ActivityWorkItem | undefined {
+    const key = activityKey(instanceId, taskId);
+    const f = this.activities.get(key);
+    if (!f) return undefined;
+    this.activities.delete(key);
+    f.stream.inFlight -= 1;
+    return f.item;
+  }
+
+  /** Asks for a dispatch round soon (new work, a completion, a new stream). */
+  kick(): void {
+    if (this.closed) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    setImmediate(() => {
+      this.pump()
+        .catch((err: unknown) => this.o.logger.error('workflow dispatch failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) }))
+        .finally(() => {
+          this.pumping = false;
+          if (this.again) {
+            this.again = false;
+            this.kick();
+          } else {
+            void this.scheduleWake();
+          }
+        });
+    });
+  }
+
+  private freeStream(): WorkerStream | undefined {
+    let best: WorkerStream | undefined;
+    for (const s of this.streams) if (s.inFlight < this.o.maxPerStream && (!best || s.inFlight < best.inFlight)) best = s;
+    return best;
+  }
+
+  private async pump(): Promise<void> {
+    const { backend, owner, leaseMs } = this.o;
+    for (;;) {
+      this.again = false;
+      let progressed = false;
+      let stream = this.freeStream();
+      if (stream && this.orchestrations.size < this.o.maxOrchestrations) {
+        const item = await backend.lockNextOrchestration(owner, leaseMs, new Date());
+        if (item) {
+          progressed = true;
+          this.sendOrchestration(stream, item);
+          await this.o.debug.hit('workflow.orchestration.dispatched');
+        }
+      }
+      stream = this.freeStream();
+      if (stream && this.activities.size < this.o.maxActivities) {
+        const item = await backend.lockNextActivity(owner, leaseMs, new Date());
+        if (item) {
+          progressed = true;
+          this.sendActivity(stream, item);
+        }
+      }
+      if ((!progressed && !this.again) || this.closed) return;
+    }
+  }
+
+  private sendOrchestration(stream: WorkerStream, item: OrchestrationWorkItem): void {
+    const id = item.instance.instanceId;
+    const newEvents = [ev.orchestratorStarted(new Date()), ...orderBatch(item.messages.map((m) => m.event))];
+    this.orchestrations.set(id, { stream, item, newEvents });
+    stream.inFlight += 1;
+    stream.send({
+      orchestratorRequest: { instanceId: id, executionId: { value: item.instance.executionId }, pastEvents: item.history, newEvents },
+    });
+  }
+
+  private sendActivity(stream: WorkerStream, item: ActivityWorkItem): void {
+    if (item.attempt > 1) this.o.logger.info(`redelivering activity ${item.name}#${item.taskId} of ${item.instanceId} (attempt ${item.attempt})`);
+    this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item });
+    stream.inFlight += 1;
+    stream.send({
+      activityRequest: {
+        name: item.name,
+        input: sv(item.input) as { value: string } | null,
+        orchestrationInstance: { instanceId: item.instanceId, executionId: { value: item.executionId } },
+        taskId: item.taskId,
+      },
+    });
+  }
+
+  private async scheduleWake(): Promise<void> {
+    if (this.closed || this.streams.size === 0) return;
+    const now = new Date();
+    const next = await this.o.backend.nextWakeAt(now).catch(() => undefined);
+    const delay = Math.max(5, Math.min(this.o.pollMs, next ? next.getTime() - now.getTime() + 1 : this.o.pollMs));
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => this.kick(), delay);
+    this.wakeTimer.unref();
+  }
+
+  /** Stops dispatching and releases everything in flight. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.renewTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    for (const s of [...this.streams]) {
+      await this.removeStream(s);
+      s.end();
+    }
+  }
+}

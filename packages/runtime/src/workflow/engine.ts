@@ -1,0 +1,246 @@
+/**
+ * The workflow engine of one sidecar: client operations (start, query, raise, terminate, suspend,
+ * resume, purge, wait) and the worker side (streams, completions), over a {@link WorkflowBackend}.
+ * Termination, suspension and purging are applied directly to the store, so they work with no app
+ * attached; everything an orchestrator decides is applied in one transaction per step.
+ */
+import { randomUUID } from 'node:crypto';
+import { GrpcCode, workflowErrors } from '../errors/index.js';
+import type { Logger } from '../logging/logger.js';
+import type { InstanceFilter, InstancePage, WorkflowBackend } from './backend.js';
+import { DebugPoints } from './debug-points.js';
+import { Dispatcher } from './dispatcher.js';
+import type { WorkItemMessage, WorkerStream } from './dispatcher.js';
+import { ev } from './history.js';
+import { planStep } from './step.js';
+import type { OrchestratorResult } from './step.js';
+import type { FailureDetails, HistoryEvent, InstanceRecord } from './types.js';
+import { isTerminal } from './types.js';
+
+/** Engine settings. */
+export interface WorkflowEngineOptions {
+  backend: WorkflowBackend;
+  logger: Logger;
+  /** Lease on locked instances and activities; renewed while in flight. @default 30000 */
+  leaseMs?: number;
+  /** Work items in flight per worker stream. @default 10 */
+  maxPerStream?: number;
+  /** @default 100 */
+  maxConcurrentOrchestrations?: number;
+  /** @default 100 */
+  maxConcurrentActivities?: number;
+  /** @default 1000 */
+  pollMs?: number;
+  /** `WEFT_DEBUG_POINTS` specification. */
+  debugPoints?: string;
+}
+
+/** A request to start an instance. */
+export interface StartRequest {
+  instanceId?: string;
+  name: string;
+  input: string | null;
+  scheduledStartAt?: Date;
+}
+
+/** An activity result from a worker. */
+export interface ActivityResult {
+  instanceId: string;
+  taskId: number;
+  result: string | null;
+  failure: FailureDetails | null;
+}
+
+/** One sidecar's workflow engine. */
+export class WorkflowEngine {
+  readonly backend: WorkflowBackend;
+  private readonly dispatcher: Dispatcher;
+  private readonly logger: Logger;
+  private readonly debug: DebugPoints;
+  private readonly owner = `weft-${randomUUID()}`;
+  private readonly listeners = new Map<string, Set<() => void>>();
+  private closed = false;
+
+  constructor(options: WorkflowEngineOptions) {
+    this.backend = options.backend;
+    this.logger = options.logger;
+    this.debug = new DebugPoints(options.debugPoints);
+    this.dispatcher = new Dispatcher({
+      backend: this.backend,
+      logger: options.logger,
+      debug: this.debug,
+      owner: this.owner,
+      leaseMs: options.leaseMs ?? 30_000,
+      maxPerStream: options.maxPerStream ?? 10,
+      maxOrchestrations: options.maxConcurrentOrchestrations ?? 100,
+      maxActivities: options.maxConcurrentActivities ?? 100,
+      pollMs: options.pollMs ?? 1000,
+    });
+  }
+
+  /** Creates an instance (PENDING until a worker runs it); rejects a duplicate id of an unfinished instance. */
+  async start(request: StartRequest): Promise<string> {
+    const instanceId = request.instanceId || randomUUID();
+    const now = new Date();
+    const executionId = randomUUID();
+    const created = await this.backend.createInstance({
+      instanceId,
+      name: request.name,
+      input: request.input,
+      executionId,
+      createdAt: now,
+      scheduledStartAt: request.scheduledStartAt ?? null,
+      parentInstanceId: null,
+      parentTaskId: null,
+      startEvent: ev.executionStarted(instanceId, request.name, request.input, {
+        executionId,
+        at: now,
+        ...(request.scheduledStartAt ? { scheduledStart: request.scheduledStartAt } : {}),
+      }),
+    });
+    if (!created) {
+      throw workflowErrors.start(instanceId, `an active workflow with ID '${instanceId}' already exists`, GrpcCode.ALREADY_EXISTS);
+    }
+    this.changed(instanceId);
+    return instanceId;
+  }
+
+  get(instanceId: string): Promise<InstanceRecord | undefined> {
+    return this.backend.getInstance(instanceId);
+  }
+
+  history(instanceId: string): Promise<HistoryEvent[]> {
+    return this.backend.getHistory(instanceId);
+  }
+
+  list(filter: InstanceFilter, pageSize: number, continuationToken?: string): Promise<InstancePage> {
+    return this.backend.listInstances(filter, pageSize, continuationToken);
+  }
+
+  /** Delivers an event (buffered until the first run or while suspended); false if the instance is unknown. */
+  async raiseEvent(instanceId: string, name: string, input: string | null): Promise<boolean> {
+    if (!(await this.backend.getInstance(instanceId))) return false;
+    await this.backend.enqueue({ instanceId, event: ev.eventRaised(name, input), visibleAt: new Date() });
+    this.changed(instanceId);
+    return true;
+  }
+
+  /** Terminates an instance and its unfinished children; false if unknown. */
+  async terminate(instanceId: string, output: string | null, recursive = true): Promise<boolean> {
+    const result = await this.backend.terminate(instanceId, output, new Date());
+    if (!result.found) return false;
+    this.changed(instanceId);
+    const parent = (await this.backend.getInstance(instanceId))?.parentInstanceId;
+    if (parent) this.changed(parent);
+    if (recursive) for (const child of result.children) await this.terminate(child, output, true);
+    return true;
+  }
+
+  /** Suspends (true) or resumes (false); false if the instance is unknown. */
+  async setSuspended(instanceId: string, suspended: boolean): Promise<boolean> {
+    const previous = await this.backend.setSuspended(instanceId, suspended, new Date());
+    if (previous === undefined) return false;
+    this.changed(instanceId);
+    return true;
+  }
+
+  /** Purges a finished instance tree; undefined if unknown, throws if it is still running. */
+  async purge(instanceId: string): Promise<number | undefined> {
+    const instance = await this.backend.getInstance(instanceId);
+    if (!instance) return undefined;
+    if (!isTerminal(instance.status)) {
+      throw workflowErrors.purge(instanceId, `workflow is in state ${instance.status}; only finished workflows can be purged`, GrpcCode.FAILED_PRECONDITION);
+    }
+    return this.backend.purge(instanceId);
+  }
+
+  purgeWhere(filter: InstanceFilter): Promise<number> {
+    return this.backend.purgeWhere(filter);
+  }
+
+  /**
+   * Resolves with the instance once `done` holds (or undefined if it does not exist), re-reading on
+   * local changes and at least every second (changes made by other replicas).
+   */
+  async waitFor(instanceId: string, done: (i: InstanceRecord) => boolean, signal?: AbortSignal): Promise<InstanceRecord | undefined> {
+    for (;;) {
+      const instance = await this.backend.getInstance(instanceId);
+      if (!instance || done(instance) || signal?.aborted || this.closed) return instance;
+      await new Promise<void>((resolve) => {
+        const set = this.listeners.get(instanceId) ?? new Set<() => void>();
+        this.listeners.set(instanceId, set);
+        const finish = () => {
+          clearTimeout(timer);
+          set.delete(finish);
+          if (set.size === 0) this.listeners.delete(instanceId);
+          signal?.removeEventListener('abort', finish);
+          resolve();
+        };
+        const timer = setTimeout(finish, 1000);
+        set.add(finish);
+        signal?.addEventListener('abort', finish);
+      });
+    }
+  }
+
+  private changed(instanceId: string): void {
+    for (const notify of [...(this.listeners.get(instanceId) ?? [])]) notify();
+    this.dispatcher.kick();
+  }
+
+  /** Opens a worker stream. */
+  connect(send: (item: WorkItemMessage) => void, end: () => void): WorkerStream {
+    return this.dispatcher.addStream(send, end);
+  }
+
+  /** Closes a worker stream; its unfinished items are redelivered elsewhere. */
+  disconnect(stream: WorkerStream): Promise<void> {
+    return this.dispatcher.removeStream(stream);
+  }
+
+  /** Applies a worker's answer to an orchestration work item; unknown or repeated answers are ignored. */
+  async completeOrchestration(instanceId: string, result: OrchestratorResult): Promise<void> {
+    const inFlight = this.dispatcher.takeOrchestration(instanceId);
+    if (!inFlight) {
+      this.logger.warn(`ignoring orchestrator completion for ${instanceId}: no work item of this instance is in flight here`);
+      return;
+    }
+    const now = new Date();
+    const { step, terminate } = planStep(inFlight.item, inFlight.newEvents, result, now);
+    await this.debug.hit('workflow.step.before-commit');
+    const committed = await this.backend.commitStep(this.owner, step, now);
+    await this.debug.hit('workflow.step.after-commit');
+    if (!committed) this.logger.info(`orchestrator step of ${instanceId} discarded: the instance was terminated or its lease was lost`);
+    this.changed(instanceId);
+    for (const m of step.messages) if (m.instanceId !== instanceId) this.changed(m.instanceId);
+    for (const t of terminate) await this.terminate(t.instanceId, t.reason);
+  }
+
+  /** Records an activity result; a repeated completion is ignored. */
+  async completeActivity(result: ActivityResult): Promise<void> {
+    this.dispatcher.takeActivity(result.instanceId, result.taskId);
+    const now = new Date();
+    const event = result.failure
+      ? ev.taskFailed(result.taskId, result.failure, now)
+      : ev.taskCompleted(result.taskId, result.result, now);
+    await this.debug.hit('workflow.activity.before-complete');
+    const accepted = await this.backend.completeActivity(result.instanceId, result.taskId, event, now);
+    await this.debug.hit('workflow.activity.after-complete');
+    if (!accepted) this.logger.debug(`ignoring duplicate completion of activity ${result.taskId} of ${result.instanceId}`);
+    this.changed(result.instanceId);
+  }
+
+  /** Number of connected worker streams. */
+  get workerCount(): number {
+    return this.dispatcher.streamCount;
+  }
+
+  /** Stops dispatching, releases in-flight work and closes the backend. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.dispatcher.close();
+    for (const set of this.listeners.values()) for (const notify of [...set]) notify();
+    await this.backend.close();
+  }
+}

@@ -1,0 +1,446 @@
+/**
+ * The PostgreSQL workflow backend, for several sidecars of one app sharing the work. Instances and
+ * activity tasks are claimed with `FOR UPDATE SKIP LOCKED` plus a lease (owner + expiry) that the
+ * holder renews; a replica that dies stops renewing and its work goes to the next one that asks.
+ * Every step is one transaction, committed durably (Postgres defaults).
+ */
+import pg from 'pg';
+import type {
+  ActivityWorkItem,
+  InstanceFilter,
+  InstancePage,
+  NewInstance,
+  OrchestrationStep,
+  OrchestrationWorkItem,
+  OutgoingMessage,
+  TerminateResult,
+  WorkflowBackend,
+} from './backend.js';
+import { ev } from './history.js';
+import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
+import type { InstanceRow } from './sql-rows.js';
+import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
+import { isTerminal } from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS weft_wf_instances (
+  app_id TEXT NOT NULL, instance_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+  execution_id TEXT NOT NULL, input TEXT, output TEXT, custom_status TEXT, failure TEXT,
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, scheduled_start_at BIGINT,
+  parent_instance_id TEXT, parent_task_id INTEGER, lock_owner TEXT, lock_expires_at BIGINT,
+  PRIMARY KEY (app_id, instance_id)
+);
+CREATE INDEX IF NOT EXISTS weft_wf_instances_created ON weft_wf_instances (app_id, created_at);
+CREATE INDEX IF NOT EXISTS weft_wf_instances_parent ON weft_wf_instances (app_id, parent_instance_id);
+CREATE TABLE IF NOT EXISTS weft_wf_history (
+  app_id TEXT NOT NULL, instance_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
+  PRIMARY KEY (app_id, instance_id, seq)
+);
+CREATE TABLE IF NOT EXISTS weft_wf_inbox (
+  seq BIGSERIAL PRIMARY KEY, app_id TEXT NOT NULL, instance_id TEXT NOT NULL, event TEXT NOT NULL, visible_at BIGINT NOT NULL,
+  timer BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX IF NOT EXISTS weft_wf_inbox_instance ON weft_wf_inbox (app_id, instance_id, visible_at);
+CREATE INDEX IF NOT EXISTS weft_wf_inbox_visible ON weft_wf_inbox (app_id, visible_at);
+CREATE TABLE IF NOT EXISTS weft_wf_activities (
+  app_id TEXT NOT NULL, instance_id TEXT NOT NULL, task_id INTEGER NOT NULL, execution_id TEXT NOT NULL,
+  name TEXT NOT NULL, input TEXT, attempt INTEGER NOT NULL DEFAULT 0, created_at BIGINT NOT NULL,
+  lock_owner TEXT, lock_expires_at BIGINT,
+  PRIMARY KEY (app_id, instance_id, task_id)
+);
+CREATE INDEX IF NOT EXISTS weft_wf_activities_created ON weft_wf_activities (app_id, created_at);
+`;
+
+const TERMINAL_SQL = `('COMPLETED', 'FAILED', 'TERMINATED')`;
+const p = (n: number) => `$${n}`;
+
+/** PostgreSQL implementation of {@link WorkflowBackend}. */
+export class PostgresWorkflowBackend implements WorkflowBackend {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly appId: string,
+  ) {}
+
+  /** Connects and creates the tables if needed (serialised with an advisory lock across replicas). */
+  static async open(connectionString: string, appId: string): Promise<PostgresWorkflowBackend> {
+    const pool = new pg.Pool({ connectionString, max: 8 });
+    pool.on('error', () => {
+      // idle client errors surface on the next query
+    });
+    const client = await pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock(774411)');
+      await client.query(SCHEMA);
+      await client.query('SELECT pg_advisory_unlock(774411)');
+    } finally {
+      client.release();
+    }
+    return new PostgresWorkflowBackend(pool, appId);
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const result = await fn(c);
+      await c.query('COMMIT');
+      return result;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  private async row(c: pg.PoolClient | pg.Pool, instanceId: string, lock = false): Promise<InstanceRow | undefined> {
+    const r = await c.query<InstanceRow>(
+      `SELECT ${INSTANCE_COLUMNS} FROM weft_wf_instances WHERE app_id = $1 AND instance_id = $2${lock ? ' FOR UPDATE' : ''}`,
+      [this.appId, instanceId],
+    );
+    return r.rows[0];
+  }
+
+  private async deleteInstanceRows(c: pg.PoolClient, instanceId: string): Promise<void> {
+    for (const table of ['weft_wf_instances', 'weft_wf_history', 'weft_wf_inbox', 'weft_wf_activities']) {
+      await c.query(`DELETE FROM ${table} WHERE app_id = $1 AND instance_id = $2`, [this.appId, instanceId]);
+    }
+  }
+
+  private async insertInstance(c: pg.PoolClient, i: NewInstance): Promise<void> {
+    await this.deleteInstanceRows(c, i.instanceId);
+    const at = i.createdAt.getTime();
+    await c.query(
+      `INSERT INTO weft_wf_instances (app_id, instance_id, name, status, execution_id, input, created_at, updated_at,
+         scheduled_start_at, parent_instance_id, parent_task_id) VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $6, $7, $8, $9)`,
+      [this.appId, i.instanceId, i.name, i.executionId, i.input, at, i.scheduledStartAt?.getTime() ?? null, i.parentInstanceId, i.parentTaskId],
+    );
+    await this.insertInbox(c, { instanceId: i.instanceId, event: i.startEvent, visibleAt: i.createdAt });
+  }
+
+  private async insertInbox(c: pg.PoolClient, m: OutgoingMessage): Promise<void> {
+    await c.query('INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer) VALUES ($1, $2, $3, $4, $5)', [
+      this.appId,
+      m.instanceId,
+      JSON.stringify(m.event),
+      m.visibleAt.getTime(),
+      Boolean(m.event.timerFired),
+    ]);
+  }
+
+  async createInstance(instance: NewInstance): Promise<boolean> {
+    return this.tx(async (c) => {
+      const existing = await this.row(c, instance.instanceId, true);
+      if (existing && !isTerminal(existing.status as WorkflowStatus)) return false;
+      await this.insertInstance(c, instance);
+      return true;
+    }).catch((err: unknown) => {
+      // Two concurrent creations of one id: the loser sees a unique violation.
+      if ((err as { code?: string }).code === '23505') return false;
+      throw err;
+    });
+  }
+
+  async enqueue(message: OutgoingMessage): Promise<boolean> {
+    return this.tx(async (c) => {
+      const existing = await this.row(c, message.instanceId);
+      if (!existing || isTerminal(existing.status as WorkflowStatus)) return false;
+      await this.insertInbox(c, message);
+      return true;
+    });
+  }
+
+  async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
+    const row = await this.row(this.pool, instanceId);
+    return row ? toInstance(row) : undefined;
+  }
+
+  async getHistory(instanceId: string): Promise<HistoryEvent[]> {
+    const r = await this.pool.query<{ event: string }>('SELECT event FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2 ORDER BY seq', [
+      this.appId,
+      instanceId,
+    ]);
+    return r.rows.map((h) => parseEvent(h.event));
+  }
+
+  async listInstances(filter: InstanceFilter, pageSize: number, continuationToken?: string): Promise<InstancePage> {
+    const where = filterClause(filter, p, 2);
+    const args: unknown[] = [this.appId, ...where.args];
+    let sql = `SELECT ${INSTANCE_COLUMNS} FROM weft_wf_instances WHERE app_id = $1${where.sql}`;
+    const after = continuationToken ? decodeToken(continuationToken) : undefined;
+    if (after) {
+      args.push(after[0], after[1]);
+      sql += ` AND (created_at < $${args.length - 1} OR (created_at = $${args.length - 1} AND instance_id < $${args.length}))`;
+    }
+    args.push(pageSize + 1);
+    sql += ` ORDER BY created_at DESC, instance_id DESC LIMIT $${args.length}`;
+    const rows = (await this.pool.query<InstanceRow>(sql, args)).rows;
+    const page = rows.slice(0, pageSize).map(toInstance);
+    const last = page[page.length - 1];
+    return rows.length > pageSize && last
+      ? { instances: page, continuationToken: encodeToken(last.createdAt.getTime(), last.instanceId) }
+      : { instances: page };
+  }
+
+  async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
+    const t = now.getTime();
+    return this.tx(async (c) => {
+      const pick = await c.query<InstanceRow>(
+        `SELECT ${INSTANCE_COLUMNS} FROM weft_wf_instances i
+         WHERE i.app_id = $1 AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
+           AND (i.lock_expires_at IS NULL OR i.lock_expires_at < $2) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= $2)
+           AND EXISTS (SELECT 1 FROM weft_wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id AND m.visible_at <= $2)
+         ORDER BY (SELECT MIN(m.seq) FROM weft_wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id AND m.visible_at <= $2)
+         LIMIT 1 FOR UPDATE OF i SKIP LOCKED`,
+        [this.appId, t],
+      );
+      const row = pick.rows[0];
+      if (!row) return undefined;
+      await c.query('UPDATE weft_wf_instances SET lock_owner = $1, lock_expires_at = $2 WHERE app_id = $3 AND instance_id = $4', [
+        owner,
+        t + leaseMs,
+        this.appId,
+        row.instance_id,
+      ]);
+      const messages = await c.query<{ seq: string; event: string }>(
+        'SELECT seq, event FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2 AND visible_at <= $3 ORDER BY seq',
+        [this.appId, row.instance_id, t],
+      );
+      const history = await c.query<{ event: string }>('SELECT event FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2 ORDER BY seq', [
+        this.appId,
+        row.instance_id,
+      ]);
+      return {
+        instance: toInstance(row),
+        history: history.rows.map((h) => parseEvent(h.event)),
+        messages: messages.rows.map((m) => ({ seq: Number(m.seq), event: parseEvent(m.event) })),
+      };
+    });
+  }
+
+  async commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean> {
+    const t = now.getTime();
+    const id = step.instanceId;
+    return this.tx(async (c) => {
+      const cur = (
+        await c.query<{ status: WorkflowStatus; execution_id: string; lock_owner: string | null }>(
+          'SELECT status, execution_id, lock_owner FROM weft_wf_instances WHERE app_id = $1 AND instance_id = $2 FOR UPDATE',
+          [this.appId, id],
+        )
+      ).rows[0];
+      if (!cur) return false;
+      if (cur.lock_owner !== owner || cur.execution_id !== step.executionId || isTerminal(cur.status)) {
+        if (cur.lock_owner === owner) await this.unlock(c, id);
+        return false;
+      }
+      if (step.consumedSeqs.length > 0) await c.query('DELETE FROM weft_wf_inbox WHERE seq = ANY($1::bigint[])', [step.consumedSeqs]);
+      if (step.resetHistory) {
+        await c.query('DELETE FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2', [this.appId, id]);
+        await c.query('DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2', [this.appId, id]);
+        // Timers of the old execution go; events raised meanwhile stay for the new one.
+        await c.query('DELETE FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2 AND timer', [this.appId, id]);
+      }
+      if (isTerminal(step.status)) {
+        await c.query('DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2', [this.appId, id]);
+        await c.query('DELETE FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2', [this.appId, id]);
+      }
+      await this.appendHistory(c, id, step.appendHistory);
+      const executionId = step.newExecutionId ?? step.executionId;
+      for (const a of step.activities) {
+        await c.query(
+          `INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+          [this.appId, id, a.taskId, executionId, a.name, a.input, t],
+        );
+      }
+      for (const child of step.newInstances) await this.insertInstance(c, child);
+      for (const m of step.messages) {
+        if (m.instanceId === id) {
+          await this.insertInbox(c, m);
+          continue;
+        }
+        const target = await this.row(c, m.instanceId);
+        if (target && !isTerminal(target.status as WorkflowStatus)) await this.insertInbox(c, m);
+      }
+      const status = step.status === 'RUNNING' && cur.status === 'SUSPENDED' ? 'SUSPENDED' : step.status;
+      await c.query(
+        `UPDATE weft_wf_instances SET status = $1, execution_id = $2, input = CASE WHEN $3 THEN $4 ELSE input END, output = $5,
+           custom_status = $6, failure = $7, updated_at = $8, lock_owner = NULL, lock_expires_at = NULL
+         WHERE app_id = $9 AND instance_id = $10`,
+        [
+          status,
+          executionId,
+          step.input !== undefined,
+          step.input ?? null,
+          step.output,
+          step.customStatus,
+          step.failure ? JSON.stringify(step.failure) : null,
+          t,
+          this.appId,
+          id,
+        ],
+      );
+      return true;
+    });
+  }
+
+  private async appendHistory(c: pg.PoolClient, instanceId: string, events: HistoryEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const last = await c.query<{ s: number | null }>('SELECT MAX(seq) AS s FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2', [
+      this.appId,
+      instanceId,
+    ]);
+    let seq = last.rows[0]?.s ?? 0;
+    for (const event of events) {
+      await c.query('INSERT INTO weft_wf_history (app_id, instance_id, seq, event) VALUES ($1, $2, $3, $4)', [
+        this.appId,
+        instanceId,
+        ++seq,
+        JSON.stringify(event),
+      ]);
+    }
+  }
+
+  private async unlock(c: pg.PoolClient, instanceId: string): Promise<void> {
+    await c.query('UPDATE weft_wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = $1 AND instance_id = $2', [
+      this.appId,
+      instanceId,
+    ]);
+  }
+
+  async releaseOrchestration(owner: string, instanceId: string): Promise<void> {
+    await this.pool.query(
+      'UPDATE weft_wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = $1 AND instance_id = $2 AND lock_owner = $3',
+      [this.appId, instanceId, owner],
+    );
+  }
+
+  async lockNextActivity(owner: string, leaseMs: number, now: Date): Promise<ActivityWorkItem | undefined> {
+    const t = now.getTime();
+    const r = await this.pool.query<{ instance_id: string; task_id: number; execution_id: string; name: string; input: string | null; attempt: number }>(
+      `UPDATE weft_wf_activities a SET lock_owner = $2, lock_expires_at = $3, attempt = a.attempt + 1
+       WHERE (a.app_id, a.instance_id, a.task_id) = (
+         SELECT app_id, instance_id, task_id FROM weft_wf_activities
+         WHERE app_id = $1 AND (lock_expires_at IS NULL OR lock_expires_at < $4)
+         ORDER BY created_at, task_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING a.instance_id, a.task_id, a.execution_id, a.name, a.input, a.attempt`,
+      [this.appId, owner, t + leaseMs, t],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    return { instanceId: row.instance_id, taskId: row.task_id, executionId: row.execution_id, name: row.name, input: row.input, attempt: row.attempt };
+  }
+
+  async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {
+    return this.tx(async (c) => {
+      const removed = await c.query('DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2 AND task_id = $3', [this.appId, instanceId, taskId]);
+      if (removed.rowCount === 0) return false;
+      await this.insertInbox(c, { instanceId, event, visibleAt: now });
+      return true;
+    });
+  }
+
+  async releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void> {
+    await this.pool.query(
+      'UPDATE weft_wf_activities SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = $1 AND instance_id = $2 AND task_id = $3 AND lock_owner = $4',
+      [this.appId, instanceId, taskId, owner],
+    );
+  }
+
+  async renewLeases(owner: string, leaseMs: number, now: Date): Promise<void> {
+    const until = now.getTime() + leaseMs;
+    await this.pool.query('UPDATE weft_wf_instances SET lock_expires_at = $1 WHERE app_id = $2 AND lock_owner = $3', [until, this.appId, owner]);
+    await this.pool.query('UPDATE weft_wf_activities SET lock_expires_at = $1 WHERE app_id = $2 AND lock_owner = $3', [until, this.appId, owner]);
+  }
+
+  async nextWakeAt(now: Date): Promise<Date | undefined> {
+    const r = await this.pool.query<{ at: string | null }>(
+      `SELECT LEAST(
+         (SELECT MIN(visible_at) FROM weft_wf_inbox WHERE app_id = $1 AND visible_at > $2),
+         (SELECT MIN(lock_expires_at) FROM weft_wf_instances WHERE app_id = $1 AND lock_expires_at > $2),
+         (SELECT MIN(lock_expires_at) FROM weft_wf_activities WHERE app_id = $1 AND lock_expires_at > $2),
+         (SELECT MIN(scheduled_start_at) FROM weft_wf_instances WHERE app_id = $1 AND status = 'PENDING' AND scheduled_start_at > $2)) AS at`,
+      [this.appId, now.getTime()],
+    );
+    const at = r.rows[0]?.at;
+    return at === null || at === undefined ? undefined : new Date(Number(at));
+  }
+
+  async terminate(instanceId: string, output: string | null, now: Date): Promise<TerminateResult> {
+    return this.tx(async (c) => {
+      const row = await this.row(c, instanceId, true);
+      if (!row) return { found: false };
+      if (isTerminal(row.status as WorkflowStatus)) return { found: true, alreadyFinished: true, children: [] };
+      await c.query('DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2', [this.appId, instanceId]);
+      await c.query('DELETE FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2', [this.appId, instanceId]);
+      await this.appendHistory(c, instanceId, [ev.executionTerminated(output, now), ev.executionCompleted('TERMINATED', output, null, now)]);
+      await c.query(
+        `UPDATE weft_wf_instances SET status = 'TERMINATED', output = $1, updated_at = $2, lock_owner = NULL, lock_expires_at = NULL
+         WHERE app_id = $3 AND instance_id = $4`,
+        [output, now.getTime(), this.appId, instanceId],
+      );
+      if (row.parent_instance_id && row.parent_task_id !== null) {
+        const parent = await this.row(c, row.parent_instance_id);
+        if (parent && !isTerminal(parent.status as WorkflowStatus)) {
+          await this.insertInbox(c, { instanceId: parent.instance_id, event: terminatedChildEvent(row.parent_task_id, instanceId, now), visibleAt: now });
+        }
+      }
+      const children = await c.query<{ instance_id: string }>(
+        `SELECT instance_id FROM weft_wf_instances WHERE app_id = $1 AND parent_instance_id = $2 AND status NOT IN ${TERMINAL_SQL}`,
+        [this.appId, instanceId],
+      );
+      return { found: true, alreadyFinished: false, children: children.rows.map((r) => r.instance_id) };
+    });
+  }
+
+  async setSuspended(instanceId: string, suspended: boolean, now: Date): Promise<WorkflowStatus | undefined> {
+    return this.tx(async (c) => {
+      const row = await this.row(c, instanceId, true);
+      if (!row) return undefined;
+      const previous = row.status as WorkflowStatus;
+      let next: WorkflowStatus | undefined;
+      if (suspended && (previous === 'RUNNING' || previous === 'PENDING')) next = 'SUSPENDED';
+      if (!suspended && previous === 'SUSPENDED') {
+        const started = await c.query('SELECT 1 FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2 LIMIT 1', [this.appId, instanceId]);
+        next = (started.rowCount ?? 0) > 0 ? 'RUNNING' : 'PENDING';
+      }
+      if (next) {
+        await c.query('UPDATE weft_wf_instances SET status = $1, updated_at = $2 WHERE app_id = $3 AND instance_id = $4', [next, now.getTime(), this.appId, instanceId]);
+      }
+      return previous;
+    });
+  }
+
+  async purge(instanceId: string): Promise<number> {
+    return this.tx((c) => this.purgeTree(c, instanceId));
+  }
+
+  private async purgeTree(c: pg.PoolClient, instanceId: string): Promise<number> {
+    const row = await this.row(c, instanceId, true);
+    if (!row || !isTerminal(row.status as WorkflowStatus)) return 0;
+    const children = await c.query<{ instance_id: string }>('SELECT instance_id FROM weft_wf_instances WHERE app_id = $1 AND parent_instance_id = $2', [
+      this.appId,
+      instanceId,
+    ]);
+    let count = 0;
+    for (const child of children.rows) count += await this.purgeTree(c, child.instance_id);
+    await this.deleteInstanceRows(c, instanceId);
+    return count + 1;
+  }
+
+  async purgeWhere(filter: InstanceFilter): Promise<number> {
+    const statuses = (filter.statuses ?? ['COMPLETED', 'FAILED', 'TERMINATED']).filter(isTerminal);
+    if (statuses.length === 0) return 0;
+    const where = filterClause({ ...filter, statuses }, p, 2);
+    return this.tx(async (c) => {
+      const rows = await c.query<{ instance_id: string }>(`SELECT instance_id FROM weft_wf_instances WHERE app_id = $1${where.sql}`, [this.appId, ...where.args]);
+      let count = 0;
+      for (const r of rows.rows) count += await this.purgeTree(c, r.instance_id);
+      return count;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,418 @@
+/**
+ * The embedded workflow backend: one WAL-mode SQLite file (`<dataDir>/workflows.sqlite`). Every write
+ * is an IMMEDIATE transaction, so several Weft processes sharing the file never interleave a lock and
+ * the step it guards. Rows carry the app id, so apps sharing a data directory stay apart.
+ */
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../components/state/sqlite/sqlite-store.js';
+import type {
+  ActivityWorkItem,
+  InstanceFilter,
+  InstancePage,
+  NewInstance,
+  OrchestrationStep,
+  OrchestrationWorkItem,
+  OutgoingMessage,
+  TerminateResult,
+  WorkflowBackend,
+} from './backend.js';
+import { ev } from './history.js';
+import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
+import type { InstanceRow } from './sql-rows.js';
+import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
+import { isTerminal } from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS wf_instances (
+  app_id TEXT NOT NULL, instance_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+  execution_id TEXT NOT NULL, input TEXT, output TEXT, custom_status TEXT, failure TEXT,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, scheduled_start_at INTEGER,
+  parent_instance_id TEXT, parent_task_id INTEGER, lock_owner TEXT, lock_expires_at INTEGER,
+  PRIMARY KEY (app_id, instance_id)
+);
+CREATE INDEX IF NOT EXISTS wf_instances_created ON wf_instances (app_id, created_at);
+CREATE INDEX IF NOT EXISTS wf_instances_parent ON wf_instances (app_id, parent_instance_id);
+CREATE TABLE IF NOT EXISTS wf_history (
+  app_id TEXT NOT NULL, instance_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
+  PRIMARY KEY (app_id, instance_id, seq)
+);
+CREATE TABLE IF NOT EXISTS wf_inbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, app_id TEXT NOT NULL, instance_id TEXT NOT NULL,
+  event TEXT NOT NULL, visible_at INTEGER NOT NULL, timer INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS wf_inbox_instance ON wf_inbox (app_id, instance_id, visible_at);
+CREATE INDEX IF NOT EXISTS wf_inbox_visible ON wf_inbox (app_id, visible_at);
+CREATE TABLE IF NOT EXISTS wf_activities (
+  app_id TEXT NOT NULL, instance_id TEXT NOT NULL, task_id INTEGER NOT NULL, execution_id TEXT NOT NULL,
+  name TEXT NOT NULL, input TEXT, attempt INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+  lock_owner TEXT, lock_expires_at INTEGER,
+  PRIMARY KEY (app_id, instance_id, task_id)
+);
+CREATE INDEX IF NOT EXISTS wf_activities_created ON wf_activities (app_id, created_at);
+`;
+
+interface ActivityRow {
+  instance_id: string;
+  task_id: number;
+  execution_id: string;
+  name: string;
+  input: string | null;
+  attempt: number;
+}
+
+/** SQLite implementation of {@link WorkflowBackend}. */
+export class SqliteWorkflowBackend implements WorkflowBackend {
+  private readonly db: Database.Database;
+
+  constructor(
+    filePath: string,
+    private readonly appId: string,
+    busyTimeoutMs = 5000,
+  ) {
+    this.db = openSqlite(filePath, busyTimeoutMs);
+    this.db.exec(SCHEMA);
+  }
+
+  private tx<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  private row(instanceId: string): InstanceRow | undefined {
+    return this.db
+      .prepare(`SELECT ${INSTANCE_COLUMNS} FROM wf_instances WHERE app_id = ? AND instance_id = ?`)
+      .get(this.appId, instanceId) as InstanceRow | undefined;
+  }
+
+  private deleteInstanceRows(instanceId: string): void {
+    for (const table of ['wf_instances', 'wf_history', 'wf_inbox', 'wf_activities']) {
+      this.db.prepare(`DELETE FROM ${table} WHERE app_id = ? AND instance_id = ?`).run(this.appId, instanceId);
+    }
+  }
+
+  private insertInstance(i: NewInstance): void {
+    this.deleteInstanceRows(i.instanceId);
+    const at = i.createdAt.getTime();
+    this.db
+      .prepare(
+        `INSERT INTO wf_instances (app_id, instance_id, name, status, execution_id, input, created_at, updated_at,
+           scheduled_start_at, parent_instance_id, parent_task_id) VALUES (?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(this.appId, i.instanceId, i.name, i.executionId, i.input, at, at, i.scheduledStartAt?.getTime() ?? null, i.parentInstanceId, i.parentTaskId);
+    this.insertInbox({ instanceId: i.instanceId, event: i.startEvent, visibleAt: i.createdAt });
+  }
+
+  private insertInbox(m: OutgoingMessage): void {
+    this.db
+      .prepare('INSERT INTO wf_inbox (app_id, instance_id, event, visible_at, timer) VALUES (?, ?, ?, ?, ?)')
+      .run(this.appId, m.instanceId, JSON.stringify(m.event), m.visibleAt.getTime(), m.event.timerFired ? 1 : 0);
+  }
+
+  async createInstance(instance: NewInstance): Promise<boolean> {
+    return this.tx(() => {
+      const existing = this.row(instance.instanceId);
+      if (existing && !isTerminal(existing.status as WorkflowStatus)) return false;
+      this.insertInstance(instance);
+      return true;
+    });
+  }
+
+  async enqueue(message: OutgoingMessage): Promise<boolean> {
+    return this.tx(() => {
+      const existing = this.row(message.instanceId);
+      if (!existing || isTerminal(existing.status as WorkflowStatus)) return false;
+      this.insertInbox(message);
+      return true;
+    });
+  }
+
+  async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
+    const row = this.row(instanceId);
+    return row ? toInstance(row) : undefined;
+  }
+
+  async getHistory(instanceId: string): Promise<HistoryEvent[]> {
+    const rows = this.db
+      .prepare('SELECT event FROM wf_history WHERE app_id = ? AND instance_id = ? ORDER BY seq')
+      .all(this.appId, instanceId) as { event: string }[];
+    return rows.map((r) => parseEvent(r.event));
+  }
+
+  async listInstances(filter: InstanceFilter, pageSize: number, continuationToken?: string): Promise<InstancePage> {
+    const where = filterClause(filter, () => '?', 0);
+    let sql = `SELECT ${INSTANCE_COLUMNS} FROM wf_instances WHERE app_id = ?${where.sql}`;
+    const args: unknown[] = [this.appId, ...where.args];
+    const after = continuationToken ? decodeToken(continuationToken) : undefined;
+    if (after) {
+      sql += ' AND (created_at < ? OR (created_at = ? AND instance_id < ?))';
+      args.push(after[0], after[0], after[1]);
+    }
+    sql += ' ORDER BY created_at DESC, instance_id DESC LIMIT ?';
+    args.push(pageSize + 1);
+    const rows = this.db.prepare(sql).all(...args) as InstanceRow[];
+    const page = rows.slice(0, pageSize).map(toInstance);
+    const last = page[page.length - 1];
+    return rows.length > pageSize && last
+      ? { instances: page, continuationToken: encodeToken(last.createdAt.getTime(), last.instanceId) }
+      : { instances: page };
+  }
+
+  async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
+    return this.tx(() => {
+      const t = now.getTime();
+      const pick = this.db
+        .prepare(
+          `SELECT m.instance_id AS id FROM wf_inbox m JOIN wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
+           WHERE m.app_id = ? AND m.visible_at <= ? AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
+             AND (i.lock_expires_at IS NULL OR i.lock_expires_at < ?) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?)
+           ORDER BY m.seq LIMIT 1`,
+        )
+        .get(this.appId, t, t, t) as { id: string } | undefined;
+      if (!pick) return undefined;
+      this.db
+        .prepare('UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ? WHERE app_id = ? AND instance_id = ?')
+        .run(owner, t + leaseMs, this.appId, pick.id);
+      const row = this.row(pick.id);
+      if (!row) return undefined;
+      const messages = (
+        this.db
+          .prepare('SELECT seq, event FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND visible_at <= ? ORDER BY seq')
+          .all(this.appId, pick.id, t) as { seq: number; event: string }[]
+      ).map((m) => ({ seq: m.seq, event: parseEvent(m.event) }));
+      const history = (
+        this.db.prepare('SELECT event FROM wf_history WHERE app_id = ? AND instance_id = ? ORDER BY seq').all(this.appId, pick.id) as {
+          event: string;
+        }[]
+      ).map((h) => parseEvent(h.event));
+      return { instance: toInstance(row), history, messages };
+    });
+  }
+
+  async commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean> {
+    return this.tx(() => {
+      const t = now.getTime();
+      const current = this.db
+        .prepare('SELECT status, execution_id, lock_owner FROM wf_instances WHERE app_id = ? AND instance_id = ?')
+        .get(this.appId, step.instanceId) as { status: WorkflowStatus; execution_id: string; lock_owner: string | null } | undefined;
+      if (!current) return false;
+      const valid = current.lock_owner === owner && current.execution_id === step.executionId && !isTerminal(current.status);
+      if (!valid) {
+        if (current.lock_owner === owner) this.unlock(step.instanceId);
+        return false;
+      }
+      const id = step.instanceId;
+      const del = this.db.prepare('DELETE FROM wf_inbox WHERE seq = ?');
+      for (const seq of step.consumedSeqs) del.run(seq);
+      if (step.resetHistory) {
+        this.db.prepare('DELETE FROM wf_history WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
+        this.db.prepare('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
+        // Timers of the old execution go; events raised meanwhile stay for the new one.
+        this.db.prepare('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND timer = 1').run(this.appId, id);
+      }
+      const terminal = isTerminal(step.status);
+      if (terminal) {
+        this.db.prepare('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
+        this.db.prepare('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
+      }
+      const last = this.db.prepare('SELECT MAX(seq) AS s FROM wf_history WHERE app_id = ? AND instance_id = ?').get(this.appId, id) as {
+        s: number | null;
+      };
+      const addHistory = this.db.prepare('INSERT INTO wf_history (app_id, instance_id, seq, event) VALUES (?, ?, ?, ?)');
+      let seq = last.s ?? 0;
+      for (const event of step.appendHistory) addHistory.run(this.appId, id, ++seq, JSON.stringify(event));
+      const addActivity = this.db.prepare(
+        'INSERT OR IGNORE INTO wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      const executionId = step.newExecutionId ?? step.executionId;
+      for (const a of step.activities) addActivity.run(this.appId, id, a.taskId, executionId, a.name, a.input, t);
+      for (const child of step.newInstances) this.insertInstance(child);
+      for (const m of step.messages) {
+        const target = m.instanceId === id ? current : this.row(m.instanceId);
+        if (target && (m.instanceId === id || !isTerminal(target.status as WorkflowStatus))) this.insertInbox(m);
+      }
+      const status = step.status === 'RUNNING' && current.status === 'SUSPENDED' ? 'SUSPENDED' : step.status;
+      this.db
+        .prepare(
+          `UPDATE wf_instances SET status = ?, execution_id = ?, input = CASE WHEN ? THEN ? ELSE input END, output = ?,
+             custom_status = ?, failure = ?, updated_at = ?, lock_owner = NULL, lock_expires_at = NULL
+           WHERE app_id = ? AND instance_id = ?`,
+        )
+        .run(
+          status,
+          executionId,
+          step.input !== undefined ? 1 : 0,
+          step.input ?? null,
+          step.output,
+          step.customStatus,
+          step.failure ? JSON.stringify(step.failure) : null,
+          t,
+          this.appId,
+          id,
+        );
+      return true;
+    });
+  }
+
+  private unlock(instanceId: string): void {
+    this.db.prepare('UPDATE wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ?').run(this.appId, instanceId);
+  }
+
+  async releaseOrchestration(owner: string, instanceId: string): Promise<void> {
+    this.tx(() => {
+      this.db
+        .prepare('UPDATE wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ? AND lock_owner = ?')
+        .run(this.appId, instanceId, owner);
+    });
+  }
+
+  async lockNextActivity(owner: string, leaseMs: number, now: Date): Promise<ActivityWorkItem | undefined> {
+    return this.tx(() => {
+      const t = now.getTime();
+      const row = this.db
+        .prepare(
+          `SELECT instance_id, task_id, execution_id, name, input, attempt FROM wf_activities
+           WHERE app_id = ? AND (lock_expires_at IS NULL OR lock_expires_at < ?) ORDER BY created_at, task_id LIMIT 1`,
+        )
+        .get(this.appId, t) as ActivityRow | undefined;
+      if (!row) return undefined;
+      this.db
+        .prepare('UPDATE wf_activities SET lock_owner = ?, lock_expires_at = ?, attempt = attempt + 1 WHERE app_id = ? AND instance_id = ? AND task_id = ?')
+        .run(owner, t + leaseMs, this.appId, row.instance_id, row.task_id);
+      return {
+        instanceId: row.instance_id,
+        taskId: row.task_id,
+        executionId: row.execution_id,
+        name: row.name,
+        input: row.input,
+        attempt: row.attempt + 1,
+      };
+    });
+  }
+
+  async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {
+    return this.tx(() => {
+      const removed = this.db.prepare('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ? AND task_id = ?').run(this.appId, instanceId, taskId);
+      if (removed.changes === 0) return false;
+      this.insertInbox({ instanceId, event, visibleAt: now });
+      return true;
+    });
+  }
+
+  async releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void> {
+    this.tx(() => {
+      this.db
+        .prepare(
+          'UPDATE wf_activities SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ? AND task_id = ? AND lock_owner = ?',
+        )
+        .run(this.appId, instanceId, taskId, owner);
+    });
+  }
+
+  async renewLeases(owner: string, leaseMs: number, now: Date): Promise<void> {
+    const until = now.getTime() + leaseMs;
+    this.tx(() => {
+      this.db.prepare('UPDATE wf_instances SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
+      this.db.prepare('UPDATE wf_activities SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
+    });
+  }
+
+  async nextWakeAt(now: Date): Promise<Date | undefined> {
+    const t = now.getTime();
+    const row = this.db
+      .prepare(
+        `SELECT MIN(x) AS at FROM (
+           SELECT MIN(visible_at) AS x FROM wf_inbox WHERE app_id = ? AND visible_at > ?
+           UNION ALL SELECT MIN(lock_expires_at) FROM wf_instances WHERE app_id = ? AND lock_expires_at > ?
+           UNION ALL SELECT MIN(lock_expires_at) FROM wf_activities WHERE app_id = ? AND lock_expires_at > ?
+           UNION ALL SELECT MIN(scheduled_start_at) FROM wf_instances WHERE app_id = ? AND status = 'PENDING' AND scheduled_start_at > ?)`,
+      )
+      .get(this.appId, t, this.appId, t, this.appId, t, this.appId, t) as { at: number | null };
+    return row.at === null ? undefined : new Date(row.at);
+  }
+
+  async terminate(instanceId: string, output: string | null, now: Date): Promise<TerminateResult> {
+    return this.tx(() => {
+      const row = this.row(instanceId);
+      if (!row) return { found: false };
+      if (isTerminal(row.status as WorkflowStatus)) return { found: true, alreadyFinished: true, children: [] };
+      const t = now.getTime();
+      this.db.prepare('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, instanceId);
+      this.db.prepare('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ?').run(this.appId, instanceId);
+      const last = this.db.prepare('SELECT MAX(seq) AS s FROM wf_history WHERE app_id = ? AND instance_id = ?').get(this.appId, instanceId) as {
+        s: number | null;
+      };
+      const add = this.db.prepare('INSERT INTO wf_history (app_id, instance_id, seq, event) VALUES (?, ?, ?, ?)');
+      add.run(this.appId, instanceId, (last.s ?? 0) + 1, JSON.stringify(ev.executionTerminated(output, now)));
+      add.run(this.appId, instanceId, (last.s ?? 0) + 2, JSON.stringify(ev.executionCompleted('TERMINATED', output, null, now)));
+      this.db
+        .prepare(
+          `UPDATE wf_instances SET status = 'TERMINATED', output = ?, updated_at = ?, lock_owner = NULL, lock_expires_at = NULL
+           WHERE app_id = ? AND instance_id = ?`,
+        )
+        .run(output, t, this.appId, instanceId);
+      if (row.parent_instance_id && row.parent_task_id !== null) {
+        const parent = this.row(row.parent_instance_id);
+        if (parent && !isTerminal(parent.status as WorkflowStatus)) {
+          this.insertInbox({ instanceId: parent.instance_id, event: terminatedChildEvent(row.parent_task_id, instanceId, now), visibleAt: now });
+        }
+      }
+      const children = this.db
+        .prepare(
+          `SELECT instance_id FROM wf_instances WHERE app_id = ? AND parent_instance_id = ? AND status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED')`,
+        )
+        .all(this.appId, instanceId) as { instance_id: string }[];
+      return { found: true, alreadyFinished: false, children: children.map((c) => c.instance_id) };
+    });
+  }
+
+  async setSuspended(instanceId: string, suspended: boolean, now: Date): Promise<WorkflowStatus | undefined> {
+    return this.tx(() => {
+      const row = this.row(instanceId);
+      if (!row) return undefined;
+      const previous = row.status as WorkflowStatus;
+      let next: WorkflowStatus | undefined;
+      if (suspended && (previous === 'RUNNING' || previous === 'PENDING')) next = 'SUSPENDED';
+      if (!suspended && previous === 'SUSPENDED') {
+        const started = this.db.prepare('SELECT 1 FROM wf_history WHERE app_id = ? AND instance_id = ? LIMIT 1').get(this.appId, instanceId);
+        next = started ? 'RUNNING' : 'PENDING';
+      }
+      if (next) {
+        this.db.prepare('UPDATE wf_instances SET status = ?, updated_at = ? WHERE app_id = ? AND instance_id = ?').run(next, now.getTime(), this.appId, instanceId);
+      }
+      return previous;
+    });
+  }
+
+  async purge(instanceId: string): Promise<number> {
+    return this.tx(() => this.purgeTree(instanceId));
+  }
+
+  private purgeTree(instanceId: string): number {
+    const row = this.row(instanceId);
+    if (!row || !isTerminal(row.status as WorkflowStatus)) return 0;
+    const children = this.db.prepare('SELECT instance_id FROM wf_instances WHERE app_id = ? AND parent_instance_id = ?').all(this.appId, instanceId) as {
+      instance_id: string;
+    }[];
+    let count = 0;
+    for (const child of children) count += this.purgeTree(child.instance_id);
+    this.deleteInstanceRows(instanceId);
+    return count + 1;
+  }
+
+  async purgeWhere(filter: InstanceFilter): Promise<number> {
+    const statuses = (filter.statuses ?? ['COMPLETED', 'FAILED', 'TERMINATED']).filter(isTerminal);
+    if (statuses.length === 0) return 0;
+    const where = filterClause({ ...filter, statuses }, () => '?', 0);
+    return this.tx(() => {
+      const rows = this.db.prepare(`SELECT instance_id FROM wf_instances WHERE app_id = ?${where.sql}`).all(this.appId, ...where.args) as {
+        instance_id: string;
+      }[];
+      let count = 0;
+      for (const r of rows) count += this.purgeTree(r.instance_id);
+      return count;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * A Weft sidecar process for workflow compatibility suites, on the embedded SQLite backend or on
+ * Postgres (a `state.postgresql` component marked `actorStateStore`), plus polling helpers.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Sidecar, builtinRegistry, resolveSidecarOptions, silentLogger } from '../../packages/runtime/src/index.js';
+import { InMemoryStateStore } from '../../packages/runtime/src/components/state/in-memory/in-memory-store.js';
+import { startWeftSidecar } from './weft-process.js';
+import type { WeftProcess } from './weft-process.js';
+
+/** A running sidecar and where its data lives. */
+export interface WorkflowTarget {
+  sidecar: { httpPort: number; grpcPort: number };
+  /** The child process, when the sidecar runs as the real `weft` binary. */
+  process?: WeftProcess;
+  dataDir: string;
+  appId: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `weft sidecar` for workflows; with `postgresUrl` the workflow backend is that database. */
+export async function startWorkflowSidecar(
+  appId: string,
+  options: { postgresUrl?: string; env?: NodeJS.ProcessEnv; dataDir?: string } = {},
+): Promise<WorkflowTarget> {
+  const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'weft-wf-')));
+  const args = ['--app-id', appId, '--data-dir', dataDir, '--log-level', 'warn'];
+  if (options.postgresUrl) args.push('--resources-path', await writePostgresComponent(dataDir, options.postgresUrl));
+  const sidecar = await startWeftSidecar(args, options.env ? { env: options.env } : {});
+  return {
+    sidecar,
+    process: sidecar,
+    dataDir,
+    appId,
+    stop: async () => {
+      await sidecar.stop();
+    },
+  };
+}
+
+/**
+ * A sidecar whose workflow backend is Postgres. It is the real `weft sidecar` process when the build
+ * ships the `state.postgresql` driver; until then (this branch predates it) it is an in-process sidecar
+ * with an in-memory stand-in registered as `state.postgresql`: the workflow engine only reads the
+ * component's `connectionString`, so the backend under test is the real Postgres one either way.
+ */
+export async function startPostgresWorkflowSidecar(appId: string, postgresUrl: string, env: NodeJS.ProcessEnv = {}): Promise<WorkflowTarget> {
+  if (builtinRegistry().supportedTypes('state').includes('state.postgresql')) return startWorkflowSidecar(appId, { postgresUrl, env });
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-wf-pg-'));
+  const registry = builtinRegistry().register({ type: 'state.postgresql', versions: ['v1', 'v2'], create: () => new InMemoryStateStore() });
+  await writePostgresComponent(dataDir, postgresUrl);
+  const sidecar = await Sidecar.start(
+    resolveSidecarOptions({
+      appId,
+      httpPort: 0,
+      grpcPort: 0,
+      metricsPort: -1,
+      dataDir,
+      resourcesPaths: [path.join(dataDir, 'resources')],
+      env: { ...env },
+    }),
+    { logger: silentLogger(), registry },
+  );
+  return { sidecar, dataDir, appId, stop: () => sidecar.stop() };
+}
+
+async function writePostgresComponent(dataDir: string, postgresUrl: string): Promise<string> {
+  const resources = path.join(dataDir, 'resources');
+  await fs.mkdir(resources, { recursive: true });
+  await fs.writeFile(
+    path.join(resources, 'statestore.yaml'),
+    [
+      'apiVersion: dapr.io/v1alpha1',
+      'kind: Component',
+      'metadata:',
+      '  name: statestore',
+      'spec:',
+      '  type: state.postgresql',
+      '  version: v1',
+      '  metadata:',
+      '    - name: connectionString',
+      `      value: "${postgresUrl}"`,
+      '    - name: actorStateStore',
+      '      value: "true"',
+      '',
+    ].join('\n'),
+  );
+  return resources;
+}
+
+/** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
