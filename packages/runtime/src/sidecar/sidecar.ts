@@ -28,6 +28,18 @@ import { waitForAppPort } from './app-channel.js';
 import { EMBEDDED_SOURCE, embeddedComponents } from './embedded.js';
 import { HealthState } from './health.js';
 import type { SidecarOptions } from './options.js';
+import { loadConfiguration } from '../config/configuration.js';
+import type { WeftConfiguration } from '../config/configuration.js';
+import { secretScopesPolicy } from '../config/secret-scopes.js';
+import { apiAccessCheck, grpcMethodEndpoint, httpRouteVersion } from '../config/api-allowlist.js';
+import { guardComponent } from '../components/guard.js';
+import type { ComponentGuardDeps } from '../components/guard.js';
+import { WeftMetrics } from '../observability/metrics.js';
+import { MetricsServer } from '../observability/metrics-server.js';
+import { grpcApiLogger, httpApiLogger } from '../observability/api-logging.js';
+import { Resiliency } from '../resiliency/resiliency.js';
+import type { HttpRequestRecord } from '../api/http/server.js';
+import type { GrpcCallRecord } from '../api/grpc/server.js';
 
 /** Extra wiring for tests and embedders. */
 export interface SidecarStartOptions {
@@ -37,6 +49,8 @@ export interface SidecarStartOptions {
   onShutdownRequested?: () => void;
   /** Throw-away data directory, removed on stop (`--fresh`). */
   fresh?: boolean;
+  /** An already loaded Configuration; otherwise `options.configPath` is read. */
+  configuration?: WeftConfiguration;
 }
 
 /** A running sidecar. */
@@ -44,6 +58,14 @@ export class Sidecar {
   readonly health = new HealthState();
   httpPort = 0;
   grpcPort = 0;
+  /** The bound metrics port; 0 when metrics are off. */
+  metricsPort = 0;
+  /**
+   * Resiliency policies from the resources paths. Blocks being built call
+   * `sidecar.resiliency.policyFor({...}).execute(fn)`; see `resiliency/resiliency.ts`.
+   */
+  resiliency: Resiliency | undefined;
+  private metricsServer: MetricsServer | undefined;
   /** The channel to the app; undefined without `--app-port` (or for gRPC apps until that lands). */
   appChannel: AppChannel | undefined;
   private httpServer: HttpApiServer | undefined;
@@ -59,10 +81,26 @@ export class Sidecar {
     readonly state: StateBlock,
     readonly secrets: SecretsBlock,
     private readonly freshDir: string | undefined,
+    /** The resolved `--config` Configuration (defaults without one). */
+    readonly configuration: WeftConfiguration,
+    /** Prometheus metrics; undefined when disabled. Blocks record through its typed recorders. */
+    readonly metrics: WeftMetrics | undefined,
+    private readonly guards: ComponentGuardDeps,
   ) {}
 
   /** Loads everything and starts serving; rejects (after cleaning up) if anything fails. */
   static async start(input: SidecarOptions, extra: SidecarStartOptions = {}): Promise<Sidecar> {
+    const configuration = extra.configuration ?? (await loadConfiguration(input.configPath, input.env));
+    const metrics =
+      input.enableMetrics && configuration.metrics.enabled
+        ? new WeftMetrics({
+            appId: input.appId,
+            namespace: input.namespace,
+            latencyBucketsMs: configuration.metrics.latencyBucketsMs,
+            http: configuration.metrics.http,
+          })
+        : undefined;
+    const guards: ComponentGuardDeps = metrics ? { metrics } : {};
     const freshDir = extra.fresh ? await fs.mkdtemp(path.join(os.tmpdir(), 'weft-fresh-')) : undefined;
     const options: SidecarOptions = freshDir ? { ...input, dataDir: freshDir } : input;
     const logger = extra.logger ?? createLogger({ level: options.logLevel, json: options.logAsJson, appId: options.appId });
@@ -73,6 +111,8 @@ export class Sidecar {
       env: options.env,
       logger,
       registry: extra.registry ?? builtinRegistry(),
+      decorate: (component) => guardComponent(component, guards),
+      ...(metrics ? { onInit: (type: string, name: string, failure?: string) => metrics.recordComponentInit(type, name, failure) } : {}),
     });
     const metadata = new MetadataBlock(options, components);
     const sidecar = new Sidecar(
@@ -81,8 +121,11 @@ export class Sidecar {
       components,
       metadata,
       new StateBlock(components, options.appId, options.namespace),
-      new SecretsBlock(components),
+      new SecretsBlock(components, secretScopesPolicy(configuration.secretScopes)),
       freshDir,
+      configuration,
+      metrics,
+      guards,
     );
     try {
       await sidecar.boot(extra.onShutdownRequested ?? (() => void sidecar.stop()));
@@ -104,6 +147,7 @@ export class Sidecar {
     const lines = [
       `Weft sidecar ready: app id "${o.appId}"`,
       `  HTTP API  http://${o.listenAddresses[0]}:${this.httpPort}   gRPC API  ${o.listenAddresses[0]}:${this.grpcPort}`,
+      ...(this.metricsPort ? [`  metrics   http://${o.metricsListenAddress}:${this.metricsPort}/metrics`] : []),
       `  app channel: ${o.appPort ? `${o.appProtocol}://${o.appChannelAddress}:${o.appPort}` : 'none (no --app-port)'}`,
     ];
     for (const c of this.components.list()) lines.push(`  component ${c.name} (${c.type}/${c.version}) from ${c.source}`);
@@ -126,19 +170,39 @@ export class Sidecar {
       resources = { components: embeddedComponents(options.dataDir), others: new Map() };
       logger.info(`no resources path given: using the ${EMBEDDED_SOURCE} components in ${options.dataDir}`);
     }
+    const { configuration, metrics } = this;
+    this.resiliency = Resiliency.fromDocuments(resources.others.get('Resiliency') ?? [], options.appId, {
+      logger: logger.child('weft.runtime.resiliency'),
+      ...(metrics ? { observer: metrics } : {}),
+    });
+    for (const r of this.resiliency.loaded) metrics?.recordResiliencyLoaded(r.name, r.namespace);
+    this.guards.resiliency = this.resiliency;
     await this.components.loadAll(resources.components);
     this.health.componentsReady = true;
 
+    const apiAllowed = apiAccessCheck(configuration.api.allowed, configuration.api.denied);
     const routes: HttpRoute[] = [
       ...coreRoutes({ appId: options.appId, health: this.health, metadata: this.metadata, shutdown: onShutdown }),
       ...stateRoutes(this.state),
       ...secretsRoutes(this.secrets),
-    ];
+    ].filter((r) => r.public || apiAllowed({ group: r.group, version: httpRouteVersion(r.path), protocol: 'http' }));
+    const apiLogging = options.enableApiLogging ?? configuration.apiLogging.enabled;
+    const httpObservers: ((r: HttpRequestRecord) => void)[] = [];
+    if (metrics) httpObservers.push((r) => metrics.recordHttpServerRequest(r));
+    if (apiLogging) httpObservers.push(httpApiLogger(logger, configuration.apiLogging));
+    const grpcObservers: ((c: GrpcCallRecord) => void)[] = [];
+    if (metrics) grpcObservers.push((c) => metrics.recordGrpcServerCall({ method: c.fullMethod, ...c }));
+    if (apiLogging) grpcObservers.push(grpcApiLogger(logger));
+
     const host = options.listenAddresses[0] ?? '127.0.0.1';
     this.httpServer = new HttpApiServer({
       routes,
       logger: logger.child('weft.runtime.http'),
       maxRequestBodyBytes: options.maxRequestBodyBytes,
+      headersTimeoutMs: options.httpHeadersTimeoutMs,
+      requestTimeoutMs: options.httpRequestTimeoutMs,
+      maxHeaderBytes: options.maxHeaderBytes,
+      ...(httpObservers.length > 0 ? { observer: (r: HttpRequestRecord) => httpObservers.forEach((o) => o(r)) } : {}),
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     });
     this.httpPort = await this.httpServer.listen(options.httpPort, host);
@@ -146,6 +210,8 @@ export class Sidecar {
     this.grpcServer = new GrpcApiServer({
       logger: logger.child('weft.runtime.grpc'),
       maxMessageBytes: options.maxRequestBodyBytes,
+      methodAllowed: (method) => apiAllowed(grpcMethodEndpoint(method)),
+      ...(grpcObservers.length > 0 ? { observer: (c: GrpcCallRecord) => grpcObservers.forEach((o) => o(c)) } : {}),
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     });
     registerDaprGrpcService(this.grpcServer, {
@@ -157,6 +223,10 @@ export class Sidecar {
       shutdown: onShutdown,
     });
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
+    if (metrics && options.metricsPort >= 0) {
+      this.metricsServer = new MetricsServer(metrics);
+      this.metricsPort = await this.metricsServer.listen(options.metricsPort, options.metricsListenAddress);
+    }
     this.health.apiReady = true;
 
     if (options.appPort && (options.appProtocol === 'http' || options.appProtocol === 'https')) {
@@ -184,7 +254,7 @@ export class Sidecar {
   private async shutdown(): Promise<void> {
     this.appWait.abort();
     this.health.apiReady = false;
-    await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close()]);
+    await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close()]);
     await this.components.closeAll();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });
   }
