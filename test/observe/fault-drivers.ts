@@ -50,9 +50,9 @@ class FlakyStateStore extends InMemoryStateStore {
 }
 
 class FlakySecretStore extends FileSecretStore {
-  override async getSecret(name: string, metadata: Readonly<Record<string, string>>): Promise<Secret> {
+  override async getSecret(name: string): Promise<Secret> {
     await faultPoint();
-    return super.getSecret(name, metadata);
+    return super.getSecret(name);
   }
 }
 

@@ -75,7 +75,7 @@ describe('dapr-api-token', () => {
   afterAll(() => s.stop());
 
   it('answers 401 invalid api token on state routes without or with a wrong token, and serves with the right one', async () => {
-    for (const headers of [{}, { 'dapr-api-token': 'nope' }]) {
+    for (const headers of [{}, { 'dapr-api-token': 'nope' }] as Record<string, string>[]) {
       const res = await fetch(`${s.baseUrl}/v1.0/state/memstore/k`, { headers });
       expect(res.status).toBe(401);
       expect(await res.text()).toBe('invalid api token');
