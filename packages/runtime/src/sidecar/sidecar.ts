@@ -38,6 +38,7 @@ import { WeftMetrics } from '../observability/metrics.js';
 import { MetricsServer } from '../observability/metrics-server.js';
 import { grpcApiLogger, httpApiLogger } from '../observability/api-logging.js';
 import { Resiliency } from '../resiliency/resiliency.js';
+import { Tracer } from '../observability/tracing.js';
 import type { HttpRequestRecord } from '../api/http/server.js';
 import type { GrpcCallRecord } from '../api/grpc/server.js';
 
@@ -66,6 +67,8 @@ export class Sidecar {
    */
   resiliency: Resiliency | undefined;
   private metricsServer: MetricsServer | undefined;
+  /** Exports spans when the Configuration's `tracing` asks for it. */
+  tracer: Tracer | undefined;
   /** The channel to the app; undefined without `--app-port` (or for gRPC apps until that lands). */
   appChannel: AppChannel | undefined;
   private httpServer: HttpApiServer | undefined;
@@ -194,8 +197,10 @@ export class Sidecar {
     if (metrics) grpcObservers.push((c) => metrics.recordGrpcServerCall({ method: c.fullMethod, ...c }));
     if (apiLogging) grpcObservers.push(grpcApiLogger(logger));
 
+    this.tracer = Tracer.fromConfiguration(configuration, options.appId, logger.child('weft.runtime.tracing'));
     const host = options.listenAddresses[0] ?? '127.0.0.1';
     this.httpServer = new HttpApiServer({
+      ...(this.tracer ? { tracer: this.tracer } : {}),
       routes,
       logger: logger.child('weft.runtime.http'),
       maxRequestBodyBytes: options.maxRequestBodyBytes,
@@ -256,6 +261,7 @@ export class Sidecar {
     this.health.apiReady = false;
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close()]);
     await this.components.closeAll();
+    await this.tracer?.flush();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });
   }
 }

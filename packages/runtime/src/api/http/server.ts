@@ -12,6 +12,8 @@ import { ApiError, commonErrors } from '../../errors/index.js';
 import type { Logger } from '../../logging/logger.js';
 import { readBody } from './body.js';
 import type { HttpReply, HttpRequestContext, HttpRoute } from './types.js';
+import type { Tracer } from '../../observability/tracing.js';
+import { formatTraceparent } from '../../observability/trace-context.js';
 
 /** A handler for requests no route matched (service invocation plugs in here). */
 export type FallbackHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
@@ -31,6 +33,8 @@ export interface HttpApiServerOptions {
    * @default 60000
    */
   headersTimeoutMs?: number;
+  /** Starts a server span per request (W3C `traceparent` in, `traceparent` out). */
+  tracer?: Pick<Tracer, 'startServerSpan'>;
   /** Time a client has to send the whole request (headers and body). @default 300000 */
   requestTimeoutMs?: number;
   /** Largest accepted header block; larger gets 431. @default 16384 (Node's default) */
@@ -122,6 +126,7 @@ export class HttpApiServer {
       (req, res) => {
         const info: RequestInfo = { requestBytes: Number(req.headers['content-length'] ?? 0) || 0 };
         if (options.observer) this.observe(req, res, info, options.observer);
+        if (options.tracer) this.trace(req, res, info, options.tracer);
         this.handle(req, res, info).catch((err: unknown) => this.fail(res, err));
       },
     );
@@ -174,6 +179,25 @@ export class HttpApiServer {
         requestBytes: info.requestBytes,
         responseBytes: Number.isFinite(length) ? length : 0,
       });
+    });
+  }
+
+  private trace(req: http.IncomingMessage, res: http.ServerResponse, info: RequestInfo, tracer: Pick<Tracer, 'startServerSpan'>): void {
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const span = tracer.startServerSpan(header('traceparent'), header('tracestate'));
+    const traceparent = formatTraceparent(span.context);
+    // Handlers (and calls they make onwards) see this span as the parent.
+    req.headers['traceparent'] = traceparent;
+    res.setHeader('traceparent', traceparent);
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    res.once('finish', () => {
+      const name = info.route ? info.route.name : `${req.method ?? 'GET'} ${path}`;
+      span.end(name, { 'http.method': req.method ?? 'GET', 'http.url': path, 'http.status_code': String(res.statusCode) }, res.statusCode >= 500);
     });
   }
 
