@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceError } from '../resources/loader.js';
-import { applyConfigurationEnv, defaultConfiguration, parseConfiguration } from './configuration.js';
+import { applyConfigurationEnv, defaultConfiguration, ignoredConfigurationSections, parseConfiguration } from './configuration.js';
 import { apiAccessCheck, grpcMethodEndpoint } from './api-allowlist.js';
 import { secretScopesPolicy } from './secret-scopes.js';
 
@@ -116,5 +116,19 @@ describe('secret scopes', () => {
     expect([allowed('b', 's1'), allowed('b', 's2')]).toEqual([true, false]);
     expect(allowed('c', 'anything')).toBe(false);
     expect(allowed('unscoped', 'anything')).toBe(true);
+  });
+});
+
+describe('sections Weft does not act on', () => {
+  it('are named so start-up can warn about them', () => {
+    const c = parseConfiguration(
+      '/c.yaml',
+      'apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: c}\nspec:\n  httpPipeline: {handlers: [{name: o, type: middleware.http.oauth2}]}\n  components: {deny: [bindings.smtp]}\n',
+    );
+    expect(ignoredConfigurationSections(c)).toEqual([
+      'Configuration c: httpPipeline/appHttpPipeline: HTTP middleware components are not supported yet',
+      'Configuration c: components.deny: not enforced yet',
+    ]);
+    expect(ignoredConfigurationSections(parseConfiguration('/c.yaml', FULL))).toEqual([]);
   });
 });

@@ -228,3 +228,16 @@ export async function loadConfiguration(
   }
   return applyConfigurationEnv(config, env);
 }
+
+/** Sections present in the file that Weft accepts but does not act on yet, with why (logged at start-up). */
+export function ignoredConfigurationSections(config: WeftConfiguration): string[] {
+  const spec = config.spec;
+  const notes: string[] = [];
+  if (spec.httpPipeline?.handlers?.length || spec.appHttpPipeline?.handlers?.length) notes.push('httpPipeline/appHttpPipeline: HTTP middleware components are not supported yet');
+  if (spec.nameResolution) notes.push('nameResolution: Weft resolves app ids itself');
+  if (spec.components?.deny?.length) notes.push('components.deny: not enforced yet');
+  if (spec.mtls) notes.push('mtls: control-plane setting; Weft has no sentry');
+  if (spec.metrics?.rules?.length || spec.metric?.rules?.length) notes.push('metrics.rules: label regex rules are not applied yet');
+  if (config.metrics.recordErrorCodes) notes.push('metrics.recordErrorCodes: dapr_error_code_total is not recorded yet');
+  return notes.map((n) => `Configuration ${config.name}: ${n}`);
+}

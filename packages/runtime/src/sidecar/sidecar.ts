@@ -28,7 +28,7 @@ import { waitForAppPort } from './app-channel.js';
 import { EMBEDDED_SOURCE, embeddedComponents } from './embedded.js';
 import { HealthState } from './health.js';
 import type { SidecarOptions } from './options.js';
-import { loadConfiguration } from '../config/configuration.js';
+import { ignoredConfigurationSections, loadConfiguration } from '../config/configuration.js';
 import type { WeftConfiguration } from '../config/configuration.js';
 import { secretScopesPolicy } from '../config/secret-scopes.js';
 import { apiAccessCheck, grpcMethodEndpoint, httpRouteVersion } from '../config/api-allowlist.js';
@@ -174,6 +174,7 @@ export class Sidecar {
       logger.info(`no resources path given: using the ${EMBEDDED_SOURCE} components in ${options.dataDir}`);
     }
     const { configuration, metrics } = this;
+    for (const note of ignoredConfigurationSections(configuration)) logger.warn(note);
     this.resiliency = Resiliency.fromDocuments(resources.others.get('Resiliency') ?? [], options.appId, {
       logger: logger.child('weft.runtime.resiliency'),
       ...(metrics ? { observer: metrics } : {}),
