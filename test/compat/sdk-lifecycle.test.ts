@@ -47,7 +47,7 @@ describe('client.start()', () => {
     const child = spawn(
       process.execPath,
       [WEFT_BIN, 'sidecar', '--app-id', 'late', '--resources-path', resources,
-        '--dapr-http-port', String(ports.httpPort), '--dapr-grpc-port', String(ports.grpcPort)],
+        '--dapr-http-port', String(ports.httpPort), '--dapr-grpc-port', String(ports.grpcPort), '--metrics-port', '0'],
       { cwd: dir, stdio: 'ignore' },
     );
     cleanups.push(async () => {

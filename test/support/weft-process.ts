@@ -43,7 +43,17 @@ export async function startWeftSidecar(
   const grpcPort = await freePort();
   const child = spawn(
     process.execPath,
-    [WEFT_BIN, 'sidecar', '--dapr-http-port', String(httpPort), '--dapr-grpc-port', String(grpcPort), ...args],
+    [
+      WEFT_BIN,
+      'sidecar',
+      '--dapr-http-port',
+      String(httpPort),
+      '--dapr-grpc-port',
+      String(grpcPort),
+      // Parallel sidecars would all claim daprd's default metrics port 9090; pick a free one.
+      ...(args.includes('--metrics-port') ? [] : ['--metrics-port', '0']),
+      ...args,
+    ],
     { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

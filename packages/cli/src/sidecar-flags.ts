@@ -29,14 +29,13 @@ export const IGNORED_FLAGS: Record<string, string> = {
   appHealthProbeInterval: 'app health checks arrive with service invocation',
   appHealthProbeTimeout: 'app health checks arrive with service invocation',
   appHealthThreshold: 'app health checks arrive with service invocation',
-  enableApiLogging: 'API logging arrives with observability',
   readBufferSize: 'Node sizes its header buffer itself (16 KiB)',
   daprHttpReadBufferSize: 'Node sizes its header buffer itself (16 KiB)',
   unixDomainSocket: 'Unix domain sockets are not supported yet',
   appSsl: 'deprecated in Dapr; use --app-protocol https',
-  enableMetrics: 'metrics arrive with observability',
 };
 
+const parseBool = (value: string | boolean) => value === true || String(value).toLowerCase() !== 'false';
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter((v) => v !== '')];
 const toInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -57,6 +56,9 @@ export function addSidecarFlags(command: Command, defaults: { httpPort?: number;
     .option('-H, --dapr-http-port <port>', 'HTTP API port', toInt('dapr-http-port'), defaults.httpPort)
     .option('-G, --dapr-grpc-port <port>', 'gRPC API port', toInt('dapr-grpc-port'), defaults.grpcPort)
     .option('-M, --metrics-port <port>', 'Prometheus metrics port', toInt('metrics-port'), defaults.metricsPort)
+    .option('--metrics-listen-address <address>', 'address the metrics endpoint binds to', '127.0.0.1')
+    .option('--enable-metrics [enabled]', 'serve Prometheus metrics (true|false)', parseBool, true)
+    .option('--enable-api-logging [enabled]', 'log every API call (true|false); overrides the Configuration', parseBool)
     .option('--dapr-listen-addresses <addresses>', 'comma-separated addresses the APIs listen on', '127.0.0.1')
     .option('--dapr-http-max-request-size <mb>', 'largest request body in MB', (v) => Number(v))
     .option('--max-body-size <size>', 'largest request body, e.g. 4Mi (overrides --dapr-http-max-request-size)')
@@ -84,6 +86,9 @@ export interface SidecarFlagValues {
   daprHttpPort: number;
   daprGrpcPort: number;
   metricsPort: number;
+  metricsListenAddress: string;
+  enableMetrics: boolean;
+  enableApiLogging?: boolean;
   daprListenAddresses: string;
   daprHttpMaxRequestSize?: number;
   maxBodySize?: string;
@@ -121,6 +126,9 @@ export function sidecarOptionsFromFlags(values: SidecarFlagValues, env: NodeJS.P
     httpPort: values.daprHttpPort,
     grpcPort: values.daprGrpcPort,
     metricsPort: values.metricsPort,
+    metricsListenAddress: values.metricsListenAddress,
+    enableMetrics: values.enableMetrics,
+    ...(values.enableApiLogging !== undefined ? { enableApiLogging: values.enableApiLogging } : {}),
     listenAddresses: values.daprListenAddresses.split(',').map((a) => a.trim()).filter((a) => a !== ''),
     maxRequestBodyBytes: maxBody,
     logLevel: values.logLevel as LogLevel,

@@ -35,6 +35,13 @@ export interface ComponentManagerOptions {
   env: Readonly<Record<string, string | undefined>>;
   logger: Logger;
   registry: ComponentRegistry;
+  /**
+   * Replaces a component's instance once it has initialised (the sidecar wraps outbound calls with
+   * resiliency and metrics here; see `guard.ts`).
+   */
+  decorate?: (component: LoadedComponent) => Component;
+  /** Told about every init, with the failure reason when it failed. */
+  onInit?: (type: string, name: string, failure?: string) => void;
 }
 
 const DEFAULT_INIT_TIMEOUT_MS = 5000;
@@ -146,10 +153,14 @@ export class ComponentManager {
         timeoutMs,
         `init of component ${name} (${doc.spec.type})`,
       );
-      this.loaded.set(name, { name, type: doc.spec.type, version: doc.spec.version, kind, properties, instance, source: file });
+      const loaded: LoadedComponent = { name, type: doc.spec.type, version: doc.spec.version, kind, properties, instance, source: file };
+      if (this.options.decorate) loaded.instance = this.options.decorate(loaded);
+      this.loaded.set(name, loaded);
+      this.options.onInit?.(doc.spec.type, name);
       log.info(`component loaded: ${name} (${doc.spec.type}/${doc.spec.version})`);
     } catch (err) {
       const reason = err instanceof ResourceError ? err.message : `${file}: component "${name}" (${doc.spec.type}): ${(err as Error).message}`;
+      this.options.onInit?.(doc.spec.type, name, 'init');
       if (doc.spec.ignoreErrors) {
         log.warn(`ignoring component that failed to initialise (ignoreErrors: true): ${reason}`);
         return;

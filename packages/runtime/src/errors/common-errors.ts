@@ -21,6 +21,9 @@ export const commonErrors = {
     new ApiError('ERR_API_UNIMPLEMENTED', 501, GrpcCode.UNIMPLEMENTED, `${api} API is not implemented by Weft yet`),
   internal: (detail: string, cause?: unknown) =>
     new ApiError('ERR_INTERNAL', 500, GrpcCode.INTERNAL, detail, { cause }),
+  /** A gRPC method disabled by the Configuration's `api.allowed`/`api.denied`. */
+  apiNotAllowed: (fullMethod: string) =>
+    new ApiError('ERR_PERMISSION_DENIED', 403, GrpcCode.PERMISSION_DENIED, `access to method ${fullMethod} is not allowed`),
   invalidToken: () => new ApiError('ERR_UNAUTHENTICATED', 401, GrpcCode.UNAUTHENTICATED, 'invalid api token'),
   healthNotReady: () =>
     new ApiError('ERR_HEALTH_NOT_READY', 500, GrpcCode.UNAVAILABLE, 'dapr is not ready'),

@@ -27,6 +27,18 @@ export interface SidecarOptions {
   grpcPort: number;
   /** Prometheus port; 0 picks a free one, -1 disables. @default 9090 */
   metricsPort: number;
+  /** Address the metrics endpoint binds to (daprd's default is 0.0.0.0; Weft's is loopback). @default '127.0.0.1' */
+  metricsListenAddress: string;
+  /** `--enable-metrics`; `false` turns metrics off whatever the Configuration says. @default true */
+  enableMetrics: boolean;
+  /** `--enable-api-logging`; overrides the Configuration's `logging.apiLogging.enabled` when set. */
+  enableApiLogging?: boolean;
+  /** Time a client has to send request headers before it is cut off (slowloris). @default 60000 */
+  httpHeadersTimeoutMs: number;
+  /** Time a client has to send a whole request. @default 300000 */
+  httpRequestTimeoutMs: number;
+  /** Largest HTTP header block accepted (`--read-buffer-size`). @default 16384 */
+  maxHeaderBytes: number;
   /** Addresses the APIs listen on. @default ['127.0.0.1'] */
   listenAddresses: string[];
   /** Largest accepted request body. @default 4 MiB */
@@ -59,6 +71,11 @@ export function resolveSidecarOptions(partial: Partial<SidecarOptions> & { appId
     httpPort: 3500,
     grpcPort: 50001,
     metricsPort: 9090,
+    metricsListenAddress: '127.0.0.1',
+    enableMetrics: true,
+    httpHeadersTimeoutMs: 60_000,
+    httpRequestTimeoutMs: 300_000,
+    maxHeaderBytes: 16 * 1024,
     listenAddresses: ['127.0.0.1'],
     maxRequestBodyBytes: 4 * 1024 * 1024,
     logLevel: 'info',

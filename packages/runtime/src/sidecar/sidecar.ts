@@ -32,6 +32,19 @@ import { waitForAppPort } from './app-channel.js';
 import { EMBEDDED_SOURCE, embeddedComponents } from './embedded.js';
 import { HealthState } from './health.js';
 import type { SidecarOptions } from './options.js';
+import { ignoredConfigurationSections, loadConfiguration } from '../config/configuration.js';
+import type { WeftConfiguration } from '../config/configuration.js';
+import { secretScopesPolicy } from '../config/secret-scopes.js';
+import { apiAccessCheck, grpcMethodEndpoint, httpRouteVersion } from '../config/api-allowlist.js';
+import { guardComponent } from '../components/guard.js';
+import type { ComponentGuardDeps } from '../components/guard.js';
+import { WeftMetrics } from '../observability/metrics.js';
+import { MetricsServer } from '../observability/metrics-server.js';
+import { grpcApiLogger, httpApiLogger } from '../observability/api-logging.js';
+import { Resiliency } from '../resiliency/resiliency.js';
+import { Tracer } from '../observability/tracing.js';
+import type { HttpRequestRecord } from '../api/http/server.js';
+import type { GrpcCallRecord } from '../api/grpc/server.js';
 
 /** Extra wiring for tests and embedders. */
 export interface SidecarStartOptions {
@@ -41,6 +54,8 @@ export interface SidecarStartOptions {
   onShutdownRequested?: () => void;
   /** Throw-away data directory, removed on stop (`--fresh`). */
   fresh?: boolean;
+  /** An already loaded Configuration; otherwise `options.configPath` is read. */
+  configuration?: WeftConfiguration;
 }
 
 /** A running sidecar. */
@@ -48,6 +63,16 @@ export class Sidecar {
   readonly health = new HealthState();
   httpPort = 0;
   grpcPort = 0;
+  /** The bound metrics port; 0 when metrics are off. */
+  metricsPort = 0;
+  /**
+   * Resiliency policies from the resources paths. Blocks being built call
+   * `sidecar.resiliency.policyFor({...}).execute(fn)`; see `resiliency/resiliency.ts`.
+   */
+  resiliency: Resiliency | undefined;
+  private metricsServer: MetricsServer | undefined;
+  /** Exports spans when the Configuration's `tracing` asks for it. */
+  tracer: Tracer | undefined;
   /** The channel to the app; undefined without `--app-port` (or for gRPC apps until that lands). */
   appChannel: AppChannel | undefined;
   /** The durable workflow engine (served over gRPC `TaskHubSidecarService` and the HTTP workflow API). */
@@ -65,10 +90,26 @@ export class Sidecar {
     readonly state: StateBlock,
     readonly secrets: SecretsBlock,
     private readonly freshDir: string | undefined,
+    /** The resolved `--config` Configuration (defaults without one). */
+    readonly configuration: WeftConfiguration,
+    /** Prometheus metrics; undefined when disabled. Blocks record through its typed recorders. */
+    readonly metrics: WeftMetrics | undefined,
+    private readonly guards: ComponentGuardDeps,
   ) {}
 
   /** Loads everything and starts serving; rejects (after cleaning up) if anything fails. */
   static async start(input: SidecarOptions, extra: SidecarStartOptions = {}): Promise<Sidecar> {
+    const configuration = extra.configuration ?? (await loadConfiguration(input.configPath, input.env));
+    const metrics =
+      input.enableMetrics && configuration.metrics.enabled
+        ? new WeftMetrics({
+            appId: input.appId,
+            namespace: input.namespace,
+            latencyBucketsMs: configuration.metrics.latencyBucketsMs,
+            http: configuration.metrics.http,
+          })
+        : undefined;
+    const guards: ComponentGuardDeps = metrics ? { metrics } : {};
     const freshDir = extra.fresh ? await fs.mkdtemp(path.join(os.tmpdir(), 'weft-fresh-')) : undefined;
     const options: SidecarOptions = freshDir ? { ...input, dataDir: freshDir } : input;
     const logger = extra.logger ?? createLogger({ level: options.logLevel, json: options.logAsJson, appId: options.appId });
@@ -79,6 +120,8 @@ export class Sidecar {
       env: options.env,
       logger,
       registry: extra.registry ?? builtinRegistry(),
+      decorate: (component) => guardComponent(component, guards),
+      ...(metrics ? { onInit: (type: string, name: string, failure?: string) => metrics.recordComponentInit(type, name, failure) } : {}),
     });
     const metadata = new MetadataBlock(options, components);
     const sidecar = new Sidecar(
@@ -87,8 +130,11 @@ export class Sidecar {
       components,
       metadata,
       new StateBlock(components, options.appId, options.namespace),
-      new SecretsBlock(components),
+      new SecretsBlock(components, secretScopesPolicy(configuration.secretScopes)),
       freshDir,
+      configuration,
+      metrics,
+      guards,
     );
     try {
       await sidecar.boot(extra.onShutdownRequested ?? (() => void sidecar.stop()));
@@ -110,6 +156,7 @@ export class Sidecar {
     const lines = [
       `Weft sidecar ready: app id "${o.appId}"`,
       `  HTTP API  http://${o.listenAddresses[0]}:${this.httpPort}   gRPC API  ${o.listenAddresses[0]}:${this.grpcPort}`,
+      ...(this.metricsPort ? [`  metrics   http://${o.metricsListenAddress}:${this.metricsPort}/metrics`] : []),
       `  app channel: ${o.appPort ? `${o.appProtocol}://${o.appChannelAddress}:${o.appPort}` : 'none (no --app-port)'}`,
     ];
     for (const c of this.components.list()) lines.push(`  component ${c.name} (${c.type}/${c.version}) from ${c.source}`);
@@ -132,6 +179,14 @@ export class Sidecar {
       resources = { components: embeddedComponents(options.dataDir), others: new Map() };
       logger.info(`no resources path given: using the ${EMBEDDED_SOURCE} components in ${options.dataDir}`);
     }
+    const { configuration, metrics } = this;
+    for (const note of ignoredConfigurationSections(configuration)) logger.warn(note);
+    this.resiliency = Resiliency.fromDocuments(resources.others.get('Resiliency') ?? [], options.appId, {
+      logger: logger.child('weft.runtime.resiliency'),
+      ...(metrics ? { observer: metrics } : {}),
+    });
+    for (const r of this.resiliency.loaded) metrics?.recordResiliencyLoaded(r.name, r.namespace);
+    this.guards.resiliency = this.resiliency;
     await this.components.loadAll(resources.components);
     this.health.componentsReady = true;
     this.workflows = await createWorkflowEngine({
@@ -142,17 +197,32 @@ export class Sidecar {
       logger: logger.child('weft.runtime.workflow'),
     });
 
+    const apiAllowed = apiAccessCheck(configuration.api.allowed, configuration.api.denied);
     const routes: HttpRoute[] = [
       ...coreRoutes({ appId: options.appId, health: this.health, metadata: this.metadata, shutdown: onShutdown }),
       ...stateRoutes(this.state),
       ...secretsRoutes(this.secrets),
       ...workflowRoutes(this.workflows),
-    ];
+    ].filter((r) => r.public || apiAllowed({ group: r.group, version: httpRouteVersion(r.path), protocol: 'http' }));
+    const apiLogging = options.enableApiLogging ?? configuration.apiLogging.enabled;
+    const httpObservers: ((r: HttpRequestRecord) => void)[] = [];
+    if (metrics) httpObservers.push((r) => metrics.recordHttpServerRequest(r));
+    if (apiLogging) httpObservers.push(httpApiLogger(logger, configuration.apiLogging));
+    const grpcObservers: ((c: GrpcCallRecord) => void)[] = [];
+    if (metrics) grpcObservers.push((c) => metrics.recordGrpcServerCall({ method: c.fullMethod, ...c }));
+    if (apiLogging) grpcObservers.push(grpcApiLogger(logger));
+
+    this.tracer = Tracer.fromConfiguration(configuration, options.appId, logger.child('weft.runtime.tracing'));
     const host = options.listenAddresses[0] ?? '127.0.0.1';
     this.httpServer = new HttpApiServer({
+      ...(this.tracer ? { tracer: this.tracer } : {}),
       routes,
       logger: logger.child('weft.runtime.http'),
       maxRequestBodyBytes: options.maxRequestBodyBytes,
+      headersTimeoutMs: options.httpHeadersTimeoutMs,
+      requestTimeoutMs: options.httpRequestTimeoutMs,
+      maxHeaderBytes: options.maxHeaderBytes,
+      ...(httpObservers.length > 0 ? { observer: (r: HttpRequestRecord) => httpObservers.forEach((o) => o(r)) } : {}),
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     });
     this.httpPort = await this.httpServer.listen(options.httpPort, host);
@@ -160,6 +230,8 @@ export class Sidecar {
     this.grpcServer = new GrpcApiServer({
       logger: logger.child('weft.runtime.grpc'),
       maxMessageBytes: options.maxRequestBodyBytes,
+      methodAllowed: (method) => apiAllowed(grpcMethodEndpoint(method)),
+      ...(grpcObservers.length > 0 ? { observer: (c: GrpcCallRecord) => grpcObservers.forEach((o) => o(c)) } : {}),
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     });
     registerDaprGrpcService(this.grpcServer, {
@@ -172,6 +244,10 @@ export class Sidecar {
     });
     registerTaskHubService(this.grpcServer, this.workflows, logger.child('weft.runtime.workflow'));
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
+    if (metrics && options.metricsPort >= 0) {
+      this.metricsServer = new MetricsServer(metrics);
+      this.metricsPort = await this.metricsServer.listen(options.metricsPort, options.metricsListenAddress);
+    }
     this.health.apiReady = true;
 
     if (options.appPort && (options.appProtocol === 'http' || options.appProtocol === 'https')) {
@@ -201,8 +277,9 @@ export class Sidecar {
     this.health.apiReady = false;
     // Workflows first: it ends the worker streams, which would otherwise hold the gRPC server open.
     await this.workflows?.close();
-    await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close()]);
+    await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close()]);
     await this.components.closeAll();
+    await this.tracer?.flush();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });
   }
 }

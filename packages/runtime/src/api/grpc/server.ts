@@ -14,7 +14,28 @@ export interface GrpcApiServerOptions {
   apiToken?: string;
   /** Largest message accepted, in bytes. */
   maxMessageBytes: number;
+  /** Configuration `api.allowed`/`api.denied`: false answers PERMISSION_DENIED. Gets the method name (`GetState`). */
+  methodAllowed?: (method: string) => boolean;
+  /** Told about every finished unary call (metrics). */
+  observer?: (call: GrpcCallRecord) => void;
 }
+
+/** What the observer learns about a finished call. */
+export interface GrpcCallRecord {
+  /** `/dapr.proto.runtime.v1.Dapr/GetState`. */
+  fullMethod: string;
+  /** Canonical status name: `OK`, `NOT_FOUND` … */
+  status: string;
+  durationMs: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+const STATUS_NAMES = new Map<number, string>(
+  Object.entries(grpc.status)
+    .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
+    .map(([name, code]) => [code, name]),
+);
 
 /**
  * Converts any thrown value to a gRPC status error. An error with an ErrorInfo reason also carries
@@ -61,10 +82,33 @@ export class GrpcApiServer {
     streaming: grpc.UntypedServiceImplementation = {},
   ): void {
     const implementation: grpc.UntypedServiceImplementation = { ...streaming };
+    const { observer, methodAllowed } = this.options;
     for (const [name, handler] of Object.entries(handlers)) {
-      implementation[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const method = definition[name];
+      const fullMethod = method?.path ?? name;
+      implementation[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, rawCallback: grpc.sendUnaryData<unknown>) => {
+        let callback = rawCallback;
+        if (observer && method) {
+          const started = performance.now();
+          callback = (err, reply) => {
+            let requestBytes = 0;
+            let responseBytes = 0;
+            try {
+              requestBytes = method.requestSerialize(call.request).length;
+              if (!err && reply !== undefined && reply !== null) responseBytes = method.responseSerialize(reply).length;
+            } catch {
+              // sizes are best effort; the reply itself is serialised (and checked) by grpc-js
+            }
+            observer({ fullMethod, status: STATUS_NAMES.get(err?.code ?? 0) ?? 'UNKNOWN', durationMs: performance.now() - started, requestBytes, responseBytes });
+            rawCallback(err, reply);
+          };
+        }
         if (!this.authorized(call)) {
           callback(toGrpcError(commonErrors.invalidToken(), this.options.logger));
+          return;
+        }
+        if (methodAllowed && !methodAllowed(name)) {
+          callback(toGrpcError(commonErrors.apiNotAllowed(fullMethod), this.options.logger));
           return;
         }
         handler(call.request as never, call).then(

@@ -12,6 +12,8 @@ import { ApiError, commonErrors } from '../../errors/index.js';
 import type { Logger } from '../../logging/logger.js';
 import { readBody } from './body.js';
 import type { HttpReply, HttpRequestContext, HttpRoute } from './types.js';
+import type { Tracer } from '../../observability/tracing.js';
+import { formatTraceparent } from '../../observability/trace-context.js';
 
 /** A handler for requests no route matched (service invocation plugs in here). */
 export type FallbackHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
@@ -24,6 +26,39 @@ export interface HttpApiServerOptions {
   apiToken?: string;
   /** Tried before answering 404 for an unmatched request. */
   fallback?: FallbackHandler;
+  /** Told about every finished request (metrics, API logging). */
+  observer?: (record: HttpRequestRecord) => void;
+  /**
+   * Time a client has to send the request headers; a slower client (slowloris) is cut off with 408.
+   * @default 60000
+   */
+  headersTimeoutMs?: number;
+  /** Starts a server span per request (W3C `traceparent` in, `traceparent` out). */
+  tracer?: Pick<Tracer, 'startServerSpan'>;
+  /** Time a client has to send the whole request (headers and body). @default 300000 */
+  requestTimeoutMs?: number;
+  /** Largest accepted header block; larger gets 431. @default 16384 (Node's default) */
+  maxHeaderBytes?: number;
+}
+
+/** What the observer learns about a finished request. */
+export interface HttpRequestRecord {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Path and query as received. */
+  url: string;
+  /** The matched route; undefined for unmatched requests. */
+  route?: HttpRoute;
+  status: number;
+  durationMs: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+interface RequestInfo {
+  route?: HttpRoute;
+  requestBytes: number;
 }
 
 function tokenMatches(expected: Buffer, given: string | string[] | undefined): boolean {
@@ -77,12 +112,34 @@ export class HttpApiServer {
       this.router.on([...route.methods], route.path, () => {}, { route } satisfies RouteStore);
     }
     this.token = options.apiToken ? Buffer.from(options.apiToken) : undefined;
-    this.server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
-      this.handle(req, res).catch((err: unknown) => this.fail(res, err));
-    });
-    this.server.on('clientError', (err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-      options.logger.debug('malformed HTTP request', { error: err.message });
+    const headersTimeout = options.headersTimeoutMs ?? 60_000;
+    const requestTimeout = Math.max(options.requestTimeoutMs ?? 300_000, headersTimeout);
+    this.server = http.createServer(
+      {
+        keepAliveTimeout: 65_000,
+        headersTimeout,
+        requestTimeout,
+        maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
+        // Node checks the two timeouts above only this often; keep it well below them.
+        connectionsCheckingInterval: Math.max(25, Math.min(30_000, Math.floor(headersTimeout / 4))),
+      },
+      (req, res) => {
+        const info: RequestInfo = { requestBytes: Number(req.headers['content-length'] ?? 0) || 0 };
+        if (options.observer) this.observe(req, res, info, options.observer);
+        if (options.tracer) this.trace(req, res, info, options.tracer);
+        this.handle(req, res, info).catch((err: unknown) => this.fail(res, err));
+      },
+    );
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      else socket.destroy();
+      options.logger.debug('rejected a malformed or slow HTTP request', { error: err.message, code: err.code });
     });
   }
 
@@ -106,7 +163,45 @@ export class HttpApiServer {
     });
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private observe(req: http.IncomingMessage, res: http.ServerResponse, info: RequestInfo, observer: (r: HttpRequestRecord) => void): void {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    res.once('finish', () => {
+      const length = Number(res.getHeader('content-length') ?? 0);
+      observer({
+        method: req.method ?? 'GET',
+        path: queryAt === -1 ? url : url.slice(0, queryAt),
+        url,
+        ...(info.route ? { route: info.route } : {}),
+        status: res.statusCode,
+        durationMs: performance.now() - started,
+        requestBytes: info.requestBytes,
+        responseBytes: Number.isFinite(length) ? length : 0,
+      });
+    });
+  }
+
+  private trace(req: http.IncomingMessage, res: http.ServerResponse, info: RequestInfo, tracer: Pick<Tracer, 'startServerSpan'>): void {
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const span = tracer.startServerSpan(header('traceparent'), header('tracestate'));
+    const traceparent = formatTraceparent(span.context);
+    // Handlers (and calls they make onwards) see this span as the parent.
+    req.headers['traceparent'] = traceparent;
+    res.setHeader('traceparent', traceparent);
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    res.once('finish', () => {
+      const name = info.route ? info.route.name : `${req.method ?? 'GET'} ${path}`;
+      span.end(name, { 'http.method': req.method ?? 'GET', 'http.url': path, 'http.status_code': String(res.statusCode) }, res.statusCode >= 500);
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, info: RequestInfo): Promise<void> {
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
@@ -118,6 +213,7 @@ export class HttpApiServer {
       throw commonErrors.malformedRequest(`malformed request path: ${path}`);
     }
     const route = (found?.store as RouteStore | undefined)?.route;
+    if (route) info.route = route;
     if (this.token && !route?.public && !tokenMatches(this.token, req.headers['dapr-api-token'])) {
       res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('invalid api token');
@@ -129,6 +225,7 @@ export class HttpApiServer {
     }
     const needsBody = method !== 'GET' && method !== 'HEAD' && method !== 'DELETE';
     const body = needsBody ? await readBody(req, this.options.maxRequestBodyBytes) : Buffer.alloc(0);
+    if (needsBody) info.requestBytes = body.length;
     const params: Record<string, string> = {};
     for (const [name, value] of Object.entries(found.params)) if (value !== undefined) params[name] = value;
     const context: HttpRequestContext = {

@@ -1,0 +1,79 @@
+/**
+ * Wraps a loaded component so every call into it runs under its outbound resiliency policy and is
+ * recorded in the component metrics, without the building blocks knowing either exists. Errors that
+ * describe the request rather than the backend (etag mismatch, unknown secret, bad query) are
+ * neither retried nor counted against the circuit breaker.
+ */
+import type { WeftMetrics } from '../observability/metrics.js';
+import type { ComponentMetricKind } from '../observability/metrics.js';
+import { markPermanent } from '../resiliency/policy.js';
+import type { PolicyRunner } from '../resiliency/policy.js';
+import type { Resiliency } from '../resiliency/resiliency.js';
+import type { Component } from './component.js';
+import type { LoadedComponent } from './manager.js';
+import { SecretNotFoundError } from './secretstores/store.js';
+import { QueryParseError } from './state/query.js';
+import { ETagInvalidError, ETagMismatchError } from './state/store.js';
+
+/** Methods of each kind that reach the backend, with Dapr's `operation` metric label. */
+const OPERATIONS: Partial<Record<string, { metric: ComponentMetricKind; ops: Record<string, string> }>> = {
+  state: {
+    metric: 'state',
+    ops: { get: 'get', set: 'set', delete: 'delete', bulkGet: 'bulk_get', bulkSet: 'bulk_set', bulkDelete: 'bulk_delete', multi: 'transaction', query: 'query' },
+  },
+  secretstores: { metric: 'secret', ops: { getSecret: 'get', bulkGetSecret: 'bulk_get' } },
+};
+
+const isRequestError = (err: unknown) =>
+  err instanceof ETagMismatchError || err instanceof ETagInvalidError || err instanceof SecretNotFoundError || err instanceof QueryParseError;
+
+/** What the guard needs. */
+export interface ComponentGuardDeps {
+  resiliency?: Resiliency;
+  metrics?: WeftMetrics;
+}
+
+/** Returns the instance to serve requests with: the original when nothing applies, else a proxy. */
+export function guardComponent(component: LoadedComponent, deps: ComponentGuardDeps): Component {
+  const spec = OPERATIONS[component.kind];
+  if (!spec) return component.instance;
+  const policy: PolicyRunner | undefined = deps.resiliency?.policyFor({
+    kind: 'component',
+    name: component.name,
+    direction: 'outbound',
+    componentKind: component.kind,
+  });
+  const { metrics } = deps;
+  if ((!policy || policy.isNoop) && !metrics) return component.instance;
+  const instance = component.instance;
+  const wrapped = new Map<string, unknown>();
+  return new Proxy(instance, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof prop !== 'string' || typeof value !== 'function') return value;
+      const operation = spec.ops[prop];
+      if (!operation) return value;
+      let fn = wrapped.get(prop);
+      if (!fn) {
+        const original = value as (...args: unknown[]) => Promise<unknown>;
+        fn = async (...args: unknown[]) => {
+          const started = performance.now();
+          const call = () =>
+            original.apply(target, args).catch((err: unknown) => {
+              throw isRequestError(err) && typeof err === 'object' && err !== null ? markPermanent(err) : err;
+            });
+          try {
+            const result = policy && !policy.isNoop ? await policy.execute(call) : await call();
+            metrics?.recordComponentOp(spec.metric, component.name, operation, true, performance.now() - started);
+            return result;
+          } catch (err) {
+            metrics?.recordComponentOp(spec.metric, component.name, operation, false, performance.now() - started);
+            throw err;
+          }
+        };
+        wrapped.set(prop, fn);
+      }
+      return fn;
+    },
+  });
+}

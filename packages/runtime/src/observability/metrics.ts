@@ -1,0 +1,259 @@
+/**
+ * Prometheus metrics with Dapr's names and labels (`pkg/diagnostics`), on a registry of this sidecar
+ * (several sidecars can share a process in tests). Latency histograms are in milliseconds and use
+ * the Configuration's `latencyDistributionBuckets`. Each building block records through a typed
+ * recorder here; nothing outside this file touches prom-client.
+ *
+ * Recorders for blocks still being built (pub/sub, bindings, service invocation) are defined now so
+ * those blocks only have to call them.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FlowDirection, PolicyKind, ResiliencyObserver } from '../resiliency/policy.js';
+
+/** Dapr's default byte-size buckets. */
+export const DEFAULT_SIZE_BUCKETS = [1024, 2048, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296];
+
+/** Settings of {@link WeftMetrics}. */
+export interface MetricsSettings {
+  appId: string;
+  namespace: string;
+  latencyBucketsMs: readonly number[];
+  http: { increasedCardinality: boolean; pathMatching: readonly string[]; excludeVerbs: boolean };
+  /** Export `process_*`/`nodejs_*` metrics. @default true */
+  processMetrics?: boolean;
+}
+
+/** One finished HTTP API request. */
+export interface HttpServerRequest {
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+/** One finished gRPC API call. */
+export interface GrpcServerCall {
+  /** Full method, `/dapr.proto.runtime.v1.Dapr/GetState`. */
+  method: string;
+  /** Canonical status name, `OK`, `NOT_FOUND` … */
+  status: string;
+  durationMs: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+/** Component kinds with `dapr_component_<kind>_count|latencies` metrics. */
+export type ComponentMetricKind = 'state' | 'secret' | 'configuration' | 'output_binding' | 'crypto' | 'conversation';
+
+function templateToRegExp(template: string): RegExp {
+  const escaped = template
+    .split(/(\{[^}]+\})/)
+    .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${escaped}/?$`);
+}
+
+/** The metrics of one sidecar. */
+export class WeftMetrics implements ResiliencyObserver {
+  readonly registry = new Registry();
+  private readonly base: { app_id: string };
+  private readonly pathPatterns: { template: string; regex: RegExp }[];
+  private readonly componentMetrics = new Map<string, { count: Counter; latency: Histogram }>();
+
+  private readonly httpRequests: Counter;
+  private readonly httpResponses: Counter | undefined;
+  private readonly httpLatency: Histogram;
+  private readonly httpRequestBytes: Histogram;
+  private readonly httpResponseBytes: Histogram;
+  private readonly grpcCompleted: Counter;
+  private readonly grpcLatency: Histogram;
+  private readonly grpcReceived: Histogram;
+  private readonly grpcSent: Histogram;
+  private readonly componentLoaded: Counter;
+  private readonly componentInit: Counter;
+  private readonly componentInitFail: Counter;
+  private readonly resiliencyLoaded: Counter;
+  private readonly resiliencyCount: Counter;
+  private readonly resiliencyActivations: Counter;
+  private readonly resiliencyCbState: Gauge;
+  private readonly pubsubEgress: { count: Counter; latency: Histogram };
+  private readonly pubsubIngress: { count: Counter; latency: Histogram };
+  private readonly inputBinding: { count: Counter; latency: Histogram };
+
+  constructor(private readonly settings: MetricsSettings) {
+    this.base = { app_id: settings.appId };
+    this.pathPatterns = settings.http.pathMatching.map((template) => ({ template, regex: templateToRegExp(template) }));
+    const registers = [this.registry];
+    const buckets = [...settings.latencyBucketsMs];
+    const counter = (name: string, help: string, labelNames: string[]) => new Counter({ name, help, labelNames, registers });
+    const histogram = (name: string, help: string, labelNames: string[], b = buckets) => new Histogram({ name, help, labelNames, buckets: b, registers });
+    const httpLabels = ['app_id', 'method', 'path', 'status'];
+    this.httpRequests = counter('dapr_http_server_request_count', 'Number of HTTP requests started in server.', httpLabels);
+    if (settings.http.increasedCardinality) {
+      this.httpResponses = counter('dapr_http_server_response_count', 'The number of HTTP responses', httpLabels);
+    }
+    this.httpLatency = histogram('dapr_http_server_latency', 'HTTP request end-to-end latency in server (ms).', httpLabels);
+    this.httpRequestBytes = histogram('dapr_http_server_request_bytes', 'HTTP request size in bytes.', ['app_id'], DEFAULT_SIZE_BUCKETS);
+    this.httpResponseBytes = histogram('dapr_http_server_response_bytes', 'HTTP response size in bytes.', ['app_id'], DEFAULT_SIZE_BUCKETS);
+    const grpcLabels = ['app_id', 'grpc_server_method', 'grpc_server_status'];
+    this.grpcCompleted = counter('dapr_grpc_io_server_completed_rpcs', 'Count of RPCs by method and status.', grpcLabels);
+    this.grpcLatency = histogram('dapr_grpc_io_server_server_latency', 'Distribution of server latency in milliseconds, by method.', grpcLabels);
+    this.grpcReceived = histogram('dapr_grpc_io_server_received_bytes_per_rpc', 'Distribution of received bytes per RPC, by method.', grpcLabels, DEFAULT_SIZE_BUCKETS);
+    this.grpcSent = histogram('dapr_grpc_io_server_sent_bytes_per_rpc', 'Distribution of total sent bytes per RPC, by method.', grpcLabels, DEFAULT_SIZE_BUCKETS);
+    this.componentLoaded = counter('dapr_runtime_component_loaded', 'The number of successfully loaded components.', ['app_id']);
+    this.componentInit = counter('dapr_runtime_component_init_total', 'The number of initialized components.', ['app_id', 'component']);
+    this.componentInitFail = counter('dapr_runtime_component_init_fail_total', 'The number of component initialization failures.', [
+      'app_id',
+      'component',
+      'reason',
+      'component_name',
+    ]);
+    const resLabels = ['app_id', 'name', 'policy', 'namespace', 'flow_direction', 'target', 'status'];
+    this.resiliencyLoaded = counter('dapr_resiliency_loaded', 'Number of resiliency policies loaded.', ['app_id', 'name', 'namespace']);
+    this.resiliencyCount = counter('dapr_resiliency_count', 'Number of times a resiliency policy has been applied to a building block.', resLabels);
+    this.resiliencyActivations = counter(
+      'dapr_resiliency_activations_total',
+      'Number of times a resiliency policy has been activated in a building block after a failure or after a state change.',
+      resLabels,
+    );
+    this.resiliencyCbState = new Gauge({
+      name: 'dapr_resiliency_cb_state',
+      help: 'A resiliency policy’s current CircuitBreakerState state. 0 is closed, 1 is half-open, 2 is open, and -1 is unknown.',
+      labelNames: resLabels,
+      registers,
+    });
+    const componentLabels = ['app_id', 'component', 'namespace'];
+    this.pubsubEgress = {
+      count: counter('dapr_component_pubsub_egress_count', 'The number of outgoing messages published to the pub/sub component.', [...componentLabels, 'success', 'topic']),
+      latency: histogram('dapr_component_pubsub_egress_latencies', 'The latency of the response from the pub/sub component.', [...componentLabels, 'success', 'topic']),
+    };
+    const ingressLabels = [...componentLabels, 'process_status', 'status', 'topic'];
+    this.pubsubIngress = {
+      count: counter('dapr_component_pubsub_ingress_count', 'The number of incoming messages arriving from the pub/sub component.', ingressLabels),
+      latency: histogram('dapr_component_pubsub_ingress_latencies', 'The consuming app event processing latency.', ingressLabels),
+    };
+    this.inputBinding = {
+      count: counter('dapr_component_input_binding_count', 'The number of incoming events arriving from the input binding component.', [...componentLabels, 'success']),
+      latency: histogram('dapr_component_input_binding_latencies', 'The triggering app event processing latency.', [...componentLabels, 'success']),
+    };
+    if (settings.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The `path` label: a matching `pathMatching` template, else the path with increased cardinality, else empty. */
+  pathLabel(path: string): string {
+    for (const p of this.pathPatterns) if (p.regex.test(path)) return p.template;
+    return this.settings.http.increasedCardinality ? path : '';
+  }
+
+  /** Records one HTTP API request (`dapr_http_server_*`). */
+  recordHttpServerRequest(r: HttpServerRequest): void {
+    const labels = {
+      ...this.base,
+      method: this.settings.http.excludeVerbs ? '' : r.method,
+      path: this.pathLabel(r.path),
+      status: String(r.status),
+    };
+    this.httpRequests.inc(labels);
+    this.httpResponses?.inc(labels);
+    this.httpLatency.observe(labels, r.durationMs);
+    this.httpRequestBytes.observe(this.base, r.requestBytes);
+    this.httpResponseBytes.observe(this.base, r.responseBytes);
+  }
+
+  /** Records one gRPC API call (`dapr_grpc_io_server_*`). */
+  recordGrpcServerCall(c: GrpcServerCall): void {
+    const labels = { ...this.base, grpc_server_method: c.method, grpc_server_status: c.status };
+    this.grpcCompleted.inc(labels);
+    this.grpcLatency.observe(labels, c.durationMs);
+    this.grpcReceived.observe(labels, c.requestBytes);
+    this.grpcSent.observe(labels, c.responseBytes);
+  }
+
+  /** Records one component operation (`dapr_component_<kind>_count|latencies`, labels `operation`, `success`). */
+  recordComponentOp(kind: ComponentMetricKind, component: string, operation: string, success: boolean, durationMs: number): void {
+    let m = this.componentMetrics.get(kind);
+    if (!m) {
+      const labelNames = ['app_id', 'component', 'namespace', 'operation', 'success'];
+      m = {
+        count: new Counter({ name: `dapr_component_${kind}_count`, help: `The number of operations performed on the ${kind} component.`, labelNames, registers: [this.registry] }),
+        latency: new Histogram({
+          name: `dapr_component_${kind}_latencies`,
+          help: `The latency of the operations performed on the ${kind} component (ms).`,
+          labelNames,
+          buckets: [...this.settings.latencyBucketsMs],
+          registers: [this.registry],
+        }),
+      };
+      this.componentMetrics.set(kind, m);
+    }
+    const labels = { ...this.base, component, namespace: this.settings.namespace, operation, success: String(success) };
+    m.count.inc(labels);
+    m.latency.observe(labels, durationMs);
+  }
+
+  /** A publish to a pub/sub component (`dapr_component_pubsub_egress_*`). */
+  recordPubsubEgress(component: string, topic: string, success: boolean, durationMs: number): void {
+    const labels = { ...this.base, component, namespace: this.settings.namespace, success: String(success), topic };
+    this.pubsubEgress.count.inc(labels);
+    this.pubsubEgress.latency.observe(labels, durationMs);
+  }
+
+  /** A delivery to the app (`dapr_component_pubsub_ingress_*`); `processStatus` is success, retry or drop. */
+  recordPubsubIngress(component: string, topic: string, processStatus: 'success' | 'retry' | 'drop', status: string, durationMs: number): void {
+    const labels = { ...this.base, component, namespace: this.settings.namespace, process_status: processStatus, status, topic };
+    this.pubsubIngress.count.inc(labels);
+    this.pubsubIngress.latency.observe(labels, durationMs);
+  }
+
+  /** An input binding event handled by the app (`dapr_component_input_binding_*`). */
+  recordInputBinding(component: string, success: boolean, durationMs: number): void {
+    const labels = { ...this.base, component, namespace: this.settings.namespace, success: String(success) };
+    this.inputBinding.count.inc(labels);
+    this.inputBinding.latency.observe(labels, durationMs);
+  }
+
+  /** A component finished init (`dapr_runtime_component_loaded`, `…_init_total`, `…_init_fail_total`). */
+  recordComponentInit(type: string, name: string, failure?: string): void {
+    if (failure === undefined) {
+      this.componentLoaded.inc(this.base);
+      this.componentInit.inc({ ...this.base, component: type });
+    } else {
+      this.componentInitFail.inc({ ...this.base, component: type, reason: failure, component_name: name });
+    }
+  }
+
+  /** A Resiliency document was loaded (`dapr_resiliency_loaded`). */
+  recordResiliencyLoaded(name: string, namespace: string): void {
+    this.resiliencyLoaded.inc({ ...this.base, name, namespace });
+  }
+
+  /** {@link ResiliencyObserver}: a policy applied to a call. */
+  executed(policy: PolicyKind, direction: FlowDirection, target: string, status: string): void {
+    this.resiliencyCount.inc(this.resiliencyLabels(policy, direction, target, status));
+  }
+
+  /** {@link ResiliencyObserver}: a policy acted. */
+  activated(policy: PolicyKind, direction: FlowDirection, target: string, status: string): void {
+    this.resiliencyActivations.inc(this.resiliencyLabels(policy, direction, target, status));
+    if (policy === 'circuitbreaker') {
+      const value = status === 'closed' ? 0 : status === 'half-open' ? 1 : status === 'open' ? 2 : -1;
+      this.resiliencyCbState.set(this.resiliencyLabels(policy, direction, target, ''), value);
+    }
+  }
+
+  /** The exposition text. */
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The exposition content type. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private resiliencyLabels(policy: PolicyKind, direction: FlowDirection, target: string, status: string) {
+    return { ...this.base, name: '', policy, namespace: this.settings.namespace, flow_direction: direction, target, status };
+  }
+}
