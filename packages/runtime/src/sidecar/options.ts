@@ -25,6 +25,8 @@ export interface SidecarOptions {
   httpPort: number;
   /** gRPC API port; 0 picks a free one. @default 50001 */
   grpcPort: number;
+  /** Sidecar-to-sidecar (service invocation) port; 0 picks a free one. @default 0 */
+  internalPort?: number;
   /** Prometheus port; 0 picks a free one, -1 disables. @default 9090 */
   metricsPort: number;
   /** Addresses the APIs listen on. @default ['127.0.0.1'] */

@@ -24,6 +24,9 @@ import { loadResources } from '../resources/loader.js';
 import type { LoadedResources } from '../resources/loader.js';
 import type { AppChannel } from '../appchannel/app-channel.js';
 import { HttpAppChannel } from '../appchannel/http-app-channel.js';
+import { parseAccessControl } from '../acl/access-control.js';
+import { loadConfigurationFile, nameResolutionSpec } from '../config/configuration.js';
+import { Invocation } from '../invoke/invocation.js';
 import { waitForAppPort } from './app-channel.js';
 import { EMBEDDED_SOURCE, embeddedComponents } from './embedded.js';
 import { HealthState } from './health.js';
@@ -46,6 +49,8 @@ export class Sidecar {
   grpcPort = 0;
   /** The channel to the app; undefined without `--app-port` (or for gRPC apps until that lands). */
   appChannel: AppChannel | undefined;
+  /** Service invocation (resolver, forwarder, internal port); set once started. */
+  invocation: Invocation | undefined;
   private httpServer: HttpApiServer | undefined;
   private grpcServer: GrpcApiServer | undefined;
   private readonly appWait = new AbortController();
@@ -111,6 +116,11 @@ export class Sidecar {
     return lines;
   }
 
+  /** Publishes attributes of this sidecar for `weft list` (command, app pid, log paths …). */
+  async updateRegistration(extra: Record<string, string>): Promise<void> {
+    await this.invocation?.resolver.update(extra);
+  }
+
   /** Stops serving and closes components; idempotent. */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
@@ -135,7 +145,18 @@ export class Sidecar {
       ...secretsRoutes(this.secrets),
     ];
     const host = options.listenAddresses[0] ?? '127.0.0.1';
+    const config = options.configPath ? await loadConfigurationFile(options.configPath) : undefined;
+    this.invocation = await Invocation.start({
+      options,
+      acl: parseAccessControl(config?.file ?? '', config?.spec['accessControl']),
+      nameResolution: nameResolutionSpec(config),
+      httpEndpoints: resources.others.get('HTTPEndpoint') ?? [],
+      channel: () => this.appChannel,
+      appReady: () => this.health.appReady,
+      logger,
+    });
     this.httpServer = new HttpApiServer({
+      intercept: this.invocation.forwarder.handle,
       routes,
       logger: logger.child('weft.runtime.http'),
       maxRequestBodyBytes: options.maxRequestBodyBytes,
@@ -157,6 +178,7 @@ export class Sidecar {
       shutdown: onShutdown,
     });
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
+    await this.invocation.publish(this.httpPort, this.grpcPort);
     this.health.apiReady = true;
 
     if (options.appPort && (options.appProtocol === 'http' || options.appProtocol === 'https')) {
@@ -184,6 +206,7 @@ export class Sidecar {
   private async shutdown(): Promise<void> {
     this.appWait.abort();
     this.health.apiReady = false;
+    await this.invocation?.close();
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close()]);
     await this.components.closeAll();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });

@@ -24,6 +24,11 @@ export interface HttpApiServerOptions {
   apiToken?: string;
   /** Tried before answering 404 for an unmatched request. */
   fallback?: FallbackHandler;
+  /**
+   * Tried on every request that passed the token check, before its route runs (service invocation:
+   * a `dapr-app-id` header or basic auth makes any path an invocation).
+   */
+  intercept?: FallbackHandler;
 }
 
 function tokenMatches(expected: Buffer, given: string | string[] | undefined): boolean {
@@ -123,6 +128,7 @@ export class HttpApiServer {
       res.end('invalid api token');
       return;
     }
+    if (this.options.intercept && (await this.options.intercept(req, res))) return;
     if (!found || !route) {
       if (this.options.fallback && (await this.options.fallback(req, res))) return;
       throw commonErrors.notFound(method, path);

@@ -1,0 +1,181 @@
+/**
+ * Service invocation through two real in-process sidecars (caller → callee sidecar → callee app),
+ * with name resolution on a private registry directory.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEchoApp } from '../support/echo-app.js';
+import type { Echo, EchoApp } from '../support/echo-app.js';
+import { startTestSidecar } from '../support/in-process.js';
+import type { TestSidecar } from '../support/in-process.js';
+import { freePort } from '../support/weft-process.js';
+
+const MB = 1024 * 1024;
+
+describe('HTTP service invocation between two sidecars', () => {
+  let registry: string;
+  let appB: EchoApp;
+  let a: TestSidecar;
+  let b: TestSidecar;
+  let down: TestSidecar;
+  const id = `inv${process.pid}`;
+  const A = `${id}-a`;
+  const B = `${id}-b`;
+  const DOWN = `${id}-down`;
+
+  beforeAll(async () => {
+    registry = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-reg-'));
+    const env = { WEFT_REGISTRY_DIR: registry };
+    const config = path.join(registry, 'config.yaml');
+    await fs.writeFile(
+      config,
+      `apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata: {name: acl}
+spec:
+  accessControl:
+    defaultAction: deny
+    policies:
+    - appId: ${A}
+      defaultAction: allow
+      operations: [{name: /admin/**, httpVerb: ['*'], action: deny}]
+    - appId: ${DOWN}
+      defaultAction: allow
+`,
+    );
+    appB = await startEchoApp(B);
+    a = await startTestSidecar({ appId: A, env, maxRequestBodyBytes: 20 * MB });
+    b = await startTestSidecar({ appId: B, env, appPort: appB.port, configPath: config, maxRequestBodyBytes: 20 * MB });
+    down = await startTestSidecar({ appId: DOWN, env, appPort: await freePort() });
+    const deadline = Date.now() + 10_000;
+    while (!b.sidecar.health.ready() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop(), down?.stop(), appB?.stop()]);
+    await fs.rm(registry, { recursive: true, force: true });
+  });
+
+  it('passes verb, method path, query and headers to the callee app and adds the Dapr headers', async () => {
+    const res = await fetch(`${a.baseUrl}/v1.0/invoke/${B}/method/orders/42/items?x=1&y=two`, {
+      method: 'POST',
+      headers: { 'x-foo': 'bar', 'content-type': 'text/plain', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      body: 'hello',
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-app-header')).toBe('from-app');
+    const echo = (await res.json()) as Echo;
+    expect(echo).toMatchObject({ app: B, method: 'POST', path: '/orders/42/items', query: 'x=1&y=two', size: 5 });
+    expect(echo.headers).toMatchObject({
+      'x-foo': 'bar',
+      'content-type': 'text/plain',
+      'dapr-caller-app-id': A,
+      'dapr-callee-app-id': B,
+      'x-forwarded-for': '127.0.0.1',
+    });
+    expect(echo.headers['traceparent']).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(echo.headers['forwarded']).toContain('for=127.0.0.1');
+    expect(echo.headers['x-forwarded-host']).toBe(new URL(a.baseUrl).host);
+  });
+
+  it('passes every verb through', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      const res = await fetch(`${a.baseUrl}/v1.0/invoke/${B}/method/verb`, { method });
+      expect(res.status, method).toBe(200);
+      expect(((await res.json()) as Echo).method).toBe(method);
+    }
+    const head = await fetch(`${a.baseUrl}/v1.0/invoke/${B}/method/verb`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('x-app-header')).toBe('from-app');
+  });
+
+  it('targets the app with the dapr-app-id header or basic auth on any path, without forwarding them', async () => {
+    const viaHeader = await fetch(`${a.baseUrl}/neworder?z=9`, { method: 'POST', headers: { 'dapr-app-id': B }, body: '{}' });
+    const echo = (await viaHeader.json()) as Echo;
+    expect(echo).toMatchObject({ path: '/neworder', query: 'z=9', method: 'POST' });
+    expect(echo.headers['dapr-app-id']).toBeUndefined();
+    const url = new URL(`${a.baseUrl}/pay`);
+    const viaAuth = await fetch(url, { headers: { authorization: `Basic ${Buffer.from(`dapr-app-id:${B}`).toString('base64')}` } });
+    const authEcho = (await viaAuth.json()) as Echo;
+    expect(authEcho.path).toBe('/pay');
+    expect(authEcho.headers['authorization']).toBeUndefined();
+  });
+
+  it('returns the callee status codes, headers and bodies as they are', async () => {
+    for (const status of [201, 404, 418, 500, 503]) {
+      const res = await fetch(`${a.baseUrl}/v1.0/invoke/${B}/method/status/${status}`);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('set-cookie')).toBe('a=1, b=2');
+      expect(((await res.json()) as Echo).path).toBe(`/status/${status}`);
+    }
+  });
+
+  it('carries a 5 MB body both ways intact', async () => {
+    const body = Buffer.alloc(5 * MB, 7);
+    const res = await fetch(`${a.baseUrl}/v1.0/invoke/${B}/method/upload`, { method: 'PUT', body });
+    const echo = (await res.json()) as Echo;
+    expect(echo.size).toBe(body.length);
+    expect(echo.sha256).toBe(createHash('sha256').update(body).digest('hex'));
+    const big = await fetch(`${a.baseUrl}/v1.0/invoke/${B}/method/big?bytes=${5 * MB}`);
+    expect((await big.arrayBuffer()).byteLength).toBe(5 * MB);
+  });
+
+  it('refuses a body over the caller limit with 413 and keeps serving', async () => {
+    const res = await fetch(`${down.baseUrl}/v1.0/invoke/${B}/method/upload`, { method: 'POST', body: Buffer.alloc(5 * MB) });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { errorCode: string }).errorCode).toBe('ERR_BODY_READ');
+    expect((await fetch(`${down.baseUrl}/v1.0/invoke/${B}/method/ok`)).status).toBe(200);
+  });
+
+  it('refuses a streamed (chunked) body once it passes the limit', async () => {
+    const chunk = new Uint8Array(MB);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 6) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${down.baseUrl}/v1.0/invoke/${B}/method/upload`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await fetch(`${down.baseUrl}/v1.0/invoke/${B}/method/ok`)).status).toBe(200);
+  });
+
+  it('answers 403 ERR_DIRECT_INVOKE when the callee access control denies the caller', async () => {
+    const denied = await fetch(`${a.baseUrl}/v1.0/invoke/${B}/method/admin/users`, { method: 'DELETE' });
+    expect(denied.status).toBe(403);
+    const body = (await denied.json()) as { errorCode: string; message: string };
+    expect(body.errorCode).toBe('ERR_DIRECT_INVOKE');
+    expect(body.message).toContain(B);
+    // An app without a policy (here the callee calling itself) falls under the global deny.
+    const stranger = await fetch(`${b.baseUrl}/v1.0/invoke/${B}/method/ok`);
+    expect(stranger.status).toBe(403);
+  });
+
+  it('answers 500 ERR_DIRECT_INVOKE naming the app for an unknown app id and a callee whose app is down', async () => {
+    const unknown = await fetch(`${a.baseUrl}/v1.0/invoke/nosuchapp/method/x`);
+    expect(unknown.status).toBe(500);
+    expect(await unknown.json()).toEqual({ errorCode: 'ERR_DIRECT_INVOKE', message: "failed to invoke, id: nosuchapp, err: couldn't find service: nosuchapp" });
+    const appDown = await fetch(`${a.baseUrl}/v1.0/invoke/${DOWN}/method/x`);
+    expect(appDown.status).toBe(500);
+    const body = (await appDown.json()) as { errorCode: string; message: string };
+    expect(body.errorCode).toBe('ERR_DIRECT_INVOKE');
+    expect(body.message).toContain(`id: ${DOWN}`);
+  });
+
+  it('answers 404 ERR_DIRECT_INVOKE for an invoke path without a method', async () => {
+    const res = await fetch(`${a.baseUrl}/v1.0/invoke/${B}`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { errorCode: string }).errorCode).toBe('ERR_DIRECT_INVOKE');
+  });
+
+  it('calls an external URL given in place of the app id directly', async () => {
+    const target = encodeURIComponent(`http://127.0.0.1:${appB.port}/base`);
+    const res = await fetch(`${a.baseUrl}/v1.0/invoke/${target}/method/ext?q=1`);
+    expect(res.status).toBe(200);
+    expect((await res.json()) as Echo).toMatchObject({ path: '/base/ext', query: 'q=1' });
+  });
+});
