@@ -3,7 +3,10 @@
  */
 import { Command } from 'commander';
 import { RUNTIME_VERSION } from '@weft/runtime';
+import { invokeCommand } from './commands/invoke.js';
+import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
+import { stopCommand } from './commands/stop.js';
 import { sidecarCommand } from './commands/sidecar.js';
 import { normalizeGoFlags } from './sidecar-flags.js';
 
@@ -14,6 +17,9 @@ export function program(): Command {
     .version(RUNTIME_VERSION)
     .addCommand(runCommand())
     .addCommand(sidecarCommand())
+    .addCommand(listCommand())
+    .addCommand(stopCommand())
+    .addCommand(invokeCommand())
     .showHelpAfterError();
 }
 

@@ -19,7 +19,6 @@ export const IGNORED_FLAGS: Record<string, string> = {
   controlPlaneTrustDomain: 'Weft has no control plane',
   enableMtls: 'mTLS through sentry is not used by Weft',
   mode: 'Weft runs self-hosted or beside a pod the same way',
-  daprInternalGrpcPort: 'Weft picks its sidecar-to-sidecar port itself',
   daprPublicPort: 'the public health port is not served yet',
   enableProfiling: 'profiling endpoints are not served',
   profilePort: 'profiling endpoints are not served',
@@ -56,6 +55,7 @@ export function addSidecarFlags(command: Command, defaults: { httpPort?: number;
     .option('-c, --config <file>', 'a Configuration YAML file')
     .option('-H, --dapr-http-port <port>', 'HTTP API port', toInt('dapr-http-port'), defaults.httpPort)
     .option('-G, --dapr-grpc-port <port>', 'gRPC API port', toInt('dapr-grpc-port'), defaults.grpcPort)
+    .option('-I, --dapr-internal-grpc-port <port>', 'sidecar-to-sidecar port (Weft speaks HTTP/1.1 on it); free port if omitted', toInt('dapr-internal-grpc-port'))
     .option('-M, --metrics-port <port>', 'Prometheus metrics port', toInt('metrics-port'), defaults.metricsPort)
     .option('--dapr-listen-addresses <addresses>', 'comma-separated addresses the APIs listen on', '127.0.0.1')
     .option('--dapr-http-max-request-size <mb>', 'largest request body in MB', (v) => Number(v))
@@ -84,6 +84,7 @@ export interface SidecarFlagValues {
   daprHttpPort: number;
   daprGrpcPort: number;
   metricsPort: number;
+  daprInternalGrpcPort?: number;
   daprListenAddresses: string;
   daprHttpMaxRequestSize?: number;
   maxBodySize?: string;
@@ -121,6 +122,7 @@ export function sidecarOptionsFromFlags(values: SidecarFlagValues, env: NodeJS.P
     httpPort: values.daprHttpPort,
     grpcPort: values.daprGrpcPort,
     metricsPort: values.metricsPort,
+    ...(values.daprInternalGrpcPort !== undefined ? { internalPort: values.daprInternalGrpcPort } : {}),
     listenAddresses: values.daprListenAddresses.split(',').map((a) => a.trim()).filter((a) => a !== ''),
     maxRequestBodyBytes: maxBody,
     logLevel: values.logLevel as LogLevel,

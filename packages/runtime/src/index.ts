@@ -15,3 +15,6 @@ export { MetadataError } from './components/metadata.js';
 export { ApiError } from './errors/index.js';
 export { RUNTIME_VERSION } from './version.js';
 export { parseDurationMs } from './util/duration.js';
+export { parseYamlDocuments } from './resources/loader.js';
+export { listRegistry, registryDir, pidAlive } from './nameresolution/local/local-resolver.js';
+export type { RegistryEntry } from './nameresolution/local/local-resolver.js';
