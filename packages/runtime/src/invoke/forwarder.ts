@@ -90,6 +90,28 @@ export class InvokeForwarder {
     return true;
   };
 
+  /**
+   * Sends one request to an app's sidecar (or an external target) and returns the raw answer; the
+   * gRPC `InvokeService` uses this with a buffered body.
+   */
+  async request(appId: string, request: { method: string; path: string; headers: Record<string, string | string[]>; body?: Buffer }): Promise<Dispatcher.ResponseData> {
+    const target: InvokeTarget = { appId, method: request.path, query: '', via: 'path' };
+    const external = this.options.endpoints.lookup(appId);
+    const headers: Record<string, string | string[]> = { ...request.headers, 'dapr-caller-app-id': this.options.appId, 'dapr-callee-app-id': appId.split('.')[0] ?? appId };
+    if (this.options.namespace) headers['dapr-caller-namespace'] = this.options.namespace;
+    let origin: string;
+    let path = request.path;
+    if (external) {
+      origin = external.origin;
+      path = external.basePath + path;
+      Object.assign(headers, external.headers);
+    } else {
+      const address = await this.resolve(appId);
+      origin = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+    }
+    return this.send(target, origin, { method: request.method as Dispatcher.HttpMethod, path, headers, body: request.body ?? null }, undefined);
+  }
+
   /** Closes pooled connections. */
   async close(): Promise<void> {
     await this.agent.close();

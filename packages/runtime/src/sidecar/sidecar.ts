@@ -24,9 +24,11 @@ import { loadResources } from '../resources/loader.js';
 import type { LoadedResources } from '../resources/loader.js';
 import type { AppChannel } from '../appchannel/app-channel.js';
 import { HttpAppChannel } from '../appchannel/http-app-channel.js';
+import { GrpcAppChannel } from '../appchannel/grpc-app-channel.js';
 import { parseAccessControl } from '../acl/access-control.js';
 import { loadConfigurationFile, nameResolutionSpec } from '../config/configuration.js';
 import { Invocation } from '../invoke/invocation.js';
+import { grpcInvokeHandler } from '../invoke/grpc-invoke.js';
 import { waitForAppPort } from './app-channel.js';
 import { EMBEDDED_SOURCE, embeddedComponents } from './embedded.js';
 import { HealthState } from './health.js';
@@ -176,6 +178,7 @@ export class Sidecar {
       state: this.state,
       secrets: this.secrets,
       shutdown: onShutdown,
+      invokeService: grpcInvokeHandler(this.invocation.forwarder) as never,
     });
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
     await this.invocation.publish(this.httpPort, this.grpcPort);
@@ -186,6 +189,14 @@ export class Sidecar {
         protocol: options.appProtocol,
         host: options.appChannelAddress,
         port: options.appPort,
+        ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
+      });
+    }
+    if (options.appPort && options.appProtocol === 'grpc') {
+      this.appChannel = new GrpcAppChannel({
+        host: options.appChannelAddress,
+        port: options.appPort,
+        maxMessageBytes: options.maxRequestBodyBytes,
         ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
       });
     }
