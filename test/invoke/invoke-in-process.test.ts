@@ -21,10 +21,13 @@ describe('HTTP service invocation between two sidecars', () => {
   let a: TestSidecar;
   let b: TestSidecar;
   let down: TestSidecar;
+  let guarded: TestSidecar;
+  let appG: EchoApp;
   const id = `inv${process.pid}`;
   const A = `${id}-a`;
   const B = `${id}-b`;
   const DOWN = `${id}-down`;
+  const G = `${id}-g`;
 
   beforeAll(async () => {
     registry = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-reg-'));
@@ -50,12 +53,20 @@ spec:
     a = await startTestSidecar({ appId: A, env, maxRequestBodyBytes: 20 * MB });
     b = await startTestSidecar({ appId: B, env, appPort: appB.port, configPath: config, maxRequestBodyBytes: 20 * MB });
     down = await startTestSidecar({ appId: DOWN, env, appPort: await freePort() });
+    appG = await startEchoApp(G);
+    guarded = await startTestSidecar({
+      appId: G,
+      env,
+      appPort: appG.port,
+      appApiToken: 'app-secret',
+      appHealthCheck: { path: '/healthz', intervalMs: 50, timeoutMs: 500, threshold: 2 },
+    });
     const deadline = Date.now() + 10_000;
     while (!b.sidecar.health.ready() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   });
 
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop(), down?.stop(), appB?.stop()]);
+    await Promise.all([a?.stop(), b?.stop(), down?.stop(), appB?.stop(), guarded?.stop(), appG?.stop()]);
     await fs.rm(registry, { recursive: true, force: true });
   });
 
@@ -177,5 +188,32 @@ spec:
     const res = await fetch(`${a.baseUrl}/v1.0/invoke/${target}/method/ext?q=1`);
     expect(res.status).toBe(200);
     expect((await res.json()) as Echo).toMatchObject({ path: '/base/ext', query: 'q=1' });
+  });
+
+  it('sends APP_API_TOKEN to the callee app as dapr-api-token', async () => {
+    const res = await fetch(`${a.baseUrl}/v1.0/invoke/${G}/method/token`, { headers: { 'dapr-api-token': 'caller-token' } });
+    const echo = (await res.json()) as Echo;
+    expect(echo.headers['dapr-api-token']).toBe('app-secret');
+  });
+
+  it('stops calls to an app its health checks find unhealthy and resumes them when it recovers', async () => {
+    const call = () => fetch(`${a.baseUrl}/v1.0/invoke/${G}/method/work`);
+    const waitFor = async (status: number) => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const res = await call();
+        const body = await res.text();
+        if (res.status === status) return body;
+        if (Date.now() > deadline) throw new Error(`expected ${status}, still ${res.status}: ${body}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    await waitFor(200);
+    await fetch(`http://127.0.0.1:${appG.port}/set-health?healthy=false`);
+    const refused = JSON.parse(await waitFor(500)) as { errorCode: string; message: string };
+    expect(refused.errorCode).toBe('ERR_DIRECT_INVOKE');
+    expect(refused.message).toContain(`id: ${G}`);
+    await fetch(`http://127.0.0.1:${appG.port}/set-health?healthy=true`);
+    await waitFor(200);
   });
 });

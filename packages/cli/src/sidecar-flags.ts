@@ -23,11 +23,6 @@ export const IGNORED_FLAGS: Record<string, string> = {
   enableProfiling: 'profiling endpoints are not served',
   profilePort: 'profiling endpoints are not served',
   appMaxConcurrency: 'app concurrency limits arrive with service invocation',
-  enableAppHealthCheck: 'app health checks arrive with service invocation',
-  appHealthCheckPath: 'app health checks arrive with service invocation',
-  appHealthProbeInterval: 'app health checks arrive with service invocation',
-  appHealthProbeTimeout: 'app health checks arrive with service invocation',
-  appHealthThreshold: 'app health checks arrive with service invocation',
   enableApiLogging: 'API logging arrives with observability',
   readBufferSize: 'Node sizes its header buffer itself (16 KiB)',
   daprHttpReadBufferSize: 'Node sizes its header buffer itself (16 KiB)',
@@ -64,6 +59,11 @@ export function addSidecarFlags(command: Command, defaults: { httpPort?: number;
     .option('--log-as-json', 'log JSON lines', false)
     .option('--data-dir <dir>', 'where embedded stores live', '.weft')
     .option('--fresh', 'use a throw-away data directory, removed on exit', false)
+    .option('--enable-app-health-check', 'probe the app and stop calls to it while it is unhealthy', false)
+    .option('--app-health-check-path <path>', 'HTTP path of the app health probe', '/healthz')
+    .option('--app-health-probe-interval <seconds>', 'seconds between app health probes', (v) => Number(v), 5)
+    .option('--app-health-probe-timeout <ms>', 'milliseconds before a probe fails', (v) => Number(v), 500)
+    .option('--app-health-threshold <count>', 'consecutive failed probes before the app is unhealthy', (v) => Number(v), 3)
     .option('--dapr-graceful-shutdown-seconds <seconds>', 'grace period on shutdown', (v) => Number(v), 5);
   for (const name of Object.keys(IGNORED_FLAGS)) {
     const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -93,6 +93,11 @@ export interface SidecarFlagValues {
   dataDir: string;
   fresh: boolean;
   daprGracefulShutdownSeconds: number;
+  enableAppHealthCheck: boolean;
+  appHealthCheckPath: string;
+  appHealthProbeInterval: number;
+  appHealthProbeTimeout: number;
+  appHealthThreshold: number;
   [ignored: string]: unknown;
 }
 
@@ -101,6 +106,11 @@ export function ignoredFlagWarnings(values: SidecarFlagValues): string[] {
   return Object.entries(IGNORED_FLAGS)
     .filter(([name]) => values[name] !== undefined)
     .map(([name, why]) => `flag --${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is accepted for daprd compatibility and ignored: ${why}`);
+}
+
+function positive(flag: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${flag} must be a positive number`);
+  return value;
 }
 
 /** Translates parsed flags (plus the environment) into sidecar options. */
@@ -129,6 +139,16 @@ export function sidecarOptionsFromFlags(values: SidecarFlagValues, env: NodeJS.P
     logAsJson: values.logAsJson,
     dataDir: path.resolve(values.dataDir),
     gracefulShutdownSeconds: values.daprGracefulShutdownSeconds,
+    ...(values.enableAppHealthCheck
+      ? {
+          appHealthCheck: {
+            path: values.appHealthCheckPath,
+            intervalMs: positive('app-health-probe-interval', values.appHealthProbeInterval) * 1000,
+            timeoutMs: positive('app-health-probe-timeout', values.appHealthProbeTimeout),
+            threshold: Math.max(1, Math.floor(positive('app-health-threshold', values.appHealthThreshold))),
+          },
+        }
+      : {}),
     env,
   });
 }

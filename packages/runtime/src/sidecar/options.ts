@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { LogLevel } from '../logging/logger.js';
+import type { AppHealthSettings } from './app-health.js';
 
 /** Protocols the app may speak on its channel. */
 export type AppProtocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'h2c';
@@ -47,6 +48,8 @@ export interface SidecarOptions {
   namespace: string;
   /** The environment components read (`envRef`, `secretstores.local.env`). */
   env: Readonly<Record<string, string | undefined>>;
+  /** App health checks (`--enable-app-health-check`); off when undefined. */
+  appHealthCheck?: AppHealthSettings;
   /** Seconds to wait for in-flight work on shutdown. @default 5 */
   gracefulShutdownSeconds: number;
 }

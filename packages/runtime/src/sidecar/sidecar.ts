@@ -30,6 +30,7 @@ import { loadConfigurationFile, nameResolutionSpec } from '../config/configurati
 import { Invocation } from '../invoke/invocation.js';
 import { grpcInvokeHandler } from '../invoke/grpc-invoke.js';
 import { waitForAppPort } from './app-channel.js';
+import { AppHealthMonitor } from './app-health.js';
 import { EMBEDDED_SOURCE, embeddedComponents } from './embedded.js';
 import { HealthState } from './health.js';
 import type { SidecarOptions } from './options.js';
@@ -56,6 +57,7 @@ export class Sidecar {
   private httpServer: HttpApiServer | undefined;
   private grpcServer: GrpcApiServer | undefined;
   private readonly appWait = new AbortController();
+  private appHealth: AppHealthMonitor | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -154,7 +156,7 @@ export class Sidecar {
       nameResolution: nameResolutionSpec(config),
       httpEndpoints: resources.others.get('HTTPEndpoint') ?? [],
       channel: () => this.appChannel,
-      appReady: () => this.health.appReady,
+      appReady: () => this.health.appAvailable(),
       logger,
     });
     this.httpServer = new HttpApiServer({
@@ -206,6 +208,7 @@ export class Sidecar {
         () => {
           this.health.appReady = true;
           logger.info(`application discovered on port ${appPort}`);
+          this.startAppHealthChecks();
         },
         () => {},
       );
@@ -214,7 +217,28 @@ export class Sidecar {
     }
   }
 
+  private startAppHealthChecks(): void {
+    const settings = this.options.appHealthCheck;
+    const channel = this.appChannel;
+    if (!settings || !channel || this.stopping) return;
+    this.health.appHealthy = false;
+    const probe =
+      channel instanceof GrpcAppChannel
+        ? (timeoutMs: number) => channel.probe(timeoutMs)
+        : async (timeoutMs: number) => {
+            const res = await channel.call({ method: 'GET', path: settings.path, signal: AbortSignal.timeout(timeoutMs) });
+            return res.status >= 200 && res.status < 300;
+          };
+    this.appHealth = new AppHealthMonitor(probe, settings, (healthy) => {
+      this.health.appHealthy = healthy;
+      if (healthy) this.logger.info('app is healthy; calls to the app are enabled');
+      else this.logger.warn(`app is unhealthy after ${settings.threshold} failed probes; calls to the app are stopped`);
+    });
+    this.appHealth.start();
+  }
+
   private async shutdown(): Promise<void> {
+    this.appHealth?.stop();
     this.appWait.abort();
     this.health.apiReady = false;
     await this.invocation?.close();
