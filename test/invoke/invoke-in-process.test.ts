@@ -216,4 +216,20 @@ spec:
     await fetch(`http://127.0.0.1:${appG.port}/set-health?healthy=true`);
     await waitFor(200);
   });
+
+  it('cancels the call into a hanging callee when the caller gives up, and keeps serving', async () => {
+    const hung = fetch(`${a.baseUrl}/v1.0/invoke/${B}/method/hang`, { signal: AbortSignal.timeout(300) });
+    await expect(hung).rejects.toThrow();
+    const after = await fetch(`${a.baseUrl}/v1.0/invoke/${B}/method/after-hang`);
+    expect(after.status).toBe(200);
+    expect(((await after.json()) as Echo).path).toBe('/after-hang');
+    // The app saw its pending request cancelled: nothing is left waiting on the hung call.
+    const deadline = Date.now() + 10_000;
+    let aborted = 0;
+    while (aborted === 0 && Date.now() < deadline) {
+      aborted = ((await (await fetch(`http://127.0.0.1:${appB.port}/stats`)).json()) as { aborted: number }).aborted;
+      if (aborted === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(aborted).toBe(1);
+  });
 });

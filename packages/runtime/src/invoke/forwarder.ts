@@ -77,7 +77,19 @@ export class InvokeForwarder {
     }
     if (target.query) path += `?${target.query}`;
     const body = limitedBody(req, this.options.maxBodyBytes);
-    const upstream = await this.send(target, origin, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null }, body);
+    // A caller that gives up (timeout, disconnect) cancels the call downstream, so a hanging callee
+    // holds no connection of ours once nobody waits for it.
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.once('close', onClose);
+    const upstream = await this.send(
+      target,
+      origin,
+      { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort.signal },
+      body,
+    );
     const responseHeaders = passThroughHeaders(upstream.headers as Record<string, string | string[]>, HOP_BY_HOP_RESPONSE);
     res.writeHead(upstream.statusCode, responseHeaders);
     try {

@@ -84,7 +84,13 @@ export class InvokeInternalServer {
     if (!this.options.appReady()) throw invokeErrors.failed(appId, 'app is not ready or not healthy');
     if (declaredTooLarge(req, maxBodyBytes)) throw commonErrors.bodyTooLarge(maxBodyBytes);
     const body = limitedBody(req, maxBodyBytes);
+    // The caller's sidecar closing the connection cancels the call into the app.
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     const request = {
+      signal: abort.signal,
       method,
       path,
       ...(queryAt === -1 ? {} : { query: url.slice(queryAt + 1) }),
