@@ -50,7 +50,20 @@ spec:
 `,
     );
     appB = await startEchoApp(B);
-    a = await startTestSidecar({ appId: A, env, maxRequestBodyBytes: 20 * MB });
+    a = await startTestSidecar({
+      appId: A,
+      env,
+      maxRequestBodyBytes: 20 * MB,
+      resources: [
+        `apiVersion: dapr.io/v1alpha1
+kind: HTTPEndpoint
+metadata: {name: legacy-api}
+spec:
+  baseUrl: http://127.0.0.1:${appB.port}/v2
+  headers: [{name: x-endpoint-key, value: k1}]
+`,
+      ],
+    });
     b = await startTestSidecar({ appId: B, env, appPort: appB.port, configPath: config, maxRequestBodyBytes: 20 * MB });
     down = await startTestSidecar({ appId: DOWN, env, appPort: await freePort() });
     appG = await startEchoApp(G);
@@ -231,5 +244,14 @@ spec:
       if (aborted === 0) await new Promise((r) => setTimeout(r, 50));
     }
     expect(aborted).toBe(1);
+  });
+
+  it('calls an HTTPEndpoint resource by name with its base path and headers, and lists it in metadata', async () => {
+    const res = await fetch(`${a.baseUrl}/v1.0/invoke/legacy-api/method/users/7?full=1`);
+    const echo = (await res.json()) as Echo;
+    expect(echo).toMatchObject({ path: '/v2/users/7', query: 'full=1' });
+    expect(echo.headers['x-endpoint-key']).toBe('k1');
+    const metadata = (await (await fetch(`${a.baseUrl}/v1.0/metadata`)).json()) as { httpEndpoints: { name: string }[] };
+    expect(metadata.httpEndpoints).toEqual([{ name: 'legacy-api' }]);
   });
 });

@@ -159,6 +159,7 @@ export class Sidecar {
       appReady: () => this.health.appAvailable(),
       logger,
     });
+    this.metadata.httpEndpointNames = this.invocation.endpoints.names();
     this.httpServer = new HttpApiServer({
       intercept: this.invocation.forwarder.handle,
       routes,
