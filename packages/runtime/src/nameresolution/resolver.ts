@@ -29,6 +29,8 @@ export interface SelfRegistration {
 export interface ResolvedAddress {
   host: string;
   port: number;
+  /** The callee sidecar's gRPC API port, for proxied gRPC calls. */
+  grpcPort?: number;
 }
 
 /** Thrown when no live instance of an app id is known. */

@@ -29,6 +29,7 @@ import { parseAccessControl } from '../acl/access-control.js';
 import { loadConfigurationFile, nameResolutionSpec } from '../config/configuration.js';
 import { Invocation } from '../invoke/invocation.js';
 import { grpcInvokeHandler } from '../invoke/grpc-invoke.js';
+import { GrpcProxy } from '../invoke/grpc-proxy.js';
 import { waitForAppPort } from './app-channel.js';
 import { AppHealthMonitor } from './app-health.js';
 import { EMBEDDED_SOURCE, embeddedComponents } from './embedded.js';
@@ -58,6 +59,7 @@ export class Sidecar {
   private grpcServer: GrpcApiServer | undefined;
   private readonly appWait = new AbortController();
   private appHealth: AppHealthMonitor | undefined;
+  private grpcProxy: GrpcProxy | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -150,9 +152,10 @@ export class Sidecar {
     ];
     const host = options.listenAddresses[0] ?? '127.0.0.1';
     const config = options.configPath ? await loadConfigurationFile(options.configPath) : undefined;
+    const acl = parseAccessControl(config?.file ?? '', config?.spec['accessControl']);
     this.invocation = await Invocation.start({
       options,
-      acl: parseAccessControl(config?.file ?? '', config?.spec['accessControl']),
+      acl,
       nameResolution: nameResolutionSpec(config),
       httpEndpoints: resources.others.get('HTTPEndpoint') ?? [],
       channel: () => this.appChannel,
@@ -169,7 +172,20 @@ export class Sidecar {
     });
     this.httpPort = await this.httpServer.listen(options.httpPort, host);
 
+    this.grpcProxy = new GrpcProxy({
+      appId: options.appId,
+      namespace: options.namespace,
+      resolver: this.invocation.resolver,
+      acl,
+      ...(options.apiToken ? { apiToken: options.apiToken } : {}),
+      app: () =>
+        options.appPort && options.appProtocol === 'grpc' && this.health.appAvailable()
+          ? { host: options.appChannelAddress, port: options.appPort }
+          : undefined,
+      logger: logger.child('weft.runtime.grpc'),
+    });
     this.grpcServer = new GrpcApiServer({
+      rawStreamHandler: this.grpcProxy.handle,
       logger: logger.child('weft.runtime.grpc'),
       maxMessageBytes: options.maxRequestBodyBytes,
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
@@ -243,6 +259,7 @@ export class Sidecar {
     this.appWait.abort();
     this.health.apiReady = false;
     await this.invocation?.close();
+    this.grpcProxy?.close();
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close()]);
     await this.components.closeAll();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });

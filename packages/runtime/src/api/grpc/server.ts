@@ -6,6 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { ApiError, commonErrors } from '../../errors/index.js';
 import type { Logger } from '../../logging/logger.js';
+import { interceptRawStreams } from './raw-streams.js';
+import type { RawStreamHandler } from './raw-streams.js';
 
 /** Options of {@link GrpcApiServer}. */
 export interface GrpcApiServerOptions {
@@ -13,6 +15,8 @@ export interface GrpcApiServerOptions {
   apiToken?: string;
   /** Largest message accepted, in bytes. */
   maxMessageBytes: number;
+  /** Sees every raw stream before grpc-js routes it (gRPC proxying by `dapr-app-id`). */
+  rawStreamHandler?: RawStreamHandler;
 }
 
 /** Converts any thrown value to a gRPC status error. */
@@ -36,6 +40,7 @@ export class GrpcApiServer {
       'grpc.max_receive_message_length': options.maxMessageBytes,
       'grpc.max_send_message_length': 128 * 1024 * 1024,
     });
+    if (options.rawStreamHandler) interceptRawStreams(this.server, options.rawStreamHandler);
   }
 
   /** True when the call carries the configured `dapr-api-token` (or none is configured). */

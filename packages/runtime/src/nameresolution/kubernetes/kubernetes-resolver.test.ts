@@ -5,19 +5,20 @@ import { KubernetesResolver } from './kubernetes-resolver.js';
 describe('KubernetesResolver', () => {
   it('resolves a bare app id to the <app-id>-dapr service in its own namespace', async () => {
     const resolver = new KubernetesResolver({ namespace: 'shop' });
-    await expect(resolver.resolve('orders')).resolves.toEqual({ host: 'orders-dapr.shop.svc.cluster.local', port: 50002 });
+    await expect(resolver.resolve('orders')).resolves.toEqual({ host: 'orders-dapr.shop.svc.cluster.local', port: 50002, grpcPort: 50001 });
   });
 
   it('resolves app-id.namespace to the service in that namespace', async () => {
     const resolver = new KubernetesResolver({ namespace: 'shop' });
-    await expect(resolver.resolve('billing.finance')).resolves.toEqual({ host: 'billing-dapr.finance.svc.cluster.local', port: 50002 });
+    await expect(resolver.resolve('billing.finance')).resolves.toEqual({ host: 'billing-dapr.finance.svc.cluster.local', port: 50002, grpcPort: 50001 });
   });
 
   it('uses the default namespace, cluster domain and port it is given', () => {
-    expect(new KubernetesResolver().address('orders')).toEqual({ host: 'orders-dapr.default.svc.cluster.local', port: 50002 });
+    expect(new KubernetesResolver().address('orders')).toEqual({ host: 'orders-dapr.default.svc.cluster.local', port: 50002, grpcPort: 50001 });
     expect(new KubernetesResolver({ clusterDomain: 'corp.internal', port: 3501 }).address('a.b')).toEqual({
       host: 'a-dapr.b.svc.corp.internal',
       port: 3501,
+      grpcPort: 50001,
     });
   });
 

@@ -14,6 +14,8 @@ export interface KubernetesResolverOptions {
   clusterDomain?: string;
   /** The callee sidecars' internal port. @default 50002 (Dapr's injected internal port) */
   port?: number;
+  /** The callee sidecars' gRPC API port. @default 50001 */
+  grpcPort?: number;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -24,11 +26,13 @@ export class KubernetesResolver implements NameResolver {
   private readonly namespace: string;
   private readonly clusterDomain: string;
   private readonly port: number;
+  private readonly grpcPort: number;
 
   constructor(options: KubernetesResolverOptions = {}) {
     this.namespace = options.namespace || 'default';
     this.clusterDomain = options.clusterDomain ?? 'cluster.local';
     this.port = options.port ?? 50002;
+    this.grpcPort = options.grpcPort ?? 50001;
   }
 
   register(_self: SelfRegistration): Promise<void> {
@@ -47,7 +51,7 @@ export class KubernetesResolver implements NameResolver {
     if (!DNS_LABEL.test(`${appId}-dapr`) || !DNS_LABEL.test(ns)) {
       throw new AppNotFoundError(target, `invalid app id or namespace for Kubernetes DNS: ${target}`);
     }
-    return { host: `${appId}-dapr.${ns}.svc.${this.clusterDomain}`, port: this.port };
+    return { host: `${appId}-dapr.${ns}.svc.${this.clusterDomain}`, port: this.port, grpcPort: this.grpcPort };
   }
 
   resolve(target: string): Promise<ResolvedAddress> {

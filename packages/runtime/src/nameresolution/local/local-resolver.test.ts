@@ -36,7 +36,7 @@ describe('LocalResolver', () => {
     const callee = new LocalResolver({ dir });
     await callee.register(self('orders', 4100));
     const caller = new LocalResolver({ dir });
-    await expect(caller.resolve('orders')).resolves.toEqual({ host: '127.0.0.1', port: 4100 });
+    await expect(caller.resolve('orders')).resolves.toEqual({ host: '127.0.0.1', port: 4100, grpcPort: 2 });
     await callee.close();
     await expect(caller.resolve('orders')).rejects.toBeInstanceOf(AppNotFoundError);
   });

@@ -103,7 +103,7 @@ export class LocalResolver implements NameResolver {
     if (live.length === 0) throw new AppNotFoundError(target);
     // Round-robin over instances of the same app id.
     const entry = live[this.next++ % live.length] as RegistryEntry;
-    return { host: entry.host, port: entry.internalPort };
+    return { host: entry.host, port: entry.internalPort, grpcPort: entry.grpcPort };
   }
 
   async close(): Promise<void> {
