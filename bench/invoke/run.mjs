@@ -80,6 +80,18 @@ async function fixedRate(pool, path) {
   return { p50: pct(lat, 0.5), p90: pct(lat, 0.9), p99: pct(lat, 0.99), errors };
 }
 
+async function sequential(pool, path, count = 2000) {
+  const lat = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    const r = await pool.request({ method: 'GET', path });
+    await r.body.arrayBuffer();
+    lat.push(performance.now() - t);
+  }
+  lat.sort((a, b) => a - b);
+  return { p50: pct(lat, 0.5), p90: pct(lat, 0.9), p99: pct(lat, 0.99) };
+}
+
 async function saturate(pool, path) {
   let done = 0;
   let errors = 0;
@@ -105,6 +117,7 @@ async function measure(name, origin, path, pids = []) {
   const pool = new Pool(origin, { connections: CONCURRENCY });
   // Warm-up: connections, JIT.
   await saturate(pool, path).catch(() => {});
+  const seq = await sequential(pool, path);
   const cpu0 = pids.map(cpuTicks);
   const fixed = await fixedRate(pool, path);
   const cpu1 = pids.map(cpuTicks);
@@ -113,7 +126,7 @@ async function measure(name, origin, path, pids = []) {
   const sat = await saturate(pool, path);
   const rss = pids.map(rssMb);
   await pool.close();
-  return { name, fixed, sat, cpuFixed, rss };
+  return { name, seq, fixed, sat, cpuFixed, rss };
 }
 
 const [appPort, calleeHttp, callerHttp, proxy1, proxy2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
@@ -142,6 +155,13 @@ const lines = [
   '|---|---|---|---|---|---|',
   ...[direct, weft, proxies].map((r) => `| ${r.name} | ${f(r.fixed.p50)} | ${f(r.fixed.p90)} | ${f(r.fixed.p99)} | ${r.fixed.errors} | ${Math.round(r.sat.rps)} |`),
   '',
+  'One request in flight (2,000 sequential requests):',
+  '',
+  '| path | p50 ms | p90 ms | p99 ms |',
+  '|---|---|---|---|',
+  ...[direct, weft, proxies].map((r) => `| ${r.name} | ${f(r.seq.p50)} | ${f(r.seq.p90)} | ${f(r.seq.p99)} |`),
+  '',
+  `Added latency, one in flight, weft pair vs direct: p50 +${f(weft.seq.p50 - direct.seq.p50)} ms, p90 +${f(weft.seq.p90 - direct.seq.p90)} ms, p99 +${f(weft.seq.p99 - direct.seq.p99)} ms; two bare hops: p50 +${f(proxies.seq.p50 - direct.seq.p50)}, p90 +${f(proxies.seq.p90 - direct.seq.p90)}, p99 +${f(proxies.seq.p99 - direct.seq.p99)} ms.`,
   `Added latency at ${RATE} rps, weft pair vs direct: p50 +${f(weft.fixed.p50 - direct.fixed.p50)} ms, p90 +${f(weft.fixed.p90 - direct.fixed.p90)} ms, p99 +${f(weft.fixed.p99 - direct.fixed.p99)} ms (targets at 1,000 rps: p90 ≤ 0.7, p99 ≤ 1.5).`,
   `Added latency at ${RATE} rps, two bare hops vs direct: p90 +${f(proxies.fixed.p90 - direct.fixed.p90)} ms, p99 +${f(proxies.fixed.p99 - direct.fixed.p99)} ms.`,
   `Saturation throughput, weft pair / two bare hops: ${f((weft.sat.rps / proxies.sat.rps) * 100)} % (target ≥ 70 %).`,
