@@ -254,4 +254,21 @@ spec:
     const metadata = (await (await fetch(`${a.baseUrl}/v1.0/metadata`)).json()) as { httpEndpoints: { name: string }[] };
     expect(metadata.httpEndpoints).toEqual([{ name: 'legacy-api' }]);
   });
+
+  it('requires the caller sidecar API token on invocation and does not forward it', async () => {
+    const guardedCaller = await startTestSidecar({ appId: `${id}-tok`, env: { WEFT_REGISTRY_DIR: registry }, apiToken: 'api-secret' });
+    try {
+      const refused = await fetch(`${guardedCaller.baseUrl}/v1.0/invoke/${B}/method/x`);
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).toBe('invalid api token');
+      const ok = await fetch(`${guardedCaller.baseUrl}/v1.0/invoke/${A}/method/x`, { headers: { 'dapr-api-token': 'api-secret' } });
+      // A has no app: its sidecar answers, so the token got the call through to the callee side.
+      expect(ok.status).toBe(500);
+      expect(((await ok.json()) as { message: string }).message).toContain('app channel is not initialized');
+      const viaG = await fetch(`${guardedCaller.baseUrl}/v1.0/invoke/${G}/method/x`, { headers: { 'dapr-api-token': 'api-secret' } });
+      expect(((await viaG.json()) as Echo).headers['dapr-api-token']).toBe('app-secret');
+    } finally {
+      await guardedCaller.stop();
+    }
+  });
 });

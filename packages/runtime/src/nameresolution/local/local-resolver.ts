@@ -66,6 +66,19 @@ export async function listRegistry(dir: string): Promise<RegistryEntry[]> {
   return entries.sort((a, b) => a.created.localeCompare(b.created));
 }
 
+/** Registry files of sidecars in this process, removed synchronously if the process exits unclosed. */
+const ownFiles = new Set<string>();
+let exitHookInstalled = false;
+function removeOwnFilesOnExit(file: string): void {
+  ownFiles.add(file);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // One listener for every sidecar of the process (tests start dozens).
+  process.once('exit', () => {
+    for (const f of ownFiles) fs.rmSync(f, { force: true });
+  });
+}
+
 /** The registry-directory resolver. */
 export class LocalResolver implements NameResolver {
   readonly name = 'local';
@@ -73,9 +86,6 @@ export class LocalResolver implements NameResolver {
   private file: string | undefined;
   private self: RegistryEntry | undefined;
   private next = 0;
-  private readonly removeOnExit = () => {
-    if (this.file) fs.rmSync(this.file, { force: true });
-  };
 
   constructor(options: { dir?: string; env?: Readonly<Record<string, string | undefined>> } = {}) {
     this.dir = options.dir ?? registryDir(options.env);
@@ -86,7 +96,7 @@ export class LocalResolver implements NameResolver {
     this.file = path.join(this.dir, `${self.appId}.${self.pid}.${self.internalPort}.json`);
     this.self = { ...self, extra: { ...self.extra }, created: new Date().toISOString() };
     await this.write();
-    process.once('exit', this.removeOnExit);
+    removeOwnFilesOnExit(this.file);
   }
 
   async update(extra: Record<string, string>): Promise<void> {
@@ -107,8 +117,10 @@ export class LocalResolver implements NameResolver {
   }
 
   async close(): Promise<void> {
-    process.off('exit', this.removeOnExit);
-    if (this.file) await fsp.rm(this.file, { force: true });
+    if (this.file) {
+      ownFiles.delete(this.file);
+      await fsp.rm(this.file, { force: true });
+    }
     this.file = undefined;
   }
 
