@@ -56,6 +56,16 @@ apps:
     expect(run.apps[0]).toMatchObject({ resourcesPaths: ['/work/proj/a/.dapr/resources'], configFilePath: '/work/proj/a/.dapr/config.yaml' });
   });
 
+  it('sends sidecar lines to the file and app lines to both by default, as Dapr does', () => {
+    const run = parseRunFile(FILE, 'common: {daprdLogDestination: fileAndConsole}\napps: [{appDirPath: ./a}, {appDirPath: ./b, appLogDestination: file}]', () => false);
+    expect(run.apps.map((a) => [a.daprdLogDestination, a.appLogDestination])).toEqual([
+      ['fileAndConsole', 'fileAndConsole'],
+      ['fileAndConsole', 'file'],
+    ]);
+    expect(parseRunFile(FILE, 'apps: [{appDirPath: ./a}]', () => false).apps[0]?.daprdLogDestination).toBe('file');
+    expect(() => parseRunFile(FILE, 'apps: [{appDirPath: ./a, appLogDestination: syslog}]', () => false)).toThrow(/appLogDestination/);
+  });
+
   it('refuses unknown keys, a missing appDirPath and duplicate app ids, naming the key', () => {
     expect(() => parseRunFile(FILE, 'apps: [{appDirPath: ./a, appPrt: 1}]', () => false)).toThrow(/apps\[0\]\.appPrt: unknown key/);
     expect(() => parseRunFile(FILE, 'apps: [{appID: x}]', () => false)).toThrow(RunFileError);

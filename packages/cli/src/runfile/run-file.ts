@@ -30,6 +30,20 @@ export interface RunFileApp {
   appHealthProbeInterval?: number;
   appHealthProbeTimeout?: number;
   appHealthThreshold?: number;
+  /** Where the sidecar's lines go. @default 'file' (as Dapr) */
+  daprdLogDestination: LogDestination;
+  /** Where the app's lines go. @default 'fileAndConsole' (as Dapr) */
+  appLogDestination: LogDestination;
+}
+
+/** Dapr's log destinations for run files. */
+export type LogDestination = 'file' | 'console' | 'fileAndConsole';
+const DESTINATIONS: readonly LogDestination[] = ['file', 'console', 'fileAndConsole'];
+
+function destination(file: string, field: string, v: unknown, fallback: LogDestination): LogDestination {
+  if (v === undefined || v === null) return fallback;
+  if (!DESTINATIONS.includes(v as LogDestination)) throw new RunFileError(file, field, `must be one of ${DESTINATIONS.join(', ')}`);
+  return v as LogDestination;
 }
 
 /** A parsed run file. */
@@ -174,6 +188,8 @@ export function parseRunFile(file: string, text: string, exists: (p: string) => 
       env: { ...envOf(file, 'common.env', common['env']), ...envOf(file, `${where}env`, raw['env']) },
       resourcesPaths,
       ...(configFilePath ? { configFilePath } : {}),
+      daprdLogDestination: destination(file, `${where}daprdLogDestination`, merged['daprdLogDestination'], 'file'),
+      appLogDestination: destination(file, `${where}appLogDestination`, merged['appLogDestination'], 'fileAndConsole'),
     };
     const numbers = ['appPort', 'daprHTTPPort', 'daprGRPCPort', 'daprInternalGRPCPort', 'metricsPort', 'appHealthProbeInterval', 'appHealthProbeTimeout', 'appHealthThreshold'] as const;
     for (const key of numbers) {

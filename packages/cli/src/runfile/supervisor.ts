@@ -1,7 +1,8 @@
 /**
  * Runs every app of a run file, each as a child `weft run` (its sidecar and its app), in its own
  * process group. Their lines are re-prefixed in one colour per app on the console and split into
- * per-app log files (`<appDirPath>/.dapr/logs/<appID>_{app|daprd}_<yyyyMMddHHmmss>.log`, as Dapr names
+ * per-app log files, following `appLogDestination`/`daprdLogDestination` (Dapr's defaults: app lines
+ * to both, sidecar lines to the file only) (`<appDirPath>/.dapr/logs/<appID>_{app|daprd}_<yyyyMMddHHmmss>.log`, as Dapr names
  * them). Every signal is forwarded once to every child; children also stop by themselves if this
  * process disappears (`WEFT_PARENT_PID`), so nothing is orphaned.
  */
@@ -11,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { RunFile, RunFileApp } from './run-file.js';
+import type { LogDestination, RunFile, RunFileApp } from './run-file.js';
 
 /** Options of {@link superviseRunFile}. */
 export interface SupervisorOptions {
@@ -58,15 +59,24 @@ export function childArgs(app: RunFileApp): string[] {
 
 const LINE = /^(app {2}|weft )(\S+) \| ?(.*)$/;
 
-function route(input: Readable, out: Writable, appLog: Writable, daprdLog: Writable, tag: (label: string) => string): Promise<void> {
+interface Sinks {
+  out: Writable;
+  appLog: Writable;
+  daprdLog: Writable;
+  app: LogDestination;
+  daprd: LogDestination;
+}
+
+function route(input: Readable, sinks: Sinks, tag: (label: string) => string): Promise<void> {
   return new Promise((resolve) => {
     const lines = createInterface({ input, crlfDelay: Infinity });
     lines.on('line', (line) => {
       const match = LINE.exec(line);
       const isApp = match?.[1] === 'app  ';
       const text = match ? (match[3] ?? '') : line;
-      (isApp ? appLog : daprdLog).write(`${text}\n`);
-      out.write(`${tag(match ? `${(match[1] ?? '').trim()} ${match[2] ?? ''}` : 'weft')} ${text}\n`);
+      const where = isApp ? sinks.app : sinks.daprd;
+      if (where !== 'console') (isApp ? sinks.appLog : sinks.daprdLog).write(`${text}\n`);
+      if (where !== 'file') sinks.out.write(`${tag(match ? `${(match[1] ?? '').trim()} ${match[2] ?? ''}` : 'weft')} ${text}\n`);
     });
     lines.on('close', () => resolve());
   });
@@ -105,10 +115,9 @@ export async function superviseRunFile(runFile: RunFile, options: SupervisorOpti
       detached: true,
     });
     children.push(child);
-    const piped = Promise.all([
-      route(child.stdout as Readable, options.out, appLog, daprdLog, tag),
-      route(child.stderr as Readable, options.out, appLog, daprdLog, tag),
-    ]);
+    const sinks: Sinks = { out: options.out, appLog, daprdLog, app: app.appLogDestination, daprd: app.daprdLogDestination };
+    const piped = Promise.all([route(child.stdout as Readable, sinks, tag), route(child.stderr as Readable, sinks, tag)]);
+    options.out.write(`${tag(`weft ${app.appId}`)} starting; sidecar log: ${daprdLogPath}\n`);
     done.push(
       new Promise<number>((resolve) => {
         child.once('error', (err) => {

@@ -15,7 +15,7 @@ import { AppNotFoundError } from '../nameresolution/resolver.js';
 import { outboundInvokeHeaders, passThroughHeaders } from './headers.js';
 import type { CallerInfo } from './headers.js';
 import type { HttpEndpoints } from './http-endpoints.js';
-import { declaredTooLarge, limitedBody } from './limited-body.js';
+import { declaredTooLarge, drainRequest, limitedBody } from './limited-body.js';
 import type { LimitedBody } from './limited-body.js';
 import { findInvokeTarget } from './target.js';
 import type { InvokeTarget } from './target.js';
@@ -35,6 +35,8 @@ export interface InvokeForwarderOptions {
 }
 
 const HOP_BY_HOP_RESPONSE = ['connection', 'keep-alive', 'transfer-encoding'];
+/** Most bytes of a refused body read before answering 413 (beyond it the connection is cut). */
+const DRAIN_CAP = 256 * 1024 * 1024;
 
 /** Forwards invocations from this sidecar's HTTP API. */
 export class InvokeForwarder {
@@ -54,7 +56,10 @@ export class InvokeForwarder {
   readonly handle = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const target = findInvokeTarget(req.url ?? '/', req.headers);
     if (!target) return false;
-    if (declaredTooLarge(req, this.options.maxBodyBytes)) throw commonErrors.bodyTooLarge(this.options.maxBodyBytes);
+    if (declaredTooLarge(req, this.options.maxBodyBytes)) {
+      await drainRequest(req, DRAIN_CAP);
+      throw commonErrors.bodyTooLarge(this.options.maxBodyBytes);
+    }
     const external = this.options.endpoints.lookup(target.appId);
     const caller: CallerInfo = {
       appId: this.options.appId,
@@ -84,12 +89,18 @@ export class InvokeForwarder {
       if (!res.writableFinished) abort.abort();
     };
     res.once('close', onClose);
-    const upstream = await this.send(
-      target,
-      origin,
-      { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort.signal },
-      body,
-    );
+    let upstream: Dispatcher.ResponseData;
+    try {
+      upstream = await this.send(
+        target,
+        origin,
+        { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort.signal },
+        body,
+      );
+    } catch (err) {
+      if (body?.exceeded) await drainRequest(req, DRAIN_CAP);
+      throw err;
+    }
     const responseHeaders = passThroughHeaders(upstream.headers as Record<string, string | string[]>, HOP_BY_HOP_RESPONSE);
     res.writeHead(upstream.statusCode, responseHeaders);
     try {

@@ -15,7 +15,7 @@ import type { AppChannel, AppStreamResponse } from '../appchannel/app-channel.js
 import { ApiError, commonErrors, invokeErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import { passThroughHeaders } from './headers.js';
-import { declaredTooLarge, limitedBody } from './limited-body.js';
+import { declaredTooLarge, drainRequest, limitedBody } from './limited-body.js';
 
 /** What the internal server needs from the sidecar. */
 export interface InvokeInternalServerOptions {
@@ -82,7 +82,10 @@ export class InvokeInternalServer {
     const channel = this.options.channel();
     if (!channel) throw invokeErrors.failed(appId, 'app channel is not initialized (the app has no --app-port)');
     if (!this.options.appReady()) throw invokeErrors.failed(appId, 'app is not ready or not healthy');
-    if (declaredTooLarge(req, maxBodyBytes)) throw commonErrors.bodyTooLarge(maxBodyBytes);
+    if (declaredTooLarge(req, maxBodyBytes)) {
+      await drainRequest(req, 256 * 1024 * 1024);
+      throw commonErrors.bodyTooLarge(maxBodyBytes);
+    }
     const body = limitedBody(req, maxBodyBytes);
     // The caller's sidecar closing the connection cancels the call into the app.
     const abort = new AbortController();
@@ -106,7 +109,10 @@ export class InvokeInternalServer {
         response = { ...whole, body: Readable.from([whole.body]) };
       }
     } catch (err) {
-      if (body?.exceeded) throw commonErrors.bodyTooLarge(maxBodyBytes);
+      if (body?.exceeded) {
+        await drainRequest(req, 256 * 1024 * 1024);
+        throw commonErrors.bodyTooLarge(maxBodyBytes);
+      }
       body?.destroy();
       throw invokeErrors.failed(appId, (err as Error).message, err);
     }

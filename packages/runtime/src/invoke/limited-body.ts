@@ -52,3 +52,32 @@ export function limitedBody(req: IncomingMessage, limit: number): LimitedBody | 
   req.pipe(body);
   return body;
 }
+
+/**
+ * Reads and discards the rest of a refused body (up to `capBytes`), so the client has finished sending
+ * when the 413 arrives; a client still writing into a closed socket sees EPIPE instead of the answer.
+ * Past the cap the request is destroyed.
+ */
+export function drainRequest(req: IncomingMessage, capBytes: number): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      req.off('data', onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > capBytes) {
+        req.destroy();
+        done();
+      }
+    };
+    req.unpipe();
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('close', done);
+    req.once('error', done);
+    req.resume();
+  });
+}
