@@ -41,14 +41,16 @@ export class Invocation {
   /** Starts the internal server; call {@link Invocation.publish} once the APIs listen. */
   static async start(deps: InvocationDeps): Promise<Invocation> {
     const { options, logger } = deps;
-    const listenHost = options.listenAddresses[0] ?? '127.0.0.1';
-    // Other sidecars on this machine dial the loopback address when we listen on every interface.
-    const host = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
     const resolver = createResolver({
       ...deps.nameResolution,
       namespace: options.namespace,
       env: options.env,
     });
+    // In Kubernetes other pods dial this port through the app's service, so it listens on every
+    // interface (as daprd's internal port does); locally it stays on the API's address.
+    const listenHost = resolver.name === 'kubernetes' ? '0.0.0.0' : (options.listenAddresses[0] ?? '127.0.0.1');
+    // Other sidecars on this machine dial the loopback address when we listen on every interface.
+    const host = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
     const endpoints = new HttpEndpoints(deps.httpEndpoints, options.appId);
     const internal = new InvokeInternalServer({
       appId: options.appId,
