@@ -3,7 +3,10 @@
  */
 import { Command } from 'commander';
 import { RUNTIME_VERSION } from '@weft/runtime';
+import { invokeCommand } from './commands/invoke.js';
+import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
+import { stopCommand } from './commands/stop.js';
 import { sidecarCommand } from './commands/sidecar.js';
 import { workflowCommand } from './commands/workflow.js';
 import { normalizeGoFlags } from './sidecar-flags.js';
@@ -16,6 +19,9 @@ export function program(): Command {
     .addCommand(runCommand())
     .addCommand(sidecarCommand())
     .addCommand(workflowCommand())
+    .addCommand(listCommand())
+    .addCommand(stopCommand())
+    .addCommand(invokeCommand())
     .showHelpAfterError();
 }
 

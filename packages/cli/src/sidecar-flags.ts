@@ -19,16 +19,10 @@ export const IGNORED_FLAGS: Record<string, string> = {
   controlPlaneTrustDomain: 'Weft has no control plane',
   enableMtls: 'mTLS through sentry is not used by Weft',
   mode: 'Weft runs self-hosted or beside a pod the same way',
-  daprInternalGrpcPort: 'Weft picks its sidecar-to-sidecar port itself',
   daprPublicPort: 'the public health port is not served yet',
   enableProfiling: 'profiling endpoints are not served',
   profilePort: 'profiling endpoints are not served',
   appMaxConcurrency: 'app concurrency limits arrive with service invocation',
-  enableAppHealthCheck: 'app health checks arrive with service invocation',
-  appHealthCheckPath: 'app health checks arrive with service invocation',
-  appHealthProbeInterval: 'app health checks arrive with service invocation',
-  appHealthProbeTimeout: 'app health checks arrive with service invocation',
-  appHealthThreshold: 'app health checks arrive with service invocation',
   readBufferSize: 'Node sizes its header buffer itself (16 KiB)',
   daprHttpReadBufferSize: 'Node sizes its header buffer itself (16 KiB)',
   unixDomainSocket: 'Unix domain sockets are not supported yet',
@@ -55,6 +49,7 @@ export function addSidecarFlags(command: Command, defaults: { httpPort?: number;
     .option('-c, --config <file>', 'a Configuration YAML file')
     .option('-H, --dapr-http-port <port>', 'HTTP API port', toInt('dapr-http-port'), defaults.httpPort)
     .option('-G, --dapr-grpc-port <port>', 'gRPC API port', toInt('dapr-grpc-port'), defaults.grpcPort)
+    .option('-I, --dapr-internal-grpc-port <port>', 'sidecar-to-sidecar port (Weft speaks HTTP/1.1 on it); free port if omitted', toInt('dapr-internal-grpc-port'))
     .option('-M, --metrics-port <port>', 'Prometheus metrics port', toInt('metrics-port'), defaults.metricsPort)
     .option('--metrics-listen-address <address>', 'address the metrics endpoint binds to', '127.0.0.1')
     .option('--enable-metrics [enabled]', 'serve Prometheus metrics (true|false)', parseBool, true)
@@ -66,6 +61,11 @@ export function addSidecarFlags(command: Command, defaults: { httpPort?: number;
     .option('--log-as-json', 'log JSON lines', false)
     .option('--data-dir <dir>', 'where embedded stores live', '.weft')
     .option('--fresh', 'use a throw-away data directory, removed on exit', false)
+    .option('--enable-app-health-check', 'probe the app and stop calls to it while it is unhealthy', false)
+    .option('--app-health-check-path <path>', 'HTTP path of the app health probe', '/healthz')
+    .option('--app-health-probe-interval <seconds>', 'seconds between app health probes', (v) => Number(v), 5)
+    .option('--app-health-probe-timeout <ms>', 'milliseconds before a probe fails', (v) => Number(v), 500)
+    .option('--app-health-threshold <count>', 'consecutive failed probes before the app is unhealthy', (v) => Number(v), 3)
     .option('--dapr-graceful-shutdown-seconds <seconds>', 'grace period on shutdown', (v) => Number(v), 5);
   for (const name of Object.keys(IGNORED_FLAGS)) {
     const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -89,6 +89,7 @@ export interface SidecarFlagValues {
   metricsListenAddress: string;
   enableMetrics: boolean;
   enableApiLogging?: boolean;
+  daprInternalGrpcPort?: number;
   daprListenAddresses: string;
   daprHttpMaxRequestSize?: number;
   maxBodySize?: string;
@@ -97,6 +98,11 @@ export interface SidecarFlagValues {
   dataDir: string;
   fresh: boolean;
   daprGracefulShutdownSeconds: number;
+  enableAppHealthCheck: boolean;
+  appHealthCheckPath: string;
+  appHealthProbeInterval: number;
+  appHealthProbeTimeout: number;
+  appHealthThreshold: number;
   [ignored: string]: unknown;
 }
 
@@ -105,6 +111,11 @@ export function ignoredFlagWarnings(values: SidecarFlagValues): string[] {
   return Object.entries(IGNORED_FLAGS)
     .filter(([name]) => values[name] !== undefined)
     .map(([name, why]) => `flag --${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is accepted for daprd compatibility and ignored: ${why}`);
+}
+
+function positive(flag: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${flag} must be a positive number`);
+  return value;
 }
 
 /** Translates parsed flags (plus the environment) into sidecar options. */
@@ -129,12 +140,23 @@ export function sidecarOptionsFromFlags(values: SidecarFlagValues, env: NodeJS.P
     metricsListenAddress: values.metricsListenAddress,
     enableMetrics: values.enableMetrics,
     ...(values.enableApiLogging !== undefined ? { enableApiLogging: values.enableApiLogging } : {}),
+    ...(values.daprInternalGrpcPort !== undefined ? { internalPort: values.daprInternalGrpcPort } : {}),
     listenAddresses: values.daprListenAddresses.split(',').map((a) => a.trim()).filter((a) => a !== ''),
     maxRequestBodyBytes: maxBody,
     logLevel: values.logLevel as LogLevel,
     logAsJson: values.logAsJson,
     dataDir: path.resolve(values.dataDir),
     gracefulShutdownSeconds: values.daprGracefulShutdownSeconds,
+    ...(values.enableAppHealthCheck
+      ? {
+          appHealthCheck: {
+            path: values.appHealthCheckPath,
+            intervalMs: positive('app-health-probe-interval', values.appHealthProbeInterval) * 1000,
+            timeoutMs: positive('app-health-probe-timeout', values.appHealthProbeTimeout),
+            threshold: Math.max(1, Math.floor(positive('app-health-threshold', values.appHealthThreshold))),
+          },
+        }
+      : {}),
     env,
   });
 }

@@ -28,3 +28,6 @@ export { Resiliency } from './resiliency/resiliency.js';
 export type { PolicyTarget } from './resiliency/resiliency.js';
 export type { PolicyRunner } from './resiliency/policy.js';
 export { WeftMetrics } from './observability/metrics.js';
+export { parseYamlDocuments } from './resources/loader.js';
+export { listRegistry, registryDir, pidAlive } from './nameresolution/local/local-resolver.js';
+export type { RegistryEntry } from './nameresolution/local/local-resolver.js';

@@ -8,7 +8,9 @@ import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { ResourceError, Sidecar, createLogger } from '@weft/runtime';
+import { ResourceError, Sidecar, createLogger, pidAlive } from '@weft/runtime';
+import { loadRunFile } from '../runfile/run-file.js';
+import { superviseRunFile } from '../runfile/supervisor.js';
 import { addSidecarFlags, ignoredFlagWarnings, sidecarOptionsFromFlags } from '../sidecar-flags.js';
 import type { SidecarFlagValues } from '../sidecar-flags.js';
 import { linePrefix, pipePrefixed, prefixedWritable, useColor } from '../output.js';
@@ -49,6 +51,9 @@ export async function runApp(values: SidecarFlagValues, command: readonly string
   }
   for (const line of sidecar.banner()) logger.info(line);
   sidecar.metadata.set('cliPID', String(process.pid));
+  const runInfo = runFileInfo(process.env);
+  for (const [key, value] of Object.entries(runInfo)) sidecar.metadata.set(key, value);
+  await sidecar.updateRegistration({ cliPid: String(process.pid), ...runInfo });
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -58,6 +63,13 @@ export async function runApp(values: SidecarFlagValues, command: readonly string
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Started by `weft run -f`: stop with the supervisor even if it was killed outright.
+  const parentPid = Number(process.env['WEFT_PARENT_PID']);
+  const parentWatch = parentPid
+    ? setInterval(() => {
+        if (!pidAlive(parentPid)) requestStop('supervisor exited');
+      }, 500).unref()
+    : undefined;
 
   let child: ChildProcess | undefined;
   let appExit: Promise<number> | undefined;
@@ -96,6 +108,7 @@ export async function runApp(values: SidecarFlagValues, command: readonly string
     });
     sidecar.metadata.set('appPID', String(started.pid ?? ''));
     sidecar.metadata.set('appCommand', command.join(' '));
+    await sidecar.updateRegistration({ appPid: String(started.pid ?? ''), command: command.join(' ') });
     logger.info(`started app: ${command.join(' ')} (pid ${started.pid ?? '?'})`);
   }
 
@@ -118,6 +131,7 @@ export async function runApp(values: SidecarFlagValues, command: readonly string
       killGroup(child, 'SIGKILL');
     }
   }
+  clearInterval(parentWatch);
   await sidecar.stop();
   logger.info('stopped');
   process.off('SIGINT', onSignal);
@@ -125,14 +139,38 @@ export async function runApp(values: SidecarFlagValues, command: readonly string
   return exitCode;
 }
 
+/** What a supervisor (`weft run -f`) told this run about itself, as Dapr's metadata keys. */
+function runFileInfo(env: NodeJS.ProcessEnv): Record<string, string> {
+  const info: Record<string, string> = {};
+  if (env['WEFT_RUN_FILE']) {
+    info['runTemplatePath'] = env['WEFT_RUN_FILE'];
+    info['runTemplateName'] = path.basename(env['WEFT_RUN_FILE']);
+  }
+  if (env['WEFT_PARENT_PID']) info['runnerPid'] = env['WEFT_PARENT_PID'];
+  if (env['WEFT_APP_LOG']) info['appLogPath'] = env['WEFT_APP_LOG'];
+  if (env['WEFT_DAPRD_LOG']) info['daprdLogPath'] = env['WEFT_DAPRD_LOG'];
+  return info;
+}
+
 /** The `run` command. */
 export function runCommand(): Command {
   const command = new Command('run')
     .description('run an app beside a Weft sidecar (embedded stores by default)')
     .argument('[command...]', 'the app command, after --')
-    .usage('[flags] [-- command...]');
+    .usage('[flags] [-- command...] | -f <run file or directory>')
+    .option('-f, --run-file <path>', 'a multi-app run file (weft.yaml or dapr.yaml), or a directory holding one');
   addSidecarFlags(command, { httpPort: 0, grpcPort: 0, metricsPort: 0 });
-  command.action(async (appCommand: string[], values: SidecarFlagValues) => {
+  command.action(async (appCommand: string[], values: SidecarFlagValues & { runFile?: string }) => {
+    if (values.runFile) {
+      const runFile = loadRunFile(values.runFile);
+      process.exitCode = await superviseRunFile(runFile, {
+        weft: [process.execPath, ...process.execArgv, process.argv[1] ?? 'weft'],
+        out: process.stdout,
+        color: useColor(process.stdout, process.env),
+        env: process.env,
+      });
+      return;
+    }
     process.exitCode = await runApp(values, appCommand);
   });
   return command;

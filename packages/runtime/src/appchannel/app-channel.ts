@@ -7,6 +7,7 @@
  * gRPC `AppCallback` specifics (a gRPC channel implements the same calls through its own methods).
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 
 /** A request from the sidecar to the app. */
 export interface AppRequest {
@@ -16,7 +17,8 @@ export interface AppRequest {
   /** Raw query string without `?`, passed through unchanged. */
   query?: string;
   headers?: Record<string, string | string[]>;
-  body?: Buffer | string;
+  /** A stream is sent as it arrives (service invocation streams large bodies). */
+  body?: Buffer | string | Readable;
   /** Aborts the call (timeouts, shutdown). */
   signal?: AbortSignal;
 }
@@ -26,6 +28,14 @@ export interface AppResponse {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+}
+
+/** The app's answer with its body still streaming. */
+export interface AppStreamResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Must be consumed or destroyed. */
+  body: Readable;
 }
 
 /** Thrown when the app cannot be reached (connection refused, reset, aborted). */
@@ -40,6 +50,11 @@ export class AppUnreachableError extends Error {
 export interface AppChannel {
   /** Sends one request; rejects with {@link AppUnreachableError} when the app cannot be reached. */
   call(request: AppRequest): Promise<AppResponse>;
+  /**
+   * Like {@link AppChannel.call} but hands back the body as a stream, so invocation does not buffer
+   * large responses. Optional: callers fall back to `call`.
+   */
+  stream?(request: AppRequest): Promise<AppStreamResponse>;
   /** Closes pooled connections. */
   close(): Promise<void>;
 }

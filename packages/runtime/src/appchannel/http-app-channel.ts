@@ -4,7 +4,7 @@
  */
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { AppChannel, AppRequest, AppResponse } from './app-channel.js';
+import type { AppChannel, AppRequest, AppResponse, AppStreamResponse } from './app-channel.js';
 import { AppUnreachableError } from './app-channel.js';
 
 /** Options of {@link HttpAppChannel}. */
@@ -36,12 +36,22 @@ export class HttpAppChannel implements AppChannel {
   }
 
   async call(request: AppRequest): Promise<AppResponse> {
+    const response = await this.send(request);
+    const body = Buffer.from(await response.body.arrayBuffer());
+    return { status: response.statusCode, headers: response.headers as AppResponse['headers'], body };
+  }
+
+  async stream(request: AppRequest): Promise<AppStreamResponse> {
+    const response = await this.send(request);
+    return { status: response.statusCode, headers: response.headers as AppResponse['headers'], body: response.body };
+  }
+
+  private async send(request: AppRequest): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string | string[]> = { ...request.headers };
     if (this.options.appApiToken) headers['dapr-api-token'] = this.options.appApiToken;
     const path = request.query ? `${request.path}?${request.query}` : request.path;
-    let response: Dispatcher.ResponseData;
     try {
-      response = await this.pool.request({
+      return await this.pool.request({
         method: request.method as Dispatcher.HttpMethod,
         path,
         headers,
@@ -54,8 +64,6 @@ export class HttpAppChannel implements AppChannel {
       }
       throw err;
     }
-    const body = Buffer.from(await response.body.arrayBuffer());
-    return { status: response.statusCode, headers: response.headers as AppResponse['headers'], body };
   }
 
   async close(): Promise<void> {

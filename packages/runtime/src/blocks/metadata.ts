@@ -54,6 +54,8 @@ export function capabilitiesOf(component: LoadedComponent): string[] {
 /** Holds the extended attributes (`PUT /v1.0/metadata/{key}`) and renders the metadata body. */
 export class MetadataBlock {
   private readonly extended = new Map<string, string>();
+  /** Names of the loaded `HTTPEndpoint` resources (set by the sidecar once invocation starts). */
+  httpEndpointNames: string[] = [];
 
   constructor(
     private readonly options: SidecarOptions,
@@ -78,11 +80,22 @@ export class MetadataBlock {
       components: this.components.list().map((c) => ({ name: c.name, type: c.type, version: c.version, capabilities: capabilitiesOf(c) })),
       extended: Object.fromEntries(this.extended),
       subscriptions: [],
-      httpEndpoints: [],
+      httpEndpoints: this.httpEndpointNames.map((name) => ({ name })),
       appConnectionProperties: {
         ...(options.appPort ? { port: options.appPort } : {}),
         protocol: options.appProtocol,
         channelAddress: options.appChannelAddress,
+        ...(options.appHealthCheck
+          ? {
+              health: {
+                // Dapr renders Go durations here.
+                healthCheckPath: options.appHealthCheck.path,
+                healthProbeInterval: `${options.appHealthCheck.intervalMs / 1000}s`,
+                healthProbeTimeout: `${options.appHealthCheck.timeoutMs}ms`,
+                healthThreshold: options.appHealthCheck.threshold,
+              },
+            }
+          : {}),
       },
     };
   }

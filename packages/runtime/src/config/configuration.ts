@@ -34,6 +34,24 @@ export interface OtelSettings {
   timeoutMs: number;
 }
 
+/** `spec.nameResolution`: which resolver service invocation uses (local registry or Kubernetes DNS). */
+export interface NameResolutionSpec {
+  component?: string;
+  configuration?: Record<string, unknown>;
+}
+
+/** Reads `spec.nameResolution` of a loaded configuration. */
+export function nameResolutionSpec(config: WeftConfiguration): NameResolutionSpec {
+  const raw = config.spec.nameResolution;
+  if (!raw) return {};
+  const configuration = raw.configuration;
+  const isMap = typeof configuration === 'object' && configuration !== null && !Array.isArray(configuration);
+  return {
+    ...(raw.component ? { component: raw.component } : {}),
+    ...(isMap ? { configuration: configuration as Record<string, unknown> } : {}),
+  };
+}
+
 /** The resolved configuration every part of the runtime reads. */
 export interface WeftConfiguration {
   /** `metadata.name`, or `default` without `--config`. */
@@ -234,7 +252,6 @@ export function ignoredConfigurationSections(config: WeftConfiguration): string[
   const spec = config.spec;
   const notes: string[] = [];
   if (spec.httpPipeline?.handlers?.length || spec.appHttpPipeline?.handlers?.length) notes.push('httpPipeline/appHttpPipeline: HTTP middleware components are not supported yet');
-  if (spec.nameResolution) notes.push('nameResolution: Weft resolves app ids itself');
   if (spec.components?.deny?.length) notes.push('components.deny: not enforced yet');
   if (spec.mtls) notes.push('mtls: control-plane setting; Weft has no sentry');
   if (spec.metrics?.rules?.length || spec.metric?.rules?.length) notes.push('metrics.rules: label regex rules are not applied yet');

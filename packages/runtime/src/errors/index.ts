@@ -3,3 +3,4 @@ export { commonErrors } from './common-errors.js';
 export { stateErrors } from './state-errors.js';
 export { secretErrors } from './secret-errors.js';
 export { workflowErrors } from './workflow-errors.js';
+export { invokeErrors } from './invoke-errors.js';

@@ -9,6 +9,13 @@ export class HealthState {
   apiReady = false;
   /** True when there is no app channel, or the app port answered. */
   appReady = false;
+  /** False while app health checks report the app unhealthy (or before their first success). */
+  appHealthy = true;
+
+  /** Whether calls may be sent to the app now. */
+  appAvailable(): boolean {
+    return this.appReady && this.appHealthy;
+  }
 
   /** Ready for outbound calls from the app. */
   outboundReady(): boolean {

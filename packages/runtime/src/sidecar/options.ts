@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { LogLevel } from '../logging/logger.js';
+import type { AppHealthSettings } from './app-health.js';
 
 /** Protocols the app may speak on its channel. */
 export type AppProtocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'h2c';
@@ -25,6 +26,8 @@ export interface SidecarOptions {
   httpPort: number;
   /** gRPC API port; 0 picks a free one. @default 50001 */
   grpcPort: number;
+  /** Sidecar-to-sidecar (service invocation) port; 0 picks a free one. @default 0 */
+  internalPort?: number;
   /** Prometheus port; 0 picks a free one, -1 disables. @default 9090 */
   metricsPort: number;
   /** Address the metrics endpoint binds to (daprd's default is 0.0.0.0; Weft's is loopback). @default '127.0.0.1' */
@@ -57,6 +60,8 @@ export interface SidecarOptions {
   namespace: string;
   /** The environment components read (`envRef`, `secretstores.local.env`). */
   env: Readonly<Record<string, string | undefined>>;
+  /** App health checks (`--enable-app-health-check`); off when undefined. */
+  appHealthCheck?: AppHealthSettings;
   /** Seconds to wait for in-flight work on shutdown. @default 5 */
   gracefulShutdownSeconds: number;
 }

@@ -28,11 +28,17 @@ import { loadResources } from '../resources/loader.js';
 import type { LoadedResources } from '../resources/loader.js';
 import type { AppChannel } from '../appchannel/app-channel.js';
 import { HttpAppChannel } from '../appchannel/http-app-channel.js';
+import { GrpcAppChannel } from '../appchannel/grpc-app-channel.js';
+import { parseAccessControl } from '../acl/access-control.js';
+import { Invocation } from '../invoke/invocation.js';
+import { grpcInvokeHandler } from '../invoke/grpc-invoke.js';
+import { GrpcProxy } from '../invoke/grpc-proxy.js';
 import { waitForAppPort } from './app-channel.js';
+import { AppHealthMonitor } from './app-health.js';
 import { EMBEDDED_SOURCE, embeddedComponents } from './embedded.js';
 import { HealthState } from './health.js';
 import type { SidecarOptions } from './options.js';
-import { ignoredConfigurationSections, loadConfiguration } from '../config/configuration.js';
+import { ignoredConfigurationSections, loadConfiguration, nameResolutionSpec } from '../config/configuration.js';
 import type { WeftConfiguration } from '../config/configuration.js';
 import { secretScopesPolicy } from '../config/secret-scopes.js';
 import { apiAccessCheck, grpcMethodEndpoint, httpRouteVersion } from '../config/api-allowlist.js';
@@ -77,9 +83,13 @@ export class Sidecar {
   appChannel: AppChannel | undefined;
   /** The durable workflow engine (served over gRPC `TaskHubSidecarService` and the HTTP workflow API). */
   workflows: WorkflowEngine | undefined;
+  /** Service invocation (resolver, forwarder, internal port); set once started. */
+  invocation: Invocation | undefined;
   private httpServer: HttpApiServer | undefined;
   private grpcServer: GrpcApiServer | undefined;
   private readonly appWait = new AbortController();
+  private appHealth: AppHealthMonitor | undefined;
+  private grpcProxy: GrpcProxy | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -164,6 +174,11 @@ export class Sidecar {
     return lines;
   }
 
+  /** Publishes attributes of this sidecar for `weft list` (command, app pid, log paths …). */
+  async updateRegistration(extra: Record<string, string>): Promise<void> {
+    await this.invocation?.resolver.update(extra);
+  }
+
   /** Stops serving and closes components; idempotent. */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
@@ -214,8 +229,20 @@ export class Sidecar {
 
     this.tracer = Tracer.fromConfiguration(configuration, options.appId, logger.child('weft.runtime.tracing'));
     const host = options.listenAddresses[0] ?? '127.0.0.1';
+    const acl = parseAccessControl(configuration.file ?? '', configuration.spec.accessControl);
+    this.invocation = await Invocation.start({
+      options,
+      acl,
+      nameResolution: nameResolutionSpec(configuration),
+      httpEndpoints: resources.others.get('HTTPEndpoint') ?? [],
+      channel: () => this.appChannel,
+      appReady: () => this.health.appAvailable(),
+      logger,
+    });
+    this.metadata.httpEndpointNames = this.invocation.endpoints.names();
     this.httpServer = new HttpApiServer({
       ...(this.tracer ? { tracer: this.tracer } : {}),
+      intercept: this.invocation.forwarder.handle,
       routes,
       logger: logger.child('weft.runtime.http'),
       maxRequestBodyBytes: options.maxRequestBodyBytes,
@@ -227,7 +254,20 @@ export class Sidecar {
     });
     this.httpPort = await this.httpServer.listen(options.httpPort, host);
 
+    this.grpcProxy = new GrpcProxy({
+      appId: options.appId,
+      namespace: options.namespace,
+      resolver: this.invocation.resolver,
+      acl,
+      ...(options.apiToken ? { apiToken: options.apiToken } : {}),
+      app: () =>
+        options.appPort && options.appProtocol === 'grpc' && this.health.appAvailable()
+          ? { host: options.appChannelAddress, port: options.appPort }
+          : undefined,
+      logger: logger.child('weft.runtime.grpc'),
+    });
     this.grpcServer = new GrpcApiServer({
+      rawStreamHandler: this.grpcProxy.handle,
       logger: logger.child('weft.runtime.grpc'),
       maxMessageBytes: options.maxRequestBodyBytes,
       methodAllowed: (method) => apiAllowed(grpcMethodEndpoint(method)),
@@ -241,6 +281,7 @@ export class Sidecar {
       state: this.state,
       secrets: this.secrets,
       shutdown: onShutdown,
+      invokeService: grpcInvokeHandler(this.invocation.forwarder) as never,
     });
     registerTaskHubService(this.grpcServer, this.workflows, logger.child('weft.runtime.workflow'));
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
@@ -248,6 +289,7 @@ export class Sidecar {
       this.metricsServer = new MetricsServer(metrics);
       this.metricsPort = await this.metricsServer.listen(options.metricsPort, options.metricsListenAddress);
     }
+    await this.invocation.publish(this.httpPort, this.grpcPort);
     this.health.apiReady = true;
 
     if (options.appPort && (options.appProtocol === 'http' || options.appProtocol === 'https')) {
@@ -258,12 +300,21 @@ export class Sidecar {
         ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
       });
     }
+    if (options.appPort && options.appProtocol === 'grpc') {
+      this.appChannel = new GrpcAppChannel({
+        host: options.appChannelAddress,
+        port: options.appPort,
+        maxMessageBytes: options.maxRequestBodyBytes,
+        ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
+      });
+    }
     if (options.appPort) {
       const { appChannelAddress, appPort } = options;
       waitForAppPort(appChannelAddress, appPort, this.appWait.signal).then(
         () => {
           this.health.appReady = true;
           logger.info(`application discovered on port ${appPort}`);
+          this.startAppHealthChecks();
         },
         () => {},
       );
@@ -272,10 +323,33 @@ export class Sidecar {
     }
   }
 
+  private startAppHealthChecks(): void {
+    const settings = this.options.appHealthCheck;
+    const channel = this.appChannel;
+    if (!settings || !channel || this.stopping) return;
+    this.health.appHealthy = false;
+    const probe =
+      channel instanceof GrpcAppChannel
+        ? (timeoutMs: number) => channel.probe(timeoutMs)
+        : async (timeoutMs: number) => {
+            const res = await channel.call({ method: 'GET', path: settings.path, signal: AbortSignal.timeout(timeoutMs) });
+            return res.status >= 200 && res.status < 300;
+          };
+    this.appHealth = new AppHealthMonitor(probe, settings, (healthy) => {
+      this.health.appHealthy = healthy;
+      if (healthy) this.logger.info('app is healthy; calls to the app are enabled');
+      else this.logger.warn(`app is unhealthy after ${settings.threshold} failed probes; calls to the app are stopped`);
+    });
+    this.appHealth.start();
+  }
+
   private async shutdown(): Promise<void> {
+    this.appHealth?.stop();
     this.appWait.abort();
     this.health.apiReady = false;
-    // Workflows first: it ends the worker streams, which would otherwise hold the gRPC server open.
+    await this.invocation?.close();
+    this.grpcProxy?.close();
+    // Workflows before the gRPC server: it ends the worker streams, which would otherwise hold it open.
     await this.workflows?.close();
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close()]);
     await this.components.closeAll();

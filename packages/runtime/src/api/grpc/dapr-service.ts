@@ -21,6 +21,8 @@ export interface DaprGrpcDeps {
   state: StateBlock;
   secrets: SecretsBlock;
   shutdown(): void;
+  /** `InvokeService` (service invocation); UNIMPLEMENTED when absent. */
+  invokeService?: (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>;
 }
 
 type StringMap = Record<string, string>;
@@ -72,6 +74,7 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
   const { state, secrets, metadata } = deps;
   const empty = {};
   server.addUnaryService(daprService('dapr.proto.runtime.v1.Dapr'), {
+    ...(deps.invokeService ? { InvokeService: deps.invokeService } : {}),
     GetMetadata: async () => {
       const m = metadata.get();
       return {

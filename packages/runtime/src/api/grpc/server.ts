@@ -7,6 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import { ApiError, commonErrors } from '../../errors/index.js';
 import type { Logger } from '../../logging/logger.js';
 import { STATUS_DETAILS_KEY, encodeRichStatus } from './rich-status.js';
+import { interceptRawStreams } from './raw-streams.js';
+import type { RawStreamHandler } from './raw-streams.js';
 
 /** Options of {@link GrpcApiServer}. */
 export interface GrpcApiServerOptions {
@@ -18,6 +20,8 @@ export interface GrpcApiServerOptions {
   methodAllowed?: (method: string) => boolean;
   /** Told about every finished unary call (metrics). */
   observer?: (call: GrpcCallRecord) => void;
+  /** Sees every raw stream before grpc-js routes it (gRPC proxying by `dapr-app-id`). */
+  rawStreamHandler?: RawStreamHandler;
 }
 
 /** What the observer learns about a finished call. */
@@ -63,6 +67,7 @@ export class GrpcApiServer {
       'grpc.max_receive_message_length': options.maxMessageBytes,
       'grpc.max_send_message_length': 128 * 1024 * 1024,
     });
+    if (options.rawStreamHandler) interceptRawStreams(this.server, options.rawStreamHandler);
   }
 
   /** True when the call carries the configured `dapr-api-token` (or none is configured). */

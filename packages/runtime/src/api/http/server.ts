@@ -39,6 +39,11 @@ export interface HttpApiServerOptions {
   requestTimeoutMs?: number;
   /** Largest accepted header block; larger gets 431. @default 16384 (Node's default) */
   maxHeaderBytes?: number;
+  /**
+   * Tried on every request that passed the token check, before its route runs (service invocation:
+   * a `dapr-app-id` header or basic auth makes any path an invocation).
+   */
+  intercept?: FallbackHandler;
 }
 
 /** What the observer learns about a finished request. */
@@ -219,6 +224,7 @@ export class HttpApiServer {
       res.end('invalid api token');
       return;
     }
+    if (this.options.intercept && (await this.options.intercept(req, res))) return;
     if (!found || !route) {
       if (this.options.fallback && (await this.options.fallback(req, res))) return;
       throw commonErrors.notFound(method, path);

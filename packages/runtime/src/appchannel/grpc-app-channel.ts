@@ -1,0 +1,106 @@
+/**
+ * The gRPC app channel (`--app-protocol grpc`): HTTP-shaped app requests become
+ * `AppCallback/OnInvoke` calls (method from the path, verb and query in `http_extension`, headers as
+ * metadata) and the `InvokeResponse` becomes a 200 with its content type. A non-OK status is mapped
+ * to an HTTP status with the JSON-encoded status as body, as Dapr does for HTTP callers of gRPC apps.
+ */
+import type { Readable } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import { loadDaprRuntimePackage } from '../api/grpc/protos.js';
+import { httpStatusFromGrpc } from '../invoke/status-map.js';
+import type { AppChannel, AppRequest, AppResponse } from './app-channel.js';
+import { AppUnreachableError } from './app-channel.js';
+
+/** Options of {@link GrpcAppChannel}. */
+export interface GrpcAppChannelOptions {
+  host: string;
+  port: number;
+  /** `APP_API_TOKEN`, sent as `dapr-api-token` metadata. */
+  appApiToken?: string;
+  /** Largest message either way. @default 4 MiB */
+  maxMessageBytes?: number;
+}
+
+const VERBS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+const SKIPPED = new Set(['content-type', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'host', 'te', 'upgrade']);
+
+interface ProtoInvokeResponse {
+  data?: { value?: Buffer } | null;
+  content_type?: string;
+}
+
+type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, response?: Res) => void) => void;
+
+async function toBuffer(body: AppRequest['body']): Promise<Buffer> {
+  if (body === undefined) return Buffer.alloc(0);
+  if (typeof body === 'string') return Buffer.from(body);
+  if (Buffer.isBuffer(body)) return body;
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as Readable) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A channel to a gRPC app. */
+export class GrpcAppChannel implements AppChannel {
+  private readonly client: grpc.Client;
+  private readonly health: grpc.Client;
+  readonly target: string;
+
+  constructor(private readonly options: GrpcAppChannelOptions) {
+    const runtime = (loadDaprRuntimePackage() as unknown as { dapr: { proto: { runtime: { v1: Record<string, grpc.ServiceClientConstructor> } } } }).dapr.proto.runtime.v1;
+    this.target = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+    const max = options.maxMessageBytes ?? 4 * 1024 * 1024;
+    const channelOptions = { 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max };
+    this.client = new (runtime['AppCallback'] as grpc.ServiceClientConstructor)(this.target, grpc.credentials.createInsecure(), channelOptions);
+    this.health = new (runtime['AppCallbackHealthCheck'] as grpc.ServiceClientConstructor)(this.target, grpc.credentials.createInsecure(), channelOptions);
+  }
+
+  async call(request: AppRequest): Promise<AppResponse> {
+    const metadata = new grpc.Metadata();
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      if (SKIPPED.has(name)) continue;
+      metadata.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    if (this.options.appApiToken) metadata.set('dapr-api-token', this.options.appApiToken);
+    const contentType = request.headers?.['content-type'];
+    const verb = request.method.toUpperCase();
+    const message = {
+      method: request.path.replace(/^\/+/, ''),
+      data: { type_url: '', value: await toBuffer(request.body) },
+      content_type: (Array.isArray(contentType) ? contentType[0] : contentType) ?? '',
+      http_extension: { verb: VERBS.has(verb) ? verb : 'NONE', querystring: request.query ?? '' },
+    };
+    const onInvoke = (this.client as unknown as { OnInvoke: UnaryMethod<typeof message, ProtoInvokeResponse> }).OnInvoke.bind(this.client);
+    return new Promise<AppResponse>((resolve, reject) => {
+      onInvoke(message, metadata, (err, response) => {
+        if (err) {
+          if (err.code === grpc.status.UNAVAILABLE) {
+            reject(new AppUnreachableError(`app at ${this.target} is unreachable: ${err.details || err.message}`, { cause: err }));
+            return;
+          }
+          const body = Buffer.from(JSON.stringify({ code: err.code, message: err.details, details: [] }));
+          resolve({ status: httpStatusFromGrpc(err.code), headers: { 'content-type': 'application/json' }, body });
+          return;
+        }
+        const data = response?.data?.value ?? Buffer.alloc(0);
+        const headers: AppResponse['headers'] = {};
+        if (response?.content_type) headers['content-type'] = response.content_type;
+        resolve({ status: 200, headers, body: data });
+      });
+    });
+  }
+
+  /** `AppCallbackHealthCheck/HealthCheck`: resolves true when the app answers OK within `timeoutMs`. */
+  probe(timeoutMs: number): Promise<boolean> {
+    const check = (this.health as unknown as { HealthCheck: (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: Error | null) => void) => void }).HealthCheck.bind(this.health);
+    const metadata = new grpc.Metadata();
+    if (this.options.appApiToken) metadata.set('dapr-api-token', this.options.appApiToken);
+    return new Promise((resolve) => check({}, metadata, { deadline: Date.now() + timeoutMs }, (err) => resolve(err === null)));
+  }
+
+  close(): Promise<void> {
+    this.client.close();
+    this.health.close();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Wires service invocation into a sidecar: the name resolver (chosen by the Configuration's
+ * `nameResolution`), the caller-side forwarder for the HTTP API, the callee-side internal server with
+ * access control, and this sidecar's publication in name resolution.
+ */
+import type { AccessControlSpec } from '../acl/access-control.js';
+import type { AppChannel } from '../appchannel/app-channel.js';
+import type { NameResolutionSpec } from '../config/configuration.js';
+import type { Logger } from '../logging/logger.js';
+import { createResolver } from '../nameresolution/create-resolver.js';
+import type { NameResolver } from '../nameresolution/resolver.js';
+import type { LoadedDocument } from '../resources/loader.js';
+import type { SidecarOptions } from '../sidecar/options.js';
+import { InvokeForwarder } from './forwarder.js';
+import { HttpEndpoints } from './http-endpoints.js';
+import { InvokeInternalServer } from './internal-server.js';
+
+/** What {@link startInvocation} needs. */
+export interface InvocationDeps {
+  options: SidecarOptions;
+  acl: AccessControlSpec | undefined;
+  nameResolution: NameResolutionSpec;
+  httpEndpoints: readonly LoadedDocument[];
+  channel(): AppChannel | undefined;
+  appReady(): boolean;
+  logger: Logger;
+}
+
+/** The running invocation machinery of one sidecar. */
+export class Invocation {
+  private constructor(
+    readonly resolver: NameResolver,
+    readonly forwarder: InvokeForwarder,
+    readonly endpoints: HttpEndpoints,
+    private readonly internal: InvokeInternalServer,
+    readonly internalPort: number,
+    readonly host: string,
+    private readonly self: { appId: string; namespace: string; appPort?: number | undefined },
+  ) {}
+
+  /** Starts the internal server; call {@link Invocation.publish} once the APIs listen. */
+  static async start(deps: InvocationDeps): Promise<Invocation> {
+    const { options, logger } = deps;
+    const resolver = createResolver({
+      ...deps.nameResolution,
+      namespace: options.namespace,
+      env: options.env,
+    });
+    // In Kubernetes other pods dial this port through the app's service, so it listens on every
+    // interface (as daprd's internal port does); locally it stays on the API's address.
+    const listenHost = resolver.name === 'kubernetes' ? '0.0.0.0' : (options.listenAddresses[0] ?? '127.0.0.1');
+    // Other sidecars on this machine dial the loopback address when we listen on every interface.
+    const host = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
+    const endpoints = new HttpEndpoints(deps.httpEndpoints, options.appId);
+    const internal = new InvokeInternalServer({
+      appId: options.appId,
+      acl: deps.acl,
+      channel: deps.channel,
+      appReady: deps.appReady,
+      maxBodyBytes: options.maxRequestBodyBytes,
+      logger: logger.child('weft.runtime.invoke'),
+    });
+    const internalPort = await internal.listen(options.internalPort ?? 0, listenHost);
+    const forwarder = new InvokeForwarder({
+      appId: options.appId,
+      namespace: options.namespace,
+      resolver,
+      endpoints,
+      maxBodyBytes: options.maxRequestBodyBytes,
+      sidecarAddress: host,
+      logger: logger.child('weft.runtime.invoke'),
+    });
+    return new Invocation(resolver, forwarder, endpoints, internal, internalPort, host, {
+      appId: options.appId,
+      namespace: options.namespace,
+      appPort: options.appPort,
+    });
+  }
+
+  /** Makes this sidecar resolvable by others. */
+  async publish(httpPort: number, grpcPort: number, extra: Record<string, string> = {}): Promise<void> {
+    const { appId, namespace, appPort } = this.self;
+    await this.resolver.register({
+      appId,
+      namespace,
+      host: this.host,
+      internalPort: this.internalPort,
+      httpPort,
+      grpcPort,
+      ...(appPort ? { appPort } : {}),
+      pid: process.pid,
+      extra,
+    });
+  }
+
+  /** Withdraws the publication first (no new callers), then stops serving. */
+  async close(): Promise<void> {
+    await this.resolver.close().catch(() => {});
+    await Promise.all([this.internal.close(), this.forwarder.close()]);
+  }
+}
