@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Suites share real services (Redis, Postgres) but every test uses unique key prefixes and tables.
     fileParallelism: true,
+    // Console output only for failing tests: the SDKs' workflow internals log every step.
+    silent: 'passed-only',
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

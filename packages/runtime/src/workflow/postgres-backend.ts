@@ -70,8 +70,15 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     const client = await pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock(774411)');
-      await client.query(SCHEMA);
-      await client.query('SELECT pg_advisory_unlock(774411)');
+      try {
+        // One statement per implicit transaction: a multi-statement string is one transaction, and
+        // holding several table locks while running replicas write those tables can deadlock.
+        for (const statement of SCHEMA.split(';').map((s) => s.trim()).filter((s) => s !== '')) {
+          await client.query(statement);
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(774411)');
+      }
     } finally {
       client.release();
     }
