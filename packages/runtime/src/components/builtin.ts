@@ -6,6 +6,8 @@ import { InMemoryStateStore } from './state/in-memory/in-memory-store.js';
 import { SqliteStateStore } from './state/sqlite/sqlite-store.js';
 import { EnvSecretStore } from './secretstores/local-env/env-store.js';
 import { FileSecretStore } from './secretstores/local-file/file-store.js';
+import { InMemoryPubSub } from './pubsub/in-memory/in-memory-pubsub.js';
+import { SqlitePubSub } from './pubsub/sqlite/sqlite-pubsub.js';
 
 /** A registry with all built-in drivers. */
 export function builtinRegistry(): ComponentRegistry {
@@ -13,5 +15,7 @@ export function builtinRegistry(): ComponentRegistry {
     .register({ type: 'state.in-memory', versions: ['v1'], create: () => new InMemoryStateStore() })
     .register({ type: 'state.sqlite', versions: ['v1'], create: () => new SqliteStateStore() })
     .register({ type: 'secretstores.local.env', versions: ['v1'], create: () => new EnvSecretStore() })
-    .register({ type: 'secretstores.local.file', versions: ['v1'], create: () => new FileSecretStore() });
+    .register({ type: 'secretstores.local.file', versions: ['v1'], create: () => new FileSecretStore() })
+    .register({ type: 'pubsub.in-memory', versions: ['v1'], create: () => new InMemoryPubSub() })
+    .register({ type: 'pubsub.sqlite', versions: ['v1'], create: () => new SqlitePubSub() });
 }

@@ -2,3 +2,4 @@ export * from './api-error.js';
 export { commonErrors } from './common-errors.js';
 export { stateErrors } from './state-errors.js';
 export { secretErrors } from './secret-errors.js';
+export { pubsubErrors } from './pubsub-errors.js';

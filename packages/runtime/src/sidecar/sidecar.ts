@@ -9,12 +9,17 @@ import { HttpApiServer } from '../api/http/server.js';
 import { coreRoutes } from '../api/http/core-routes.js';
 import { stateRoutes } from '../api/http/state-routes.js';
 import { secretsRoutes } from '../api/http/secrets-routes.js';
+import { pubsubRoutes } from '../api/http/pubsub-routes.js';
 import type { HttpRoute } from '../api/http/types.js';
 import { GrpcApiServer } from '../api/grpc/server.js';
 import { registerDaprGrpcService } from '../api/grpc/dapr-service.js';
 import { MetadataBlock } from '../blocks/metadata.js';
 import { SecretsBlock } from '../blocks/secrets.js';
 import { StateBlock } from '../blocks/state.js';
+import { PubSubPublisher } from '../blocks/pubsub/publish.js';
+import { PubSubSubscriber } from '../blocks/pubsub/subscriber.js';
+import { deliveryPolicyFromEnv } from '../blocks/pubsub/retry.js';
+import type { DeliveryPolicy } from '../blocks/pubsub/retry.js';
 import { builtinRegistry } from '../components/builtin.js';
 import { ComponentManager } from '../components/manager.js';
 import type { ComponentRegistry } from '../components/registry.js';
@@ -37,6 +42,8 @@ export interface SidecarStartOptions {
   onShutdownRequested?: () => void;
   /** Throw-away data directory, removed on stop (`--fresh`). */
   fresh?: boolean;
+  /** Pub/sub delivery retries and timeout; defaults come from `WEFT_PUBSUB_*` in the options' env. */
+  deliveryPolicy?: DeliveryPolicy;
 }
 
 /** A running sidecar. */
@@ -48,6 +55,10 @@ export class Sidecar {
   appChannel: AppChannel | undefined;
   private httpServer: HttpApiServer | undefined;
   private grpcServer: GrpcApiServer | undefined;
+  /** Publishing (HTTP, gRPC, dead letters). */
+  readonly publisher: PubSubPublisher;
+  /** Subscriptions and delivery to the app; set once resources are loaded. */
+  subscriber: PubSubSubscriber | undefined;
   private readonly appWait = new AbortController();
   private stopping: Promise<void> | undefined;
 
@@ -59,7 +70,11 @@ export class Sidecar {
     readonly state: StateBlock,
     readonly secrets: SecretsBlock,
     private readonly freshDir: string | undefined,
-  ) {}
+    private readonly deliveryPolicy: DeliveryPolicy,
+  ) {
+    this.publisher = new PubSubPublisher(components, options.appId);
+    metadata.setSubscriptionsSource(() => this.subscriber?.list() ?? []);
+  }
 
   /** Loads everything and starts serving; rejects (after cleaning up) if anything fails. */
   static async start(input: SidecarOptions, extra: SidecarStartOptions = {}): Promise<Sidecar> {
@@ -83,6 +98,7 @@ export class Sidecar {
       new StateBlock(components, options.appId, options.namespace),
       new SecretsBlock(components),
       freshDir,
+      extra.deliveryPolicy ?? deliveryPolicyFromEnv(options.env),
     );
     try {
       await sidecar.boot(extra.onShutdownRequested ?? (() => void sidecar.stop()));
@@ -127,12 +143,20 @@ export class Sidecar {
       logger.info(`no resources path given: using the ${EMBEDDED_SOURCE} components in ${options.dataDir}`);
     }
     await this.components.loadAll(resources.components);
+    this.subscriber = new PubSubSubscriber({
+      components: this.components,
+      appId: options.appId,
+      logger: logger.child('weft.runtime.pubsub'),
+      policy: this.deliveryPolicy,
+      declarative: resources.others.get('Subscription') ?? [],
+    });
     this.health.componentsReady = true;
 
     const routes: HttpRoute[] = [
       ...coreRoutes({ appId: options.appId, health: this.health, metadata: this.metadata, shutdown: onShutdown }),
       ...stateRoutes(this.state),
       ...secretsRoutes(this.secrets),
+      ...pubsubRoutes(this.publisher),
     ];
     const host = options.listenAddresses[0] ?? '127.0.0.1';
     this.httpServer = new HttpApiServer({
@@ -154,6 +178,7 @@ export class Sidecar {
       metadata: this.metadata,
       state: this.state,
       secrets: this.secrets,
+      publisher: this.publisher,
       shutdown: onShutdown,
     });
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
@@ -173,6 +198,7 @@ export class Sidecar {
         () => {
           this.health.appReady = true;
           logger.info(`application discovered on port ${appPort}`);
+          if (this.appChannel && this.subscriber) void this.subscriber.start(this.appChannel);
         },
         () => {},
       );
@@ -184,6 +210,7 @@ export class Sidecar {
   private async shutdown(): Promise<void> {
     this.appWait.abort();
     this.health.apiReady = false;
+    await this.subscriber?.stop();
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close()]);
     await this.components.closeAll();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });
