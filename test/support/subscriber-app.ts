@@ -21,6 +21,8 @@ export interface AppReply {
   text?: string;
   /** Never answer (a hanging app). */
   hang?: boolean;
+  /** Answer after this many milliseconds (a slow app). */
+  delayMs?: number;
 }
 
 /** A running subscriber app. */
@@ -63,13 +65,18 @@ export async function startSubscriberApp(subscriptions: unknown, port = 0): Prom
       for (const w of waiters) w();
       const reply = replyFn(delivery);
       if (reply.hang) return;
-      if (reply.json !== undefined) {
+      const send = () => {
+        if (res.destroyed) return;
+        if (reply.json !== undefined) {
         res.writeHead(reply.status ?? 200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(reply.json));
       } else {
         res.writeHead(reply.status ?? 200);
         res.end(reply.text ?? '');
       }
+      };
+      if (reply.delayMs) setTimeout(send, reply.delayMs);
+      else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -5,11 +5,16 @@
  * short `BEGIN IMMEDIATE` transaction, so two instances of one app never claim the same message, and
  * a message whose consumer died becomes visible again when its lease runs out.
  *
+ * Lease owners are named `host:pid:uuid`, so a consumer starting on the same host releases at once
+ * the leases of a process that no longer exists (a crashed or killed sidecar) instead of waiting for
+ * them to time out.
+ *
  * A group created by its first subscription starts at the oldest retained message of the topic (as
  * Redis consumer groups created at `0`), so events published before the subscriber first ran reach it.
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type Database from 'better-sqlite3';
 import type { Logger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
@@ -138,7 +143,8 @@ export class SqlitePubSub implements BulkPublisher {
     const db = this.requireDb();
     const p = this.meta.tablePrefix;
     db.prepare(`INSERT OR IGNORE INTO ${p}groups (grp, topic, cursor) VALUES (?, ?, 0)`).run(request.group, request.topic);
-    const owner = randomUUID();
+    const owner = `${os.hostname()}:${process.pid}:${randomUUID()}`;
+    this.releaseDeadOwners(request.group, request.topic);
     const ack = db.prepare<[string, string, number]>(`DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq = ?`);
     const giveBack = db.prepare<[number, string, string, number, string]>(
       `UPDATE ${p}pending SET lease_until = ? WHERE grp = ? AND topic = ? AND seq = ? AND owner = ?`,
@@ -213,8 +219,31 @@ export class SqlitePubSub implements BulkPublisher {
     }
   }
 
+  /** Makes the leases of dead processes on this host visible again. */
+  private releaseDeadOwners(group: string, topic: string): void {
+    const db = this.requireDb();
+    const p = this.meta.tablePrefix;
+    const owners = db.prepare<[string, string], { owner: string }>(`SELECT DISTINCT owner FROM ${p}pending WHERE grp = ? AND topic = ?`).all(group, topic);
+    const release = db.prepare<[string, string, string]>(`UPDATE ${p}pending SET lease_until = 0 WHERE grp = ? AND topic = ? AND owner = ?`);
+    for (const { owner } of owners) {
+      const [host, pid] = owner.split(':');
+      if (host === os.hostname() && pid !== undefined && !processAlive(Number(pid))) release.run(group, topic, owner);
+    }
+  }
+
   private requireDb(): Database.Database {
     if (!this.db) throw new Error('pubsub.sqlite is not initialised');
     return this.db;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
