@@ -8,6 +8,7 @@ import { EnvSecretStore } from './secretstores/local-env/env-store.js';
 import { FileSecretStore } from './secretstores/local-file/file-store.js';
 import { InMemoryPubSub } from './pubsub/in-memory/in-memory-pubsub.js';
 import { SqlitePubSub } from './pubsub/sqlite/sqlite-pubsub.js';
+import { RedisPubSub } from './pubsub/redis/redis-pubsub.js';
 
 /** A registry with all built-in drivers. */
 export function builtinRegistry(): ComponentRegistry {
@@ -17,5 +18,6 @@ export function builtinRegistry(): ComponentRegistry {
     .register({ type: 'secretstores.local.env', versions: ['v1'], create: () => new EnvSecretStore() })
     .register({ type: 'secretstores.local.file', versions: ['v1'], create: () => new FileSecretStore() })
     .register({ type: 'pubsub.in-memory', versions: ['v1'], create: () => new InMemoryPubSub() })
-    .register({ type: 'pubsub.sqlite', versions: ['v1'], create: () => new SqlitePubSub() });
+    .register({ type: 'pubsub.sqlite', versions: ['v1'], create: () => new SqlitePubSub() })
+    .register({ type: 'pubsub.redis', versions: ['v1'], create: () => new RedisPubSub() });
 }

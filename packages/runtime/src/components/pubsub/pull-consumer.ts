@@ -88,11 +88,16 @@ export class PullConsumer {
       }
       for (const c of claimed) this.dispatch(c);
       if (claimed.length > 0 && claimed.length === spare) continue;
+      // With every slot busy only a settled message (or close) can make progress: no timer then.
+      const idleMs = spare > 0 ? this.options.pollIntervalMs : undefined;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.wakeUp = undefined;
-          resolve();
-        }, this.options.pollIntervalMs);
+        const timer =
+          idleMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                this.wakeUp = undefined;
+                resolve();
+              }, idleMs);
         this.wakeUp = () => {
           clearTimeout(timer);
           resolve();

@@ -1,0 +1,22 @@
+/** `pubsub.redis` (Streams + consumer groups) through the pub/sub conformance suite, on the real Redis. */
+import { REDIS_HOST, SERVICES, requireService } from '../../support/services.js';
+import { pubsubConformance } from './suite.js';
+
+pubsubConformance({
+  type: 'pubsub.redis',
+  capabilities: { ordered: true, survivesCrash: true },
+  enabled: () => requireService(SERVICES.redis, 'pub/sub conformance: pubsub.redis'),
+  component: (name) => `
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: ${name}}
+spec:
+  type: pubsub.redis
+  version: v1
+  metadata:
+  - {name: redisHost, value: "${REDIS_HOST}"}
+  - {name: processingTimeout, value: 1s}
+  - {name: redeliverInterval, value: 200ms}
+  - {name: maxLenApprox, value: "10000"}
+`,
+});
