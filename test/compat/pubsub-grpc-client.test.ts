@@ -51,6 +51,8 @@ describe('@dapr/dapr DaprClient pub/sub over gRPC', () => {
   });
 
   it('fails with INVALID_ARGUMENT "pubsub nope is not found" for an unknown pubsub', async () => {
-    await expect(client.pubsub.publish('nope', 'single', { x: 1 })).rejects.toThrow('[invalid_argument] pubsub nope is not found');
+    // The gRPC client throws `{ error }` (the HTTP client returns it).
+    const thrown = (await client.pubsub.publish('nope', 'single', { x: 1 }).catch((e: unknown) => e)) as { error?: Error };
+    expect(thrown.error?.message).toBe('[invalid_argument] pubsub nope is not found');
   });
 });
