@@ -9,6 +9,7 @@ import { FileSecretStore } from './secretstores/local-file/file-store.js';
 import { InMemoryPubSub } from './pubsub/in-memory/in-memory-pubsub.js';
 import { SqlitePubSub } from './pubsub/sqlite/sqlite-pubsub.js';
 import { RedisPubSub } from './pubsub/redis/redis-pubsub.js';
+import { RabbitMqPubSub } from './pubsub/rabbitmq/rabbitmq-pubsub.js';
 
 /** A registry with all built-in drivers. */
 export function builtinRegistry(): ComponentRegistry {
@@ -19,5 +20,6 @@ export function builtinRegistry(): ComponentRegistry {
     .register({ type: 'secretstores.local.file', versions: ['v1'], create: () => new FileSecretStore() })
     .register({ type: 'pubsub.in-memory', versions: ['v1'], create: () => new InMemoryPubSub() })
     .register({ type: 'pubsub.sqlite', versions: ['v1'], create: () => new SqlitePubSub() })
-    .register({ type: 'pubsub.redis', versions: ['v1'], create: () => new RedisPubSub() });
+    .register({ type: 'pubsub.redis', versions: ['v1'], create: () => new RedisPubSub() })
+    .register({ type: 'pubsub.rabbitmq', versions: ['v1'], create: () => new RabbitMqPubSub() });
 }
