@@ -10,6 +10,7 @@ import { InMemoryPubSub } from './pubsub/in-memory/in-memory-pubsub.js';
 import { SqlitePubSub } from './pubsub/sqlite/sqlite-pubsub.js';
 import { RedisPubSub } from './pubsub/redis/redis-pubsub.js';
 import { RabbitMqPubSub } from './pubsub/rabbitmq/rabbitmq-pubsub.js';
+import { JetStreamPubSub } from './pubsub/jetstream/jetstream-pubsub.js';
 
 /** A registry with all built-in drivers. */
 export function builtinRegistry(): ComponentRegistry {
@@ -21,5 +22,6 @@ export function builtinRegistry(): ComponentRegistry {
     .register({ type: 'pubsub.in-memory', versions: ['v1'], create: () => new InMemoryPubSub() })
     .register({ type: 'pubsub.sqlite', versions: ['v1'], create: () => new SqlitePubSub() })
     .register({ type: 'pubsub.redis', versions: ['v1'], create: () => new RedisPubSub() })
-    .register({ type: 'pubsub.rabbitmq', versions: ['v1'], create: () => new RabbitMqPubSub() });
+    .register({ type: 'pubsub.rabbitmq', versions: ['v1'], create: () => new RabbitMqPubSub() })
+    .register({ type: 'pubsub.jetstream', versions: ['v1'], create: () => new JetStreamPubSub() });
 }

@@ -1,0 +1,24 @@
+/** `pubsub.jetstream` through the pub/sub conformance suite, on the real NATS server. */
+import { SERVICES, requireService } from '../../support/services.js';
+import { pubsubConformance } from './suite.js';
+
+pubsubConformance({
+  type: 'pubsub.jetstream',
+  capabilities: {
+    ordered: true,
+    survivesCrash: true,
+    largeMessage: { bytes: 1_000_000, reason: "the NATS server's max_payload is 1 MiB, which a 1 MiB payload plus its CloudEvent envelope exceeds" },
+  },
+  enabled: () => requireService(SERVICES.nats, 'pub/sub conformance: pubsub.jetstream'),
+  component: (name) => `
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: ${name}}
+spec:
+  type: pubsub.jetstream
+  version: v1
+  metadata:
+  - {name: natsURL, value: "nats://${SERVICES.nats.host}:${SERVICES.nats.port}"}
+  - {name: ackWait, value: 2s}
+`,
+});
