@@ -21,6 +21,10 @@ export interface PubSubCapabilities {
   ordered: boolean;
   /** Messages survive a SIGKILLed subscriber sidecar. Reason when false. */
   survivesCrash: true | string;
+  /** Instances of one app id share messages. Reason when false. */
+  consumerGroups?: true | string;
+  /** MQTT-style `+` and `#` topic wildcards in subscriptions. */
+  wildcards?: boolean;
   /** A smaller "large message" for brokers with a hard payload limit below 1 MiB + envelope, and why. */
   largeMessage?: { bytes: number; reason: string };
 }
@@ -207,6 +211,11 @@ export function pubsubConformance(config: PubSubConformanceConfig): void {
 
     it('shares messages between two instances of one app id and gives every message to each app id', async (ctx) => {
       if (!enabled) return ctx.skip();
+      const groups = config.capabilities.consumerGroups ?? true;
+      if (groups !== true) {
+        console.warn(`skipped for ${config.type}: ${groups}`);
+        return ctx.skip();
+      }
       const topic = `groups-${unique()}`;
       const sub = [{ pubsubname: ps, topic, route: '/in', metadata: { concurrency: '1' } }];
       const shared = `shared-${unique()}`;
@@ -224,6 +233,21 @@ export function pubsubConformance(config: PubSubConformanceConfig): void {
       expect(a1.app.deliveries.length).toBeGreaterThan(0);
       expect(a2.app.deliveries.length).toBeGreaterThan(0);
       expect(b.app.deliveries.map((d) => dataOf(d.body) as number).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    });
+
+    it('matches + and # wildcards in subscription topics', async (ctx) => {
+      if (!enabled || !config.capabilities.wildcards) return ctx.skip();
+      const root = `wild-${unique()}`;
+      const { app } = await subscriber(`app-${unique()}`, [
+        { pubsubname: ps, topic: `${root}/+/temp`, route: '/plus' },
+        { pubsubname: ps, topic: `${root}/#`, route: '/hash' },
+      ]);
+      const pub = await publisher();
+      await publish(pub.baseUrl, ps, `${root}/kitchen/temp`, { t: 21 });
+      await publish(pub.baseUrl, ps, `${root}/kitchen/light/level`, { l: 3 });
+      await app.waitFor((d) => d.filter((x) => x.path === '/hash').length === 2 && d.some((x) => x.path === '/plus'));
+      expect(app.at('/plus').map((d) => dataOf(d.body))).toEqual([{ t: 21 }]);
+      expect(app.at('/hash').map((d) => dataOf(d.body))).toEqual(expect.arrayContaining([{ t: 21 }, { l: 3 }]));
     });
 
     it('delivers every message after the subscriber sidecar is killed mid-stream and restarted', async (ctx) => {

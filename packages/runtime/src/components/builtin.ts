@@ -11,6 +11,7 @@ import { SqlitePubSub } from './pubsub/sqlite/sqlite-pubsub.js';
 import { RedisPubSub } from './pubsub/redis/redis-pubsub.js';
 import { RabbitMqPubSub } from './pubsub/rabbitmq/rabbitmq-pubsub.js';
 import { JetStreamPubSub } from './pubsub/jetstream/jetstream-pubsub.js';
+import { Mqtt3PubSub } from './pubsub/mqtt3/mqtt3-pubsub.js';
 
 /** A registry with all built-in drivers. */
 export function builtinRegistry(): ComponentRegistry {
@@ -23,5 +24,6 @@ export function builtinRegistry(): ComponentRegistry {
     .register({ type: 'pubsub.sqlite', versions: ['v1'], create: () => new SqlitePubSub() })
     .register({ type: 'pubsub.redis', versions: ['v1'], create: () => new RedisPubSub() })
     .register({ type: 'pubsub.rabbitmq', versions: ['v1'], create: () => new RabbitMqPubSub() })
-    .register({ type: 'pubsub.jetstream', versions: ['v1'], create: () => new JetStreamPubSub() });
+    .register({ type: 'pubsub.jetstream', versions: ['v1'], create: () => new JetStreamPubSub() })
+    .register({ type: 'pubsub.mqtt3', versions: ['v1'], create: () => new Mqtt3PubSub() });
 }
