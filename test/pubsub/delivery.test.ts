@@ -3,10 +3,12 @@
  * the sidecar delivers (headers, CloudEvent fields, routes and rules) and the SUCCESS/RETRY/DROP
  * contract with dead letters.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestSidecar } from '../support/in-process.js';
 import type { TestSidecar } from '../support/in-process.js';
-import { startSubscriberApp } from '../support/subscriber-app.js';
+import { eventually, startSubscriberApp } from '../support/subscriber-app.js';
 import type { SubscriberApp } from '../support/subscriber-app.js';
 
 const IN_MEMORY = (name: string) => `
@@ -214,5 +216,45 @@ scopes: [${scopes}]
     await publish(sidecar, ps, 'mine', '{"kind":"b"}');
     await app.waitFor((d) => d.length === 2);
     expect(app.deliveries.map((d) => d.path).sort()).toEqual(['/a', '/mine']);
+  });
+
+  it('keeps at most the subscription concurrency of deliveries in flight', async () => {
+    const ps = `ps${Math.random().toString(36).slice(2, 8)}`;
+    const held: http.ServerResponse[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let done = 0;
+    const server = http.createServer((req, res) => {
+      if (req.url === '/dapr/subscribe') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify([{ pubsubname: ps, topic: 'c', route: '/c', metadata: { concurrency: '2' } }]));
+        return;
+      }
+      req.resume();
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      held.push(res);
+      res.on('finish', () => {
+        inFlight--;
+        done++;
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const env = { ...FAST_ENV, WEFT_PUBSUB_DELIVERY_TIMEOUT: '60s' };
+      sidecar = await startTestSidecar({ resources: [IN_MEMORY(ps)], appPort: (server.address() as AddressInfo).port, env });
+      await waitSubscribed(sidecar);
+      for (let n = 0; n < 6; n++) await publish(sidecar, ps, 'c', String(n));
+      // Answer one held delivery at a time once every slot is taken; the sidecar must never send a third.
+      for (let answered = 0; answered < 6; answered++) {
+        await eventually(() => held.length === Math.min(2, 6 - answered), 10_000, 'deliveries filling the slots');
+        held.shift()!.end('{"status":"SUCCESS"}');
+      }
+      await eventually(() => done === 6, 10_000, 'all answered');
+      expect(maxInFlight).toBe(2);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
