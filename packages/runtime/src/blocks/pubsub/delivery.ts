@@ -77,13 +77,23 @@ async function post(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<{ status: number; body: Buffer } | { error: string }> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  // One controller per call (AbortSignal.any on a long-lived parent signal piles up listeners on Node 20).
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const onAbort = () => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const res = await channel.call({ method: 'POST', path, headers, body, signal: combined });
+    const res = await channel.call({ method: 'POST', path, headers, body, signal: controller.signal });
     return { status: res.status, body: res.body };
   } catch (err) {
-    return { error: timeout.aborted ? `the app did not answer within ${timeoutMs}ms` : (err as Error).message };
+    return { error: timedOut ? `the app did not answer within ${timeoutMs}ms` : (err as Error).message };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 

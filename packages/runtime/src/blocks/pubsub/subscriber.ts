@@ -3,6 +3,7 @@
  * (`GET /dapr/subscribe`), add the declarative ones, and subscribe each on its driver with the app id
  * as consumer group. Stopping aborts retries and leaves unfinished messages to the broker.
  */
+import { setMaxListeners } from 'node:events';
 import type { AppChannel } from '../../appchannel/app-channel.js';
 import type { ComponentManager } from '../../components/manager.js';
 import { readProperty } from '../../components/metadata.js';
@@ -54,7 +55,10 @@ export class PubSubSubscriber {
   private readonly inFlight = new Set<Promise<HandlerOutcome>>();
   private bulkHandlers: BulkHandler[] = [];
 
-  constructor(private readonly options: PubSubSubscriberOptions) {}
+  constructor(private readonly options: PubSubSubscriberOptions) {
+    // Every delivery in flight listens for shutdown on this one signal.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   /** The running subscriptions, for the metadata API. */
   list(): SubscriptionMetadata[] {

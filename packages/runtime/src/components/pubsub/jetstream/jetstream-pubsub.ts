@@ -90,38 +90,50 @@ export class JetStreamPubSub implements PubSub {
       });
     }
     const consumer = await this.requireConnection().jetstream().consumers.get(stream, durable);
+    // consume() keeps up to `concurrency` messages pulled ahead; the loop claims from that buffer.
+    const messages = await consumer.consume({ max_messages: Math.max(1, request.concurrency) });
+    const buffer: JsMsg[] = [];
     const msgOf = new WeakMap<ClaimedMessage, JsMsg>();
+    const toClaimed = (msg: JsMsg): ClaimedMessage => {
+      const metadata: Record<string, string> = {};
+      let contentType: string | undefined;
+      for (const [k, values] of msg.headers ?? []) {
+        if (k.toLowerCase() === 'content-type') contentType = values[0];
+        else if (values[0] !== undefined) metadata[k] = values[0];
+      }
+      const claimed: ClaimedMessage = {
+        message: { topic: request.topic, data: Buffer.from(msg.data), metadata, ...(contentType ? { contentType } : {}) },
+        ack: async () => void (await msg.ackAck()),
+        retry: async () => msg.nak(),
+      };
+      msgOf.set(claimed, msg);
+      return claimed;
+    };
     const loop = new PullConsumer({
       handler,
       concurrency: request.concurrency,
-      pollIntervalMs: 1,
+      pollIntervalMs: 100,
       logger: this.logger,
       heartbeatMs: Math.max(300, Math.floor(this.meta.ackWaitMs / 3)),
       heartbeat: async (inFlight) => {
         for (const c of inFlight) msgOf.get(c)?.working();
       },
-      claim: async () => {
-        const msg = await consumer.next({ expires: 1000 });
-        if (!msg) return [];
-        const metadata: Record<string, string> = {};
-        let contentType: string | undefined;
-        for (const [k, values] of msg.headers ?? []) {
-          if (k.toLowerCase() === 'content-type') contentType = values[0];
-          else if (values[0] !== undefined) metadata[k] = values[0];
-        }
-        const claimed: ClaimedMessage = {
-          message: { topic: request.topic, data: Buffer.from(msg.data), metadata, ...(contentType ? { contentType } : {}) },
-          ack: async () => void (await msg.ackAck()),
-          retry: async () => msg.nak(),
-        };
-        msgOf.set(claimed, msg);
-        return [claimed];
-      },
+      claim: async (max) => buffer.splice(0, max).map(toClaimed),
     });
+    const pulling = (async () => {
+      for await (const msg of messages) {
+        buffer.push(msg);
+        loop.wake();
+      }
+    })().catch((err: unknown) => this.logger.warn('jetstream: consuming stopped', { error: (err as Error).message }));
     loop.start();
     const close = async () => {
       this.closers.delete(close);
+      await messages.close();
+      await pulling;
       await loop.close();
+      // Pulled but never handed out: back to the stream now rather than after ackWait.
+      for (const msg of buffer.splice(0)) msg.nak();
     };
     this.closers.add(close);
     return { close };

@@ -51,6 +51,8 @@ export class RabbitMqPubSub implements PubSub {
   private meta!: RabbitMetadata;
   private logger!: Logger;
   private readonly subscriptions = new Set<Channel>();
+  /** Exchanges declared on the current publish channel. */
+  private readonly declared = new Set<string>();
 
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseMetadata(props);
@@ -65,9 +67,22 @@ export class RabbitMqPubSub implements PubSub {
   }
 
   async publish(request: PublishRequest): Promise<void> {
+    try {
+      await this.publishOnce(request);
+    } catch {
+      // An auto-deleted exchange may have gone with its last queue (the channel closed on the 404):
+      // declare it again on a fresh channel and try once more.
+      this.declared.clear();
+      await this.publishOnce(request);
+    }
+  }
+
+  private async publishOnce(request: PublishRequest): Promise<void> {
     const channel = this.publishChannel ?? (await this.openPublishChannel());
-    // Declared on every publish: an auto-deleted exchange may have gone with its last queue.
-    await channel.assertExchange(request.topic, this.meta.exchangeKind, { durable: this.meta.durable, autoDelete: this.meta.deletedWhenUnused });
+    if (!this.declared.has(request.topic)) {
+      await channel.assertExchange(request.topic, this.meta.exchangeKind, { durable: this.meta.durable, autoDelete: this.meta.deletedWhenUnused });
+      this.declared.add(request.topic);
+    }
     const ttl = request.metadata['ttlInSeconds'];
     const persistent = this.meta.deliveryMode === 2 || (this.meta.deliveryMode === 0 && this.meta.durable);
     await new Promise<void>((resolve, reject) => {
@@ -148,6 +163,7 @@ export class RabbitMqPubSub implements PubSub {
     channel.on('error', (err: Error) => this.logger.warn('rabbitmq publish channel error', { error: err.message }));
     channel.on('close', () => {
       if (this.publishChannel === channel) this.publishChannel = undefined;
+      this.declared.clear();
     });
     this.publishChannel = channel;
     return channel;

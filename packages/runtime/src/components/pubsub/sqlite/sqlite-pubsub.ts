@@ -9,6 +9,9 @@
  * the leases of a process that no longer exists (a crashed or killed sidecar) instead of waiting for
  * them to time out.
  *
+ * Writes issued in the same turn of the event loop (publishes, acks) share one transaction (group
+ * commit): each caller still resolves only after its write committed.
+ *
  * A group created by its first subscription starts at the oldest retained message of the topic (as
  * Redis consumer groups created at `0`), so events published before the subscriber first ran reach it.
  */
@@ -51,6 +54,9 @@ export class SqlitePubSub implements BulkPublisher {
   private readonly consumers = new Set<PullConsumer>();
   private pruneTimer: NodeJS.Timeout | undefined;
   private insert!: (entries: readonly PublishRequest[]) => void;
+  /** Runs writes in one transaction; a write that throws fails alone (its error in the result). */
+  private runBatch!: (ops: readonly (() => void)[]) => unknown[];
+  private batch: { op: () => void; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private claimTx!: (group: string, topic: string, owner: string, max: number) => MessageRow[];
 
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
@@ -70,13 +76,25 @@ export class SqlitePubSub implements BulkPublisher {
       CREATE TABLE IF NOT EXISTS ${p}pending (
         grp TEXT NOT NULL, topic TEXT NOT NULL, seq INTEGER NOT NULL, lease_until INTEGER NOT NULL,
         owner TEXT NOT NULL, attempts INTEGER NOT NULL, PRIMARY KEY (grp, topic, seq));`);
+    const savepoint = db.transaction((op: () => void) => op());
+    this.runBatch = db.transaction((ops: readonly (() => void)[]) =>
+      ops.map((op) => {
+        try {
+          savepoint(op); // nested: a savepoint, so a failing write leaves the others intact
+          return undefined;
+        } catch (err) {
+          return err ?? new Error('write failed');
+        }
+      }),
+    ).immediate as (ops: readonly (() => void)[]) => unknown[];
     const insertOne = db.prepare<[string, Buffer, string | null, string, number]>(
       `INSERT INTO ${p}messages (topic, data, content_type, metadata, created_at) VALUES (?, ?, ?, ?, ?)`,
     );
-    this.insert = db.transaction((entries: readonly PublishRequest[]) => {
+    // Runs inside a batch (publish) or its own transaction (bulk publish: all or nothing).
+    this.insert = (entries: readonly PublishRequest[]) => {
       const now = Date.now();
       for (const e of entries) insertOne.run(e.topic, e.data, e.contentType ?? null, JSON.stringify(e.metadata), now);
-    }).immediate as (entries: readonly PublishRequest[]) => void;
+    };
 
     const expired = db.prepare<[string, string, number, number], { seq: number }>(
       `SELECT seq FROM ${p}pending WHERE grp = ? AND topic = ? AND lease_until <= ? ORDER BY seq LIMIT ?`,
@@ -124,14 +142,14 @@ export class SqlitePubSub implements BulkPublisher {
   }
 
   async publish(request: PublishRequest): Promise<void> {
-    this.insert([request]);
+    await this.write(() => this.insert([request]));
     this.published.emit(request.topic);
   }
 
   async bulkPublish(entries: readonly BulkPublishEntry[]): Promise<{ entryId: string; error: string }[]> {
     // One transaction: all entries are stored or none.
     try {
-      this.insert(entries);
+      await this.write(() => this.insert(entries));
     } catch (err) {
       return entries.map((e) => ({ entryId: e.entryId, error: (err as Error).message }));
     }
@@ -173,7 +191,7 @@ export class SqlitePubSub implements BulkPublisher {
               metadata: JSON.parse(row.metadata) as Record<string, string>,
               ...(row.content_type ? { contentType: row.content_type } : {}),
             },
-            ack: async () => void ack.run(group, topic, row.seq),
+            ack: () => this.write(() => void ack.run(group, topic, row.seq)),
             retry: async () => void giveBack.run(Date.now() + this.meta.redeliverIntervalMs, group, topic, row.seq, owner),
           };
           seqOf.set(claimed, row.seq);
@@ -217,6 +235,29 @@ export class SqlitePubSub implements BulkPublisher {
     } catch (err) {
       this.logger.debug('pub/sub retention pass failed; will retry', { error: (err as Error).message });
     }
+  }
+
+  /** Queues a write for the next group commit (each write is a savepoint: a bulk publish stays all or nothing). */
+  private write(op: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.batch.length === 0) setImmediate(() => this.flush());
+      this.batch.push({ op, resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length === 0) return;
+    let errors: unknown[];
+    try {
+      this.requireDb();
+      errors = this.runBatch(batch.map((b) => b.op));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    batch.forEach((b, i) => (errors[i] === undefined ? b.resolve() : b.reject(errors[i])));
   }
 
   /** Makes the leases of dead processes on this host visible again. */
