@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { RUNTIME_VERSION } from '@weft/runtime';
 import { runCommand } from './commands/run.js';
 import { sidecarCommand } from './commands/sidecar.js';
+import { publishCommand } from './commands/publish.js';
 import { normalizeGoFlags } from './sidecar-flags.js';
 
 /** Builds the program (exported for tests). */
@@ -14,6 +15,7 @@ export function program(): Command {
     .version(RUNTIME_VERSION)
     .addCommand(runCommand())
     .addCommand(sidecarCommand())
+    .addCommand(publishCommand())
     .showHelpAfterError();
 }
 
