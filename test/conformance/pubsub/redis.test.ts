@@ -1,4 +1,5 @@
 /** `pubsub.redis` (Streams + consumer groups) through the pub/sub conformance suite, on the real Redis. */
+import { Redis } from 'ioredis';
 import { REDIS_HOST, SERVICES, requireService } from '../../support/services.js';
 import { pubsubConformance } from './suite.js';
 
@@ -6,6 +7,12 @@ pubsubConformance({
   type: 'pubsub.redis',
   capabilities: { ordered: true, survivesCrash: true },
   enabled: () => requireService(SERVICES.redis, 'pub/sub conformance: pubsub.redis'),
+  cleanup: async ({ topics }) => {
+    const [host, port] = REDIS_HOST.split(':');
+    const redis = new Redis({ host, port: Number(port) });
+    if (topics.length > 0) await redis.del(...topics);
+    redis.disconnect();
+  },
   component: (name) => `
 apiVersion: dapr.io/v1alpha1
 kind: Component

@@ -38,6 +38,16 @@ export interface PubSubConformanceConfig {
   component(name: string, dir: string): string;
   /** Decides whether the suite runs (a `requireService` call); defaults to true. */
   enabled?: () => Promise<boolean>;
+  /** Removes what the suite left on the broker (streams, queues, sessions) for these topics and groups. */
+  cleanup?: (used: { topics: string[]; groups: string[] }) => Promise<void>;
+}
+
+/** Topics and consumer groups (app ids) of the subscriptions in `subscriptions`. */
+function namesOf(subscriptions: unknown[]): string[] {
+  return subscriptions.flatMap((s) => {
+    const { topic, deadLetterTopic } = s as { topic: string; deadLetterTopic?: string };
+    return deadLetterTopic ? [topic, deadLetterTopic] : [topic];
+  });
 }
 
 const FAST_ENV = {
@@ -81,6 +91,7 @@ export function pubsubConformance(config: PubSubConformanceConfig): void {
     let dir = '';
     const ps = `ps${unique()}`;
     const cleanups: (() => Promise<unknown>)[] = [];
+    const used = { topics: new Set<string>(), groups: new Set<string>() };
 
     beforeAll(async () => {
       enabled = config.enabled ? await config.enabled() : true;
@@ -90,11 +101,14 @@ export function pubsubConformance(config: PubSubConformanceConfig): void {
       for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
     });
     afterAll(async () => {
+      if (enabled && config.cleanup) await config.cleanup({ topics: [...used.topics], groups: [...used.groups] }).catch(() => undefined);
       await fs.rm(dir, { recursive: true, force: true });
     });
 
     /** A sidecar for `appId` subscribed through a real app; returns both. */
     async function subscriber(appId: string, subscriptions: unknown[], extraResources: string[] = []): Promise<{ sidecar: TestSidecar; app: SubscriberApp }> {
+      used.groups.add(appId);
+      for (const t of namesOf(subscriptions)) used.topics.add(t);
       const app = await startSubscriberApp(subscriptions);
       cleanups.push(() => app.close());
       const sidecar = await startTestSidecar({ appId, resources: [config.component(ps, dir), ...extraResources], appPort: app.port, env: FAST_ENV });
@@ -266,7 +280,10 @@ export function pubsubConformance(config: PubSubConformanceConfig): void {
       // unacknowledged when the sidecar dies, and must come back after the restart.
       let crashed = false;
       app.reply(() => (crashed ? { json: { status: 'SUCCESS' }, delayMs: 5 } : { hang: true }));
-      const args = ['--app-id', `crash-${unique()}`, '--app-port', String(app.port), '--resources-path', resources, '--log-level', 'warn'];
+      const crashApp = `crash-${unique()}`;
+      used.groups.add(crashApp);
+      used.topics.add(topic);
+      const args = ['--app-id', crashApp, '--app-port', String(app.port), '--resources-path', resources, '--log-level', 'warn'];
       const env = { ...FAST_ENV };
       let weft: WeftProcess = await startWeftSidecar(args, { env, cwd: dir });
       cleanups.push(() => weft.stop());
