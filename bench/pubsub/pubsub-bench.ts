@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { Sidecar, resolveSidecarOptions, silentLogger } from '../../packages/runtime/src/index.js';
+import { Redis } from 'ioredis';
+import { connect } from 'nats';
 import { natsLoop, rabbitLoop, redisLoop } from './raw-loops.js';
 import type { RawLoop } from './raw-loops.js';
 
@@ -96,6 +98,20 @@ async function measure(target: string, sink: Sink, send: () => Promise<void>): P
 }
 
 /** Weft end to end with the given component YAML. */
+/** Deletes the broker-side stream a Weft run left behind (Redis stream, JetStream stream). */
+async function dropTopic(componentYaml: string, topic: string): Promise<void> {
+  if (componentYaml.includes('pubsub.redis')) {
+    const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+    await redis.del(topic);
+    redis.disconnect();
+  } else if (componentYaml.includes('pubsub.jetstream')) {
+    const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
+    const jsm = await nc.jetstreamManager();
+    for await (const info of jsm.streams.list()) if (info.config.subjects?.includes(topic)) await jsm.streams.delete(info.config.name);
+    await nc.close();
+  }
+}
+
 async function weft(target: string, componentYaml: string): Promise<Result> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-bench-'));
   const sink = new Sink();
@@ -143,6 +159,7 @@ async function weft(target: string, componentYaml: string): Promise<Result> {
     await agent.close();
     await sidecar.stop();
     app.close();
+    await dropTopic(componentYaml, topic).catch(() => undefined);
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
