@@ -58,6 +58,13 @@ describe('publish API', () => {
     expect(app.at('/a-b-c')[0]!.body).toMatchObject({ topic: 'a/b/c', data: { x: 1 } });
   });
 
+  it('percent-decodes the topic exactly once', async () => {
+    const res = await post(`/v1.0/publish/${ps}/text%20x`, '"y"');
+    // Both are outside the publishing scopes; the message names the decoded topic.
+    expect(res.json?.['message']).toBe('topic text x is not allowed for app id test-app');
+    expect((await post(`/v1.0/publish/${ps}/text%2520x`, '"y"')).json?.['message']).toBe('topic text%20x is not allowed for app id test-app');
+  });
+
   it('wraps a text body as a string with datacontenttype text/plain', async () => {
     await post(`/v1.0/publish/${ps}/text`, 'Hello, world!', 'text/plain');
     await app.waitFor((d) => d.some((x) => x.path === '/text'));

@@ -18,19 +18,12 @@ function traceOf(req: HttpRequestContext): TraceContext {
   return { ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) };
 }
 
-/** `{pubsub}/{topic...}` from the wildcard; the topic keeps its slashes. */
+/** `{pubsub}/{topic...}` from the wildcard (already percent-decoded by the router); the topic keeps its slashes. */
 function target(req: HttpRequestContext): { pubsubName: string; topic: string } {
   const rest = req.params['*'] ?? '';
   const at = rest.indexOf('/');
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  };
-  if (at === -1) return { pubsubName: decode(rest), topic: '' };
-  return { pubsubName: decode(rest.slice(0, at)), topic: decode(rest.slice(at + 1)) };
+  if (at === -1) return { pubsubName: rest, topic: '' };
+  return { pubsubName: rest.slice(0, at), topic: rest.slice(at + 1) };
 }
 
 /** Turns one bulk entry's `event` into bytes by its content type, as Dapr does. */
