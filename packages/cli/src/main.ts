@@ -9,6 +9,7 @@ import { runCommand } from './commands/run.js';
 import { stopCommand } from './commands/stop.js';
 import { sidecarCommand } from './commands/sidecar.js';
 import { workflowCommand } from './commands/workflow.js';
+import { publishCommand } from './commands/publish.js';
 import { normalizeGoFlags } from './sidecar-flags.js';
 
 /** Builds the program (exported for tests). */
@@ -22,6 +23,7 @@ export function program(): Command {
     .addCommand(listCommand())
     .addCommand(stopCommand())
     .addCommand(invokeCommand())
+    .addCommand(publishCommand())
     .showHelpAfterError();
 }
 

@@ -5,6 +5,7 @@
 import type { ComponentManager, LoadedComponent } from '../components/manager.js';
 import type { SecretStore } from '../components/secretstores/store.js';
 import type { StateStore } from '../components/state/store.js';
+import type { PubSub } from '../components/pubsub/store.js';
 import type { SidecarOptions } from '../sidecar/options.js';
 import { isActorStateStore } from './state.js';
 import { RUNTIME_VERSION } from '../version.js';
@@ -46,6 +47,9 @@ export function capabilitiesOf(component: LoadedComponent): string[] {
     }
     case 'secretstores':
       return [...(component.instance as SecretStore).features()];
+    case 'pubsub':
+      // ORDERED is Weft's own capability; the metadata API reports Dapr's names only.
+      return (component.instance as PubSub).features().filter((f) => f !== 'ORDERED');
     default:
       return [];
   }
@@ -56,12 +60,18 @@ export class MetadataBlock {
   private readonly extended = new Map<string, string>();
   /** Names of the loaded `HTTPEndpoint` resources (set by the sidecar once invocation starts). */
   httpEndpointNames: string[] = [];
+  private subscriptionsSource: () => unknown[] = () => [];
 
   constructor(
     private readonly options: SidecarOptions,
     private readonly components: ComponentManager,
   ) {
     this.extended.set('daprRuntimeVersion', RUNTIME_VERSION);
+  }
+
+  /** Where the subscriptions listed in the metadata come from (the pub/sub block). */
+  setSubscriptionsSource(source: () => unknown[]): void {
+    this.subscriptionsSource = source;
   }
 
   /** Sets one extended attribute (in memory only, as in Dapr). */
@@ -79,7 +89,7 @@ export class MetadataBlock {
       actors: [],
       components: this.components.list().map((c) => ({ name: c.name, type: c.type, version: c.version, capabilities: capabilitiesOf(c) })),
       extended: Object.fromEntries(this.extended),
-      subscriptions: [],
+      subscriptions: this.subscriptionsSource(),
       httpEndpoints: this.httpEndpointNames.map((name) => ({ name })),
       appConnectionProperties: {
         ...(options.appPort ? { port: options.appPort } : {}),

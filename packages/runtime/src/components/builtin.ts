@@ -8,6 +8,12 @@ import { RedisStateStore } from './state/redis/redis-store.js';
 import { PostgresStateStore } from './state/postgresql/postgresql-store.js';
 import { EnvSecretStore } from './secretstores/local-env/env-store.js';
 import { FileSecretStore } from './secretstores/local-file/file-store.js';
+import { InMemoryPubSub } from './pubsub/in-memory/in-memory-pubsub.js';
+import { SqlitePubSub } from './pubsub/sqlite/sqlite-pubsub.js';
+import { RedisPubSub } from './pubsub/redis/redis-pubsub.js';
+import { RabbitMqPubSub } from './pubsub/rabbitmq/rabbitmq-pubsub.js';
+import { JetStreamPubSub } from './pubsub/jetstream/jetstream-pubsub.js';
+import { Mqtt3PubSub } from './pubsub/mqtt3/mqtt3-pubsub.js';
 
 /** A registry with all built-in drivers. */
 export function builtinRegistry(): ComponentRegistry {
@@ -21,5 +27,11 @@ export function builtinRegistry(): ComponentRegistry {
       create: (version) => new PostgresStateStore(version === 'v2' ? 'v2' : 'v1'),
     })
     .register({ type: 'secretstores.local.env', versions: ['v1'], create: () => new EnvSecretStore() })
-    .register({ type: 'secretstores.local.file', versions: ['v1'], create: () => new FileSecretStore() });
+    .register({ type: 'secretstores.local.file', versions: ['v1'], create: () => new FileSecretStore() })
+    .register({ type: 'pubsub.in-memory', versions: ['v1'], create: () => new InMemoryPubSub() })
+    .register({ type: 'pubsub.sqlite', versions: ['v1'], create: () => new SqlitePubSub() })
+    .register({ type: 'pubsub.redis', versions: ['v1'], create: () => new RedisPubSub() })
+    .register({ type: 'pubsub.rabbitmq', versions: ['v1'], create: () => new RabbitMqPubSub() })
+    .register({ type: 'pubsub.jetstream', versions: ['v1'], create: () => new JetStreamPubSub() })
+    .register({ type: 'pubsub.mqtt3', versions: ['v1'], create: () => new Mqtt3PubSub() });
 }

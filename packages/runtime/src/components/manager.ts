@@ -13,6 +13,7 @@ import { kindOf } from './registry.js';
 import type { ComponentKind, ComponentRegistry } from './registry.js';
 import type { SecretStore } from './secretstores/store.js';
 import type { StateStore } from './state/store.js';
+import type { PubSub } from './pubsub/store.js';
 
 /** A component that initialised and serves requests. */
 export interface LoadedComponent {
@@ -100,6 +101,12 @@ export class ComponentManager {
   stateStore(name: string): StateStore | undefined {
     const c = this.loaded.get(name);
     return c?.kind === 'state' ? (c.instance as StateStore) : undefined;
+  }
+
+  /** A pub/sub component by name, if loaded. */
+  pubsub(name: string): PubSub | undefined {
+    const c = this.loaded.get(name);
+    return c?.kind === 'pubsub' ? (c.instance as PubSub) : undefined;
   }
 
   /** A secret store by name, if loaded. */

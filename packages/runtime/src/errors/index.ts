@@ -4,3 +4,4 @@ export { stateErrors } from './state-errors.js';
 export { secretErrors } from './secret-errors.js';
 export { workflowErrors } from './workflow-errors.js';
 export { invokeErrors } from './invoke-errors.js';
+export { pubsubErrors } from './pubsub-errors.js';

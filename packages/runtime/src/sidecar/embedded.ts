@@ -25,5 +25,14 @@ export function embeddedComponents(dataDir: string): LoadedDocument<ComponentRes
       ],
     },
   };
-  return [{ file: EMBEDDED_SOURCE, index: 0, doc: state }];
+  const pubsub: ComponentResource = {
+    apiVersion: 'dapr.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: 'pubsub' },
+    spec: { type: 'pubsub.sqlite', version: 'v1', metadata: [{ name: 'connectionString', value: path.join(dataDir, 'pubsub.sqlite') }] },
+  };
+  return [
+    { file: EMBEDDED_SOURCE, index: 0, doc: state },
+    { file: EMBEDDED_SOURCE, index: 1, doc: pubsub },
+  ];
 }

@@ -10,6 +10,7 @@ import { coreRoutes } from '../api/http/core-routes.js';
 import { stateRoutes } from '../api/http/state-routes.js';
 import { secretsRoutes } from '../api/http/secrets-routes.js';
 import { workflowRoutes } from '../api/http/workflow-routes.js';
+import { pubsubRoutes } from '../api/http/pubsub-routes.js';
 import type { HttpRoute } from '../api/http/types.js';
 import { GrpcApiServer } from '../api/grpc/server.js';
 import { registerDaprGrpcService } from '../api/grpc/dapr-service.js';
@@ -19,6 +20,10 @@ import type { WorkflowEngine } from '../workflow/engine.js';
 import { MetadataBlock } from '../blocks/metadata.js';
 import { SecretsBlock } from '../blocks/secrets.js';
 import { StateBlock } from '../blocks/state.js';
+import { PubSubPublisher } from '../blocks/pubsub/publish.js';
+import { PubSubSubscriber } from '../blocks/pubsub/subscriber.js';
+import { deliveryPolicyFromEnv } from '../blocks/pubsub/retry.js';
+import type { DeliveryPolicy } from '../blocks/pubsub/retry.js';
 import { builtinRegistry } from '../components/builtin.js';
 import { ComponentManager } from '../components/manager.js';
 import type { ComponentRegistry } from '../components/registry.js';
@@ -62,6 +67,8 @@ export interface SidecarStartOptions {
   fresh?: boolean;
   /** An already loaded Configuration; otherwise `options.configPath` is read. */
   configuration?: WeftConfiguration;
+  /** Pub/sub delivery retries and timeout; defaults come from `WEFT_PUBSUB_*` in the options' env. */
+  deliveryPolicy?: DeliveryPolicy;
 }
 
 /** A running sidecar. */
@@ -87,6 +94,10 @@ export class Sidecar {
   invocation: Invocation | undefined;
   private httpServer: HttpApiServer | undefined;
   private grpcServer: GrpcApiServer | undefined;
+  /** Publishing (HTTP, gRPC, dead letters). */
+  readonly publisher: PubSubPublisher;
+  /** Subscriptions and delivery to the app; set once resources are loaded. */
+  subscriber: PubSubSubscriber | undefined;
   private readonly appWait = new AbortController();
   private appHealth: AppHealthMonitor | undefined;
   private grpcProxy: GrpcProxy | undefined;
@@ -105,7 +116,11 @@ export class Sidecar {
     /** Prometheus metrics; undefined when disabled. Blocks record through its typed recorders. */
     readonly metrics: WeftMetrics | undefined,
     private readonly guards: ComponentGuardDeps,
-  ) {}
+    private readonly deliveryPolicy: DeliveryPolicy,
+  ) {
+    this.publisher = new PubSubPublisher(components, options.appId);
+    metadata.setSubscriptionsSource(() => this.subscriber?.list() ?? []);
+  }
 
   /** Loads everything and starts serving; rejects (after cleaning up) if anything fails. */
   static async start(input: SidecarOptions, extra: SidecarStartOptions = {}): Promise<Sidecar> {
@@ -145,6 +160,7 @@ export class Sidecar {
       configuration,
       metrics,
       guards,
+      extra.deliveryPolicy ?? deliveryPolicyFromEnv(options.env),
     );
     try {
       await sidecar.boot(extra.onShutdownRequested ?? (() => void sidecar.stop()));
@@ -203,6 +219,13 @@ export class Sidecar {
     for (const r of this.resiliency.loaded) metrics?.recordResiliencyLoaded(r.name, r.namespace);
     this.guards.resiliency = this.resiliency;
     await this.components.loadAll(resources.components);
+    this.subscriber = new PubSubSubscriber({
+      components: this.components,
+      appId: options.appId,
+      logger: logger.child('weft.runtime.pubsub'),
+      policy: this.deliveryPolicy,
+      declarative: resources.others.get('Subscription') ?? [],
+    });
     this.health.componentsReady = true;
     this.workflows = await createWorkflowEngine({
       appId: options.appId,
@@ -218,6 +241,7 @@ export class Sidecar {
       ...stateRoutes(this.state),
       ...secretsRoutes(this.secrets),
       ...workflowRoutes(this.workflows),
+      ...pubsubRoutes(this.publisher),
     ].filter((r) => r.public || apiAllowed({ group: r.group, version: httpRouteVersion(r.path), protocol: 'http' }));
     const apiLogging = options.enableApiLogging ?? configuration.apiLogging.enabled;
     const httpObservers: ((r: HttpRequestRecord) => void)[] = [];
@@ -280,6 +304,7 @@ export class Sidecar {
       metadata: this.metadata,
       state: this.state,
       secrets: this.secrets,
+      publisher: this.publisher,
       shutdown: onShutdown,
       invokeService: grpcInvokeHandler(this.invocation.forwarder) as never,
     });
@@ -315,6 +340,7 @@ export class Sidecar {
           this.health.appReady = true;
           logger.info(`application discovered on port ${appPort}`);
           this.startAppHealthChecks();
+          if (this.appChannel && this.subscriber) void this.subscriber.start(this.appChannel);
         },
         () => {},
       );
@@ -347,6 +373,7 @@ export class Sidecar {
     this.appHealth?.stop();
     this.appWait.abort();
     this.health.apiReady = false;
+    await this.subscriber?.stop();
     await this.invocation?.close();
     this.grpcProxy?.close();
     // Workflows before the gRPC server: it ends the worker streams, which would otherwise hold it open.

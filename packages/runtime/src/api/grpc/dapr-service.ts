@@ -6,6 +6,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MetadataBlock } from '../../blocks/metadata.js';
 import type { SecretsBlock } from '../../blocks/secrets.js';
+import type { PubSubPublisher } from '../../blocks/pubsub/publish.js';
 import type { SaveItem, StateBlock, TransactionRequestOperation } from '../../blocks/state.js';
 import type { StateWriteOptions } from '../../components/state/store.js';
 import { commonErrors } from '../../errors/index.js';
@@ -20,9 +21,18 @@ export interface DaprGrpcDeps {
   metadata: MetadataBlock;
   state: StateBlock;
   secrets: SecretsBlock;
+  /** Absent until the pub/sub block is wired: the pub/sub RPCs then answer UNIMPLEMENTED. */
+  publisher?: PubSubPublisher;
   shutdown(): void;
   /** `InvokeService` (service invocation); UNIMPLEMENTED when absent. */
   invokeService?: (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>;
+}
+
+interface ProtoBulkEntry {
+  entry_id: string;
+  event: Buffer;
+  content_type: string;
+  metadata?: StringMap;
 }
 
 type StringMap = Record<string, string>;
@@ -84,7 +94,14 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
         active_actors_count: [],
         registered_components: m.components,
         extended_metadata: m.extended,
-        subscriptions: [],
+        subscriptions: (m.subscriptions as { pubsubname: string; topic: string; metadata: StringMap; rules: unknown[]; deadLetterTopic: string; type: string }[]).map((sub) => ({
+          pubsub_name: sub.pubsubname,
+          topic: sub.topic,
+          metadata: sub.metadata,
+          rules: { rules: sub.rules },
+          dead_letter_topic: sub.deadLetterTopic,
+          type: sub.type,
+        })),
         http_endpoints: m.httpEndpoints,
         app_connection_properties: {
           port: m.appConnectionProperties.port ?? 0,
@@ -160,6 +177,7 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
         metadata: {},
       };
     },
+    ...(deps.publisher ? pubsubMethods(deps.publisher) : {}),
     GetSecret: async (req: { store_name: string; key: string; metadata?: StringMap }) => ({
       data: await secrets.get(req.store_name, req.key, req.metadata ?? {}),
     }),
@@ -168,4 +186,31 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
       return { data: Object.fromEntries(Object.entries(all).map(([name, secret]) => [name, { secrets: secret }])) };
     },
   } as Record<string, (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>>);
+}
+
+/** `PublishEvent` and `BulkPublishEventAlpha1` (and the stable `BulkPublishEvent`) over the publisher. */
+function pubsubMethods(publisher: PubSubPublisher): Record<string, (request: never) => Promise<unknown>> {
+  const bulk = async (req: { pubsub_name: string; topic: string; entries: ProtoBulkEntry[]; metadata?: StringMap }) => {
+    const failed = await publisher.bulkPublish(
+      req.pubsub_name,
+      req.topic,
+      req.entries.map((e) => ({ entryId: e.entry_id, data: e.event ?? Buffer.alloc(0), contentType: e.content_type || 'text/plain', metadata: e.metadata ?? {} })),
+      req.metadata ?? {},
+    );
+    return { failedEntries: failed.map((f) => ({ entry_id: f.entryId, error: f.error })) };
+  };
+  return {
+    PublishEvent: async (req: { pubsub_name: string; topic: string; data: Buffer; data_content_type: string; metadata?: StringMap }) => {
+      await publisher.publish({
+        pubsubName: req.pubsub_name,
+        topic: req.topic,
+        data: req.data ?? Buffer.alloc(0),
+        metadata: req.metadata ?? {},
+        ...(req.data_content_type ? { contentType: req.data_content_type } : {}),
+      });
+      return {};
+    },
+    BulkPublishEventAlpha1: bulk,
+    BulkPublishEvent: bulk,
+  };
 }

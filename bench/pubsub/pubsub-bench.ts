@@ -1,0 +1,216 @@
+/**
+ * End-to-end pub/sub benchmark: publish over Weft's HTTP API → driver → broker → sidecar → HTTP app,
+ * for 1 KB events, beside each raw broker client's own publish → consume loop in the same run.
+ * Latency: sequential events (publish, wait for arrival) → p50/p99. Throughput: `--events` events with
+ * `--concurrency` publishes in flight → events/s until the last one arrived.
+ *
+ * Run: `npx tsx bench/pubsub/pubsub-bench.ts [--events 5000] [--latency 500] [--concurrency 32]`
+ * (needs Redis, NATS and RabbitMQ on their default local ports; a missing one is reported and skipped).
+ * Writes `bench/pubsub/RESULTS.md`.
+ */
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+import { Sidecar, resolveSidecarOptions, silentLogger } from '../../packages/runtime/src/index.js';
+import { Redis } from 'ioredis';
+import { connect } from 'nats';
+import { natsLoop, rabbitLoop, redisLoop } from './raw-loops.js';
+import type { RawLoop } from './raw-loops.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '5000' },
+    latency: { type: 'string', default: '500' },
+    concurrency: { type: 'string', default: '32' },
+  },
+});
+const EVENTS = Number(values.events);
+const LATENCY_EVENTS = Number(values.latency);
+const CONCURRENCY = Number(values.concurrency);
+const FILLER = 'x'.repeat(1000);
+
+interface Result {
+  target: string;
+  p50: number;
+  p99: number;
+  throughput: number;
+}
+
+/** A sink that records arrival latencies (the payload carries `performance.now()` at send). */
+class Sink {
+  latencies: number[] = [];
+  count = 0;
+  private waiter: { n: number; resolve: () => void } | undefined;
+
+  record(sentAt: number): void {
+    this.latencies.push(performance.now() - sentAt);
+    this.count++;
+    if (this.waiter && this.count >= this.waiter.n) this.waiter.resolve();
+  }
+
+  until(n: number): Promise<void> {
+    if (this.count >= n) return Promise.resolve();
+    return new Promise((resolve) => (this.waiter = { n, resolve }));
+  }
+
+  reset(): void {
+    this.latencies = [];
+    this.count = 0;
+  }
+}
+
+const payload = (): Buffer => Buffer.from(JSON.stringify({ t: performance.now(), f: FILLER }));
+const sentAtOf = (json: unknown): number => (json as { t: number }).t;
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+/** Latency then throughput over a `send` function and its sink. */
+async function measure(target: string, sink: Sink, send: () => Promise<void>): Promise<Result> {
+  for (let i = 0; i < 50; i++) await send(); // warm-up
+  await sink.until(50);
+  sink.reset();
+  for (let i = 0; i < LATENCY_EVENTS; i++) {
+    await send();
+    await sink.until(i + 1);
+  }
+  const sorted = [...sink.latencies].sort((a, b) => a - b);
+  sink.reset();
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < EVENTS) {
+        next++;
+        await send();
+      }
+    }),
+  );
+  await sink.until(EVENTS);
+  const seconds = (performance.now() - start) / 1000;
+  return { target, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), throughput: EVENTS / seconds };
+}
+
+/** Weft end to end with the given component YAML. */
+/** Deletes the broker-side stream a Weft run left behind (Redis stream, JetStream stream). */
+async function dropTopic(componentYaml: string, topic: string): Promise<void> {
+  if (componentYaml.includes('pubsub.redis')) {
+    const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+    await redis.del(topic);
+    redis.disconnect();
+  } else if (componentYaml.includes('pubsub.jetstream')) {
+    const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
+    const jsm = await nc.jetstreamManager();
+    for await (const info of jsm.streams.list()) if (info.config.subjects?.includes(topic)) await jsm.streams.delete(info.config.name);
+    await nc.close();
+  }
+}
+
+async function weft(target: string, componentYaml: string): Promise<Result> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-bench-'));
+  const sink = new Sink();
+  const topic = `bench-${Date.now()}`;
+  const app = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/dapr/subscribe') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify([{ pubsubname: 'pubsub', topic, route: '/in', metadata: { concurrency: '64' } }]));
+        return;
+      }
+      sink.record(sentAtOf((JSON.parse(Buffer.concat(chunks).toString()) as { data: unknown }).data));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"SUCCESS"}');
+    });
+  });
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  await fs.mkdir(path.join(dir, 'resources'));
+  await fs.writeFile(path.join(dir, 'resources', 'pubsub.yaml'), componentYaml.replace('{DIR}', dir));
+  const sidecar = await Sidecar.start(
+    resolveSidecarOptions({
+      appId: 'bench',
+      httpPort: 0,
+      grpcPort: 0,
+      metricsPort: -1,
+      dataDir: path.join(dir, '.weft'),
+      resourcesPaths: [path.join(dir, 'resources')],
+      appPort: (app.address() as AddressInfo).port,
+      env: {},
+    }),
+    { logger: silentLogger() },
+  );
+  while (!sidecar.subscriber?.list().length) await new Promise((r) => setTimeout(r, 20));
+  const agent = new Agent({ connections: CONCURRENCY });
+  const url = `http://127.0.0.1:${sidecar.httpPort}/v1.0/publish/pubsub/${topic}`;
+  try {
+    return await measure(target, sink, async () => {
+      const res = await request(url, { method: 'POST', body: payload(), headers: { 'content-type': 'application/json' }, dispatcher: agent });
+      await res.body.dump();
+      if (res.statusCode !== 204) throw new Error(`publish answered ${res.statusCode}`);
+    });
+  } finally {
+    await agent.close();
+    await sidecar.stop();
+    app.close();
+    await dropTopic(componentYaml, topic).catch(() => undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function raw(target: string, start: (onMessage: (p: Buffer) => void) => Promise<RawLoop>): Promise<Result> {
+  const sink = new Sink();
+  const loop = await start((p) => sink.record(sentAtOf(JSON.parse(p.toString()))));
+  try {
+    return await measure(target, sink, () => loop.publish(payload()));
+  } finally {
+    await loop.close();
+  }
+}
+
+const component = (type: string, meta: Record<string, string>) =>
+  `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: pubsub}\nspec:\n  type: ${type}\n  version: v1\n  metadata:\n${Object.entries(meta)
+    .map(([k, v]) => `  - {name: ${k}, value: "${v}"}`)
+    .join('\n')}\n`;
+
+const only = process.env['BENCH_ONLY'];
+const allRuns: [string, () => Promise<Result>][] = [
+  ['Weft · embedded (pubsub.sqlite)', () => weft('Weft · embedded (pubsub.sqlite)', component('pubsub.sqlite', { connectionString: '{DIR}/pubsub.sqlite' }))],
+  ['Weft · pubsub.redis', () => weft('Weft · pubsub.redis', component('pubsub.redis', { redisHost: '127.0.0.1:6379' }))],
+  ['raw ioredis Streams', () => raw('raw ioredis Streams', (on) => redisLoop('127.0.0.1', 6379, on))],
+  ['Weft · pubsub.jetstream', () => weft('Weft · pubsub.jetstream', component('pubsub.jetstream', { natsURL: 'nats://127.0.0.1:4222', memoryStorage: 'false' }))],
+  ['raw nats JetStream', () => raw('raw nats JetStream', (on) => natsLoop('nats://127.0.0.1:4222', on))],
+  ['Weft · pubsub.rabbitmq', () => weft('Weft · pubsub.rabbitmq', component('pubsub.rabbitmq', { connectionString: 'amqp://127.0.0.1:5672' }))],
+  ['raw amqplib', () => raw('raw amqplib', (on) => rabbitLoop('amqp://127.0.0.1:5672', on))],
+];
+
+const runs = only ? allRuns.filter(([name]) => name.includes(only)) : allRuns;
+const results: Result[] = [];
+for (const [name, run] of runs) {
+  try {
+    const r = await run();
+    results.push(r);
+    console.log(`${name}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.throughput)} events/s`);
+  } catch (err) {
+    console.log(`${name}: skipped (${(err as Error).message})`);
+  }
+}
+const lines = [
+  '# Pub/sub benchmark results',
+  '',
+  `1 KB events; latency over ${LATENCY_EVENTS} sequential events, throughput over ${EVENTS} events with ${CONCURRENCY} publishes in flight.`,
+  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString()}.`,
+  'Weft rows are end to end (HTTP publish → sidecar → broker → sidecar → HTTP app), everything in one process.',
+  '',
+  '| target | p50 ms | p99 ms | events/s |',
+  '|---|---:|---:|---:|',
+  ...results.map((r) => `| ${r.target} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Math.round(r.throughput)} |`),
+  '',
+];
+await fs.writeFile(path.join(path.dirname(fileURLToPath(import.meta.url)), 'RESULTS.md'), lines.join('\n'));

@@ -1,0 +1,114 @@
+/**
+ * What happens to one message of one subscription: decode it to a CloudEvent (or wrap raw bytes),
+ * drop it if expired, pick the route with the CEL rules, deliver it with in-process retries and
+ * backoff, and settle it: ack on SUCCESS, dead-letter then ack on DROP or exhausted retries, or hand
+ * it back to the broker (`retry`) when there is no dead-letter topic. A 404 is acked without
+ * dead-lettering, as Dapr does.
+ */
+import type { AppChannel } from '../../appchannel/app-channel.js';
+import type { HandlerOutcome, PubSub, PubSubMessage } from '../../components/pubsub/store.js';
+import type { Logger } from '../../logging/logger.js';
+import type { CloudEvent } from './cloudevents.js';
+import { hasExpired, rawPayloadCloudEvent } from './cloudevents.js';
+import type { Verdict } from './delivery.js';
+import { deliverEvent } from './delivery.js';
+import { parseGoBool } from './publish.js';
+import type { DeliveryPolicy } from './retry.js';
+import { backoffMs, sleep } from './retry.js';
+import { selectRoute } from './routing.js';
+import type { SubscriptionSpec } from './subscriptions.js';
+
+/** What a subscription handler needs. */
+export interface HandlerContext {
+  spec: SubscriptionSpec;
+  pubsub: PubSub;
+  channel: AppChannel;
+  policy: DeliveryPolicy;
+  logger: Logger;
+  /** Aborted when the subscription stops: retries end and the message goes back to the broker. */
+  signal: AbortSignal;
+}
+
+/** A message decoded for delivery, or the reason it cannot be. */
+export type Decoded = { event: CloudEvent } | { error: string };
+
+/** True when the subscription asked for raw payloads. */
+export function isRawPayload(spec: SubscriptionSpec): boolean {
+  const value = spec.metadata['rawPayload'];
+  return value !== undefined && parseGoBool(value.replace(/^"|"$/g, '')) === true;
+}
+
+/** Decodes broker bytes into the CloudEvent the app receives. */
+export function decodeMessage(spec: SubscriptionSpec, message: PubSubMessage): Decoded {
+  if (isRawPayload(spec)) return { event: rawPayloadCloudEvent(message.data, message.topic, spec.pubsubName) };
+  try {
+    const parsed = JSON.parse(message.data.toString('utf8')) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { error: 'the message is not a CloudEvent JSON object' };
+    return { event: parsed as CloudEvent };
+  } catch (err) {
+    return { error: `error deserializing cloud event: ${(err as Error).message}` };
+  }
+}
+
+/** Publishes the original message to the dead-letter topic; false if that failed. */
+export async function deadLetter(ctx: HandlerContext, message: PubSubMessage, why: string): Promise<boolean> {
+  const topic = ctx.spec.deadLetterTopic;
+  if (!topic) {
+    ctx.logger.warn(`dropping event from topic ${message.topic} on pubsub ${ctx.spec.pubsubName}: ${why}`);
+    return true;
+  }
+  try {
+    await ctx.pubsub.publish({ topic, data: message.data, metadata: message.metadata, ...(message.contentType ? { contentType: message.contentType } : {}) });
+    ctx.logger.warn(`sent event from topic ${message.topic} to dead-letter topic ${topic}: ${why}`);
+    return true;
+  } catch (err) {
+    ctx.logger.error(`failed to publish to dead-letter topic ${topic}; the event will be redelivered`, { error: (err as Error).message });
+    return false;
+  }
+}
+
+/** Settles a final verdict into the driver outcome. */
+export async function settle(ctx: HandlerContext, message: PubSubMessage, verdict: Verdict, reason: string): Promise<HandlerOutcome> {
+  switch (verdict) {
+    case 'success':
+      return 'ack';
+    case 'notFound':
+      ctx.logger.error(`non-retriable error delivering event from topic ${message.topic}: ${reason}; dropped`);
+      return 'ack';
+    case 'drop':
+      return (await deadLetter(ctx, message, reason)) ? 'ack' : 'retry';
+    case 'retry':
+      if (ctx.signal.aborted || !ctx.spec.deadLetterTopic) return 'retry';
+      return (await deadLetter(ctx, message, `retries exhausted (${reason})`)) ? 'ack' : 'retry';
+  }
+}
+
+/** Handles one message of a single-delivery subscription. */
+export async function handleMessage(ctx: HandlerContext, message: PubSubMessage): Promise<HandlerOutcome> {
+  const decoded = decodeMessage(ctx.spec, message);
+  if ('error' in decoded) {
+    ctx.logger.error(`cannot deliver message from topic ${message.topic} on pubsub ${ctx.spec.pubsubName}: ${decoded.error}`);
+    return settle(ctx, message, 'drop', decoded.error);
+  }
+  const { event } = decoded;
+  if (hasExpired(event)) return settle(ctx, message, 'drop', `event expired at ${String(event['expiration'])}`);
+  const path = selectRoute(ctx.spec.rules, event);
+  if (path === undefined) return settle(ctx, message, 'drop', 'no route matched the event');
+  let last = { verdict: 'retry' as Verdict, reason: '' };
+  for (let attempt = 0; attempt <= ctx.policy.maxRetries; attempt++) {
+    if (attempt > 0 && !(await sleep(backoffMs(ctx.policy, attempt), ctx.signal))) return 'retry';
+    const result = await deliverEvent({
+      channel: ctx.channel,
+      path,
+      pubsubName: ctx.spec.pubsubName,
+      event,
+      metadata: message.metadata,
+      timeoutMs: ctx.policy.deliveryTimeoutMs,
+      signal: ctx.signal,
+    });
+    last = { verdict: result.verdict, reason: result.reason ?? '' };
+    if (result.verdict !== 'retry') break;
+    ctx.logger.debug(`delivery of event ${String(event['id'])} to ${path} will be retried: ${last.reason}`);
+  }
+  return settle(ctx, message, last.verdict, last.reason);
+}

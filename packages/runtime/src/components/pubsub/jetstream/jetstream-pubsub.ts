@@ -1,0 +1,172 @@
+/**
+ * `pubsub.jetstream`: NATS JetStream. The topic is the subject; it is stored in the stream named by
+ * `streamName`, or, when none is given, in a stream Weft creates per topic. Each consumer group is a
+ * durable pull consumer (explicit acks, delivering from the start of the stream), so instances of one
+ * app id share messages and every app id gets all of them. Unacked messages come back after `ackWait`
+ * (a killed sidecar), and messages in flight are kept alive with `working()` so a slow app is not
+ * mistaken for a dead one.
+ */
+import { createHash } from 'node:crypto';
+import { AckPolicy, DeliverPolicy, StorageType, connect, headers as natsHeaders, nanos } from 'nats';
+import type { JetStreamManager, JsMsg, NatsConnection } from 'nats';
+import type { Logger } from '../../../logging/logger.js';
+import type { ComponentContext } from '../../component.js';
+import type { MetadataProperties } from '../../metadata.js';
+import { MetadataError, readBool, readDurationMs, readInt, readProperty, requireString } from '../../metadata.js';
+import type { ClaimedMessage } from '../pull-consumer.js';
+import { PullConsumer } from '../pull-consumer.js';
+import type { MessageHandler, PubSub, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
+
+interface JetStreamMetadata {
+  natsURL: string;
+  streamName?: string;
+  ackWaitMs: number;
+  maxDeliver: number;
+  memoryStorage: boolean;
+}
+
+function parseMetadata(props: MetadataProperties): JetStreamMetadata {
+  const natsURL = requireString(props, 'natsURL');
+  const streamName = readProperty(props, 'streamName');
+  const meta: JetStreamMetadata = {
+    natsURL,
+    ...(streamName ? { streamName } : {}),
+    ackWaitMs: readDurationMs(props, 'ackWait', 30_000),
+    maxDeliver: readInt(props, 'maxDeliver', -1),
+    memoryStorage: readBool(props, 'memoryStorage', false),
+  };
+  if (meta.ackWaitMs < 1000) throw new MetadataError('ackWait', 'must be at least 1s');
+  return meta;
+}
+
+/** A JetStream-safe name for an arbitrary string (no `.`, `*`, `>`, spaces), with a hash against collisions. */
+function safeName(prefix: string, value: string): string {
+  const hash = createHash('sha1').update(value).digest('hex').slice(0, 8);
+  return `${prefix}${value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64)}_${hash}`;
+}
+
+/** NATS JetStream pub/sub. */
+export class JetStreamPubSub implements PubSub {
+  private nc: NatsConnection | undefined;
+  private jsm!: JetStreamManager;
+  private meta!: JetStreamMetadata;
+  private logger!: Logger;
+  private readonly streams = new Map<string, string>();
+  private readonly closers = new Set<() => Promise<void>>();
+
+  async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
+    this.meta = parseMetadata(props);
+    this.logger = context.logger;
+    this.nc = await connect({ servers: this.meta.natsURL, name: `weft-${context.appId}` });
+    this.jsm = await this.nc.jetstreamManager();
+  }
+
+  features(): readonly PubSubFeature[] {
+    return ['ORDERED'];
+  }
+
+  async publish(request: PublishRequest): Promise<void> {
+    await this.streamFor(request.topic);
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(request.metadata)) h.set(k, v);
+    if (request.contentType) h.set('content-type', request.contentType);
+    await this.requireConnection().jetstream().publish(request.topic, request.data, { headers: h });
+  }
+
+  async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<Subscription> {
+    const stream = await this.streamFor(request.topic);
+    const durable = safeName('', request.group);
+    try {
+      await this.jsm.consumers.info(stream, durable);
+    } catch {
+      await this.jsm.consumers.add(stream, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: request.topic,
+        ack_wait: nanos(this.meta.ackWaitMs),
+        max_deliver: this.meta.maxDeliver,
+        max_ack_pending: -1,
+      });
+    }
+    const consumer = await this.requireConnection().jetstream().consumers.get(stream, durable);
+    // consume() keeps up to `concurrency` messages pulled ahead; the loop claims from that buffer.
+    const messages = await consumer.consume({ max_messages: Math.max(1, request.concurrency) });
+    const buffer: JsMsg[] = [];
+    const msgOf = new WeakMap<ClaimedMessage, JsMsg>();
+    const toClaimed = (msg: JsMsg): ClaimedMessage => {
+      const metadata: Record<string, string> = {};
+      let contentType: string | undefined;
+      for (const [k, values] of msg.headers ?? []) {
+        if (k.toLowerCase() === 'content-type') contentType = values[0];
+        else if (values[0] !== undefined) metadata[k] = values[0];
+      }
+      const claimed: ClaimedMessage = {
+        message: { topic: request.topic, data: Buffer.from(msg.data), metadata, ...(contentType ? { contentType } : {}) },
+        ack: async () => void (await msg.ackAck()),
+        retry: async () => msg.nak(),
+      };
+      msgOf.set(claimed, msg);
+      return claimed;
+    };
+    const loop = new PullConsumer({
+      handler,
+      concurrency: request.concurrency,
+      pollIntervalMs: 100,
+      logger: this.logger,
+      heartbeatMs: Math.max(300, Math.floor(this.meta.ackWaitMs / 3)),
+      heartbeat: async (inFlight) => {
+        for (const c of inFlight) msgOf.get(c)?.working();
+      },
+      claim: async (max) => buffer.splice(0, max).map(toClaimed),
+    });
+    const pulling = (async () => {
+      for await (const msg of messages) {
+        buffer.push(msg);
+        loop.wake();
+      }
+    })().catch((err: unknown) => this.logger.warn('jetstream: consuming stopped', { error: (err as Error).message }));
+    loop.start();
+    const close = async () => {
+      this.closers.delete(close);
+      await messages.close();
+      await pulling;
+      await loop.close();
+      // Pulled but never handed out: back to the stream now rather than after ackWait.
+      for (const msg of buffer.splice(0)) msg.nak();
+    };
+    this.closers.add(close);
+    return { close };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.closers].map((c) => c()));
+    await this.nc?.drain().catch(() => undefined);
+    this.nc = undefined;
+  }
+
+  /** The stream holding `topic`: the configured one, or one created for this topic. */
+  private async streamFor(topic: string): Promise<string> {
+    if (this.meta.streamName) return this.meta.streamName;
+    const known = this.streams.get(topic);
+    if (known) return known;
+    const name = safeName('weft_', topic);
+    try {
+      await this.jsm.streams.info(name);
+    } catch {
+      try {
+        await this.jsm.streams.add({ name, subjects: [topic], storage: this.meta.memoryStorage ? StorageType.Memory : StorageType.File });
+      } catch (err) {
+        // Another process created it first.
+        if (!String((err as Error).message).includes('already in use')) throw err;
+      }
+    }
+    this.streams.set(topic, name);
+    return name;
+  }
+
+  private requireConnection(): NatsConnection {
+    if (!this.nc) throw new Error('pubsub.jetstream is not initialised');
+    return this.nc;
+  }
+}

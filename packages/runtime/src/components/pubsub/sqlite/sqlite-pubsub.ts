@@ -1,0 +1,290 @@
+/**
+ * `pubsub.sqlite`: the embedded durable default (`<dataDir>/pubsub.sqlite`, WAL). Several Weft
+ * processes on one machine share the file. Every consumer group (the app id) keeps a cursor per topic
+ * and a table of claimed messages with a lease: a claim, an ack and a lease renewal are each one
+ * short `BEGIN IMMEDIATE` transaction, so two instances of one app never claim the same message, and
+ * a message whose consumer died becomes visible again when its lease runs out.
+ *
+ * Lease owners are named `host:pid:uuid`, so a consumer starting on the same host releases at once
+ * the leases of a process that no longer exists (a crashed or killed sidecar) instead of waiting for
+ * them to time out.
+ *
+ * Writes issued in the same turn of the event loop (publishes, acks) share one transaction (group
+ * commit): each caller still resolves only after its write committed.
+ *
+ * A group created by its first subscription starts at the oldest retained message of the topic (as
+ * Redis consumer groups created at `0`), so events published before the subscriber first ran reach it.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type Database from 'better-sqlite3';
+import type { Logger } from '../../../logging/logger.js';
+import type { ComponentContext } from '../../component.js';
+import type { MetadataProperties } from '../../metadata.js';
+import { openSqlite } from '../../state/sqlite/sqlite-store.js';
+import type { ClaimedMessage } from '../pull-consumer.js';
+import { PullConsumer } from '../pull-consumer.js';
+import type {
+  BulkPublishEntry,
+  BulkPublisher,
+  MessageHandler,
+  PubSubFeature,
+  PublishRequest,
+  SubscribeRequest,
+  Subscription,
+} from '../store.js';
+import type { SqlitePubSubMetadata } from './metadata.js';
+import { parseSqlitePubSubMetadata } from './metadata.js';
+
+interface MessageRow {
+  seq: number;
+  topic: string;
+  data: Buffer;
+  content_type: string | null;
+  metadata: string;
+}
+
+/** SQLite-backed durable pub/sub. */
+export class SqlitePubSub implements BulkPublisher {
+  private db: Database.Database | undefined;
+  private meta!: SqlitePubSubMetadata;
+  private logger!: Logger;
+  private readonly published = new EventEmitter();
+  private readonly consumers = new Set<PullConsumer>();
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private insert!: (entries: readonly PublishRequest[]) => void;
+  /** Runs writes in one transaction; a write that throws fails alone (its error in the result). */
+  private runBatch!: (ops: readonly (() => void)[]) => unknown[];
+  private batch: { op: () => void; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private claimTx!: (group: string, topic: string, owner: string, max: number) => MessageRow[];
+
+  async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
+    this.meta = parseSqlitePubSubMetadata(props, context.dataDir);
+    this.logger = context.logger;
+    this.published.setMaxListeners(0);
+    const db = openSqlite(this.meta.filePath, this.meta.busyTimeoutMs);
+    this.db = db;
+    const p = this.meta.tablePrefix;
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS ${p}messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, data BLOB NOT NULL,
+        content_type TEXT, metadata TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS ${p}messages_topic ON ${p}messages (topic, seq);
+      CREATE TABLE IF NOT EXISTS ${p}groups (
+        grp TEXT NOT NULL, topic TEXT NOT NULL, cursor INTEGER NOT NULL, PRIMARY KEY (grp, topic));
+      CREATE TABLE IF NOT EXISTS ${p}pending (
+        grp TEXT NOT NULL, topic TEXT NOT NULL, seq INTEGER NOT NULL, lease_until INTEGER NOT NULL,
+        owner TEXT NOT NULL, attempts INTEGER NOT NULL, PRIMARY KEY (grp, topic, seq));`);
+    const savepoint = db.transaction((op: () => void) => op());
+    this.runBatch = db.transaction((ops: readonly (() => void)[]) =>
+      ops.map((op) => {
+        try {
+          savepoint(op); // nested: a savepoint, so a failing write leaves the others intact
+          return undefined;
+        } catch (err) {
+          return err ?? new Error('write failed');
+        }
+      }),
+    ).immediate as (ops: readonly (() => void)[]) => unknown[];
+    const insertOne = db.prepare<[string, Buffer, string | null, string, number]>(
+      `INSERT INTO ${p}messages (topic, data, content_type, metadata, created_at) VALUES (?, ?, ?, ?, ?)`,
+    );
+    // Runs inside a batch (publish) or its own transaction (bulk publish: all or nothing).
+    this.insert = (entries: readonly PublishRequest[]) => {
+      const now = Date.now();
+      for (const e of entries) insertOne.run(e.topic, e.data, e.contentType ?? null, JSON.stringify(e.metadata), now);
+    };
+
+    const expired = db.prepare<[string, string, number, number], { seq: number }>(
+      `SELECT seq FROM ${p}pending WHERE grp = ? AND topic = ? AND lease_until <= ? ORDER BY seq LIMIT ?`,
+    );
+    const relet = db.prepare<[number, string, string, string, number]>(
+      `UPDATE ${p}pending SET lease_until = ?, owner = ?, attempts = attempts + 1 WHERE grp = ? AND topic = ? AND seq = ?`,
+    );
+    const cursorOf = db.prepare<[string, string], { cursor: number }>(`SELECT cursor FROM ${p}groups WHERE grp = ? AND topic = ?`);
+    const fresh = db.prepare<[string, number, number], { seq: number }>(
+      `SELECT seq FROM ${p}messages WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    );
+    const addPending = db.prepare<[string, string, number, number, string]>(
+      `INSERT OR REPLACE INTO ${p}pending (grp, topic, seq, lease_until, owner, attempts) VALUES (?, ?, ?, ?, ?, 1)`,
+    );
+    const moveCursor = db.prepare<[number, string, string]>(`UPDATE ${p}groups SET cursor = ? WHERE grp = ? AND topic = ?`);
+    const load = db.prepare<[number], MessageRow>(`SELECT seq, topic, data, content_type, metadata FROM ${p}messages WHERE seq = ?`);
+    const dropPending = db.prepare<[string, string, number]>(`DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq = ?`);
+    this.claimTx = db.transaction((group: string, topic: string, owner: string, max: number) => {
+      const now = Date.now();
+      const leaseUntil = now + this.meta.processingTimeoutMs;
+      const seqs = expired.all(group, topic, now, max).map((r) => r.seq);
+      for (const seq of seqs) relet.run(leaseUntil, owner, group, topic, seq);
+      if (seqs.length < max) {
+        const cursor = cursorOf.get(group, topic)?.cursor ?? 0;
+        const next = fresh.all(topic, cursor, max - seqs.length).map((r) => r.seq);
+        for (const seq of next) addPending.run(group, topic, seq, leaseUntil, owner);
+        if (next.length > 0) moveCursor.run(next[next.length - 1] as number, group, topic);
+        seqs.push(...next);
+      }
+      const rows: MessageRow[] = [];
+      for (const seq of seqs) {
+        const row = load.get(seq);
+        if (row) rows.push(row);
+        else dropPending.run(group, topic, seq); // pruned by retention while pending
+      }
+      return rows;
+    }).immediate as (group: string, topic: string, owner: string, max: number) => MessageRow[];
+
+    this.pruneTimer = setInterval(() => this.prune(), 60_000);
+    this.pruneTimer.unref();
+  }
+
+  features(): readonly PubSubFeature[] {
+    return ['BULK_PUBLISH', 'ORDERED'];
+  }
+
+  async publish(request: PublishRequest): Promise<void> {
+    await this.write(() => this.insert([request]));
+    this.published.emit(request.topic);
+  }
+
+  async bulkPublish(entries: readonly BulkPublishEntry[]): Promise<{ entryId: string; error: string }[]> {
+    // One transaction: all entries are stored or none.
+    try {
+      await this.write(() => this.insert(entries));
+    } catch (err) {
+      return entries.map((e) => ({ entryId: e.entryId, error: (err as Error).message }));
+    }
+    for (const topic of new Set(entries.map((e) => e.topic))) this.published.emit(topic);
+    return [];
+  }
+
+  async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<Subscription> {
+    const db = this.requireDb();
+    const p = this.meta.tablePrefix;
+    db.prepare(`INSERT OR IGNORE INTO ${p}groups (grp, topic, cursor) VALUES (?, ?, 0)`).run(request.group, request.topic);
+    const owner = `${os.hostname()}:${process.pid}:${randomUUID()}`;
+    this.releaseDeadOwners(request.group, request.topic);
+    const ack = db.prepare<[string, string, number]>(`DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq = ?`);
+    const giveBack = db.prepare<[number, string, string, number, string]>(
+      `UPDATE ${p}pending SET lease_until = ? WHERE grp = ? AND topic = ? AND seq = ? AND owner = ?`,
+    );
+    const renew = db.prepare<[number, string, string, number, string]>(
+      `UPDATE ${p}pending SET lease_until = ? WHERE grp = ? AND topic = ? AND seq = ? AND owner = ?`,
+    );
+    const { group, topic } = request;
+    const seqOf = new WeakMap<ClaimedMessage, number>();
+    const consumer = new PullConsumer({
+      handler,
+      concurrency: request.concurrency,
+      pollIntervalMs: this.meta.pollIntervalMs,
+      logger: this.logger,
+      heartbeatMs: Math.max(50, Math.floor(this.meta.processingTimeoutMs / 3)),
+      heartbeat: async (inFlight) => {
+        const until = Date.now() + this.meta.processingTimeoutMs;
+        for (const c of inFlight) renew.run(until, group, topic, seqOf.get(c) ?? -1, owner);
+      },
+      claim: async (max) =>
+        this.claimTx(group, topic, owner, max).map((row) => {
+          const claimed: ClaimedMessage = {
+            message: {
+              topic: row.topic,
+              data: row.data,
+              metadata: JSON.parse(row.metadata) as Record<string, string>,
+              ...(row.content_type ? { contentType: row.content_type } : {}),
+            },
+            ack: () => this.write(() => void ack.run(group, topic, row.seq)),
+            retry: async () => void giveBack.run(Date.now() + this.meta.redeliverIntervalMs, group, topic, row.seq, owner),
+          };
+          seqOf.set(claimed, row.seq);
+          return claimed;
+        }),
+    });
+    const onPublish = () => consumer.wake();
+    this.published.on(topic, onPublish);
+    this.consumers.add(consumer);
+    consumer.start();
+    return {
+      close: async () => {
+        this.published.off(topic, onPublish);
+        this.consumers.delete(consumer);
+        await consumer.close();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    await Promise.all([...this.consumers].map((c) => c.close()));
+    this.consumers.clear();
+    this.published.removeAllListeners();
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  /** Deletes messages every group of their topic has acknowledged, and anything past retention. */
+  private prune(): void {
+    const db = this.db;
+    if (!db) return;
+    const p = this.meta.tablePrefix;
+    try {
+      db.prepare(`DELETE FROM ${p}messages WHERE created_at < ?`).run(Date.now() - this.meta.retentionMs);
+      db.prepare(
+        `DELETE FROM ${p}messages AS m WHERE EXISTS (SELECT 1 FROM ${p}groups g WHERE g.topic = m.topic)
+           AND m.seq <= (SELECT MIN(cursor) FROM ${p}groups g WHERE g.topic = m.topic)
+           AND NOT EXISTS (SELECT 1 FROM ${p}pending q WHERE q.topic = m.topic AND q.seq = m.seq)`,
+      ).run();
+    } catch (err) {
+      this.logger.debug('pub/sub retention pass failed; will retry', { error: (err as Error).message });
+    }
+  }
+
+  /** Queues a write for the next group commit (each write is a savepoint: a bulk publish stays all or nothing). */
+  private write(op: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.batch.length === 0) setImmediate(() => this.flush());
+      this.batch.push({ op, resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length === 0) return;
+    let errors: unknown[];
+    try {
+      this.requireDb();
+      errors = this.runBatch(batch.map((b) => b.op));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    batch.forEach((b, i) => (errors[i] === undefined ? b.resolve() : b.reject(errors[i])));
+  }
+
+  /** Makes the leases of dead processes on this host visible again. */
+  private releaseDeadOwners(group: string, topic: string): void {
+    const db = this.requireDb();
+    const p = this.meta.tablePrefix;
+    const owners = db.prepare<[string, string], { owner: string }>(`SELECT DISTINCT owner FROM ${p}pending WHERE grp = ? AND topic = ?`).all(group, topic);
+    const release = db.prepare<[string, string, string]>(`UPDATE ${p}pending SET lease_until = 0 WHERE grp = ? AND topic = ? AND owner = ?`);
+    for (const { owner } of owners) {
+      const [host, pid] = owner.split(':');
+      if (host === os.hostname() && pid !== undefined && !processAlive(Number(pid))) release.run(group, topic, owner);
+    }
+  }
+
+  private requireDb(): Database.Database {
+    if (!this.db) throw new Error('pubsub.sqlite is not initialised');
+    return this.db;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
