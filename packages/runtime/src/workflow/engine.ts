@@ -183,9 +183,10 @@ export class WorkflowEngine {
     }
   }
 
-  private changed(instanceId: string): void {
+  /** Wakes waiters on the instance and the dispatcher (for `what` may have new work). */
+  private changed(instanceId: string, what: 'orchestrations' | 'activities' | 'all' = 'orchestrations'): void {
     for (const notify of [...(this.listeners.get(instanceId) ?? [])]) notify();
-    this.dispatcher.kick();
+    this.dispatcher.kick(what);
   }
 
   /** Opens a worker stream. */
@@ -211,7 +212,9 @@ export class WorkflowEngine {
     const committed = await this.backend.commitStep(this.owner, step, now);
     await this.debug.hit('workflow.step.after-commit');
     if (!committed) this.logger.info(`orchestrator step of ${instanceId} discarded: the instance was terminated or its lease was lost`);
-    this.changed(instanceId);
+    // Both queues: the step may have scheduled activities, and events that reached the instance
+    // while it was locked are dispatchable only now.
+    this.changed(instanceId, 'all');
     for (const m of step.messages) if (m.instanceId !== instanceId) this.changed(m.instanceId);
     for (const t of terminate) await this.terminate(t.instanceId, t.reason);
   }
