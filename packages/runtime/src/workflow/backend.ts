@@ -85,6 +85,8 @@ export interface InstanceFilter {
   instanceIdPrefix?: string;
   createdFrom?: Date;
   createdTo?: Date;
+  /** Last change (for a finished instance: when it finished) at or before this time (retention). */
+  updatedTo?: Date;
 }
 
 /** A page of instances, newest first. */

@@ -1,7 +1,10 @@
 /**
  * Chooses the workflow backend the way Dapr users expect: a `state.postgresql` component marked
  * `actorStateStore: "true"` puts workflows on that Postgres; otherwise they live in the embedded
- * SQLite file `<dataDir>/workflows.sqlite`. Engine settings come from the injected environment.
+ * SQLite file `<dataDir>/workflows.sqlite`. Engine settings come from the injected environment:
+ * `WEFT_WORKFLOW_LEASE_MS`, `WEFT_WORKFLOW_MAX_CONCURRENT_ORCHESTRATIONS`, `WEFT_WORKFLOW_MAX_CONCURRENT_ACTIVITIES`,
+ * `WEFT_WORKFLOW_RETENTION` (purge finished instances older than this duration, e.g. `7d`) and
+ * `WEFT_DEBUG_POINTS` (crash tests).
  */
 import path from 'node:path';
 import type { ComponentManager } from '../components/manager.js';
@@ -26,6 +29,15 @@ function positiveInt(env: CreateEngineInput['env'], name: string): number | unde
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
   return n;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses a duration such as `500ms`, `90s`, `30m`, `24h`, `7d` (a bare number is milliseconds). */
+export function parseDuration(name: string, raw: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!match) throw new Error(`${name} must be a duration such as 30m, 24h or 7d, got "${raw}"`);
+  return Math.round(Number(match[1]) * (UNITS[match[2] ?? 'ms'] ?? 1));
 }
 
 /** The Postgres connection string of the actor state store, if it is a `state.postgresql` component. */
@@ -53,6 +65,8 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
   const maxO = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ORCHESTRATIONS');
   const maxA = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ACTIVITIES');
   const debugPoints = env['WEFT_DEBUG_POINTS'];
+  const retention = env['WEFT_WORKFLOW_RETENTION'];
+  const retentionMs = retention ? parseDuration('WEFT_WORKFLOW_RETENTION', retention) : undefined;
   return new WorkflowEngine({
     backend,
     logger,
@@ -60,5 +74,6 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
     ...(maxO ? { maxConcurrentOrchestrations: maxO } : {}),
     ...(maxA ? { maxConcurrentActivities: maxA } : {}),
     ...(debugPoints ? { debugPoints } : {}),
+    ...(retentionMs !== undefined ? { retentionMs } : {}),
   });
 }

@@ -74,6 +74,8 @@ export class Dispatcher {
   private readonly activities = new Map<string, InFlightActivity>();
   private nextStreamId = 1;
   private pumping = false;
+  private wantOrchestrations = true;
+  private wantActivities = true;
   private again = false;
   private closed = false;
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -140,8 +142,19 @@ export class Dispatcher {
     return f.item;
   }
 
-  /** Asks for a dispatch round soon (new work, a completion, a new stream). */
-  kick(): void {
+  /**
+   * Asks for a dispatch round soon (new work, a completion, a new stream). `what` says which queue
+   * may have new work, so a round does not query the other one for nothing; wake-ups and new streams
+   * look at both.
+   */
+  kick(what: 'orchestrations' | 'activities' | 'all' = 'all'): void {
+    if (this.closed) return;
+    if (what !== 'activities') this.wantOrchestrations = true;
+    if (what !== 'orchestrations') this.wantActivities = true;
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.closed) return;
     if (this.pumping) {
       this.again = true;
@@ -155,7 +168,7 @@ export class Dispatcher {
           this.pumping = false;
           if (this.again) {
             this.again = false;
-            this.kick();
+            this.schedule();
           } else {
             void this.scheduleWake();
           }
@@ -175,19 +188,24 @@ export class Dispatcher {
       this.again = false;
       let progressed = false;
       let stream = this.freeStream();
-      if (stream && this.orchestrations.size < this.o.maxOrchestrations) {
+      if (this.wantOrchestrations && stream && this.orchestrations.size < this.o.maxOrchestrations) {
+        // Cleared before the query, so a kick that arrives while it runs is not lost.
+        this.wantOrchestrations = false;
         const item = await backend.lockNextOrchestration(owner, leaseMs, new Date());
         if (item) {
           progressed = true;
+          this.wantOrchestrations = true;
           this.sendOrchestration(stream, item);
           await this.o.debug.hit('workflow.orchestration.dispatched');
         }
       }
       stream = this.freeStream();
-      if (stream && this.activities.size < this.o.maxActivities) {
+      if (this.wantActivities && stream && this.activities.size < this.o.maxActivities) {
+        this.wantActivities = false;
         const item = await backend.lockNextActivity(owner, leaseMs, new Date());
         if (item) {
           progressed = true;
+          this.wantActivities = true;
           this.sendActivity(stream, item);
         }
       }

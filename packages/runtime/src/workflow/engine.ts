@@ -33,6 +33,8 @@ export interface WorkflowEngineOptions {
   pollMs?: number;
   /** `WEFT_DEBUG_POINTS` specification. */
   debugPoints?: string;
+  /** Finished instances whose last change is older than this are purged periodically; off when absent. */
+  retentionMs?: number;
 }
 
 /** A request to start an instance. */
@@ -60,6 +62,7 @@ export class WorkflowEngine {
   private readonly owner = `weft-${randomUUID()}`;
   private readonly listeners = new Map<string, Set<() => void>>();
   private closed = false;
+  private readonly retentionTimer: NodeJS.Timeout | undefined;
 
   constructor(options: WorkflowEngineOptions) {
     this.backend = options.backend;
@@ -76,6 +79,24 @@ export class WorkflowEngine {
       maxActivities: options.maxConcurrentActivities ?? 100,
       pollMs: options.pollMs ?? 1000,
     });
+    const retentionMs = options.retentionMs;
+    if (retentionMs !== undefined) {
+      // Runs whether or not an app is attached: retention is a property of the store.
+      const sweep = () => {
+        this.purgeExpired(retentionMs).catch((err: unknown) => this.logger.warn('workflow retention sweep failed', { error: String(err) }));
+      };
+      this.retentionTimer = setInterval(sweep, Math.min(60_000, Math.max(1000, Math.floor(retentionMs / 10))));
+      this.retentionTimer.unref();
+      setImmediate(sweep);
+    }
+  }
+
+  /** Purges finished instances (and their children) whose last change is older than `ageMs`; returns how many. */
+  async purgeExpired(ageMs: number, now = new Date()): Promise<number> {
+    if (this.closed) return 0;
+    const deleted = await this.backend.purgeWhere({ updatedTo: new Date(now.getTime() - ageMs) });
+    if (deleted > 0) this.logger.info(`workflow retention: purged ${deleted} finished instance(s) older than ${ageMs} ms`);
+    return deleted;
   }
 
   /** Creates an instance (PENDING until a worker runs it); rejects a duplicate id of an unfinished instance. */
@@ -183,9 +204,10 @@ export class WorkflowEngine {
     }
   }
 
-  private changed(instanceId: string): void {
+  /** Wakes waiters on the instance and the dispatcher (for `what` may have new work). */
+  private changed(instanceId: string, what: 'orchestrations' | 'activities' | 'all' = 'orchestrations'): void {
     for (const notify of [...(this.listeners.get(instanceId) ?? [])]) notify();
-    this.dispatcher.kick();
+    this.dispatcher.kick(what);
   }
 
   /** Opens a worker stream. */
@@ -211,7 +233,9 @@ export class WorkflowEngine {
     const committed = await this.backend.commitStep(this.owner, step, now);
     await this.debug.hit('workflow.step.after-commit');
     if (!committed) this.logger.info(`orchestrator step of ${instanceId} discarded: the instance was terminated or its lease was lost`);
-    this.changed(instanceId);
+    // Both queues: the step may have scheduled activities, and events that reached the instance
+    // while it was locked are dispatchable only now.
+    this.changed(instanceId, 'all');
     for (const m of step.messages) if (m.instanceId !== instanceId) this.changed(m.instanceId);
     for (const t of terminate) await this.terminate(t.instanceId, t.reason);
   }
@@ -239,6 +263,7 @@ export class WorkflowEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.dispatcher.close();
     for (const set of this.listeners.values()) for (const notify of [...set]) notify();
     await this.backend.close();

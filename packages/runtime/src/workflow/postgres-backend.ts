@@ -63,7 +63,10 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
 
   /** Connects and creates the tables if needed (serialised with an advisory lock across replicas). */
   static async open(connectionString: string, appId: string): Promise<PostgresWorkflowBackend> {
-    const pool = new pg.Pool({ connectionString, max: 8 });
+    // Sessions default to asynchronous commit: that only covers lease claims, renewals and releases,
+    // whose loss in a database crash merely makes the work available again. Everything that records
+    // progress runs in `tx()`, which switches durable commit back on for its transaction.
+    const pool = new pg.Pool({ connectionString, max: 8, options: '-c synchronous_commit=off' });
     pool.on('error', () => {
       // idle client errors surface on the next query
     });
@@ -88,7 +91,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     try {
-      await c.query('BEGIN');
+      await c.query('BEGIN; SET LOCAL synchronous_commit = on');
       const result = await fn(c);
       await c.query('COMMIT');
       return result;
@@ -191,38 +194,34 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
 
   async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
     const t = now.getTime();
-    return this.tx(async (c) => {
-      const pick = await c.query<InstanceRow>(
-        `SELECT ${INSTANCE_COLUMNS} FROM weft_wf_instances i
-         WHERE i.app_id = $1 AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
+    // One statement claims the instance (its own transaction); the reads after it need none, since
+    // nobody else touches a leased instance's history. Two round trips instead of six.
+    const pick = await this.pool.query<InstanceRow>(
+      `UPDATE weft_wf_instances u SET lock_owner = $3, lock_expires_at = $4
+       WHERE (u.app_id, u.instance_id) = (
+         SELECT i.app_id, i.instance_id FROM weft_wf_inbox m
+         JOIN weft_wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
+         WHERE m.app_id = $1 AND m.visible_at <= $2 AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
            AND (i.lock_expires_at IS NULL OR i.lock_expires_at < $2) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= $2)
-           AND EXISTS (SELECT 1 FROM weft_wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id AND m.visible_at <= $2)
-         ORDER BY (SELECT MIN(m.seq) FROM weft_wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id AND m.visible_at <= $2)
-         LIMIT 1 FOR UPDATE OF i SKIP LOCKED`,
-        [this.appId, t],
-      );
-      const row = pick.rows[0];
-      if (!row) return undefined;
-      await c.query('UPDATE weft_wf_instances SET lock_owner = $1, lock_expires_at = $2 WHERE app_id = $3 AND instance_id = $4', [
-        owner,
-        t + leaseMs,
-        this.appId,
-        row.instance_id,
-      ]);
-      const messages = await c.query<{ seq: string; event: string }>(
-        'SELECT seq, event FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2 AND visible_at <= $3 ORDER BY seq',
-        [this.appId, row.instance_id, t],
-      );
-      const history = await c.query<{ event: string }>('SELECT event FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2 ORDER BY seq', [
-        this.appId,
-        row.instance_id,
-      ]);
-      return {
-        instance: toInstance(row),
-        history: history.rows.map((h) => parseEvent(h.event)),
-        messages: messages.rows.map((m) => ({ seq: Number(m.seq), event: parseEvent(m.event) })),
-      };
-    });
+         ORDER BY m.seq LIMIT 1 FOR UPDATE OF i SKIP LOCKED)
+       RETURNING ${INSTANCE_COLUMNS.split(',').map((c) => `u.${c.trim()}`).join(', ')}`,
+      [this.appId, t, owner, t + leaseMs],
+    );
+    const row = pick.rows[0];
+    if (!row) return undefined;
+    const events = await this.pool.query<{ kind: string; seq: string; event: string }>(
+      `SELECT 'm' AS kind, seq, event FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2 AND visible_at <= $3
+       UNION ALL SELECT 'h', seq, event FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2
+       ORDER BY kind, seq`,
+      [this.appId, row.instance_id, t],
+    );
+    const history: HistoryEvent[] = [];
+    const messages: { seq: number; event: HistoryEvent }[] = [];
+    for (const e of events.rows) {
+      if (e.kind === 'h') history.push(parseEvent(e.event));
+      else messages.push({ seq: Number(e.seq), event: parseEvent(e.event) });
+    }
+    return { instance: toInstance(row), history, messages };
   }
 
   async commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean> {
@@ -253,21 +252,33 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
       }
       await this.appendHistory(c, id, step.appendHistory);
       const executionId = step.newExecutionId ?? step.executionId;
-      for (const a of step.activities) {
+      if (step.activities.length > 0) {
         await c.query(
           `INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-          [this.appId, id, a.taskId, executionId, a.name, a.input, t],
+           SELECT $1, $2, a.task_id, $3, a.name, a.input, $4
+           FROM unnest($5::int[], $6::text[], $7::text[]) AS a(task_id, name, input) ON CONFLICT DO NOTHING`,
+          [this.appId, id, executionId, t, step.activities.map((a) => a.taskId), step.activities.map((a) => a.name), step.activities.map((a) => a.input)],
         );
       }
       for (const child of step.newInstances) await this.insertInstance(c, child);
-      for (const m of step.messages) {
-        if (m.instanceId === id) {
-          await this.insertInbox(c, m);
-          continue;
-        }
-        const target = await this.row(c, m.instanceId);
-        if (target && !isTerminal(target.status as WorkflowStatus)) await this.insertInbox(c, m);
+      if (step.messages.length > 0) {
+        // Own events always; another instance's only while it exists and is unfinished.
+        await c.query(
+          `INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer)
+           SELECT $1, m.instance_id, m.event, m.visible_at, m.timer
+           FROM unnest($3::text[], $4::text[], $5::bigint[], $6::boolean[]) WITH ORDINALITY AS m(instance_id, event, visible_at, timer, ord)
+           WHERE m.instance_id = $2 OR EXISTS (SELECT 1 FROM weft_wf_instances i WHERE i.app_id = $1 AND i.instance_id = m.instance_id
+             AND i.status NOT IN ${TERMINAL_SQL})
+           ORDER BY m.ord`,
+          [
+            this.appId,
+            id,
+            step.messages.map((m) => m.instanceId),
+            step.messages.map((m) => JSON.stringify(m.event)),
+            step.messages.map((m) => m.visibleAt.getTime()),
+            step.messages.map((m) => Boolean(m.event.timerFired)),
+          ],
+        );
       }
       const status = step.status === 'RUNNING' && cur.status === 'SUSPENDED' ? 'SUSPENDED' : step.status;
       await c.query(
@@ -293,19 +304,12 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
 
   private async appendHistory(c: pg.PoolClient, instanceId: string, events: HistoryEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const last = await c.query<{ s: number | null }>('SELECT MAX(seq) AS s FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2', [
-      this.appId,
-      instanceId,
-    ]);
-    let seq = last.rows[0]?.s ?? 0;
-    for (const event of events) {
-      await c.query('INSERT INTO weft_wf_history (app_id, instance_id, seq, event) VALUES ($1, $2, $3, $4)', [
-        this.appId,
-        instanceId,
-        ++seq,
-        JSON.stringify(event),
-      ]);
-    }
+    await c.query(
+      `INSERT INTO weft_wf_history (app_id, instance_id, seq, event)
+       SELECT $1, $2, COALESCE((SELECT MAX(seq) FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2), 0) + e.ord, e.event
+       FROM unnest($3::text[]) WITH ORDINALITY AS e(event, ord)`,
+      [this.appId, instanceId, events.map((e) => JSON.stringify(e))],
+    );
   }
 
   private async unlock(c: pg.PoolClient, instanceId: string): Promise<void> {
@@ -339,12 +343,13 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   }
 
   async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {
-    return this.tx(async (c) => {
-      const removed = await c.query('DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2 AND task_id = $3', [this.appId, instanceId, taskId]);
-      if (removed.rowCount === 0) return false;
-      await this.insertInbox(c, { instanceId, event, visibleAt: now });
-      return true;
-    });
+    // One statement: the task leaves the queue and its result enters the inbox atomically.
+    const r = await this.tx((c) => c.query(
+      `WITH done AS (DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2 AND task_id = $3 RETURNING instance_id)
+       INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer) SELECT $1, instance_id, $4, $5, false FROM done`,
+      [this.appId, instanceId, taskId, JSON.stringify(event), now.getTime()],
+    ));
+    return (r.rowCount ?? 0) > 0;
   }
 
   async releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void> {

@@ -78,6 +78,7 @@ export function filterClause(filter: InstanceFilter, param: (n: number) => strin
   if (filter.instanceIdPrefix) add((p) => `substr(instance_id, 1, ${filter.instanceIdPrefix?.length ?? 0}) = ${p}`, filter.instanceIdPrefix);
   if (filter.createdFrom) add((p) => `created_at >= ${p}`, filter.createdFrom.getTime());
   if (filter.createdTo) add((p) => `created_at <= ${p}`, filter.createdTo.getTime());
+  if (filter.updatedTo) add((p) => `updated_at <= ${p}`, filter.updatedTo.getTime());
   return { sql: parts.length > 0 ? ` AND ${parts.join(' AND ')}` : '', args };
 }
 

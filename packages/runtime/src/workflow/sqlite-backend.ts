@@ -71,29 +71,41 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   ) {
     this.db = openSqlite(filePath, busyTimeoutMs);
     this.db.exec(SCHEMA);
+    this.runInTx = this.db.transaction((fn: () => unknown) => fn());
+  }
+
+  // Prepared once: preparing a statement costs more than running it, and every step runs a dozen.
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly runInTx: Database.Transaction<(fn: () => unknown) => unknown>;
+
+  private q(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private tx<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.runInTx.immediate(fn) as T;
   }
 
   private row(instanceId: string): InstanceRow | undefined {
-    return this.db
-      .prepare(`SELECT ${INSTANCE_COLUMNS} FROM wf_instances WHERE app_id = ? AND instance_id = ?`)
+    return this.q(`SELECT ${INSTANCE_COLUMNS} FROM wf_instances WHERE app_id = ? AND instance_id = ?`)
       .get(this.appId, instanceId) as InstanceRow | undefined;
   }
 
   private deleteInstanceRows(instanceId: string): void {
     for (const table of ['wf_instances', 'wf_history', 'wf_inbox', 'wf_activities']) {
-      this.db.prepare(`DELETE FROM ${table} WHERE app_id = ? AND instance_id = ?`).run(this.appId, instanceId);
+      this.q(`DELETE FROM ${table} WHERE app_id = ? AND instance_id = ?`).run(this.appId, instanceId);
     }
   }
 
   private insertInstance(i: NewInstance): void {
     this.deleteInstanceRows(i.instanceId);
     const at = i.createdAt.getTime();
-    this.db
-      .prepare(
+    this.q(
         `INSERT INTO wf_instances (app_id, instance_id, name, status, execution_id, input, created_at, updated_at,
            scheduled_start_at, parent_instance_id, parent_task_id) VALUES (?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -102,8 +114,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   private insertInbox(m: OutgoingMessage): void {
-    this.db
-      .prepare('INSERT INTO wf_inbox (app_id, instance_id, event, visible_at, timer) VALUES (?, ?, ?, ?, ?)')
+    this.q('INSERT INTO wf_inbox (app_id, instance_id, event, visible_at, timer) VALUES (?, ?, ?, ?, ?)')
       .run(this.appId, m.instanceId, JSON.stringify(m.event), m.visibleAt.getTime(), m.event.timerFired ? 1 : 0);
   }
 
@@ -131,8 +142,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {
-    const rows = this.db
-      .prepare('SELECT event FROM wf_history WHERE app_id = ? AND instance_id = ? ORDER BY seq')
+    const rows = this.q('SELECT event FROM wf_history WHERE app_id = ? AND instance_id = ? ORDER BY seq')
       .all(this.appId, instanceId) as { event: string }[];
     return rows.map((r) => parseEvent(r.event));
   }
@@ -148,7 +158,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     }
     sql += ' ORDER BY created_at DESC, instance_id DESC LIMIT ?';
     args.push(pageSize + 1);
-    const rows = this.db.prepare(sql).all(...args) as InstanceRow[];
+    const rows = this.q(sql).all(...args) as InstanceRow[];
     const page = rows.slice(0, pageSize).map(toInstance);
     const last = page[page.length - 1];
     return rows.length > pageSize && last
@@ -159,8 +169,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
     return this.tx(() => {
       const t = now.getTime();
-      const pick = this.db
-        .prepare(
+      const pick = this.q(
           `SELECT m.instance_id AS id FROM wf_inbox m JOIN wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
            WHERE m.app_id = ? AND m.visible_at <= ? AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
              AND (i.lock_expires_at IS NULL OR i.lock_expires_at < ?) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?)
@@ -168,18 +177,16 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         )
         .get(this.appId, t, t, t) as { id: string } | undefined;
       if (!pick) return undefined;
-      this.db
-        .prepare('UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ? WHERE app_id = ? AND instance_id = ?')
+      this.q('UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ? WHERE app_id = ? AND instance_id = ?')
         .run(owner, t + leaseMs, this.appId, pick.id);
       const row = this.row(pick.id);
       if (!row) return undefined;
       const messages = (
-        this.db
-          .prepare('SELECT seq, event FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND visible_at <= ? ORDER BY seq')
+        this.q('SELECT seq, event FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND visible_at <= ? ORDER BY seq')
           .all(this.appId, pick.id, t) as { seq: number; event: string }[]
       ).map((m) => ({ seq: m.seq, event: parseEvent(m.event) }));
       const history = (
-        this.db.prepare('SELECT event FROM wf_history WHERE app_id = ? AND instance_id = ? ORDER BY seq').all(this.appId, pick.id) as {
+        this.q('SELECT event FROM wf_history WHERE app_id = ? AND instance_id = ? ORDER BY seq').all(this.appId, pick.id) as {
           event: string;
         }[]
       ).map((h) => parseEvent(h.event));
@@ -190,8 +197,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   async commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean> {
     return this.tx(() => {
       const t = now.getTime();
-      const current = this.db
-        .prepare('SELECT status, execution_id, lock_owner FROM wf_instances WHERE app_id = ? AND instance_id = ?')
+      const current = this.q('SELECT status, execution_id, lock_owner FROM wf_instances WHERE app_id = ? AND instance_id = ?')
         .get(this.appId, step.instanceId) as { status: WorkflowStatus; execution_id: string; lock_owner: string | null } | undefined;
       if (!current) return false;
       const valid = current.lock_owner === owner && current.execution_id === step.executionId && !isTerminal(current.status);
@@ -200,26 +206,26 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         return false;
       }
       const id = step.instanceId;
-      const del = this.db.prepare('DELETE FROM wf_inbox WHERE seq = ?');
+      const del = this.q('DELETE FROM wf_inbox WHERE seq = ?');
       for (const seq of step.consumedSeqs) del.run(seq);
       if (step.resetHistory) {
-        this.db.prepare('DELETE FROM wf_history WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
-        this.db.prepare('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
+        this.q('DELETE FROM wf_history WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
+        this.q('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
         // Timers of the old execution go; events raised meanwhile stay for the new one.
-        this.db.prepare('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND timer = 1').run(this.appId, id);
+        this.q('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND timer = 1').run(this.appId, id);
       }
       const terminal = isTerminal(step.status);
       if (terminal) {
-        this.db.prepare('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
-        this.db.prepare('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
+        this.q('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
+        this.q('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
       }
-      const last = this.db.prepare('SELECT MAX(seq) AS s FROM wf_history WHERE app_id = ? AND instance_id = ?').get(this.appId, id) as {
+      const last = this.q('SELECT MAX(seq) AS s FROM wf_history WHERE app_id = ? AND instance_id = ?').get(this.appId, id) as {
         s: number | null;
       };
-      const addHistory = this.db.prepare('INSERT INTO wf_history (app_id, instance_id, seq, event) VALUES (?, ?, ?, ?)');
+      const addHistory = this.q('INSERT INTO wf_history (app_id, instance_id, seq, event) VALUES (?, ?, ?, ?)');
       let seq = last.s ?? 0;
       for (const event of step.appendHistory) addHistory.run(this.appId, id, ++seq, JSON.stringify(event));
-      const addActivity = this.db.prepare(
+      const addActivity = this.q(
         'INSERT OR IGNORE INTO wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
       const executionId = step.newExecutionId ?? step.executionId;
@@ -230,8 +236,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         if (target && (m.instanceId === id || !isTerminal(target.status as WorkflowStatus))) this.insertInbox(m);
       }
       const status = step.status === 'RUNNING' && current.status === 'SUSPENDED' ? 'SUSPENDED' : step.status;
-      this.db
-        .prepare(
+      this.q(
           `UPDATE wf_instances SET status = ?, execution_id = ?, input = CASE WHEN ? THEN ? ELSE input END, output = ?,
              custom_status = ?, failure = ?, updated_at = ?, lock_owner = NULL, lock_expires_at = NULL
            WHERE app_id = ? AND instance_id = ?`,
@@ -253,13 +258,12 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   private unlock(instanceId: string): void {
-    this.db.prepare('UPDATE wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ?').run(this.appId, instanceId);
+    this.q('UPDATE wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ?').run(this.appId, instanceId);
   }
 
   async releaseOrchestration(owner: string, instanceId: string): Promise<void> {
     this.tx(() => {
-      this.db
-        .prepare('UPDATE wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ? AND lock_owner = ?')
+      this.q('UPDATE wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ? AND lock_owner = ?')
         .run(this.appId, instanceId, owner);
     });
   }
@@ -267,15 +271,13 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   async lockNextActivity(owner: string, leaseMs: number, now: Date): Promise<ActivityWorkItem | undefined> {
     return this.tx(() => {
       const t = now.getTime();
-      const row = this.db
-        .prepare(
+      const row = this.q(
           `SELECT instance_id, task_id, execution_id, name, input, attempt FROM wf_activities
            WHERE app_id = ? AND (lock_expires_at IS NULL OR lock_expires_at < ?) ORDER BY created_at, task_id LIMIT 1`,
         )
         .get(this.appId, t) as ActivityRow | undefined;
       if (!row) return undefined;
-      this.db
-        .prepare('UPDATE wf_activities SET lock_owner = ?, lock_expires_at = ?, attempt = attempt + 1 WHERE app_id = ? AND instance_id = ? AND task_id = ?')
+      this.q('UPDATE wf_activities SET lock_owner = ?, lock_expires_at = ?, attempt = attempt + 1 WHERE app_id = ? AND instance_id = ? AND task_id = ?')
         .run(owner, t + leaseMs, this.appId, row.instance_id, row.task_id);
       return {
         instanceId: row.instance_id,
@@ -290,7 +292,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
 
   async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {
     return this.tx(() => {
-      const removed = this.db.prepare('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ? AND task_id = ?').run(this.appId, instanceId, taskId);
+      const removed = this.q('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ? AND task_id = ?').run(this.appId, instanceId, taskId);
       if (removed.changes === 0) return false;
       this.insertInbox({ instanceId, event, visibleAt: now });
       return true;
@@ -299,8 +301,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
 
   async releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void> {
     this.tx(() => {
-      this.db
-        .prepare(
+      this.q(
           'UPDATE wf_activities SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ? AND task_id = ? AND lock_owner = ?',
         )
         .run(this.appId, instanceId, taskId, owner);
@@ -310,15 +311,14 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   async renewLeases(owner: string, leaseMs: number, now: Date): Promise<void> {
     const until = now.getTime() + leaseMs;
     this.tx(() => {
-      this.db.prepare('UPDATE wf_instances SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
-      this.db.prepare('UPDATE wf_activities SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
+      this.q('UPDATE wf_instances SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
+      this.q('UPDATE wf_activities SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
     });
   }
 
   async nextWakeAt(now: Date): Promise<Date | undefined> {
     const t = now.getTime();
-    const row = this.db
-      .prepare(
+    const row = this.q(
         `SELECT MIN(x) AS at FROM (
            SELECT MIN(visible_at) AS x FROM wf_inbox WHERE app_id = ? AND visible_at > ?
            UNION ALL SELECT MIN(lock_expires_at) FROM wf_instances WHERE app_id = ? AND lock_expires_at > ?
@@ -335,16 +335,15 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
       if (!row) return { found: false };
       if (isTerminal(row.status as WorkflowStatus)) return { found: true, alreadyFinished: true, children: [] };
       const t = now.getTime();
-      this.db.prepare('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, instanceId);
-      this.db.prepare('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ?').run(this.appId, instanceId);
-      const last = this.db.prepare('SELECT MAX(seq) AS s FROM wf_history WHERE app_id = ? AND instance_id = ?').get(this.appId, instanceId) as {
+      this.q('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, instanceId);
+      this.q('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ?').run(this.appId, instanceId);
+      const last = this.q('SELECT MAX(seq) AS s FROM wf_history WHERE app_id = ? AND instance_id = ?').get(this.appId, instanceId) as {
         s: number | null;
       };
-      const add = this.db.prepare('INSERT INTO wf_history (app_id, instance_id, seq, event) VALUES (?, ?, ?, ?)');
+      const add = this.q('INSERT INTO wf_history (app_id, instance_id, seq, event) VALUES (?, ?, ?, ?)');
       add.run(this.appId, instanceId, (last.s ?? 0) + 1, JSON.stringify(ev.executionTerminated(output, now)));
       add.run(this.appId, instanceId, (last.s ?? 0) + 2, JSON.stringify(ev.executionCompleted('TERMINATED', output, null, now)));
-      this.db
-        .prepare(
+      this.q(
           `UPDATE wf_instances SET status = 'TERMINATED', output = ?, updated_at = ?, lock_owner = NULL, lock_expires_at = NULL
            WHERE app_id = ? AND instance_id = ?`,
         )
@@ -355,8 +354,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
           this.insertInbox({ instanceId: parent.instance_id, event: terminatedChildEvent(row.parent_task_id, instanceId, now), visibleAt: now });
         }
       }
-      const children = this.db
-        .prepare(
+      const children = this.q(
           `SELECT instance_id FROM wf_instances WHERE app_id = ? AND parent_instance_id = ? AND status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED')`,
         )
         .all(this.appId, instanceId) as { instance_id: string }[];
@@ -372,11 +370,11 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
       let next: WorkflowStatus | undefined;
       if (suspended && (previous === 'RUNNING' || previous === 'PENDING')) next = 'SUSPENDED';
       if (!suspended && previous === 'SUSPENDED') {
-        const started = this.db.prepare('SELECT 1 FROM wf_history WHERE app_id = ? AND instance_id = ? LIMIT 1').get(this.appId, instanceId);
+        const started = this.q('SELECT 1 FROM wf_history WHERE app_id = ? AND instance_id = ? LIMIT 1').get(this.appId, instanceId);
         next = started ? 'RUNNING' : 'PENDING';
       }
       if (next) {
-        this.db.prepare('UPDATE wf_instances SET status = ?, updated_at = ? WHERE app_id = ? AND instance_id = ?').run(next, now.getTime(), this.appId, instanceId);
+        this.q('UPDATE wf_instances SET status = ?, updated_at = ? WHERE app_id = ? AND instance_id = ?').run(next, now.getTime(), this.appId, instanceId);
       }
       return previous;
     });
@@ -389,7 +387,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   private purgeTree(instanceId: string): number {
     const row = this.row(instanceId);
     if (!row || !isTerminal(row.status as WorkflowStatus)) return 0;
-    const children = this.db.prepare('SELECT instance_id FROM wf_instances WHERE app_id = ? AND parent_instance_id = ?').all(this.appId, instanceId) as {
+    const children = this.q('SELECT instance_id FROM wf_instances WHERE app_id = ? AND parent_instance_id = ?').all(this.appId, instanceId) as {
       instance_id: string;
     }[];
     let count = 0;
@@ -403,7 +401,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     if (statuses.length === 0) return 0;
     const where = filterClause({ ...filter, statuses }, () => '?', 0);
     return this.tx(() => {
-      const rows = this.db.prepare(`SELECT instance_id FROM wf_instances WHERE app_id = ?${where.sql}`).all(this.appId, ...where.args) as {
+      const rows = this.q(`SELECT instance_id FROM wf_instances WHERE app_id = ?${where.sql}`).all(this.appId, ...where.args) as {
         instance_id: string;
       }[];
       let count = 0;

@@ -101,3 +101,29 @@ describe('orderBatch', () => {
     expect(orderBatch([raised, started])).toEqual([started, raised]);
   });
 });
+
+describe('non-determinism', () => {
+  const recorded = [
+    ev.orchestratorStarted(now),
+    ev.executionStarted('order-1', 'orderWorkflow', '1', { at: now }),
+    ev.taskScheduled(1, 'reserveStock', '1', now),
+  ];
+
+  it('fails the instance naming the recorded and the requested step when an action contradicts history', () => {
+    const work: OrchestrationWorkItem = { instance: instance(), history: recorded, messages: [] };
+    const { step } = planStep(work, [ev.orchestratorStarted(now)], { actions: [{ id: 1, scheduleTask: { name: 'chargeCard', input: sv('1') } }] }, now);
+    expect(step.status).toBe('FAILED');
+    expect(step.failure?.errorType).toBe('NonDeterminismError');
+    expect(step.failure?.errorMessage).toBe(
+      "non-deterministic workflow: step 1 is recorded in history as activity 'reserveStock', but the workflow code now schedules activity 'chargeCard'",
+    );
+    expect(step.activities).toEqual([]);
+  });
+
+  it('accepts actions at positions history has not filled yet', () => {
+    const work: OrchestrationWorkItem = { instance: instance(), history: recorded, messages: [] };
+    const { step } = planStep(work, [ev.orchestratorStarted(now)], { actions: [{ id: 2, scheduleTask: { name: 'chargeCard', input: sv('1') } }] }, now);
+    expect(step.status).toBe('RUNNING');
+    expect(step.activities.map((a) => a.name)).toEqual(['chargeCard']);
+  });
+});

@@ -62,6 +62,11 @@ export function planStep(item: OrchestrationWorkItem, newEvents: HistoryEvent[],
     newInstances: [],
   };
   const terminate: PlannedStep['terminate'] = [];
+  const mismatch = nonDeterminism(item.history, result.actions);
+  if (mismatch) {
+    complete(step, item, { orchestrationStatus: 'FAILED', failureDetails: { errorType: 'NonDeterminismError', errorMessage: mismatch } }, now);
+    return { step, terminate };
+  }
   for (const action of result.actions) {
     if (action.scheduleTask) {
       const input = svValue(action.scheduleTask.input);
@@ -89,6 +94,44 @@ export function planStep(item: OrchestrationWorkItem, newEvents: HistoryEvent[],
     }
   }
   return { step, terminate };
+}
+
+/** What a recorded scheduling event or an action asks for, as `kind 'name'`. */
+function describeRecorded(e: HistoryEvent): string | undefined {
+  if (e.taskScheduled) return `activity '${e.taskScheduled.name}'`;
+  if (e.timerCreated) return 'timer';
+  if (e.subOrchestrationInstanceCreated) return `child workflow '${e.subOrchestrationInstanceCreated.name}'`;
+  if (e.eventSent) return `event '${e.eventSent.name}' sent`;
+  return undefined;
+}
+
+function describeAction(a: OrchestratorAction): string | undefined {
+  if (a.scheduleTask) return `activity '${a.scheduleTask.name}'`;
+  if (a.createTimer) return 'timer';
+  if (a.createSubOrchestration) return `child workflow '${a.createSubOrchestration.name}'`;
+  if (a.sendEvent) return `event '${a.sendEvent.name}' sent`;
+  return undefined;
+}
+
+/**
+ * Compares the actions against what history already recorded under the same sequence numbers: a
+ * workflow whose code changed (or that branches on something non-deterministic) asks for a different
+ * step at a position history has already filled. Returns the failure message, naming both steps.
+ */
+export function nonDeterminism(history: HistoryEvent[], actions: OrchestratorAction[]): string | undefined {
+  const recorded = new Map<number, string>();
+  for (const e of history) {
+    const what = describeRecorded(e);
+    if (what !== undefined) recorded.set(e.eventId, what);
+  }
+  for (const action of actions) {
+    const expected = recorded.get(action.id);
+    const actual = describeAction(action);
+    if (expected !== undefined && actual !== undefined && expected !== actual) {
+      return `non-deterministic workflow: step ${action.id} is recorded in history as ${expected}, but the workflow code now schedules ${actual}`;
+    }
+  }
+  return undefined;
 }
 
 function newChild(
