@@ -82,9 +82,10 @@ describe('the embedded default (no resources path)', () => {
     const http = sdkClient(first, CommunicationProtocolEnum.HTTP);
     await http.start();
     const metadata = await http.metadata.get();
-    expect(metadata.components).toHaveLength(1);
-    expect(metadata.components[0]).toMatchObject({ name: 'statestore', type: 'state.sqlite', version: 'v1' });
-    expect(metadata.components[0]?.capabilities).toEqual(expect.arrayContaining(['ETAG', 'TRANSACTIONAL', 'TTL', 'ACTOR']));
+    const statestore = metadata.components.find((c) => c.name === 'statestore');
+    expect(statestore).toMatchObject({ type: 'state.sqlite', version: 'v1' });
+    expect(statestore?.capabilities).toEqual(expect.arrayContaining(['ETAG', 'TRANSACTIONAL', 'TTL', 'ACTOR']));
+    expect(metadata.components.map((c) => c.name).sort()).toEqual(['pubsub', 'statestore']);
     expect(await http.state.save('statestore', [{ key, value: { visits: 1 } }])).toEqual({});
     await http.stop();
     expect(await first.stop()).toBe(0);
