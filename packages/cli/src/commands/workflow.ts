@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { PostgresWorkflowBackend, SqliteWorkflowBackend, WORKFLOW_STATUSES, WorkflowEngine, historyEventJson, instanceJson, parseDurationMs, silentLogger } from '@weft/runtime';
+import { SqliteWorkflowBackend, openPostgresWorkflowBackend, WORKFLOW_STATUSES, WorkflowEngine, historyEventJson, instanceJson, parseDurationMs, silentLogger } from '@weft/runtime';
 import type { InstanceFilter, InstanceRecord, WorkflowBackend, WorkflowStatus } from '@weft/runtime';
 
 interface StoreFlags {
@@ -16,7 +16,7 @@ interface StoreFlags {
 
 async function openEngine(flags: StoreFlags): Promise<WorkflowEngine> {
   const backend: WorkflowBackend = flags.connectionString
-    ? await PostgresWorkflowBackend.open(flags.connectionString, flags.appId)
+    ? await openPostgresWorkflowBackend(flags.connectionString, flags.appId)
     : new SqliteWorkflowBackend(path.join(path.resolve(flags.dataDir), 'workflows.sqlite'), flags.appId);
   return new WorkflowEngine({ backend, logger: silentLogger() });
 }

@@ -1,37 +1,72 @@
 /**
- * Every driver Weft ships, registered once. Add a driver here and nowhere else.
+ * Every driver Weft ships, registered once. Add a driver here and nowhere else. Each registration
+ * imports its driver module only when a component of that type is loaded: start-up time and memory
+ * then depend on the components in use, not on every client library Weft can talk to.
  */
 import { ComponentRegistry } from './registry.js';
-import { InMemoryStateStore } from './state/in-memory/in-memory-store.js';
-import { SqliteStateStore } from './state/sqlite/sqlite-store.js';
-import { RedisStateStore } from './state/redis/redis-store.js';
-import { PostgresStateStore } from './state/postgresql/postgresql-store.js';
-import { EnvSecretStore } from './secretstores/local-env/env-store.js';
-import { FileSecretStore } from './secretstores/local-file/file-store.js';
-import { InMemoryPubSub } from './pubsub/in-memory/in-memory-pubsub.js';
-import { SqlitePubSub } from './pubsub/sqlite/sqlite-pubsub.js';
-import { RedisPubSub } from './pubsub/redis/redis-pubsub.js';
-import { RabbitMqPubSub } from './pubsub/rabbitmq/rabbitmq-pubsub.js';
-import { JetStreamPubSub } from './pubsub/jetstream/jetstream-pubsub.js';
-import { Mqtt3PubSub } from './pubsub/mqtt3/mqtt3-pubsub.js';
 
 /** A registry with all built-in drivers. */
 export function builtinRegistry(): ComponentRegistry {
   return new ComponentRegistry()
-    .register({ type: 'state.in-memory', versions: ['v1'], create: () => new InMemoryStateStore() })
-    .register({ type: 'state.sqlite', versions: ['v1'], create: () => new SqliteStateStore() })
-    .register({ type: 'state.redis', versions: ['v1'], create: () => new RedisStateStore() })
+    .register({
+      type: 'state.in-memory',
+      versions: ['v1'],
+      create: async () => new (await import('./state/in-memory/in-memory-store.js')).InMemoryStateStore(),
+    })
+    .register({
+      type: 'state.sqlite',
+      versions: ['v1'],
+      create: async () => new (await import('./state/sqlite/sqlite-store.js')).SqliteStateStore(),
+    })
+    .register({
+      type: 'state.redis',
+      versions: ['v1'],
+      create: async () => new (await import('./state/redis/redis-store.js')).RedisStateStore(),
+    })
     .register({
       type: 'state.postgresql',
       versions: ['v1', 'v2'],
-      create: (version) => new PostgresStateStore(version === 'v2' ? 'v2' : 'v1'),
+      create: async (version) =>
+        new (await import('./state/postgresql/postgresql-store.js')).PostgresStateStore(version === 'v2' ? 'v2' : 'v1'),
     })
-    .register({ type: 'secretstores.local.env', versions: ['v1'], create: () => new EnvSecretStore() })
-    .register({ type: 'secretstores.local.file', versions: ['v1'], create: () => new FileSecretStore() })
-    .register({ type: 'pubsub.in-memory', versions: ['v1'], create: () => new InMemoryPubSub() })
-    .register({ type: 'pubsub.sqlite', versions: ['v1'], create: () => new SqlitePubSub() })
-    .register({ type: 'pubsub.redis', versions: ['v1'], create: () => new RedisPubSub() })
-    .register({ type: 'pubsub.rabbitmq', versions: ['v1'], create: () => new RabbitMqPubSub() })
-    .register({ type: 'pubsub.jetstream', versions: ['v1'], create: () => new JetStreamPubSub() })
-    .register({ type: 'pubsub.mqtt3', versions: ['v1'], create: () => new Mqtt3PubSub() });
+    .register({
+      type: 'secretstores.local.env',
+      versions: ['v1'],
+      create: async () => new (await import('./secretstores/local-env/env-store.js')).EnvSecretStore(),
+    })
+    .register({
+      type: 'secretstores.local.file',
+      versions: ['v1'],
+      create: async () => new (await import('./secretstores/local-file/file-store.js')).FileSecretStore(),
+    })
+    .register({
+      type: 'pubsub.in-memory',
+      versions: ['v1'],
+      create: async () => new (await import('./pubsub/in-memory/in-memory-pubsub.js')).InMemoryPubSub(),
+    })
+    .register({
+      type: 'pubsub.sqlite',
+      versions: ['v1'],
+      create: async () => new (await import('./pubsub/sqlite/sqlite-pubsub.js')).SqlitePubSub(),
+    })
+    .register({
+      type: 'pubsub.redis',
+      versions: ['v1'],
+      create: async () => new (await import('./pubsub/redis/redis-pubsub.js')).RedisPubSub(),
+    })
+    .register({
+      type: 'pubsub.rabbitmq',
+      versions: ['v1'],
+      create: async () => new (await import('./pubsub/rabbitmq/rabbitmq-pubsub.js')).RabbitMqPubSub(),
+    })
+    .register({
+      type: 'pubsub.jetstream',
+      versions: ['v1'],
+      create: async () => new (await import('./pubsub/jetstream/jetstream-pubsub.js')).JetStreamPubSub(),
+    })
+    .register({
+      type: 'pubsub.mqtt3',
+      versions: ['v1'],
+      create: async () => new (await import('./pubsub/mqtt3/mqtt3-pubsub.js')).Mqtt3PubSub(),
+    });
 }

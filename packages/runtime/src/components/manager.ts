@@ -144,7 +144,7 @@ export class ComponentManager {
     const log = this.options.logger;
     try {
       if (!kind) throw new ResourceError(file, 'spec.type', `unknown component kind in "${doc.spec.type}"; supported: ${this.options.registry.supportedTypes().join(', ')}`);
-      const instance = this.options.registry.create(doc.spec.type, doc.spec.version);
+      const instance = await this.options.registry.create(doc.spec.type, doc.spec.version);
       const properties = await this.resolveMetadata(doc, file);
       const timeoutMs = doc.spec.initTimeout ? parseDurationMs(doc.spec.initTimeout) : DEFAULT_INIT_TIMEOUT_MS;
       if (timeoutMs === undefined) throw new ResourceError(file, 'spec.initTimeout', `expected a duration such as "5s", got "${doc.spec.initTimeout}"`);

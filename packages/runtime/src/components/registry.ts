@@ -14,8 +14,11 @@ export interface ComponentRegistration {
   readonly type: string;
   /** Versions accepted in `spec.version`, e.g. `['v1', 'v2']`. */
   readonly versions: readonly string[];
-  /** Creates an uninitialised instance for the given version. */
-  create(version: string): Component;
+  /**
+   * Creates an uninitialised instance for the given version. Built-in drivers import their module
+   * here, so a sidecar only loads the client libraries (ioredis, pg, nats …) it actually uses.
+   */
+  create(version: string): Component | Promise<Component>;
 }
 
 /** Thrown for an unknown component type or version. */
@@ -45,7 +48,7 @@ export class ComponentRegistry {
   }
 
   /** Creates an instance of `type` at `version`, or explains what is supported. */
-  create(type: string, version: string): Component {
+  async create(type: string, version: string): Promise<Component> {
     const registration = this.registrations.get(type);
     if (!registration) {
       const kind = kindOf(type);
