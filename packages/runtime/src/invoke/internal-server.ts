@@ -5,7 +5,6 @@
  * unchanged.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AccessControlSpec } from '../acl/access-control.js';
@@ -16,6 +15,7 @@ import { ApiError, commonErrors, invokeErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import { passThroughHeaders } from './headers.js';
 import { declaredTooLarge, drainRequest, limitedBody } from './limited-body.js';
+import { closeHttp, listenHttp } from '../util/http-server.js';
 
 /** What the internal server needs from the sidecar. */
 export interface InvokeInternalServerOptions {
@@ -47,22 +47,12 @@ export class InvokeInternalServer {
 
   /** Starts listening; resolves with the bound port. */
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listenHttp(this.server, port, host);
   }
 
   /** Stops accepting calls. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-      setTimeout(() => this.server.closeAllConnections(), 2000).unref();
-    });
+    return closeHttp(this.server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

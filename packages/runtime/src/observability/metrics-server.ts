@@ -3,8 +3,8 @@
  * both work). It binds to 127.0.0.1 unless told otherwise: metrics reveal component names and traffic.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { WeftMetrics } from './metrics.js';
+import { closeHttp, listenHttp } from '../util/http-server.js';
 
 /** A running metrics endpoint. */
 export class MetricsServer {
@@ -30,20 +30,11 @@ export class MetricsServer {
 
   /** Starts listening; resolves with the bound port. */
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listenHttp(this.server, port, host);
   }
 
   /** Stops serving. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeHttp(this.server, 0);
   }
 }

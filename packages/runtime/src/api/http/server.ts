@@ -4,7 +4,6 @@
  * crash the process: unexpected errors become `500 ERR_INTERNAL` and are logged.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import FindMyWay from 'find-my-way';
 import type { HTTPVersion } from 'find-my-way';
@@ -14,6 +13,7 @@ import { readBody } from './body.js';
 import type { HttpReply, HttpRequestContext, HttpRoute } from './types.js';
 import type { Tracer } from '../../observability/tracing.js';
 import { formatTraceparent } from '../../observability/trace-context.js';
+import { closeHttp, listenHttp } from '../../util/http-server.js';
 
 /** A handler for requests no route matched (service invocation plugs in here). */
 export type FallbackHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
@@ -150,22 +150,12 @@ export class HttpApiServer {
 
   /** Starts listening; resolves with the bound port. */
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listenHttp(this.server, port, host);
   }
 
   /** Stops accepting connections and closes idle ones. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-      setTimeout(() => this.server.closeAllConnections(), 2000).unref();
-    });
+    return closeHttp(this.server);
   }
 
   private observe(req: http.IncomingMessage, res: http.ServerResponse, info: RequestInfo, observer: (r: HttpRequestRecord) => void): void {
