@@ -14,6 +14,11 @@ import { RedisPubSub } from './pubsub/redis/redis-pubsub.js';
 import { RabbitMqPubSub } from './pubsub/rabbitmq/rabbitmq-pubsub.js';
 import { JetStreamPubSub } from './pubsub/jetstream/jetstream-pubsub.js';
 import { Mqtt3PubSub } from './pubsub/mqtt3/mqtt3-pubsub.js';
+import { CronBinding } from './bindings/cron/cron-binding.js';
+import { HttpBinding } from './bindings/http/http-binding.js';
+import { RedisBinding } from './bindings/redis/redis-binding.js';
+import { PostgresBinding } from './bindings/postgresql/postgresql-binding.js';
+import { Mqtt3Binding } from './bindings/mqtt3/mqtt3-binding.js';
 
 /** A registry with all built-in drivers. */
 export function builtinRegistry(): ComponentRegistry {
@@ -33,5 +38,11 @@ export function builtinRegistry(): ComponentRegistry {
     .register({ type: 'pubsub.redis', versions: ['v1'], create: () => new RedisPubSub() })
     .register({ type: 'pubsub.rabbitmq', versions: ['v1'], create: () => new RabbitMqPubSub() })
     .register({ type: 'pubsub.jetstream', versions: ['v1'], create: () => new JetStreamPubSub() })
-    .register({ type: 'pubsub.mqtt3', versions: ['v1'], create: () => new Mqtt3PubSub() });
+    .register({ type: 'pubsub.mqtt3', versions: ['v1'], create: () => new Mqtt3PubSub() })
+    .register({ type: 'bindings.cron', versions: ['v1'], create: () => new CronBinding() })
+    .register({ type: 'bindings.http', versions: ['v1'], create: () => new HttpBinding() })
+    .register({ type: 'bindings.redis', versions: ['v1'], create: () => new RedisBinding() })
+    .register({ type: 'bindings.postgresql', versions: ['v1'], create: () => new PostgresBinding() })
+    .register({ type: 'bindings.postgres', versions: ['v1'], create: () => new PostgresBinding() })
+    .register({ type: 'bindings.mqtt3', versions: ['v1'], create: () => new Mqtt3Binding() });
 }
