@@ -14,6 +14,11 @@ import { pubsubRoutes } from '../api/http/pubsub-routes.js';
 import { bindingsRoutes } from '../api/http/bindings-routes.js';
 import { OutputBindings } from '../blocks/bindings/output.js';
 import { InputBindingsRunner } from '../blocks/bindings/input.js';
+import { jobsRoutes } from '../api/http/jobs-routes.js';
+import { JobsBlock } from '../blocks/jobs.js';
+import { JobScheduler } from '../jobs/scheduler.js';
+import { SqliteJobStore } from '../jobs/job-store.js';
+import type { JobStore } from '../jobs/job-store.js';
 import type { HttpRoute } from '../api/http/types.js';
 import { GrpcApiServer } from '../api/grpc/server.js';
 import { registerDaprGrpcService } from '../api/grpc/dapr-service.js';
@@ -105,6 +110,10 @@ export class Sidecar {
   readonly bindings: OutputBindings;
   /** Input bindings delivering to the app; set once resources are loaded. */
   inputBindings: InputBindingsRunner | undefined;
+  /** The Jobs API (durable in `<dataDir>/jobs.sqlite`); set once resources are loaded. */
+  jobs: JobsBlock | undefined;
+  private jobScheduler: JobScheduler | undefined;
+  private jobStore: JobStore | undefined;
   private readonly appWait = new AbortController();
   private appHealth: AppHealthMonitor | undefined;
   private grpcProxy: GrpcProxy | undefined;
@@ -242,6 +251,15 @@ export class Sidecar {
       resiliency: () => this.resiliency,
       ...(metrics ? { metrics } : {}),
     });
+    this.jobStore = new SqliteJobStore(options.dataDir);
+    this.jobScheduler = new JobScheduler({
+      appId: options.appId,
+      store: this.jobStore,
+      logger: logger.child('weft.runtime.jobs'),
+      // Job triggers go to HTTP apps; they wait while the app is not there or not healthy.
+      app: () => (this.appChannel instanceof HttpAppChannel && this.health.appAvailable() ? this.appChannel : undefined),
+    });
+    this.jobs = new JobsBlock(this.jobScheduler, options.appId, options.namespace);
     this.health.componentsReady = true;
     this.workflows = await createWorkflowEngine({
       appId: options.appId,
@@ -259,6 +277,7 @@ export class Sidecar {
       ...workflowRoutes(this.workflows),
       ...pubsubRoutes(this.publisher),
       ...bindingsRoutes(this.bindings),
+      ...jobsRoutes(this.jobs),
     ].filter((r) => r.public || apiAllowed({ group: r.group, version: httpRouteVersion(r.path), protocol: 'http' }));
     const apiLogging = options.enableApiLogging ?? configuration.apiLogging.enabled;
     const httpObservers: ((r: HttpRequestRecord) => void)[] = [];
@@ -323,6 +342,7 @@ export class Sidecar {
       secrets: this.secrets,
       publisher: this.publisher,
       bindings: this.bindings,
+      jobs: this.jobs,
       shutdown: onShutdown,
       invokeService: grpcInvokeHandler(this.invocation.forwarder) as never,
     });
@@ -360,6 +380,7 @@ export class Sidecar {
           this.startAppHealthChecks();
           if (this.appChannel && this.subscriber) void this.subscriber.start(this.appChannel);
           if (this.appChannel && this.inputBindings && !this.stopping) void this.inputBindings.start(this.appChannel);
+          this.jobScheduler?.start();
         },
         () => {},
       );
@@ -393,12 +414,14 @@ export class Sidecar {
     this.appWait.abort();
     this.health.apiReady = false;
     await this.subscriber?.stop();
+    await this.jobScheduler?.close();
     await this.invocation?.close();
     this.grpcProxy?.close();
     // Workflows before the gRPC server: it ends the worker streams, which would otherwise hold it open.
     await this.workflows?.close();
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close()]);
     await this.components.closeAll();
+    await this.jobStore?.close();
     await this.tracer?.flush();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });
   }

@@ -8,6 +8,8 @@ import type { MetadataBlock } from '../../blocks/metadata.js';
 import type { SecretsBlock } from '../../blocks/secrets.js';
 import type { PubSubPublisher } from '../../blocks/pubsub/publish.js';
 import type { OutputBindings } from '../../blocks/bindings/output.js';
+import type { JobsBlock } from '../../blocks/jobs.js';
+import { jobMethods } from './jobs-methods.js';
 import type { SaveItem, StateBlock, TransactionRequestOperation } from '../../blocks/state.js';
 import type { StateWriteOptions } from '../../components/state/store.js';
 import { commonErrors } from '../../errors/index.js';
@@ -26,6 +28,8 @@ export interface DaprGrpcDeps {
   publisher?: PubSubPublisher;
   /** Output bindings; `InvokeBinding` answers UNIMPLEMENTED when absent. */
   bindings?: OutputBindings;
+  /** The Jobs API; the job RPCs answer UNIMPLEMENTED when absent. */
+  jobs?: JobsBlock;
   shutdown(): void;
   /** `InvokeService` (service invocation); UNIMPLEMENTED when absent. */
   invokeService?: (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>;
@@ -182,6 +186,7 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
     },
     ...(deps.publisher ? pubsubMethods(deps.publisher) : {}),
     ...(deps.bindings ? bindingMethods(deps.bindings) : {}),
+    ...(deps.jobs ? jobMethods(deps.jobs) : {}),
     GetSecret: async (req: { store_name: string; key: string; metadata?: StringMap }) => ({
       data: await secrets.get(req.store_name, req.key, req.metadata ?? {}),
     }),
