@@ -1,12 +1,13 @@
 /**
- * The job scheduler: keeps jobs in a {@link JobStore}, and triggers each due job as
- * `POST /job/{name}` on the app (`content-type: application/json`, body = the job data). A non-2xx
- * answer or an unreachable app is retried per the job's failure policy (by default 3 more times,
+ * The job scheduler: keeps jobs in a {@link JobStore}, and triggers each due job on the app (HTTP
+ * apps: `POST /job/{name}`, `content-type: application/json`, body = the job data; gRPC apps:
+ * `OnJobEventAlpha1`). A refused trigger or an unreachable app is retried per the job's failure policy (by default 3 more times,
  * one second apart). Jobs wait, rather than fail, while there is no app to trigger.
  */
 import type { AppChannel } from '../appchannel/app-channel.js';
 import type { Logger } from '../logging/logger.js';
 import { anyToJson } from './any-value.js';
+import type { AnyData } from './any-value.js';
 import { DEFAULT_FAILURE_POLICY, expired, firstRun, nextRun } from './job.js';
 import type { JobRecord, JobSpec } from './job.js';
 import type { JobStore } from './job-store.js';
@@ -16,10 +17,43 @@ export interface JobSchedulerOptions {
   appId: string;
   store: JobStore;
   logger: Logger;
-  /** The app channel when the app can take triggers, else undefined. */
-  app: () => AppChannel | undefined;
+  /** Where triggers go when the app can take them, else undefined (jobs then wait). */
+  app: () => JobTarget | undefined;
   /** Longest sleep between checks of the store. @default 1000 */
   maxSleepMs?: number;
+}
+
+/** Delivers one trigger to the app; resolves true when the app accepted it. */
+export interface JobTarget {
+  trigger(name: string, data: AnyData | undefined): Promise<boolean>;
+}
+
+/** Triggers for an HTTP app: `POST /job/{name}`, JSON data as the body; 2xx accepts. */
+export function httpJobTarget(channel: AppChannel, logger: Logger): JobTarget {
+  return {
+    async trigger(name, data) {
+      let body: Buffer;
+      if (!data) body = Buffer.alloc(0);
+      else {
+        const decoded = anyToJson(data);
+        // Other Any types (set over gRPC) go to the app as their raw bytes.
+        body = decoded ? Buffer.from(JSON.stringify(decoded.json)) : data.value;
+      }
+      try {
+        const res = await channel.call({
+          method: 'POST',
+          path: `/job/${encodeURIComponent(name)}`,
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        });
+        return res.status >= 200 && res.status < 300;
+      } catch (err) {
+        logger.warn(`job ${name}: trigger failed`, { error: (err as Error).message });
+        return false;
+      }
+    },
+  };
 }
 
 /** Thrown when a job name is taken and `overwrite` is false. */
@@ -95,14 +129,14 @@ export class JobScheduler {
   }
 
   private async runDue(): Promise<void> {
-    const channel = this.options.app();
-    if (!channel) return;
+    const target = this.options.app();
+    if (!target) return;
     const { store, appId } = this.options;
     const due = await store.due(appId, Date.now(), 100);
     for (const record of due) {
       if (this.inFlight.has(record.spec.name)) continue;
       this.inFlight.add(record.spec.name);
-      void this.fire(channel, record)
+      void this.fire(target, record)
         .catch((err: unknown) => this.options.logger.error(`job ${record.spec.name}: cannot record the trigger`, { error: (err as Error).message }))
         .finally(() => {
           this.inFlight.delete(record.spec.name);
@@ -111,13 +145,13 @@ export class JobScheduler {
     }
   }
 
-  private async fire(channel: AppChannel, record: JobRecord): Promise<void> {
+  private async fire(target: JobTarget, record: JobRecord): Promise<void> {
     const { store, appId, logger } = this.options;
     if (expired(record, Date.now())) {
       await store.remove(appId, record);
       return;
     }
-    const ok = await this.trigger(channel, record);
+    const ok = await target.trigger(record.spec.name, record.spec.data);
     const policy = record.spec.failurePolicy ?? DEFAULT_FAILURE_POLICY;
     if (!ok && policy.kind === 'constant' && (policy.maxRetries === undefined || record.attempt < policy.maxRetries)) {
       await store.update(appId, { ...record, attempt: record.attempt + 1, nextRunAt: Date.now() + policy.intervalMs });
@@ -128,29 +162,5 @@ export class JobScheduler {
     const next = nextRun(done, Date.now());
     if (next === undefined) await store.remove(appId, done);
     else await store.update(appId, { ...done, nextRunAt: next });
-  }
-
-  private async trigger(channel: AppChannel, record: JobRecord): Promise<boolean> {
-    const { data } = record.spec;
-    let body: Buffer;
-    if (!data) body = Buffer.alloc(0);
-    else {
-      const decoded = anyToJson(data);
-      // Other Any types (set over gRPC) go to the app as their raw bytes.
-      body = decoded ? Buffer.from(JSON.stringify(decoded.json)) : data.value;
-    }
-    try {
-      const res = await channel.call({
-        method: 'POST',
-        path: `/job/${encodeURIComponent(record.spec.name)}`,
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(30_000),
-      });
-      return res.status >= 200 && res.status < 300;
-    } catch (err) {
-      this.options.logger.warn(`job ${record.spec.name}: trigger failed`, { error: (err as Error).message });
-      return false;
-    }
   }
 }

@@ -16,9 +16,12 @@ import { OutputBindings } from '../blocks/bindings/output.js';
 import { InputBindingsRunner } from '../blocks/bindings/input.js';
 import { jobsRoutes } from '../api/http/jobs-routes.js';
 import { JobsBlock } from '../blocks/jobs.js';
-import { JobScheduler } from '../jobs/scheduler.js';
+import { JobScheduler, httpJobTarget } from '../jobs/scheduler.js';
+import { GrpcAppCallbacks } from '../appchannel/grpc-callbacks.js';
+import { httpBindingTransport } from '../blocks/bindings/app-transport.js';
 import { SqliteJobStore } from '../jobs/job-store.js';
 import type { JobStore } from '../jobs/job-store.js';
+import type { JobTarget } from '../jobs/scheduler.js';
 import type { HttpRoute } from '../api/http/types.js';
 import { GrpcApiServer } from '../api/grpc/server.js';
 import { registerDaprGrpcService } from '../api/grpc/dapr-service.js';
@@ -114,6 +117,9 @@ export class Sidecar {
   jobs: JobsBlock | undefined;
   private jobScheduler: JobScheduler | undefined;
   private jobStore: JobStore | undefined;
+  private jobTarget: JobTarget | undefined;
+  /** `ListInputBindings`, `OnBindingEvent` and `OnJobEventAlpha1` of a gRPC app. */
+  private grpcCallbacks: GrpcAppCallbacks | undefined;
   private readonly appWait = new AbortController();
   private appHealth: AppHealthMonitor | undefined;
   private grpcProxy: GrpcProxy | undefined;
@@ -256,8 +262,8 @@ export class Sidecar {
       appId: options.appId,
       store: this.jobStore,
       logger: logger.child('weft.runtime.jobs'),
-      // Job triggers go to HTTP apps; they wait while the app is not there or not healthy.
-      app: () => (this.appChannel instanceof HttpAppChannel && this.health.appAvailable() ? this.appChannel : undefined),
+      // Triggers wait while the app is not there or not healthy.
+      app: () => (this.health.appAvailable() ? this.jobTarget : undefined),
     });
     this.jobs = new JobsBlock(this.jobScheduler, options.appId, options.namespace);
     this.health.componentsReady = true;
@@ -379,14 +385,34 @@ export class Sidecar {
           logger.info(`application discovered on port ${appPort}`);
           this.startAppHealthChecks();
           if (this.appChannel && this.subscriber) void this.subscriber.start(this.appChannel);
-          if (this.appChannel && this.inputBindings && !this.stopping) void this.inputBindings.start(this.appChannel);
-          this.jobScheduler?.start();
+          this.startBindingsAndJobs();
         },
         () => {},
       );
     } else {
       this.health.appReady = true;
     }
+  }
+
+  /** Once the app is discovered: input bindings and job triggers, over the app's protocol. */
+  private startBindingsAndJobs(): void {
+    const channel = this.appChannel;
+    if (!channel || this.stopping) return;
+    const { options } = this;
+    if (channel instanceof GrpcAppChannel) {
+      this.grpcCallbacks = new GrpcAppCallbacks({
+        host: options.appChannelAddress,
+        port: options.appPort ?? 0,
+        maxMessageBytes: options.maxRequestBodyBytes,
+        ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
+      });
+      const callbacks = this.grpcCallbacks;
+      this.jobTarget = { trigger: (name, data) => callbacks.triggerJob(name, data) };
+    } else {
+      this.jobTarget = httpJobTarget(channel, this.logger.child('weft.runtime.jobs'));
+    }
+    void this.inputBindings?.start(this.grpcCallbacks ?? httpBindingTransport(channel));
+    this.jobScheduler?.start();
   }
 
   private startAppHealthChecks(): void {
@@ -415,6 +441,7 @@ export class Sidecar {
     this.health.apiReady = false;
     await this.subscriber?.stop();
     await this.jobScheduler?.close();
+    await this.inputBindings?.stop();
     await this.invocation?.close();
     this.grpcProxy?.close();
     // Workflows before the gRPC server: it ends the worker streams, which would otherwise hold it open.

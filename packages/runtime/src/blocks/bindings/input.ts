@@ -1,11 +1,10 @@
 /**
- * Input bindings: after the app is discovered, probes `OPTIONS /{route}` for every input binding
- * (2xx or 405 means the app handles it, unless the component's `direction` already says `input`),
- * then delivers each event as `POST /{route}` with `Content-Type: application/json`, the event
- * metadata as headers and the raw event bytes as the body. The app must answer 200; its optional
- * reply body saves state and/or invokes output bindings (see `reply.ts`).
+ * Input bindings: after the app is discovered, asks the app which input bindings it handles (HTTP:
+ * `OPTIONS /{route}`, 2xx or 405 means yes; skipped when the component's `direction` already says
+ * `input`), then starts those bindings and delivers each event through the app transport (HTTP:
+ * `POST /{route}` with `Content-Type: application/json` and the event metadata as headers). The
+ * app's optional reply saves state and/or invokes output bindings (see `reply.ts`).
  */
-import type { AppChannel } from '../../appchannel/app-channel.js';
 import type { ComponentManager, LoadedComponent } from '../../components/manager.js';
 import { isInputBinding } from '../../components/bindings/binding.js';
 import type { BindingEvent } from '../../components/bindings/binding.js';
@@ -15,6 +14,7 @@ import type { Resiliency } from '../../resiliency/resiliency.js';
 import type { StateBlock } from '../state.js';
 import type { OutputBindings } from './output.js';
 import { applyReply } from './reply.js';
+import type { BindingAppTransport } from './app-transport.js';
 
 /** What the runner needs. */
 export interface InputBindingsDeps {
@@ -26,14 +26,6 @@ export interface InputBindingsDeps {
   metrics?: WeftMetrics;
 }
 
-/** Thrown when the app does not take an event (non-200). */
-export class AppRejectedEventError extends Error {
-  constructor(binding: string, status: number) {
-    super(`app returned status ${status} for binding ${binding}`);
-    this.name = 'AppRejectedEventError';
-  }
-}
-
 function directions(component: LoadedComponent): string[] | undefined {
   const raw = component.properties['direction'];
   if (raw === undefined || raw.trim() === '') return undefined;
@@ -43,6 +35,7 @@ function directions(component: LoadedComponent): string[] | undefined {
 /** Routes of the input bindings the app subscribed to, by binding name. */
 export class InputBindingsRunner {
   private readonly started: string[] = [];
+  private transport: BindingAppTransport | undefined;
 
   constructor(private readonly deps: InputBindingsDeps) {}
 
@@ -52,19 +45,20 @@ export class InputBindingsRunner {
   }
 
   /** Probes the app and starts reading every input binding it handles. */
-  async start(channel: AppChannel): Promise<void> {
+  async start(transport: BindingAppTransport): Promise<void> {
+    this.transport = transport;
     for (const component of this.deps.components.ofKind('bindings')) {
       const binding = component.instance;
       if (!isInputBinding(binding)) continue;
       const dirs = directions(component);
       if (dirs && !dirs.includes('input')) continue;
       const route = `/${(component.properties['route'] ?? component.name).replace(/^\/+/, '')}`;
-      if (!dirs && !(await this.probe(channel, route))) {
+      if (!dirs && !(await transport.handles(component.name, route))) {
         this.deps.logger.debug(`app does not handle input binding ${component.name} at ${route}`);
         continue;
       }
       try {
-        await binding.read((event) => this.deliver(channel, component.name, route, event));
+        await binding.read((event) => this.deliver(transport, component.name, route, event));
         this.started.push(component.name);
         this.deps.logger.info(`input binding ${component.name} delivers to ${route}`);
       } catch (err) {
@@ -73,34 +67,24 @@ export class InputBindingsRunner {
     }
   }
 
-  private async probe(channel: AppChannel, route: string): Promise<boolean> {
-    try {
-      const res = await channel.call({ method: 'OPTIONS', path: route, signal: AbortSignal.timeout(5000) });
-      return (res.status >= 200 && res.status < 300) || res.status === 405;
-    } catch {
-      return false;
-    }
+  /** Releases the app transport (input bindings themselves stop when their components close). */
+  async stop(): Promise<void> {
+    await this.transport?.close?.();
   }
 
-  private async deliver(channel: AppChannel, name: string, route: string, event: BindingEvent): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    for (const [k, v] of Object.entries(event.metadata)) headers[k] = v;
+  private async deliver(transport: BindingAppTransport, name: string, route: string, event: BindingEvent): Promise<void> {
     const policy = this.deps.resiliency()?.policyFor({ kind: 'component', name, direction: 'inbound', componentKind: 'bindings' });
-    const call = async () => {
-      const res = await channel.call({ method: 'POST', path: route, headers, body: event.data });
-      if (res.status !== 200) throw new AppRejectedEventError(name, res.status);
-      return res;
-    };
+    const call = () => transport.deliver(name, route, event);
     const started = performance.now();
-    let body: Buffer;
+    let reply: Awaited<ReturnType<typeof call>>;
     try {
-      body = (policy ? await policy.execute(call) : await call()).body;
+      reply = policy ? await policy.execute(call) : await call();
       this.deps.metrics?.recordInputBinding(name, true, performance.now() - started);
     } catch (err) {
       this.deps.metrics?.recordInputBinding(name, false, performance.now() - started);
       this.deps.logger.warn(`delivery of input binding ${name} failed`, { error: (err as Error).message });
       throw err;
     }
-    await applyReply(body, { output: this.deps.output, state: this.deps.state, logger: this.deps.logger, binding: name });
+    if (reply) await applyReply(reply, { output: this.deps.output, state: this.deps.state, logger: this.deps.logger, binding: name });
   }
 }
