@@ -13,15 +13,10 @@ import { workflowRoutes } from '../api/http/workflow-routes.js';
 import { pubsubRoutes } from '../api/http/pubsub-routes.js';
 import { bindingsRoutes } from '../api/http/bindings-routes.js';
 import { OutputBindings } from '../blocks/bindings/output.js';
-import { InputBindingsRunner } from '../blocks/bindings/input.js';
+import type { InputBindingsRunner } from '../blocks/bindings/input.js';
 import { jobsRoutes } from '../api/http/jobs-routes.js';
-import { JobsBlock } from '../blocks/jobs.js';
-import { JobScheduler, httpJobTarget } from '../jobs/scheduler.js';
-import { GrpcAppCallbacks } from '../appchannel/grpc-callbacks.js';
-import { httpBindingTransport } from '../blocks/bindings/app-transport.js';
-import { SqliteJobStore } from '../jobs/job-store.js';
-import type { JobStore } from '../jobs/job-store.js';
-import type { JobTarget } from '../jobs/scheduler.js';
+import type { JobsBlock } from '../blocks/jobs.js';
+import { AppEvents } from './app-events.js';
 import type { HttpRoute } from '../api/http/types.js';
 import { GrpcApiServer } from '../api/grpc/server.js';
 import { registerDaprGrpcService } from '../api/grpc/dapr-service.js';
@@ -115,11 +110,7 @@ export class Sidecar {
   inputBindings: InputBindingsRunner | undefined;
   /** The Jobs API (durable in `<dataDir>/jobs.sqlite`); set once resources are loaded. */
   jobs: JobsBlock | undefined;
-  private jobScheduler: JobScheduler | undefined;
-  private jobStore: JobStore | undefined;
-  private jobTarget: JobTarget | undefined;
-  /** `ListInputBindings`, `OnBindingEvent` and `OnJobEventAlpha1` of a gRPC app. */
-  private grpcCallbacks: GrpcAppCallbacks | undefined;
+  private appEvents: AppEvents | undefined;
   private readonly appWait = new AbortController();
   private appHealth: AppHealthMonitor | undefined;
   private grpcProxy: GrpcProxy | undefined;
@@ -249,23 +240,18 @@ export class Sidecar {
       policy: this.deliveryPolicy,
       declarative: resources.others.get('Subscription') ?? [],
     });
-    this.inputBindings = new InputBindingsRunner({
+    this.appEvents = new AppEvents({
+      options,
       components: this.components,
       output: this.bindings,
       state: this.state,
-      logger: logger.child('weft.runtime.bindings'),
+      logger,
       resiliency: () => this.resiliency,
+      appAvailable: () => this.health.appAvailable(),
       ...(metrics ? { metrics } : {}),
     });
-    this.jobStore = new SqliteJobStore(options.dataDir);
-    this.jobScheduler = new JobScheduler({
-      appId: options.appId,
-      store: this.jobStore,
-      logger: logger.child('weft.runtime.jobs'),
-      // Triggers wait while the app is not there or not healthy.
-      app: () => (this.health.appAvailable() ? this.jobTarget : undefined),
-    });
-    this.jobs = new JobsBlock(this.jobScheduler, options.appId, options.namespace);
+    this.inputBindings = this.appEvents.inputBindings;
+    this.jobs = this.appEvents.jobs;
     this.health.componentsReady = true;
     this.workflows = await createWorkflowEngine({
       appId: options.appId,
@@ -385,34 +371,13 @@ export class Sidecar {
           logger.info(`application discovered on port ${appPort}`);
           this.startAppHealthChecks();
           if (this.appChannel && this.subscriber) void this.subscriber.start(this.appChannel);
-          this.startBindingsAndJobs();
+          if (this.appChannel && !this.stopping) this.appEvents?.start(this.appChannel);
         },
         () => {},
       );
     } else {
       this.health.appReady = true;
     }
-  }
-
-  /** Once the app is discovered: input bindings and job triggers, over the app's protocol. */
-  private startBindingsAndJobs(): void {
-    const channel = this.appChannel;
-    if (!channel || this.stopping) return;
-    const { options } = this;
-    if (channel instanceof GrpcAppChannel) {
-      this.grpcCallbacks = new GrpcAppCallbacks({
-        host: options.appChannelAddress,
-        port: options.appPort ?? 0,
-        maxMessageBytes: options.maxRequestBodyBytes,
-        ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
-      });
-      const callbacks = this.grpcCallbacks;
-      this.jobTarget = { trigger: (name, data) => callbacks.triggerJob(name, data) };
-    } else {
-      this.jobTarget = httpJobTarget(channel, this.logger.child('weft.runtime.jobs'));
-    }
-    void this.inputBindings?.start(this.grpcCallbacks ?? httpBindingTransport(channel));
-    this.jobScheduler?.start();
   }
 
   private startAppHealthChecks(): void {
@@ -440,15 +405,13 @@ export class Sidecar {
     this.appWait.abort();
     this.health.apiReady = false;
     await this.subscriber?.stop();
-    await this.jobScheduler?.close();
-    await this.inputBindings?.stop();
+    await this.appEvents?.close();
     await this.invocation?.close();
     this.grpcProxy?.close();
     // Workflows before the gRPC server: it ends the worker streams, which would otherwise hold it open.
     await this.workflows?.close();
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close()]);
     await this.components.closeAll();
-    await this.jobStore?.close();
     await this.tracer?.flush();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });
   }

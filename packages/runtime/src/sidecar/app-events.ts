@@ -1,0 +1,91 @@
+/**
+ * The sidecar's event sources that call into the app besides pub/sub: input bindings and job
+ * triggers. Built once components are loaded; started when the app is discovered, over the app's
+ * protocol (HTTP routes, or the gRPC `AppCallback`/`AppCallbackAlpha` methods).
+ */
+import type { AppChannel } from '../appchannel/app-channel.js';
+import { GrpcAppChannel } from '../appchannel/grpc-app-channel.js';
+import { GrpcAppCallbacks } from '../appchannel/grpc-callbacks.js';
+import { httpBindingTransport } from '../blocks/bindings/app-transport.js';
+import { InputBindingsRunner } from '../blocks/bindings/input.js';
+import type { OutputBindings } from '../blocks/bindings/output.js';
+import { JobsBlock } from '../blocks/jobs.js';
+import type { StateBlock } from '../blocks/state.js';
+import type { ComponentManager } from '../components/manager.js';
+import { SqliteJobStore } from '../jobs/job-store.js';
+import type { JobStore } from '../jobs/job-store.js';
+import { JobScheduler, httpJobTarget } from '../jobs/scheduler.js';
+import type { JobTarget } from '../jobs/scheduler.js';
+import type { Logger } from '../logging/logger.js';
+import type { WeftMetrics } from '../observability/metrics.js';
+import type { Resiliency } from '../resiliency/resiliency.js';
+import type { SidecarOptions } from './options.js';
+
+/** What the event sources need from the sidecar. */
+export interface AppEventsDeps {
+  options: SidecarOptions;
+  components: ComponentManager;
+  output: OutputBindings;
+  state: StateBlock;
+  logger: Logger;
+  resiliency: () => Resiliency | undefined;
+  metrics?: WeftMetrics;
+  /** False while the app is undiscovered or unhealthy: job triggers then wait. */
+  appAvailable: () => boolean;
+}
+
+/** Input bindings and the job scheduler of one sidecar. */
+export class AppEvents {
+  readonly inputBindings: InputBindingsRunner;
+  readonly jobs: JobsBlock;
+  private readonly store: JobStore;
+  private readonly scheduler: JobScheduler;
+  private target: JobTarget | undefined;
+  private grpcCallbacks: GrpcAppCallbacks | undefined;
+
+  constructor(private readonly deps: AppEventsDeps) {
+    const { options, logger } = deps;
+    this.inputBindings = new InputBindingsRunner({
+      components: deps.components,
+      output: deps.output,
+      state: deps.state,
+      logger: logger.child('weft.runtime.bindings'),
+      resiliency: deps.resiliency,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    });
+    this.store = new SqliteJobStore(options.dataDir);
+    this.scheduler = new JobScheduler({
+      appId: options.appId,
+      store: this.store,
+      logger: logger.child('weft.runtime.jobs'),
+      app: () => (deps.appAvailable() ? this.target : undefined),
+    });
+    this.jobs = new JobsBlock(this.scheduler, options.appId, options.namespace);
+  }
+
+  /** Starts input bindings and job triggers towards the discovered app. */
+  start(channel: AppChannel): void {
+    const { options, logger } = this.deps;
+    if (channel instanceof GrpcAppChannel) {
+      const callbacks = new GrpcAppCallbacks({
+        host: options.appChannelAddress,
+        port: options.appPort ?? 0,
+        maxMessageBytes: options.maxRequestBodyBytes,
+        ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
+      });
+      this.grpcCallbacks = callbacks;
+      this.target = { trigger: (name, data) => callbacks.triggerJob(name, data) };
+    } else {
+      this.target = httpJobTarget(channel, logger.child('weft.runtime.jobs'));
+    }
+    void this.inputBindings.start(this.grpcCallbacks ?? httpBindingTransport(channel));
+    this.scheduler.start();
+  }
+
+  /** Stops triggering jobs and releases the app callbacks and the job store. */
+  async close(): Promise<void> {
+    await this.scheduler.close();
+    await this.inputBindings.stop();
+    await this.store.close();
+  }
+}
