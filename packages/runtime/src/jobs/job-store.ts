@@ -18,14 +18,19 @@ export interface JobStore {
   delete(appId: string, name: string): Promise<void>;
   /** Deletes this version of a job (not one that replaced it meanwhile). */
   remove(appId: string, record: JobRecord): Promise<void>;
-  /** Jobs due at `now`, soonest first. */
-  due(appId: string, now: number, limit: number): Promise<JobRecord[]>;
+  /**
+   * Claims jobs due at `now`, soonest first: their `nextRunAt` moves to `now + leaseMs` in the same
+   * step, so another sidecar of the app does not fire them too, and a sidecar that dies mid-trigger
+   * leaves them to fire again once the lease ends. Returns the records as they were before the claim.
+   */
+  claimDue(appId: string, now: number, leaseMs: number, limit: number): Promise<JobRecord[]>;
   /** The earliest `nextRunAt`, if any job exists. */
   earliest(appId: string): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
-interface Row {
+/** A stored row (shared with the Postgres store). */
+export interface Row {
   spec: string;
   created_at: number;
   next_run_at: number;
@@ -33,13 +38,15 @@ interface Row {
   attempt: number;
 }
 
-function toRecord(row: Row): JobRecord {
+/** Decodes a row. */
+export function toRecord(row: Row): JobRecord {
   const raw = JSON.parse(row.spec) as JobSpec & { data?: { typeUrl: string; value: string } };
   const spec: JobSpec = { ...raw, ...(raw.data ? { data: { typeUrl: raw.data.typeUrl, value: Buffer.from(raw.data.value, 'base64') } } : {}) };
   return { spec, createdAt: row.created_at, nextRunAt: row.next_run_at, count: row.count, attempt: row.attempt };
 }
 
-function specJson(spec: JobSpec): string {
+/** Encodes a spec for storage (data as base64). */
+export function specJson(spec: JobSpec): string {
   return JSON.stringify({ ...spec, ...(spec.data ? { data: { typeUrl: spec.data.typeUrl, value: spec.data.value.toString('base64') } } : {}) });
 }
 
@@ -86,9 +93,14 @@ export class SqliteJobStore implements JobStore {
     return Promise.resolve();
   }
 
-  due(appId: string, now: number, limit: number): Promise<JobRecord[]> {
-    const rows = this.db.prepare('SELECT * FROM jobs WHERE app_id = ? AND next_run_at <= ? ORDER BY next_run_at LIMIT ?').all(appId, now, limit) as Row[];
-    return Promise.resolve(rows.map(toRecord));
+  claimDue(appId: string, now: number, leaseMs: number, limit: number): Promise<JobRecord[]> {
+    const claim = this.db.transaction(() => {
+      const rows = this.db.prepare('SELECT * FROM jobs WHERE app_id = ? AND next_run_at <= ? ORDER BY next_run_at LIMIT ?').all(appId, now, limit) as Row[];
+      const lease = this.db.prepare('UPDATE jobs SET next_run_at = ? WHERE app_id = ? AND name = ? AND created_at = ?');
+      for (const row of rows) lease.run(now + leaseMs, appId, JSON.parse(row.spec).name as string, row.created_at);
+      return rows;
+    });
+    return Promise.resolve(claim.immediate().map(toRecord));
   }
 
   earliest(appId: string): Promise<number | undefined> {

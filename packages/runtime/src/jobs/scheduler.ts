@@ -23,6 +23,9 @@ export interface JobSchedulerOptions {
   maxSleepMs?: number;
 }
 
+/** How long a claimed trigger stays with this sidecar; longer than the trigger timeout. */
+const TRIGGER_LEASE_MS = 45_000;
+
 /** Delivers one trigger to the app; resolves true when the app accepted it. */
 export interface JobTarget {
   trigger(name: string, data: AnyData | undefined): Promise<boolean>;
@@ -132,7 +135,7 @@ export class JobScheduler {
     const target = this.options.app();
     if (!target) return;
     const { store, appId } = this.options;
-    const due = await store.due(appId, Date.now(), 100);
+    const due = await store.claimDue(appId, Date.now(), TRIGGER_LEASE_MS, 100);
     for (const record of due) {
       if (this.inFlight.has(record.spec.name)) continue;
       this.inFlight.add(record.spec.name);

@@ -19,6 +19,7 @@ import type { JobTarget } from '../jobs/scheduler.js';
 import type { Logger } from '../logging/logger.js';
 import type { WeftMetrics } from '../observability/metrics.js';
 import type { Resiliency } from '../resiliency/resiliency.js';
+import { actorPostgresConnection } from '../workflow/create-engine.js';
 import type { SidecarOptions } from './options.js';
 
 /** What the event sources need from the sidecar. */
@@ -38,12 +39,28 @@ export interface AppEventsDeps {
 export class AppEvents {
   readonly inputBindings: InputBindingsRunner;
   readonly jobs: JobsBlock;
-  private readonly store: JobStore;
   private readonly scheduler: JobScheduler;
   private target: JobTarget | undefined;
   private grpcCallbacks: GrpcAppCallbacks | undefined;
 
-  constructor(private readonly deps: AppEventsDeps) {
+  /**
+   * Opens the job store (Postgres when the actor state store is a `state.postgresql` component, as
+   * for workflows; else `<dataDir>/jobs.sqlite`) and builds the event sources over it.
+   */
+  static async create(deps: AppEventsDeps): Promise<AppEvents> {
+    const pgUrl = actorPostgresConnection(deps.components);
+    if (pgUrl) {
+      const { PostgresJobStore } = await import('../jobs/postgres-job-store.js');
+      deps.logger.info('jobs: PostgreSQL store (the actor state store)');
+      return new AppEvents(deps, await PostgresJobStore.open(pgUrl));
+    }
+    return new AppEvents(deps, new SqliteJobStore(deps.options.dataDir));
+  }
+
+  private constructor(
+    private readonly deps: AppEventsDeps,
+    private readonly store: JobStore,
+  ) {
     const { options, logger } = deps;
     this.inputBindings = new InputBindingsRunner({
       components: deps.components,
@@ -53,10 +70,9 @@ export class AppEvents {
       resiliency: deps.resiliency,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
-    this.store = new SqliteJobStore(options.dataDir);
     this.scheduler = new JobScheduler({
       appId: options.appId,
-      store: this.store,
+      store,
       logger: logger.child('weft.runtime.jobs'),
       app: () => (deps.appAvailable() ? this.target : undefined),
     });

@@ -240,7 +240,7 @@ export class Sidecar {
       policy: this.deliveryPolicy,
       declarative: resources.others.get('Subscription') ?? [],
     });
-    this.appEvents = new AppEvents({
+    this.appEvents = await AppEvents.create({
       options,
       components: this.components,
       output: this.bindings,
