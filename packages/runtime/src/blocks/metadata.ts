@@ -6,6 +6,7 @@ import type { ComponentManager, LoadedComponent } from '../components/manager.js
 import type { SecretStore } from '../components/secretstores/store.js';
 import type { StateStore } from '../components/state/store.js';
 import type { PubSub } from '../components/pubsub/store.js';
+import { bindingCapabilities } from '../components/bindings/binding.js';
 import type { SidecarOptions } from '../sidecar/options.js';
 import { isActorStateStore } from './state.js';
 import { RUNTIME_VERSION } from '../version.js';
@@ -50,6 +51,8 @@ export function capabilitiesOf(component: LoadedComponent): string[] {
     case 'pubsub':
       // ORDERED is Weft's own capability; the metadata API reports Dapr's names only.
       return (component.instance as PubSub).features().filter((f) => f !== 'ORDERED');
+    case 'bindings':
+      return bindingCapabilities(component.instance);
     default:
       return [];
   }

@@ -68,5 +68,35 @@ export function builtinRegistry(): ComponentRegistry {
       type: 'pubsub.mqtt3',
       versions: ['v1'],
       create: async () => new (await import('./pubsub/mqtt3/mqtt3-pubsub.js')).Mqtt3PubSub(),
+    })
+    .register({
+      type: 'bindings.cron',
+      versions: ['v1'],
+      create: async () => new (await import('./bindings/cron/cron-binding.js')).CronBinding(),
+    })
+    .register({
+      type: 'bindings.http',
+      versions: ['v1'],
+      create: async () => new (await import('./bindings/http/http-binding.js')).HttpBinding(),
+    })
+    .register({
+      type: 'bindings.redis',
+      versions: ['v1'],
+      create: async () => new (await import('./bindings/redis/redis-binding.js')).RedisBinding(),
+    })
+    .register({
+      type: 'bindings.postgresql',
+      versions: ['v1'],
+      create: async () => new (await import('./bindings/postgresql/postgresql-binding.js')).PostgresBinding(),
+    })
+    .register({
+      type: 'bindings.postgres',
+      versions: ['v1'],
+      create: async () => new (await import('./bindings/postgresql/postgresql-binding.js')).PostgresBinding(),
+    })
+    .register({
+      type: 'bindings.mqtt3',
+      versions: ['v1'],
+      create: async () => new (await import('./bindings/mqtt3/mqtt3-binding.js')).Mqtt3Binding(),
     });
 }

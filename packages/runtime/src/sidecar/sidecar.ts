@@ -11,6 +11,12 @@ import { stateRoutes } from '../api/http/state-routes.js';
 import { secretsRoutes } from '../api/http/secrets-routes.js';
 import { workflowRoutes } from '../api/http/workflow-routes.js';
 import { pubsubRoutes } from '../api/http/pubsub-routes.js';
+import { bindingsRoutes } from '../api/http/bindings-routes.js';
+import { OutputBindings } from '../blocks/bindings/output.js';
+import type { InputBindingsRunner } from '../blocks/bindings/input.js';
+import { jobsRoutes } from '../api/http/jobs-routes.js';
+import type { JobsBlock } from '../blocks/jobs.js';
+import { AppEvents } from './app-events.js';
 import type { HttpRoute } from '../api/http/types.js';
 import { GrpcApiServer } from '../api/grpc/server.js';
 import { registerDaprGrpcService } from '../api/grpc/dapr-service.js';
@@ -98,6 +104,13 @@ export class Sidecar {
   readonly publisher: PubSubPublisher;
   /** Subscriptions and delivery to the app; set once resources are loaded. */
   subscriber: PubSubSubscriber | undefined;
+  /** Output bindings (`POST /v1.0/bindings/{name}`, gRPC `InvokeBinding`, input-binding replies). */
+  readonly bindings: OutputBindings;
+  /** Input bindings delivering to the app; set once resources are loaded. */
+  inputBindings: InputBindingsRunner | undefined;
+  /** The Jobs API (durable in `<dataDir>/jobs.sqlite`); set once resources are loaded. */
+  jobs: JobsBlock | undefined;
+  private appEvents: AppEvents | undefined;
   private readonly appWait = new AbortController();
   private appHealth: AppHealthMonitor | undefined;
   private grpcProxy: GrpcProxy | undefined;
@@ -119,6 +132,7 @@ export class Sidecar {
     private readonly deliveryPolicy: DeliveryPolicy,
   ) {
     this.publisher = new PubSubPublisher(components, options.appId);
+    this.bindings = new OutputBindings({ components, resiliency: () => this.resiliency, ...(metrics ? { metrics } : {}) });
     metadata.setSubscriptionsSource(() => this.subscriber?.list() ?? []);
   }
 
@@ -226,6 +240,18 @@ export class Sidecar {
       policy: this.deliveryPolicy,
       declarative: resources.others.get('Subscription') ?? [],
     });
+    this.appEvents = await AppEvents.create({
+      options,
+      components: this.components,
+      output: this.bindings,
+      state: this.state,
+      logger,
+      resiliency: () => this.resiliency,
+      appAvailable: () => this.health.appAvailable(),
+      ...(metrics ? { metrics } : {}),
+    });
+    this.inputBindings = this.appEvents.inputBindings;
+    this.jobs = this.appEvents.jobs;
     this.health.componentsReady = true;
     this.workflows = await createWorkflowEngine({
       appId: options.appId,
@@ -242,6 +268,8 @@ export class Sidecar {
       ...secretsRoutes(this.secrets),
       ...workflowRoutes(this.workflows),
       ...pubsubRoutes(this.publisher),
+      ...bindingsRoutes(this.bindings),
+      ...jobsRoutes(this.jobs),
     ].filter((r) => r.public || apiAllowed({ group: r.group, version: httpRouteVersion(r.path), protocol: 'http' }));
     const apiLogging = options.enableApiLogging ?? configuration.apiLogging.enabled;
     const httpObservers: ((r: HttpRequestRecord) => void)[] = [];
@@ -305,6 +333,8 @@ export class Sidecar {
       state: this.state,
       secrets: this.secrets,
       publisher: this.publisher,
+      bindings: this.bindings,
+      jobs: this.jobs,
       shutdown: onShutdown,
       invokeService: grpcInvokeHandler(this.invocation.forwarder) as never,
     });
@@ -341,6 +371,7 @@ export class Sidecar {
           logger.info(`application discovered on port ${appPort}`);
           this.startAppHealthChecks();
           if (this.appChannel && this.subscriber) void this.subscriber.start(this.appChannel);
+          if (this.appChannel && !this.stopping) this.appEvents?.start(this.appChannel);
         },
         () => {},
       );
@@ -374,6 +405,7 @@ export class Sidecar {
     this.appWait.abort();
     this.health.apiReady = false;
     await this.subscriber?.stop();
+    await this.appEvents?.close();
     await this.invocation?.close();
     this.grpcProxy?.close();
     // Workflows before the gRPC server: it ends the worker streams, which would otherwise hold it open.

@@ -7,6 +7,9 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MetadataBlock } from '../../blocks/metadata.js';
 import type { SecretsBlock } from '../../blocks/secrets.js';
 import type { PubSubPublisher } from '../../blocks/pubsub/publish.js';
+import type { OutputBindings } from '../../blocks/bindings/output.js';
+import type { JobsBlock } from '../../blocks/jobs.js';
+import { jobMethods } from './jobs-methods.js';
 import type { SaveItem, StateBlock, TransactionRequestOperation } from '../../blocks/state.js';
 import type { StateWriteOptions } from '../../components/state/store.js';
 import { commonErrors } from '../../errors/index.js';
@@ -23,6 +26,10 @@ export interface DaprGrpcDeps {
   secrets: SecretsBlock;
   /** Absent until the pub/sub block is wired: the pub/sub RPCs then answer UNIMPLEMENTED. */
   publisher?: PubSubPublisher;
+  /** Output bindings; `InvokeBinding` answers UNIMPLEMENTED when absent. */
+  bindings?: OutputBindings;
+  /** The Jobs API; the job RPCs answer UNIMPLEMENTED when absent. */
+  jobs?: JobsBlock;
   shutdown(): void;
   /** `InvokeService` (service invocation); UNIMPLEMENTED when absent. */
   invokeService?: (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>;
@@ -178,6 +185,8 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
       };
     },
     ...(deps.publisher ? pubsubMethods(deps.publisher) : {}),
+    ...(deps.bindings ? bindingMethods(deps.bindings) : {}),
+    ...(deps.jobs ? jobMethods(deps.jobs) : {}),
     GetSecret: async (req: { store_name: string; key: string; metadata?: StringMap }) => ({
       data: await secrets.get(req.store_name, req.key, req.metadata ?? {}),
     }),
@@ -212,5 +221,19 @@ function pubsubMethods(publisher: PubSubPublisher): Record<string, (request: nev
     },
     BulkPublishEventAlpha1: bulk,
     BulkPublishEvent: bulk,
+  };
+}
+
+/** `InvokeBinding` over the output bindings block (data passes through as bytes, unlike HTTP). */
+function bindingMethods(bindings: OutputBindings): Record<string, (request: never) => Promise<unknown>> {
+  return {
+    InvokeBinding: async (req: { name: string; data?: Buffer; metadata?: StringMap; operation: string }) => {
+      const response = await bindings.invoke(req.name, {
+        operation: req.operation ?? '',
+        data: req.data ?? Buffer.alloc(0),
+        metadata: { ...(req.metadata ?? {}) },
+      });
+      return { data: response?.data ?? Buffer.alloc(0), metadata: response?.metadata ?? {} };
+    },
   };
 }

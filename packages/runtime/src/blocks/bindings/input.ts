@@ -1,0 +1,90 @@
+/**
+ * Input bindings: after the app is discovered, asks the app which input bindings it handles (HTTP:
+ * `OPTIONS /{route}`, 2xx or 405 means yes; skipped when the component's `direction` already says
+ * `input`), then starts those bindings and delivers each event through the app transport (HTTP:
+ * `POST /{route}` with `Content-Type: application/json` and the event metadata as headers). The
+ * app's optional reply saves state and/or invokes output bindings (see `reply.ts`).
+ */
+import type { ComponentManager, LoadedComponent } from '../../components/manager.js';
+import { isInputBinding } from '../../components/bindings/binding.js';
+import type { BindingEvent } from '../../components/bindings/binding.js';
+import type { Logger } from '../../logging/logger.js';
+import type { WeftMetrics } from '../../observability/metrics.js';
+import type { Resiliency } from '../../resiliency/resiliency.js';
+import type { StateBlock } from '../state.js';
+import type { OutputBindings } from './output.js';
+import { applyReply } from './reply.js';
+import type { BindingAppTransport } from './app-transport.js';
+
+/** What the runner needs. */
+export interface InputBindingsDeps {
+  components: ComponentManager;
+  output: OutputBindings;
+  state: StateBlock;
+  logger: Logger;
+  resiliency: () => Resiliency | undefined;
+  metrics?: WeftMetrics;
+}
+
+function directions(component: LoadedComponent): string[] | undefined {
+  const raw = component.properties['direction'];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw.split(',').map((d) => d.trim().toLowerCase());
+}
+
+/** Routes of the input bindings the app subscribed to, by binding name. */
+export class InputBindingsRunner {
+  private readonly started: string[] = [];
+  private transport: BindingAppTransport | undefined;
+
+  constructor(private readonly deps: InputBindingsDeps) {}
+
+  /** Binding names that deliver to the app. */
+  get active(): readonly string[] {
+    return this.started;
+  }
+
+  /** Probes the app and starts reading every input binding it handles. */
+  async start(transport: BindingAppTransport): Promise<void> {
+    this.transport = transport;
+    for (const component of this.deps.components.ofKind('bindings')) {
+      const binding = component.instance;
+      if (!isInputBinding(binding)) continue;
+      const dirs = directions(component);
+      if (dirs && !dirs.includes('input')) continue;
+      const route = `/${(component.properties['route'] ?? component.name).replace(/^\/+/, '')}`;
+      if (!dirs && !(await transport.handles(component.name, route))) {
+        this.deps.logger.debug(`app does not handle input binding ${component.name} at ${route}`);
+        continue;
+      }
+      try {
+        await binding.read((event) => this.deliver(transport, component.name, route, event));
+        this.started.push(component.name);
+        this.deps.logger.info(`input binding ${component.name} delivers to ${route}`);
+      } catch (err) {
+        this.deps.logger.error(`cannot start input binding ${component.name}`, { error: (err as Error).message });
+      }
+    }
+  }
+
+  /** Releases the app transport (input bindings themselves stop when their components close). */
+  async stop(): Promise<void> {
+    await this.transport?.close?.();
+  }
+
+  private async deliver(transport: BindingAppTransport, name: string, route: string, event: BindingEvent): Promise<void> {
+    const policy = this.deps.resiliency()?.policyFor({ kind: 'component', name, direction: 'inbound', componentKind: 'bindings' });
+    const call = () => transport.deliver(name, route, event);
+    const started = performance.now();
+    let reply: Awaited<ReturnType<typeof call>>;
+    try {
+      reply = policy ? await policy.execute(call) : await call();
+      this.deps.metrics?.recordInputBinding(name, true, performance.now() - started);
+    } catch (err) {
+      this.deps.metrics?.recordInputBinding(name, false, performance.now() - started);
+      this.deps.logger.warn(`delivery of input binding ${name} failed`, { error: (err as Error).message });
+      throw err;
+    }
+    if (reply) await applyReply(reply, { output: this.deps.output, state: this.deps.state, logger: this.deps.logger, binding: name });
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The job scheduler: keeps jobs in a {@link JobStore}, and triggers each due job on the app (HTTP
+ * apps: `POST /job/{name}`, `content-type: application/json`, body = the job data; gRPC apps:
+ * `OnJobEventAlpha1`). A refused trigger or an unreachable app is retried per the job's failure policy (by default 3 more times,
+ * one second apart). Jobs wait, rather than fail, while there is no app to trigger.
+ */
+import type { AppChannel } from '../appchannel/app-channel.js';
+import type { Logger } from '../logging/logger.js';
+import { anyToJson } from './any-value.js';
+import type { AnyData } from './any-value.js';
+import { DEFAULT_FAILURE_POLICY, expired, firstRun, nextRun } from './job.js';
+import type { JobRecord, JobSpec } from './job.js';
+import type { JobStore } from './job-store.js';
+
+/** What the scheduler needs. */
+export interface JobSchedulerOptions {
+  appId: string;
+  store: JobStore;
+  logger: Logger;
+  /** Where triggers go when the app can take them, else undefined (jobs then wait). */
+  app: () => JobTarget | undefined;
+  /** Longest sleep between checks of the store. @default 1000 */
+  maxSleepMs?: number;
+}
+
+/** How long a claimed trigger stays with this sidecar; longer than the trigger timeout. */
+const TRIGGER_LEASE_MS = 45_000;
+
+/** Delivers one trigger to the app; resolves true when the app accepted it. */
+export interface JobTarget {
+  trigger(name: string, data: AnyData | undefined): Promise<boolean>;
+}
+
+/** Triggers for an HTTP app: `POST /job/{name}`, JSON data as the body; 2xx accepts. */
+export function httpJobTarget(channel: AppChannel, logger: Logger): JobTarget {
+  return {
+    async trigger(name, data) {
+      let body: Buffer;
+      if (!data) body = Buffer.alloc(0);
+      else {
+        const decoded = anyToJson(data);
+        // Other Any types (set over gRPC) go to the app as their raw bytes.
+        body = decoded ? Buffer.from(JSON.stringify(decoded.json)) : data.value;
+      }
+      try {
+        const res = await channel.call({
+          method: 'POST',
+          path: `/job/${encodeURIComponent(name)}`,
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        });
+        return res.status >= 200 && res.status < 300;
+      } catch (err) {
+        logger.warn(`job ${name}: trigger failed`, { error: (err as Error).message });
+        return false;
+      }
+    },
+  };
+}
+
+/** Thrown when a job name is taken and `overwrite` is false. */
+export class JobExistsError extends Error {
+  constructor(name: string) {
+    super(`job ${name} already exists`);
+    this.name = 'JobExistsError';
+  }
+}
+
+/** Schedules, lists and triggers the jobs of one app. */
+export class JobScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private running: Promise<void> | undefined;
+  private readonly inFlight = new Set<string>();
+
+  constructor(private readonly options: JobSchedulerOptions) {}
+
+  /** Validates and stores a job; throws `InvalidJobError` or {@link JobExistsError}. */
+  async schedule(spec: JobSpec, overwrite: boolean): Promise<void> {
+    const now = Date.now();
+    const record: JobRecord = { spec, createdAt: now, nextRunAt: firstRun(spec, now), count: 0, attempt: 0 };
+    if (!(await this.options.store.insert(this.options.appId, record, overwrite))) throw new JobExistsError(spec.name);
+    this.wake();
+  }
+
+  /** A stored job, if any. */
+  get(name: string): Promise<JobRecord | undefined> {
+    return this.options.store.get(this.options.appId, name);
+  }
+
+  /** Deletes a job (no error when it does not exist). */
+  async delete(name: string): Promise<void> {
+    await this.options.store.delete(this.options.appId, name);
+  }
+
+  /** Starts the trigger loop (jobs already due fire now). */
+  start(): void {
+    this.wake();
+  }
+
+  /** Checks the store now (after the app became available, or a job was added). */
+  wake(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), 0);
+  }
+
+  /** Stops triggering; in-flight triggers finish. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.closed || this.running) return;
+    const run = this.runDue();
+    this.running = run;
+    try {
+      await run;
+    } catch (err) {
+      this.options.logger.error('job scheduler pass failed', { error: (err as Error).message });
+    } finally {
+      this.running = undefined;
+    }
+    if (this.closed) return;
+    const { store, appId, maxSleepMs = 1000 } = this.options;
+    const earliest = await store.earliest(appId).catch(() => undefined);
+    const wait = earliest === undefined ? maxSleepMs : Math.min(Math.max(earliest - Date.now(), 0), maxSleepMs);
+    this.timer = setTimeout(() => void this.tick(), this.options.app() ? wait : maxSleepMs);
+  }
+
+  private async runDue(): Promise<void> {
+    const target = this.options.app();
+    if (!target) return;
+    const { store, appId } = this.options;
+    const due = await store.claimDue(appId, Date.now(), TRIGGER_LEASE_MS, 100);
+    for (const record of due) {
+      if (this.inFlight.has(record.spec.name)) continue;
+      this.inFlight.add(record.spec.name);
+      void this.fire(target, record)
+        .catch((err: unknown) => this.options.logger.error(`job ${record.spec.name}: cannot record the trigger`, { error: (err as Error).message }))
+        .finally(() => {
+          this.inFlight.delete(record.spec.name);
+          this.wake();
+        });
+    }
+  }
+
+  private async fire(target: JobTarget, record: JobRecord): Promise<void> {
+    const { store, appId, logger } = this.options;
+    if (expired(record, Date.now())) {
+      await store.remove(appId, record);
+      return;
+    }
+    const ok = await target.trigger(record.spec.name, record.spec.data);
+    const policy = record.spec.failurePolicy ?? DEFAULT_FAILURE_POLICY;
+    if (!ok && policy.kind === 'constant' && (policy.maxRetries === undefined || record.attempt < policy.maxRetries)) {
+      await store.update(appId, { ...record, attempt: record.attempt + 1, nextRunAt: Date.now() + policy.intervalMs });
+      return;
+    }
+    if (!ok) logger.warn(`job ${record.spec.name}: giving up on this trigger after ${record.attempt + 1} attempts`);
+    const done = { ...record, count: record.count + 1, attempt: 0 };
+    const next = nextRun(done, Date.now());
+    if (next === undefined) await store.remove(appId, done);
+    else await store.update(appId, { ...done, nextRunAt: next });
+  }
+}
