@@ -101,6 +101,7 @@ export async function handleMessage(ctx: HandlerContext, message: PubSubMessage)
       channel: ctx.channel,
       path,
       pubsubName: ctx.spec.pubsubName,
+      topic: message.topic,
       event,
       metadata: message.metadata,
       timeoutMs: ctx.policy.deliveryTimeoutMs,

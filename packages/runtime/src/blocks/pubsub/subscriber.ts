@@ -108,6 +108,7 @@ export class PubSubSubscriber {
         const res = await channel.call({
           method: 'GET',
           path: '/dapr/subscribe',
+          callback: { kind: 'subscriptions' },
           headers: { 'content-type': 'application/json' },
           signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.options.policy.deliveryTimeoutMs)]),
         });
