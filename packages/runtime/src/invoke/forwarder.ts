@@ -19,6 +19,24 @@ import { declaredTooLarge, drainRequest, limitedBody } from './limited-body.js';
 import type { LimitedBody } from './limited-body.js';
 import { findInvokeTarget } from './target.js';
 import type { InvokeTarget } from './target.js';
+import type { Resiliency } from '../resiliency/resiliency.js';
+import { noopPolicy } from '../resiliency/policy.js';
+import type { PolicyRunner } from '../resiliency/policy.js';
+import { StatusCodeError, isFailureHttpStatus } from '../resiliency/retry.js';
+
+/** A buffered answer of the callee. */
+interface BufferedAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+/** A failing answer under a policy: retried if `matching` allows, and passed back when retries end. */
+class FailedAnswerError extends StatusCodeError {
+  constructor(readonly answer: BufferedAnswer) {
+    super(`the app answered HTTP ${answer.status}`, answer.status);
+  }
+}
 
 /** Options of {@link InvokeForwarder}. */
 export interface InvokeForwarderOptions {
@@ -32,6 +50,8 @@ export interface InvokeForwarderOptions {
   logger: Logger;
   /** How long a resolved address is reused before asking the resolver again. @default 1000 */
   resolveCacheMs?: number;
+  /** App-target policies (timeout, retry, circuit breaker) applied on this, the caller's, side. */
+  resiliency?: Resiliency | undefined;
 }
 
 const HOP_BY_HOP_RESPONSE = ['connection', 'keep-alive', 'transfer-encoding'];
@@ -81,6 +101,13 @@ export class InvokeForwarder {
       headers = outboundInvokeHeaders(req.headers, target, target.appId.split('.')[0] ?? target.appId, caller);
     }
     if (target.query) path += `?${target.query}`;
+    const policy = this.policyFor(target.appId, origin);
+    if (!policy.isNoop) {
+      const answer = await this.sendWithPolicy(policy, target, origin, req, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers });
+      res.writeHead(answer.status, passThroughHeaders(answer.headers, HOP_BY_HOP_RESPONSE));
+      res.end(answer.body);
+      return true;
+    }
     const body = limitedBody(req, this.options.maxBodyBytes);
     // A caller that gives up (timeout, disconnect) cancels the call downstream, so a hanging callee
     // holds no connection of ours once nobody waits for it.
@@ -133,6 +160,51 @@ export class InvokeForwarder {
       origin = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
     }
     return this.send(target, origin, { method: request.method as Dispatcher.HttpMethod, path, headers, body: request.body ?? null }, undefined);
+  }
+
+  private policyFor(appId: string, origin: string): PolicyRunner {
+    return this.options.resiliency?.policyFor({ kind: 'app', name: appId.split('.')[0] ?? appId, endpoint: origin }) ?? noopPolicy;
+  }
+
+  /**
+   * Invocation under a policy: the body is buffered so each attempt can send it again, and answers
+   * the policy counts as failures are retried; the last one goes back to the caller unchanged.
+   */
+  private async sendWithPolicy(
+    policy: PolicyRunner,
+    target: InvokeTarget,
+    origin: string,
+    req: IncomingMessage,
+    request: { method: Dispatcher.HttpMethod; path: string; headers: Record<string, string | string[]> },
+  ): Promise<BufferedAnswer> {
+    const stream = limitedBody(req, this.options.maxBodyBytes);
+    let body: Buffer | null = null;
+    if (stream) {
+      const chunks: Buffer[] = [];
+      try {
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+      } catch {
+        // The size check below answers; other read errors are the caller going away.
+      }
+      if (stream.exceeded) {
+        await drainRequest(req, DRAIN_CAP);
+        throw commonErrors.bodyTooLarge(this.options.maxBodyBytes);
+      }
+      body = Buffer.concat(chunks);
+    }
+    try {
+      return await policy.execute(async ({ signal }) => {
+        const upstream = await this.send(target, origin, { ...request, body, signal }, undefined);
+        const answer = { status: upstream.statusCode, headers: upstream.headers as Record<string, string | string[]>, body: Buffer.from(await upstream.body.arrayBuffer()) };
+        if (isFailureHttpStatus(policy.retryPolicy, answer.status)) throw new FailedAnswerError(answer);
+        return answer;
+      });
+    } catch (err) {
+      if (err instanceof FailedAnswerError) return err.answer;
+      if (err instanceof ApiError) throw err;
+      // Timeouts and an open circuit breaker: the call failed without an answer.
+      throw invokeErrors.failed(target.appId, (err as Error).message, err);
+    }
   }
 
   /** Closes pooled connections. */

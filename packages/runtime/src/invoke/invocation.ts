@@ -9,6 +9,7 @@ import type { NameResolutionSpec } from '../config/configuration.js';
 import type { Logger } from '../logging/logger.js';
 import { createResolver } from '../nameresolution/create-resolver.js';
 import type { NameResolver } from '../nameresolution/resolver.js';
+import type { Resiliency } from '../resiliency/resiliency.js';
 import type { LoadedDocument } from '../resources/loader.js';
 import type { SidecarOptions } from '../sidecar/options.js';
 import { InvokeForwarder } from './forwarder.js';
@@ -24,6 +25,8 @@ export interface InvocationDeps {
   channel(): AppChannel | undefined;
   appReady(): boolean;
   logger: Logger;
+  /** Resiliency policies for app targets (caller side). */
+  resiliency?: Resiliency | undefined;
 }
 
 /** The running invocation machinery of one sidecar. */
@@ -69,6 +72,7 @@ export class Invocation {
       maxBodyBytes: options.maxRequestBodyBytes,
       sidecarAddress: host,
       logger: logger.child('weft.runtime.invoke'),
+      resiliency: deps.resiliency,
     });
     return new Invocation(resolver, forwarder, endpoints, internal, internalPort, host, {
       appId: options.appId,

@@ -262,6 +262,7 @@ export class Sidecar {
       channel: () => this.appChannel,
       appReady: () => this.health.appAvailable(),
       logger,
+      resiliency: this.resiliency,
     });
     this.metadata.httpEndpointNames = this.invocation.endpoints.names();
     this.httpServer = new HttpApiServer({
