@@ -225,6 +225,9 @@ export class Sidecar {
       logger: logger.child('weft.runtime.pubsub'),
       policy: this.deliveryPolicy,
       declarative: resources.others.get('Subscription') ?? [],
+      resiliency: this.resiliency,
+      metrics,
+      appAvailable: () => this.health.appAvailable(),
     });
     this.health.componentsReady = true;
     this.workflows = await createWorkflowEngine({

@@ -10,7 +10,7 @@ import { hasExpired } from './cloudevents.js';
 import type { BulkEntry, Verdict } from './delivery.js';
 import { deliverBulk } from './delivery.js';
 import type { HandlerContext } from './handler.js';
-import { decodeMessage, isRawPayload, settle } from './handler.js';
+import { appAvailable, decodeMessage, isRawPayload, settle } from './handler.js';
 import { backoffMs, sleep } from './retry.js';
 import { selectRoute } from './routing.js';
 
@@ -81,6 +81,7 @@ export class BulkHandler {
     let reason = '';
     for (let attempt = 0; attempt <= ctx.policy.maxRetries && remaining.length > 0; attempt++) {
       if (attempt > 0 && !(await sleep(backoffMs(ctx.policy, attempt), ctx.signal))) break;
+      if (!(await appAvailable(ctx))) break;
       const entries: BulkEntry[] = remaining.map((r) => ({
         entryId: r.entryId,
         event: raw ? r.message.data : r.event,

@@ -9,6 +9,8 @@ import type { ComponentManager } from '../../components/manager.js';
 import { readProperty } from '../../components/metadata.js';
 import type { HandlerOutcome, PubSubMessage, Subscription } from '../../components/pubsub/store.js';
 import type { Logger } from '../../logging/logger.js';
+import type { WeftMetrics } from '../../observability/metrics.js';
+import type { Resiliency } from '../../resiliency/resiliency.js';
 import type { LoadedDocument } from '../../resources/loader.js';
 import { BulkHandler } from './bulk-handler.js';
 import { handleMessage } from './handler.js';
@@ -30,6 +32,11 @@ export interface PubSubSubscriberOptions {
   policy: DeliveryPolicy;
   /** `Subscription` documents from the resources paths. */
   declarative: readonly LoadedDocument[];
+  /** Inbound policies of pubsub components (`targets.components.<name>.inbound`). */
+  resiliency?: Resiliency | undefined;
+  metrics?: WeftMetrics | undefined;
+  /** False while app health checks fail; deliveries pause until it is true again. */
+  appAvailable?: () => boolean;
 }
 
 /** A subscription as the metadata API lists it. */
@@ -152,6 +159,9 @@ export class PubSubSubscriber {
       policy: this.options.policy,
       logger: logger.child('weft.runtime.pubsub'),
       signal: this.stopping.signal,
+      inbound: this.options.resiliency?.policyFor({ kind: 'component', name: spec.pubsubName, direction: 'inbound', componentKind: 'pubsub' }),
+      metrics: this.options.metrics,
+      appAvailable: this.options.appAvailable,
     };
     const bulk = spec.bulkSubscribe ? new BulkHandler(ctx) : undefined;
     if (bulk) this.bulkHandlers.push(bulk);
