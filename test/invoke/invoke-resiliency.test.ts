@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSidecar } from '../support/in-process.js';
 import type { TestSidecar } from '../support/in-process.js';
+import { freePort } from '../support/weft-process.js';
 
 /** An app whose answers are scripted per path: a queue of statuses, then 200. */
 interface FaultyApp {
@@ -56,6 +57,7 @@ describe('resiliency policies on service invocation (caller side)', () => {
   let caller: TestSidecar;
   const callees: TestSidecar[] = [];
   const apps: Record<string, FaultyApp> = {};
+  const metricsPorts: Record<string, number> = {};
 
   beforeAll(async () => {
     registry = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-invres-'));
@@ -63,11 +65,14 @@ describe('resiliency policies on service invocation (caller side)', () => {
     for (const appId of [RETRIED, MATCHED, BROKEN]) {
       const app = await startFaultyApp();
       apps[appId] = app;
-      callees.push(await startTestSidecar({ appId, env, appPort: app.port }));
+      metricsPorts[appId] = await freePort();
+      callees.push(await startTestSidecar({ appId, env, appPort: app.port, metricsPort: metricsPorts[appId] }));
     }
+    metricsPorts['caller'] = await freePort();
     caller = await startTestSidecar({
       appId: `${id}-caller`,
       env,
+      metricsPort: metricsPorts['caller'],
       resources: [
         `apiVersion: dapr.io/v1alpha1
 kind: Resiliency
@@ -153,5 +158,22 @@ spec:
     expect(body.message).toMatch(/circuit breaker/i);
     // The third call never reached the app.
     expect(apps[BROKEN]!.calls.get('/op')).toBe(2);
+  });
+
+  it('records dapr_runtime_service_invocation_* on the caller and callee metrics endpoints', async () => {
+    apps[MATCHED]!.script.set('/metered', [429]);
+    expect((await invoke(MATCHED, 'metered')).status).toBe(200);
+    const scrape = async (key: string) => (await fetch(`http://127.0.0.1:${metricsPorts[key]}/metrics`)).text();
+    const value = (text: string, name: string, ...labels: string[]) =>
+      Number(text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)))?.split(' ').at(-1));
+    const callerText = await scrape('caller');
+    // Two attempts: the 429 was retried under the policy.
+    expect(value(callerText, 'dapr_runtime_service_invocation_req_sent_total', `dst_app_id="${MATCHED}"`, 'type="http"')).toBeGreaterThanOrEqual(1);
+    expect(value(callerText, 'dapr_runtime_service_invocation_res_recv_total', `src_app_id="${MATCHED}"`, 'status="200"', 'type="http"')).toBeGreaterThanOrEqual(1);
+    expect(value(callerText, 'dapr_runtime_service_invocation_res_recv_latency_ms_count', `src_app_id="${MATCHED}"`, 'status="200"')).toBeGreaterThanOrEqual(1);
+    const calleeText = await scrape(MATCHED);
+    expect(value(calleeText, 'dapr_runtime_service_invocation_req_recv_total', `src_app_id="${id}-caller"`)).toBeGreaterThanOrEqual(2);
+    expect(value(calleeText, 'dapr_runtime_service_invocation_res_sent_total', `dst_app_id="${id}-caller"`, 'status="429"')).toBeGreaterThanOrEqual(1);
+    expect(value(calleeText, 'dapr_runtime_service_invocation_res_sent_total', `dst_app_id="${id}-caller"`, 'status="200"')).toBeGreaterThanOrEqual(1);
   });
 });

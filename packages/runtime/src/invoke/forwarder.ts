@@ -20,6 +20,7 @@ import type { LimitedBody } from './limited-body.js';
 import { findInvokeTarget } from './target.js';
 import type { InvokeTarget } from './target.js';
 import type { Resiliency } from '../resiliency/resiliency.js';
+import type { InvocationMetrics } from '../observability/invocation-metrics.js';
 import { noopPolicy } from '../resiliency/policy.js';
 import type { PolicyRunner } from '../resiliency/policy.js';
 import { StatusCodeError, isFailureHttpStatus } from '../resiliency/retry.js';
@@ -52,6 +53,8 @@ export interface InvokeForwarderOptions {
   resolveCacheMs?: number;
   /** App-target policies (timeout, retry, circuit breaker) applied on this, the caller's, side. */
   resiliency?: Resiliency | undefined;
+  /** Caller-side `dapr_runtime_service_invocation_*` recorders. */
+  metrics?: InvocationMetrics | undefined;
 }
 
 const HOP_BY_HOP_RESPONSE = ['connection', 'keep-alive', 'transfer-encoding'];
@@ -102,8 +105,9 @@ export class InvokeForwarder {
     }
     if (target.query) path += `?${target.query}`;
     const policy = this.policyFor(target.appId, origin);
+    const callee = external ? undefined : (target.appId.split('.')[0] ?? target.appId);
     if (!policy.isNoop) {
-      const answer = await this.sendWithPolicy(policy, target, origin, req, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers });
+      const answer = await this.observed(callee, () => this.sendWithPolicy(policy, target, origin, req, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers }), (a) => a.status);
       res.writeHead(answer.status, passThroughHeaders(answer.headers, HOP_BY_HOP_RESPONSE));
       res.end(answer.body);
       return true;
@@ -118,11 +122,10 @@ export class InvokeForwarder {
     res.once('close', onClose);
     let upstream: Dispatcher.ResponseData;
     try {
-      upstream = await this.send(
-        target,
-        origin,
-        { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort.signal },
-        body,
+      upstream = await this.observed(
+        callee,
+        () => this.send(target, origin, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort.signal }, body),
+        (u) => u.statusCode,
       );
     } catch (err) {
       if (body?.exceeded) await drainRequest(req, DRAIN_CAP);
@@ -160,6 +163,22 @@ export class InvokeForwarder {
       origin = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
     }
     return this.send(target, origin, { method: request.method as Dispatcher.HttpMethod, path, headers, body: request.body ?? null }, undefined);
+  }
+
+  /** Runs a call to `callee` (undefined for external endpoints) and records it in the invocation metrics. */
+  private async observed<T>(callee: string | undefined, call: () => Promise<T>, statusOf: (result: T) => number): Promise<T> {
+    const metrics = callee === undefined ? undefined : this.options.metrics;
+    if (!metrics || callee === undefined) return call();
+    metrics.requestSent(callee);
+    const started = performance.now();
+    try {
+      const result = await call();
+      metrics.responseReceived(callee, statusOf(result), performance.now() - started);
+      return result;
+    } catch (err) {
+      metrics.responseReceived(callee, err instanceof ApiError ? err.httpStatus : 500, performance.now() - started);
+      throw err;
+    }
   }
 
   private policyFor(appId: string, origin: string): PolicyRunner {

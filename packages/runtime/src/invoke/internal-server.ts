@@ -15,6 +15,7 @@ import type { AppChannel, AppStreamResponse } from '../appchannel/app-channel.js
 import { ApiError, commonErrors, invokeErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import { passThroughHeaders } from './headers.js';
+import type { InvocationMetrics } from '../observability/invocation-metrics.js';
 import { declaredTooLarge, drainRequest, limitedBody } from './limited-body.js';
 
 /** What the internal server needs from the sidecar. */
@@ -27,6 +28,8 @@ export interface InvokeInternalServerOptions {
   appReady(): boolean;
   maxBodyBytes: number;
   logger: Logger;
+  /** Callee-side `dapr_runtime_service_invocation_*` recorders. */
+  metrics?: InvocationMetrics | undefined;
 }
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
@@ -37,6 +40,12 @@ export class InvokeInternalServer {
 
   constructor(private readonly options: InvokeInternalServerOptions) {
     this.server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+      const metrics = options.metrics;
+      if (metrics) {
+        const caller = first(req.headers['dapr-caller-app-id']);
+        metrics.requestReceived(caller);
+        res.once('finish', () => metrics.responseSent(caller, res.statusCode));
+      }
       this.handle(req, res).catch((err: unknown) => {
         const apiError = err instanceof ApiError ? err : invokeErrors.failed(options.appId, (err as Error).message, err);
         if (apiError.httpStatus >= 500) options.logger.warn(`invocation failed: ${apiError.message}`);

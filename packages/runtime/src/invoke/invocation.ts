@@ -10,6 +10,7 @@ import type { Logger } from '../logging/logger.js';
 import { createResolver } from '../nameresolution/create-resolver.js';
 import type { NameResolver } from '../nameresolution/resolver.js';
 import type { Resiliency } from '../resiliency/resiliency.js';
+import type { InvocationMetrics } from '../observability/invocation-metrics.js';
 import type { LoadedDocument } from '../resources/loader.js';
 import type { SidecarOptions } from '../sidecar/options.js';
 import { InvokeForwarder } from './forwarder.js';
@@ -27,6 +28,8 @@ export interface InvocationDeps {
   logger: Logger;
   /** Resiliency policies for app targets (caller side). */
   resiliency?: Resiliency | undefined;
+  /** `dapr_runtime_service_invocation_*` recorders; absent when metrics are off. */
+  metrics?: InvocationMetrics | undefined;
 }
 
 /** The running invocation machinery of one sidecar. */
@@ -62,6 +65,7 @@ export class Invocation {
       appReady: deps.appReady,
       maxBodyBytes: options.maxRequestBodyBytes,
       logger: logger.child('weft.runtime.invoke'),
+      metrics: deps.metrics,
     });
     const internalPort = await internal.listen(options.internalPort ?? 0, listenHost);
     const forwarder = new InvokeForwarder({
@@ -73,6 +77,7 @@ export class Invocation {
       sidecarAddress: host,
       logger: logger.child('weft.runtime.invoke'),
       resiliency: deps.resiliency,
+      metrics: deps.metrics,
     });
     return new Invocation(resolver, forwarder, endpoints, internal, internalPort, host, {
       appId: options.appId,

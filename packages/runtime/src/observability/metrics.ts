@@ -9,6 +9,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FlowDirection, PolicyKind, ResiliencyObserver } from '../resiliency/policy.js';
+import { InvocationMetrics } from './invocation-metrics.js';
 
 /** Dapr's default byte-size buckets. */
 export const DEFAULT_SIZE_BUCKETS = [1024, 2048, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296];
@@ -81,9 +82,12 @@ export class WeftMetrics implements ResiliencyObserver {
   private readonly pubsubEgress: { count: Counter; latency: Histogram };
   private readonly pubsubIngress: { count: Counter; latency: Histogram };
   private readonly inputBinding: { count: Counter; latency: Histogram };
+  /** `dapr_runtime_service_invocation_*`. */
+  readonly invocation: InvocationMetrics;
 
   constructor(private readonly settings: MetricsSettings) {
     this.base = { app_id: settings.appId };
+    this.invocation = new InvocationMetrics(this.registry, settings.appId, settings.latencyBucketsMs);
     this.pathPatterns = settings.http.pathMatching.map((template) => ({ template, regex: templateToRegExp(template) }));
     const registers = [this.registry];
     const buckets = [...settings.latencyBucketsMs];

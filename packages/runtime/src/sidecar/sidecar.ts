@@ -266,6 +266,7 @@ export class Sidecar {
       appReady: () => this.health.appAvailable(),
       logger,
       resiliency: this.resiliency,
+      metrics: metrics?.invocation,
     });
     this.metadata.httpEndpointNames = this.invocation.endpoints.names();
     this.httpServer = new HttpApiServer({
