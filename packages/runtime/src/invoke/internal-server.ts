@@ -16,6 +16,8 @@ import { ApiError, commonErrors, invokeErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import { passThroughHeaders } from './headers.js';
 import type { InvocationMetrics } from '../observability/invocation-metrics.js';
+import { formatTraceparent } from '../observability/trace-context.js';
+import type { Tracer } from '../observability/tracing.js';
 import { declaredTooLarge, drainRequest, limitedBody } from './limited-body.js';
 
 /** What the internal server needs from the sidecar. */
@@ -30,6 +32,8 @@ export interface InvokeInternalServerOptions {
   logger: Logger;
   /** Callee-side `dapr_runtime_service_invocation_*` recorders. */
   metrics?: InvocationMetrics | undefined;
+  /** A span per call into the app, continuing the caller's trace. */
+  tracer?: Pick<Tracer, 'startServerSpan'> | undefined;
 }
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
@@ -45,6 +49,16 @@ export class InvokeInternalServer {
         const caller = first(req.headers['dapr-caller-app-id']);
         metrics.requestReceived(caller);
         res.once('finish', () => metrics.responseSent(caller, res.statusCode));
+      }
+      if (options.tracer) {
+        const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+        const span = options.tracer.startServerSpan(header(req.headers['traceparent']), header(req.headers['tracestate']));
+        // The app sees this sidecar's span as its parent, as daprd does on the callee side.
+        req.headers['traceparent'] = formatTraceparent(span.context);
+        const path = (req.url ?? '/').split('?')[0] ?? '/';
+        res.once('finish', () =>
+          span.end(`CallLocal/${options.appId}${path}`, { 'http.method': req.method ?? 'GET', 'http.url': path, 'http.status_code': String(res.statusCode) }, res.statusCode >= 500),
+        );
       }
       this.handle(req, res).catch((err: unknown) => {
         const apiError = err instanceof ApiError ? err : invokeErrors.failed(options.appId, (err as Error).message, err);

@@ -11,6 +11,7 @@ import { createResolver } from '../nameresolution/create-resolver.js';
 import type { NameResolver } from '../nameresolution/resolver.js';
 import type { Resiliency } from '../resiliency/resiliency.js';
 import type { InvocationMetrics } from '../observability/invocation-metrics.js';
+import type { Tracer } from '../observability/tracing.js';
 import type { LoadedDocument } from '../resources/loader.js';
 import type { SidecarOptions } from '../sidecar/options.js';
 import { InvokeForwarder } from './forwarder.js';
@@ -30,6 +31,8 @@ export interface InvocationDeps {
   resiliency?: Resiliency | undefined;
   /** `dapr_runtime_service_invocation_*` recorders; absent when metrics are off. */
   metrics?: InvocationMetrics | undefined;
+  /** Spans for calls into the app (callee side); absent when tracing is off. */
+  tracer?: Tracer | undefined;
 }
 
 /** The running invocation machinery of one sidecar. */
@@ -66,6 +69,7 @@ export class Invocation {
       maxBodyBytes: options.maxRequestBodyBytes,
       logger: logger.child('weft.runtime.invoke'),
       metrics: deps.metrics,
+      tracer: deps.tracer,
     });
     const internalPort = await internal.listen(options.internalPort ?? 0, listenHost);
     const forwarder = new InvokeForwarder({

@@ -228,6 +228,7 @@ export class Sidecar {
       resiliency: this.resiliency,
       metrics,
       appAvailable: () => this.health.appAvailable(),
+      tracer: () => this.tracer,
     });
     this.health.componentsReady = true;
     this.workflows = await createWorkflowEngine({
@@ -267,6 +268,7 @@ export class Sidecar {
       logger,
       resiliency: this.resiliency,
       metrics: metrics?.invocation,
+      tracer: this.tracer,
     });
     this.metadata.httpEndpointNames = this.invocation.endpoints.names();
     this.httpServer = new HttpApiServer({

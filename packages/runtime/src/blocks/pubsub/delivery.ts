@@ -24,6 +24,8 @@ export interface DeliverOptions {
   metadata: Record<string, string>;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The delivery span's context, sent instead of the event's own `traceparent`. */
+  traceparent?: string;
 }
 
 /** The result of one attempt, with a reason for logs when it is not success. */
@@ -103,6 +105,7 @@ async function post(
 /** Delivers one event and interprets the answer. */
 export async function deliverEvent(options: DeliverOptions): Promise<DeliveryResult> {
   const headers = deliveryHeaders(CLOUDEVENT_CONTENT_TYPE, options.pubsubName, options.metadata, options.event);
+  if (options.traceparent) headers['traceparent'] = options.traceparent;
   const res = await post({ kind: 'topic-event', topic: options.topic, pubsubName: options.pubsubName }, options.channel, options.path, headers, serializeCloudEvent(options.event), options.timeoutMs, options.signal);
   if ('error' in res) return { verdict: 'retry', reason: res.error };
   if (res.status === 404) return { verdict: 'notFound', reason: `the app answered 404 on ${options.path}` };

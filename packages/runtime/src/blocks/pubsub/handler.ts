@@ -13,6 +13,8 @@ import type { AppChannel } from '../../appchannel/app-channel.js';
 import type { HandlerOutcome, PubSub, PubSubMessage } from '../../components/pubsub/store.js';
 import type { Logger } from '../../logging/logger.js';
 import type { WeftMetrics } from '../../observability/metrics.js';
+import { formatTraceparent } from '../../observability/trace-context.js';
+import type { Tracer } from '../../observability/tracing.js';
 import { markPermanent } from '../../resiliency/policy.js';
 import type { PolicyRunner } from '../../resiliency/policy.js';
 import type { CloudEvent } from './cloudevents.js';
@@ -39,6 +41,8 @@ export interface HandlerContext {
   metrics?: WeftMetrics | undefined;
   /** False while app health checks fail: deliveries wait. Absent means always available. */
   appAvailable?: (() => boolean) | undefined;
+  /** A span per delivery attempt under the event's `traceparent`; the app gets the span's context. */
+  tracer?: Pick<Tracer, 'startServerSpan'> | undefined;
 }
 
 /** Waits until the app is available; false if the subscription stopped first. */
@@ -66,8 +70,11 @@ async function attemptOnce(ctx: HandlerContext, path: string, event: CloudEvent,
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   attemptSignal?.addEventListener('abort', onAbort, { once: true });
   const started = performance.now();
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const span = ctx.tracer?.startServerSpan(str(event['traceparent']), str(event['tracestate']));
   try {
     const result = await deliverEvent({
+      ...(span ? { traceparent: formatTraceparent(span.context) } : {}),
       channel: ctx.channel,
       path,
       pubsubName: ctx.spec.pubsubName,
@@ -78,6 +85,7 @@ async function attemptOnce(ctx: HandlerContext, path: string, event: CloudEvent,
       signal: controller.signal,
     });
     recordIngress(ctx, message.topic, result.verdict, started);
+    span?.end(`pubsub/${ctx.spec.pubsubName}/${message.topic}`, { 'messaging.system': 'pubsub', 'messaging.destination.name': message.topic, 'pubsub.verdict': result.verdict }, result.verdict === 'retry');
     return result;
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);

@@ -11,6 +11,7 @@ import type { HandlerOutcome, PubSubMessage, Subscription } from '../../componen
 import type { Logger } from '../../logging/logger.js';
 import type { WeftMetrics } from '../../observability/metrics.js';
 import type { Resiliency } from '../../resiliency/resiliency.js';
+import type { Tracer } from '../../observability/tracing.js';
 import type { LoadedDocument } from '../../resources/loader.js';
 import { BulkHandler } from './bulk-handler.js';
 import { handleMessage } from './handler.js';
@@ -37,6 +38,8 @@ export interface PubSubSubscriberOptions {
   metrics?: WeftMetrics | undefined;
   /** False while app health checks fail; deliveries pause until it is true again. */
   appAvailable?: () => boolean;
+  /** Spans for deliveries, continuing the event's trace (read when subscriptions start). */
+  tracer?: () => Tracer | undefined;
 }
 
 /** A subscription as the metadata API lists it. */
@@ -162,6 +165,7 @@ export class PubSubSubscriber {
       inbound: this.options.resiliency?.policyFor({ kind: 'component', name: spec.pubsubName, direction: 'inbound', componentKind: 'pubsub' }),
       metrics: this.options.metrics,
       appAvailable: this.options.appAvailable,
+      tracer: this.options.tracer?.(),
     };
     const bulk = spec.bulkSubscribe ? new BulkHandler(ctx) : undefined;
     if (bulk) this.bulkHandlers.push(bulk);
