@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSidecar } from '../support/in-process.js';
 import type { TestSidecar } from '../support/in-process.js';
 import { freePort } from '../support/weft-process.js';
+import { daprGrpcClient } from '../support/grpc-client.js';
 
 /** An app whose answers are scripted per path: a queue of statuses, then 200. */
 interface FaultyApp {
@@ -112,6 +113,19 @@ spec:
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('ok:payload');
     expect(apps[RETRIED]!.calls.get('/flaky')).toBe(3);
+  });
+
+  it('retries gRPC InvokeService calls under the same app policy', async () => {
+    apps[RETRIED]!.script.set('/grpc-flaky', [503, 502]);
+    const client = daprGrpcClient(caller.sidecar.grpcPort);
+    const outcome = await client.call('InvokeService', {
+      id: RETRIED,
+      message: { method: 'grpc-flaky', data: { type_url: '', value: Buffer.from('via-grpc') }, content_type: 'text/plain', http_extension: { verb: 'POST' } },
+    });
+    client.close();
+    expect(outcome.error).toBeUndefined();
+    expect(Buffer.from((outcome.reply?.['data'] as { value: Buffer }).value).toString()).toBe('ok:via-grpc');
+    expect(apps[RETRIED]!.calls.get('/grpc-flaky')).toBe(3);
   });
 
   it('passes the last failing answer back once retries are exhausted', async () => {

@@ -25,8 +25,8 @@ import { noopPolicy } from '../resiliency/policy.js';
 import type { PolicyRunner } from '../resiliency/policy.js';
 import { StatusCodeError, isFailureHttpStatus } from '../resiliency/retry.js';
 
-/** A buffered answer of the callee. */
-interface BufferedAnswer {
+/** A buffered answer of the callee (status, headers, whole body). */
+export interface BufferedAnswer {
   status: number;
   headers: Record<string, string | string[]>;
   body: Buffer;
@@ -144,10 +144,10 @@ export class InvokeForwarder {
   };
 
   /**
-   * Sends one request to an app's sidecar (or an external target) and returns the raw answer; the
-   * gRPC `InvokeService` uses this with a buffered body.
+   * Sends one request to an app's sidecar (or an external target) under the app's resiliency policy
+   * and returns the buffered answer; the gRPC `InvokeService` uses this.
    */
-  async request(appId: string, request: { method: string; path: string; headers: Record<string, string | string[]>; body?: Buffer }): Promise<Dispatcher.ResponseData> {
+  async request(appId: string, request: { method: string; path: string; headers: Record<string, string | string[]>; body?: Buffer }): Promise<BufferedAnswer> {
     const target: InvokeTarget = { appId, method: request.path, query: '', via: 'path' };
     const external = this.options.endpoints.lookup(appId);
     const headers: Record<string, string | string[]> = { ...request.headers, 'dapr-caller-app-id': this.options.appId, 'dapr-callee-app-id': appId.split('.')[0] ?? appId };
@@ -162,7 +162,13 @@ export class InvokeForwarder {
       const address = await this.resolve(appId);
       origin = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
     }
-    return this.send(target, origin, { method: request.method as Dispatcher.HttpMethod, path, headers, body: request.body ?? null }, undefined);
+    const policy = this.policyFor(appId, origin);
+    const callee = external ? undefined : (appId.split('.')[0] ?? appId);
+    const once = async (signal?: AbortSignal): Promise<BufferedAnswer> => {
+      const upstream = await this.send(target, origin, { method: request.method as Dispatcher.HttpMethod, path, headers, body: request.body ?? null, ...(signal ? { signal } : {}) }, undefined);
+      return { status: upstream.statusCode, headers: upstream.headers as Record<string, string | string[]>, body: Buffer.from(await upstream.body.arrayBuffer()) };
+    };
+    return this.observed(callee, () => (policy.isNoop ? once() : this.underPolicy(policy, appId, once)), (a) => a.status);
   }
 
   /** Runs a call to `callee` (undefined for external endpoints) and records it in the invocation metrics. */
@@ -211,10 +217,17 @@ export class InvokeForwarder {
       }
       body = Buffer.concat(chunks);
     }
+    return this.underPolicy(policy, target.appId, async (signal) => {
+      const upstream = await this.send(target, origin, { ...request, body, ...(signal ? { signal } : {}) }, undefined);
+      return { status: upstream.statusCode, headers: upstream.headers as Record<string, string | string[]>, body: Buffer.from(await upstream.body.arrayBuffer()) };
+    });
+  }
+
+  /** Runs attempts under a policy: failing answers are retried, the last one is returned as it is. */
+  private async underPolicy(policy: PolicyRunner, appId: string, attempt: (signal?: AbortSignal) => Promise<BufferedAnswer>): Promise<BufferedAnswer> {
     try {
       return await policy.execute(async ({ signal }) => {
-        const upstream = await this.send(target, origin, { ...request, body, signal }, undefined);
-        const answer = { status: upstream.statusCode, headers: upstream.headers as Record<string, string | string[]>, body: Buffer.from(await upstream.body.arrayBuffer()) };
+        const answer = await attempt(signal);
         if (isFailureHttpStatus(policy.retryPolicy, answer.status)) throw new FailedAnswerError(answer);
         return answer;
       });
@@ -222,7 +235,7 @@ export class InvokeForwarder {
       if (err instanceof FailedAnswerError) return err.answer;
       if (err instanceof ApiError) throw err;
       // Timeouts and an open circuit breaker: the call failed without an answer.
-      throw invokeErrors.failed(target.appId, (err as Error).message, err);
+      throw invokeErrors.failed(appId, (err as Error).message, err);
     }
   }
 
