@@ -1,5 +1,5 @@
 /**
- * Pub/sub delivery with a Resiliency policy on the component's inbound side, delivery metrics read
+ * Pub/sub delivery with a Resiliency policy on the component's inbound side, delivery and app-call metrics read
  * from a running sidecar's metrics endpoint, and deliveries pausing while the app is unhealthy. A real
  * in-process sidecar with `pubsub.in-memory` and a real HTTP subscriber app.
  */
@@ -109,6 +109,10 @@ describe('pub/sub metrics on the metrics endpoint', () => {
     expect(line('dapr_component_pubsub_ingress_count', `component="${ps}"`, 'process_status="retry"', 'topic="metered"')).toMatch(/ 1$/);
     expect(line('dapr_component_pubsub_ingress_count', `component="${ps}"`, 'process_status="success"', 'topic="metered"')).toMatch(/ 1$/);
     expect(line('dapr_component_pubsub_ingress_latencies_count', `component="${ps}"`, 'process_status="success"')).toMatch(/ 1$/);
+    // Calls into the app: GET /dapr/subscribe and the two POSTed deliveries.
+    expect(line('dapr_http_client_completed_count', 'method="GET"', 'status="200"', 'app_id="metered-app"')).toMatch(/ 1$/);
+    expect(line('dapr_http_client_completed_count', 'method="POST"', 'status="200"', 'app_id="metered-app"')).toMatch(/ 2$/);
+    expect(line('dapr_http_client_roundtrip_latency_count', 'method="POST"', 'status="200"')).toMatch(/ 2$/);
   });
 });
 

@@ -330,6 +330,7 @@ export class Sidecar {
         host: options.appChannelAddress,
         port: options.appPort,
         ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
+        ...(metrics ? { observer: (c: { method: string; path: string; status: number; durationMs: number }) => metrics.recordHttpClientRequest(c) } : {}),
       });
     }
     if (options.appPort && options.appProtocol === 'grpc') {
