@@ -81,6 +81,27 @@ describe('pub/sub delivery under an inbound resiliency policy', () => {
   });
 });
 
+describe('bulk delivery under an inbound resiliency policy', () => {
+  it('resends only the entries answered RETRY, as often as the policy allows', async () => {
+    const ps = newName();
+    app = await startSubscriberApp([{ pubsubname: ps, topic: 'bulk', route: '/bulk', bulkSubscribe: { enabled: true, maxMessagesCount: 2, maxAwaitDurationMs: 5000 } }]);
+    let round = 0;
+    app.reply((d) => {
+      const entries = (d.body as { entries: { entryId: string; event: { data: { n: number } } }[] }).entries;
+      round++;
+      // Entry n=2 is asked back twice; the third round succeeds.
+      return { json: { statuses: entries.map((e) => ({ entryId: e.entryId, status: e.event.data.n === 2 && round < 3 ? 'RETRY' : 'SUCCESS' })) } };
+    });
+    sidecar = await startTestSidecar({ resources: [component(ps), inboundPolicy(ps)], appPort: app.port, env: SLOW_DEFAULTS });
+    await subscribed(sidecar, 1);
+    await publish(sidecar, ps, 'bulk', { n: 1 });
+    await publish(sidecar, ps, 'bulk', { n: 2 });
+    await app.waitFor((d) => d.length === 3);
+    const sizes = app.at('/bulk').map((d) => (d.body as { entries: unknown[] }).entries.length);
+    expect(sizes).toEqual([2, 1, 1]);
+  });
+});
+
 describe('pub/sub metrics on the metrics endpoint', () => {
   it('counts publishes as egress and deliveries as ingress with their process status and topic', async () => {
     const ps = newName();
