@@ -174,6 +174,8 @@ export async function handleMessage(ctx: HandlerContext, message: PubSubMessage)
   const path = selectRoute(ctx.spec.rules, event);
   if (path === undefined) return settle(ctx, message, 'drop', 'no route matched the event');
   if (ctx.inbound && !ctx.inbound.isNoop) {
+    // Wait for a healthy app outside the policy, so the wait does not count against its timeout.
+    if (!(await appAvailable(ctx))) return 'retry';
     const last = await deliverUnderPolicy(ctx, ctx.inbound, path, event, message);
     if (ctx.signal.aborted && last.verdict === 'retry') return 'retry';
     return settle(ctx, message, last.verdict, last.reason);
