@@ -11,6 +11,8 @@ import { FileSecretStore } from '../../packages/runtime/src/components/secretsto
 import type { StateFeature, StateGetRequest, StateItem, StateSetRequest, StateDeleteRequest, StateStore } from '../../packages/runtime/src/components/state/store.js';
 import type { MetadataProperties } from '../../packages/runtime/src/components/metadata.js';
 import type { Secret } from '../../packages/runtime/src/components/secretstores/store.js';
+import { InMemoryPubSub } from '../../packages/runtime/src/components/pubsub/in-memory/in-memory-pubsub.js';
+import type { PublishRequest } from '../../packages/runtime/src/components/pubsub/store.js';
 
 /** Shared switches of the faulty drivers. */
 export interface FaultControl {
@@ -56,6 +58,13 @@ class FlakySecretStore extends FileSecretStore {
   }
 }
 
+class FlakyPubSub extends InMemoryPubSub {
+  override async publish(request: PublishRequest): Promise<void> {
+    await faultPoint();
+    return super.publish(request);
+  }
+}
+
 class RedisProbeStore implements StateStore {
   private client: Redis | undefined;
 
@@ -94,10 +103,11 @@ class RedisProbeStore implements StateStore {
   }
 }
 
-/** The built-in drivers plus `state.flaky`, `secretstores.flaky` and `state.redisprobe`. */
+/** The built-in drivers plus `state.flaky`, `secretstores.flaky`, `pubsub.flaky` and `state.redisprobe`. */
 export function faultRegistry(): ComponentRegistry {
   return builtinRegistry()
     .register({ type: 'state.flaky', versions: ['v1'], create: () => new FlakyStateStore() })
     .register({ type: 'secretstores.flaky', versions: ['v1'], create: () => new FlakySecretStore() })
+    .register({ type: 'pubsub.flaky', versions: ['v1'], create: () => new FlakyPubSub() })
     .register({ type: 'state.redisprobe', versions: ['v1'], create: () => new RedisProbeStore() });
 }

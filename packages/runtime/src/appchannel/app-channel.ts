@@ -21,7 +21,22 @@ export interface AppRequest {
   body?: Buffer | string | Readable;
   /** Aborts the call (timeouts, shutdown). */
   signal?: AbortSignal;
+  /**
+   * Which app callback this request is, for transports with a method per callback (gRPC
+   * `AppCallback`). HTTP channels ignore it: the method and path already say it. Absent means
+   * service invocation.
+   */
+  callback?: AppCallback;
 }
+
+/**
+ * The app callbacks that are not service invocation: `subscriptions` (`GET /dapr/subscribe`),
+ * `topic-event` (a CloudEvent POSTed to the route), `bulk-topic-event` (a bulk envelope POSTed to
+ * the route), with the topic and pubsub the event was received on (the event's own `topic` field
+ * names the original topic of a dead letter). Channels answer in the HTTP shapes of Dapr's HTTP app
+ * contract.
+ */
+export type AppCallback = { kind: 'subscriptions' } | { kind: 'topic-event' | 'bulk-topic-event'; topic: string; pubsubName: string };
 
 /** The app's answer. */
 export interface AppResponse {

@@ -10,6 +10,7 @@ import { loadDaprRuntimePackage } from '../api/grpc/protos.js';
 import { httpStatusFromGrpc } from '../invoke/status-map.js';
 import type { AppChannel, AppRequest, AppResponse } from './app-channel.js';
 import { AppUnreachableError } from './app-channel.js';
+import { bulkStatusesAsJson, bulkTopicEventRequest, callUnary, errorResponse, jsonResponse, subscriptionsAsJson, topicEventRequest } from './grpc-pubsub.js';
 
 /** Options of {@link GrpcAppChannel}. */
 export interface GrpcAppChannelOptions {
@@ -44,6 +45,9 @@ async function toBuffer(body: AppRequest['body']): Promise<Buffer> {
 export class GrpcAppChannel implements AppChannel {
   private readonly client: grpc.Client;
   private readonly health: grpc.Client;
+  private readonly alpha: grpc.Client;
+  /** Which bulk method the app implements, learnt on the first bulk delivery. */
+  private bulkMethod: 'stable' | 'alpha' | 'none' = 'stable';
   readonly target: string;
 
   constructor(private readonly options: GrpcAppChannelOptions) {
@@ -53,15 +57,22 @@ export class GrpcAppChannel implements AppChannel {
     const channelOptions = { 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max };
     this.client = new (runtime['AppCallback'] as grpc.ServiceClientConstructor)(this.target, grpc.credentials.createInsecure(), channelOptions);
     this.health = new (runtime['AppCallbackHealthCheck'] as grpc.ServiceClientConstructor)(this.target, grpc.credentials.createInsecure(), channelOptions);
+    this.alpha = new (runtime['AppCallbackAlpha'] as grpc.ServiceClientConstructor)(this.target, grpc.credentials.createInsecure(), channelOptions);
   }
 
-  async call(request: AppRequest): Promise<AppResponse> {
+  private metadataOf(request: AppRequest): grpc.Metadata {
     const metadata = new grpc.Metadata();
     for (const [name, value] of Object.entries(request.headers ?? {})) {
       if (SKIPPED.has(name)) continue;
       metadata.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     if (this.options.appApiToken) metadata.set('dapr-api-token', this.options.appApiToken);
+    return metadata;
+  }
+
+  async call(request: AppRequest): Promise<AppResponse> {
+    if (request.callback) return this.pubsubCallback(request);
+    const metadata = this.metadataOf(request);
     const contentType = request.headers?.['content-type'];
     const verb = request.method.toUpperCase();
     const message = {
@@ -90,6 +101,52 @@ export class GrpcAppChannel implements AppChannel {
     });
   }
 
+  /** Pub/sub callbacks: see `grpc-pubsub.ts` for the mapping to and from the HTTP shapes. */
+  private async pubsubCallback(request: AppRequest): Promise<AppResponse> {
+    const metadata = this.metadataOf(request);
+    const { signal } = request;
+    const callback = request.callback;
+    if (!callback || callback.kind === 'subscriptions') {
+      const { err, response } = await callUnary(this.client, 'ListTopicSubscriptions', {}, metadata, signal);
+      return err ? errorResponse(err, this.target) : jsonResponse(subscriptionsAsJson(response));
+    }
+    const body = JSON.parse((await toBuffer(request.body)).toString('utf8')) as Record<string, unknown>;
+    const { topic, pubsubName } = callback;
+    if (callback.kind === 'topic-event') return this.topicEvent(topicEventRequest(body, request.path, topic, pubsubName), metadata, signal);
+    const bulk = bulkTopicEventRequest(body, request.path, topic, pubsubName);
+    // The SDK serves only the alpha method; daprd tries the stable one first and falls back on UNIMPLEMENTED.
+    for (const [mode, client, method] of [['stable', this.client, 'OnBulkTopicEvent'], ['alpha', this.alpha, 'OnBulkTopicEventAlpha1']] as const) {
+      if (this.bulkMethod !== mode) continue;
+      const { err, response } = await callUnary(client, method, bulk, metadata, signal);
+      if (err?.code === grpc.status.UNIMPLEMENTED) {
+        this.bulkMethod = mode === 'stable' ? 'alpha' : 'none';
+        continue;
+      }
+      return err ? errorResponse(err, this.target) : jsonResponse(bulkStatusesAsJson(response));
+    }
+    return this.bulkAsSingles(body, request.path, topic, pubsubName, metadata, signal);
+  }
+
+  private async topicEvent(message: object, metadata: grpc.Metadata, signal: AbortSignal | undefined): Promise<AppResponse> {
+    const { err, response } = await callUnary(this.client, 'OnTopicEvent', message, metadata, signal);
+    if (err) return errorResponse(err, this.target);
+    return jsonResponse({ status: typeof response?.['status'] === 'string' ? response['status'] : 'SUCCESS' });
+  }
+
+  /** An app without a bulk method gets each entry through `OnTopicEvent`. */
+  private async bulkAsSingles(envelope: Record<string, unknown>, path: string, topic: string, pubsubName: string, metadata: grpc.Metadata, signal: AbortSignal | undefined): Promise<AppResponse> {
+    const entries = Array.isArray(envelope['entries']) ? (envelope['entries'] as Record<string, unknown>[]) : [];
+    const statuses = await Promise.all(
+      entries.map(async (entry) => {
+        const event = typeof entry['event'] === 'object' && entry['event'] !== null ? (entry['event'] as Record<string, unknown>) : { data_base64: entry['event'], datacontenttype: 'application/octet-stream' };
+        const res = await this.topicEvent(topicEventRequest(event, path, topic, pubsubName), metadata, signal);
+        const status = res.status === 200 ? ((JSON.parse(res.body.toString('utf8')) as { status: string }).status) : res.status === 404 ? 'DROP' : 'RETRY';
+        return { entryId: entry['entryId'], status };
+      }),
+    );
+    return jsonResponse({ statuses });
+  }
+
   /** `AppCallbackHealthCheck/HealthCheck`: resolves true when the app answers OK within `timeoutMs`. */
   probe(timeoutMs: number): Promise<boolean> {
     const check = (this.health as unknown as { HealthCheck: (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: Error | null) => void) => void }).HealthCheck.bind(this.health);
@@ -101,6 +158,7 @@ export class GrpcAppChannel implements AppChannel {
   close(): Promise<void> {
     this.client.close();
     this.health.close();
+    this.alpha.close();
     return Promise.resolve();
   }
 }

@@ -17,6 +17,8 @@ export interface HttpAppChannelOptions {
   appApiToken?: string;
   /** Concurrent connections to the app. @default 128 */
   connections?: number;
+  /** Told about every call once the app's response headers arrive (or the call failed: status 0). */
+  observer?: (call: { method: string; path: string; status: number; durationMs: number }) => void;
 }
 
 /** An HTTP/1.1 channel to the app. */
@@ -50,15 +52,21 @@ export class HttpAppChannel implements AppChannel {
     const headers: Record<string, string | string[]> = { ...request.headers };
     if (this.options.appApiToken) headers['dapr-api-token'] = this.options.appApiToken;
     const path = request.query ? `${request.path}?${request.query}` : request.path;
+    const observer = this.options.observer;
+    const started = observer ? performance.now() : 0;
+    const observe = (status: number) => observer?.({ method: request.method, path: request.path, status, durationMs: performance.now() - started });
     try {
-      return await this.pool.request({
+      const response = await this.pool.request({
         method: request.method as Dispatcher.HttpMethod,
         path,
         headers,
         body: request.body ?? null,
         ...(request.signal ? { signal: request.signal } : {}),
       });
+      observe(response.statusCode);
+      return response;
     } catch (err) {
+      observe(0);
       if (err instanceof undiciErrors.UndiciError || (err as NodeJS.ErrnoException).code !== undefined || (err as Error).name === 'AbortError') {
         throw new AppUnreachableError(`app at ${this.origin} is unreachable: ${(err as Error).message}`, { cause: err });
       }

@@ -16,13 +16,22 @@ import { QueryParseError } from './state/query.js';
 import { ETagInvalidError, ETagMismatchError } from './state/store.js';
 
 /** Methods of each kind that reach the backend, with Dapr's `operation` metric label. */
-const OPERATIONS: Partial<Record<string, { metric: ComponentMetricKind; ops: Record<string, string> }>> = {
+const OPERATIONS: Partial<Record<string, { metric: ComponentMetricKind | 'pubsub'; ops: Record<string, string> }>> = {
   state: {
     metric: 'state',
     ops: { get: 'get', set: 'set', delete: 'delete', bulkGet: 'bulk_get', bulkSet: 'bulk_set', bulkDelete: 'bulk_delete', multi: 'transaction', query: 'query' },
   },
   secretstores: { metric: 'secret', ops: { getSecret: 'get', bulkGetSecret: 'bulk_get' } },
+  // Publishing only: deliveries run under the inbound policy in the subscriber.
+  pubsub: { metric: 'pubsub', ops: { publish: 'publish', bulkPublish: 'bulk_publish' } },
 };
+
+/** The topic of a `publish(request)` or `bulkPublish(entries)` call, for the egress metric. */
+function topicOf(args: readonly unknown[]): string {
+  const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
+  const topic = typeof first === 'object' && first !== null ? (first as { topic?: unknown }).topic : undefined;
+  return typeof topic === 'string' ? topic : '';
+}
 
 const isRequestError = (err: unknown) =>
   err instanceof ETagMismatchError || err instanceof ETagInvalidError || err instanceof SecretNotFoundError || err instanceof QueryParseError;
@@ -62,12 +71,17 @@ export function guardComponent(component: LoadedComponent, deps: ComponentGuardD
             original.apply(target, args).catch((err: unknown) => {
               throw isRequestError(err) && typeof err === 'object' && err !== null ? markPermanent(err) : err;
             });
+          const record = (success: boolean) => {
+            const elapsed = performance.now() - started;
+            if (spec.metric === 'pubsub') metrics?.recordPubsubEgress(component.name, topicOf(args), success, elapsed);
+            else metrics?.recordComponentOp(spec.metric, component.name, operation, success, elapsed);
+          };
           try {
             const result = policy && !policy.isNoop ? await policy.execute(call) : await call();
-            metrics?.recordComponentOp(spec.metric, component.name, operation, true, performance.now() - started);
+            record(true);
             return result;
           } catch (err) {
-            metrics?.recordComponentOp(spec.metric, component.name, operation, false, performance.now() - started);
+            record(false);
             throw err;
           }
         };

@@ -19,6 +19,25 @@ import { declaredTooLarge, drainRequest, limitedBody } from './limited-body.js';
 import type { LimitedBody } from './limited-body.js';
 import { findInvokeTarget } from './target.js';
 import type { InvokeTarget } from './target.js';
+import type { Resiliency } from '../resiliency/resiliency.js';
+import type { InvocationMetrics } from '../observability/invocation-metrics.js';
+import { noopPolicy } from '../resiliency/policy.js';
+import type { PolicyRunner } from '../resiliency/policy.js';
+import { StatusCodeError, isFailureHttpStatus } from '../resiliency/retry.js';
+
+/** A buffered answer of the callee (status, headers, whole body). */
+export interface BufferedAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+/** A failing answer under a policy: retried if `matching` allows, and passed back when retries end. */
+class FailedAnswerError extends StatusCodeError {
+  constructor(readonly answer: BufferedAnswer) {
+    super(`the app answered HTTP ${answer.status}`, answer.status);
+  }
+}
 
 /** Options of {@link InvokeForwarder}. */
 export interface InvokeForwarderOptions {
@@ -32,6 +51,10 @@ export interface InvokeForwarderOptions {
   logger: Logger;
   /** How long a resolved address is reused before asking the resolver again. @default 1000 */
   resolveCacheMs?: number;
+  /** App-target policies (timeout, retry, circuit breaker) applied on this, the caller's, side. */
+  resiliency?: Resiliency | undefined;
+  /** Caller-side `dapr_runtime_service_invocation_*` recorders. */
+  metrics?: InvocationMetrics | undefined;
 }
 
 const HOP_BY_HOP_RESPONSE = ['connection', 'keep-alive', 'transfer-encoding'];
@@ -81,6 +104,14 @@ export class InvokeForwarder {
       headers = outboundInvokeHeaders(req.headers, target, target.appId.split('.')[0] ?? target.appId, caller);
     }
     if (target.query) path += `?${target.query}`;
+    const policy = this.policyFor(target.appId, origin);
+    const callee = external ? undefined : (target.appId.split('.')[0] ?? target.appId);
+    if (!policy.isNoop) {
+      const answer = await this.observed(callee, () => this.sendWithPolicy(policy, target, origin, req, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers }), (a) => a.status);
+      res.writeHead(answer.status, passThroughHeaders(answer.headers, HOP_BY_HOP_RESPONSE));
+      res.end(answer.body);
+      return true;
+    }
     const body = limitedBody(req, this.options.maxBodyBytes);
     // A caller that gives up (timeout, disconnect) cancels the call downstream, so a hanging callee
     // holds no connection of ours once nobody waits for it.
@@ -91,11 +122,10 @@ export class InvokeForwarder {
     res.once('close', onClose);
     let upstream: Dispatcher.ResponseData;
     try {
-      upstream = await this.send(
-        target,
-        origin,
-        { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort.signal },
-        body,
+      upstream = await this.observed(
+        callee,
+        () => this.send(target, origin, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort.signal }, body),
+        (u) => u.statusCode,
       );
     } catch (err) {
       if (body?.exceeded) await drainRequest(req, DRAIN_CAP);
@@ -114,10 +144,10 @@ export class InvokeForwarder {
   };
 
   /**
-   * Sends one request to an app's sidecar (or an external target) and returns the raw answer; the
-   * gRPC `InvokeService` uses this with a buffered body.
+   * Sends one request to an app's sidecar (or an external target) under the app's resiliency policy
+   * and returns the buffered answer; the gRPC `InvokeService` uses this.
    */
-  async request(appId: string, request: { method: string; path: string; headers: Record<string, string | string[]>; body?: Buffer }): Promise<Dispatcher.ResponseData> {
+  async request(appId: string, request: { method: string; path: string; headers: Record<string, string | string[]>; body?: Buffer }): Promise<BufferedAnswer> {
     const target: InvokeTarget = { appId, method: request.path, query: '', via: 'path' };
     const external = this.options.endpoints.lookup(appId);
     const headers: Record<string, string | string[]> = { ...request.headers, 'dapr-caller-app-id': this.options.appId, 'dapr-callee-app-id': appId.split('.')[0] ?? appId };
@@ -132,7 +162,81 @@ export class InvokeForwarder {
       const address = await this.resolve(appId);
       origin = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
     }
-    return this.send(target, origin, { method: request.method as Dispatcher.HttpMethod, path, headers, body: request.body ?? null }, undefined);
+    const policy = this.policyFor(appId, origin);
+    const callee = external ? undefined : (appId.split('.')[0] ?? appId);
+    const once = async (signal?: AbortSignal): Promise<BufferedAnswer> => {
+      const upstream = await this.send(target, origin, { method: request.method as Dispatcher.HttpMethod, path, headers, body: request.body ?? null, ...(signal ? { signal } : {}) }, undefined);
+      return { status: upstream.statusCode, headers: upstream.headers as Record<string, string | string[]>, body: Buffer.from(await upstream.body.arrayBuffer()) };
+    };
+    return this.observed(callee, () => (policy.isNoop ? once() : this.underPolicy(policy, appId, once)), (a) => a.status);
+  }
+
+  /** Runs a call to `callee` (undefined for external endpoints) and records it in the invocation metrics. */
+  private async observed<T>(callee: string | undefined, call: () => Promise<T>, statusOf: (result: T) => number): Promise<T> {
+    const metrics = callee === undefined ? undefined : this.options.metrics;
+    if (!metrics || callee === undefined) return call();
+    metrics.requestSent(callee);
+    const started = performance.now();
+    try {
+      const result = await call();
+      metrics.responseReceived(callee, statusOf(result), performance.now() - started);
+      return result;
+    } catch (err) {
+      metrics.responseReceived(callee, err instanceof ApiError ? err.httpStatus : 500, performance.now() - started);
+      throw err;
+    }
+  }
+
+  private policyFor(appId: string, origin: string): PolicyRunner {
+    return this.options.resiliency?.policyFor({ kind: 'app', name: appId.split('.')[0] ?? appId, endpoint: origin }) ?? noopPolicy;
+  }
+
+  /**
+   * Invocation under a policy: the body is buffered so each attempt can send it again, and answers
+   * the policy counts as failures are retried; the last one goes back to the caller unchanged.
+   */
+  private async sendWithPolicy(
+    policy: PolicyRunner,
+    target: InvokeTarget,
+    origin: string,
+    req: IncomingMessage,
+    request: { method: Dispatcher.HttpMethod; path: string; headers: Record<string, string | string[]> },
+  ): Promise<BufferedAnswer> {
+    const stream = limitedBody(req, this.options.maxBodyBytes);
+    let body: Buffer | null = null;
+    if (stream) {
+      const chunks: Buffer[] = [];
+      try {
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+      } catch {
+        // The size check below answers; other read errors are the caller going away.
+      }
+      if (stream.exceeded) {
+        await drainRequest(req, DRAIN_CAP);
+        throw commonErrors.bodyTooLarge(this.options.maxBodyBytes);
+      }
+      body = Buffer.concat(chunks);
+    }
+    return this.underPolicy(policy, target.appId, async (signal) => {
+      const upstream = await this.send(target, origin, { ...request, body, ...(signal ? { signal } : {}) }, undefined);
+      return { status: upstream.statusCode, headers: upstream.headers as Record<string, string | string[]>, body: Buffer.from(await upstream.body.arrayBuffer()) };
+    });
+  }
+
+  /** Runs attempts under a policy: failing answers are retried, the last one is returned as it is. */
+  private async underPolicy(policy: PolicyRunner, appId: string, attempt: (signal?: AbortSignal) => Promise<BufferedAnswer>): Promise<BufferedAnswer> {
+    try {
+      return await policy.execute(async ({ signal }) => {
+        const answer = await attempt(signal);
+        if (isFailureHttpStatus(policy.retryPolicy, answer.status)) throw new FailedAnswerError(answer);
+        return answer;
+      });
+    } catch (err) {
+      if (err instanceof FailedAnswerError) return err.answer;
+      if (err instanceof ApiError) throw err;
+      // Timeouts and an open circuit breaker: the call failed without an answer.
+      throw invokeErrors.failed(appId, (err as Error).message, err);
+    }
   }
 
   /** Closes pooled connections. */

@@ -48,14 +48,14 @@ export function grpcInvokeHandler(forwarder: InvokeForwarder) {
     const body = message.data?.value && message.data.value.length > 0 ? message.data.value : undefined;
     const path = `/${message.method.replace(/^\/+/, '')}${query ? `?${query}` : ''}`;
     const response = await forwarder.request(req.id, { method: verb, path, headers, ...(body ? { body } : {}) });
-    const data = Buffer.from(await response.body.arrayBuffer());
-    if (response.statusCode < 200 || response.statusCode >= 300) {
+    const data = response.body;
+    if (response.status < 200 || response.status >= 300) {
       const detail = data.toString('utf8');
       throw new ApiError(
         'ERR_DIRECT_INVOKE',
-        response.statusCode,
-        grpcCodeFromHttp(response.statusCode),
-        `Received non-successful status code from app: ${response.statusCode}${detail ? `, body: ${detail}` : ''}`,
+        response.status,
+        grpcCodeFromHttp(response.status),
+        `Received non-successful status code from app: ${response.status}${detail ? `, body: ${detail}` : ''}`,
       );
     }
     const contentType = response.headers['content-type'];

@@ -14,6 +14,9 @@ import type { AppChannel, AppStreamResponse } from '../appchannel/app-channel.js
 import { ApiError, commonErrors, invokeErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import { passThroughHeaders } from './headers.js';
+import type { InvocationMetrics } from '../observability/invocation-metrics.js';
+import { formatTraceparent } from '../observability/trace-context.js';
+import type { Tracer } from '../observability/tracing.js';
 import { declaredTooLarge, drainRequest, limitedBody } from './limited-body.js';
 import { closeHttp, listenHttp } from '../util/http-server.js';
 
@@ -27,6 +30,10 @@ export interface InvokeInternalServerOptions {
   appReady(): boolean;
   maxBodyBytes: number;
   logger: Logger;
+  /** Callee-side `dapr_runtime_service_invocation_*` recorders. */
+  metrics?: InvocationMetrics | undefined;
+  /** A span per call into the app, continuing the caller's trace. */
+  tracer?: Pick<Tracer, 'startServerSpan'> | undefined;
 }
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
@@ -37,6 +44,22 @@ export class InvokeInternalServer {
 
   constructor(private readonly options: InvokeInternalServerOptions) {
     this.server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+      const metrics = options.metrics;
+      if (metrics) {
+        const caller = first(req.headers['dapr-caller-app-id']);
+        metrics.requestReceived(caller);
+        res.once('finish', () => metrics.responseSent(caller, res.statusCode));
+      }
+      if (options.tracer) {
+        const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+        const span = options.tracer.startServerSpan(header(req.headers['traceparent']), header(req.headers['tracestate']));
+        // The app sees this sidecar's span as its parent, as daprd does on the callee side.
+        req.headers['traceparent'] = formatTraceparent(span.context);
+        const path = (req.url ?? '/').split('?')[0] ?? '/';
+        res.once('finish', () =>
+          span.end(`CallLocal/${options.appId}${path}`, { 'http.method': req.method ?? 'GET', 'http.url': path, 'http.status_code': String(res.statusCode) }, res.statusCode >= 500),
+        );
+      }
       this.handle(req, res).catch((err: unknown) => {
         const apiError = err instanceof ApiError ? err : invokeErrors.failed(options.appId, (err as Error).message, err);
         if (apiError.httpStatus >= 500) options.logger.warn(`invocation failed: ${apiError.message}`);

@@ -9,6 +9,9 @@ import type { NameResolutionSpec } from '../config/configuration.js';
 import type { Logger } from '../logging/logger.js';
 import { createResolver } from '../nameresolution/create-resolver.js';
 import type { NameResolver } from '../nameresolution/resolver.js';
+import type { Resiliency } from '../resiliency/resiliency.js';
+import type { InvocationMetrics } from '../observability/invocation-metrics.js';
+import type { Tracer } from '../observability/tracing.js';
 import type { LoadedDocument } from '../resources/loader.js';
 import type { SidecarOptions } from '../sidecar/options.js';
 import { InvokeForwarder } from './forwarder.js';
@@ -24,6 +27,12 @@ export interface InvocationDeps {
   channel(): AppChannel | undefined;
   appReady(): boolean;
   logger: Logger;
+  /** Resiliency policies for app targets (caller side). */
+  resiliency?: Resiliency | undefined;
+  /** `dapr_runtime_service_invocation_*` recorders; absent when metrics are off. */
+  metrics?: InvocationMetrics | undefined;
+  /** Spans for calls into the app (callee side); absent when tracing is off. */
+  tracer?: Tracer | undefined;
 }
 
 /** The running invocation machinery of one sidecar. */
@@ -59,6 +68,8 @@ export class Invocation {
       appReady: deps.appReady,
       maxBodyBytes: options.maxRequestBodyBytes,
       logger: logger.child('weft.runtime.invoke'),
+      metrics: deps.metrics,
+      tracer: deps.tracer,
     });
     const internalPort = await internal.listen(options.internalPort ?? 0, listenHost);
     const forwarder = new InvokeForwarder({
@@ -69,6 +80,8 @@ export class Invocation {
       maxBodyBytes: options.maxRequestBodyBytes,
       sidecarAddress: host,
       logger: logger.child('weft.runtime.invoke'),
+      resiliency: deps.resiliency,
+      metrics: deps.metrics,
     });
     return new Invocation(resolver, forwarder, endpoints, internal, internalPort, host, {
       appId: options.appId,

@@ -9,6 +9,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FlowDirection, PolicyKind, ResiliencyObserver } from '../resiliency/policy.js';
+import { InvocationMetrics } from './invocation-metrics.js';
 
 /** Dapr's default byte-size buckets. */
 export const DEFAULT_SIZE_BUCKETS = [1024, 2048, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296];
@@ -81,9 +82,14 @@ export class WeftMetrics implements ResiliencyObserver {
   private readonly pubsubEgress: { count: Counter; latency: Histogram };
   private readonly pubsubIngress: { count: Counter; latency: Histogram };
   private readonly inputBinding: { count: Counter; latency: Histogram };
+  /** `dapr_runtime_service_invocation_*`. */
+  readonly invocation: InvocationMetrics;
+  private readonly httpClientCompleted: Counter;
+  private readonly httpClientLatency: Histogram;
 
   constructor(private readonly settings: MetricsSettings) {
     this.base = { app_id: settings.appId };
+    this.invocation = new InvocationMetrics(this.registry, settings.appId, settings.latencyBucketsMs);
     this.pathPatterns = settings.http.pathMatching.map((template) => ({ template, regex: templateToRegExp(template) }));
     const registers = [this.registry];
     const buckets = [...settings.latencyBucketsMs];
@@ -102,6 +108,8 @@ export class WeftMetrics implements ResiliencyObserver {
     this.grpcLatency = histogram('dapr_grpc_io_server_server_latency', 'Distribution of server latency in milliseconds, by method.', grpcLabels);
     this.grpcReceived = histogram('dapr_grpc_io_server_received_bytes_per_rpc', 'Distribution of received bytes per RPC, by method.', grpcLabels, DEFAULT_SIZE_BUCKETS);
     this.grpcSent = histogram('dapr_grpc_io_server_sent_bytes_per_rpc', 'Distribution of total sent bytes per RPC, by method.', grpcLabels, DEFAULT_SIZE_BUCKETS);
+    this.httpClientCompleted = counter('dapr_http_client_completed_count', 'Count of completed requests to the app.', httpLabels);
+    this.httpClientLatency = histogram('dapr_http_client_roundtrip_latency', 'Time from the request to the app until its response headers (ms).', httpLabels);
     this.componentLoaded = counter('dapr_runtime_component_loaded', 'The number of successfully loaded components.', ['app_id']);
     this.componentInit = counter('dapr_runtime_component_init_total', 'The number of initialized components.', ['app_id', 'component']);
     this.componentInitFail = counter('dapr_runtime_component_init_fail_total', 'The number of component initialization failures.', [
@@ -160,6 +168,13 @@ export class WeftMetrics implements ResiliencyObserver {
     this.httpLatency.observe(labels, r.durationMs);
     this.httpRequestBytes.observe(this.base, r.requestBytes);
     this.httpResponseBytes.observe(this.base, r.responseBytes);
+  }
+
+  /** Records one HTTP call from the sidecar to the app (`dapr_http_client_*`); `status` 0 when it failed without an answer. */
+  recordHttpClientRequest(r: { method: string; path: string; status: number; durationMs: number }): void {
+    const labels = { ...this.base, method: this.settings.http.excludeVerbs ? '' : r.method, path: this.pathLabel(r.path), status: String(r.status) };
+    this.httpClientCompleted.inc(labels);
+    this.httpClientLatency.observe(labels, r.durationMs);
   }
 
   /** Records one gRPC API call (`dapr_grpc_io_server_*`). */

@@ -55,6 +55,8 @@ export interface AttemptContext {
 export interface PolicyRunner {
   /** True when no timeout, retry or breaker applies (callers may skip bookkeeping). */
   readonly isNoop: boolean;
+  /** The retry part, so callers can tell which answers count as failures (`matching`). */
+  readonly retryPolicy?: RetryPolicy | undefined;
   execute<T>(operation: (context: AttemptContext) => Promise<T>): Promise<T>;
 }
 
@@ -85,6 +87,10 @@ export class Policy implements PolicyRunner {
 
   constructor(private readonly parts: PolicyParts) {
     this.isNoop = parts.timeoutMs === undefined && !parts.retry && !parts.breaker;
+  }
+
+  get retryPolicy(): RetryPolicy | undefined {
+    return this.parts.retry;
   }
 
   async execute<T>(operation: (context: AttemptContext) => Promise<T>): Promise<T> {

@@ -83,3 +83,13 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random: () => nu
   const delta = policy.randomizationFactor * base;
   return Math.min(base - delta + random() * 2 * delta, policy.maxIntervalMs);
 }
+
+/**
+ * True when an HTTP answer counts as a failure for resiliency: a status listed in the policy's
+ * `matching.httpStatusCodes`, or any 5xx when nothing is listed. Other answers go back to the caller
+ * as they are, and count as successes for circuit breakers.
+ */
+export function isFailureHttpStatus(policy: RetryPolicy | undefined, status: number): boolean {
+  if (policy && policy.httpStatusCodes.length > 0) return inRanges(status, policy.httpStatusCodes);
+  return status >= 500;
+}

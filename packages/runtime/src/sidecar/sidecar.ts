@@ -239,6 +239,10 @@ export class Sidecar {
       logger: logger.child('weft.runtime.pubsub'),
       policy: this.deliveryPolicy,
       declarative: resources.others.get('Subscription') ?? [],
+      resiliency: this.resiliency,
+      metrics,
+      appAvailable: () => this.health.appAvailable(),
+      tracer: () => this.tracer,
     });
     this.appEvents = await AppEvents.create({
       options,
@@ -290,6 +294,9 @@ export class Sidecar {
       channel: () => this.appChannel,
       appReady: () => this.health.appAvailable(),
       logger,
+      resiliency: this.resiliency,
+      metrics: metrics?.invocation,
+      tracer: this.tracer,
     });
     this.metadata.httpEndpointNames = this.invocation.endpoints.names();
     this.httpServer = new HttpApiServer({
@@ -353,6 +360,7 @@ export class Sidecar {
         host: options.appChannelAddress,
         port: options.appPort,
         ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
+        ...(metrics ? { observer: (c: { method: string; path: string; status: number; durationMs: number }) => metrics.recordHttpClientRequest(c) } : {}),
       });
     }
     if (options.appPort && options.appProtocol === 'grpc') {

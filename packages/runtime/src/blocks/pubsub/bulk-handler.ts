@@ -1,7 +1,8 @@
 /**
  * Bulk subscribe: messages of one subscription are gathered until `maxMessagesCount` or
  * `maxAwaitDurationMs`, grouped by route, and delivered as one bulk request per route. Each entry is
- * settled by its own status; entries to retry are sent again (only those) with backoff.
+ * settled by its own status; entries to retry are sent again (only those) with backoff, under the
+ * component's inbound resiliency policy when one applies.
  */
 import { randomUUID } from 'node:crypto';
 import type { HandlerOutcome, PubSubMessage } from '../../components/pubsub/store.js';
@@ -10,8 +11,9 @@ import { hasExpired } from './cloudevents.js';
 import type { BulkEntry, Verdict } from './delivery.js';
 import { deliverBulk } from './delivery.js';
 import type { HandlerContext } from './handler.js';
-import { decodeMessage, isRawPayload, settle } from './handler.js';
+import { appAvailable, decodeMessage, isRawPayload, settle } from './handler.js';
 import { backoffMs, sleep } from './retry.js';
+import { markPermanent } from '../../resiliency/policy.js';
 import { selectRoute } from './routing.js';
 
 interface Pending {
@@ -76,16 +78,43 @@ export class BulkHandler {
 
   private async deliverRoute(path: string, items: Routed[]): Promise<void> {
     const { ctx } = this;
-    const raw = isRawPayload(ctx.spec);
     let remaining = items;
     let reason = '';
-    for (let attempt = 0; attempt <= ctx.policy.maxRetries && remaining.length > 0; attempt++) {
-      if (attempt > 0 && !(await sleep(backoffMs(ctx.policy, attempt), ctx.signal))) break;
-      const entries: BulkEntry[] = remaining.map((r) => ({
-        entryId: r.entryId,
-        event: raw ? r.message.data : r.event,
-        metadata: r.message.metadata,
-      }));
+    const inbound = ctx.inbound && !ctx.inbound.isNoop ? ctx.inbound : undefined;
+    if (inbound) {
+      // The component's inbound policy decides retries; an attempt fails while entries remain.
+      await inbound
+        .execute(async ({ signal }) => {
+          if (!(await appAvailable(ctx))) throw markPermanent(new Error('the subscription stopped'));
+          const result = await this.attempt(path, remaining, signal);
+          if (signal.aborted) throw new Error('the attempt timed out');
+          remaining = result.next;
+          reason = result.reason;
+          if (remaining.length > 0) throw new Error(reason);
+        })
+        .catch(() => undefined);
+    } else {
+      for (let attempt = 0; attempt <= ctx.policy.maxRetries && remaining.length > 0; attempt++) {
+        if (attempt > 0 && !(await sleep(backoffMs(ctx.policy, attempt), ctx.signal))) break;
+        if (!(await appAvailable(ctx))) break;
+        const result = await this.attempt(path, remaining);
+        remaining = result.next;
+        reason = result.reason;
+      }
+    }
+    for (const r of remaining) r.resolve(await settle(ctx, r.message, 'retry', reason));
+  }
+
+  /** One bulk request with the entries still to deliver; settles the decided ones, returns the rest. */
+  private async attempt(path: string, remaining: Routed[], attemptSignal?: AbortSignal): Promise<{ next: Routed[]; reason: string }> {
+    const { ctx } = this;
+    const raw = isRawPayload(ctx.spec);
+    const entries: BulkEntry[] = remaining.map((r) => ({ entryId: r.entryId, event: raw ? r.message.data : r.event, metadata: r.message.metadata }));
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    attemptSignal?.addEventListener('abort', onAbort, { once: true });
+    try {
       const result = await deliverBulk({
         channel: ctx.channel,
         path,
@@ -94,17 +123,20 @@ export class BulkHandler {
         metadata: {},
         entries,
         timeoutMs: ctx.policy.deliveryTimeoutMs,
-        signal: ctx.signal,
+        signal: controller.signal,
       });
-      reason = result.reason ?? 'the app answered RETRY';
+      // A timed-out attempt settles nothing: the policy's next attempt owns the entries.
+      if (attemptSignal?.aborted) return { next: remaining, reason: 'the attempt timed out' };
       const next: Routed[] = [];
       for (const r of remaining) {
         const verdict: Verdict = result.verdicts.get(r.entryId) ?? 'retry';
         if (verdict === 'retry') next.push(r);
         else r.resolve(await settle(ctx, r.message, verdict, `bulk entry ${verdict}`));
       }
-      remaining = next;
+      return { next, reason: result.reason ?? 'the app answered RETRY' };
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      attemptSignal?.removeEventListener('abort', onAbort);
     }
-    for (const r of remaining) r.resolve(await settle(ctx, r.message, 'retry', reason));
   }
 }

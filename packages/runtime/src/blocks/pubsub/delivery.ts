@@ -5,7 +5,7 @@
  * unreachable app or a timeout → retry. Bulk answers are per entry, and a missing entry means RETRY.
  */
 import { randomUUID } from 'node:crypto';
-import type { AppChannel } from '../../appchannel/app-channel.js';
+import type { AppCallback, AppChannel } from '../../appchannel/app-channel.js';
 import type { CloudEvent } from './cloudevents.js';
 import { CLOUDEVENT_CONTENT_TYPE, serializeCloudEvent } from './cloudevents.js';
 
@@ -17,11 +17,15 @@ export interface DeliverOptions {
   channel: AppChannel;
   path: string;
   pubsubName: string;
+  /** The topic the event was received on. */
+  topic: string;
   event: CloudEvent;
   /** Broker metadata, sent as headers. */
   metadata: Record<string, string>;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The delivery span's context, sent instead of the event's own `traceparent`. */
+  traceparent?: string;
 }
 
 /** The result of one attempt, with a reason for logs when it is not success. */
@@ -70,6 +74,7 @@ function deliveryHeaders(contentType: string, pubsubName: string, metadata: Reco
 }
 
 async function post(
+  callback: AppCallback,
   channel: AppChannel,
   path: string,
   headers: Record<string, string>,
@@ -87,7 +92,7 @@ async function post(
   const onAbort = () => controller.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const res = await channel.call({ method: 'POST', path, headers, body, signal: controller.signal });
+    const res = await channel.call({ method: 'POST', path, headers, body, signal: controller.signal, callback });
     return { status: res.status, body: res.body };
   } catch (err) {
     return { error: timedOut ? `the app did not answer within ${timeoutMs}ms` : (err as Error).message };
@@ -100,7 +105,8 @@ async function post(
 /** Delivers one event and interprets the answer. */
 export async function deliverEvent(options: DeliverOptions): Promise<DeliveryResult> {
   const headers = deliveryHeaders(CLOUDEVENT_CONTENT_TYPE, options.pubsubName, options.metadata, options.event);
-  const res = await post(options.channel, options.path, headers, serializeCloudEvent(options.event), options.timeoutMs, options.signal);
+  if (options.traceparent) headers['traceparent'] = options.traceparent;
+  const res = await post({ kind: 'topic-event', topic: options.topic, pubsubName: options.pubsubName }, options.channel, options.path, headers, serializeCloudEvent(options.event), options.timeoutMs, options.signal);
   if ('error' in res) return { verdict: 'retry', reason: res.error };
   if (res.status === 404) return { verdict: 'notFound', reason: `the app answered 404 on ${options.path}` };
   if (res.status < 200 || res.status > 299) return { verdict: 'retry', reason: `the app answered HTTP ${res.status}` };
@@ -138,7 +144,7 @@ export async function deliverBulk(
   };
   const headers = deliveryHeaders('application/json', options.pubsubName, options.metadata);
   const all = (verdict: Verdict) => new Map(options.entries.map((e) => [e.entryId, verdict]));
-  const res = await post(options.channel, options.path, headers, Buffer.from(JSON.stringify(body)), options.timeoutMs, options.signal);
+  const res = await post({ kind: 'bulk-topic-event', topic: options.topic, pubsubName: options.pubsubName }, options.channel, options.path, headers, Buffer.from(JSON.stringify(body)), options.timeoutMs, options.signal);
   if ('error' in res) return { verdicts: all('retry'), reason: res.error };
   if (res.status === 404) return { verdicts: all('notFound'), reason: `the app answered 404 on ${options.path}` };
   if (res.status < 200 || res.status > 299) return { verdicts: all('retry'), reason: `the app answered HTTP ${res.status}` };

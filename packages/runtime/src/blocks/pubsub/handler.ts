@@ -4,13 +4,22 @@
  * backoff, and settle it: ack on SUCCESS, dead-letter then ack on DROP or exhausted retries, or hand
  * it back to the broker (`retry`) when there is no dead-letter topic. A 404 is acked without
  * dead-lettering, as Dapr does.
+ *
+ * When a Resiliency policy targets the pubsub component inbound (or a `DefaultPubsubComponentInbound…`
+ * policy applies), its timeout, retries and circuit breaker replace the `WEFT_PUBSUB_*` in-process
+ * retries. While the app is unhealthy no attempt is made: deliveries wait, holding their messages.
  */
 import type { AppChannel } from '../../appchannel/app-channel.js';
 import type { HandlerOutcome, PubSub, PubSubMessage } from '../../components/pubsub/store.js';
 import type { Logger } from '../../logging/logger.js';
+import type { WeftMetrics } from '../../observability/metrics.js';
+import { formatTraceparent } from '../../observability/trace-context.js';
+import type { Tracer } from '../../observability/tracing.js';
+import { markPermanent } from '../../resiliency/policy.js';
+import type { PolicyRunner } from '../../resiliency/policy.js';
 import type { CloudEvent } from './cloudevents.js';
 import { hasExpired, rawPayloadCloudEvent } from './cloudevents.js';
-import type { Verdict } from './delivery.js';
+import type { DeliveryResult, Verdict } from './delivery.js';
 import { deliverEvent } from './delivery.js';
 import { parseGoBool } from './publish.js';
 import type { DeliveryPolicy } from './retry.js';
@@ -27,6 +36,76 @@ export interface HandlerContext {
   logger: Logger;
   /** Aborted when the subscription stops: retries end and the message goes back to the broker. */
   signal: AbortSignal;
+  /** The component's inbound resiliency policy; absent or no-op means the `policy` retries. */
+  inbound?: PolicyRunner | undefined;
+  metrics?: WeftMetrics | undefined;
+  /** False while app health checks fail: deliveries wait. Absent means always available. */
+  appAvailable?: (() => boolean) | undefined;
+  /** A span per delivery attempt under the event's `traceparent`; the app gets the span's context. */
+  tracer?: Pick<Tracer, 'startServerSpan'> | undefined;
+}
+
+/** Waits until the app is available; false if the subscription stopped first. */
+export async function appAvailable(ctx: HandlerContext): Promise<boolean> {
+  while (ctx.appAvailable && !ctx.appAvailable()) {
+    if (!(await sleep(100, ctx.signal))) return false;
+  }
+  return !ctx.signal.aborted;
+}
+
+/** Records one delivery attempt in `dapr_component_pubsub_ingress_*`. */
+export function recordIngress(ctx: HandlerContext, topic: string, verdict: Verdict, startedMs: number): void {
+  if (!ctx.metrics) return;
+  const status = verdict === 'success' ? 'success' : verdict === 'retry' ? 'retry' : 'drop';
+  ctx.metrics.recordPubsubIngress(ctx.spec.pubsubName, topic, status, status, performance.now() - startedMs);
+}
+
+/** A RETRY answer under an inbound policy: thrown so the policy retries and counts it. */
+class RetryVerdictError extends Error {}
+
+/** One attempt, aborted by the subscription stopping as well as by `attemptSignal`. */
+async function attemptOnce(ctx: HandlerContext, path: string, event: CloudEvent, message: PubSubMessage, attemptSignal?: AbortSignal): Promise<DeliveryResult> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  attemptSignal?.addEventListener('abort', onAbort, { once: true });
+  const started = performance.now();
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const span = ctx.tracer?.startServerSpan(str(event['traceparent']), str(event['tracestate']));
+  try {
+    const result = await deliverEvent({
+      ...(span ? { traceparent: formatTraceparent(span.context) } : {}),
+      channel: ctx.channel,
+      path,
+      pubsubName: ctx.spec.pubsubName,
+      topic: message.topic,
+      event,
+      metadata: message.metadata,
+      timeoutMs: ctx.policy.deliveryTimeoutMs,
+      signal: controller.signal,
+    });
+    recordIngress(ctx, message.topic, result.verdict, started);
+    span?.end(`pubsub/${ctx.spec.pubsubName}/${message.topic}`, { 'messaging.system': 'pubsub', 'messaging.destination.name': message.topic, 'pubsub.verdict': result.verdict }, result.verdict === 'retry');
+    return result;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    attemptSignal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Delivery under the component's inbound policy: its retries, timeout and breaker decide. */
+async function deliverUnderPolicy(ctx: HandlerContext, policy: PolicyRunner, path: string, event: CloudEvent, message: PubSubMessage): Promise<{ verdict: Verdict; reason: string }> {
+  try {
+    const result = await policy.execute(async ({ signal }) => {
+      if (!(await appAvailable(ctx))) throw markPermanent(new Error('the subscription stopped'));
+      const r = await attemptOnce(ctx, path, event, message, signal);
+      if (r.verdict === 'retry') throw new RetryVerdictError(r.reason ?? 'the app asked for a retry');
+      return r;
+    });
+    return { verdict: result.verdict, reason: result.reason ?? '' };
+  } catch (err) {
+    return { verdict: 'retry', reason: (err as Error).message };
+  }
 }
 
 /** A message decoded for delivery, or the reason it cannot be. */
@@ -94,18 +173,18 @@ export async function handleMessage(ctx: HandlerContext, message: PubSubMessage)
   if (hasExpired(event)) return settle(ctx, message, 'drop', `event expired at ${String(event['expiration'])}`);
   const path = selectRoute(ctx.spec.rules, event);
   if (path === undefined) return settle(ctx, message, 'drop', 'no route matched the event');
+  if (ctx.inbound && !ctx.inbound.isNoop) {
+    // Wait for a healthy app outside the policy, so the wait does not count against its timeout.
+    if (!(await appAvailable(ctx))) return 'retry';
+    const last = await deliverUnderPolicy(ctx, ctx.inbound, path, event, message);
+    if (ctx.signal.aborted && last.verdict === 'retry') return 'retry';
+    return settle(ctx, message, last.verdict, last.reason);
+  }
   let last = { verdict: 'retry' as Verdict, reason: '' };
   for (let attempt = 0; attempt <= ctx.policy.maxRetries; attempt++) {
     if (attempt > 0 && !(await sleep(backoffMs(ctx.policy, attempt), ctx.signal))) return 'retry';
-    const result = await deliverEvent({
-      channel: ctx.channel,
-      path,
-      pubsubName: ctx.spec.pubsubName,
-      event,
-      metadata: message.metadata,
-      timeoutMs: ctx.policy.deliveryTimeoutMs,
-      signal: ctx.signal,
-    });
+    if (!(await appAvailable(ctx))) return 'retry';
+    const result = await attemptOnce(ctx, path, event, message);
     last = { verdict: result.verdict, reason: result.reason ?? '' };
     if (result.verdict !== 'retry') break;
     ctx.logger.debug(`delivery of event ${String(event['id'])} to ${path} will be retried: ${last.reason}`);

@@ -9,6 +9,9 @@ import type { ComponentManager } from '../../components/manager.js';
 import { readProperty } from '../../components/metadata.js';
 import type { HandlerOutcome, PubSubMessage, Subscription } from '../../components/pubsub/store.js';
 import type { Logger } from '../../logging/logger.js';
+import type { WeftMetrics } from '../../observability/metrics.js';
+import type { Resiliency } from '../../resiliency/resiliency.js';
+import type { Tracer } from '../../observability/tracing.js';
 import type { LoadedDocument } from '../../resources/loader.js';
 import { BulkHandler } from './bulk-handler.js';
 import { handleMessage } from './handler.js';
@@ -30,6 +33,13 @@ export interface PubSubSubscriberOptions {
   policy: DeliveryPolicy;
   /** `Subscription` documents from the resources paths. */
   declarative: readonly LoadedDocument[];
+  /** Inbound policies of pubsub components (`targets.components.<name>.inbound`). */
+  resiliency?: Resiliency | undefined;
+  metrics?: WeftMetrics | undefined;
+  /** False while app health checks fail; deliveries pause until it is true again. */
+  appAvailable?: () => boolean;
+  /** Spans for deliveries, continuing the event's trace (read when subscriptions start). */
+  tracer?: () => Tracer | undefined;
 }
 
 /** A subscription as the metadata API lists it. */
@@ -108,6 +118,7 @@ export class PubSubSubscriber {
         const res = await channel.call({
           method: 'GET',
           path: '/dapr/subscribe',
+          callback: { kind: 'subscriptions' },
           headers: { 'content-type': 'application/json' },
           signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.options.policy.deliveryTimeoutMs)]),
         });
@@ -151,6 +162,10 @@ export class PubSubSubscriber {
       policy: this.options.policy,
       logger: logger.child('weft.runtime.pubsub'),
       signal: this.stopping.signal,
+      inbound: this.options.resiliency?.policyFor({ kind: 'component', name: spec.pubsubName, direction: 'inbound', componentKind: 'pubsub' }),
+      metrics: this.options.metrics,
+      appAvailable: this.options.appAvailable,
+      tracer: this.options.tracer?.(),
     };
     const bulk = spec.bulkSubscribe ? new BulkHandler(ctx) : undefined;
     if (bulk) this.bulkHandlers.push(bulk);

@@ -1,0 +1,110 @@
+/**
+ * One trace across hops: caller → sidecar A → sidecar B → app B (invocation), app B publishes with
+ * the traceparent it received, the CloudEvent carries it (`traceparent`, `traceid`), and the
+ * subscriber gets a delivery whose `traceparent` header continues the same trace. Both sidecars
+ * export their spans to a stand-in Zipkin collector.
+ */
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestSidecar } from '../support/in-process.js';
+import type { TestSidecar } from '../support/in-process.js';
+import { eventually, startSubscriberApp } from '../support/subscriber-app.js';
+import type { SubscriberApp } from '../support/subscriber-app.js';
+
+interface ZipkinSpan {
+  traceId: string;
+  id: string;
+  parentId?: string;
+  name: string;
+  localEndpoint: { serviceName: string };
+}
+
+const TRACE_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const id = `trace${process.pid}`;
+const [A, B] = [`${id}-a`, `${id}-b`];
+const spans: ZipkinSpan[] = [];
+let zipkin: http.Server;
+let registry: string;
+let a: TestSidecar;
+let b: TestSidecar;
+let appB: SubscriberApp;
+
+beforeAll(async () => {
+  zipkin = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d: Buffer) => (raw += d.toString()));
+    req.on('end', () => {
+      spans.push(...(JSON.parse(raw) as ZipkinSpan[]));
+      res.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((resolve) => zipkin.listen(0, '127.0.0.1', resolve));
+  registry = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-trace-'));
+  const config = path.join(registry, 'config.yaml');
+  await fs.writeFile(
+    config,
+    `apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata: {name: tracing}
+spec:
+  tracing:
+    samplingRate: "1"
+    zipkin: {endpointAddress: "http://127.0.0.1:${(zipkin.address() as AddressInfo).port}/api/v2/spans"}
+`,
+  );
+  const env = { WEFT_REGISTRY_DIR: registry };
+  appB = await startSubscriberApp([{ pubsubname: 'traced', topic: 'orders', route: '/orders' }]);
+  appB.reply((d) => (d.path === '/work' ? { text: 'done' } : { json: { status: 'SUCCESS' } }));
+  const pubsub = `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: traced}\nspec: {type: pubsub.in-memory, version: v1}\n`;
+  b = await startTestSidecar({ appId: B, env, appPort: appB.port, configPath: config, resources: [pubsub] });
+  a = await startTestSidecar({ appId: A, env, configPath: config });
+  await eventually(async () => {
+    const meta = (await (await fetch(`${b.baseUrl}/v1.0/metadata`)).json()) as { subscriptions: unknown[] };
+    return meta.subscriptions.length === 1 && b.sidecar.health.ready();
+  }, 10_000, 'sidecar B subscribed and ready');
+});
+
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  await appB?.close();
+  await new Promise<void>((resolve) => zipkin.close(() => resolve()));
+  await fs.rm(registry, { recursive: true, force: true });
+});
+
+const traceIdOf = (traceparent: unknown) => (typeof traceparent === 'string' ? traceparent.split('-')[1] : undefined);
+
+it('keeps one trace id from invocation through publish to the subscriber, with spans from both sidecars', async () => {
+  const res = await fetch(`${a.baseUrl}/v1.0/invoke/${B}/method/work`, { method: 'POST', body: 'x', headers: { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` } });
+  expect(res.status).toBe(200);
+  const received = appB.at('/work')[0]!.headers['traceparent'];
+  expect(traceIdOf(received)).toBe(TRACE_ID);
+
+  // App B publishes under the trace it was called in.
+  const pub = await fetch(`${b.baseUrl}/v1.0/publish/traced/orders`, {
+    method: 'POST',
+    body: JSON.stringify({ order: 1 }),
+    headers: { 'content-type': 'application/json', traceparent: String(received) },
+  });
+  expect(pub.status).toBe(204);
+  await appB.waitFor(() => appB.at('/orders').length === 1);
+  const delivery = appB.at('/orders')[0]!;
+  const event = delivery.body as { traceparent: string; traceid: string };
+  expect(traceIdOf(event.traceparent)).toBe(TRACE_ID);
+  expect(traceIdOf(event.traceid)).toBe(TRACE_ID);
+  expect(traceIdOf(delivery.headers['traceparent'])).toBe(TRACE_ID);
+
+  await eventually(() => new Set(spans.filter((s) => s.traceId === TRACE_ID).map((s) => s.localEndpoint.serviceName)).size === 2, 10_000, 'spans from both sidecars');
+  await eventually(() => spans.filter((s) => s.traceId === TRACE_ID).length >= 4, 10_000, 'four spans in the trace');
+  const inTrace = spans.filter((s) => s.traceId === TRACE_ID);
+  // Sidecar A's API span, sidecar B's call into the app, B's publish span and B's delivery span.
+  expect(inTrace.filter((s) => s.localEndpoint.serviceName === A).length).toBeGreaterThanOrEqual(1);
+  expect(inTrace.some((s) => s.localEndpoint.serviceName === B && s.name.startsWith('CallLocal/'))).toBe(true);
+  expect(inTrace.some((s) => s.localEndpoint.serviceName === B && s.name === 'pubsub/traced/orders')).toBe(true);
+  // The app got the delivery span's context as its parent.
+  const deliverySpan = inTrace.find((s) => s.name === 'pubsub/traced/orders');
+  expect(String(delivery.headers['traceparent']).split('-')[2]).toBe(deliverySpan?.id);
+});
