@@ -1,10 +1,11 @@
 /**
- * `weft workflow` against the store of a running and of a stopped sidecar: list (table and JSON),
+ * `weft workflow` against the store of a running and of a stopped sidecar: list (table, JSON and YAML),
  * get, history, terminate, run and purge.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { WEFT_BIN } from '../support/weft-process.js';
 import { startWorkflowSidecar } from '../support/workflow-target.js';
 
@@ -26,6 +27,8 @@ describe('weft workflow CLI', () => {
     }
     const listed = JSON.parse(await weft('list', '-o', 'json')) as { instanceID: string; runtimeStatus: string }[];
     expect(listed.map((i) => i.instanceID).sort()).toEqual(['order-1', 'order-2']);
+    const listedYaml = parseYaml(await weft('list', '-o', 'yaml')) as { instanceID: string; runtimeStatus: string }[];
+    expect(listedYaml).toEqual(listed);
     await weft('terminate', 'order-1', '-o', '"cancelled"');
     expect(JSON.parse(await weft('get', 'order-1'))).toMatchObject({ runtimeStatus: 'TERMINATED', properties: { 'dapr.workflow.output': '"cancelled"' } });
     expect(await weft('history', 'order-1')).toMatch(/ExecutionTerminated[\s\S]*ExecutionCompleted/);

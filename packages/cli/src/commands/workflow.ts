@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { stringify as toYaml } from 'yaml';
 import { SqliteWorkflowBackend, openPostgresWorkflowBackend, WORKFLOW_STATUSES, WorkflowEngine, historyEventJson, instanceJson, parseDurationMs, silentLogger } from '@weft/runtime';
 import type { InstanceFilter, InstanceRecord, WorkflowBackend, WorkflowStatus } from '@weft/runtime';
 
@@ -74,7 +75,7 @@ export function workflowCommand(): Command {
   wf.command('list')
     .alias('ls')
     .description('list instances, newest first')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'wide', 'json']).default('short'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'wide', 'json', 'yaml']).default('short'))
     .addOption(statusOption())
     .option('-w, --filter-name <name>', 'only instances of this workflow')
     .option('-m, --filter-max-age <age>', 'only instances created after this duration ago or timestamp')
@@ -88,7 +89,9 @@ export function workflowCommand(): Command {
         if (opts.prefix) filter.instanceIdPrefix = opts.prefix;
         if (opts.filterMaxAge) filter.createdFrom = pointInTime(opts.filterMaxAge);
         const page = await engine.list(filter, opts.limit);
-        console.log(opts.output === 'json' ? JSON.stringify(page.instances.map(instanceJson), null, 2) : instanceRows(page.instances, opts.output === 'wide'));
+        if (opts.output === 'json') console.log(JSON.stringify(page.instances.map(instanceJson), null, 2));
+        else if (opts.output === 'yaml') process.stdout.write(toYaml(page.instances.map(instanceJson)));
+        else console.log(instanceRows(page.instances, opts.output === 'wide'));
       }),
     );
 
