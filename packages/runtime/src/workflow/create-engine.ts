@@ -3,12 +3,15 @@
  * `actorStateStore: "true"` puts workflows on that Postgres; otherwise they live in the embedded
  * SQLite file `<dataDir>/workflows.sqlite`. Engine settings come from the injected environment:
  * `WEFT_WORKFLOW_LEASE_MS`, `WEFT_WORKFLOW_MAX_CONCURRENT_ORCHESTRATIONS`, `WEFT_WORKFLOW_MAX_CONCURRENT_ACTIVITIES`,
- * `WEFT_WORKFLOW_RETENTION` (purge finished instances older than this duration, e.g. `7d`) and
- * `WEFT_DEBUG_POINTS` (crash tests).
+ * `WEFT_WORKFLOW_RETENTION` (purge finished instances older than this duration, e.g. `7d`),
+ * `WEFT_WORKFLOW_REDELIVER_AFTER` (a Go-style duration, default `60s`: a work item a live worker
+ * stream leaves unanswered this long is released and dispatched again, since the JS worker drops items
+ * beyond 10 running + 100 queued without a word) and `WEFT_DEBUG_POINTS` (crash tests).
  */
 import path from 'node:path';
 import type { ComponentManager } from '../components/manager.js';
 import { readProperty } from '../components/metadata.js';
+import { parseDurationMs } from '../util/duration.js';
 import type { Logger } from '../logging/logger.js';
 import type { WorkflowBackend } from './backend.js';
 import { WorkflowEngine } from './engine.js';
@@ -29,6 +32,15 @@ function positiveInt(env: CreateEngineInput['env'], name: string): number | unde
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
   return n;
+}
+
+/** A Go-style duration setting (`90s`, `1m30s`, `500ms`), undefined when unset. */
+function goDuration(env: CreateEngineInput['env'], name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const ms = parseDurationMs(raw);
+  if (ms === undefined || ms <= 0) throw new Error(`${name} must be a positive duration such as 30s or 5m, got "${raw}"`);
+  return ms;
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -67,6 +79,7 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
   const debugPoints = env['WEFT_DEBUG_POINTS'];
   const retention = env['WEFT_WORKFLOW_RETENTION'];
   const retentionMs = retention ? parseDuration('WEFT_WORKFLOW_RETENTION', retention) : undefined;
+  const redeliverAfterMs = goDuration(env, 'WEFT_WORKFLOW_REDELIVER_AFTER');
   return new WorkflowEngine({
     backend,
     logger,
@@ -74,6 +87,7 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
     ...(maxO ? { maxConcurrentOrchestrations: maxO } : {}),
     ...(maxA ? { maxConcurrentActivities: maxA } : {}),
     ...(debugPoints ? { debugPoints } : {}),
+    ...(redeliverAfterMs !== undefined ? { redeliverAfterMs } : {}),
     ...(retentionMs !== undefined ? { retentionMs } : {}),
   });
 }

@@ -2,7 +2,8 @@
  * Hands locked work to connected SDK workers. Each `GetWorkItems` stream gets a bounded number of
  * items at once (the JS worker silently drops anything beyond 10 running + 100 queued), the least
  * busy stream first; nothing is locked while no stream has room, so work waits in the database until
- * a worker connects. When a stream ends, its unfinished items are released for redelivery. Leases on
+ * a worker connects. When a stream ends, its unfinished items are released for redelivery; so is an
+ * item a live stream leaves unanswered for `redeliverAfterMs` (a worker may drop work silently). Leases on
  * everything in flight are renewed periodically, so another replica takes over only from a dead one.
  */
 import type { Logger } from '../logging/logger.js';
@@ -39,11 +40,13 @@ export interface InFlightOrchestration {
   stream: WorkerStream;
   item: OrchestrationWorkItem;
   newEvents: HistoryEvent[];
+  sentAt: number;
 }
 
 interface InFlightActivity {
   stream: WorkerStream;
   item: ActivityWorkItem;
+  sentAt: number;
 }
 
 /** Dispatcher settings. */
@@ -63,6 +66,8 @@ export interface DispatcherOptions {
   maxActivities: number;
   /** Longest wait between looks at the database (other replicas' work, expired leases). @default 1000 */
   pollMs: number;
+  /** An item a live stream has not answered after this long is released and dispatched again. @default 60000 */
+  redeliverAfterMs: number;
 }
 
 const activityKey = (instanceId: string, taskId: number) => `${instanceId}\u0000${taskId}`;
@@ -80,6 +85,7 @@ export class Dispatcher {
   private closed = false;
   private wakeTimer: NodeJS.Timeout | undefined;
   private readonly renewTimer: NodeJS.Timeout;
+  private readonly redeliverTimer: NodeJS.Timeout;
 
   constructor(private readonly o: DispatcherOptions) {
     this.renewTimer = setInterval(() => {
@@ -87,6 +93,39 @@ export class Dispatcher {
       this.o.backend.renewLeases(o.owner, o.leaseMs, new Date()).catch((err: unknown) => this.o.logger.warn('lease renewal failed', { error: String(err) }));
     }, Math.max(100, Math.floor(o.leaseMs / 3)));
     this.renewTimer.unref();
+    this.redeliverTimer = setInterval(() => {
+      this.releaseUnanswered(Date.now()).catch((err: unknown) => this.o.logger.warn('releasing unanswered work items failed', { error: String(err) }));
+    }, Math.max(50, Math.min(10_000, Math.floor(o.redeliverAfterMs / 4))));
+    this.redeliverTimer.unref();
+  }
+
+  /**
+   * Releases items sent more than `redeliverAfterMs` before `now` and still unanswered, so they are
+   * dispatched again (possibly to the same stream). A late answer to a released orchestration item
+   * finds no work in flight, or the redelivered one, and is ignored or applied once; a late activity
+   * result is accepted once by the store, which ignores the duplicate.
+   */
+  async releaseUnanswered(now: number): Promise<number> {
+    const { backend, owner, redeliverAfterMs } = this.o;
+    let released = 0;
+    for (const [key, f] of [...this.orchestrations]) {
+      if (now - f.sentAt < redeliverAfterMs || this.orchestrations.get(key) !== f) continue;
+      this.orchestrations.delete(key);
+      f.stream.inFlight -= 1;
+      released += 1;
+      this.o.logger.warn(`orchestration work item of ${key} unanswered by stream ${f.stream.id} after ${redeliverAfterMs} ms: redelivering`);
+      await backend.releaseOrchestration(owner, key);
+    }
+    for (const [key, f] of [...this.activities]) {
+      if (now - f.sentAt < redeliverAfterMs || this.activities.get(key) !== f) continue;
+      this.activities.delete(key);
+      f.stream.inFlight -= 1;
+      released += 1;
+      this.o.logger.warn(`activity ${f.item.name}#${f.item.taskId} of ${f.item.instanceId} unanswered by stream ${f.stream.id} after ${redeliverAfterMs} ms: redelivering`);
+      await backend.releaseActivity(owner, f.item.instanceId, f.item.taskId);
+    }
+    if (released > 0) this.kick();
+    return released;
   }
 
   /** Registers a stream; work starts flowing to it at once. */
@@ -216,7 +255,7 @@ export class Dispatcher {
   private sendOrchestration(stream: WorkerStream, item: OrchestrationWorkItem): void {
     const id = item.instance.instanceId;
     const newEvents = [ev.orchestratorStarted(new Date()), ...orderBatch(item.messages.map((m) => m.event))];
-    this.orchestrations.set(id, { stream, item, newEvents });
+    this.orchestrations.set(id, { stream, item, newEvents, sentAt: Date.now() });
     stream.inFlight += 1;
     stream.send({
       orchestratorRequest: { instanceId: id, executionId: { value: item.instance.executionId }, pastEvents: item.history, newEvents },
@@ -225,7 +264,7 @@ export class Dispatcher {
 
   private sendActivity(stream: WorkerStream, item: ActivityWorkItem): void {
     if (item.attempt > 1) this.o.logger.info(`redelivering activity ${item.name}#${item.taskId} of ${item.instanceId} (attempt ${item.attempt})`);
-    this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item });
+    this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, sentAt: Date.now() });
     stream.inFlight += 1;
     stream.send({
       activityRequest: {
@@ -251,6 +290,7 @@ export class Dispatcher {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.renewTimer);
+    clearInterval(this.redeliverTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     for (const s of [...this.streams]) {
       await this.removeStream(s);

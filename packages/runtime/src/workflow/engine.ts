@@ -31,6 +31,8 @@ export interface WorkflowEngineOptions {
   maxConcurrentActivities?: number;
   /** @default 1000 */
   pollMs?: number;
+  /** A work item a live worker stream leaves unanswered this long is redelivered. @default 60000 */
+  redeliverAfterMs?: number;
   /** `WEFT_DEBUG_POINTS` specification. */
   debugPoints?: string;
   /** Finished instances whose last change is older than this are purged periodically; off when absent. */
@@ -78,6 +80,7 @@ export class WorkflowEngine {
       maxOrchestrations: options.maxConcurrentOrchestrations ?? 100,
       maxActivities: options.maxConcurrentActivities ?? 100,
       pollMs: options.pollMs ?? 1000,
+      redeliverAfterMs: options.redeliverAfterMs ?? 60_000,
     });
     const retentionMs = options.retentionMs;
     if (retentionMs !== undefined) {
