@@ -28,6 +28,8 @@ export interface MetadataResponse {
   components: ComponentMetadata[];
   extended: Record<string, string>;
   subscriptions: unknown[];
+  /** Connected workflow workers (as Dapr reports them) and, beyond Dapr, instances flagged stuck. */
+  workflows?: { connectedWorkers: number; stuckInstances: number };
   httpEndpoints: { name: string }[];
   appConnectionProperties: {
     port?: number;
@@ -77,6 +79,13 @@ export class MetadataBlock {
     this.subscriptionsSource = source;
   }
 
+  private workflowsSource: (() => { connectedWorkers: number; stuckInstances: number }) | undefined;
+
+  /** Where the `workflows` section comes from, once the workflow engine runs. */
+  setWorkflowsSource(source: () => { connectedWorkers: number; stuckInstances: number }): void {
+    this.workflowsSource = source;
+  }
+
   /** Sets one extended attribute (in memory only, as in Dapr). */
   set(key: string, value: string): void {
     this.extended.set(key, value);
@@ -93,6 +102,7 @@ export class MetadataBlock {
       components: this.components.list().map((c) => ({ name: c.name, type: c.type, version: c.version, capabilities: capabilitiesOf(c) })),
       extended: Object.fromEntries(this.extended),
       subscriptions: this.subscriptionsSource(),
+      ...(this.workflowsSource ? { workflows: this.workflowsSource() } : {}),
       httpEndpoints: this.httpEndpointNames.map((name) => ({ name })),
       appConnectionProperties: {
         ...(options.appPort ? { port: options.appPort } : {}),

@@ -79,6 +79,7 @@ export class WeftMetrics implements ResiliencyObserver {
   private readonly resiliencyCount: Counter;
   private readonly resiliencyActivations: Counter;
   private readonly resiliencyCbState: Gauge;
+  private stuckWorkflows: (() => number) | undefined;
   private readonly pubsubEgress: { count: Counter; latency: Histogram };
   private readonly pubsubIngress: { count: Counter; latency: Histogram };
   private readonly inputBinding: { count: Counter; latency: Histogram };
@@ -131,6 +132,18 @@ export class WeftMetrics implements ResiliencyObserver {
       help: 'A resiliency policy’s current CircuitBreakerState state. 0 is closed, 1 is half-open, 2 is open, and -1 is unknown.',
       labelNames: resLabels,
       registers,
+    });
+    const stuckSource = () => this.stuckWorkflows?.();
+    const base = this.base;
+    new Gauge({
+      name: 'weft_workflow_stuck_instances',
+      help: 'Workflow instances with work waiting and no progress for WEFT_WORKFLOW_STUCK_AFTER.',
+      labelNames: ['app_id'],
+      registers,
+      collect() {
+        const n = stuckSource();
+        if (n !== undefined) this.set(base, n);
+      },
     });
     const componentLabels = ['app_id', 'component', 'namespace'];
     this.pubsubEgress = {
@@ -229,7 +242,13 @@ export class WeftMetrics implements ResiliencyObserver {
     this.inputBinding.latency.observe(labels, durationMs);
   }
 
+  /** Reports `weft_workflow_stuck_instances` from `count` at each scrape. */
+  observeWorkflowStuckInstances(count: () => number): void {
+    this.stuckWorkflows = count;
+  }
+
   /** A component finished init (`dapr_runtime_component_loaded`, `…_init_total`, `…_init_fail_total`). */
+
   recordComponentInit(type: string, name: string, failure?: string): void {
     if (failure === undefined) {
       this.componentLoaded.inc(this.base);

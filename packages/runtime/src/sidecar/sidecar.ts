@@ -264,6 +264,9 @@ export class Sidecar {
       env: options.env,
       logger: logger.child('weft.runtime.workflow'),
     });
+    const engine = this.workflows;
+    this.metadata.setWorkflowsSource(() => ({ connectedWorkers: engine.workerCount, stuckInstances: engine.stuckCount }));
+    metrics?.observeWorkflowStuckInstances(() => engine.stuckCount);
 
     const apiAllowed = apiAccessCheck(configuration.api.allowed, configuration.api.denied);
     const routes: HttpRoute[] = [

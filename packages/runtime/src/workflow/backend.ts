@@ -96,6 +96,13 @@ export interface InstancePage {
   continuationToken?: string;
 }
 
+/** An unfinished instance with work waiting, and since when it has made no progress. */
+export interface PendingWorkInstance {
+  instanceId: string;
+  /** The later of its last committed change and its oldest waiting work (visible inbox event or queued activity). */
+  idleSince: Date;
+}
+
 /** Result of a termination. */
 export type TerminateResult = { found: false } | { found: true; alreadyFinished: boolean; children: string[] };
 
@@ -126,6 +133,12 @@ export interface WorkflowBackend {
   renewLeases(owner: string, leaseMs: number, now: Date): Promise<void>;
   /** The earliest future inbox visibility or lease expiry, to know when to look again. */
   nextWakeAt(now: Date): Promise<Date | undefined>;
+
+  /**
+   * Unfinished, unsuspended instances that have work waiting now (a visible inbox event or a queued
+   * activity) and have made no progress since at or before `idleBefore` (stuck-instance detection).
+   */
+  idleWithPendingWork(idleBefore: Date, now: Date): Promise<PendingWorkInstance[]>;
 
   /** Marks an instance TERMINATED with the given output, drops its pending work, notifies its parent. */
   terminate(instanceId: string, output: string | null, now: Date): Promise<TerminateResult>;

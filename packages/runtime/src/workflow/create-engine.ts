@@ -6,7 +6,10 @@
  * `WEFT_WORKFLOW_RETENTION` (purge finished instances older than this duration, e.g. `7d`),
  * `WEFT_WORKFLOW_REDELIVER_AFTER` (a Go-style duration, default `60s`: a work item a live worker
  * stream leaves unanswered this long is released and dispatched again, since the JS worker drops items
- * beyond 10 running + 100 queued without a word) and `WEFT_DEBUG_POINTS` (crash tests).
+ * beyond 10 running + 100 queued without a word), `WEFT_WORKFLOW_STUCK_AFTER` (a Go-style duration,
+ * default `5m`: an instance with work waiting — a visible event or a queued activity — and no committed
+ * progress for this long is flagged stuck in the list API, the metadata API and the
+ * `weft_workflow_stuck_instances` gauge) and `WEFT_DEBUG_POINTS` (crash tests).
  */
 import path from 'node:path';
 import type { ComponentManager } from '../components/manager.js';
@@ -80,6 +83,7 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
   const retention = env['WEFT_WORKFLOW_RETENTION'];
   const retentionMs = retention ? parseDuration('WEFT_WORKFLOW_RETENTION', retention) : undefined;
   const redeliverAfterMs = goDuration(env, 'WEFT_WORKFLOW_REDELIVER_AFTER');
+  const stuckAfterMs = goDuration(env, 'WEFT_WORKFLOW_STUCK_AFTER');
   return new WorkflowEngine({
     backend,
     logger,
@@ -88,6 +92,7 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
     ...(maxA ? { maxConcurrentActivities: maxA } : {}),
     ...(debugPoints ? { debugPoints } : {}),
     ...(redeliverAfterMs !== undefined ? { redeliverAfterMs } : {}),
+    ...(stuckAfterMs !== undefined ? { stuckAfterMs } : {}),
     ...(retentionMs !== undefined ? { retentionMs } : {}),
   });
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { GrpcCode, workflowErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
-import type { InstanceFilter, InstancePage, WorkflowBackend } from './backend.js';
+import type { InstanceFilter, InstancePage, PendingWorkInstance, WorkflowBackend } from './backend.js';
 import { DebugPoints } from './debug-points.js';
 import { Dispatcher } from './dispatcher.js';
 import type { WorkItemMessage, WorkerStream } from './dispatcher.js';
@@ -33,6 +33,8 @@ export interface WorkflowEngineOptions {
   pollMs?: number;
   /** A work item a live worker stream leaves unanswered this long is redelivered. @default 60000 */
   redeliverAfterMs?: number;
+  /** An instance with work waiting and no progress for this long is reported as stuck. @default 300000 */
+  stuckAfterMs?: number;
   /** `WEFT_DEBUG_POINTS` specification. */
   debugPoints?: string;
   /** Finished instances whose last change is older than this are purged periodically; off when absent. */
@@ -65,11 +67,16 @@ export class WorkflowEngine {
   private readonly listeners = new Map<string, Set<() => void>>();
   private closed = false;
   private readonly retentionTimer: NodeJS.Timeout | undefined;
+  /** Threshold of {@link WorkflowEngine.stuckInstances}. */
+  readonly stuckAfterMs: number;
+  private stuckCached = 0;
+  private readonly stuckTimer: NodeJS.Timeout;
 
   constructor(options: WorkflowEngineOptions) {
     this.backend = options.backend;
     this.logger = options.logger;
     this.debug = new DebugPoints(options.debugPoints);
+    this.stuckAfterMs = options.stuckAfterMs ?? 300_000;
     this.dispatcher = new Dispatcher({
       backend: this.backend,
       logger: options.logger,
@@ -82,6 +89,9 @@ export class WorkflowEngine {
       pollMs: options.pollMs ?? 1000,
       redeliverAfterMs: options.redeliverAfterMs ?? 60_000,
     });
+    // Cached for synchronous readers (metadata, the metrics gauge); refreshed a few times per threshold.
+    this.stuckTimer = setInterval(() => void this.refreshStuckCount(), Math.max(250, Math.min(15_000, Math.floor(this.stuckAfterMs / 4))));
+    this.stuckTimer.unref();
     const retentionMs = options.retentionMs;
     if (retentionMs !== undefined) {
       // Runs whether or not an app is attached: retention is a property of the store.
@@ -92,6 +102,32 @@ export class WorkflowEngine {
       this.retentionTimer.unref();
       setImmediate(sweep);
     }
+  }
+
+  /**
+   * Instances that have work waiting (an event to process or a queued activity) and no committed
+   * progress for {@link stuckAfterMs}: no worker for their workflow, a worker that drops work, a
+   * wedged activity. `stuckSince` is when the stall began.
+   */
+  async stuckInstances(now = new Date()): Promise<{ instanceId: string; stuckSince: Date }[]> {
+    const idle: PendingWorkInstance[] = await this.backend.idleWithPendingWork(new Date(now.getTime() - this.stuckAfterMs), now);
+    return idle.map((i) => ({ instanceId: i.instanceId, stuckSince: i.idleSince }));
+  }
+
+  /** Re-counts stuck instances now; the count is what {@link stuckCount} returns afterwards. */
+  async refreshStuckCount(): Promise<number> {
+    if (this.closed) return this.stuckCached;
+    try {
+      this.stuckCached = (await this.stuckInstances()).length;
+    } catch (err) {
+      this.logger.warn('counting stuck workflow instances failed', { error: String(err) });
+    }
+    return this.stuckCached;
+  }
+
+  /** Stuck instances as of the last periodic count. */
+  get stuckCount(): number {
+    return this.stuckCached;
   }
 
   /** Purges finished instances (and their children) whose last change is older than `ageMs`; returns how many. */
@@ -267,6 +303,7 @@ export class WorkflowEngine {
     if (this.closed) return;
     this.closed = true;
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    clearInterval(this.stuckTimer);
     await this.dispatcher.close();
     for (const set of this.listeners.values()) for (const notify of [...set]) notify();
     await this.backend.close();

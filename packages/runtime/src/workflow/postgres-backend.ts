@@ -13,12 +13,13 @@ import type {
   OrchestrationStep,
   OrchestrationWorkItem,
   OutgoingMessage,
+  PendingWorkInstance,
   TerminateResult,
   WorkflowBackend,
 } from './backend.js';
 import { ev } from './history.js';
-import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
-import type { InstanceRow } from './sql-rows.js';
+import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
+import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { isTerminal } from './types.js';
 
@@ -163,6 +164,18 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
     const row = await this.row(this.pool, instanceId);
     return row ? toInstance(row) : undefined;
+  }
+
+  async idleWithPendingWork(idleBefore: Date, now: Date): Promise<PendingWorkInstance[]> {
+    const r = await this.pool.query<PendingWorkRow>(
+      `SELECT i.instance_id AS id, i.updated_at AS updated,
+           (SELECT MIN(m.visible_at) FROM weft_wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id AND m.visible_at <= $1) AS inbox,
+           (SELECT MIN(a.created_at) FROM weft_wf_activities a WHERE a.app_id = i.app_id AND a.instance_id = i.instance_id) AS activity
+         FROM weft_wf_instances i WHERE i.app_id = $2 AND i.status IN ('PENDING', 'RUNNING')
+           AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= $1) AND i.updated_at <= $3`,
+      [now.getTime(), this.appId, idleBefore.getTime()],
+    );
+    return idleInstances(r.rows, idleBefore);
   }
 
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {

@@ -4,7 +4,7 @@
  */
 import { ev } from './history.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
-import type { InstanceFilter } from './backend.js';
+import type { InstanceFilter, PendingWorkInstance } from './backend.js';
 
 /** An instance row as both drivers select it. */
 export interface InstanceRow {
@@ -96,4 +96,24 @@ export function decodeToken(token: string): [number, string] | undefined {
     // fall through
   }
   return undefined;
+}
+
+/** A row of the stuck-instance query (Postgres returns BIGINT as text). */
+export interface PendingWorkRow {
+  id: string;
+  updated: number | string;
+  inbox: number | string | null;
+  activity: number | string | null;
+}
+
+/** Keeps the rows whose waiting work and last progress are both at or before `idleBefore`. */
+export function idleInstances(rows: PendingWorkRow[], idleBefore: Date): PendingWorkInstance[] {
+  const out: PendingWorkInstance[] = [];
+  for (const r of rows) {
+    const waiting = [r.inbox, r.activity].filter((x): x is number | string => x !== null).map(Number);
+    if (waiting.length === 0) continue;
+    const idleSince = Math.max(Number(r.updated), Math.min(...waiting));
+    if (idleSince <= idleBefore.getTime()) out.push({ instanceId: r.id, idleSince: new Date(idleSince) });
+  }
+  return out;
 }

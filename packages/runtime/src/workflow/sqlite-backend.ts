@@ -13,12 +13,13 @@ import type {
   OrchestrationStep,
   OrchestrationWorkItem,
   OutgoingMessage,
+  PendingWorkInstance,
   TerminateResult,
   WorkflowBackend,
 } from './backend.js';
 import { ev } from './history.js';
-import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
-import type { InstanceRow } from './sql-rows.js';
+import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
+import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { isTerminal } from './types.js';
 
@@ -314,6 +315,19 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
       this.q('UPDATE wf_instances SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
       this.q('UPDATE wf_activities SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
     });
+  }
+
+  async idleWithPendingWork(idleBefore: Date, now: Date): Promise<PendingWorkInstance[]> {
+    const t = now.getTime();
+    const rows = this.q(
+        `SELECT i.instance_id AS id, i.updated_at AS updated,
+           (SELECT MIN(m.visible_at) FROM wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id AND m.visible_at <= ?) AS inbox,
+           (SELECT MIN(a.created_at) FROM wf_activities a WHERE a.app_id = i.app_id AND a.instance_id = i.instance_id) AS activity
+         FROM wf_instances i WHERE i.app_id = ? AND i.status IN ('PENDING', 'RUNNING')
+           AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?) AND i.updated_at <= ?`,
+      )
+      .all(t, this.appId, t, idleBefore.getTime()) as PendingWorkRow[];
+    return idleInstances(rows, idleBefore);
   }
 
   async nextWakeAt(now: Date): Promise<Date | undefined> {

@@ -192,8 +192,13 @@ export function workflowRoutes(engine: WorkflowEngine): HttpRoute[] {
           if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw commonErrors.badRequest('pageSize must be an integer from 1 to 1000');
           const token = req.query.get('continuationToken') ?? undefined;
           const page = await engine.list(filter, pageSize, token);
+          const stuck = new Map((await engine.stuckInstances()).map((s) => [s.instanceId, s.stuckSince]));
           return jsonReply(200, {
-            instances: page.instances.map(instanceJson),
+            // Weft's own extension of the listing: Dapr's GET body stays exact.
+            instances: page.instances.map((i) => {
+              const since = stuck.get(i.instanceId);
+              return since ? { ...instanceJson(i), stuck: true, stuckSince: since.toISOString() } : instanceJson(i);
+            }),
             ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
           });
         },
