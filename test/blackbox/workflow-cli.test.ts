@@ -29,6 +29,11 @@ describe('weft workflow CLI', () => {
     expect(listed.map((i) => i.instanceID).sort()).toEqual(['order-1', 'order-2']);
     const listedYaml = parseYaml(await weft('list', '-o', 'yaml')) as { instanceID: string; runtimeStatus: string }[];
     expect(listedYaml).toEqual(listed);
+    // No worker ever ran them: with a zero threshold both are waiting with no progress.
+    expect(await weft('list', '--stuck-after', '0s')).toMatch(/order-1\s+orders\s+PENDING.*for \d+s/);
+    const stuckYaml = parseYaml(await weft('list', '-o', 'yaml', '--stuck-after', '0s')) as { instanceID: string; stuck?: boolean }[];
+    expect(stuckYaml.map((i) => i.stuck)).toEqual([true, true]);
+    expect(listed.every((i) => !('stuck' in i))).toBe(true);
     await weft('terminate', 'order-1', '-o', '"cancelled"');
     expect(JSON.parse(await weft('get', 'order-1'))).toMatchObject({ runtimeStatus: 'TERMINATED', properties: { 'dapr.workflow.output': '"cancelled"' } });
     expect(await weft('history', 'order-1')).toMatch(/ExecutionTerminated[\s\S]*ExecutionCompleted/);

@@ -41,11 +41,12 @@ function age(date: Date): string {
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
 }
 
-function instanceRows(instances: InstanceRecord[], wide: boolean): string {
-  const head = wide ? ['INSTANCE ID', 'WORKFLOW', 'STATUS', 'AGE', 'CREATED', 'LAST UPDATE', 'CUSTOM STATUS'] : ['INSTANCE ID', 'WORKFLOW', 'STATUS', 'AGE', 'CREATED'];
+function instanceRows(instances: InstanceRecord[], wide: boolean, stuck: Map<string, Date>): string {
+  const head = ['INSTANCE ID', 'WORKFLOW', 'STATUS', 'AGE', 'CREATED', ...(wide ? ['LAST UPDATE', 'CUSTOM STATUS'] : []), 'STUCK'];
   const rows = instances.map((i) => {
+    const since = stuck.get(i.instanceId);
     const base = [i.instanceId, i.name, i.status, age(i.createdAt), i.createdAt.toISOString()];
-    return wide ? [...base, i.lastUpdatedAt.toISOString(), i.customStatus ?? ''] : base;
+    return [...base, ...(wide ? [i.lastUpdatedAt.toISOString(), i.customStatus ?? ''] : []), since ? `for ${age(since)}` : ''];
   });
   return table([head, ...rows]);
 }
@@ -81,7 +82,8 @@ export function workflowCommand(): Command {
     .option('-m, --filter-max-age <age>', 'only instances created after this duration ago or timestamp')
     .option('--prefix <prefix>', 'only instance ids starting with this')
     .option('--limit <n>', 'at most this many', (v) => Number(v), 100)
-    .action(async (opts: { output: string; filterStatus?: WorkflowStatus; filterName?: string; filterMaxAge?: string; prefix?: string; limit: number }, cmd: Command) =>
+    .option('--stuck-after <duration>', 'flag instances with work waiting and no progress for this long', '5m')
+    .action(async (opts: { output: string; filterStatus?: WorkflowStatus; filterName?: string; filterMaxAge?: string; prefix?: string; limit: number; stuckAfter: string }, cmd: Command) =>
       withEngine(cmd, async (engine) => {
         const filter: InstanceFilter = {};
         if (opts.filterStatus) filter.statuses = [opts.filterStatus];
@@ -89,9 +91,19 @@ export function workflowCommand(): Command {
         if (opts.prefix) filter.instanceIdPrefix = opts.prefix;
         if (opts.filterMaxAge) filter.createdFrom = pointInTime(opts.filterMaxAge);
         const page = await engine.list(filter, opts.limit);
-        if (opts.output === 'json') console.log(JSON.stringify(page.instances.map(instanceJson), null, 2));
-        else if (opts.output === 'yaml') process.stdout.write(toYaml(page.instances.map(instanceJson)));
-        else console.log(instanceRows(page.instances, opts.output === 'wide'));
+        const stuckAfterMs = parseDurationMs(opts.stuckAfter);
+        if (stuckAfterMs === undefined || stuckAfterMs < 0) throw new Error(`--stuck-after expects a duration such as 5m, got "${opts.stuckAfter}"`);
+        const now = new Date();
+        const idle = await engine.backend.idleWithPendingWork(new Date(now.getTime() - stuckAfterMs), now);
+        const stuck = new Map(idle.map((i) => [i.instanceId, i.idleSince]));
+        // The same extension fields as the HTTP listing.
+        const entries = page.instances.map((i) => {
+          const since = stuck.get(i.instanceId);
+          return since ? { ...instanceJson(i), stuck: true, stuckSince: since.toISOString() } : instanceJson(i);
+        });
+        if (opts.output === 'json') console.log(JSON.stringify(entries, null, 2));
+        else if (opts.output === 'yaml') process.stdout.write(toYaml(entries));
+        else console.log(instanceRows(page.instances, opts.output === 'wide', stuck));
       }),
     );
 
