@@ -77,6 +77,10 @@ export class Dispatcher {
   private readonly streams = new Set<WorkerStream>();
   private readonly orchestrations = new Map<string, InFlightOrchestration>();
   private readonly activities = new Map<string, InFlightActivity>();
+  /** Instances whose workflow no connected worker registers: kept locked until a new stream connects. */
+  private readonly parked = new Map<string, { name: string; since: Date }>();
+  /** Streams that answered an instance with "not registered", so it goes to another stream next. */
+  private readonly refused = new Map<string, Set<number>>();
   private nextStreamId = 1;
   private pumping = false;
   private wantOrchestrations = true;
@@ -89,7 +93,7 @@ export class Dispatcher {
 
   constructor(private readonly o: DispatcherOptions) {
     this.renewTimer = setInterval(() => {
-      if (this.orchestrations.size + this.activities.size === 0) return;
+      if (this.orchestrations.size + this.activities.size + this.parked.size === 0) return;
       this.o.backend.renewLeases(o.owner, o.leaseMs, new Date()).catch((err: unknown) => this.o.logger.warn('lease renewal failed', { error: String(err) }));
     }, Math.max(100, Math.floor(o.leaseMs / 3)));
     this.renewTimer.unref();
@@ -133,8 +137,40 @@ export class Dispatcher {
     const stream: WorkerStream = { id: this.nextStreamId++, send, end, inFlight: 0, closed: false };
     this.streams.add(stream);
     this.o.logger.info(`workflow worker stream ${stream.id} connected (${this.streams.size} open)`);
-    this.kick();
+    // The new worker may register workflows the others did not: give parked instances another run.
+    this.unparkAll()
+      .catch((err: unknown) => this.o.logger.warn('releasing instances waiting for a worker failed', { error: String(err) }))
+      .finally(() => this.kick());
     return stream;
+  }
+
+  /**
+   * Keeps an instance locked (its lease renewed) without dispatching it, because the worker answered
+   * that it does not register the workflow; it is retried when the next worker stream connects.
+   */
+  park(instanceId: string, name: string, refusedBy?: WorkerStream): void {
+    this.parked.set(instanceId, { name, since: this.parked.get(instanceId)?.since ?? new Date() });
+    if (!refusedBy) return;
+    const set = this.refused.get(instanceId) ?? new Set<number>();
+    set.add(refusedBy.id);
+    this.refused.set(instanceId, set);
+  }
+
+  /** Forgets which streams refused an instance (it ran). */
+  forgetRefusals(instanceId: string): void {
+    this.refused.delete(instanceId);
+  }
+
+  /** Instances waiting for a worker that registers their workflow, with their name and since when. */
+  get waitingForWorker(): ReadonlyMap<string, { name: string; since: Date }> {
+    return this.parked;
+  }
+
+  private async unparkAll(): Promise<void> {
+    for (const id of [...this.parked.keys()]) {
+      this.parked.delete(id);
+      await this.o.backend.releaseOrchestration(this.o.owner, id);
+    }
   }
 
   /** Forgets a stream and releases its unfinished items for redelivery. */
@@ -234,7 +270,15 @@ export class Dispatcher {
         if (item) {
           progressed = true;
           this.wantOrchestrations = true;
-          this.sendOrchestration(stream, item);
+          const id = item.instance.instanceId;
+          const refused = this.refused.get(id);
+          const target = refused?.has(stream.id) ? [...this.streams].find((s) => !refused.has(s.id) && s.inFlight < this.o.maxPerStream) : stream;
+          if (!target) {
+            // Every connected worker said it does not register this workflow: wait for a new one.
+            this.park(id, item.instance.name);
+            continue;
+          }
+          this.sendOrchestration(target, item);
           await this.o.debug.hit('workflow.orchestration.dispatched');
         }
       }
@@ -292,6 +336,7 @@ export class Dispatcher {
     clearInterval(this.renewTimer);
     clearInterval(this.redeliverTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    await this.unparkAll();
     for (const s of [...this.streams]) {
       await this.removeStream(s);
       s.end();

@@ -266,11 +266,20 @@ export class WorkflowEngine {
       this.logger.warn(`ignoring orchestrator completion for ${instanceId}: no work item of this instance is in flight here`);
       return;
     }
+    const notRegistered = result.actions.find((a) => a.completeOrchestration?.failureDetails?.errorType === 'OrchestratorNotRegisteredError');
+    if (notRegistered && inFlight.item.history.length === 0) {
+      // As in Dapr, an instance of a workflow no worker knows waits (PENDING) for one that does,
+      // instead of failing on the first worker that happens to connect.
+      this.logger.warn(`workflow ${inFlight.item.instance.name} of ${instanceId} is not registered by the connected worker: waiting for a worker that registers it`);
+      this.dispatcher.park(instanceId, inFlight.item.instance.name, inFlight.stream);
+      return;
+    }
     const now = new Date();
     const { step, terminate } = planStep(inFlight.item, inFlight.newEvents, result, now);
     await this.debug.hit('workflow.step.before-commit');
     const committed = await this.backend.commitStep(this.owner, step, now);
     await this.debug.hit('workflow.step.after-commit');
+    if (committed) this.dispatcher.forgetRefusals(instanceId);
     if (!committed) this.logger.info(`orchestrator step of ${instanceId} discarded: the instance was terminated or its lease was lost`);
     // Both queues: the step may have scheduled activities, and events that reached the instance
     // while it was locked are dispatchable only now.
@@ -291,6 +300,11 @@ export class WorkflowEngine {
     await this.debug.hit('workflow.activity.after-complete');
     if (!accepted) this.logger.debug(`ignoring duplicate completion of activity ${result.taskId} of ${result.instanceId}`);
     this.changed(result.instanceId);
+  }
+
+  /** Instances waiting for a worker that registers their workflow (as seen by this sidecar). */
+  get waitingForWorker(): ReadonlyMap<string, { name: string; since: Date }> {
+    return this.dispatcher.waitingForWorker;
   }
 
   /** Number of connected worker streams. */

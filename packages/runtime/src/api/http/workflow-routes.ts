@@ -197,7 +197,12 @@ export function workflowRoutes(engine: WorkflowEngine): HttpRoute[] {
             // Weft's own extension of the listing: Dapr's GET body stays exact.
             instances: page.instances.map((i) => {
               const since = stuck.get(i.instanceId);
-              return since ? { ...instanceJson(i), stuck: true, stuckSince: since.toISOString() } : instanceJson(i);
+              const waiting = engine.waitingForWorker.has(i.instanceId);
+              return {
+                ...instanceJson(i),
+                ...(since ? { stuck: true, stuckSince: since.toISOString() } : {}),
+                ...(waiting ? { waitingForWorker: true } : {}),
+              };
             }),
             ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
           });
