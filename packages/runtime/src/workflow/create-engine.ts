@@ -6,8 +6,9 @@
  * `WEFT_WORKFLOW_RETENTION` (purge finished instances older than this duration, e.g. `7d`),
  * `WEFT_WORKFLOW_REDELIVER_AFTER` (a Go-style duration, default `60s`: a work item a live worker
  * stream leaves unanswered this long is released and dispatched again, since the JS worker drops items
- * beyond 10 running + 100 queued without a word), `WEFT_WORKFLOW_STUCK_AFTER` (a Go-style duration,
- * default `5m`: an instance with work waiting — a visible event or a queued activity — and no committed
+ * beyond 10 running + 100 queued without a word; an activity that legitimately runs longer is
+ * therefore delivered again, so set it above the longest activity), `WEFT_WORKFLOW_STUCK_AFTER` (a
+ * Go-style duration, default `5m`: an instance with work waiting — a visible event or a queued activity — and no committed
  * progress for this long is flagged stuck in the list API, the metadata API and the
  * `weft_workflow_stuck_instances` gauge) and `WEFT_DEBUG_POINTS` (crash tests).
  */

@@ -110,6 +110,8 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
           type: sub.type,
         })),
         http_endpoints: m.httpEndpoints,
+        // Dapr's proto carries the worker count only; the stuck count is HTTP-only.
+        ...(m.workflows ? { workflows: { connected_workers: m.workflows.connectedWorkers } } : {}),
         app_connection_properties: {
           port: m.appConnectionProperties.port ?? 0,
           protocol: m.appConnectionProperties.protocol,
