@@ -45,4 +45,22 @@ describe('redelivery of unanswered work items', () => {
     const done = await e.get('dropped-1');
     expect(done).toMatchObject({ status: 'COMPLETED', output: '"done"' });
   });
+
+  it('dispatches an activity again when a live stream never answers it, and records its late result once', async () => {
+    const e = await engine(150);
+    const sent: WorkItemMessage[] = [];
+    e.connect((item) => sent.push(item), () => undefined);
+    await e.start({ instanceId: 'dropped-2', name: 'wf', input: null });
+    await until(() => sent.some((m) => 'orchestratorRequest' in m), 'the orchestration work item');
+    await e.completeOrchestration('dropped-2', { actions: [{ id: 1, scheduleTask: { name: 'slow', input: null } }] });
+    const activitySends = () => sent.filter((m) => 'activityRequest' in m && m.activityRequest.taskId === 1).length;
+    await until(() => activitySends() >= 2, 'the activity to be sent a second time');
+
+    await e.completeActivity({ instanceId: 'dropped-2', taskId: 1, result: '"first"', failure: null });
+    await e.completeActivity({ instanceId: 'dropped-2', taskId: 1, result: '"second"', failure: null });
+    await until(() => sent.filter((m) => 'orchestratorRequest' in m).length >= 2, 'the orchestration to resume with the result');
+    const resumed = sent.filter((m) => 'orchestratorRequest' in m).at(-1)!;
+    const results = 'orchestratorRequest' in resumed ? resumed.orchestratorRequest.newEvents.filter((ev) => ev.taskCompleted) : [];
+    expect(results.map((ev) => ev.taskCompleted?.result)).toEqual([{ value: '"first"' }]);
+  });
 });
