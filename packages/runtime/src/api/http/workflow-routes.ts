@@ -197,7 +197,8 @@ export function workflowRoutes(engine: WorkflowEngine): HttpRoute[] {
             // Weft's own extension of the listing: Dapr's GET body stays exact.
             instances: page.instances.map((i) => {
               const since = stuck.get(i.instanceId);
-              const waiting = engine.waitingForWorker.has(i.instanceId);
+              // A parked instance terminated meanwhile is no longer waiting.
+              const waiting = i.status === 'PENDING' && engine.waitingForWorker.has(i.instanceId);
               return {
                 ...instanceJson(i),
                 ...(since ? { stuck: true, stuckSince: since.toISOString() } : {}),
