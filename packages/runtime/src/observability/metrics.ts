@@ -165,7 +165,7 @@ export class WeftMetrics implements ResiliencyObserver {
   /** The `path` label: a matching `pathMatching` template, else the path with increased cardinality, else empty. */
   pathLabel(path: string): string {
     for (const p of this.pathPatterns) if (p.regex.test(path)) return p.template;
-    return this.settings.http.increasedCardinality ? path : '';
+    return this.settings.http.increasedCardinality ? withoutKeySegment(path) : '';
   }
 
   /** Records one HTTP API request (`dapr_http_server_*`). */
@@ -290,4 +290,18 @@ export class WeftMetrics implements ResiliencyObserver {
   private resiliencyLabels(policy: PolicyKind, direction: FlowDirection, target: string, status: string) {
     return { ...this.base, name: '', policy, namespace: this.settings.namespace, flow_direction: direction, target, status };
   }
+}
+
+/**
+ * Drops the user key from state and secret paths (`/v1.0/state/store/key` → `/v1.0/state/store`),
+ * as daprd's `convertPathToMetricLabel` does (bulk and transaction paths collapse the same way): a
+ * label per key would grow without bound.
+ */
+export function withoutKeySegment(path: string): string {
+  const parts = path.split('/');
+  // ['', 'v1.0', 'state' | 'secrets', store, key]
+  if (parts.length === 5 && (parts[2] === 'state' || parts[2] === 'secrets')) {
+    return parts.slice(0, 4).join('/');
+  }
+  return path;
 }

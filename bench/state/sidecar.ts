@@ -1,0 +1,126 @@
+/**
+ * Starting the real `weft sidecar` process (the built CLI, `packages/cli/bin/weft.js`) and timing it
+ * from spawn to the first `204` of `GET /v1.0/healthz/outbound`, which is how Dapr SDKs wait for a
+ * sidecar.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { processCpuMs } from './machine.js';
+
+/** Repository root. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The `weft` entry point. */
+export const WEFT_BIN = path.join(REPO_ROOT, 'packages/cli/bin/weft.js');
+
+/** How often readiness is polled; the start-up figure is quantised to this. */
+const POLL_MS = 2;
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A running sidecar. */
+export interface BenchSidecar {
+  pid: number;
+  httpPort: number;
+  /** Spawn to first 204 of `healthz/outbound`, in ms. */
+  startupMs: number;
+  /** CPU time the process had used when it answered 204 (10 ms resolution), in ms. */
+  startupCpuMs: number;
+  /** Everything it printed. */
+  output(): string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<void>;
+}
+
+/** Answers the status of one GET on a fresh connection, or 0 when nothing listens yet. */
+function probe(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/v1.0/healthz/outbound', agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('error', () => resolve(0));
+  });
+}
+
+/** Spawns `weft sidecar` with one resources directory and waits until it is ready. */
+export async function startSidecar(options: {
+  appId: string;
+  resourcesDir: string;
+  dataDir: string;
+  timeoutMs?: number;
+}): Promise<BenchSidecar> {
+  const [httpPort, grpcPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const args = [
+    WEFT_BIN,
+    'sidecar',
+    '--app-id', options.appId,
+    '--resources-path', options.resourcesDir,
+    '--data-dir', options.dataDir,
+    '--dapr-http-port', String(httpPort),
+    '--dapr-grpc-port', String(grpcPort),
+    '--metrics-port', String(metricsPort),
+    '--log-level', 'warn',
+  ];
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const started = performance.now();
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.dataDir });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  let spawnError: Error | undefined;
+  child.once('error', (err) => (spawnError = err));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = started + (options.timeoutMs ?? 20_000);
+  let startupMs: number | undefined;
+  while (startupMs === undefined) {
+    if (spawnError) throw new Error(`cannot start weft sidecar: ${spawnError.message}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`weft sidecar exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`);
+    }
+    if ((await probe(httpPort)) === 204) {
+      startupMs = performance.now() - started;
+    } else if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`weft sidecar was not ready within ${options.timeoutMs ?? 20_000} ms:\n${output}`);
+    } else {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+  if (child.pid === undefined) throw new Error('weft sidecar has no pid');
+  return {
+    pid: child.pid,
+    httpPort,
+    startupMs,
+    startupCpuMs: processCpuMs(child.pid),
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Resident and peak resident memory of a process in MB (MiB), from `/proc/<pid>/status`. */
+export function memoryOf(pid: number): { rssMB: number; peakRssMB: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  const mb = (value: number): number => Math.round((value / 1024) * 10) / 10;
+  return { rssMB: mb(kb('VmRSS')), peakRssMB: mb(kb('VmHWM')) };
+}
