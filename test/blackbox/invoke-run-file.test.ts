@@ -95,7 +95,13 @@ apps:
   }, 60_000);
 
   afterAll(async () => {
-    restarted?.kill('SIGKILL');
+    if (restarted && restarted.exitCode === null) {
+      // SIGTERM lets `weft run` stop its app's process group; SIGKILL would orphan the app.
+      const gone = new Promise((resolve) => restarted?.once('exit', resolve));
+      restarted.kill('SIGTERM');
+      await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (restarted.exitCode === null) restarted.kill('SIGKILL');
+    }
     if (supervisor && supervisor.exitCode === null) supervisor.kill('SIGKILL');
     for (const e of entries?.values() ?? []) {
       for (const pid of [e.pid, Number(e.extra?.['appPid'])]) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
