@@ -38,6 +38,7 @@ export function freePort(): Promise<number> {
 export interface BenchSidecar {
   pid: number;
   httpPort: number;
+  metricsPort: number;
   /** Spawn to first 204 of `healthz/outbound`, in ms. */
   startupMs: number;
   /** CPU time the process had used when it answered 204 (10 ms resolution), in ms. */
@@ -59,28 +60,37 @@ function probe(port: number): Promise<number> {
   });
 }
 
-/** Spawns `weft sidecar` with one resources directory and waits until it is ready. */
+/** Spawns `weft sidecar` and waits until it is ready. */
 export async function startSidecar(options: {
   appId: string;
-  resourcesDir: string;
+  /** Resource YAML; without it the sidecar uses the embedded defaults in `dataDir`. */
+  resourcesDir?: string;
   dataDir: string;
   timeoutMs?: number;
+  /** More `weft sidecar` flags, e.g. `--app-port`. */
+  extraArgs?: readonly string[];
+  env?: NodeJS.ProcessEnv;
 }): Promise<BenchSidecar> {
   const [httpPort, grpcPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const args = [
     WEFT_BIN,
     'sidecar',
     '--app-id', options.appId,
-    '--resources-path', options.resourcesDir,
+    ...(options.resourcesDir !== undefined ? ['--resources-path', options.resourcesDir] : []),
     '--data-dir', options.dataDir,
     '--dapr-http-port', String(httpPort),
     '--dapr-grpc-port', String(grpcPort),
     '--metrics-port', String(metricsPort),
     '--log-level', 'warn',
+    ...(options.extraArgs ?? []),
   ];
   fs.mkdirSync(options.dataDir, { recursive: true });
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.dataDir });
+  const child: ChildProcess = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.dataDir,
+    env: { ...process.env, ...options.env },
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -107,6 +117,7 @@ export async function startSidecar(options: {
   return {
     pid: child.pid,
     httpPort,
+    metricsPort,
     startupMs,
     startupCpuMs: processCpuMs(child.pid),
     output: () => output,
