@@ -38,13 +38,13 @@ export function renderReport(r: SoakResult): string {
     `| RSS growth < 10 % | sidecar A ${r.rssMB.start.a} → ${r.rssMB.end.a} MB (${pct(growth.a)}), sidecar B ${r.rssMB.start.b} → ${r.rssMB.end.b} MB (${pct(growth.b)}); idle before load ${r.rssMB.idle.a} / ${r.rssMB.idle.b} MB | ${verdict(growth.a < 0.1 && growth.b < 0.1)} |`,
     `| flat p99 | per-minute p99 ${Math.min(...r.minutes.map((m) => m.p99Ms))}–${Math.max(...r.minutes.map((m) => m.p99Ms))} ms; trend over the run ${pct(trend)} (least-squares, relative to the mean) | ${verdict(Math.abs(trend) < 0.25)} |`,
     '',
-    '"Flat" is judged as a fitted trend within ±25 % of the mean p99 over the run. RSS growth is measured from the end of the warm-up to the end of the run.',
+    '"Flat" is judged as a fitted trend within ±25 % of the mean p99 over the run. RSS is sampled every 5 s; a minute\'s figure is the median of its samples (single readings swing with garbage collection), and growth compares the first and last measured minutes.',
     '',
-    '| minute | ok | errors | skipped | p50 ms | p99 ms | max ms | invoke p99 | save p99 | get p99 | publish p99 | RSS A MB | RSS B MB | CPU A | CPU B | machine busy |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| minute | ok | errors | skipped | p50 ms | p99 ms | max ms | invoke p99 | save p99 | get p99 | publish p99 | RSS A MB (peak) | RSS B MB (peak) | heap A / B MB | CPU A | CPU B | machine busy |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.minutes.map(
       (m) =>
-        `| ${m.minute} | ${m.requests} | ${m.errors} | ${m.skipped} | ${m.p50Ms} | ${m.p99Ms} | ${m.maxMs} | ${m.perOp.invoke.p99Ms} | ${m.perOp.stateSave.p99Ms} | ${m.perOp.stateGet.p99Ms} | ${m.perOp.publish.p99Ms} | ${m.rssMB.a} | ${m.rssMB.b} | ${m.cpuShare.a} | ${m.cpuShare.b} | ${Math.round(m.cpuShare.machine * 100)} % |`,
+        `| ${m.minute} | ${m.requests} | ${m.errors} | ${m.skipped} | ${m.p50Ms} | ${m.p99Ms} | ${m.maxMs} | ${m.perOp.invoke.p99Ms} | ${m.perOp.stateSave.p99Ms} | ${m.perOp.stateGet.p99Ms} | ${m.perOp.publish.p99Ms} | ${m.rssMB.a} (${m.peakRssMB.a}) | ${m.rssMB.b} (${m.peakRssMB.b}) | ${m.heapUsedMB.a} / ${m.heapUsedMB.b} | ${m.cpuShare.a} | ${m.cpuShare.b} | ${Math.round(m.cpuShare.machine * 100)} % |`,
     ),
     '',
   ];

@@ -72,6 +72,25 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
+/** `nodejs_heap_size_used_bytes` of a sidecar, in MB, from its Prometheus endpoint. */
+async function heapUsedMB(sidecar: BenchSidecar): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${sidecar.metricsPort}/metrics`)).text();
+  const bytes = Number(/^nodejs_heap_size_used_bytes\S* ([\d.e+]+)$/m.exec(text)?.[1] ?? Number.NaN);
+  return Math.round((bytes / 1048576) * 10) / 10;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** Median and peak of one minute's RSS samples. */
+function rssOfMinute(samples: { a: number; b: number }[]): { rssMB: { a: number; b: number }; peakRssMB: { a: number; b: number } } {
+  const a = samples.map((x) => x.a);
+  const b = samples.map((x) => x.b);
+  return { rssMB: { a: median(a), b: median(b) }, peakRssMB: { a: Math.max(...a), b: Math.max(...b) } };
+}
+
 function statsOf(latencies: number[], errors: number): OpStats {
   const sorted = [...latencies].sort((a, b) => a - b);
   return { requests: sorted.length, errors, p50Ms: round2(percentile(sorted, 50)), p99Ms: round2(percentile(sorted, 99)), maxMs: round2(sorted.at(-1) ?? Number.NaN) };
@@ -147,30 +166,40 @@ async function main(): Promise<void> {
     const pending = new Set<Promise<void>>();
     let measuredCpu = { a: 0, b: 0, ticks: cpuTicks() };
 
+    // A minute's latencies are summarised at the end, once its last requests have answered; what
+    // describes the machine (CPU, heap) is read at the minute's boundary.
+    const closed: { bucket: Bucket; cpu: { a: number; b: number; machine: number }; heap: Promise<{ a: number; b: number }> }[] = [];
     const closeBucket = (): void => {
-      const now = performance.now();
+      const cpu = { a: processCpuMs(a.pid), b: processCpuMs(b.pid), ticks: cpuTicks() };
       if (bucketIndex >= 0) {
-        const perOp = Object.fromEntries(OPS.map((op) => [op, statsOf(bucket.latencies.get(op) ?? [], bucket.errors.get(op) ?? 0)])) as Record<OpName, OpStats>;
-        const all = statsOf(OPS.flatMap((op) => bucket.latencies.get(op) ?? []), OPS.reduce((s, op) => s + (bucket.errors.get(op) ?? 0), 0));
-        const cpu = { a: processCpuMs(a.pid), b: processCpuMs(b.pid), ticks: cpuTicks() };
-        minutes.push({
-          minute: bucketIndex + 1,
-          ...all,
-          skipped: bucket.skipped,
-          perOp,
-          rssMB: { a: memoryOf(a.pid).rssMB, b: memoryOf(b.pid).rssMB },
-          cpuShare: { a: round2((cpu.a - measuredCpu.a) / 60_000), b: round2((cpu.b - measuredCpu.b) / 60_000), machine: round2(busyBetween(measuredCpu.ticks, cpu.ticks)) },
-          ...(bucket.firstError ? { firstError: bucket.firstError } : {}),
+        closed.push({
+          bucket,
+          cpu: { a: round2((cpu.a - measuredCpu.a) / 60_000), b: round2((cpu.b - measuredCpu.b) / 60_000), machine: round2(busyBetween(measuredCpu.ticks, cpu.ticks)) },
+          heap: Promise.all([heapUsedMB(a), heapUsedMB(b)]).then(([ha, hb]) => ({ a: ha, b: hb })),
         });
-        const last = minutes.at(-1);
-        if (last) console.error(`minute ${last.minute}: ${last.requests} ok, ${last.errors} errors, ${last.skipped} skipped, p50 ${last.p50Ms} ms, p99 ${last.p99Ms} ms, RSS a ${last.rssMB.a} / b ${last.rssMB.b} MB`);
-        measuredCpu = cpu;
+        console.error(`minute ${bucketIndex + 1}: ${OPS.reduce((n, op) => n + (bucket.latencies.get(op)?.length ?? 0), 0)} answered so far, ${bucket.skipped} skipped, RSS a ${memoryOf(a.pid).rssMB} / b ${memoryOf(b.pid).rssMB} MB`);
       } else {
-        measuredCpu = { a: processCpuMs(a.pid), b: processCpuMs(b.pid), ticks: cpuTicks() };
-        console.error(`warm-up done (${Math.round(now - start)} ms), measuring ${MINUTES} minute(s) at ${RATE}/s`);
+        console.error(`warm-up done, measuring ${MINUTES} minute(s) at ${RATE}/s`);
       }
+      measuredCpu = cpu;
       bucket = new Bucket();
       bucketIndex++;
+    };
+    const summariseMinutes = async (): Promise<void> => {
+      for (const [index, c] of closed.entries()) {
+        const perOp = Object.fromEntries(OPS.map((op) => [op, statsOf(c.bucket.latencies.get(op) ?? [], c.bucket.errors.get(op) ?? 0)])) as Record<OpName, OpStats>;
+        const all = statsOf(OPS.flatMap((op) => c.bucket.latencies.get(op) ?? []), OPS.reduce((n, op) => n + (c.bucket.errors.get(op) ?? 0), 0));
+        minutes.push({
+          minute: index + 1,
+          ...all,
+          skipped: c.bucket.skipped,
+          perOp,
+          heapUsedMB: await c.heap,
+          ...rssOfMinute(rssSamples.filter((x) => x.atS > index * 60 && x.atS <= (index + 1) * 60)),
+          cpuShare: c.cpu,
+          ...(c.bucket.firstError ? { firstError: c.bucket.firstError } : {}),
+        });
+      }
     };
 
     const send = (seq: number): void => {
@@ -193,7 +222,6 @@ async function main(): Promise<void> {
       pending.add(tracked);
     };
 
-    let rssStart: { a: number; b: number } | undefined;
     const rssTimer = setInterval(() => {
       if (bucketIndex < 0) return;
       const sample = { atS: Math.round((performance.now() - start) / 1000 - WARMUP_S), a: memoryOf(a.pid).rssMB, b: memoryOf(b.pid).rssMB };
@@ -205,7 +233,6 @@ async function main(): Promise<void> {
         const phase = elapsed < WARMUP_S * 1000 ? -1 : Math.floor((elapsed - WARMUP_S * 1000) / 60_000);
         while (bucketIndex < Math.min(phase, MINUTES - 1) || (bucketIndex === -1 && phase >= 0)) {
           closeBucket();
-          if (bucketIndex === 0 && rssStart === undefined) rssStart = { a: memoryOf(a.pid).rssMB, b: memoryOf(b.pid).rssMB };
         }
         const due = Math.floor((elapsed * RATE) / 1000) - issued;
         for (let i = 0; i < due; i++) {
@@ -219,10 +246,10 @@ async function main(): Promise<void> {
         }
       }, 1);
     });
-    await Promise.all(pending);
     closeBucket();
+    await Promise.all(pending);
+    await summariseMinutes();
     clearInterval(rssTimer);
-    const rssEnd = { a: memoryOf(a.pid).rssMB, b: memoryOf(b.pid).rssMB };
 
     // Every accepted publish must reach the app (at-least-once: count distinct ids).
     const deadline = Date.now() + 120_000;
@@ -248,7 +275,7 @@ async function main(): Promise<void> {
         deliveredUnique: stats.unique,
         lost: Math.max(0, publishedOk - stats.unique),
       },
-      rssMB: { idle: idleRss, start: rssStart ?? idleRss, end: rssEnd, samples: rssSamples },
+      rssMB: { idle: idleRss, start: minutes[0]?.rssMB ?? idleRss, end: minutes.at(-1)?.rssMB ?? idleRss, samples: rssSamples },
       minutes,
     };
     fs.mkdirSync(OUT_DIR, { recursive: true });

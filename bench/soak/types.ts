@@ -19,8 +19,12 @@ export interface MinuteRecord extends OpStats {
   /** Requests not sent because `maxInFlight` were outstanding. */
   skipped: number;
   perOp: Record<OpName, OpStats>;
-  /** At the end of the minute. */
+  /** Median of the 5 s samples taken in the minute (RSS saw-tooths with garbage collection). */
   rssMB: { a: number; b: number };
+  /** V8 heap in use at the end of the minute (`nodejs_heap_size_used_bytes` from each sidecar's metrics), to tell a heap leak from native growth. */
+  heapUsedMB: { a: number; b: number };
+  /** Highest 5 s sample in the minute. */
+  peakRssMB: { a: number; b: number };
   /** CPU used in the minute, in cores: each sidecar, and the whole machine's busy share (0–1). */
   cpuShare: { a: number; b: number; machine: number };
   firstError?: string;
@@ -42,7 +46,10 @@ export interface SoakResult {
     /** Accepted publishes the app never saw. */
     lost: number;
   };
-  /** Resident memory of sidecar A and B: before load, when measuring starts (after warm-up), at the end. */
+  /**
+   * Resident memory of sidecar A and B: before load, and the medians of the first and last measured
+   * minutes' 5 s samples (single readings swing ±20 % with garbage collection).
+   */
   rssMB: { idle: { a: number; b: number }; start: { a: number; b: number }; end: { a: number; b: number }; samples: { atS: number; a: number; b: number }[] };
   minutes: MinuteRecord[];
 }
