@@ -48,10 +48,23 @@ describe('daprd flag compatibility', () => {
   });
 
   it('accepts control-plane flags with a warning that says why they are ignored', () => {
-    const values = parse(['--placement-host-address', 'localhost:50005', '--enable-mtls', '--app-id', 'x']);
+    const values = parse(['--placement-host-address', 'localhost:50005', '--sentry-address', 'localhost:50001', '--app-id', 'x']);
     const warnings = ignoredFlagWarnings(values);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(/--placement-host-address .*ignored: Weft needs no placement service/);
+    expect(warnings[1]).toMatch(/--sentry-address .*ignored: Weft has no Sentry; with --enable-mtls give the certificates yourself/);
+  });
+
+  it('turns mTLS on with --enable-mtls and the DAPR_* PEM variables, as daprd takes them', () => {
+    const env = { DAPR_CERT_CHAIN: 'chain', DAPR_CERT_KEY: 'key', DAPR_TRUST_ANCHORS: 'anchors' };
+    expect(sidecarOptionsFromFlags(parse(['--enable-mtls']), env, 'x').mtls).toEqual({
+      certChain: { env: 'DAPR_CERT_CHAIN', pem: 'chain' },
+      key: { env: 'DAPR_CERT_KEY', pem: 'key' },
+      trustAnchors: { env: 'DAPR_TRUST_ANCHORS', pem: 'anchors' },
+    });
+    // The variables alone do not turn it on (daprd needs --enable-mtls too).
+    expect(sidecarOptionsFromFlags(parse([]), env, 'x').mtls).toBeUndefined();
+    expect(sidecarOptionsFromFlags(parse(['-enable-mtls=false']), env, 'x').mtls).toBeUndefined();
   });
 
   it('rejects an app protocol daprd does not know', () => {

@@ -9,15 +9,16 @@ import type { Command } from 'commander';
 import { resolveSidecarOptions } from '@weft/runtime';
 import type { AppProtocol, LogLevel, SidecarOptions } from '@weft/runtime';
 import { parseByteSize } from './sizes.js';
+import { addTlsFlags, mtlsSourcesFromFlags } from './tls-flags.js';
+import type { TlsFlagValues } from './tls-flags.js';
 
 /** Flags accepted for compatibility but not acted on, with why. */
 export const IGNORED_FLAGS: Record<string, string> = {
   placementHostAddress: 'Weft needs no placement service',
   schedulerHostAddress: 'Weft needs no scheduler service; jobs and reminders are stored by the sidecar',
-  sentryAddress: 'Weft has no sentry; use user-provided certificates',
+  sentryAddress: 'Weft has no Sentry; with --enable-mtls give the certificates yourself (--tls-cert-file, --tls-key-file, --tls-ca-file)',
   controlPlaneAddress: 'Weft has no control plane',
   controlPlaneTrustDomain: 'Weft has no control plane',
-  enableMtls: 'mTLS through sentry is not used by Weft',
   mode: 'Weft runs self-hosted or beside a pod the same way',
   daprPublicPort: 'the public health port is not served yet',
   enableProfiling: 'profiling endpoints are not served',
@@ -67,6 +68,7 @@ export function addSidecarFlags(command: Command, defaults: { httpPort?: number;
     .option('--app-health-probe-timeout <ms>', 'milliseconds before a probe fails', (v) => Number(v), 500)
     .option('--app-health-threshold <count>', 'consecutive failed probes before the app is unhealthy', (v) => Number(v), 3)
     .option('--dapr-graceful-shutdown-seconds <seconds>', 'grace period on shutdown', (v) => Number(v), 5);
+  addTlsFlags(command);
   for (const name of Object.keys(IGNORED_FLAGS)) {
     const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     command.addOption(new Option(`--${flag} [value]`).hideHelp());
@@ -75,7 +77,7 @@ export function addSidecarFlags(command: Command, defaults: { httpPort?: number;
 }
 
 /** The options commander parsed from {@link addSidecarFlags}. */
-export interface SidecarFlagValues {
+export interface SidecarFlagValues extends TlsFlagValues {
   appId?: string;
   appPort?: number;
   appProtocol: string;
@@ -120,6 +122,7 @@ function positive(flag: string, value: number): number {
 
 /** Translates parsed flags (plus the environment) into sidecar options. */
 export function sidecarOptionsFromFlags(values: SidecarFlagValues, env: NodeJS.ProcessEnv, appIdFallback: string): SidecarOptions {
+  const mtls = mtlsSourcesFromFlags(values, env);
   const maxBody =
     values.maxBodySize !== undefined
       ? parseByteSize(values.maxBodySize)
@@ -157,6 +160,7 @@ export function sidecarOptionsFromFlags(values: SidecarFlagValues, env: NodeJS.P
           },
         }
       : {}),
+    ...(mtls ? { mtls } : {}),
     env,
   });
 }

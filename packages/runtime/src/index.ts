@@ -6,6 +6,8 @@ export { Sidecar } from './sidecar/sidecar.js';
 export type { SidecarStartOptions } from './sidecar/sidecar.js';
 export { resolveSidecarOptions } from './sidecar/options.js';
 export type { SidecarOptions, AppProtocol } from './sidecar/options.js';
+export { TlsConfigError } from './security/tls-material.js';
+export type { MtlsSources, PemSource } from './security/tls-material.js';
 export { createLogger, silentLogger } from './logging/logger.js';
 export type { Logger, LogLevel } from './logging/logger.js';
 export { ResourceError, loadResources } from './resources/loader.js';

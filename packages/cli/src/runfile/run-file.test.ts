@@ -79,4 +79,29 @@ apps:
     expect(args).toEqual(expect.arrayContaining(['--dapr-http-port', '0', '--enable-app-health-check', '--data-dir', '/work/proj/w/.weft']));
     expect(args.slice(-3)).toEqual(['--', 'node', 's.js']);
   });
+  it("passes Weft's mTLS keys to each app's weft run: the CA from common, certificate and key per app", () => {
+    const run = parseRunFile(
+      FILE,
+      `version: 1
+common:
+  enableMtls: true
+  tlsCaFile: ./pki/ca.crt
+apps:
+- appID: web
+  appDirPath: ./web
+  tlsCertFile: web.crt
+  tlsKeyFile: /keys/web.key
+`,
+      () => false,
+    );
+    const [web] = run.apps;
+    expect(web).toMatchObject({ enableMtls: true, tlsCaFile: '/work/proj/pki/ca.crt', tlsCertFile: '/work/proj/web/web.crt', tlsKeyFile: '/keys/web.key' });
+    const args = childArgs(web as NonNullable<typeof web>);
+    expect(args).toContain('--enable-mtls=true');
+    expect(args.join(' ')).toContain('--tls-cert-file /work/proj/web/web.crt --tls-key-file /keys/web.key --tls-ca-file /work/proj/pki/ca.crt');
+  });
+
+  it('refuses a per-app certificate in common, where it would name every app', () => {
+    expect(() => parseRunFile(FILE, `version: 1\ncommon:\n  tlsCertFile: a.crt\napps:\n- appDirPath: ./a\n`, () => false)).toThrow(/common\.tlsCertFile: unknown key/);
+  });
 });

@@ -3,6 +3,11 @@
  * `common` (shared keys) and `apps`; `common` paths relative to the file, `appDirPath` relative to the
  * file, other per-app paths relative to `appDirPath`. Unknown keys are refused by name. A directory
  * argument means `weft.yaml` (or `dapr.yaml`) inside it.
+ *
+ * Weft adds mTLS keys (Dapr's run file has none; its sidecars get certificates from Sentry):
+ * `enableMtls` and `tlsCaFile` (shared, or per app) and `tlsCertFile`/`tlsKeyFile` (per app, since the
+ * certificate names the app). Paths follow the rules above; `DAPR_*` certificate variables can also
+ * be given through `env`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,6 +35,14 @@ export interface RunFileApp {
   appHealthProbeInterval?: number;
   appHealthProbeTimeout?: number;
   appHealthThreshold?: number;
+  /** `--enable-mtls`. */
+  enableMtls?: boolean;
+  /** `--tls-cert-file`, absolute. */
+  tlsCertFile?: string;
+  /** `--tls-key-file`, absolute. */
+  tlsKeyFile?: string;
+  /** `--tls-ca-file`, absolute. */
+  tlsCaFile?: string;
   /** Where the sidecar's lines go. @default 'file' (as Dapr) */
   daprdLogDestination: LogDestination;
   /** Where the app's lines go. @default 'fileAndConsole' (as Dapr) */
@@ -67,13 +80,15 @@ const SHARED_KEYS = [
   'placementHostAddress', 'schedulerHostAddress', 'resourcesPath', 'resourcesPaths', 'appSSL', 'maxBodySize',
   'readBufferSize', 'enableAppHealthCheck', 'appHealthCheckPath', 'appHealthProbeInterval', 'appHealthProbeTimeout',
   'appHealthThreshold', 'enableApiLogging', 'runtimePath', 'env', 'daprdLogDestination', 'appLogDestination',
+  // Weft's mTLS keys (see the module comment).
+  'enableMtls', 'tlsCaFile',
   // Dapr's docs still list these older names.
   'daprHTTPMaxRequestSize', 'daprHTTPReadBufferSize',
 ];
 const APP_KEYS = [
   ...SHARED_KEYS, 'appID', 'appDirPath', 'appChannelAddress', 'appPort', 'daprHTTPPort', 'daprGRPCPort',
   'daprInternalGRPCPort', 'metricsPort', 'profilePort', 'unixDomainSocket', 'command', 'containerImage',
-  'containerImagePullPolicy', 'createService',
+  'containerImagePullPolicy', 'createService', 'tlsCertFile', 'tlsKeyFile',
 ];
 const TOP_KEYS = ['version', 'name', 'common', 'apps'];
 /** Names tried, in order, when the argument is a directory. */
@@ -204,6 +219,16 @@ export function parseRunFile(file: string, text: string, exists: (p: string) => 
     else if (legacyMax !== undefined) app.maxBodySize = `${legacyMax}Mi`;
     const health = boolOf(merged['enableAppHealthCheck']);
     if (health !== undefined) app.enableAppHealthCheck = health;
+    const mtls = boolOf(merged['enableMtls']);
+    if (mtls !== undefined) app.enableMtls = mtls;
+    for (const key of ['tlsCertFile', 'tlsKeyFile'] as const) {
+      const p = optString(file, `${where}${key}`, raw[key]);
+      if (p !== undefined) app[key] = path.resolve(appDirPath, p);
+    }
+    const appCa = optString(file, `${where}tlsCaFile`, raw['tlsCaFile']);
+    const commonCa = optString(file, 'common.tlsCaFile', common['tlsCaFile']);
+    if (appCa !== undefined) app.tlsCaFile = path.resolve(appDirPath, appCa);
+    else if (commonCa !== undefined) app.tlsCaFile = path.resolve(base, commonCa);
     return app;
   });
   const ids = new Set<string>();

@@ -52,6 +52,10 @@ export function childArgs(app: RunFileApp): string[] {
   flag('app-health-probe-interval', app.appHealthProbeInterval);
   flag('app-health-probe-timeout', app.appHealthProbeTimeout);
   flag('app-health-threshold', app.appHealthThreshold);
+  if (app.enableMtls !== undefined) args.push(`--enable-mtls=${String(app.enableMtls)}`);
+  flag('tls-cert-file', app.tlsCertFile);
+  flag('tls-key-file', app.tlsKeyFile);
+  flag('tls-ca-file', app.tlsCaFile);
   flag('data-dir', path.join(app.appDirPath, '.weft'));
   if (app.command.length > 0) args.push('--', ...app.command);
   return args;

@@ -47,6 +47,20 @@ describe('access control', () => {
     expect(call('frontend', '/admin/users/7', 'PUT')).toBe(false);
   });
 
+  it("under mTLS applies a policy only when the certificate's trust domain matches it (default public)", () => {
+    const withTd = (callerTrustDomain: string) => isAllowed(spec, { callerAppId: 'auditor', callerNamespace: 'default', callerTrustDomain, operation: '/reports', verb: 'GET' });
+    expect(withTd('public')).toBe(true);
+    // Another trust domain does not match the auditor policy: the global default (deny) applies.
+    expect(withTd('elsewhere')).toBe(false);
+    const custom = parseAccessControl('c', { defaultAction: 'deny', policies: [{ appId: 'x', trustDomain: 'corp', defaultAction: 'allow' }] });
+    expect(isAllowed(custom, { callerAppId: 'x', callerNamespace: '', callerTrustDomain: 'corp', operation: '/', verb: 'GET' })).toBe(true);
+    expect(isAllowed(custom, { callerAppId: 'x', callerNamespace: '', callerTrustDomain: 'public', operation: '/', verb: 'GET' })).toBe(false);
+  });
+
+  it('gives a caller without an identity (no SPIFFE ID) the global default action', () => {
+    expect(isAllowed(spec, { callerAppId: '', callerNamespace: '', callerTrustDomain: '', operation: '/status', verb: 'GET' })).toBe(false);
+  });
+
   it('allows everything when the section is absent', () => {
     expect(isAllowed(parseAccessControl('c', undefined), { callerAppId: 'x', callerNamespace: '', operation: '/', verb: 'GET' })).toBe(true);
   });

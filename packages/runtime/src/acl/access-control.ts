@@ -3,10 +3,13 @@
  * Dapr's precedence: a policy for the caller's app id, then an operation of that policy matching the
  * path (and verb), else the policy's default action, else the global default action.
  *
- * Weft has no mTLS identities, so the caller is the app id its sidecar declares
- * (`dapr-caller-app-id`); `trustDomain` is accepted and not checked.
+ * Without mTLS the caller is the app id its sidecar declares (`dapr-caller-app-id`) and `trustDomain`
+ * is not checked. With mTLS the caller's app id, namespace and trust domain come from the SPIFFE ID of
+ * its certificate, and a policy applies only when its `trustDomain` (default `public`) matches, as in
+ * daprd; a caller without an identity gets the global default action.
  */
 import { ResourceError } from '../resources/loader.js';
+import { DEFAULT_TRUST_DOMAIN } from '../security/spiffe.js';
 
 /** `allow` or `deny`. */
 export type AclAction = 'allow' | 'deny';
@@ -25,6 +28,8 @@ export interface AclOperation {
 export interface AclPolicy {
   appId: string;
   namespace: string;
+  /** Matched against the caller's SPIFFE trust domain under mTLS. @default 'public' */
+  trustDomain: string;
   defaultAction: AclAction;
   operations: AclOperation[];
 }
@@ -39,6 +44,8 @@ export interface AccessControlSpec {
 export interface AclRequest {
   callerAppId: string;
   callerNamespace: string;
+  /** The caller's SPIFFE trust domain; only known (and then checked) under mTLS. */
+  callerTrustDomain?: string;
   /** The invoked method path, e.g. `/orders/1` or `orders/1`. */
   operation: string;
   verb: string;
@@ -86,6 +93,7 @@ export function parseAccessControl(file: string, raw: unknown): AccessControlSpe
     return {
       appId: p['appId'],
       namespace: typeof p['namespace'] === 'string' ? p['namespace'] : '',
+      trustDomain: typeof p['trustDomain'] === 'string' && p['trustDomain'] !== '' ? p['trustDomain'] : DEFAULT_TRUST_DOMAIN,
       defaultAction: policyDefault,
       operations,
     };
@@ -110,7 +118,10 @@ const sameNamespace = (a: string, b: string) => (a || 'default') === (b || 'defa
 export function isAllowed(spec: AccessControlSpec | undefined, request: AclRequest): boolean {
   if (!spec) return true;
   const policy = spec.policies.find(
-    (p) => p.appId === request.callerAppId && (p.namespace === '' || sameNamespace(p.namespace, request.callerNamespace)),
+    (p) =>
+      p.appId === request.callerAppId &&
+      (p.namespace === '' || sameNamespace(p.namespace, request.callerNamespace)) &&
+      (request.callerTrustDomain === undefined || p.trustDomain === request.callerTrustDomain),
   );
   if (!policy) return spec.defaultAction === 'allow';
   const path = splitPath(request.operation);

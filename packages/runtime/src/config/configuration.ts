@@ -253,7 +253,7 @@ export function ignoredConfigurationSections(config: WeftConfiguration): string[
   const notes: string[] = [];
   if (spec.httpPipeline?.handlers?.length || spec.appHttpPipeline?.handlers?.length) notes.push('httpPipeline/appHttpPipeline: HTTP middleware components are not supported yet');
   if (spec.components?.deny?.length) notes.push('components.deny: not enforced yet');
-  if (spec.mtls) notes.push('mtls: control-plane setting; Weft has no sentry');
+  if (spec.mtls) notes.push('mtls: control-plane setting; Weft has no Sentry: enable mTLS between sidecars with --enable-mtls and your own certificates');
   if (spec.metrics?.rules?.length || spec.metric?.rules?.length) notes.push('metrics.rules: label regex rules are not applied yet');
   if (config.metrics.recordErrorCodes) notes.push('metrics.recordErrorCodes: dapr_error_code_total is not recorded yet');
   return notes.map((n) => `Configuration ${config.name}: ${n}`);

@@ -24,6 +24,8 @@ import type { InvocationMetrics } from '../observability/invocation-metrics.js';
 import { noopPolicy } from '../resiliency/policy.js';
 import type { PolicyRunner } from '../resiliency/policy.js';
 import { StatusCodeError, isFailureHttpStatus } from '../resiliency/retry.js';
+import { plainTransport } from './sidecar-transport.js';
+import type { SidecarTransport } from './sidecar-transport.js';
 
 /** A buffered answer of the callee (status, headers, whole body). */
 export interface BufferedAnswer {
@@ -55,6 +57,8 @@ export interface InvokeForwarderOptions {
   resiliency?: Resiliency | undefined;
   /** Caller-side `dapr_runtime_service_invocation_*` recorders. */
   metrics?: InvocationMetrics | undefined;
+  /** How callee sidecars are dialled (mTLS or plain). @default plainTransport */
+  transport?: SidecarTransport | undefined;
 }
 
 const HOP_BY_HOP_RESPONSE = ['connection', 'keep-alive', 'transfer-encoding'];
@@ -63,17 +67,21 @@ const DRAIN_CAP = 256 * 1024 * 1024;
 
 /** Forwards invocations from this sidecar's HTTP API. */
 export class InvokeForwarder {
-  private readonly agent = new Agent({
-    connections: 256,
-    keepAliveTimeout: 30_000,
-    // The callee decides how long a method takes; resiliency policies bound it from outside.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connect: { timeout: 5_000 },
-  });
+  private readonly agent: Agent;
+  private readonly transport: SidecarTransport;
   private readonly cache = new Map<string, { address: ResolvedAddress; until: number }>();
 
-  constructor(private readonly options: InvokeForwarderOptions) {}
+  constructor(private readonly options: InvokeForwarderOptions) {
+    this.transport = options.transport ?? plainTransport;
+    this.agent = new Agent({
+      connections: 256,
+      keepAliveTimeout: 30_000,
+      // The callee decides how long a method takes; resiliency policies bound it from outside.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: this.transport.connect,
+    });
+  }
 
   /** The HTTP server hook: true when the request was an invocation and has been answered. */
   readonly handle = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
@@ -99,7 +107,7 @@ export class InvokeForwarder {
       headers = { ...outboundInvokeHeaders(req.headers, target, target.appId, caller), ...external.headers };
     } else {
       const address = await this.resolve(target.appId);
-      origin = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+      origin = this.transport.origin(address.host, address.port, target.appId);
       path = target.method;
       headers = outboundInvokeHeaders(req.headers, target, target.appId.split('.')[0] ?? target.appId, caller);
     }
@@ -160,7 +168,7 @@ export class InvokeForwarder {
       Object.assign(headers, external.headers);
     } else {
       const address = await this.resolve(appId);
-      origin = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+      origin = this.transport.origin(address.host, address.port, appId);
     }
     const policy = this.policyFor(appId, origin);
     const callee = external ? undefined : (appId.split('.')[0] ?? appId);
@@ -257,7 +265,7 @@ export class InvokeForwarder {
       body?.destroy();
       // The callee may have moved (restarted on a new port): resolve afresh next time.
       this.cache.delete(target.appId);
-      throw invokeErrors.failed(target.appId, (err as Error).message, err);
+      throw invokeErrors.failed(target.appId, this.transport.describe(err, target.appId) ?? (err as Error).message, err);
     }
   }
 

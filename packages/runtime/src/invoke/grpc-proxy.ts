@@ -3,6 +3,10 @@
  * sent to this sidecar's gRPC port with `dapr-app-id: <target>`, goes to the target's sidecar (over
  * its gRPC port, HTTP/2 end to end, so streaming and trailers pass through untouched) and from there,
  * after the callee's access control, to the target app's gRPC port.
+ *
+ * With mTLS the hop goes to the callee's internal port instead (TLS, ALPN `h2`), where the caller is
+ * the SPIFFE ID of its certificate ({@link GrpcProxy.handlePeer}); a hop arriving in plain text on the
+ * public port is refused, since nothing there proves who sent it.
  */
 import http2 from 'node:http2';
 import type { AccessControlSpec } from '../acl/access-control.js';
@@ -11,6 +15,11 @@ import { GrpcCode } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { NameResolver } from '../nameresolution/resolver.js';
 import { childTraceparent } from './headers.js';
+import type { Mtls } from '../security/mtls.js';
+import type { SpiffeId } from '../security/spiffe.js';
+import { describeTlsFailure } from '../security/tls-failure.js';
+import type { ExpectedIdentity } from '../security/tls-material.js';
+import { calleeIdentity } from './sidecar-transport.js';
 
 /** Options of {@link GrpcProxy}. */
 export interface GrpcProxyOptions {
@@ -22,6 +31,8 @@ export interface GrpcProxyOptions {
   /** This app's gRPC address when it speaks gRPC and can take calls now. */
   app(): { host: string; port: number } | undefined;
   logger: Logger;
+  /** Sidecar-to-sidecar hops over mTLS to the internal port; plain h2c to the gRPC port when absent. */
+  mtls?: Mtls | undefined;
 }
 
 /** Paths served by the sidecar itself, never proxied. */
@@ -32,7 +43,9 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 
 function fail(stream: http2.ServerHttp2Stream, code: number, message: string): void {
   if (stream.destroyed || stream.closed) return;
-  const trailers = { 'grpc-status': String(code), 'grpc-message': encodeURIComponent(message), 'content-type': 'application/grpc' };
+  // gRPC's percent-encoding: only bytes outside printable ASCII, and '%' (clients decode no more).
+  const encoded = message.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
+  const trailers = { 'grpc-status': String(code), 'grpc-message': encoded, 'content-type': 'application/grpc' };
   if (stream.headersSent) {
     stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     return;
@@ -64,10 +77,37 @@ export class GrpcProxy {
     this.sessions.clear();
   }
 
+  /** Takes a hop that arrived over mTLS on the internal port; `caller` is its verified identity. */
+  readonly handlePeer = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, caller: SpiffeId | undefined): void => {
+    stream.on('error', () => {});
+    const target = first(headers['dapr-app-id']);
+    if (target.split('.')[0] !== this.options.appId) {
+      fail(stream, GrpcCode.INVALID_ARGUMENT, `failed to proxy request: this sidecar serves ${this.options.appId}, not "${target}"`);
+      return;
+    }
+    const out: http2.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (value !== undefined && !DROPPED.has(name) && name !== ':authority' && name !== ':scheme') out[name] = value;
+    }
+    // The app sees the identity from the certificate, never what the caller claimed.
+    delete out['dapr-caller-namespace'];
+    out['dapr-caller-app-id'] = caller?.appId ?? '';
+    if (caller) out['dapr-caller-namespace'] = caller.namespace;
+    this.toApp(stream, out, first(headers[':path']), { appId: caller?.appId ?? '', namespace: caller?.namespace ?? '', trustDomain: caller?.trustDomain ?? '' });
+  };
+
   private async proxy(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, target: string, path: string): Promise<void> {
-    const { appId, apiToken } = this.options;
+    const { appId, apiToken, mtls } = this.options;
     const caller = first(headers['dapr-caller-app-id']);
-    const isCallee = caller !== '' && target.split('.')[0] === appId;
+    if (mtls && caller !== '' && target.split('.')[0] === appId) {
+      fail(
+        stream,
+        GrpcCode.UNAUTHENTICATED,
+        `failed to proxy request: the sidecar of ${appId} requires mTLS and the calling sidecar spoke plain text: enable mTLS (--enable-mtls) on both sidecars`,
+      );
+      return;
+    }
+    const isCallee = !mtls && caller !== '' && target.split('.')[0] === appId;
     // The app's token guards calls from the app; sidecar-to-sidecar hops carry the caller id instead.
     if (!isCallee && apiToken && first(headers['dapr-api-token']) !== apiToken) {
       fail(stream, GrpcCode.UNAUTHENTICATED, 'invalid api token');
@@ -78,24 +118,10 @@ export class GrpcProxy {
       if (value !== undefined && !DROPPED.has(name) && name !== ':authority' && name !== ':scheme') out[name] = value;
     }
     let origin: string;
+    let callee: ExpectedIdentity | undefined;
     if (isCallee) {
-      const allowed = isAllowed(this.options.acl, {
-        callerAppId: caller,
-        callerNamespace: first(headers['dapr-caller-namespace']),
-        operation: path,
-        verb: 'POST',
-      });
-      if (!allowed) {
-        fail(stream, GrpcCode.PERMISSION_DENIED, `access control policy has denied access to appid: ${caller} operation: ${path}`);
-        return;
-      }
-      const app = this.options.app();
-      if (!app) {
-        fail(stream, GrpcCode.UNAVAILABLE, `app ${appId} is not a ready gRPC app`);
-        return;
-      }
-      delete out['dapr-app-id'];
-      origin = `http://${app.host}:${app.port}`;
+      this.toApp(stream, out, path, { appId: caller, namespace: first(headers['dapr-caller-namespace']) });
+      return;
     } else {
       let address;
       try {
@@ -104,7 +130,7 @@ export class GrpcProxy {
         fail(stream, GrpcCode.UNAVAILABLE, `failed to proxy request: failed to resolve ${target}: ${(err as Error).message}`);
         return;
       }
-      if (!address.grpcPort) {
+      if (!mtls && !address.grpcPort) {
         fail(stream, GrpcCode.UNAVAILABLE, `failed to proxy request: no gRPC port known for ${target}`);
         return;
       }
@@ -112,15 +138,44 @@ export class GrpcProxy {
       out['dapr-callee-app-id'] = target.split('.')[0] ?? target;
       if (this.options.namespace) out['dapr-caller-namespace'] = this.options.namespace;
       out['traceparent'] = childTraceparent(first(headers['traceparent']) || undefined);
-      origin = `http://${address.host}:${address.grpcPort}`;
+      if (mtls) {
+        callee = calleeIdentity(target, this.options.namespace);
+        origin = `https://${address.host}:${address.port}`;
+      } else {
+        origin = `http://${address.host}:${address.grpcPort}`;
+      }
     }
-    this.forward(stream, out, origin);
+    this.forward(stream, out, origin, callee);
   }
 
-  private session(origin: string): http2.ClientHttp2Session {
+  /** The callee side: access control for `caller`, then on to the app. */
+  private toApp(stream: http2.ServerHttp2Stream, out: http2.OutgoingHttpHeaders, path: string, caller: { appId: string; namespace: string; trustDomain?: string }): void {
+    const { appId } = this.options;
+    const allowed = isAllowed(this.options.acl, {
+      callerAppId: caller.appId,
+      callerNamespace: caller.namespace,
+      ...(caller.trustDomain !== undefined ? { callerTrustDomain: caller.trustDomain } : {}),
+      operation: path,
+      verb: 'POST',
+    });
+    if (!allowed) {
+      fail(stream, GrpcCode.PERMISSION_DENIED, `access control policy has denied access to appid: ${caller.appId} operation: ${path}`);
+      return;
+    }
+    const app = this.options.app();
+    if (!app) {
+      fail(stream, GrpcCode.UNAVAILABLE, `app ${appId} is not a ready gRPC app`);
+      return;
+    }
+    delete out['dapr-app-id'];
+    this.forward(stream, out, `http://${app.host}:${app.port}`);
+  }
+
+  private session(origin: string, callee?: ExpectedIdentity): http2.ClientHttp2Session {
     const existing = this.sessions.get(origin);
     if (existing && !existing.closed && !existing.destroyed) return existing;
-    const session = http2.connect(origin);
+    const { mtls } = this.options;
+    const session = callee && mtls ? http2.connect(origin, mtls.clientOptions(callee)) : http2.connect(origin);
     session.on('error', () => {});
     session.on('close', () => {
       if (this.sessions.get(origin) === session) this.sessions.delete(origin);
@@ -130,8 +185,8 @@ export class GrpcProxy {
     return session;
   }
 
-  private forward(stream: http2.ServerHttp2Stream, headers: http2.OutgoingHttpHeaders, origin: string): void {
-    const upstream = this.session(origin).request(headers);
+  private forward(stream: http2.ServerHttp2Stream, headers: http2.OutgoingHttpHeaders, origin: string, callee?: ExpectedIdentity): void {
+    const upstream = this.session(origin, callee).request(headers);
     let trailers: http2.IncomingHttpHeaders | undefined;
     let trailersOnly = false;
     stream.pipe(upstream);
@@ -154,7 +209,8 @@ export class GrpcProxy {
     });
     upstream.on('error', (err) => {
       this.options.logger.debug(`gRPC proxy to ${origin} failed: ${err.message}`);
-      fail(stream, GrpcCode.UNAVAILABLE, `failed to proxy request: ${err.message}`);
+      const tlsCause = callee ? describeTlsFailure(err, callee.appId) : undefined;
+      fail(stream, GrpcCode.UNAVAILABLE, `failed to proxy request: ${tlsCause ?? err.message}`);
     });
     stream.on('close', () => {
       if (!upstream.closed) upstream.close(http2.constants.NGHTTP2_CANCEL);

@@ -3,15 +3,21 @@
  * control to the calling app id, then passes the request to the app through the app channel and
  * streams the answer back. Errors are rendered as Dapr's and travel back through the caller sidecar
  * unchanged.
+ *
+ * Without mTLS the caller is who `dapr-caller-app-id` says. With mTLS the port speaks TLS only (see
+ * `mtls-listener.ts`) and, as daprd does, the caller is the SPIFFE ID of its verified client
+ * certificate: the header is ignored for access control and replaced by that identity toward the app.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
+import type tls from 'node:tls';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AccessControlSpec } from '../acl/access-control.js';
 import { isAllowed } from '../acl/access-control.js';
 import { sendError } from '../api/http/server.js';
 import type { AppChannel, AppStreamResponse } from '../appchannel/app-channel.js';
-import { ApiError, commonErrors, invokeErrors } from '../errors/index.js';
+import { ApiError, GrpcCode, commonErrors, invokeErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import { passThroughHeaders } from './headers.js';
 import type { InvocationMetrics } from '../observability/invocation-metrics.js';
@@ -19,6 +25,20 @@ import { formatTraceparent } from '../observability/trace-context.js';
 import type { Tracer } from '../observability/tracing.js';
 import { declaredTooLarge, drainRequest, limitedBody } from './limited-body.js';
 import { closeHttp, listenHttp } from '../util/http-server.js';
+import type { Mtls } from '../security/mtls.js';
+import type { SpiffeId } from '../security/spiffe.js';
+import { MtlsListener } from './mtls-listener.js';
+
+/** Takes a proxied gRPC call that arrived over mTLS, with the caller's verified identity. */
+export type PeerGrpcHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, caller: SpiffeId | undefined) => void;
+
+/** Who is calling, as access control sees it. */
+interface Caller {
+  appId: string;
+  namespace: string;
+  /** Set only for an identity from a certificate. */
+  trustDomain?: string;
+}
 
 /** What the internal server needs from the sidecar. */
 export interface InvokeInternalServerOptions {
@@ -34,6 +54,10 @@ export interface InvokeInternalServerOptions {
   metrics?: InvocationMetrics | undefined;
   /** A span per call into the app, continuing the caller's trace. */
   tracer?: Pick<Tracer, 'startServerSpan'> | undefined;
+  /** Mutual TLS on this port; plain HTTP when absent. */
+  mtls?: Mtls | undefined;
+  /** Where proxied gRPC calls (HTTP/2 over mTLS) go; read per call. */
+  grpcStream?: (() => PeerGrpcHandler | undefined) | undefined;
 }
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
@@ -41,14 +65,15 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 /** The sidecar-to-sidecar HTTP server. */
 export class InvokeInternalServer {
   private readonly server: http.Server;
+  private readonly tls: MtlsListener | undefined;
 
   constructor(private readonly options: InvokeInternalServerOptions) {
     this.server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+      const caller = this.callerOf(req);
       const metrics = options.metrics;
       if (metrics) {
-        const caller = first(req.headers['dapr-caller-app-id']);
-        metrics.requestReceived(caller);
-        res.once('finish', () => metrics.responseSent(caller, res.statusCode));
+        metrics.requestReceived(caller.appId);
+        res.once('finish', () => metrics.responseSent(caller.appId, res.statusCode));
       }
       if (options.tracer) {
         const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -60,38 +85,81 @@ export class InvokeInternalServer {
           span.end(`CallLocal/${options.appId}${path}`, { 'http.method': req.method ?? 'GET', 'http.url': path, 'http.status_code': String(res.statusCode) }, res.statusCode >= 500),
         );
       }
-      this.handle(req, res).catch((err: unknown) => {
+      this.handle(req, res, caller).catch((err: unknown) => {
         const apiError = err instanceof ApiError ? err : invokeErrors.failed(options.appId, (err as Error).message, err);
         if (apiError.httpStatus >= 500) options.logger.warn(`invocation failed: ${apiError.message}`);
         sendError(res, apiError);
       });
     });
+    const { mtls } = options;
+    if (mtls) {
+      const grpc = http2.createServer();
+      grpc.on('stream', (stream, headers) => {
+        const handler = options.grpcStream?.();
+        if (handler) {
+          handler(stream, headers, mtls.peerIdentity(stream.session?.socket as tls.TLSSocket));
+          return;
+        }
+        stream.on('error', () => {});
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(GrpcCode.UNIMPLEMENTED), 'grpc-message': 'gRPC proxying is not ready' }, { endStream: true });
+      });
+      this.tls = new MtlsListener({
+        mtls,
+        http1: this.server,
+        http2: grpc,
+        logger: options.logger,
+        plaintextError: () =>
+          invokeErrors.failed(
+            options.appId,
+            `the sidecar of ${options.appId} requires mTLS on its internal port and the calling sidecar spoke plain text: enable mTLS (--enable-mtls with a certificate signed by a shared trust anchor) on both sidecars`,
+          ),
+      });
+    }
   }
 
   /** Starts listening; resolves with the bound port. */
   listen(port: number, host: string): Promise<number> {
-    return listenHttp(this.server, port, host);
+    return this.tls ? this.tls.listen(port, host) : listenHttp(this.server, port, host);
   }
 
   /** Stops accepting calls. */
   close(): Promise<void> {
-    return closeHttp(this.server);
+    return this.tls ? this.tls.close() : closeHttp(this.server);
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /**
+   * The caller: from the verified client certificate under mTLS (none when it carries no SPIFFE ID,
+   * which access control treats as an unknown app), else from the headers its sidecar set.
+   */
+  private callerOf(req: http.IncomingMessage): Caller {
+    const { mtls } = this.options;
+    if (!mtls) return { appId: first(req.headers['dapr-caller-app-id']), namespace: first(req.headers['dapr-caller-namespace']) };
+    const id = mtls.peerIdentity(req.socket as tls.TLSSocket);
+    const claimed = first(req.headers['dapr-caller-app-id']);
+    if (claimed && claimed !== id?.appId) this.options.logger.debug(`ignoring dapr-caller-app-id "${claimed}": the caller's certificate says "${id?.appId ?? 'nothing'}"`);
+    // The app sees the verified identity, never what the caller claimed.
+    delete req.headers['dapr-caller-app-id'];
+    delete req.headers['dapr-caller-namespace'];
+    if (!id) return { appId: '', namespace: '', trustDomain: '' };
+    req.headers['dapr-caller-app-id'] = id.appId;
+    req.headers['dapr-caller-namespace'] = id.namespace;
+    return { appId: id.appId, namespace: id.namespace, trustDomain: id.trustDomain };
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, caller: Caller): Promise<void> {
     const { appId, maxBodyBytes } = this.options;
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const method = req.method ?? 'GET';
-    const caller = first(req.headers['dapr-caller-app-id']);
     const allowed = isAllowed(this.options.acl, {
-      callerAppId: caller,
-      callerNamespace: first(req.headers['dapr-caller-namespace']),
+      callerAppId: caller.appId,
+      callerNamespace: caller.namespace,
+      ...(caller.trustDomain !== undefined ? { callerTrustDomain: caller.trustDomain } : {}),
       operation: path,
       verb: method,
     });
-    if (!allowed) throw invokeErrors.denied(appId, caller, path, method);
+    if (!allowed) throw invokeErrors.denied(appId, caller.appId, path, method);
     const channel = this.options.channel();
     if (!channel) throw invokeErrors.failed(appId, 'app channel is not initialized (the app has no --app-port)');
     if (!this.options.appReady()) throw invokeErrors.failed(appId, 'app is not ready or not healthy');

@@ -17,6 +17,9 @@ import type { SidecarOptions } from '../sidecar/options.js';
 import { InvokeForwarder } from './forwarder.js';
 import { HttpEndpoints } from './http-endpoints.js';
 import { InvokeInternalServer } from './internal-server.js';
+import type { PeerGrpcHandler } from './internal-server.js';
+import type { Mtls } from '../security/mtls.js';
+import { mtlsTransport } from './sidecar-transport.js';
 
 /** What {@link startInvocation} needs. */
 export interface InvocationDeps {
@@ -33,6 +36,10 @@ export interface InvocationDeps {
   metrics?: InvocationMetrics | undefined;
   /** Spans for calls into the app (callee side); absent when tracing is off. */
   tracer?: Tracer | undefined;
+  /** Mutual TLS between sidecars; plain text when absent. */
+  mtls?: Mtls | undefined;
+  /** Takes proxied gRPC calls arriving over mTLS (set once the gRPC proxy exists). */
+  grpcStream?: (() => PeerGrpcHandler | undefined) | undefined;
 }
 
 /** The running invocation machinery of one sidecar. */
@@ -70,6 +77,8 @@ export class Invocation {
       logger: logger.child('weft.runtime.invoke'),
       metrics: deps.metrics,
       tracer: deps.tracer,
+      mtls: deps.mtls,
+      grpcStream: deps.grpcStream,
     });
     const internalPort = await internal.listen(options.internalPort ?? 0, listenHost);
     const forwarder = new InvokeForwarder({
@@ -82,6 +91,7 @@ export class Invocation {
       logger: logger.child('weft.runtime.invoke'),
       resiliency: deps.resiliency,
       metrics: deps.metrics,
+      ...(deps.mtls ? { transport: mtlsTransport(deps.mtls, options.namespace) } : {}),
     });
     return new Invocation(resolver, forwarder, endpoints, internal, internalPort, host, {
       appId: options.appId,

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { LogLevel } from '../logging/logger.js';
 import type { AppHealthSettings } from './app-health.js';
+import type { MtlsSources } from '../security/tls-material.js';
 
 /** Protocols the app may speak on its channel. */
 export type AppProtocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'h2c';
@@ -64,6 +65,11 @@ export interface SidecarOptions {
   appHealthCheck?: AppHealthSettings;
   /** Seconds to wait for in-flight work on shutdown. @default 5 */
   gracefulShutdownSeconds: number;
+  /**
+   * Mutual TLS between sidecars (`--enable-mtls`) with these user-provided certificates; plain text
+   * when undefined.
+   */
+  mtls?: MtlsSources;
 }
 
 /** Defaults for every option but the app id. */

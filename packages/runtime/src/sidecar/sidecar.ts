@@ -60,6 +60,9 @@ import { MetricsServer } from '../observability/metrics-server.js';
 import { grpcApiLogger, httpApiLogger } from '../observability/api-logging.js';
 import { Resiliency } from '../resiliency/resiliency.js';
 import { Tracer } from '../observability/tracing.js';
+import { MtlsMetrics } from '../observability/mtls-metrics.js';
+import { Mtls } from '../security/mtls.js';
+import { DEFAULT_NAMESPACE, DEFAULT_TRUST_DOMAIN, formatSpiffeId } from '../security/spiffe.js';
 import type { HttpRequestRecord } from '../api/http/server.js';
 import type { GrpcCallRecord } from '../api/grpc/server.js';
 
@@ -114,6 +117,8 @@ export class Sidecar {
   private readonly appWait = new AbortController();
   private appHealth: AppHealthMonitor | undefined;
   private grpcProxy: GrpcProxy | undefined;
+  /** Mutual TLS between sidecars; undefined when off. */
+  mtls: Mtls | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -197,6 +202,7 @@ export class Sidecar {
       `Weft sidecar ready: app id "${o.appId}"`,
       `  HTTP API  http://${o.listenAddresses[0]}:${this.httpPort}   gRPC API  ${o.listenAddresses[0]}:${this.grpcPort}`,
       ...(this.metricsPort ? [`  metrics   http://${o.metricsListenAddress}:${this.metricsPort}/metrics`] : []),
+      ...(this.mtls ? [`  mTLS between sidecars: ${formatSpiffeId(this.mtls.identity)} (certificate valid until ${this.mtls.certificate.validTo})`] : []),
       `  app channel: ${o.appPort ? `${o.appProtocol}://${o.appChannelAddress}:${o.appPort}` : 'none (no --app-port)'}`,
     ];
     for (const c of this.components.list()) lines.push(`  component ${c.name} (${c.type}/${c.version}) from ${c.source}`);
@@ -289,6 +295,16 @@ export class Sidecar {
     this.tracer = Tracer.fromConfiguration(configuration, options.appId, logger.child('weft.runtime.tracing'));
     const host = options.listenAddresses[0] ?? '127.0.0.1';
     const acl = parseAccessControl(configuration.file ?? '', configuration.spec.accessControl);
+    if (options.mtls) {
+      this.mtls = await Mtls.start(options.mtls, { appId: options.appId, namespace: options.namespace || DEFAULT_NAMESPACE }, {
+        logger: logger.child('weft.runtime.security'),
+        metrics: metrics ? new MtlsMetrics(metrics.registry, options.appId) : undefined,
+      });
+      const trustDomain = configuration.spec.accessControl?.trustDomain || DEFAULT_TRUST_DOMAIN;
+      if (this.mtls.identity.trustDomain !== trustDomain) {
+        logger.warn(`the mTLS certificate's trust domain "${this.mtls.identity.trustDomain}" differs from the Configuration's accessControl.trustDomain "${trustDomain}"`);
+      }
+    }
     this.invocation = await Invocation.start({
       options,
       acl,
@@ -300,6 +316,8 @@ export class Sidecar {
       resiliency: this.resiliency,
       metrics: metrics?.invocation,
       tracer: this.tracer,
+      mtls: this.mtls,
+      grpcStream: () => this.grpcProxy?.handlePeer,
     });
     this.metadata.httpEndpointNames = this.invocation.endpoints.names();
     this.httpServer = new HttpApiServer({
@@ -327,6 +345,7 @@ export class Sidecar {
           ? { host: options.appChannelAddress, port: options.appPort }
           : undefined,
       logger: logger.child('weft.runtime.grpc'),
+      mtls: this.mtls,
     });
     this.grpcServer = new GrpcApiServer({
       rawStreamHandler: this.grpcProxy.handle,
@@ -419,6 +438,7 @@ export class Sidecar {
     await this.appEvents?.close();
     await this.invocation?.close();
     this.grpcProxy?.close();
+    this.mtls?.close();
     // Workflows before the gRPC server: it ends the worker streams, which would otherwise hold it open.
     await this.workflows?.close();
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close()]);
