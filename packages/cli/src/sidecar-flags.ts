@@ -50,7 +50,7 @@ export function addSidecarFlags(command: Command, defaults: { httpPort?: number;
     .option('-c, --config <file>', 'a Configuration YAML file')
     .option('-H, --dapr-http-port <port>', 'HTTP API port', toInt('dapr-http-port'), defaults.httpPort)
     .option('-G, --dapr-grpc-port <port>', 'gRPC API port', toInt('dapr-grpc-port'), defaults.grpcPort)
-    .option('-I, --dapr-internal-grpc-port <port>', 'sidecar-to-sidecar port (Weft speaks HTTP/1.1 on it); free port if omitted', toInt('dapr-internal-grpc-port'))
+    .option('-I, --dapr-internal-grpc-port <port>', 'sidecar-to-sidecar port (HTTP/1.1 for invocation; with mTLS, also HTTP/2 for proxied gRPC); free port if omitted', toInt('dapr-internal-grpc-port'))
     .option('-M, --metrics-port <port>', 'Prometheus metrics port', toInt('metrics-port'), defaults.metricsPort)
     .option('--metrics-listen-address <address>', 'address the metrics endpoint binds to', '127.0.0.1')
     .option('--enable-metrics [enabled]', 'serve Prometheus metrics (true|false)', parseBool, true)
