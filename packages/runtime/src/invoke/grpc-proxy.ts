@@ -11,6 +11,8 @@ import { GrpcCode } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { NameResolver } from '../nameresolution/resolver.js';
 import { childTraceparent } from './headers.js';
+import { traceProxyHop } from '../observability/grpc-spans.js';
+import type { Tracer } from '../observability/tracing.js';
 
 /** Options of {@link GrpcProxy}. */
 export interface GrpcProxyOptions {
@@ -22,6 +24,8 @@ export interface GrpcProxyOptions {
   /** This app's gRPC address when it speaks gRPC and can take calls now. */
   app(): { host: string; port: number } | undefined;
   logger: Logger;
+  /** SERVER and CLIENT spans per proxied hop. */
+  tracer?: Pick<Tracer, 'startSpan'> | undefined;
 }
 
 /** Paths served by the sidecar itself, never proxied. */
@@ -114,6 +118,7 @@ export class GrpcProxy {
       out['traceparent'] = childTraceparent(first(headers['traceparent']) || undefined);
       origin = `http://${address.host}:${address.grpcPort}`;
     }
+    if (this.options.tracer) traceProxyHop(this.options.tracer, path, headers, out, stream, isCallee ? appId : target);
     this.forward(stream, out, origin);
   }
 

@@ -31,7 +31,7 @@ export interface InvocationDeps {
   resiliency?: Resiliency | undefined;
   /** `dapr_runtime_service_invocation_*` recorders; absent when metrics are off. */
   metrics?: InvocationMetrics | undefined;
-  /** Spans for calls into the app (callee side); absent when tracing is off. */
+  /** Spans of invocation hops (both sides); absent when tracing is off. */
   tracer?: Tracer | undefined;
 }
 
@@ -82,6 +82,7 @@ export class Invocation {
       logger: logger.child('weft.runtime.invoke'),
       resiliency: deps.resiliency,
       metrics: deps.metrics,
+      tracer: deps.tracer,
     });
     return new Invocation(resolver, forwarder, endpoints, internal, internalPort, host, {
       appId: options.appId,
