@@ -17,7 +17,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter as OtelSpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from '../logging/logger.js';
-import type { ExporterSettings, SpanExporter, SpanKind, SpanRecord } from './tracing.js';
+import type { ExporterSettings, SpanExporter, SpanKind, SpanRecord } from './span-record.js';
 
 /** `@opentelemetry/api`'s SpanKind numbers (the enum itself is not needed at run time). */
 const OTEL_KIND: Record<SpanKind, number> = { INTERNAL: 0, SERVER: 1, CLIENT: 2, PRODUCER: 3, CONSUMER: 4 };

@@ -13,36 +13,11 @@
  */
 import type { Logger } from '../logging/logger.js';
 import type { WeftConfiguration } from '../config/configuration.js';
+import type { AttributeValue, ExporterSettings, SpanExporter, SpanKind, SpanRecord } from './span-record.js';
 import { childContext, formatTraceparent, parseTraceparent } from './trace-context.js';
 import type { SpanContext } from './trace-context.js';
 
-/** Span kinds, as OpenTelemetry names them. */
-export type SpanKind = 'INTERNAL' | 'SERVER' | 'CLIENT' | 'PRODUCER' | 'CONSUMER';
-
-/** A span attribute value. */
-export type AttributeValue = string | number | boolean;
-
-/** A finished span. */
-export interface SpanRecord {
-  name: string;
-  context: SpanContext;
-  parentSpanId?: string;
-  kind: SpanKind;
-  /** Wall-clock start, epoch milliseconds (fractional). */
-  startMs: number;
-  durationMs: number;
-  attributes: Record<string, AttributeValue>;
-  /** Status ERROR; otherwise UNSET, as daprd leaves successful spans. */
-  error: boolean;
-  /** The status description of an error, e.g. `Code(404): Not Found`. */
-  statusMessage?: string;
-}
-
-/** Sends spans somewhere. */
-export interface SpanExporter {
-  export(spans: readonly SpanRecord[]): Promise<void>;
-  shutdown?(): Promise<void>;
-}
+export type { AttributeValue, ExporterSettings, SpanExporter, SpanKind, SpanRecord };
 
 /** How a span ends. */
 export interface SpanEnd {
@@ -77,13 +52,6 @@ export interface SpanStart {
   startMs?: number;
   /** A span id fixed beforehand (a workflow's orchestration span id is kept in its history). */
   spanId?: string;
-}
-
-/** Exporter settings from the Configuration, with the service name spans are reported under. */
-export interface ExporterSettings {
-  serviceName: string;
-  tracing: WeftConfiguration['tracing'];
-  logger: Logger;
 }
 
 /** Builds the exporters; the default loads the official OpenTelemetry packages on demand. */
