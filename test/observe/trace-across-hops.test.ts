@@ -20,7 +20,9 @@ interface ZipkinSpan {
   id: string;
   parentId?: string;
   name: string;
+  kind?: string;
   localEndpoint: { serviceName: string };
+  tags?: Record<string, string>;
 }
 
 const TRACE_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -77,7 +79,7 @@ afterAll(async () => {
 
 const traceIdOf = (traceparent: unknown) => (typeof traceparent === 'string' ? traceparent.split('-')[1] : undefined);
 
-it('keeps one trace id from invocation through publish to the subscriber, with spans from both sidecars', async () => {
+it('links every hop of an invocation and the publish it causes into one trace, each span the parent of the next', async () => {
   const res = await fetch(`${a.baseUrl}/v1.0/invoke/${B}/method/work`, { method: 'POST', body: 'x', headers: { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` } });
   expect(res.status).toBe(200);
   const received = appB.at('/work')[0]!.headers['traceparent'];
@@ -97,14 +99,26 @@ it('keeps one trace id from invocation through publish to the subscriber, with s
   expect(traceIdOf(event.traceid)).toBe(TRACE_ID);
   expect(traceIdOf(delivery.headers['traceparent'])).toBe(TRACE_ID);
 
-  await eventually(() => new Set(spans.filter((s) => s.traceId === TRACE_ID).map((s) => s.localEndpoint.serviceName)).size === 2, 10_000, 'spans from both sidecars');
-  await eventually(() => spans.filter((s) => s.traceId === TRACE_ID).length >= 4, 10_000, 'four spans in the trace');
+  await eventually(() => spans.filter((s) => s.traceId === TRACE_ID).length >= 7, 10_000, 'seven spans in the trace');
   const inTrace = spans.filter((s) => s.traceId === TRACE_ID);
-  // Sidecar A's API span, sidecar B's call into the app, B's publish span and B's delivery span.
-  expect(inTrace.filter((s) => s.localEndpoint.serviceName === A).length).toBeGreaterThanOrEqual(1);
-  expect(inTrace.some((s) => s.localEndpoint.serviceName === B && s.name.startsWith('CallLocal/'))).toBe(true);
-  expect(inTrace.some((s) => s.localEndpoint.serviceName === B && s.name === 'pubsub/traced/orders')).toBe(true);
+  const one = (service: string, kind: string, name: string, parentId: string | undefined) => {
+    const found = inTrace.filter((s) => s.localEndpoint.serviceName === service && s.kind === kind && s.name === name && s.parentId === parentId);
+    expect(found, `${service} ${kind} ${name} under ${parentId}`).toHaveLength(1);
+    return found[0]!;
+  };
+  // caller → A (server) → A (client) → B (server) → B (client) → app B, each the parent of the next.
+  const aServer = one(A, 'SERVER', `CallLocal/${B}/work`, '00f067aa0ba902b7');
+  expect(aServer.tags).toMatchObject({ 'rpc.service': 'ServiceInvocation', 'net.peer.name': B, 'dapr.protocol': 'http', 'dapr.status_code': '200' });
+  const aClient = one(A, 'CLIENT', `CallLocal/${B}/work`, aServer.id);
+  const bServer = one(B, 'SERVER', `CallLocal/${B}/work`, aClient.id);
+  const bClient = one(B, 'CLIENT', `CallLocal/${B}/work`, bServer.id);
+  expect(String(received).split('-')[2]).toBe(bClient.id);
+  // App B publishes under its call: B's API span → the PRODUCER span the event carries → the delivery.
+  const publishApi = one(B, 'SERVER', '/v1.0/publish/traced/orders', bClient.id);
+  expect(publishApi.tags).toMatchObject({ 'messaging.system': 'pubsub', 'messaging.destination': 'orders', 'messaging.destination_kind': 'topic' });
+  const producer = one(B, 'PRODUCER', 'pubsub/orders', publishApi.id);
+  expect(event.traceparent.split('-')[2]).toBe(producer.id);
+  const deliverySpan = one(B, 'CLIENT', 'pubsub/orders', producer.id);
   // The app got the delivery span's context as its parent.
-  const deliverySpan = inTrace.find((s) => s.name === 'pubsub/traced/orders');
-  expect(String(delivery.headers['traceparent']).split('-')[2]).toBe(deliverySpan?.id);
+  expect(String(delivery.headers['traceparent']).split('-')[2]).toBe(deliverySpan.id);
 });

@@ -72,11 +72,14 @@ it('continues the caller trace, answers with its own traceparent and exports the
 
   const zipkinSpans = zipkin.bodies.flatMap((b) => (b as { body: Record<string, unknown>[] }).body);
   expect(zipkinSpans).toContainEqual(
-    expect.objectContaining({ traceId: TRACE_ID, id: spanId, parentId: PARENT_SPAN, name: 'GetState', kind: 'SERVER', localEndpoint: { serviceName: 'observe-app' } }),
+    expect.objectContaining({ traceId: TRACE_ID, id: spanId, parentId: PARENT_SPAN, name: '/v1.0/state/memstore/k', kind: 'SERVER', localEndpoint: { serviceName: 'observe-app' } }),
   );
+  // daprd's state API attributes.
+  const zipkinSpan = zipkinSpans.find((z) => z['id'] === spanId) as { tags: Record<string, string> };
+  expect(zipkinSpan.tags).toMatchObject({ 'db.system': 'state', 'db.name': 'memstore', 'dapr.api': 'GET /v1.0/state/memstore/k', 'dapr.protocol': 'http', 'dapr.status_code': '204' });
   const otlpBody = otlp.bodies[0] as { path: string; body: { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] } };
   expect(otlpBody.path).toBe('/v1/traces');
-  expect(otlpBody.body.resourceSpans[0]?.scopeSpans[0]?.spans[0]).toMatchObject({ traceId: TRACE_ID, spanId, parentSpanId: PARENT_SPAN, name: 'GetState', kind: 2 });
+  expect(otlpBody.body.resourceSpans[0]?.scopeSpans[0]?.spans[0]).toMatchObject({ traceId: TRACE_ID, spanId, parentSpanId: PARENT_SPAN, name: '/v1.0/state/memstore/k', kind: 2 });
 });
 
 it('does not export a span whose caller did not sample the trace', async () => {

@@ -8,6 +8,8 @@ import type { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { loadDaprRuntimePackage } from '../api/grpc/protos.js';
 import { httpStatusFromGrpc } from '../invoke/status-map.js';
+import { setTraceMetadata } from '../observability/grpc-spans.js';
+import { parseTraceparent } from '../observability/trace-context.js';
 import type { AppChannel, AppRequest, AppResponse } from './app-channel.js';
 import { AppUnreachableError } from './app-channel.js';
 import { bulkStatusesAsJson, bulkTopicEventRequest, callUnary, errorResponse, jsonResponse, subscriptionsAsJson, topicEventRequest } from './grpc-pubsub.js';
@@ -31,6 +33,8 @@ interface ProtoInvokeResponse {
 }
 
 type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, response?: Res) => void) => void;
+
+const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 async function toBuffer(body: AppRequest['body']): Promise<Buffer> {
   if (body === undefined) return Buffer.alloc(0);
@@ -67,6 +71,9 @@ export class GrpcAppChannel implements AppChannel {
       metadata.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     if (this.options.appApiToken) metadata.set('dapr-api-token', this.options.appApiToken);
+    // The caller's span (this sidecar's CLIENT span) also goes out as `grpc-trace-bin`, as daprd sends it.
+    const trace = parseTraceparent(headerValue(request.headers?.['traceparent']), headerValue(request.headers?.['tracestate']));
+    if (trace) setTraceMetadata(metadata, trace);
     return metadata;
   }
 

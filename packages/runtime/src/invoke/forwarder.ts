@@ -21,6 +21,8 @@ import { findInvokeTarget } from './target.js';
 import type { InvokeTarget } from './target.js';
 import type { Resiliency } from '../resiliency/resiliency.js';
 import type { InvocationMetrics } from '../observability/invocation-metrics.js';
+import { traceInvokeCall } from '../observability/invoke-spans.js';
+import type { Tracer } from '../observability/tracing.js';
 import { noopPolicy } from '../resiliency/policy.js';
 import type { PolicyRunner } from '../resiliency/policy.js';
 import { StatusCodeError, isFailureHttpStatus } from '../resiliency/retry.js';
@@ -59,6 +61,8 @@ export interface InvokeForwarderOptions {
   metrics?: InvocationMetrics | undefined;
   /** How callee sidecars are dialled (mTLS or plain). @default plainTransport */
   transport?: SidecarTransport | undefined;
+  /** A CLIENT span per attempt toward the callee. */
+  tracer?: Pick<Tracer, 'startSpanFromHeaders'> | undefined;
 }
 
 const HOP_BY_HOP_RESPONSE = ['connection', 'keep-alive', 'transfer-encoding'];
@@ -112,6 +116,8 @@ export class InvokeForwarder {
       headers = outboundInvokeHeaders(req.headers, target, target.appId.split('.')[0] ?? target.appId, caller);
     }
     if (target.query) path += `?${target.query}`;
+    // Traced, the CLIENT span of each attempt (see `send`) is the child of this request's span.
+    if (this.options.tracer && req.headers.traceparent) headers['traceparent'] = req.headers.traceparent;
     const policy = this.policyFor(target.appId, origin);
     const callee = external ? undefined : (target.appId.split('.')[0] ?? target.appId);
     if (!policy.isNoop) {
@@ -252,7 +258,12 @@ export class InvokeForwarder {
     await this.agent.close();
   }
 
-  private async send(
+  /** {@link sendUntraced} under a CLIENT span whose context the callee receives. */
+  private send(target: InvokeTarget, origin: string, request: Omit<Dispatcher.RequestOptions, 'origin'>, body: LimitedBody | undefined): Promise<Dispatcher.ResponseData> {
+    return traceInvokeCall(this.options.tracer, target, request, (traced) => this.sendUntraced(target, origin, traced, body));
+  }
+
+  private async sendUntraced(
     target: InvokeTarget,
     origin: string,
     request: Omit<Dispatcher.RequestOptions, 'origin'>,

@@ -5,7 +5,6 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { ApiError, commonErrors } from '../errors/index.js';
-import { childTraceparent } from './headers.js';
 import type { InvokeForwarder } from './forwarder.js';
 import { grpcCodeFromHttp } from './status-map.js';
 
@@ -44,7 +43,7 @@ export function grpcInvokeHandler(forwarder: InvokeForwarder) {
     const query = message.http_extension?.querystring ?? '';
     const headers: Record<string, string> = headersFromMetadata(call.metadata);
     if (message.content_type) headers['content-type'] = message.content_type;
-    headers['traceparent'] = childTraceparent(headers['traceparent']);
+    // `traceparent` is the API call's span (see grpc-spans.ts); the forwarder opens the CLIENT span.
     const body = message.data?.value && message.data.value.length > 0 ? message.data.value : undefined;
     const path = `/${message.method.replace(/^\/+/, '')}${query ? `?${query}` : ''}`;
     const response = await forwarder.request(req.id, { method: verb, path, headers, ...(body ? { body } : {}) });

@@ -20,6 +20,8 @@ import type { SpiffeId } from '../security/spiffe.js';
 import { describeTlsFailure } from '../security/tls-failure.js';
 import type { ExpectedIdentity } from '../security/tls-material.js';
 import { calleeIdentity } from './sidecar-transport.js';
+import { traceProxyHop } from '../observability/grpc-spans.js';
+import type { Tracer } from '../observability/tracing.js';
 
 /** Options of {@link GrpcProxy}. */
 export interface GrpcProxyOptions {
@@ -33,6 +35,8 @@ export interface GrpcProxyOptions {
   logger: Logger;
   /** Sidecar-to-sidecar hops over mTLS to the internal port; plain h2c to the gRPC port when absent. */
   mtls?: Mtls | undefined;
+  /** SERVER and CLIENT spans per proxied hop. */
+  tracer?: Pick<Tracer, 'startSpan'> | undefined;
 }
 
 /** Paths served by the sidecar itself, never proxied. */
@@ -145,6 +149,7 @@ export class GrpcProxy {
         origin = `http://${address.host}:${address.grpcPort}`;
       }
     }
+    if (this.options.tracer) traceProxyHop(this.options.tracer, path, headers, out, stream, target);
     this.forward(stream, out, origin, callee);
   }
 
@@ -168,6 +173,8 @@ export class GrpcProxy {
       return;
     }
     delete out['dapr-app-id'];
+    // `out` still carries the caller's trace headers: the hop's spans continue that trace.
+    if (this.options.tracer) traceProxyHop(this.options.tracer, path, { ...out }, out, stream, appId);
     this.forward(stream, out, `http://${app.host}:${app.port}`);
   }
 

@@ -21,7 +21,7 @@ import { ApiError, GrpcCode, commonErrors, invokeErrors } from '../errors/index.
 import type { Logger } from '../logging/logger.js';
 import { passThroughHeaders } from './headers.js';
 import type { InvocationMetrics } from '../observability/invocation-metrics.js';
-import { formatTraceparent } from '../observability/trace-context.js';
+import { traceIncomingInvocation } from '../observability/invoke-spans.js';
 import type { Tracer } from '../observability/tracing.js';
 import { declaredTooLarge, drainRequest, limitedBody } from './limited-body.js';
 import { closeHttp, listenHttp } from '../util/http-server.js';
@@ -53,7 +53,7 @@ export interface InvokeInternalServerOptions {
   /** Callee-side `dapr_runtime_service_invocation_*` recorders. */
   metrics?: InvocationMetrics | undefined;
   /** A span per call into the app, continuing the caller's trace. */
-  tracer?: Pick<Tracer, 'startServerSpan'> | undefined;
+  tracer?: Pick<Tracer, 'startSpanFromHeaders' | 'startSpan'> | undefined;
   /** Mutual TLS on this port; plain HTTP when absent. */
   mtls?: Mtls | undefined;
   /** Where proxied gRPC calls (HTTP/2 over mTLS) go; read per call. */
@@ -75,16 +75,8 @@ export class InvokeInternalServer {
         metrics.requestReceived(caller.appId);
         res.once('finish', () => metrics.responseSent(caller.appId, res.statusCode));
       }
-      if (options.tracer) {
-        const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-        const span = options.tracer.startServerSpan(header(req.headers['traceparent']), header(req.headers['tracestate']));
-        // The app sees this sidecar's span as its parent, as daprd does on the callee side.
-        req.headers['traceparent'] = formatTraceparent(span.context);
-        const path = (req.url ?? '/').split('?')[0] ?? '/';
-        res.once('finish', () =>
-          span.end(`CallLocal/${options.appId}${path}`, { 'http.method': req.method ?? 'GET', 'http.url': path, 'http.status_code': String(res.statusCode) }, res.statusCode >= 500),
-        );
-      }
+      // The app sees this sidecar's CLIENT span as its parent, under the SERVER span of this hop.
+      if (options.tracer) traceIncomingInvocation(options.tracer, options.appId, req, res);
       this.handle(req, res, caller).catch((err: unknown) => {
         const apiError = err instanceof ApiError ? err : invokeErrors.failed(options.appId, (err as Error).message, err);
         if (apiError.httpStatus >= 500) options.logger.warn(`invocation failed: ${apiError.message}`);

@@ -34,7 +34,7 @@ export interface InvocationDeps {
   resiliency?: Resiliency | undefined;
   /** `dapr_runtime_service_invocation_*` recorders; absent when metrics are off. */
   metrics?: InvocationMetrics | undefined;
-  /** Spans for calls into the app (callee side); absent when tracing is off. */
+  /** Spans of invocation hops (both sides); absent when tracing is off. */
   tracer?: Tracer | undefined;
   /** Mutual TLS between sidecars; plain text when absent. */
   mtls?: Mtls | undefined;
@@ -92,6 +92,7 @@ export class Invocation {
       resiliency: deps.resiliency,
       metrics: deps.metrics,
       ...(deps.mtls ? { transport: mtlsTransport(deps.mtls, options.namespace) } : {}),
+      tracer: deps.tracer,
     });
     return new Invocation(resolver, forwarder, endpoints, internal, internalPort, host, {
       appId: options.appId,

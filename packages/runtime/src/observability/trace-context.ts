@@ -39,3 +39,31 @@ export function childContext(parent: SpanContext | undefined, samplingRate: numb
   if (parent) return { ...parent, spanId: newSpanId() };
   return { traceId: newTraceId(), spanId: newSpanId(), sampled: samplingRate > 0 && random() < samplingRate };
 }
+
+/**
+ * The OpenCensus binary trace context daprd reads from and writes to `grpc-trace-bin` metadata:
+ * version 0, then field 0 (16-byte trace id), field 1 (8-byte span id), field 2 (1-byte options).
+ */
+export function toGrpcTraceBin(context: SpanContext): Buffer {
+  const out = Buffer.alloc(29);
+  out[0] = 0;
+  out[1] = 0;
+  Buffer.from(context.traceId, 'hex').copy(out, 2);
+  out[18] = 1;
+  Buffer.from(context.spanId, 'hex').copy(out, 19);
+  out[27] = 2;
+  out[28] = context.sampled ? 1 : 0;
+  return out;
+}
+
+/** Reads `grpc-trace-bin`; undefined when malformed or all-zero (a missing options field means unsampled). */
+export function fromGrpcTraceBin(bytes: Buffer | Uint8Array | undefined): SpanContext | undefined {
+  if (!bytes || bytes.length < 27 || bytes[0] !== 0) return undefined;
+  const buf = Buffer.from(bytes);
+  if (buf[1] !== 0 || buf[18] !== 1) return undefined;
+  const traceId = buf.subarray(2, 18).toString('hex');
+  const spanId = buf.subarray(19, 27).toString('hex');
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
+  const sampled = buf.length >= 29 && buf[27] === 2 ? ((buf[28] ?? 0) & 1) === 1 : false;
+  return { traceId, spanId, sampled };
+}

@@ -1,96 +1,68 @@
 /**
- * Server spans for the HTTP API, exported to Zipkin (v2 JSON) and to an OpenTelemetry collector
- * over OTLP/HTTP (JSON encoding), as the Configuration's `tracing` section asks. Spans are batched
- * and sent in the background; an unreachable collector is logged once, never fails a request.
+ * Spans of one sidecar: started and ended by the API servers and by the calls the sidecar makes
+ * (to the app, to other sidecars, to components, to workflow workers), sampled with the
+ * Configuration's `samplingRate` (a sampled or unsampled caller decides for its children), batched
+ * and handed to the exporters the `tracing` section asks for (Zipkin, OTLP over HTTP or gRPC,
+ * stdout). Exporting never fails a request: an unreachable collector is logged once.
  *
- * Seam for invocation and pub/sub: a handler reads the server span's context from the request's
- * `traceparent` header (the server replaces it with the span's own), and sends it onwards.
- * Not here yet: OTLP over gRPC (logged as unsupported), `stdout` exporting, client spans.
+ * The exporters are the official OpenTelemetry ones, loaded with a dynamic import on the first
+ * batch (`trace-exporters.ts`), so a sidecar without tracing never loads them and one with tracing
+ * pays for them after start-up, not during it. Spans are kept in Weft's own small model rather than
+ * the OpenTelemetry SDK's, because workflows need spans whose id was fixed in history long before
+ * they end (one orchestration span across many replays), which the SDK does not allow.
  */
 import type { Logger } from '../logging/logger.js';
 import type { WeftConfiguration } from '../config/configuration.js';
+import type { AttributeValue, ExporterSettings, SpanExporter, SpanKind, SpanRecord } from './span-record.js';
 import { childContext, formatTraceparent, parseTraceparent } from './trace-context.js';
 import type { SpanContext } from './trace-context.js';
 
-/** A finished span. */
-export interface SpanRecord {
-  name: string;
-  context: SpanContext;
-  parentSpanId?: string;
-  kind: 'SERVER' | 'CLIENT';
-  startMs: number;
-  durationMs: number;
-  attributes: Record<string, string>;
-  error: boolean;
+export type { AttributeValue, ExporterSettings, SpanExporter, SpanKind, SpanRecord };
+
+/** How a span ends. */
+export interface SpanEnd {
+  /** Status ERROR. */
+  error?: boolean;
+  /** The error's description. */
+  message?: string;
+  attributes?: Record<string, AttributeValue | undefined>;
+  /** Overrides the name given at start (daprd names some spans only once the request is understood). */
+  name?: string;
 }
 
-/** Sends spans somewhere. */
-export interface SpanExporter {
-  export(spans: readonly SpanRecord[]): Promise<void>;
+/** An open span. Ending it twice is harmless. */
+export interface Span {
+  /** This span's identity: what callees get as their parent. */
+  readonly context: SpanContext;
+  /** {@link context} as a W3C `traceparent` value. */
+  readonly traceparent: string;
+  /** The span's `tracestate`, if the trace carries one. */
+  readonly tracestate: string | undefined;
+  setAttributes(attributes: Record<string, AttributeValue | undefined>): void;
+  end(how?: SpanEnd): void;
 }
 
-/** Zipkin v2 JSON over HTTP. */
-export class ZipkinExporter implements SpanExporter {
-  constructor(private readonly endpoint: string, private readonly serviceName: string) {}
-  async export(spans: readonly SpanRecord[]): Promise<void> {
-    const body = spans.map((s) => ({
-      traceId: s.context.traceId,
-      id: s.context.spanId,
-      ...(s.parentSpanId ? { parentId: s.parentSpanId } : {}),
-      name: s.name,
-      kind: s.kind,
-      timestamp: Math.round(s.startMs * 1000),
-      duration: Math.max(1, Math.round(s.durationMs * 1000)),
-      localEndpoint: { serviceName: this.serviceName },
-      tags: { ...s.attributes, ...(s.error ? { error: 'true' } : {}) },
-    }));
-    const res = await fetch(this.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`zipkin answered ${res.status}`);
-  }
+/** What a span starts with. */
+export interface SpanStart {
+  kind: SpanKind;
+  /** The caller's span; absent starts a new trace (sampled with the sampling rate). */
+  parent?: SpanContext | undefined;
+  attributes?: Record<string, AttributeValue | undefined>;
+  /** Backdates the start (epoch ms), for spans whose work began before the sidecar saw it end. */
+  startMs?: number;
+  /** A span id fixed beforehand (a workflow's orchestration span id is kept in its history). */
+  spanId?: string;
 }
 
-/** OTLP/HTTP with the JSON encoding (`POST <endpoint>/v1/traces`). */
-export class OtlpHttpExporter implements SpanExporter {
-  private readonly url: string;
-  constructor(endpoint: string, isSecure: boolean, private readonly serviceName: string, private readonly headers: Record<string, string>) {
-    const base = /^https?:\/\//.test(endpoint) ? endpoint : `${isSecure ? 'https' : 'http'}://${endpoint}`;
-    this.url = base.endsWith('/v1/traces') ? base : `${base.replace(/\/$/, '')}/v1/traces`;
-  }
-  async export(spans: readonly SpanRecord[]): Promise<void> {
-    const nanos = (ms: number) => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
-    const body = {
-      resourceSpans: [
-        {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: this.serviceName } }] },
-          scopeSpans: [
-            {
-              scope: { name: 'weft' },
-              spans: spans.map((s) => ({
-                traceId: s.context.traceId,
-                spanId: s.context.spanId,
-                ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
-                name: s.name,
-                kind: s.kind === 'SERVER' ? 2 : 3,
-                startTimeUnixNano: nanos(s.startMs),
-                endTimeUnixNano: nanos(s.startMs + s.durationMs),
-                attributes: Object.entries(s.attributes).map(([key, v]) => ({ key, value: { stringValue: v } })),
-                status: { code: s.error ? 2 : 1 },
-              })),
-            },
-          ],
-        },
-      ],
-    };
-    const res = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json', ...this.headers }, body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`OTLP collector answered ${res.status}`);
-  }
-}
+/** Builds the exporters; the default loads the official OpenTelemetry packages on demand. */
+export type ExporterFactory = (settings: ExporterSettings) => Promise<SpanExporter[]>;
 
-/** An open server span. */
-export interface ServerSpan {
-  context: SpanContext;
-  /** Ends the span; `error` for 5xx. */
-  end(name: string, attributes: Record<string, string>, error: boolean): void;
+const loadOfficialExporters: ExporterFactory = async (settings) => (await import('./trace-exporters.js')).createExporters(settings);
+
+function defined(attributes: Record<string, AttributeValue | undefined> | undefined): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const [k, v] of Object.entries(attributes ?? {})) if (v !== undefined && v !== '') out[k] = v;
+  return out;
 }
 
 /** Creates spans, samples them and exports the sampled ones in batches. */
@@ -98,50 +70,70 @@ export class Tracer {
   private queue: SpanRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
   private warned = false;
+  private exporters: Promise<SpanExporter[]> | undefined;
 
+  /**
+   * @param samplingRate probability that a span without a parent starts a sampled trace
+   * @param exporterFactory builds the exporters when the first batch is flushed
+   */
   constructor(
     private readonly samplingRate: number,
-    private readonly exporters: readonly SpanExporter[],
-    private readonly logger: Logger,
+    private readonly settings: ExporterSettings,
+    private readonly exporterFactory: ExporterFactory = loadOfficialExporters,
     private readonly flushMs = 500,
   ) {}
 
   /** Builds the tracer the Configuration asks for; undefined when tracing is off. */
-  static fromConfiguration(config: WeftConfiguration, serviceName: string, logger: Logger): Tracer | undefined {
+  static fromConfiguration(config: WeftConfiguration, serviceName: string, logger: Logger, factory?: ExporterFactory): Tracer | undefined {
     const t = config.tracing;
-    const exporters: SpanExporter[] = [];
-    if (t.zipkinEndpoint) exporters.push(new ZipkinExporter(t.zipkinEndpoint, serviceName));
-    if (t.otel) {
-      if (t.otel.protocol === 'http') exporters.push(new OtlpHttpExporter(t.otel.endpointAddress, t.otel.isSecure, serviceName, t.otel.headers));
-      else logger.warn('tracing.otel.protocol "grpc" is not supported yet; use protocol: http (OTLP/HTTP) or zipkin');
-    }
-    if (t.stdout) logger.warn('tracing.stdout is not supported yet');
-    if (t.samplingRate <= 0 && exporters.length === 0) return undefined;
-    return new Tracer(t.samplingRate, exporters, logger);
+    const exporting = t.stdout || t.zipkinEndpoint !== undefined || t.otel !== undefined;
+    if (t.samplingRate <= 0 && !exporting) return undefined;
+    return new Tracer(t.samplingRate, { serviceName, tracing: t, logger }, factory);
   }
 
-  /** Starts a server span under the incoming `traceparent`, if any. */
-  startServerSpan(traceparent: string | undefined, tracestate: string | undefined): ServerSpan {
-    const parent = parseTraceparent(traceparent, tracestate);
-    const context = childContext(parent, this.samplingRate);
-    const startMs = Date.now();
-    const started = performance.now();
+  /** The app id spans are reported under. */
+  get serviceName(): string {
+    return this.settings.serviceName;
+  }
+
+  /** Starts a span as a child of `start.parent` (or a new trace). */
+  startSpan(name: string, start: SpanStart): Span {
+    const parent = start.parent;
+    const base = childContext(parent, this.samplingRate);
+    const context: SpanContext = start.spanId ? { ...base, spanId: start.spanId } : base;
+    const attributes = defined(start.attributes);
+    const startMs = start.startMs ?? performance.timeOrigin + performance.now();
+    let ended = false;
+    let spanName = name;
     return {
       context,
-      end: (name, attributes, error) => {
-        if (!context.sampled || this.exporters.length === 0) return;
+      traceparent: formatTraceparent(context),
+      tracestate: context.traceState,
+      setAttributes: (more) => Object.assign(attributes, defined(more)),
+      end: (how = {}) => {
+        if (ended) return;
+        ended = true;
+        if (!context.sampled) return;
+        if (how.name) spanName = how.name;
+        Object.assign(attributes, defined(how.attributes));
         this.enqueue({
-          name,
+          name: spanName,
           context,
           ...(parent ? { parentSpanId: parent.spanId } : {}),
-          kind: 'SERVER',
+          kind: start.kind,
           startMs,
-          durationMs: performance.now() - started,
+          durationMs: Math.max(0, performance.timeOrigin + performance.now() - startMs),
           attributes,
-          error,
+          error: how.error === true,
+          ...(how.error && how.message ? { statusMessage: how.message } : {}),
         });
       },
     };
+  }
+
+  /** Starts a span under an incoming W3C `traceparent`/`tracestate` pair (invalid or absent: a new trace). */
+  startSpanFromHeaders(name: string, kind: SpanKind, traceparent: string | undefined, tracestate: string | undefined, attributes?: Record<string, AttributeValue | undefined>): Span {
+    return this.startSpan(name, { kind, parent: parseTraceparent(traceparent, tracestate), ...(attributes ? { attributes } : {}) });
   }
 
   /** Sends what is queued now. */
@@ -151,13 +143,31 @@ export class Tracer {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const results = await Promise.allSettled(this.exporters.map((e) => e.export(batch)));
-    for (const r of results) {
-      if (r.status === 'rejected' && !this.warned) {
-        this.warned = true;
-        this.logger.warn(`could not export spans: ${(r.reason as Error).message}`);
-      }
-    }
+    const exporters = await this.loadExporters();
+    const results = await Promise.allSettled(exporters.map((e) => e.export(batch)));
+    for (const r of results) if (r.status === 'rejected') this.warnOnce(`could not export spans: ${(r.reason as Error).message}`);
+  }
+
+  /** Flushes and closes the exporters (sidecar shutdown). */
+  async shutdown(): Promise<void> {
+    await this.flush();
+    if (!this.exporters) return;
+    const exporters = await this.exporters;
+    await Promise.allSettled(exporters.map((e) => e.shutdown?.()));
+  }
+
+  private loadExporters(): Promise<SpanExporter[]> {
+    this.exporters ??= this.exporterFactory(this.settings).catch((err: unknown) => {
+      this.warnOnce(`could not load the trace exporters: ${(err as Error).message}`);
+      return [];
+    });
+    return this.exporters;
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.settings.logger.warn(message);
   }
 
   private enqueue(span: SpanRecord): void {
@@ -166,6 +176,3 @@ export class Tracer {
     this.timer.unref();
   }
 }
-
-/** Re-exported for callers that propagate context. */
-export { formatTraceparent };

@@ -136,8 +136,8 @@ export class Sidecar {
     private readonly guards: ComponentGuardDeps,
     private readonly deliveryPolicy: DeliveryPolicy,
   ) {
-    this.publisher = new PubSubPublisher(components, options.appId);
-    this.bindings = new OutputBindings({ components, resiliency: () => this.resiliency, ...(metrics ? { metrics } : {}) });
+    this.publisher = new PubSubPublisher(components, options.appId, () => this.tracer);
+    this.bindings = new OutputBindings({ components, resiliency: () => this.resiliency, tracer: () => this.tracer, ...(metrics ? { metrics } : {}) });
     metadata.setSubscriptionsSource(() => this.subscriber?.list() ?? []);
   }
 
@@ -232,6 +232,7 @@ export class Sidecar {
     }
     const { configuration, metrics } = this;
     for (const note of ignoredConfigurationSections(configuration)) logger.warn(note);
+    this.tracer = Tracer.fromConfiguration(configuration, options.appId, logger.child('weft.runtime.tracing'));
     this.resiliency = Resiliency.fromDocuments(resources.others.get('Resiliency') ?? [], options.appId, {
       logger: logger.child('weft.runtime.resiliency'),
       ...(metrics ? { observer: metrics } : {}),
@@ -269,6 +270,7 @@ export class Sidecar {
       components: this.components,
       env: options.env,
       logger: logger.child('weft.runtime.workflow'),
+      tracer: this.tracer,
     });
     const engine = this.workflows;
     this.metadata.setWorkflowsSource(() => ({ connectedWorkers: engine.workerCount, stuckInstances: engine.stuckCount }));
@@ -292,7 +294,6 @@ export class Sidecar {
     if (metrics) grpcObservers.push((c) => metrics.recordGrpcServerCall({ method: c.fullMethod, ...c }));
     if (apiLogging) grpcObservers.push(grpcApiLogger(logger));
 
-    this.tracer = Tracer.fromConfiguration(configuration, options.appId, logger.child('weft.runtime.tracing'));
     const host = options.listenAddresses[0] ?? '127.0.0.1';
     const acl = parseAccessControl(configuration.file ?? '', configuration.spec.accessControl);
     if (options.mtls) {
@@ -346,9 +347,11 @@ export class Sidecar {
           : undefined,
       logger: logger.child('weft.runtime.grpc'),
       mtls: this.mtls,
+      tracer: this.tracer,
     });
     this.grpcServer = new GrpcApiServer({
       rawStreamHandler: this.grpcProxy.handle,
+      tracer: this.tracer,
       logger: logger.child('weft.runtime.grpc'),
       maxMessageBytes: options.maxRequestBodyBytes,
       methodAllowed: (method) => apiAllowed(grpcMethodEndpoint(method)),
@@ -443,7 +446,7 @@ export class Sidecar {
     await this.workflows?.close();
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close()]);
     await this.components.closeAll();
-    await this.tracer?.flush();
+    await this.tracer?.shutdown();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });
   }
 }

@@ -19,6 +19,7 @@ import { parseDurationMs } from '../util/duration.js';
 import type { Logger } from '../logging/logger.js';
 import type { WorkflowBackend } from './backend.js';
 import { WorkflowEngine } from './engine.js';
+import type { Tracer } from '../observability/tracing.js';
 import { SqliteWorkflowBackend } from './sqlite-backend.js';
 
 /** What the engine needs from the sidecar. */
@@ -28,6 +29,8 @@ export interface CreateEngineInput {
   components: ComponentManager;
   env: Readonly<Record<string, string | undefined>>;
   logger: Logger;
+  /** Orchestration, activity and timer spans; absent when tracing is off. */
+  tracer?: Tracer | undefined;
 }
 
 function positiveInt(env: CreateEngineInput['env'], name: string): number | undefined {
@@ -88,6 +91,7 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
   return new WorkflowEngine({
     backend,
     logger,
+    ...(input.tracer ? { tracer: input.tracer } : {}),
     ...(leaseMs ? { leaseMs } : {}),
     ...(maxO ? { maxConcurrentOrchestrations: maxO } : {}),
     ...(maxA ? { maxConcurrentActivities: maxA } : {}),

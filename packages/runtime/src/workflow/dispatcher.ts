@@ -11,7 +11,7 @@ import type { ActivityWorkItem, OrchestrationWorkItem, WorkflowBackend } from '.
 import type { DebugPoints } from './debug-points.js';
 import { ev, sv } from './history.js';
 import { orderBatch } from './step.js';
-import type { HistoryEvent } from './types.js';
+import type { HistoryEvent, TraceContextMessage } from './types.js';
 
 /** A work item as sent on the stream (proto-loader object form of `WorkItem`). */
 export type WorkItemMessage =
@@ -22,6 +22,8 @@ export type WorkItemMessage =
         input: { value: string } | null;
         orchestrationInstance: { instanceId: string; executionId: { value: string } };
         taskId: number;
+        /** The activity execution's span, so the worker's spans join the trace. */
+        parentTraceContext?: TraceContextMessage;
       };
     };
 
@@ -68,6 +70,8 @@ export interface DispatcherOptions {
   pollMs: number;
   /** An item a live stream has not answered after this long is released and dispatched again. @default 60000 */
   redeliverAfterMs: number;
+  /** Opens an activity execution's span; its context goes to the worker with the request. */
+  activityTrace?: ((item: ActivityWorkItem) => Promise<TraceContextMessage | undefined>) | undefined;
 }
 
 const activityKey = (instanceId: string, taskId: number) => `${instanceId}\u0000${taskId}`;
@@ -289,7 +293,8 @@ export class Dispatcher {
         if (item) {
           progressed = true;
           this.wantActivities = true;
-          this.sendActivity(stream, item);
+          const trace = this.o.activityTrace ? await this.o.activityTrace(item).catch(() => undefined) : undefined;
+          this.sendActivity(stream, item, trace);
         }
       }
       if ((!progressed && !this.again) || this.closed) return;
@@ -306,7 +311,7 @@ export class Dispatcher {
     });
   }
 
-  private sendActivity(stream: WorkerStream, item: ActivityWorkItem): void {
+  private sendActivity(stream: WorkerStream, item: ActivityWorkItem, trace: TraceContextMessage | undefined): void {
     if (item.attempt > 1) this.o.logger.info(`redelivering activity ${item.name}#${item.taskId} of ${item.instanceId} (attempt ${item.attempt})`);
     this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, sentAt: Date.now() });
     stream.inFlight += 1;
@@ -316,6 +321,7 @@ export class Dispatcher {
         input: sv(item.input) as { value: string } | null,
         orchestrationInstance: { instanceId: item.instanceId, executionId: { value: item.executionId } },
         taskId: item.taskId,
+        ...(trace ? { parentTraceContext: trace } : {}),
       },
     });
   }

@@ -7,15 +7,17 @@
 import { randomUUID } from 'node:crypto';
 import { GrpcCode, workflowErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
-import type { InstanceFilter, InstancePage, PendingWorkInstance, WorkflowBackend } from './backend.js';
+import type { InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, WorkflowBackend } from './backend.js';
 import { DebugPoints } from './debug-points.js';
 import { Dispatcher } from './dispatcher.js';
 import type { WorkItemMessage, WorkerStream } from './dispatcher.js';
-import { ev } from './history.js';
+import { ev, fromTimestamp } from './history.js';
 import { planStep } from './step.js';
 import type { OrchestratorResult } from './step.js';
 import type { FailureDetails, HistoryEvent, InstanceRecord } from './types.js';
 import { isTerminal } from './types.js';
+import type { Tracer } from '../observability/tracing.js';
+import { WorkflowTracing, startedEventOf } from './workflow-tracing.js';
 
 /** Engine settings. */
 export interface WorkflowEngineOptions {
@@ -39,6 +41,8 @@ export interface WorkflowEngineOptions {
   debugPoints?: string;
   /** Finished instances whose last change is older than this are purged periodically; off when absent. */
   retentionMs?: number;
+  /** Orchestration, activity and timer spans (see `workflow-tracing.ts`); absent when tracing is off. */
+  tracer?: Pick<Tracer, 'startSpan' | 'startSpanFromHeaders'> | undefined;
 }
 
 /** A request to start an instance. */
@@ -47,6 +51,8 @@ export interface StartRequest {
   name: string;
   input: string | null;
   scheduledStartAt?: Date;
+  /** The start request's trace context (its API span). */
+  trace?: { traceparent?: string | undefined; tracestate?: string | undefined } | undefined;
 }
 
 /** An activity result from a worker. */
@@ -71,9 +77,12 @@ export class WorkflowEngine {
   readonly stuckAfterMs: number;
   private stuckCached = 0;
   private readonly stuckTimer: NodeJS.Timeout;
+  private readonly tracing: WorkflowTracing | undefined;
 
   constructor(options: WorkflowEngineOptions) {
     this.backend = options.backend;
+    this.tracing = options.tracer ? new WorkflowTracing(options.tracer) : undefined;
+    const tracing = this.tracing;
     this.logger = options.logger;
     this.debug = new DebugPoints(options.debugPoints);
     this.stuckAfterMs = options.stuckAfterMs ?? 300_000;
@@ -88,6 +97,7 @@ export class WorkflowEngine {
       maxActivities: options.maxConcurrentActivities ?? 100,
       pollMs: options.pollMs ?? 1000,
       redeliverAfterMs: options.redeliverAfterMs ?? 60_000,
+      activityTrace: tracing ? (item) => tracing.activityStarted(item, () => this.backend.getHistory(item.instanceId)) : undefined,
     });
     // Cached for synchronous readers (metadata, the metrics gauge); refreshed a few times per threshold.
     this.stuckTimer = setInterval(() => void this.refreshStuckCount(), Math.max(250, Math.min(15_000, Math.floor(this.stuckAfterMs / 4))));
@@ -143,6 +153,7 @@ export class WorkflowEngine {
     const instanceId = request.instanceId || randomUUID();
     const now = new Date();
     const executionId = randomUUID();
+    const scheduling = this.tracing?.scheduling(request.name, instanceId, request.trace);
     const created = await this.backend.createInstance({
       instanceId,
       name: request.name,
@@ -156,8 +167,10 @@ export class WorkflowEngine {
         executionId,
         at: now,
         ...(request.scheduledStartAt ? { scheduledStart: request.scheduledStartAt } : {}),
+        trace: scheduling?.start,
       }),
     });
+    scheduling?.span.end(created ? {} : { error: true, message: `an active workflow with ID '${instanceId}' already exists` });
     if (!created) {
       throw workflowErrors.start(instanceId, `an active workflow with ID '${instanceId}' already exists`, GrpcCode.ALREADY_EXISTS);
     }
@@ -189,6 +202,10 @@ export class WorkflowEngine {
   async terminate(instanceId: string, output: string | null, recursive = true): Promise<boolean> {
     const result = await this.backend.terminate(instanceId, output, new Date());
     if (!result.found) return false;
+    if (this.tracing && !result.alreadyFinished) {
+      const history = await this.backend.getHistory(instanceId);
+      this.tracing.orchestrationEnded(startedEventOf(history), startedAt(history), 'TERMINATED', null);
+    }
     this.changed(instanceId);
     const parent = (await this.backend.getInstance(instanceId))?.parentInstanceId;
     if (parent) this.changed(parent);
@@ -280,6 +297,7 @@ export class WorkflowEngine {
     const committed = await this.backend.commitStep(this.owner, step, now);
     await this.debug.hit('workflow.step.after-commit');
     if (committed) this.dispatcher.forgetRefusals(instanceId);
+    if (committed && this.tracing) this.traceStep(inFlight.item.history, inFlight.newEvents, step);
     if (!committed) this.logger.info(`orchestrator step of ${instanceId} discarded: the instance was terminated or its lease was lost`);
     // Both queues: the step may have scheduled activities, and events that reached the instance
     // while it was locked are dispatchable only now.
@@ -288,9 +306,21 @@ export class WorkflowEngine {
     for (const t of terminate) await this.terminate(t.instanceId, t.reason);
   }
 
+  /** Spans of a committed step: timers that fired, activities it scheduled, the end of the orchestration. */
+  private traceStep(history: HistoryEvent[], newEvents: HistoryEvent[], step: OrchestrationStep): void {
+    const tracing = this.tracing;
+    if (!tracing) return;
+    const started = startedEventOf(history, newEvents);
+    tracing.timersFired(started, history, newEvents);
+    tracing.activitiesScheduled(step.instanceId, step.appendHistory);
+    const status = step.resetHistory ? 'CONTINUED_AS_NEW' : isTerminal(step.status) ? step.status : undefined;
+    if (status) tracing.orchestrationEnded(started, startedAt([...history, ...newEvents]), status, step.failure);
+  }
+
   /** Records an activity result; a repeated completion is ignored. */
   async completeActivity(result: ActivityResult): Promise<void> {
     this.dispatcher.takeActivity(result.instanceId, result.taskId);
+    this.tracing?.activityEnded(result.instanceId, result.taskId, result.failure);
     const now = new Date();
     const event = result.failure
       ? ev.taskFailed(result.taskId, result.failure, now)
@@ -322,4 +352,10 @@ export class WorkflowEngine {
     for (const set of this.listeners.values()) for (const notify of [...set]) notify();
     await this.backend.close();
   }
+}
+
+/** When an instance started: its `ExecutionStarted` event's time (now if history has none). */
+function startedAt(history: HistoryEvent[]): Date {
+  const started = history.find((e) => e.executionStarted);
+  return started ? fromTimestamp(started.timestamp) : new Date();
 }

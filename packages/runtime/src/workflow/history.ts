@@ -2,7 +2,7 @@
  * Factories for history events (STYLE.md #12): the engine builds every event through these, and tests
  * read like the history they check (`ev.taskScheduled(1, 'plusOne', '1')`).
  */
-import type { FailureDetails, HistoryEvent, ParentInstanceInfo, StringValue, Timestamp } from './types.js';
+import type { FailureDetails, HistoryEvent, ParentInstanceInfo, StringValue, Timestamp, TraceContextMessage } from './types.js';
 
 /** A Date as a protobuf Timestamp. */
 export function toTimestamp(date: Date): Timestamp {
@@ -37,7 +37,13 @@ export const ev = {
     instanceId: string,
     name: string,
     input: string | null,
-    opts: { executionId?: string; parent?: ParentInstanceInfo; scheduledStart?: Date; at?: Date } = {},
+    opts: {
+      executionId?: string;
+      parent?: ParentInstanceInfo;
+      scheduledStart?: Date;
+      at?: Date;
+      trace?: { parentTraceContext: TraceContextMessage; orchestrationSpanID: StringValue } | undefined;
+    } = {},
   ): HistoryEvent => ({
     ...base(-1, opts.at),
     executionStarted: {
@@ -46,6 +52,7 @@ export const ev = {
       orchestrationInstance: { instanceId, executionId: sv(opts.executionId) },
       parentInstance: opts.parent ?? null,
       scheduledStartTimestamp: opts.scheduledStart ? toTimestamp(opts.scheduledStart) : null,
+      ...(opts.trace ? { parentTraceContext: opts.trace.parentTraceContext, orchestrationSpanID: opts.trace.orchestrationSpanID } : {}),
     },
   }),
   executionCompleted: (status: string, result: string | null, failure?: FailureDetails | null, at?: Date): HistoryEvent => ({
@@ -56,9 +63,9 @@ export const ev = {
     ...base(-1, at),
     executionTerminated: { input: sv(output), recurse: true },
   }),
-  taskScheduled: (id: number, name: string, input: string | null, at?: Date): HistoryEvent => ({
+  taskScheduled: (id: number, name: string, input: string | null, at?: Date, parentTraceContext?: TraceContextMessage): HistoryEvent => ({
     ...base(id, at),
-    taskScheduled: { name, input: sv(input) },
+    taskScheduled: { name, input: sv(input), ...(parentTraceContext ? { parentTraceContext } : {}) },
   }),
   taskCompleted: (taskId: number, result: string | null, at?: Date): HistoryEvent => ({
     ...base(-1, at),
@@ -68,9 +75,9 @@ export const ev = {
     ...base(-1, at),
     taskFailed: { taskScheduledId: taskId, failureDetails: failure },
   }),
-  subOrchestrationCreated: (id: number, instanceId: string, name: string, input: string | null, at?: Date): HistoryEvent => ({
+  subOrchestrationCreated: (id: number, instanceId: string, name: string, input: string | null, at?: Date, parentTraceContext?: TraceContextMessage): HistoryEvent => ({
     ...base(id, at),
-    subOrchestrationInstanceCreated: { instanceId, name, input: sv(input) },
+    subOrchestrationInstanceCreated: { instanceId, name, input: sv(input), ...(parentTraceContext ? { parentTraceContext } : {}) },
   }),
   subOrchestrationCompleted: (taskId: number, result: string | null, at?: Date): HistoryEvent => ({
     ...base(-1, at),

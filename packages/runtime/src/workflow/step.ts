@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { NewInstance, OrchestrationStep, OrchestrationWorkItem } from './backend.js';
 import { ev, fromTimestamp, normalizeEvent, sv, svValue } from './history.js';
-import type { FailureDetails, HistoryEvent, OrchestratorAction, StringValue, WorkflowStatus } from './types.js';
+import type { FailureDetails, HistoryEvent, OrchestratorAction, StringValue, TraceContextMessage, WorkflowStatus } from './types.js';
+import { childStartTrace, orchestrationSpanContext, startedEventOf, traceContextOf } from './workflow-tracing.js';
 
 /** What the SDK sent back for a work item. */
 export interface OrchestratorResult {
@@ -62,6 +63,9 @@ export function planStep(item: OrchestrationWorkItem, newEvents: HistoryEvent[],
     newInstances: [],
   };
   const terminate: PlannedStep['terminate'] = [];
+  // Work this step schedules is traced under the instance's orchestration span, if it is traced.
+  const orchestrationSpan = orchestrationSpanContext(startedEventOf(item.history, newEvents));
+  const trace = orchestrationSpan ? traceContextOf(orchestrationSpan) : undefined;
   const mismatch = nonDeterminism(item.history, result.actions);
   if (mismatch) {
     complete(step, item, { orchestrationStatus: 'FAILED', failureDetails: { errorType: 'NonDeterminismError', errorMessage: mismatch } }, now);
@@ -70,7 +74,7 @@ export function planStep(item: OrchestrationWorkItem, newEvents: HistoryEvent[],
   for (const action of result.actions) {
     if (action.scheduleTask) {
       const input = svValue(action.scheduleTask.input);
-      step.appendHistory.push(ev.taskScheduled(action.id, action.scheduleTask.name, input, now));
+      step.appendHistory.push(ev.taskScheduled(action.id, action.scheduleTask.name, input, now, trace));
       step.activities.push({ taskId: action.id, name: action.scheduleTask.name, input });
     } else if (action.createTimer) {
       const fireAt = action.createTimer.fireAt ? fromTimestamp(action.createTimer.fireAt) : now;
@@ -80,8 +84,8 @@ export function planStep(item: OrchestrationWorkItem, newEvents: HistoryEvent[],
       const child = action.createSubOrchestration;
       const childId = child.instanceId || childInstanceId(id, action.id);
       const input = svValue(child.input);
-      step.appendHistory.push(ev.subOrchestrationCreated(action.id, childId, child.name, input, now));
-      step.newInstances.push(newChild(childId, child.name, input, { instanceId: id, name: instance.name, taskId: action.id }, now));
+      step.appendHistory.push(ev.subOrchestrationCreated(action.id, childId, child.name, input, now, trace));
+      step.newInstances.push(newChild(childId, child.name, input, { instanceId: id, name: instance.name, taskId: action.id }, now, trace));
     } else if (action.sendEvent) {
       const target = action.sendEvent.instance?.instanceId ?? '';
       const data = svValue(action.sendEvent.data);
@@ -140,6 +144,7 @@ function newChild(
   input: string | null,
   parent: { instanceId: string; name: string; taskId: number },
   now: Date,
+  trace: TraceContextMessage | undefined,
 ): NewInstance {
   const executionId = randomUUID();
   return {
@@ -155,6 +160,7 @@ function newChild(
       executionId,
       at: now,
       parent: { taskScheduledId: parent.taskId, name: sv(parent.name), orchestrationInstance: { instanceId: parent.instanceId } },
+      trace: childStartTrace(trace),
     }),
   };
 }
@@ -185,6 +191,8 @@ function complete(
         executionId,
         at: now,
         ...(started?.parentInstance ? { parent: started.parentInstance } : {}),
+        // The new execution gets its own orchestration span under the same parent, as in durabletask-go.
+        trace: childStartTrace(started?.parentTraceContext ?? undefined),
       }),
       visibleAt: now,
     });

@@ -51,6 +51,14 @@ export interface ParentInstanceInfo {
   orchestrationInstance: OrchestrationInstanceRef;
 }
 
+/** `TraceContext`: a W3C `traceparent` (and `tracestate`) stored in history. */
+export interface TraceContextMessage {
+  traceParent: string;
+  /** Deprecated in the proto; kept when an SDK sends it. */
+  spanID?: string;
+  traceState?: StringValue;
+}
+
 /** `HistoryEvent`: an event id, a timestamp and exactly one event body. */
 export interface HistoryEvent {
   eventId: number;
@@ -62,13 +70,17 @@ export interface HistoryEvent {
     orchestrationInstance: OrchestrationInstanceRef;
     parentInstance?: ParentInstanceInfo | null;
     scheduledStartTimestamp?: Timestamp | null;
+    /** The span that scheduled the instance (see `workflow-tracing.ts`). */
+    parentTraceContext?: TraceContextMessage | null;
+    /** The id of the instance's orchestration span. */
+    orchestrationSpanID?: StringValue;
   } | null;
   executionCompleted?: { orchestrationStatus: string; result?: StringValue; failureDetails?: FailureDetails | null } | null;
   executionTerminated?: { input?: StringValue; recurse?: boolean } | null;
-  taskScheduled?: { name: string; version?: StringValue; input?: StringValue } | null;
+  taskScheduled?: { name: string; version?: StringValue; input?: StringValue; parentTraceContext?: TraceContextMessage | null } | null;
   taskCompleted?: { taskScheduledId: number; result?: StringValue } | null;
   taskFailed?: { taskScheduledId: number; failureDetails?: FailureDetails | null } | null;
-  subOrchestrationInstanceCreated?: { instanceId: string; name: string; version?: StringValue; input?: StringValue } | null;
+  subOrchestrationInstanceCreated?: { instanceId: string; name: string; version?: StringValue; input?: StringValue; parentTraceContext?: TraceContextMessage | null } | null;
   subOrchestrationInstanceCompleted?: { taskScheduledId: number; result?: StringValue } | null;
   subOrchestrationInstanceFailed?: { taskScheduledId: number; failureDetails?: FailureDetails | null } | null;
   timerCreated?: { fireAt: Timestamp } | null;

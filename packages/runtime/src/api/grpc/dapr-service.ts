@@ -199,20 +199,32 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
   } as Record<string, (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>>);
 }
 
+/** The call's trace context (the API span's, see `observability/grpc-spans.ts`) as W3C headers. */
+function traceOf(call: grpc.ServerUnaryCall<unknown, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['traceparent', 'tracestate']) {
+    const [value] = call?.metadata.get(name) ?? [];
+    if (typeof value === 'string' && value !== '') out[name] = value;
+  }
+  return out;
+}
+
 /** `PublishEvent` and `BulkPublishEventAlpha1` (and the stable `BulkPublishEvent`) over the publisher. */
-function pubsubMethods(publisher: PubSubPublisher): Record<string, (request: never) => Promise<unknown>> {
-  const bulk = async (req: { pubsub_name: string; topic: string; entries: ProtoBulkEntry[]; metadata?: StringMap }) => {
+function pubsubMethods(publisher: PubSubPublisher): Record<string, (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>> {
+  const bulk = async (req: { pubsub_name: string; topic: string; entries: ProtoBulkEntry[]; metadata?: StringMap }, call?: grpc.ServerUnaryCall<unknown, unknown>) => {
     const failed = await publisher.bulkPublish(
       req.pubsub_name,
       req.topic,
       req.entries.map((e) => ({ entryId: e.entry_id, data: e.event ?? Buffer.alloc(0), contentType: e.content_type || 'text/plain', metadata: e.metadata ?? {} })),
       req.metadata ?? {},
+      traceOf(call),
     );
     return { failedEntries: failed.map((f) => ({ entry_id: f.entryId, error: f.error })) };
   };
   return {
-    PublishEvent: async (req: { pubsub_name: string; topic: string; data: Buffer; data_content_type: string; metadata?: StringMap }) => {
+    PublishEvent: async (req: { pubsub_name: string; topic: string; data: Buffer; data_content_type: string; metadata?: StringMap }, call?: grpc.ServerUnaryCall<unknown, unknown>) => {
       await publisher.publish({
+        trace: traceOf(call),
         pubsubName: req.pubsub_name,
         topic: req.topic,
         data: req.data ?? Buffer.alloc(0),
@@ -227,13 +239,14 @@ function pubsubMethods(publisher: PubSubPublisher): Record<string, (request: nev
 }
 
 /** `InvokeBinding` over the output bindings block (data passes through as bytes, unlike HTTP). */
-function bindingMethods(bindings: OutputBindings): Record<string, (request: never) => Promise<unknown>> {
+function bindingMethods(bindings: OutputBindings): Record<string, (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>> {
   return {
-    InvokeBinding: async (req: { name: string; data?: Buffer; metadata?: StringMap; operation: string }) => {
+    InvokeBinding: async (req: { name: string; data?: Buffer; metadata?: StringMap; operation: string }, call?: grpc.ServerUnaryCall<unknown, unknown>) => {
       const response = await bindings.invoke(req.name, {
         operation: req.operation ?? '',
         data: req.data ?? Buffer.alloc(0),
-        metadata: { ...(req.metadata ?? {}) },
+        // Trace context travels to the component in metadata, as over HTTP.
+        metadata: { ...traceOf(call), ...(req.metadata ?? {}) },
       });
       return { data: response?.data ?? Buffer.alloc(0), metadata: response?.metadata ?? {} };
     },

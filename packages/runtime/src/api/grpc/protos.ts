@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 
 const require = createRequire(import.meta.url);
 
@@ -50,13 +51,32 @@ export function daprService(fullName: string): grpc.ServiceDefinition {
 let taskHub: grpc.ServiceDefinition | undefined;
 
 /**
+ * Trace fields newer durabletask protos have and the one shipped with `@dapr/durabletask-js` 1.0.0
+ * lacks: the activity execution's span on `ActivityRequest` (which durabletask-go sends so worker
+ * spans join the trace) and the caller's span on `CreateInstanceRequest`. Workers built on the older
+ * proto skip unknown fields, so adding them breaks no SDK.
+ */
+const TRACE_FIELDS: [message: string, field: string, id: number][] = [
+  ['ActivityRequest', 'parentTraceContext', 6],
+  ['CreateInstanceRequest', 'parentTraceContext', 9],
+];
+
+/**
  * The durabletask `TaskHubSidecarService`, from the `.proto` shipped in `@dapr/durabletask-js` (the
- * same schema `@dapr/dapr` vendors). The proto has no package: methods are `/TaskHubSidecarService/<Rpc>`.
+ * same schema `@dapr/dapr` vendors) plus {@link TRACE_FIELDS}. The proto has no package: methods are
+ * `/TaskHubSidecarService/<Rpc>`.
  */
 export function taskHubService(): grpc.ServiceDefinition {
   if (!taskHub) {
-    const root = path.join(path.dirname(require.resolve('@dapr/durabletask-js/package.json')), 'proto');
-    const definition = protoLoader.loadSync('orchestrator_service.proto', { ...LOADER_OPTIONS, includeDirs: [root] });
+    const dir = path.join(path.dirname(require.resolve('@dapr/durabletask-js/package.json')), 'proto');
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(dir, target));
+    root.loadSync('orchestrator_service.proto', { keepCase: true });
+    for (const [message, field, id] of TRACE_FIELDS) {
+      const type = root.lookupType(message);
+      if (!type.fields[field]) type.add(new protobuf.Field(field, id, 'TraceContext'));
+    }
+    const definition = protoLoader.fromJSON(root.toJSON(), LOADER_OPTIONS);
     const ctor = grpc.loadPackageDefinition(definition)['TaskHubSidecarService'] as { service?: grpc.ServiceDefinition } | undefined;
     if (!ctor?.service) throw new Error('TaskHubSidecarService not found in orchestrator_service.proto');
     taskHub = ctor.service;

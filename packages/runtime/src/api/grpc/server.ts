@@ -9,6 +9,8 @@ import type { Logger } from '../../logging/logger.js';
 import { STATUS_DETAILS_KEY, encodeRichStatus } from './rich-status.js';
 import { interceptRawStreams } from './raw-streams.js';
 import type { RawStreamHandler } from './raw-streams.js';
+import type { Tracer } from '../../observability/tracing.js';
+import { traceGrpcCall } from '../../observability/grpc-spans.js';
 
 /** Options of {@link GrpcApiServer}. */
 export interface GrpcApiServerOptions {
@@ -22,6 +24,8 @@ export interface GrpcApiServerOptions {
   observer?: (call: GrpcCallRecord) => void;
   /** Sees every raw stream before grpc-js routes it (gRPC proxying by `dapr-app-id`). */
   rawStreamHandler?: RawStreamHandler;
+  /** A SERVER span per unary call; handlers find its context as `traceparent` in the call's metadata. */
+  tracer?: Pick<Tracer, 'startSpan'> | undefined;
 }
 
 /** What the observer learns about a finished call. */
@@ -87,7 +91,7 @@ export class GrpcApiServer {
     streaming: grpc.UntypedServiceImplementation = {},
   ): void {
     const implementation: grpc.UntypedServiceImplementation = { ...streaming };
-    const { observer, methodAllowed } = this.options;
+    const { observer, methodAllowed, tracer } = this.options;
     for (const [name, handler] of Object.entries(handlers)) {
       const method = definition[name];
       const fullMethod = method?.path ?? name;
@@ -106,6 +110,14 @@ export class GrpcApiServer {
             }
             observer({ fullMethod, status: STATUS_NAMES.get(err?.code ?? 0) ?? 'UNKNOWN', durationMs: performance.now() - started, requestBytes, responseBytes });
             rawCallback(err, reply);
+          };
+        }
+        if (tracer) {
+          const traced = traceGrpcCall(tracer, fullMethod, call);
+          const next = callback;
+          callback = (err, reply) => {
+            traced.end(call.request, err);
+            next(err, reply);
           };
         }
         if (!this.authorized(call)) {

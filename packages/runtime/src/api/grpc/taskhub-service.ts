@@ -10,7 +10,7 @@ import type { InstanceFilter } from '../../workflow/backend.js';
 import type { WorkflowEngine } from '../../workflow/engine.js';
 import { fromTimestamp, sv, svValue, toTimestamp } from '../../workflow/history.js';
 import { statusName } from '../../workflow/step.js';
-import type { FailureDetails, InstanceRecord, OrchestratorAction, StringValue, Timestamp, WorkflowStatus } from '../../workflow/types.js';
+import type { FailureDetails, InstanceRecord, OrchestratorAction, StringValue, Timestamp, TraceContextMessage, WorkflowStatus } from '../../workflow/types.js';
 import { WORKFLOW_STATUSES, isTerminal } from '../../workflow/types.js';
 import { taskHubService } from './protos.js';
 import type { GrpcApiServer } from './server.js';
@@ -61,6 +61,17 @@ function callSignal(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
   return controller.signal;
 }
 
+/**
+ * The trace a start request runs in: `CreateInstanceRequest.parentTraceContext` when the client sends
+ * one (durabletask-go prefers it), otherwise the call's own span (`traceparent` metadata).
+ */
+function startTrace(given: TraceContextMessage | null | undefined, call: grpc.ServerUnaryCall<unknown, unknown>): { traceparent?: string; tracestate?: string } {
+  if (given?.traceParent) return { traceparent: given.traceParent, ...(given.traceState?.value ? { tracestate: given.traceState.value } : {}) };
+  const [traceparent] = call.metadata.get('traceparent');
+  const [tracestate] = call.metadata.get('tracestate');
+  return { ...(typeof traceparent === 'string' ? { traceparent } : {}), ...(typeof tracestate === 'string' ? { tracestate } : {}) };
+}
+
 /** Registers `TaskHubSidecarService` on the gRPC server. */
 export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEngine, logger: Logger): void {
   const getWorkItems = (call: grpc.ServerWritableStream<unknown, unknown>) => {
@@ -105,10 +116,14 @@ export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEn
         });
         return {};
       },
-      StartInstance: async (req: { instanceId: string; name: string; input?: StringValue; scheduledStartTimestamp?: Timestamp | null }) => {
+      StartInstance: async (
+        req: { instanceId: string; name: string; input?: StringValue; scheduledStartTimestamp?: Timestamp | null; parentTraceContext?: TraceContextMessage | null },
+        call,
+      ) => {
         if (!req.name) throw workflowErrors.nameMissing();
         const scheduledStartAt = optionalDate(req.scheduledStartTimestamp);
         const instanceId = await engine.start({
+          trace: startTrace(req.parentTraceContext, call),
           ...(req.instanceId ? { instanceId: req.instanceId } : {}),
           name: req.name,
           input: svValue(req.input),

@@ -12,7 +12,8 @@ import type { Logger } from '../../logging/logger.js';
 import { readBody } from './body.js';
 import type { HttpReply, HttpRequestContext, HttpRoute } from './types.js';
 import type { Tracer } from '../../observability/tracing.js';
-import { formatTraceparent } from '../../observability/trace-context.js';
+import { httpApiSpan } from '../../observability/api-spans.js';
+import { findInvokeTarget } from '../../invoke/target.js';
 import { closeHttp, listenHttp } from '../../util/http-server.js';
 
 /** A handler for requests no route matched (service invocation plugs in here). */
@@ -34,7 +35,7 @@ export interface HttpApiServerOptions {
    */
   headersTimeoutMs?: number;
   /** Starts a server span per request (W3C `traceparent` in, `traceparent` out). */
-  tracer?: Pick<Tracer, 'startServerSpan'>;
+  tracer?: Pick<Tracer, 'startSpanFromHeaders'>;
   /** Time a client has to send the whole request (headers and body). @default 300000 */
   requestTimeoutMs?: number;
   /** Largest accepted header block; larger gets 431. @default 16384 (Node's default) */
@@ -63,6 +64,7 @@ export interface HttpRequestRecord {
 
 interface RequestInfo {
   route?: HttpRoute;
+  params?: Record<string, string>;
   requestBytes: number;
 }
 
@@ -177,22 +179,32 @@ export class HttpApiServer {
     });
   }
 
-  private trace(req: http.IncomingMessage, res: http.ServerResponse, info: RequestInfo, tracer: Pick<Tracer, 'startServerSpan'>): void {
+  private trace(req: http.IncomingMessage, res: http.ServerResponse, info: RequestInfo, tracer: Pick<Tracer, 'startSpanFromHeaders'>): void {
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    // As daprd: health probes are not traced.
+    if (path.includes('/healthz')) return;
     const header = (name: string) => {
       const v = req.headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    const span = tracer.startServerSpan(header('traceparent'), header('tracestate'));
-    const traceparent = formatTraceparent(span.context);
+    let invoke: { appId: string; method: string } | undefined;
+    try {
+      const target = findInvokeTarget(url, req.headers);
+      if (target) invoke = { appId: target.appId, method: target.method };
+    } catch {
+      // A malformed invocation path is answered with 404 by the handler; the span is named by path.
+    }
+    const span = tracer.startSpanFromHeaders(path, 'SERVER', header('traceparent'), header('tracestate'));
     // Handlers (and calls they make onwards) see this span as the parent.
-    req.headers['traceparent'] = traceparent;
-    res.setHeader('traceparent', traceparent);
-    const url = req.url ?? '/';
-    const queryAt = url.indexOf('?');
-    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    req.headers['traceparent'] = span.traceparent;
+    if (span.tracestate) req.headers['tracestate'] = span.tracestate;
+    res.setHeader('traceparent', span.traceparent);
+    const headers = { ...req.headers };
     res.once('finish', () => {
-      const name = info.route ? info.route.name : `${req.method ?? 'GET'} ${path}`;
-      span.end(name, { 'http.method': req.method ?? 'GET', 'http.url': path, 'http.status_code': String(res.statusCode) }, res.statusCode >= 500);
+      const details = httpApiSpan({ method: req.method ?? 'GET', path, group: info.route?.group, params: info.params, status: res.statusCode, headers, invoke });
+      span.end(details);
     });
   }
 
@@ -224,6 +236,7 @@ export class HttpApiServer {
     if (needsBody) info.requestBytes = body.length;
     const params: Record<string, string> = {};
     for (const [name, value] of Object.entries(found.params)) if (value !== undefined) params[name] = value;
+    info.params = params;
     const context: HttpRequestContext = {
       method,
       path,

@@ -82,6 +82,14 @@ export function filterFromQuery(query: URLSearchParams): InstanceFilter {
   return filter;
 }
 
+/** The request's trace context (the API span's, set by the server). */
+function traceHeaders(req: HttpRequestContext): { traceparent?: string; tracestate?: string } {
+  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const traceparent = first(req.headers['traceparent']);
+  const tracestate = first(req.headers['tracestate']);
+  return { ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) };
+}
+
 /** The workflow routes for every API version prefix. */
 export function workflowRoutes(engine: WorkflowEngine): HttpRoute[] {
   const routes: HttpRoute[] = [];
@@ -100,7 +108,7 @@ export function workflowRoutes(engine: WorkflowEngine): HttpRoute[] {
           const given = req.query.get('instanceID');
           if (given !== null && given !== '') validateInstanceId(given);
           const id = await guarded(
-            () => engine.start({ ...(given ? { instanceId: given } : {}), name, input: bodyText(req) }),
+            () => engine.start({ ...(given ? { instanceId: given } : {}), name, input: bodyText(req), trace: traceHeaders(req) }),
             (d) => workflowErrors.start(given ?? '', d),
           );
           return jsonReply(202, { instanceID: id });

@@ -8,6 +8,8 @@ import type { InvokeRequest, InvokeResponse, OutputBinding } from '../../compone
 import { bindingErrors } from '../../errors/index.js';
 import type { WeftMetrics } from '../../observability/metrics.js';
 import type { Resiliency } from '../../resiliency/resiliency.js';
+import { outputBindingSpan } from '../../observability/messaging-spans.js';
+import type { Tracer } from '../../observability/tracing.js';
 
 /** What the block needs. */
 export interface OutputBindingsDeps {
@@ -15,6 +17,8 @@ export interface OutputBindingsDeps {
   /** Read lazily: the sidecar sets resiliency once resources are loaded. */
   resiliency: () => Resiliency | undefined;
   metrics?: WeftMetrics;
+  /** Read lazily: a CLIENT span per call, whose context the component gets as `traceparent` metadata. */
+  tracer?: () => Pick<Tracer, 'startSpanFromHeaders'> | undefined;
 }
 
 /** Invokes output bindings by name. */
@@ -40,13 +44,18 @@ export class OutputBindings {
       throw bindingErrors.invoke(name, `binding ${name} does not support operation ${request.operation}. supported operations:${supported.join(' ')}`);
     }
     const policy = this.deps.resiliency()?.policyFor({ kind: 'component', name, direction: 'outbound', componentKind: 'bindings' });
+    const tracer = this.deps.tracer?.();
+    const span = tracer ? outputBindingSpan(tracer, name, request.operation, request.metadata) : undefined;
+    const call: InvokeRequest = span ? { ...request, metadata: { ...request.metadata, traceparent: span.traceparent, ...(span.tracestate ? { tracestate: span.tracestate } : {}) } } : request;
     const started = performance.now();
     try {
-      const response = policy ? await policy.execute(() => binding.invoke(request)) : await binding.invoke(request);
+      const response = policy ? await policy.execute(() => binding.invoke(call)) : await binding.invoke(call);
       this.deps.metrics?.recordComponentOp('output_binding', name, request.operation, true, performance.now() - started);
+      span?.end();
       return response;
     } catch (err) {
       this.deps.metrics?.recordComponentOp('output_binding', name, request.operation, false, performance.now() - started);
+      span?.end({ error: true, message: (err as Error).message });
       throw bindingErrors.invoke(name, (err as Error).message, err);
     }
   }

@@ -13,8 +13,8 @@ import type { AppChannel } from '../../appchannel/app-channel.js';
 import type { HandlerOutcome, PubSub, PubSubMessage } from '../../components/pubsub/store.js';
 import type { Logger } from '../../logging/logger.js';
 import type { WeftMetrics } from '../../observability/metrics.js';
-import { formatTraceparent } from '../../observability/trace-context.js';
 import type { Tracer } from '../../observability/tracing.js';
+import { deliverySpan } from '../../observability/messaging-spans.js';
 import { markPermanent } from '../../resiliency/policy.js';
 import type { PolicyRunner } from '../../resiliency/policy.js';
 import type { CloudEvent } from './cloudevents.js';
@@ -41,8 +41,8 @@ export interface HandlerContext {
   metrics?: WeftMetrics | undefined;
   /** False while app health checks fail: deliveries wait. Absent means always available. */
   appAvailable?: (() => boolean) | undefined;
-  /** A span per delivery attempt under the event's `traceparent`; the app gets the span's context. */
-  tracer?: Pick<Tracer, 'startServerSpan'> | undefined;
+  /** A CLIENT span per delivery attempt under the event's `traceparent`; the app gets the span's context. */
+  tracer?: Pick<Tracer, 'startSpanFromHeaders'> | undefined;
 }
 
 /** Waits until the app is available; false if the subscription stopped first. */
@@ -70,11 +70,10 @@ async function attemptOnce(ctx: HandlerContext, path: string, event: CloudEvent,
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   attemptSignal?.addEventListener('abort', onAbort, { once: true });
   const started = performance.now();
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const span = ctx.tracer?.startServerSpan(str(event['traceparent']), str(event['tracestate']));
+  const span = ctx.tracer ? deliverySpan(ctx.tracer, message.topic, event) : undefined;
   try {
     const result = await deliverEvent({
-      ...(span ? { traceparent: formatTraceparent(span.context) } : {}),
+      ...(span ? { traceparent: span.traceparent } : {}),
       channel: ctx.channel,
       path,
       pubsubName: ctx.spec.pubsubName,
@@ -85,8 +84,11 @@ async function attemptOnce(ctx: HandlerContext, path: string, event: CloudEvent,
       signal: controller.signal,
     });
     recordIngress(ctx, message.topic, result.verdict, started);
-    span?.end(`pubsub/${ctx.spec.pubsubName}/${message.topic}`, { 'messaging.system': 'pubsub', 'messaging.destination.name': message.topic, 'pubsub.verdict': result.verdict }, result.verdict === 'retry');
+    span?.end({ error: result.verdict === 'retry', ...(result.verdict === 'retry' ? { message: result.reason ?? 'the app asked for a retry' } : {}) });
     return result;
+  } catch (err) {
+    span?.end({ error: true, message: (err as Error).message });
+    throw err;
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     attemptSignal?.removeEventListener('abort', onAbort);

@@ -15,6 +15,8 @@ import {
   serializeCloudEvent,
 } from './cloudevents.js';
 import { canPublish, parseTopicScopes } from './scopes.js';
+import { publishSpan } from '../../observability/messaging-spans.js';
+import type { Span, Tracer } from '../../observability/tracing.js';
 import type { TopicScopes } from './scopes.js';
 
 /** One publish request. */
@@ -65,6 +67,8 @@ export class PubSubPublisher {
   constructor(
     private readonly components: ComponentManager,
     private readonly appId: string,
+    /** Read per publish: a PRODUCER span per message whose context the CloudEvent carries. */
+    private readonly tracer: () => Pick<Tracer, 'startSpanFromHeaders'> | undefined = () => undefined,
   ) {}
 
   /** Resolves a component for publishing; throws Dapr's error for every bad input. */
@@ -82,12 +86,20 @@ export class PubSubPublisher {
   /** Publishes one event. */
   async publish(input: PublishInput): Promise<void> {
     const { pubsub } = this.resolve(input.pubsubName, input.topic);
-    const { data, contentType, metadata } = this.envelope(pubsub, input);
+    const span = this.startSpan(input.topic, input.trace);
+    const { data, contentType, metadata } = this.envelope(pubsub, span ? { ...input, trace: traceOf(span) } : input);
     try {
       await pubsub.publish({ topic: input.topic, data, metadata, ...(contentType ? { contentType } : {}) });
+      span?.end();
     } catch (err) {
+      span?.end({ error: true, message: errorMessage(err) });
       throw pubsubErrors.publish(input.pubsubName, input.topic, errorMessage(err));
     }
+  }
+
+  private startSpan(topic: string, trace: TraceContext | undefined): Span | undefined {
+    const tracer = this.tracer();
+    return tracer ? publishSpan(tracer, topic, trace) : undefined;
   }
 
   /** Publishes many events; returns the entries that failed (empty when all were accepted). */
@@ -106,11 +118,25 @@ export class PubSubPublisher {
       }
       seen.add(entry.entryId);
     }
+    // As daprd: one PRODUCER span per entry, so each event carries its own parent.
+    const spans = new Map<string, Span>();
     const prepared: BulkPublishEntry[] = entries.map((entry) => {
       const merged = { ...metadata, ...entry.metadata };
-      const env = this.envelope(pubsub, { pubsubName, topic, data: entry.data, contentType: entry.contentType, metadata: merged, ...(trace ? { trace } : {}) });
+      const span = this.startSpan(topic, trace);
+      if (span) spans.set(entry.entryId, span);
+      const entryTrace = span ? traceOf(span) : trace;
+      const env = this.envelope(pubsub, { pubsubName, topic, data: entry.data, contentType: entry.contentType, metadata: merged, ...(entryTrace ? { trace: entryTrace } : {}) });
       return { entryId: entry.entryId, topic, data: env.data, metadata: env.metadata, ...(env.contentType ? { contentType: env.contentType } : {}) };
     });
+    const failed = await this.publishPrepared(pubsub, prepared);
+    for (const [entryId, span] of spans) {
+      const failure = failed.find((f) => f.entryId === entryId);
+      span.end(failure ? { error: true, message: failure.error } : {});
+    }
+    return failed;
+  }
+
+  private async publishPrepared(pubsub: PubSub, prepared: BulkPublishEntry[]): Promise<FailedEntry[]> {
     if (isBulkPublisher(pubsub)) {
       try {
         return await pubsub.bulkPublish(prepared);
@@ -176,4 +202,9 @@ export class PubSubPublisher {
     }
     return scopes;
   }
+}
+
+/** A span's context as the trace fields of a CloudEvent. */
+function traceOf(span: Span): TraceContext {
+  return { traceparent: span.traceparent, ...(span.tracestate ? { tracestate: span.tracestate } : {}) };
 }
