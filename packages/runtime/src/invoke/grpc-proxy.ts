@@ -2,7 +2,8 @@
  * gRPC proxying by `dapr-app-id` metadata: a plain gRPC call to any method other than Dapr's own API,
  * sent to this sidecar's gRPC port with `dapr-app-id: <target>`, goes to the target's sidecar (over
  * its gRPC port, HTTP/2 end to end, so streaming and trailers pass through untouched) and from there,
- * after the callee's access control, to the target app's gRPC port.
+ * after the callee's access control, to the target app's gRPC port. The caller's app resiliency
+ * policy applies on the first hop (see `grpc-proxy-policy.ts`).
  */
 import http2 from 'node:http2';
 import type { AccessControlSpec } from '../acl/access-control.js';
@@ -10,7 +11,9 @@ import { isAllowed } from '../acl/access-control.js';
 import { GrpcCode } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { NameResolver } from '../nameresolution/resolver.js';
+import type { Resiliency } from '../resiliency/resiliency.js';
 import { childTraceparent } from './headers.js';
+import { ProxyTargetError, proxyUnderPolicy } from './grpc-proxy-policy.js';
 
 /** Options of {@link GrpcProxy}. */
 export interface GrpcProxyOptions {
@@ -22,6 +25,8 @@ export interface GrpcProxyOptions {
   /** This app's gRPC address when it speaks gRPC and can take calls now. */
   app(): { host: string; port: number } | undefined;
   logger: Logger;
+  /** App-target policies (timeout, retry, circuit breaker), applied on the caller's side. */
+  resiliency?: Resiliency | undefined;
 }
 
 /** Paths served by the sidecar itself, never proxied. */
@@ -97,24 +102,41 @@ export class GrpcProxy {
       delete out['dapr-app-id'];
       origin = `http://${app.host}:${app.port}`;
     } else {
-      let address;
-      try {
-        address = await this.options.resolver.resolve(target);
-      } catch (err) {
-        fail(stream, GrpcCode.UNAVAILABLE, `failed to proxy request: failed to resolve ${target}: ${(err as Error).message}`);
-        return;
-      }
-      if (!address.grpcPort) {
-        fail(stream, GrpcCode.UNAVAILABLE, `failed to proxy request: no gRPC port known for ${target}`);
-        return;
-      }
       out['dapr-caller-app-id'] = appId;
       out['dapr-callee-app-id'] = target.split('.')[0] ?? target;
       if (this.options.namespace) out['dapr-caller-namespace'] = this.options.namespace;
       out['traceparent'] = childTraceparent(first(headers['traceparent']) || undefined);
-      origin = `http://${address.host}:${address.grpcPort}`;
+      const policy = this.options.resiliency?.policyFor({ kind: 'app', name: target.split('.')[0] ?? target, endpoint: `${target}:${path}` });
+      if (policy && !policy.isNoop) {
+        await proxyUnderPolicy({
+          stream,
+          policy,
+          streamHeader: first(headers['dapr-stream']),
+          open: async () => this.session(await this.sidecarOf(target)).request(out),
+          relay: (upstream) => this.relay(stream, upstream, target),
+        });
+        return;
+      }
+      try {
+        origin = await this.sidecarOf(target);
+      } catch (err) {
+        fail(stream, GrpcCode.UNAVAILABLE, (err as Error).message);
+        return;
+      }
     }
     this.forward(stream, out, origin);
+  }
+
+  /** The origin of the target's sidecar gRPC port; throws {@link ProxyTargetError} when it is unknown. */
+  private async sidecarOf(target: string): Promise<string> {
+    let address;
+    try {
+      address = await this.options.resolver.resolve(target);
+    } catch (err) {
+      throw new ProxyTargetError(`failed to proxy request: failed to resolve ${target}: ${(err as Error).message}`);
+    }
+    if (!address.grpcPort) throw new ProxyTargetError(`failed to proxy request: no gRPC port known for ${target}`);
+    return `http://${address.host}:${address.grpcPort}`;
   }
 
   private session(origin: string): http2.ClientHttp2Session {
@@ -131,7 +153,11 @@ export class GrpcProxy {
   }
 
   private forward(stream: http2.ServerHttp2Stream, headers: http2.OutgoingHttpHeaders, origin: string): void {
-    const upstream = this.session(origin).request(headers);
+    this.relay(stream, this.session(origin).request(headers), origin);
+  }
+
+  /** Relays an open upstream stream both ways, untouched; `to` names the target in logs. */
+  private relay(stream: http2.ServerHttp2Stream, upstream: http2.ClientHttp2Stream, to: string): void {
     let trailers: http2.IncomingHttpHeaders | undefined;
     let trailersOnly = false;
     stream.pipe(upstream);
@@ -153,7 +179,7 @@ export class GrpcProxy {
       stream.sendTrailers(out);
     });
     upstream.on('error', (err) => {
-      this.options.logger.debug(`gRPC proxy to ${origin} failed: ${err.message}`);
+      this.options.logger.debug(`gRPC proxy to ${to} failed: ${err.message}`);
       fail(stream, GrpcCode.UNAVAILABLE, `failed to proxy request: ${err.message}`);
     });
     stream.on('close', () => {

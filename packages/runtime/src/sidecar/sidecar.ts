@@ -327,6 +327,7 @@ export class Sidecar {
           ? { host: options.appChannelAddress, port: options.appPort }
           : undefined,
       logger: logger.child('weft.runtime.grpc'),
+      resiliency: this.resiliency,
     });
     this.grpcServer = new GrpcApiServer({
       rawStreamHandler: this.grpcProxy.handle,

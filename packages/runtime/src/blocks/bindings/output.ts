@@ -42,7 +42,7 @@ export class OutputBindings {
     const policy = this.deps.resiliency()?.policyFor({ kind: 'component', name, direction: 'outbound', componentKind: 'bindings' });
     const started = performance.now();
     try {
-      const response = policy ? await policy.execute(() => binding.invoke(request)) : await binding.invoke(request);
+      const response = policy ? await policy.execute(({ signal }) => binding.invoke({ ...request, signal })) : await binding.invoke(request);
       this.deps.metrics?.recordComponentOp('output_binding', name, request.operation, true, performance.now() - started);
       return response;
     } catch (err) {
