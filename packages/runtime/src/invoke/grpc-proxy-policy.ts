@@ -241,7 +241,8 @@ export async function proxyUnderPolicy(options: UnderPolicyOptions): Promise<voi
     try {
       upstream = await policy.execute(async ({ signal }) => {
         const attempt = await options.open();
-        signal.addEventListener('abort', () => attempt.close(http2.constants.NGHTTP2_CANCEL), { once: true });
+        if (signal.aborted) attempt.close(http2.constants.NGHTTP2_CANCEL);
+        else signal.addEventListener('abort', () => attempt.close(http2.constants.NGHTTP2_CANCEL), { once: true });
         await opened(attempt);
         return attempt;
       });
@@ -274,7 +275,9 @@ export async function proxyUnderPolicy(options: UnderPolicyOptions): Promise<voi
       if (caller.committed || caller.gone) throw markFinal(new Error('the call was answered or abandoned'));
       const upstream = await options.open();
       current = upstream;
-      signal.addEventListener('abort', () => caller.timedOut(upstream), { once: true });
+      // The timeout may have fired while the target was being resolved.
+      if (signal.aborted) caller.timedOut(upstream);
+      else signal.addEventListener('abort', () => caller.timedOut(upstream), { once: true });
       if (body) upstream.end(body);
       else stream.pipe(upstream);
       await caller.relay(upstream, signal);

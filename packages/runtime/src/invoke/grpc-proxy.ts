@@ -106,7 +106,9 @@ export class GrpcProxy {
       out['dapr-callee-app-id'] = target.split('.')[0] ?? target;
       if (this.options.namespace) out['dapr-caller-namespace'] = this.options.namespace;
       out['traceparent'] = childTraceparent(first(headers['traceparent']) || undefined);
-      const policy = this.options.resiliency?.policyFor({ kind: 'app', name: target.split('.')[0] ?? target, endpoint: `${target}:${path}` });
+      // As in daprd, the policy guards calls to other apps, not an app calling itself.
+      const calleeId = target.split('.')[0] ?? target;
+      const policy = calleeId === appId ? undefined : this.options.resiliency?.policyFor({ kind: 'app', name: calleeId, endpoint: `${target}:${path}` });
       if (policy && !policy.isNoop) {
         await proxyUnderPolicy({
           stream,
