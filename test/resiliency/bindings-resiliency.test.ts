@@ -87,7 +87,8 @@ describe('resiliency on output bindings', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ path: '/flaky', status: 200, body: '{"n":1}' });
     expect(target.count('/flaky')).toBe(3);
-    await waitForMetric(metrics, metricLine('dapr_resiliency_activations_total', { policy: 'retry', flow_direction: 'outbound', target: 'Binding_web-retried' }, '2'));
+    // Labelled with the Resiliency resource's name, as daprd does.
+    await waitForMetric(metrics, metricLine('dapr_resiliency_activations_total', { name: 'bindings', policy: 'retry', flow_direction: 'outbound', target: 'Binding_web-retried' }, '2'));
   });
 
   it('answers 500 ERR_INVOKE_OUTPUT_BINDING with the last error once retries are exhausted', async () => {

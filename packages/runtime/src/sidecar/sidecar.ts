@@ -231,6 +231,8 @@ export class Sidecar {
       ...(metrics ? { observer: metrics } : {}),
     });
     for (const r of this.resiliency.loaded) metrics?.recordResiliencyLoaded(r.name, r.namespace);
+    const lastLoaded = this.resiliency.loaded.at(-1);
+    if (lastLoaded) metrics?.setResiliencyResource(lastLoaded.name, lastLoaded.namespace);
     this.guards.resiliency = this.resiliency;
     await this.components.loadAll(resources.components);
     this.subscriber = new PubSubSubscriber({
