@@ -40,7 +40,8 @@ spec:
       patient: {policy: constant, duration: 50ms, maxRetries: 200}
       DefaultBindingComponentOutboundRetryPolicy: {policy: constant, duration: 10ms, maxRetries: 2}
     circuitBreakers:
-      tripAtTwo: {trip: "consecutiveFailures >= 2", timeout: 500ms, maxRequests: 1}
+      # Open for 2s: long enough that the refusal the test asserts comes before the half-open probe.
+      tripAtTwo: {trip: "consecutiveFailures >= 2", timeout: 2s, maxRequests: 1}
       # Open long enough for the driver's redeliveries to be refused several times before a probe.
       tripAtTwoSlow: {trip: "consecutiveFailures >= 2", timeout: 3s, maxRequests: 1}
   targets:

@@ -58,7 +58,8 @@ spec:
       threeQuick: {policy: constant, duration: 10ms, maxRetries: 3}
       patient: {policy: constant, duration: 50ms, maxRetries: 200}
     circuitBreakers:
-      tripAtTwo: {trip: "consecutiveFailures >= 2", timeout: 500ms, maxRequests: 1}
+      # Open for 2s: long enough that the refusal the test asserts comes before the half-open probe.
+      tripAtTwo: {trip: "consecutiveFailures >= 2", timeout: 2s, maxRequests: 1}
   targets:
     components:
       ps-timed: {outbound: {timeout: quick, retry: threeQuick}}
@@ -160,7 +161,8 @@ spec:
   policies:
     timeouts: {quick: 200ms}
     circuitBreakers:
-      tripAtTwo: {trip: "consecutiveFailures >= 2", timeout: 500ms, maxRequests: 1}
+      # Open for 2s: long enough that the refusal the test asserts comes before the half-open probe.
+      tripAtTwo: {trip: "consecutiveFailures >= 2", timeout: 2s, maxRequests: 1}
   targets:
     components:
       vault-timed: {outbound: {timeout: quick}}

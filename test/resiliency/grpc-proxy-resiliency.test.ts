@@ -81,7 +81,7 @@ class ScriptedGreeter {
 const id = `gpres${process.pid}`;
 /** Retry 3× + 300ms timeout. */
 const RETRIED = `${id}-retried`;
-/** Breaker that trips at two consecutive failures and half-opens after 500ms. */
+/** Breaker that trips at two consecutive failures and half-opens after 2s. */
 const BROKEN = `${id}-broken`;
 /** Retries only UNAVAILABLE (`matching.gRPCStatusCodes: "14"`). */
 const MATCHED = `${id}-matched`;
@@ -99,7 +99,8 @@ spec:
       onlyUnavailable: {policy: constant, duration: 10ms, maxRetries: 3, matching: {gRPCStatusCodes: "14"}}
       patient: {policy: constant, duration: 50ms, maxRetries: 200}
     circuitBreakers:
-      tripAtTwo: {trip: "consecutiveFailures >= 2", timeout: 500ms, maxRequests: 1}
+      # Open for 2s: long enough that the refusal the test asserts comes before the half-open probe.
+      tripAtTwo: {trip: "consecutiveFailures >= 2", timeout: 2s, maxRequests: 1}
   targets:
     apps:
       ${RETRIED}: {retry: threeQuick, timeout: quick}
