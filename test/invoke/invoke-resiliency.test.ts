@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSidecar } from '../support/in-process.js';
 import type { TestSidecar } from '../support/in-process.js';
@@ -32,7 +33,7 @@ async function startFaultyApp(): Promise<FaultyApp> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (url.startsWith('/hang')) return; // never answers
+      if (url.startsWith('/hang')) return; // never answers (also /hang-grpc)
       const status = script.get(url)?.shift() ?? 200;
       res.writeHead(status, { 'content-type': 'text/plain' });
       res.end(status === 200 ? `ok:${Buffer.concat(chunks).toString()}` : `failed with ${status}`);
@@ -128,6 +129,29 @@ spec:
     expect(apps[RETRIED]!.calls.get('/grpc-flaky')).toBe(3);
   });
 
+  it('answers gRPC InvokeService with DEADLINE_EXCEEDED "context deadline exceeded" when every attempt times out', async () => {
+    const client = daprGrpcClient(caller.sidecar.grpcPort);
+    const outcome = await client.call('InvokeService', { id: RETRIED, message: { method: 'hang-grpc', http_extension: { verb: 'POST' } } });
+    client.close();
+    expect(outcome.error?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(outcome.error?.details).toBe('context deadline exceeded');
+    // The first attempt and three retries, each cut off by the 300ms timeout.
+    expect(apps[RETRIED]!.calls.get('/hang-grpc')).toBe(4);
+  });
+
+  it('answers gRPC InvokeService with UNKNOWN "circuit breaker is open" without reaching the app once the breaker opened', async () => {
+    apps[BROKEN]!.script.set('/grpc-op', [500, 500, 500]);
+    const client = daprGrpcClient(caller.sidecar.grpcPort);
+    const once = () => client.call('InvokeService', { id: BROKEN, message: { method: 'grpc-op', http_extension: { verb: 'POST' } } });
+    expect((await once()).error?.details).toContain('Received non-successful status code from app: 500');
+    expect((await once()).error?.details).toContain('Received non-successful status code from app: 500');
+    const refused = await once();
+    client.close();
+    expect(refused.error?.code).toBe(grpc.status.UNKNOWN);
+    expect(refused.error?.details).toBe('circuit breaker is open');
+    expect(apps[BROKEN]!.calls.get('/grpc-op')).toBe(2);
+  });
+
   it('passes the last failing answer back once retries are exhausted', async () => {
     apps[RETRIED]!.script.set('/down', [500, 500, 500, 500, 500]);
     const res = await invoke(RETRIED, 'down');
@@ -136,11 +160,11 @@ spec:
     expect(apps[RETRIED]!.calls.get('/down')).toBe(4);
   });
 
-  it('does not retry a 4xx answer', async () => {
+  it('retries a 4xx answer too when matching lists no codes, as daprd does for any non-2xx/3xx answer', async () => {
     apps[RETRIED]!.script.set('/missing', [404]);
     const res = await invoke(RETRIED, 'missing');
-    expect(res.status).toBe(404);
-    expect(apps[RETRIED]!.calls.get('/missing')).toBe(1);
+    expect(res.status).toBe(200);
+    expect(apps[RETRIED]!.calls.get('/missing')).toBe(2);
   });
 
   it('answers 500 ERR_DIRECT_INVOKE when every attempt times out', async () => {

@@ -71,7 +71,7 @@ describe('component outbound policies', () => {
     expect(res.status).toBe(204);
     expect(faults.calls).toBe(3);
     const metrics = await s.sidecar.metrics?.render();
-    expect(metrics).toContain('dapr_resiliency_activations_total{app_id="observe-app",name="",policy="retry",namespace="",flow_direction="outbound",target="Statestore_retried",status=""} 2');
+    expect(metrics).toContain('dapr_resiliency_activations_total{app_id="observe-app",name="faults",policy="retry",namespace="",flow_direction="outbound",target="Statestore_retried",status=""} 2');
   });
 
   it('answers 500 ERR_STATE_SAVE when the store fails more often than maxRetries allows', async () => {

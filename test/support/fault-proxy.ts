@@ -25,9 +25,20 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
   let accepted = 0;
   const sockets = new Set<net.Socket>();
   const pipe = (from: net.Socket, to: net.Socket) => {
+    // One queue per direction, so chunks keep their order when the delay changes.
+    const queue: { chunk: Buffer; due: number }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const drain = () => {
+      timer = undefined;
+      while (queue.length > 0 && (queue[0]?.due ?? 0) <= Date.now()) {
+        const next = queue.shift();
+        if (next && !to.destroyed) to.write(next.chunk);
+      }
+      if (queue.length > 0) timer = setTimeout(drain, (queue[0]?.due ?? 0) - Date.now());
+    };
     from.on('data', (chunk: Buffer) => {
-      if (delay === 0) to.write(chunk);
-      else setTimeout(() => !to.destroyed && to.write(chunk), delay);
+      queue.push({ chunk, due: Math.max(Date.now() + delay, queue.at(-1)?.due ?? 0) });
+      if (!timer) drain();
     });
     from.on('close', () => to.destroy());
     from.on('error', () => to.destroy());

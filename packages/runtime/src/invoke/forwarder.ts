@@ -118,7 +118,7 @@ export class InvokeForwarder {
     if (target.query) path += `?${target.query}`;
     // Traced, the CLIENT span of each attempt (see `send`) is the child of this request's span.
     if (this.options.tracer && req.headers.traceparent) headers['traceparent'] = req.headers.traceparent;
-    const policy = this.policyFor(target.appId, origin);
+    const policy = this.policyFor(target.appId, external ? origin + external.basePath : target.method);
     const callee = external ? undefined : (target.appId.split('.')[0] ?? target.appId);
     if (!policy.isNoop) {
       const answer = await this.observed(callee, () => this.sendWithPolicy(policy, target, origin, req, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers }), (a) => a.status);
@@ -176,7 +176,7 @@ export class InvokeForwarder {
       const address = await this.resolve(appId);
       origin = this.transport.origin(address.host, address.port, appId);
     }
-    const policy = this.policyFor(appId, origin);
+    const policy = this.policyFor(appId, external ? origin + external.basePath : request.path.split('?')[0] ?? '');
     const callee = external ? undefined : (appId.split('.')[0] ?? appId);
     const once = async (signal?: AbortSignal): Promise<BufferedAnswer> => {
       const upstream = await this.send(target, origin, { method: request.method as Dispatcher.HttpMethod, path, headers, body: request.body ?? null, ...(signal ? { signal } : {}) }, undefined);
@@ -201,8 +201,13 @@ export class InvokeForwarder {
     }
   }
 
-  private policyFor(appId: string, origin: string): PolicyRunner {
-    return this.options.resiliency?.policyFor({ kind: 'app', name: appId.split('.')[0] ?? appId, endpoint: origin }) ?? noopPolicy;
+  /**
+   * The app policy; its circuit breaker is per endpoint as in daprd: `<appId>:<method>` for an app,
+   * `<appId>:<base URL>` for an external endpoint.
+   */
+  private policyFor(appId: string, methodOrBaseUrl: string): PolicyRunner {
+    const endpoint = `${appId}:${methodOrBaseUrl.replace(/^\/+/, '')}`;
+    return this.options.resiliency?.policyFor({ kind: 'app', name: appId.split('.')[0] ?? appId, endpoint }) ?? noopPolicy;
   }
 
   /**
@@ -242,7 +247,7 @@ export class InvokeForwarder {
     try {
       return await policy.execute(async ({ signal }) => {
         const answer = await attempt(signal);
-        if (isFailureHttpStatus(policy.retryPolicy, answer.status)) throw new FailedAnswerError(answer);
+        if (isFailureHttpStatus(answer.status)) throw new FailedAnswerError(answer);
         return answer;
       });
     } catch (err) {

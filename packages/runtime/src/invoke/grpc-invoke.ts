@@ -4,7 +4,9 @@
  * answer comes back as `InvokeResponse`; a non-2xx answer becomes a gRPC error with the mapped code.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { ApiError, commonErrors } from '../errors/index.js';
+import { ApiError, GrpcCode, commonErrors, invokeErrors } from '../errors/index.js';
+import { CircuitBreakerOpenError } from '../resiliency/circuit-breaker.js';
+import { TimeoutError } from '../resiliency/policy.js';
 import type { InvokeForwarder } from './forwarder.js';
 import { grpcCodeFromHttp } from './status-map.js';
 
@@ -34,6 +36,14 @@ export function headersFromMetadata(metadata: grpc.Metadata | undefined): Record
   return headers;
 }
 
+/** The gRPC form of an invocation a resiliency policy stopped (timeout, open breaker), as daprd answers it. */
+function policyStopped(err: unknown): ApiError | undefined {
+  const cause = err instanceof ApiError ? err.cause : undefined;
+  if (cause instanceof TimeoutError) return invokeErrors.policyStopped(cause.message, GrpcCode.DEADLINE_EXCEEDED, cause);
+  if (cause instanceof CircuitBreakerOpenError) return invokeErrors.policyStopped(cause.message, GrpcCode.UNKNOWN, cause);
+  return undefined;
+}
+
 /** The `InvokeService` handler. */
 export function grpcInvokeHandler(forwarder: InvokeForwarder) {
   return async (req: ProtoInvokeServiceRequest, call: grpc.ServerUnaryCall<unknown, unknown>): Promise<unknown> => {
@@ -46,7 +56,9 @@ export function grpcInvokeHandler(forwarder: InvokeForwarder) {
     // `traceparent` is the API call's span (see grpc-spans.ts); the forwarder opens the CLIENT span.
     const body = message.data?.value && message.data.value.length > 0 ? message.data.value : undefined;
     const path = `/${message.method.replace(/^\/+/, '')}${query ? `?${query}` : ''}`;
-    const response = await forwarder.request(req.id, { method: verb, path, headers, ...(body ? { body } : {}) });
+    const response = await forwarder.request(req.id, { method: verb, path, headers, ...(body ? { body } : {}) }).catch((err: unknown) => {
+      throw policyStopped(err) ?? err;
+    });
     const data = response.body;
     if (response.status < 200 || response.status >= 300) {
       const detail = data.toString('utf8');

@@ -7,6 +7,8 @@
  * With mTLS the hop goes to the callee's internal port instead (TLS, ALPN `h2`), where the caller is
  * the SPIFFE ID of its certificate ({@link GrpcProxy.handlePeer}); a hop arriving in plain text on the
  * public port is refused, since nothing there proves who sent it.
+ *
+ * The caller's app resiliency policy applies on the first hop (see `grpc-proxy-policy.ts`).
  */
 import http2 from 'node:http2';
 import type { AccessControlSpec } from '../acl/access-control.js';
@@ -14,7 +16,9 @@ import { isAllowed } from '../acl/access-control.js';
 import { GrpcCode } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { NameResolver } from '../nameresolution/resolver.js';
+import type { Resiliency } from '../resiliency/resiliency.js';
 import { childTraceparent } from './headers.js';
+import { ProxyTargetError, proxyUnderPolicy } from './grpc-proxy-policy.js';
 import type { Mtls } from '../security/mtls.js';
 import type { SpiffeId } from '../security/spiffe.js';
 import { describeTlsFailure } from '../security/tls-failure.js';
@@ -37,6 +41,8 @@ export interface GrpcProxyOptions {
   mtls?: Mtls | undefined;
   /** SERVER and CLIENT spans per proxied hop. */
   tracer?: Pick<Tracer, 'startSpan'> | undefined;
+  /** App-target policies (timeout, retry, circuit breaker), applied on the caller's side. */
+  resiliency?: Resiliency | undefined;
 }
 
 /** Paths served by the sidecar itself, never proxied. */
@@ -121,36 +127,53 @@ export class GrpcProxy {
     for (const [name, value] of Object.entries(headers)) {
       if (value !== undefined && !DROPPED.has(name) && name !== ':authority' && name !== ':scheme') out[name] = value;
     }
-    let origin: string;
-    let callee: ExpectedIdentity | undefined;
     if (isCallee) {
       this.toApp(stream, out, path, { appId: caller, namespace: first(headers['dapr-caller-namespace']) });
       return;
-    } else {
-      let address;
-      try {
-        address = await this.options.resolver.resolve(target);
-      } catch (err) {
-        fail(stream, GrpcCode.UNAVAILABLE, `failed to proxy request: failed to resolve ${target}: ${(err as Error).message}`);
-        return;
-      }
-      if (!mtls && !address.grpcPort) {
-        fail(stream, GrpcCode.UNAVAILABLE, `failed to proxy request: no gRPC port known for ${target}`);
-        return;
-      }
-      out['dapr-caller-app-id'] = appId;
-      out['dapr-callee-app-id'] = target.split('.')[0] ?? target;
-      if (this.options.namespace) out['dapr-caller-namespace'] = this.options.namespace;
-      out['traceparent'] = childTraceparent(first(headers['traceparent']) || undefined);
-      if (mtls) {
-        callee = calleeIdentity(target, this.options.namespace);
-        origin = `https://${address.host}:${address.port}`;
-      } else {
-        origin = `http://${address.host}:${address.grpcPort}`;
-      }
     }
+    out['dapr-caller-app-id'] = appId;
+    out['dapr-callee-app-id'] = target.split('.')[0] ?? target;
+    if (this.options.namespace) out['dapr-caller-namespace'] = this.options.namespace;
+    out['traceparent'] = childTraceparent(first(headers['traceparent']) || undefined);
+    const callee = mtls ? calleeIdentity(target, this.options.namespace) : undefined;
     if (this.options.tracer) traceProxyHop(this.options.tracer, path, headers, out, stream, target);
+    // As in daprd, the policy guards calls to other apps, not an app calling itself.
+    const calleeId = target.split('.')[0] ?? target;
+    const policy = calleeId === appId ? undefined : this.options.resiliency?.policyFor({ kind: 'app', name: calleeId, endpoint: `${target}:${path}` });
+    if (policy && !policy.isNoop) {
+      await proxyUnderPolicy({
+        stream,
+        policy,
+        streamHeader: first(headers['dapr-stream']),
+        open: async () => this.session(await this.sidecarOf(target), callee).request(out),
+        relay: (upstream) => this.relay(stream, upstream, target, callee),
+      });
+      return;
+    }
+    let origin: string;
+    try {
+      origin = await this.sidecarOf(target);
+    } catch (err) {
+      fail(stream, GrpcCode.UNAVAILABLE, (err as Error).message);
+      return;
+    }
     this.forward(stream, out, origin, callee);
+  }
+
+  /**
+   * The origin of the target's sidecar: its internal port over TLS with mTLS, else its gRPC port.
+   * Throws {@link ProxyTargetError} when it is unknown.
+   */
+  private async sidecarOf(target: string): Promise<string> {
+    let address;
+    try {
+      address = await this.options.resolver.resolve(target);
+    } catch (err) {
+      throw new ProxyTargetError(`failed to proxy request: failed to resolve ${target}: ${(err as Error).message}`);
+    }
+    if (this.options.mtls) return `https://${address.host}:${address.port}`;
+    if (!address.grpcPort) throw new ProxyTargetError(`failed to proxy request: no gRPC port known for ${target}`);
+    return `http://${address.host}:${address.grpcPort}`;
   }
 
   /** The callee side: access control for `caller`, then on to the app. */
@@ -193,7 +216,11 @@ export class GrpcProxy {
   }
 
   private forward(stream: http2.ServerHttp2Stream, headers: http2.OutgoingHttpHeaders, origin: string, callee?: ExpectedIdentity): void {
-    const upstream = this.session(origin, callee).request(headers);
+    this.relay(stream, this.session(origin, callee).request(headers), origin, callee);
+  }
+
+  /** Relays an open upstream stream both ways, untouched; `to` names the target in logs. */
+  private relay(stream: http2.ServerHttp2Stream, upstream: http2.ClientHttp2Stream, to: string, callee?: ExpectedIdentity): void {
     let trailers: http2.IncomingHttpHeaders | undefined;
     let trailersOnly = false;
     stream.pipe(upstream);
@@ -215,7 +242,7 @@ export class GrpcProxy {
       stream.sendTrailers(out);
     });
     upstream.on('error', (err) => {
-      this.options.logger.debug(`gRPC proxy to ${origin} failed: ${err.message}`);
+      this.options.logger.debug(`gRPC proxy to ${to} failed: ${err.message}`);
       const tlsCause = callee ? describeTlsFailure(err, callee.appId) : undefined;
       fail(stream, GrpcCode.UNAVAILABLE, `failed to proxy request: ${tlsCause ?? err.message}`);
     });

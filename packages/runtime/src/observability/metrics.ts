@@ -79,6 +79,7 @@ export class WeftMetrics implements ResiliencyObserver {
   private readonly resiliencyCount: Counter;
   private readonly resiliencyActivations: Counter;
   private readonly resiliencyCbState: Gauge;
+  private resiliencyResource = { name: '', namespace: '' };
   private stuckWorkflows: (() => number) | undefined;
   private readonly pubsubEgress: { count: Counter; latency: Histogram };
   private readonly pubsubIngress: { count: Counter; latency: Histogram };
@@ -263,6 +264,14 @@ export class WeftMetrics implements ResiliencyObserver {
     this.resiliencyLoaded.inc({ ...this.base, name, namespace });
   }
 
+  /**
+   * The Resiliency resource whose name and namespace label `dapr_resiliency_*` samples: daprd labels
+   * them with the last resource it loaded (its `metadata.namespace`, not the app's).
+   */
+  setResiliencyResource(name: string, namespace: string): void {
+    this.resiliencyResource = { name, namespace };
+  }
+
   /** {@link ResiliencyObserver}: a policy applied to a call. */
   executed(policy: PolicyKind, direction: FlowDirection, target: string, status: string): void {
     this.resiliencyCount.inc(this.resiliencyLabels(policy, direction, target, status));
@@ -288,7 +297,8 @@ export class WeftMetrics implements ResiliencyObserver {
   }
 
   private resiliencyLabels(policy: PolicyKind, direction: FlowDirection, target: string, status: string) {
-    return { ...this.base, name: '', policy, namespace: this.settings.namespace, flow_direction: direction, target, status };
+    const { name, namespace } = this.resiliencyResource;
+    return { ...this.base, name, policy, namespace, flow_direction: direction, target, status };
   }
 }
 

@@ -2,7 +2,9 @@
  * One resolved policy (timeout + retry + circuit breaker) and how it runs an operation, in Dapr's
  * order: each attempt runs under the timeout, inside the circuit breaker; the retry wraps attempts.
  * An open breaker stops retrying at once. Errors marked {@link isPermanentError} are neither retried
- * nor counted as breaker failures (an etag mismatch will not heal by trying again).
+ * nor counted as breaker failures (an etag mismatch will not heal by trying again); errors marked
+ * {@link isFinalError} are failures the breaker counts but that must not be retried (Dapr's
+ * `backoff.Permanent`: a proxied call whose answer has already reached the caller).
  */
 import type { BreakerState, CircuitBreaker } from './circuit-breaker.js';
 import { CircuitBreakerOpenError } from './circuit-breaker.js';
@@ -41,6 +43,19 @@ export function markPermanent<E extends object>(err: E): E {
 /** True for errors marked with {@link markPermanent}. */
 export function isPermanentError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[PERMANENT] === true;
+}
+
+const FINAL = Symbol.for('weft.resiliency.final');
+
+/** Marks an error as a failure that must not be retried (the breaker still counts it). */
+export function markFinal<E extends object>(err: E): E {
+  Object.defineProperty(err, FINAL, { value: true });
+  return err;
+}
+
+/** True for errors marked with {@link markFinal}. */
+export function isFinalError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[FINAL] === true;
 }
 
 /** What {@link PolicyRunner.execute} passes to the operation. */
@@ -103,7 +118,7 @@ export class Policy implements PolicyRunner {
       try {
         return await this.attempt(operation, attempt);
       } catch (err) {
-        if (!retry || err instanceof CircuitBreakerOpenError || isPermanentError(err) || !matchesRetry(retry, err)) throw err;
+        if (!retry || err instanceof CircuitBreakerOpenError || isPermanentError(err) || isFinalError(err) || !matchesRetry(retry, err)) throw err;
         if (retry.maxRetries >= 0 && attempt > retry.maxRetries) throw err;
         const wait = backoffMs(retry, attempt);
         if (retry.maxElapsedMs > 0 && Date.now() - started + wait > retry.maxElapsedMs) throw err;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { silentLogger } from '../logging/logger.js';
 import { ResourceError } from '../resources/loader.js';
-import { TimeoutError } from './policy.js';
+import { TimeoutError, markFinal, markPermanent } from './policy.js';
 import type { FlowDirection, PolicyKind, PolicyRunner } from './policy.js';
 import { Resiliency } from './resiliency.js';
 import { StatusCodeError } from './retry.js';
@@ -106,6 +106,34 @@ describe('resiliency policies', () => {
     // The breaker is shared by later calls to the same component.
     await expect(r.policyFor({ kind: 'component', name: 'store', direction: 'outbound', componentKind: 'state' }).execute(op.run)).rejects.toThrow('circuit breaker is open');
     expect(op.calls()).toBe(3);
+  });
+
+  it('does not retry a final error but counts it against the breaker, unlike a permanent one', async () => {
+    const { r } = build(
+      DOC(
+        `  policies:\n    retries:\n      many: {maxRetries: 10, duration: 1ms}\n    circuitBreakers:\n      cb: {trip: "consecutiveFailures >= 2", timeout: 1h}\n  targets:\n    components:\n      store: {outbound: {retry: many, circuitBreaker: cb}}\n      other: {outbound: {retry: many, circuitBreaker: cb}}\n`,
+      ),
+    );
+    const policy = (name: string) => r.policyFor({ kind: 'component', name, direction: 'outbound', componentKind: 'state' });
+    const final = flaky(100, () => markFinal(new Error('answer already sent')));
+    await expect(policy('store').execute(final.run)).rejects.toThrow('answer already sent');
+    expect(final.calls()).toBe(1);
+    await expect(policy('store').execute(final.run)).rejects.toThrow('answer already sent');
+    await expect(policy('store').execute(final.run)).rejects.toThrow('circuit breaker is open');
+    expect(final.calls()).toBe(2);
+    const permanent = flaky(100, () => markPermanent(new Error('etag mismatch')));
+    for (let i = 0; i < 3; i++) await expect(policy('other').execute(permanent.run)).rejects.toThrow('etag mismatch');
+    expect(permanent.calls()).toBe(3);
+  });
+
+  it('keeps one app breaker per endpoint', async () => {
+    const { r } = build(
+      DOC(`  policies:\n    circuitBreakers:\n      cb: {trip: "consecutiveFailures >= 1", timeout: 1h}\n  targets:\n    apps:\n      app2: {circuitBreaker: cb}\n`),
+    );
+    const endpoint = (e: string) => r.policyFor({ kind: 'app', name: 'app2', endpoint: e });
+    await expect(endpoint('app2:a').execute(flaky(1).run)).rejects.toThrow('backend down');
+    await expect(endpoint('app2:a').execute(flaky(0).run)).rejects.toThrow('circuit breaker is open');
+    await expect(endpoint('app2:b').execute(flaky(0).run)).resolves.toBe('ok');
   });
 
   it('prefers a named target, then the most specific Default…Policy, per policy kind', () => {

@@ -85,11 +85,11 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random: () => nu
 }
 
 /**
- * True when an HTTP answer counts as a failure for resiliency: a status listed in the policy's
- * `matching.httpStatusCodes`, or any 5xx when nothing is listed. Other answers go back to the caller
- * as they are, and count as successes for circuit breakers.
+ * True when an HTTP answer counts as a failure for resiliency: anything outside 200-399, as daprd's
+ * service invocation treats it (`resiliency.NewCodeError` on a non-2xx/3xx answer). A failure is
+ * counted by circuit breakers and retried when `matching.httpStatusCodes` lists it (or lists nothing);
+ * the last failing answer goes back to the caller as it is.
  */
-export function isFailureHttpStatus(policy: RetryPolicy | undefined, status: number): boolean {
-  if (policy && policy.httpStatusCodes.length > 0) return inRanges(status, policy.httpStatusCodes);
-  return status >= 500;
+export function isFailureHttpStatus(status: number): boolean {
+  return status < 200 || status > 399;
 }

@@ -238,6 +238,8 @@ export class Sidecar {
       ...(metrics ? { observer: metrics } : {}),
     });
     for (const r of this.resiliency.loaded) metrics?.recordResiliencyLoaded(r.name, r.namespace);
+    const lastLoaded = this.resiliency.loaded.at(-1);
+    if (lastLoaded) metrics?.setResiliencyResource(lastLoaded.name, lastLoaded.namespace);
     this.guards.resiliency = this.resiliency;
     await this.components.loadAll(resources.components);
     this.subscriber = new PubSubSubscriber({
@@ -348,6 +350,7 @@ export class Sidecar {
       logger: logger.child('weft.runtime.grpc'),
       mtls: this.mtls,
       tracer: this.tracer,
+      resiliency: this.resiliency,
     });
     this.grpcServer = new GrpcApiServer({
       rawStreamHandler: this.grpcProxy.handle,

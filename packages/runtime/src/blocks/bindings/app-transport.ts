@@ -21,8 +21,8 @@ export interface BindingReply {
 export interface BindingAppTransport {
   /** Whether the app handles the binding (`route` for HTTP apps, `binding` for gRPC apps). */
   handles(binding: string, route: string): Promise<boolean>;
-  /** Delivers one event; rejects when the app did not take it. */
-  deliver(binding: string, route: string, event: BindingEvent): Promise<BindingReply | undefined>;
+  /** Delivers one event; rejects when the app did not take it. `signal` aborts it (an inbound policy's timeout). */
+  deliver(binding: string, route: string, event: BindingEvent, signal?: AbortSignal): Promise<BindingReply | undefined>;
   close?(): Promise<void>;
 }
 
@@ -71,10 +71,10 @@ export function httpBindingTransport(channel: AppChannel): BindingAppTransport {
         return false;
       }
     },
-    async deliver(binding, route, event) {
+    async deliver(binding, route, event, signal) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       for (const [k, v] of Object.entries(event.metadata)) headers[k] = v;
-      const res = await channel.call({ method: 'POST', path: route, headers, body: event.data });
+      const res = await channel.call({ method: 'POST', path: route, headers, body: event.data, ...(signal ? { signal } : {}) });
       if (res.status !== 200) throw new AppRejectedEventError(binding, res.status);
       return parseHttpReply(res.body);
     },

@@ -10,6 +10,7 @@ import { isInputBinding } from '../../components/bindings/binding.js';
 import type { BindingEvent } from '../../components/bindings/binding.js';
 import type { Logger } from '../../logging/logger.js';
 import type { WeftMetrics } from '../../observability/metrics.js';
+import type { AttemptContext } from '../../resiliency/policy.js';
 import type { Resiliency } from '../../resiliency/resiliency.js';
 import type { StateBlock } from '../state.js';
 import type { OutputBindings } from './output.js';
@@ -74,7 +75,7 @@ export class InputBindingsRunner {
 
   private async deliver(transport: BindingAppTransport, name: string, route: string, event: BindingEvent): Promise<void> {
     const policy = this.deps.resiliency()?.policyFor({ kind: 'component', name, direction: 'inbound', componentKind: 'bindings' });
-    const call = () => transport.deliver(name, route, event);
+    const call = (attempt?: AttemptContext) => transport.deliver(name, route, event, attempt?.signal);
     const started = performance.now();
     let reply: Awaited<ReturnType<typeof call>>;
     try {

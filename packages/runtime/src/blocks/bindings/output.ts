@@ -49,7 +49,7 @@ export class OutputBindings {
     const call: InvokeRequest = span ? { ...request, metadata: { ...request.metadata, traceparent: span.traceparent, ...(span.tracestate ? { tracestate: span.tracestate } : {}) } } : request;
     const started = performance.now();
     try {
-      const response = policy ? await policy.execute(() => binding.invoke(call)) : await binding.invoke(call);
+      const response = policy ? await policy.execute(({ signal }) => binding.invoke({ ...call, signal })) : await binding.invoke(call);
       this.deps.metrics?.recordComponentOp('output_binding', name, request.operation, true, performance.now() - started);
       span?.end();
       return response;

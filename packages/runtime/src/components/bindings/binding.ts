@@ -16,6 +16,8 @@ export interface InvokeRequest {
   operation: string;
   data: Buffer;
   metadata: Record<string, string>;
+  /** Aborted when an outbound resiliency timeout gives up on the call; drivers that can stop the work do. */
+  signal?: AbortSignal;
 }
 
 /** What an operation answered; `undefined` from `invoke` means "no response object" (HTTP 204). */

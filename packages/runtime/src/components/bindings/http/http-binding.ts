@@ -55,11 +55,13 @@ export class HttpBinding implements OutputBinding, Component {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(request.metadata)) if (!NOT_HEADERS.has(k)) headers[k] = v;
     const sendsBody = method !== 'GET' && method !== 'HEAD' && request.data.length > 0;
+    const signals = [...(request.signal ? [request.signal] : []), ...(this.timeoutMs > 0 ? [AbortSignal.timeout(this.timeoutMs)] : [])];
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     const res = await undiciRequest(url, {
       method: method as 'GET',
       headers,
       ...(sendsBody ? { body: request.data } : {}),
-      ...(this.timeoutMs > 0 ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}),
+      ...(signal ? { signal } : {}),
     });
     const data = Buffer.from(await res.body.arrayBuffer());
     if (this.errorIfNot2XX && (res.statusCode < 200 || res.statusCode >= 300)) {
