@@ -89,7 +89,7 @@ describe('the metrics endpoint', () => {
       'dapr_grpc_io_server_completed_rpcs{app_id="observe-app",grpc_server_method="/dapr.proto.runtime.v1.Dapr/GetState",grpc_server_status="OK"} 1',
     );
     expect(text).toContain(
-      'dapr_grpc_io_server_completed_rpcs{app_id="observe-app",grpc_server_method="/dapr.proto.runtime.v1.Dapr/GetState",grpc_server_status="INVALID_ARGUMENT"} 1',
+      'dapr_grpc_io_server_completed_rpcs{app_id="observe-app",grpc_server_method="/dapr.proto.runtime.v1.Dapr/GetState",grpc_server_status="InvalidArgument"} 1',
     );
     expect(text).toContain('dapr_grpc_io_server_server_latency_bucket');
   });

@@ -22,6 +22,11 @@ export interface GrpcProxyOptions {
   /** This app's gRPC address when it speaks gRPC and can take calls now. */
   app(): { host: string; port: number } | undefined;
   logger: Logger;
+  /**
+   * Told about every proxied call when it ends, with its gRPC status: as a `server` call on the
+   * caller's sidecar and a `client` call on the callee's (how daprd's metrics count them).
+   */
+  onProxiedCall?: (role: 'server' | 'client', method: string, code: number, durationMs: number) => void;
 }
 
 /** Paths served by the sidecar itself, never proxied. */
@@ -30,7 +35,15 @@ const DROPPED = new Set(['dapr-api-token', 'connection', 'keep-alive', 'transfer
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
 
+/** True on the callee's sidecar: the hop came from the caller's sidecar for this app. */
+const isCalleeHop = (headers: http2.IncomingHttpHeaders, target: string, appId: string) =>
+  first(headers['dapr-caller-app-id']) !== '' && target.split('.')[0] === appId;
+
+/** The gRPC status each proxied stream was answered with, for the metrics. */
+const answered = new WeakMap<http2.ServerHttp2Stream, number>();
+
 function fail(stream: http2.ServerHttp2Stream, code: number, message: string): void {
+  answered.set(stream, code);
   if (stream.destroyed || stream.closed) return;
   const trailers = { 'grpc-status': String(code), 'grpc-message': encodeURIComponent(message), 'content-type': 'application/grpc' };
   if (stream.headersSent) {
@@ -52,6 +65,12 @@ export class GrpcProxy {
     const path = first(headers[':path']);
     if (!target || OWN_SERVICES.some((p) => path.startsWith(p))) return false;
     stream.on('error', () => {});
+    const observe = this.options.onProxiedCall;
+    if (observe) {
+      const started = performance.now();
+      const role = isCalleeHop(headers, target, this.options.appId) ? 'client' : 'server';
+      stream.once('close', () => observe(role, path, answered.get(stream) ?? GrpcCode.CANCELLED, performance.now() - started));
+    }
     this.proxy(stream, headers, target, path).catch((err: unknown) => {
       fail(stream, GrpcCode.INTERNAL, `failed to proxy request: ${(err as Error).message}`);
     });
@@ -67,7 +86,7 @@ export class GrpcProxy {
   private async proxy(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, target: string, path: string): Promise<void> {
     const { appId, apiToken } = this.options;
     const caller = first(headers['dapr-caller-app-id']);
-    const isCallee = caller !== '' && target.split('.')[0] === appId;
+    const isCallee = isCalleeHop(headers, target, appId);
     // The app's token guards calls from the app; sidecar-to-sidecar hops carry the caller id instead.
     if (!isCallee && apiToken && first(headers['dapr-api-token']) !== apiToken) {
       fail(stream, GrpcCode.UNAUTHENTICATED, 'invalid api token');
@@ -137,6 +156,7 @@ export class GrpcProxy {
     stream.pipe(upstream);
     upstream.on('response', (response) => {
       trailersOnly = response['grpc-status'] !== undefined;
+      if (trailersOnly) answered.set(stream, Number(first(response['grpc-status'])));
       if (trailersOnly) stream.respond(response, { endStream: true });
       else stream.respond(response, { waitForTrailers: true });
     });
@@ -150,6 +170,7 @@ export class GrpcProxy {
     stream.on('wantTrailers', () => {
       const out: http2.OutgoingHttpHeaders = {};
       for (const [k, v] of Object.entries(trailers ?? { 'grpc-status': '0' })) if (!k.startsWith(':') && v !== undefined) out[k] = v;
+      answered.set(stream, Number(out['grpc-status'] ?? 0));
       stream.sendTrailers(out);
     });
     upstream.on('error', (err) => {

@@ -56,6 +56,7 @@ import { apiAccessCheck, grpcMethodEndpoint, httpRouteVersion } from '../config/
 import { guardComponent } from '../components/guard.js';
 import type { ComponentGuardDeps } from '../components/guard.js';
 import { WeftMetrics } from '../observability/metrics.js';
+import type { ApiError } from '../errors/api-error.js';
 import { MetricsServer } from '../observability/metrics-server.js';
 import { grpcApiLogger, httpApiLogger } from '../observability/api-logging.js';
 import { Resiliency } from '../resiliency/resiliency.js';
@@ -131,7 +132,7 @@ export class Sidecar {
     private readonly guards: ComponentGuardDeps,
     private readonly deliveryPolicy: DeliveryPolicy,
   ) {
-    this.publisher = new PubSubPublisher(components, options.appId);
+    this.publisher = new PubSubPublisher(components, options.appId, metrics?.pubsubBulk);
     this.bindings = new OutputBindings({ components, resiliency: () => this.resiliency, ...(metrics ? { metrics } : {}) });
     metadata.setSubscriptionsSource(() => this.subscriber?.list() ?? []);
   }
@@ -146,6 +147,8 @@ export class Sidecar {
             namespace: input.namespace,
             latencyBucketsMs: configuration.metrics.latencyBucketsMs,
             http: configuration.metrics.http,
+            rules: configuration.metrics.rules,
+            recordErrorCodes: configuration.metrics.recordErrorCodes,
           })
         : undefined;
     const guards: ComponentGuardDeps = metrics ? { metrics } : {};
@@ -263,6 +266,7 @@ export class Sidecar {
       components: this.components,
       env: options.env,
       logger: logger.child('weft.runtime.workflow'),
+      ...(metrics ? { observer: metrics.workflows } : {}),
     });
     const engine = this.workflows;
     this.metadata.setWorkflowsSource(() => ({ connectedWorkers: engine.workerCount, stuckInstances: engine.stuckCount }));
@@ -284,6 +288,7 @@ export class Sidecar {
     if (apiLogging) httpObservers.push(httpApiLogger(logger, configuration.apiLogging));
     const grpcObservers: ((c: GrpcCallRecord) => void)[] = [];
     if (metrics) grpcObservers.push((c) => metrics.recordGrpcServerCall({ method: c.fullMethod, ...c }));
+    const onApiError = metrics?.errorCodes ? { onApiError: (err: ApiError) => metrics.recordApiError(err) } : {};
     if (apiLogging) grpcObservers.push(grpcApiLogger(logger));
 
     this.tracer = Tracer.fromConfiguration(configuration, options.appId, logger.child('weft.runtime.tracing'));
@@ -312,6 +317,7 @@ export class Sidecar {
       requestTimeoutMs: options.httpRequestTimeoutMs,
       maxHeaderBytes: options.maxHeaderBytes,
       ...(httpObservers.length > 0 ? { observer: (r: HttpRequestRecord) => httpObservers.forEach((o) => o(r)) } : {}),
+      ...onApiError,
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     });
     this.httpPort = await this.httpServer.listen(options.httpPort, host);
@@ -327,6 +333,7 @@ export class Sidecar {
           ? { host: options.appChannelAddress, port: options.appPort }
           : undefined,
       logger: logger.child('weft.runtime.grpc'),
+      ...(metrics ? { onProxiedCall: (role: 'server' | 'client', method: string, code: number, ms: number) => metrics.recordGrpcProxiedCall(role, method, code, ms) } : {}),
     });
     this.grpcServer = new GrpcApiServer({
       rawStreamHandler: this.grpcProxy.handle,
@@ -334,6 +341,7 @@ export class Sidecar {
       maxMessageBytes: options.maxRequestBodyBytes,
       methodAllowed: (method) => apiAllowed(grpcMethodEndpoint(method)),
       ...(grpcObservers.length > 0 ? { observer: (c: GrpcCallRecord) => grpcObservers.forEach((o) => o(c)) } : {}),
+      ...onApiError,
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     });
     registerDaprGrpcService(this.grpcServer, {
@@ -372,6 +380,7 @@ export class Sidecar {
         port: options.appPort,
         maxMessageBytes: options.maxRequestBodyBytes,
         ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
+        ...(metrics ? { interceptors: [metrics.grpcClient.interceptor()] } : {}),
       });
     }
     if (options.appPort) {

@@ -19,6 +19,7 @@ import { parseDurationMs } from '../util/duration.js';
 import type { Logger } from '../logging/logger.js';
 import type { WorkflowBackend } from './backend.js';
 import { WorkflowEngine } from './engine.js';
+import type { WorkflowObserver } from './observer.js';
 import { SqliteWorkflowBackend } from './sqlite-backend.js';
 
 /** What the engine needs from the sidecar. */
@@ -28,6 +29,8 @@ export interface CreateEngineInput {
   components: ComponentManager;
   env: Readonly<Record<string, string | undefined>>;
   logger: Logger;
+  /** Metric events (`dapr_runtime_workflow_*`). */
+  observer?: WorkflowObserver;
 }
 
 function positiveInt(env: CreateEngineInput['env'], name: string): number | undefined {
@@ -95,5 +98,6 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
     ...(redeliverAfterMs !== undefined ? { redeliverAfterMs } : {}),
     ...(stuckAfterMs !== undefined ? { stuckAfterMs } : {}),
     ...(retentionMs !== undefined ? { retentionMs } : {}),
+    ...(input.observer ? { observer: input.observer } : {}),
   });
 }

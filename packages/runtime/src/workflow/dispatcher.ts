@@ -9,7 +9,8 @@
 import type { Logger } from '../logging/logger.js';
 import type { ActivityWorkItem, OrchestrationWorkItem, WorkflowBackend } from './backend.js';
 import type { DebugPoints } from './debug-points.js';
-import { ev, sv } from './history.js';
+import { ev, fromTimestamp, sv } from './history.js';
+import type { WorkflowObserver } from './observer.js';
 import { orderBatch } from './step.js';
 import type { HistoryEvent } from './types.js';
 
@@ -43,9 +44,11 @@ export interface InFlightOrchestration {
   sentAt: number;
 }
 
-interface InFlightActivity {
+/** An activity sent and not yet completed. */
+export interface InFlightActivity {
   stream: WorkerStream;
   item: ActivityWorkItem;
+  /** `Date.now()` when it was sent. */
   sentAt: number;
 }
 
@@ -68,6 +71,8 @@ export interface DispatcherOptions {
   pollMs: number;
   /** An item a live stream has not answered after this long is released and dispatched again. @default 60000 */
   redeliverAfterMs: number;
+  /** Metrics: dispatches, and runs that have to be done again. */
+  observer?: WorkflowObserver | undefined;
 }
 
 const activityKey = (instanceId: string, taskId: number) => `${instanceId}\u0000${taskId}`;
@@ -118,6 +123,7 @@ export class Dispatcher {
       f.stream.inFlight -= 1;
       released += 1;
       this.o.logger.warn(`orchestration work item of ${key} unanswered by stream ${f.stream.id} after ${redeliverAfterMs} ms: redelivering`);
+      this.o.observer?.execution(f.item.instance.name, 'recoverable', 0);
       await backend.releaseOrchestration(owner, key);
     }
     for (const [key, f] of [...this.activities]) {
@@ -126,6 +132,7 @@ export class Dispatcher {
       f.stream.inFlight -= 1;
       released += 1;
       this.o.logger.warn(`activity ${f.item.name}#${f.item.taskId} of ${f.item.instanceId} unanswered by stream ${f.stream.id} after ${redeliverAfterMs} ms: redelivering`);
+      this.o.observer?.activityExecution(f.item.name, 'recoverable', now - f.sentAt);
       await backend.releaseActivity(owner, f.item.instanceId, f.item.taskId);
     }
     if (released > 0) this.kick();
@@ -182,11 +189,13 @@ export class Dispatcher {
     for (const [key, f] of this.orchestrations) {
       if (f.stream !== stream) continue;
       this.orchestrations.delete(key);
+      this.o.observer?.execution(f.item.instance.name, 'recoverable', 0);
       await backend.releaseOrchestration(owner, key);
     }
     for (const [key, f] of this.activities) {
       if (f.stream !== stream) continue;
       this.activities.delete(key);
+      this.o.observer?.activityExecution(f.item.name, 'recoverable', Date.now() - f.sentAt);
       await backend.releaseActivity(owner, f.item.instanceId, f.item.taskId);
     }
     this.o.logger.info(`workflow worker stream ${stream.id} closed (${this.streams.size} open)`);
@@ -208,13 +217,13 @@ export class Dispatcher {
   }
 
   /** Takes an in-flight activity, if this sidecar dispatched it. */
-  takeActivity(instanceId: string, taskId: number): ActivityWorkItem | undefined {
+  takeActivity(instanceId: string, taskId: number): InFlightActivity | undefined {
     const key = activityKey(instanceId, taskId);
     const f = this.activities.get(key);
     if (!f) return undefined;
     this.activities.delete(key);
     f.stream.inFlight -= 1;
-    return f.item;
+    return f;
   }
 
   /**
@@ -285,11 +294,13 @@ export class Dispatcher {
       stream = this.freeStream();
       if (this.wantActivities && stream && this.activities.size < this.o.maxActivities) {
         this.wantActivities = false;
+        const lockStarted = performance.now();
         const item = await backend.lockNextActivity(owner, leaseMs, new Date());
         if (item) {
           progressed = true;
           this.wantActivities = true;
           this.sendActivity(stream, item);
+          this.o.observer?.activityOperation(item.name, 'success', performance.now() - lockStarted);
         }
       }
       if ((!progressed && !this.again) || this.closed) return;
@@ -299,7 +310,15 @@ export class Dispatcher {
   private sendOrchestration(stream: WorkerStream, item: OrchestrationWorkItem): void {
     const id = item.instance.instanceId;
     const newEvents = [ev.orchestratorStarted(new Date()), ...orderBatch(item.messages.map((m) => m.event))];
-    this.orchestrations.set(id, { stream, item, newEvents, sentAt: Date.now() });
+    const sentAt = Date.now();
+    this.orchestrations.set(id, { stream, item, newEvents, sentAt });
+    // orderBatch puts an ExecutionStarted first: a first run (of this execution) is being handed out.
+    const started = this.o.observer ? newEvents[1]?.executionStarted : undefined;
+    if (started && newEvents[1]) {
+      // As daprd: from the requested start time (or the start request itself) to the run being handed out.
+      const due = started.scheduledStartTimestamp ?? newEvents[1].timestamp;
+      this.o.observer?.scheduled(item.instance.name, sentAt - fromTimestamp(due).getTime());
+    }
     stream.inFlight += 1;
     stream.send({
       orchestratorRequest: { instanceId: id, executionId: { value: item.instance.executionId }, pastEvents: item.history, newEvents },

@@ -20,6 +20,8 @@ export interface GrpcApiServerOptions {
   methodAllowed?: (method: string) => boolean;
   /** Told about every finished unary call (metrics). */
   observer?: (call: GrpcCallRecord) => void;
+  /** Told about every API error a call is answered with (`dapr_error_code_total`). */
+  onApiError?: (err: ApiError) => void;
   /** Sees every raw stream before grpc-js routes it (gRPC proxying by `dapr-app-id`). */
   rawStreamHandler?: RawStreamHandler;
 }
@@ -30,6 +32,8 @@ export interface GrpcCallRecord {
   fullMethod: string;
   /** Canonical status name: `OK`, `NOT_FOUND` … */
   status: string;
+  /** Numeric status code. */
+  code: number;
   durationMs: number;
   requestBytes: number;
   responseBytes: number;
@@ -43,14 +47,16 @@ const STATUS_NAMES = new Map<number, string>(
 
 /**
  * Converts any thrown value to a gRPC status error. An error with an ErrorInfo reason also carries
- * `grpc-status-details-bin` (a `google.rpc.Status`), as daprd's rich errors do.
+ * `grpc-status-details-bin` (a `google.rpc.Status`), as daprd's rich errors do. `onApiError` sees
+ * the API error the caller gets.
  */
-export function toGrpcError(err: unknown, logger: Logger): grpc.ServiceError {
+export function toGrpcError(err: unknown, logger: Logger, onApiError?: (err: ApiError) => void): grpc.ServiceError {
   const api =
     err instanceof ApiError ? err : commonErrors.internal(`internal error: ${err instanceof Error ? err.message : String(err)}`);
   if (!(err instanceof ApiError)) {
     logger.error('unexpected error while serving a gRPC call', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }
+  onApiError?.(api);
   const metadata = new grpc.Metadata();
   metadata.set('dapr-error-code', api.code);
   const details = encodeRichStatus(api);
@@ -87,7 +93,8 @@ export class GrpcApiServer {
     streaming: grpc.UntypedServiceImplementation = {},
   ): void {
     const implementation: grpc.UntypedServiceImplementation = { ...streaming };
-    const { observer, methodAllowed } = this.options;
+    const { observer, methodAllowed, onApiError, logger } = this.options;
+    const fail = (err: unknown) => toGrpcError(err, logger, onApiError);
     for (const [name, handler] of Object.entries(handlers)) {
       const method = definition[name];
       const fullMethod = method?.path ?? name;
@@ -104,21 +111,22 @@ export class GrpcApiServer {
             } catch {
               // sizes are best effort; the reply itself is serialised (and checked) by grpc-js
             }
-            observer({ fullMethod, status: STATUS_NAMES.get(err?.code ?? 0) ?? 'UNKNOWN', durationMs: performance.now() - started, requestBytes, responseBytes });
+            const code = err?.code ?? 0;
+            observer({ fullMethod, status: STATUS_NAMES.get(code) ?? 'UNKNOWN', code, durationMs: performance.now() - started, requestBytes, responseBytes });
             rawCallback(err, reply);
           };
         }
         if (!this.authorized(call)) {
-          callback(toGrpcError(commonErrors.invalidToken(), this.options.logger));
+          callback(fail(commonErrors.invalidToken()));
           return;
         }
         if (methodAllowed && !methodAllowed(name)) {
-          callback(toGrpcError(commonErrors.apiNotAllowed(fullMethod), this.options.logger));
+          callback(fail(commonErrors.apiNotAllowed(fullMethod)));
           return;
         }
         handler(call.request as never, call).then(
           (reply) => callback(null, reply),
-          (err: unknown) => callback(toGrpcError(err, this.options.logger)),
+          (err: unknown) => callback(fail(err)),
         );
       };
     }

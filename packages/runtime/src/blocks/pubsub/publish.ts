@@ -5,6 +5,8 @@
 import type { ComponentManager, LoadedComponent } from '../../components/manager.js';
 import type { BulkPublishEntry, PubSub } from '../../components/pubsub/store.js';
 import { isBulkPublisher } from '../../components/pubsub/store.js';
+import { withoutEgressMetric } from '../../components/guard.js';
+import type { PubsubBulkMetrics } from '../../observability/pubsub-bulk-metrics.js';
 import { errorMessage, pubsubErrors } from '../../errors/index.js';
 import type { TraceContext } from './cloudevents.js';
 import {
@@ -65,6 +67,8 @@ export class PubSubPublisher {
   constructor(
     private readonly components: ComponentManager,
     private readonly appId: string,
+    /** `dapr_component_pubsub_egress_bulk_*`; absent when metrics are off. */
+    private readonly bulkMetrics?: PubsubBulkMetrics,
   ) {}
 
   /** Resolves a component for publishing; throws Dapr's error for every bad input. */
@@ -111,6 +115,13 @@ export class PubSubPublisher {
       const env = this.envelope(pubsub, { pubsubName, topic, data: entry.data, contentType: entry.contentType, metadata: merged, ...(trace ? { trace } : {}) });
       return { entryId: entry.entryId, topic, data: env.data, metadata: env.metadata, ...(env.contentType ? { contentType: env.contentType } : {}) };
     });
+    const started = performance.now();
+    const failed = await this.publishEntries(pubsub, prepared);
+    this.bulkMetrics?.recordEgress(pubsubName, topic, failed.length === 0, prepared.length - failed.length, performance.now() - started);
+    return failed;
+  }
+
+  private async publishEntries(pubsub: PubSub, prepared: BulkPublishEntry[]): Promise<FailedEntry[]> {
     if (isBulkPublisher(pubsub)) {
       try {
         return await pubsub.bulkPublish(prepared);
@@ -118,11 +129,12 @@ export class PubSubPublisher {
         return prepared.map((e) => ({ entryId: e.entryId, error: errorMessage(err) }));
       }
     }
+    const single = withoutEgressMetric(pubsub);
     const failed: FailedEntry[] = [];
     await Promise.all(
       prepared.map(async (e) => {
         try {
-          await pubsub.publish(e);
+          await single.publish(e);
         } catch (err) {
           failed.push({ entryId: e.entryId, error: errorMessage(err) });
         }
