@@ -66,24 +66,26 @@ export function guardComponent(component: LoadedComponent, deps: ComponentGuardD
   });
   const { metrics } = deps;
   if ((!policy || policy.isNoop) && !metrics) return component.instance;
-  const guarded = guardedProxy(component, spec, policy, metrics);
+  // The manager replaces `component.instance` with what this returns: keep the driver itself.
+  const instance = component.instance;
+  const guarded = guardedProxy(component.name, instance, spec, policy, metrics);
   if (spec.metric !== 'pubsub' || !metrics) return guarded;
   let unmetered: Component | undefined;
   return new Proxy(guarded, {
     get(target, prop, receiver) {
-      if (prop === WITHOUT_EGRESS_METRIC) return (unmetered ??= guardedProxy(component, spec, policy, undefined));
+      if (prop === WITHOUT_EGRESS_METRIC) return (unmetered ??= guardedProxy(component.name, instance, spec, policy, undefined));
       return Reflect.get(target, prop, receiver) as unknown;
     },
   });
 }
 
 function guardedProxy(
-  component: LoadedComponent,
+  name: string,
+  instance: Component,
   spec: NonNullable<(typeof OPERATIONS)[string]>,
   policy: PolicyRunner | undefined,
   metrics: WeftMetrics | undefined,
 ): Component {
-  const instance = component.instance;
   const wrapped = new Map<string, unknown>();
   return new Proxy(instance, {
     get(target, prop, receiver) {
@@ -104,8 +106,8 @@ function guardedProxy(
             const elapsed = performance.now() - started;
             // A bulk publish is counted by the publisher in the bulk metrics, as daprd does.
             if (spec.metric === 'pubsub') {
-              if (prop !== 'bulkPublish') metrics?.recordPubsubEgress(component.name, topicOf(args), success, elapsed);
-            } else metrics?.recordComponentOp(spec.metric, component.name, operation, success, elapsed);
+              if (prop !== 'bulkPublish') metrics?.recordPubsubEgress(name, topicOf(args), success, elapsed);
+            } else metrics?.recordComponentOp(spec.metric, name, operation, success, elapsed);
           };
           try {
             const result = policy && !policy.isNoop ? await policy.execute(call) : await call();

@@ -112,16 +112,30 @@ export function expandGoTemplate(template: string, match: RegExpExecArray): stri
   return out;
 }
 
+/**
+ * Go's `ReplaceAllString`: successive non-overlapping matches are replaced, and an empty match right
+ * after a previous match is skipped (where JavaScript's `replace` would replace it too: `.*` on
+ * `abc` gives one replacement in Go, two in JavaScript).
+ */
 function replaceAll(value: string, r: Replacement): string {
-  r.regex.lastIndex = 0;
-  return value.replace(r.regex, (...args: unknown[]) => {
-    // replace() passes (match, ...groups, offset, input[, namedGroups]); rebuild an exec-like array.
-    const hasNamed = typeof args[args.length - 1] === 'object' && args[args.length - 1] !== null;
-    const groupsEnd = args.length - (hasNamed ? 3 : 2);
-    const match = args.slice(0, groupsEnd) as string[] as unknown as RegExpExecArray;
-    if (hasNamed) match.groups = args[args.length - 1] as Record<string, string>;
-    return expandGoTemplate(r.template, match);
-  });
+  const re = r.regex;
+  re.lastIndex = 0;
+  let out = '';
+  let copied = 0;
+  let previousEnd = -1;
+  for (let m = re.exec(value); m !== null; m = re.exec(value)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (m[0].length === 0) {
+      re.lastIndex = end + 1;
+      if (start === previousEnd) continue;
+    }
+    out += value.slice(copied, start) + expandGoTemplate(r.template, m);
+    copied = end;
+    previousEnd = end;
+    if (re.lastIndex > value.length) break;
+  }
+  return out + value.slice(copied);
 }
 
 /** A metric name as daprd keys its rules: first `dapr_` removed, `/` and `_` alike. */

@@ -60,13 +60,13 @@ export class PubsubBulkMetrics {
 
   /** One bulk request to the app and the status the app gave each entry. */
   recordIngress(component: string, topic: string, entries: Readonly<Record<BulkEntryStatus, number>>, durationMs: number): void {
-    const base = { app_id: this.appId, component, namespace: this.namespace, topic };
-    const call = { ...base, process_status: '' };
+    const labels = (processStatus: string) => ({ app_id: this.appId, component, namespace: this.namespace, process_status: processStatus, topic });
+    const call = labels('');
     this.ingressCount.inc(call);
     if (durationMs > 0) this.ingressLatency.observe(call, durationMs);
     for (const status of ['SUCCESS', 'RETRY', 'DROP'] as const) {
       const n = entries[status];
-      if (n > 0) this.ingressEventCount.inc({ ...base, process_status: status }, n);
+      if (n > 0) this.ingressEventCount.inc(labels(status), n);
     }
   }
 
