@@ -2,7 +2,8 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodeMetrics } from '../observability/error-code-metrics.js';
 import { MetricFactory } from '../observability/metric-factory.js';
-import { ApiError, GrpcCode } from './api-error.js';
+import { GrpcCode } from './api-error.js';
+import type { ApiError } from './api-error.js';
 import { errorCategory } from './error-categories.js';
 import { bindingErrors, commonErrors, invokeErrors, jobErrors, pubsubErrors, secretErrors, stateErrors, workflowErrors } from './index.js';
 

@@ -58,7 +58,7 @@ describe('metric rules', () => {
   });
 
   it('reject an expression that does not compile, naming the field', () => {
-    const rules = [{ name: 'm', labels: [{ name: 'l', regex: { ok: 'a' } }, { name: 'k', regex: { bad: '(' } }] }];
+    const rules: MetricRuleSpec[] = [{ name: 'm', labels: [{ name: 'l', regex: { ok: 'a' } }, { name: 'k', regex: { bad: '(' } }] }];
     expect(() => MetricLabelRules.compile(rules)).toThrow(MetricRuleError);
     try {
       MetricLabelRules.compile(rules);

@@ -50,6 +50,8 @@ export interface InFlightActivity {
   item: ActivityWorkItem;
   /** `Date.now()` when it was sent. */
   sentAt: number;
+  /** `performance.now()` when it was sent (execution latency). */
+  sentPerf: number;
 }
 
 /** Dispatcher settings. */
@@ -132,7 +134,7 @@ export class Dispatcher {
       f.stream.inFlight -= 1;
       released += 1;
       this.o.logger.warn(`activity ${f.item.name}#${f.item.taskId} of ${f.item.instanceId} unanswered by stream ${f.stream.id} after ${redeliverAfterMs} ms: redelivering`);
-      this.o.observer?.activityExecution(f.item.name, 'recoverable', now - f.sentAt);
+      this.o.observer?.activityExecution(f.item.name, 'recoverable', performance.now() - f.sentPerf);
       await backend.releaseActivity(owner, f.item.instanceId, f.item.taskId);
     }
     if (released > 0) this.kick();
@@ -195,7 +197,7 @@ export class Dispatcher {
     for (const [key, f] of this.activities) {
       if (f.stream !== stream) continue;
       this.activities.delete(key);
-      this.o.observer?.activityExecution(f.item.name, 'recoverable', Date.now() - f.sentAt);
+      this.o.observer?.activityExecution(f.item.name, 'recoverable', performance.now() - f.sentPerf);
       await backend.releaseActivity(owner, f.item.instanceId, f.item.taskId);
     }
     this.o.logger.info(`workflow worker stream ${stream.id} closed (${this.streams.size} open)`);
@@ -327,7 +329,7 @@ export class Dispatcher {
 
   private sendActivity(stream: WorkerStream, item: ActivityWorkItem): void {
     if (item.attempt > 1) this.o.logger.info(`redelivering activity ${item.name}#${item.taskId} of ${item.instanceId} (attempt ${item.attempt})`);
-    this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, sentAt: Date.now() });
+    this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, sentAt: Date.now(), sentPerf: performance.now() });
     stream.inFlight += 1;
     stream.send({
       activityRequest: {

@@ -380,11 +380,11 @@ export class WorkflowEngine {
     try {
       accepted = await this.backend.completeActivity(result.instanceId, result.taskId, event, now);
     } catch (err) {
-      if (inFlight) this.observer?.activityExecution(inFlight.item.name, 'recoverable', Date.now() - inFlight.sentAt);
+      if (inFlight) this.observer?.activityExecution(inFlight.item.name, 'recoverable', performance.now() - inFlight.sentPerf);
       throw err;
     }
     // Counted by the sidecar that handed the activity out, once, when its result is stored.
-    if (inFlight && accepted) this.observer?.activityExecution(inFlight.item.name, result.failure ? 'failed' : 'success', now.getTime() - inFlight.sentAt);
+    if (inFlight && accepted) this.observer?.activityExecution(inFlight.item.name, result.failure ? 'failed' : 'success', performance.now() - inFlight.sentPerf);
     await this.debug.hit('workflow.activity.after-complete');
     if (!accepted) this.logger.debug(`ignoring duplicate completion of activity ${result.taskId} of ${result.instanceId}`);
     this.changed(result.instanceId);
