@@ -89,7 +89,7 @@ describe('the metrics endpoint', () => {
       'dapr_grpc_io_server_completed_rpcs{app_id="observe-app",grpc_server_method="/dapr.proto.runtime.v1.Dapr/GetState",grpc_server_status="OK"} 1',
     );
     expect(text).toContain(
-      'dapr_grpc_io_server_completed_rpcs{app_id="observe-app",grpc_server_method="/dapr.proto.runtime.v1.Dapr/GetState",grpc_server_status="INVALID_ARGUMENT"} 1',
+      'dapr_grpc_io_server_completed_rpcs{app_id="observe-app",grpc_server_method="/dapr.proto.runtime.v1.Dapr/GetState",grpc_server_status="InvalidArgument"} 1',
     );
     expect(text).toContain('dapr_grpc_io_server_server_latency_bucket');
   });
@@ -102,6 +102,18 @@ describe('the metrics endpoint', () => {
     expect(text).toContain('dapr_component_state_latencies_bucket');
     expect(text).toContain('dapr_runtime_component_loaded{app_id="observe-app"} 2');
     expect(text).toContain('dapr_runtime_component_init_total{app_id="observe-app",component="state.in-memory"} 1');
+  });
+
+  it('exports no dapr_error_code_total while metrics.recordErrorCodes is off, even after errors', async () => {
+    const text = await scrape();
+    expect(text).toContain('grpc_server_status="InvalidArgument"');
+    expect(text).not.toContain('dapr_error_code_total');
+  });
+
+  it('labels gRPC latency and sizes by method only, as daprd registers them', async () => {
+    const text = await scrape();
+    expect(text).toMatch(/dapr_grpc_io_server_server_latency_count\{app_id="observe-app",grpc_server_method="\/dapr.proto.runtime.v1.Dapr\/GetState"\} 2/);
+    expect(text).toMatch(/dapr_grpc_io_server_received_bytes_per_rpc_count\{app_id="observe-app",grpc_server_method="\/dapr.proto.runtime.v1.Dapr\/GetState"\} 2/);
   });
 
   it('exports process metrics', async () => {

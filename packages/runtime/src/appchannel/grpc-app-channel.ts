@@ -22,6 +22,8 @@ export interface GrpcAppChannelOptions {
   appApiToken?: string;
   /** Largest message either way. @default 4 MiB */
   maxMessageBytes?: number;
+  /** Client interceptors of the `AppCallback` calls (metrics); health probes are not intercepted. */
+  interceptors?: grpc.Interceptor[];
 }
 
 const VERBS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
@@ -59,9 +61,10 @@ export class GrpcAppChannel implements AppChannel {
     this.target = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     const max = options.maxMessageBytes ?? 4 * 1024 * 1024;
     const channelOptions = { 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max };
-    this.client = new (runtime['AppCallback'] as grpc.ServiceClientConstructor)(this.target, grpc.credentials.createInsecure(), channelOptions);
+    const intercepted = options.interceptors ? { ...channelOptions, interceptors: options.interceptors } : channelOptions;
+    this.client = new (runtime['AppCallback'] as grpc.ServiceClientConstructor)(this.target, grpc.credentials.createInsecure(), intercepted);
     this.health = new (runtime['AppCallbackHealthCheck'] as grpc.ServiceClientConstructor)(this.target, grpc.credentials.createInsecure(), channelOptions);
-    this.alpha = new (runtime['AppCallbackAlpha'] as grpc.ServiceClientConstructor)(this.target, grpc.credentials.createInsecure(), channelOptions);
+    this.alpha = new (runtime['AppCallbackAlpha'] as grpc.ServiceClientConstructor)(this.target, grpc.credentials.createInsecure(), intercepted);
   }
 
   private metadataOf(request: AppRequest): grpc.Metadata {

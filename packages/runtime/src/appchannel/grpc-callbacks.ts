@@ -15,6 +15,8 @@ export interface GrpcCallbacksOptions {
   port: number;
   appApiToken?: string;
   maxMessageBytes?: number;
+  /** Client interceptors of every call (metrics). */
+  interceptors?: grpc.Interceptor[];
 }
 
 interface ProtoBindingEventResponse {
@@ -37,7 +39,11 @@ export class GrpcAppCallbacks implements BindingAppTransport {
     const runtime = (loadDaprRuntimePackage() as unknown as { dapr: { proto: { runtime: { v1: Record<string, grpc.ServiceClientConstructor> } } } }).dapr.proto.runtime.v1;
     const target = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     const max = options.maxMessageBytes ?? 4 * 1024 * 1024;
-    const channelOptions = { 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max };
+    const channelOptions = {
+      'grpc.max_receive_message_length': max,
+      'grpc.max_send_message_length': max,
+      ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+    };
     this.callback = new (runtime['AppCallback'] as grpc.ServiceClientConstructor)(target, grpc.credentials.createInsecure(), channelOptions);
     this.alpha = new (runtime['AppCallbackAlpha'] as grpc.ServiceClientConstructor)(target, grpc.credentials.createInsecure(), channelOptions);
   }

@@ -42,6 +42,18 @@ export interface ComponentGuardDeps {
   metrics?: WeftMetrics;
 }
 
+/**
+ * Property of a guarded pub/sub component that gives the same component under the same policy but
+ * without the single-publish egress metric: bulk publishing falls back to one `publish` per entry on
+ * drivers without a bulk method, and daprd counts those only in the bulk metrics.
+ */
+export const WITHOUT_EGRESS_METRIC: unique symbol = Symbol('weft.withoutEgressMetric');
+
+/** The component to publish bulk entries one by one with (see {@link WITHOUT_EGRESS_METRIC}). */
+export function withoutEgressMetric<T extends object>(instance: T): T {
+  return (instance as { [WITHOUT_EGRESS_METRIC]?: T })[WITHOUT_EGRESS_METRIC] ?? instance;
+}
+
 /** Returns the instance to serve requests with: the original when nothing applies, else a proxy. */
 export function guardComponent(component: LoadedComponent, deps: ComponentGuardDeps): Component {
   const spec = OPERATIONS[component.kind];
@@ -54,7 +66,26 @@ export function guardComponent(component: LoadedComponent, deps: ComponentGuardD
   });
   const { metrics } = deps;
   if ((!policy || policy.isNoop) && !metrics) return component.instance;
+  // The manager replaces `component.instance` with what this returns: keep the driver itself.
   const instance = component.instance;
+  const guarded = guardedProxy(component.name, instance, spec, policy, metrics);
+  if (spec.metric !== 'pubsub' || !metrics) return guarded;
+  let unmetered: Component | undefined;
+  return new Proxy(guarded, {
+    get(target, prop, receiver) {
+      if (prop === WITHOUT_EGRESS_METRIC) return (unmetered ??= guardedProxy(component.name, instance, spec, policy, undefined));
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+}
+
+function guardedProxy(
+  name: string,
+  instance: Component,
+  spec: NonNullable<(typeof OPERATIONS)[string]>,
+  policy: PolicyRunner | undefined,
+  metrics: WeftMetrics | undefined,
+): Component {
   const wrapped = new Map<string, unknown>();
   return new Proxy(instance, {
     get(target, prop, receiver) {
@@ -73,8 +104,10 @@ export function guardComponent(component: LoadedComponent, deps: ComponentGuardD
             });
           const record = (success: boolean) => {
             const elapsed = performance.now() - started;
-            if (spec.metric === 'pubsub') metrics?.recordPubsubEgress(component.name, topicOf(args), success, elapsed);
-            else metrics?.recordComponentOp(spec.metric, component.name, operation, success, elapsed);
+            // A bulk publish is counted by the publisher in the bulk metrics, as daprd does.
+            if (spec.metric === 'pubsub') {
+              if (prop !== 'bulkPublish') metrics?.recordPubsubEgress(name, topicOf(args), success, elapsed);
+            } else metrics?.recordComponentOp(spec.metric, name, operation, success, elapsed);
           };
           try {
             const result = policy && !policy.isNoop ? await policy.execute(call) : await call();

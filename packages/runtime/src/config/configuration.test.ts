@@ -132,3 +132,24 @@ describe('sections Weft does not act on', () => {
     expect(ignoredConfigurationSections(parseConfiguration('/c.yaml', FULL))).toEqual([]);
   });
 });
+
+describe('metrics rules and error codes', () => {
+  const config = (metrics: string) => `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: m}\nspec:\n  ${metrics}\n`;
+
+  it('keeps the rules and recordErrorCodes, under either spelling of the section', () => {
+    const c = parseConfiguration(
+      '/c.yaml',
+      config('metric:\n    recordErrorCodes: true\n    rules:\n    - name: dapr_http_server_request_count\n      labels:\n      - {name: path, regex: {"/orders/{id}": "^/orders/.+"}}'),
+    );
+    expect(c.metrics.recordErrorCodes).toBe(true);
+    expect(c.metrics.rules).toEqual([{ name: 'dapr_http_server_request_count', labels: [{ name: 'path', regex: { '/orders/{id}': '^/orders/.+' } }] }]);
+    expect(defaultConfiguration().metrics).toMatchObject({ recordErrorCodes: false, rules: [] });
+    expect(ignoredConfigurationSections(c)).toEqual([]);
+  });
+
+  it('rejects a rule expression that does not compile, naming the field', () => {
+    const err = parseError(config('metrics:\n    rules:\n    - name: m\n      labels:\n      - {name: path, regex: {x: "(unclosed"}}'));
+    expect(err.field).toBe('spec.metrics.rules.0.labels.0.regex.x');
+    expect(err.message).toContain('invalid regular expression "(unclosed"');
+  });
+});

@@ -8,6 +8,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ResourceError, parseYamlDocuments } from '../resources/loader.js';
+import { MetricLabelRules, MetricRuleError } from '../observability/metric-rules.js';
+import type { MetricRuleSpec } from '../observability/metric-rules.js';
 import { configurationSchema } from './configuration-schema.js';
 import type { AccessControlSpec, ApiAccessRule, ConfigurationSpec, SecretScope } from './configuration-schema.js';
 
@@ -71,6 +73,8 @@ export interface WeftConfiguration {
     recordErrorCodes: boolean;
     /** Histogram buckets of every latency metric, in ms. */
     latencyBucketsMs: number[];
+    /** Label value rewrites per metric (`rules`), validated: every expression compiles. */
+    rules: MetricRuleSpec[];
     http: {
       /** Label HTTP metrics with the request path. @default true (as in Dapr 1.14–1.16) */
       increasedCardinality: boolean;
@@ -99,6 +103,7 @@ export function defaultConfiguration(): WeftConfiguration {
       enabled: true,
       recordErrorCodes: false,
       latencyBucketsMs: [...DEFAULT_LATENCY_BUCKETS_MS],
+      rules: [],
       http: { increasedCardinality: true, pathMatching: [], excludeVerbs: false },
     },
     secretScopes: [],
@@ -166,6 +171,14 @@ export function resolveConfiguration(spec: ConfigurationSpec, name: string, file
     config.metrics.recordErrorCodes = m.recordErrorCodes ?? false;
     if (m.latencyDistributionBuckets && m.latencyDistributionBuckets.length > 0) {
       config.metrics.latencyBucketsMs = [...new Set(m.latencyDistributionBuckets)].sort((a, b) => a - b);
+    }
+    const rulesField = spec.metrics ? 'spec.metrics.rules' : 'spec.metric.rules';
+    config.metrics.rules = m.rules ?? [];
+    try {
+      MetricLabelRules.compile(config.metrics.rules, rulesField);
+    } catch (err) {
+      if (err instanceof MetricRuleError) throw new ResourceError(file, err.path, err.message);
+      throw err;
     }
     for (const [i, p] of (m.http?.pathMatching ?? []).entries()) {
       if (!p.startsWith('/')) throw new ResourceError(file, `spec.metrics.http.pathMatching.${i}`, `a path template starts with "/", got "${p}"`);
@@ -254,7 +267,5 @@ export function ignoredConfigurationSections(config: WeftConfiguration): string[
   if (spec.httpPipeline?.handlers?.length || spec.appHttpPipeline?.handlers?.length) notes.push('httpPipeline/appHttpPipeline: HTTP middleware components are not supported yet');
   if (spec.components?.deny?.length) notes.push('components.deny: not enforced yet');
   if (spec.mtls) notes.push('mtls: control-plane setting; Weft has no Sentry: enable mTLS between sidecars with --enable-mtls and your own certificates');
-  if (spec.metrics?.rules?.length || spec.metric?.rules?.length) notes.push('metrics.rules: label regex rules are not applied yet');
-  if (config.metrics.recordErrorCodes) notes.push('metrics.recordErrorCodes: dapr_error_code_total is not recorded yet');
   return notes.map((n) => `Configuration ${config.name}: ${n}`);
 }

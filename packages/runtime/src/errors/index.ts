@@ -7,3 +7,5 @@ export { invokeErrors } from './invoke-errors.js';
 export { pubsubErrors } from './pubsub-errors.js';
 export { bindingErrors } from './binding-errors.js';
 export { jobErrors } from './job-errors.js';
+export { errorCategory } from './error-categories.js';
+export type { ErrorCategory } from './error-categories.js';

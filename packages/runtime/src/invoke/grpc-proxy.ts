@@ -43,6 +43,11 @@ export interface GrpcProxyOptions {
   tracer?: Pick<Tracer, 'startSpan'> | undefined;
   /** App-target policies (timeout, retry, circuit breaker), applied on the caller's side. */
   resiliency?: Resiliency | undefined;
+  /**
+   * Told about every proxied call when it ends, with its gRPC status: as a `server` call on the
+   * caller's sidecar and a `client` call on the callee's (how daprd's metrics count them).
+   */
+  onProxiedCall?: (role: 'server' | 'client', method: string, code: number, durationMs: number) => void;
 }
 
 /** Paths served by the sidecar itself, never proxied. */
@@ -51,7 +56,15 @@ const DROPPED = new Set(['dapr-api-token', 'connection', 'keep-alive', 'transfer
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
 
+/** True on the callee's sidecar: the hop came from the caller's sidecar for this app. */
+const isCalleeHop = (headers: http2.IncomingHttpHeaders, target: string, appId: string) =>
+  first(headers['dapr-caller-app-id']) !== '' && target.split('.')[0] === appId;
+
+/** The gRPC status each proxied stream was answered with, for the metrics. */
+const answered = new WeakMap<http2.ServerHttp2Stream, number>();
+
 function fail(stream: http2.ServerHttp2Stream, code: number, message: string): void {
+  answered.set(stream, code);
   if (stream.destroyed || stream.closed) return;
   // gRPC's percent-encoding: only bytes outside printable ASCII, and '%' (clients decode no more).
   const encoded = message.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
@@ -75,11 +88,21 @@ export class GrpcProxy {
     const path = first(headers[':path']);
     if (!target || OWN_SERVICES.some((p) => path.startsWith(p))) return false;
     stream.on('error', () => {});
+    // With mTLS the callee's hop arrives at `handlePeer`; here it is a plain-text hop, refused below.
+    this.observe(stream, path, !this.options.mtls && isCalleeHop(headers, target, this.options.appId) ? 'client' : 'server');
     this.proxy(stream, headers, target, path).catch((err: unknown) => {
       fail(stream, GrpcCode.INTERNAL, `failed to proxy request: ${(err as Error).message}`);
     });
     return true;
   };
+
+  /** Reports the call to `onProxiedCall` when its stream closes. */
+  private observe(stream: http2.ServerHttp2Stream, path: string, role: 'server' | 'client'): void {
+    const observe = this.options.onProxiedCall;
+    if (!observe) return;
+    const started = performance.now();
+    stream.once('close', () => observe(role, path, answered.get(stream) ?? GrpcCode.CANCELLED, performance.now() - started));
+  }
 
   /** Closes the client sessions. */
   close(): void {
@@ -90,6 +113,7 @@ export class GrpcProxy {
   /** Takes a hop that arrived over mTLS on the internal port; `caller` is its verified identity. */
   readonly handlePeer = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, caller: SpiffeId | undefined): void => {
     stream.on('error', () => {});
+    this.observe(stream, first(headers[':path']), 'client');
     const target = first(headers['dapr-app-id']);
     if (target.split('.')[0] !== this.options.appId) {
       fail(stream, GrpcCode.INVALID_ARGUMENT, `failed to proxy request: this sidecar serves ${this.options.appId}, not "${target}"`);
@@ -226,6 +250,7 @@ export class GrpcProxy {
     stream.pipe(upstream);
     upstream.on('response', (response) => {
       trailersOnly = response['grpc-status'] !== undefined;
+      if (trailersOnly) answered.set(stream, Number(first(response['grpc-status'])));
       if (trailersOnly) stream.respond(response, { endStream: true });
       else stream.respond(response, { waitForTrailers: true });
     });
@@ -239,6 +264,7 @@ export class GrpcProxy {
     stream.on('wantTrailers', () => {
       const out: http2.OutgoingHttpHeaders = {};
       for (const [k, v] of Object.entries(trailers ?? { 'grpc-status': '0' })) if (!k.startsWith(':') && v !== undefined) out[k] = v;
+      answered.set(stream, Number(out['grpc-status'] ?? 0));
       stream.sendTrailers(out);
     });
     upstream.on('error', (err) => {

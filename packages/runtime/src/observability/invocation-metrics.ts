@@ -7,37 +7,25 @@
  * daprd's label names read oddly (the caller labels a response with `src_app_id` = the callee), and
  * are kept as they are so dashboards built for daprd work unchanged.
  */
-import { Counter, Histogram } from 'prom-client';
-import type { Registry } from 'prom-client';
+import type { CounterMetric, HistogramMetric, MetricFactory } from './metric-factory.js';
 
 /** The invocation recorders of one sidecar. */
 export class InvocationMetrics {
-  private readonly reqSent: Counter;
-  private readonly reqRecv: Counter;
-  private readonly resSent: Counter;
-  private readonly resRecv: Counter;
-  private readonly resRecvLatency: Histogram;
+  private readonly reqSent: CounterMetric;
+  private readonly reqRecv: CounterMetric;
+  private readonly resSent: CounterMetric;
+  private readonly resRecv: CounterMetric;
+  private readonly resRecvLatency: HistogramMetric;
   private readonly base: { app_id: string };
 
-  constructor(registry: Registry, appId: string, latencyBucketsMs: readonly number[]) {
+  constructor(factory: MetricFactory, appId: string) {
     this.base = { app_id: appId };
-    const registers = [registry];
-    this.reqSent = new Counter({ name: 'dapr_runtime_service_invocation_req_sent_total', help: 'Number of requests sent to remote app.', labelNames: ['app_id', 'dst_app_id', 'type'], registers });
-    this.reqRecv = new Counter({ name: 'dapr_runtime_service_invocation_req_recv_total', help: 'Number of requests received from remote app.', labelNames: ['app_id', 'src_app_id'], registers });
-    this.resSent = new Counter({ name: 'dapr_runtime_service_invocation_res_sent_total', help: 'Number of responses sent to remote app.', labelNames: ['app_id', 'dst_app_id', 'status'], registers });
-    this.resRecv = new Counter({
-      name: 'dapr_runtime_service_invocation_res_recv_total',
-      help: 'Number of responses received from remote app.',
-      labelNames: ['app_id', 'src_app_id', 'status', 'type'],
-      registers,
-    });
-    this.resRecvLatency = new Histogram({
-      name: 'dapr_runtime_service_invocation_res_recv_latency_ms',
-      help: 'Round trip latency for service invocation.',
-      labelNames: ['app_id', 'src_app_id', 'status', 'type'],
-      buckets: [...latencyBucketsMs],
-      registers,
-    });
+    this.reqSent = factory.counter('dapr_runtime_service_invocation_req_sent_total', 'Number of requests sent to remote app.', ['app_id', 'dst_app_id', 'type']);
+    this.reqRecv = factory.counter('dapr_runtime_service_invocation_req_recv_total', 'Number of requests received from remote app.', ['app_id', 'src_app_id']);
+    this.resSent = factory.counter('dapr_runtime_service_invocation_res_sent_total', 'Number of responses sent to remote app.', ['app_id', 'dst_app_id', 'status']);
+    const received = ['app_id', 'src_app_id', 'status', 'type'];
+    this.resRecv = factory.counter('dapr_runtime_service_invocation_res_recv_total', 'Number of responses received from remote app.', received);
+    this.resRecvLatency = factory.histogram('dapr_runtime_service_invocation_res_recv_latency_ms', 'Round trip latency for service invocation.', received);
   }
 
   /** Caller side: a request leaves for `callee`. */

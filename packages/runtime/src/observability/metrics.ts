@@ -1,18 +1,27 @@
 /**
  * Prometheus metrics with Dapr's names and labels (`pkg/diagnostics`), on a registry of this sidecar
  * (several sidecars can share a process in tests). Latency histograms are in milliseconds and use
- * the Configuration's `latencyDistributionBuckets`. Each building block records through a typed
- * recorder here; nothing outside this file touches prom-client.
- *
- * Recorders for blocks still being built (pub/sub, bindings, service invocation) are defined now so
- * those blocks only have to call them.
+ * the Configuration's `latencyDistributionBuckets`; `metrics.rules` rewrite label values of every
+ * metric (see `metric-factory.ts`). Each building block records through a typed recorder here or in
+ * the family files beside it (invocation, gRPC client, bulk pub/sub, workflow, error codes); only
+ * these files touch prom-client.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { ApiError } from '../errors/api-error.js';
 import type { FlowDirection, PolicyKind, ResiliencyObserver } from '../resiliency/policy.js';
+import { ErrorCodeMetrics } from './error-code-metrics.js';
+import { GrpcClientMetrics } from './grpc-client-metrics.js';
+import { grpcStatusLabel } from './grpc-status.js';
 import { InvocationMetrics } from './invocation-metrics.js';
+import type { CounterMetric, GaugeMetric, HistogramMetric } from './metric-factory.js';
+import { MetricFactory } from './metric-factory.js';
+import { MetricLabelRules } from './metric-rules.js';
+import type { MetricRuleSpec } from './metric-rules.js';
+import { PubsubBulkMetrics } from './pubsub-bulk-metrics.js';
+import { DEFAULT_SIZE_BUCKETS } from './size-buckets.js';
+import { WorkflowMetrics } from './workflow-metrics.js';
 
-/** Dapr's default byte-size buckets. */
-export const DEFAULT_SIZE_BUCKETS = [1024, 2048, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296];
+export { DEFAULT_SIZE_BUCKETS } from './size-buckets.js';
 
 /** Settings of {@link WeftMetrics}. */
 export interface MetricsSettings {
@@ -20,6 +29,10 @@ export interface MetricsSettings {
   namespace: string;
   latencyBucketsMs: readonly number[];
   http: { increasedCardinality: boolean; pathMatching: readonly string[]; excludeVerbs: boolean };
+  /** `metrics.rules`: label value rewrites per metric. @default [] */
+  rules?: readonly MetricRuleSpec[];
+  /** `metrics.recordErrorCodes`: export `dapr_error_code_total`. @default false */
+  recordErrorCodes?: boolean;
   /** Export `process_*`/`nodejs_*` metrics. @default true */
   processMetrics?: boolean;
 }
@@ -38,8 +51,8 @@ export interface HttpServerRequest {
 export interface GrpcServerCall {
   /** Full method, `/dapr.proto.runtime.v1.Dapr/GetState`. */
   method: string;
-  /** Canonical status name, `OK`, `NOT_FOUND` … */
-  status: string;
+  /** Numeric gRPC status code. */
+  code: number;
   durationMs: number;
   requestBytes: number;
   responseBytes: number;
@@ -59,44 +72,59 @@ function templateToRegExp(template: string): RegExp {
 /** The metrics of one sidecar. */
 export class WeftMetrics implements ResiliencyObserver {
   readonly registry = new Registry();
+  private readonly factory: MetricFactory;
   private readonly base: { app_id: string };
   private readonly pathPatterns: { template: string; regex: RegExp }[];
-  private readonly componentMetrics = new Map<string, { count: Counter; latency: Histogram }>();
+  private readonly componentMetrics = new Map<string, { count: CounterMetric; latency: HistogramMetric }>();
 
-  private readonly httpRequests: Counter;
-  private readonly httpResponses: Counter | undefined;
-  private readonly httpLatency: Histogram;
-  private readonly httpRequestBytes: Histogram;
-  private readonly httpResponseBytes: Histogram;
-  private readonly grpcCompleted: Counter;
-  private readonly grpcLatency: Histogram;
-  private readonly grpcReceived: Histogram;
-  private readonly grpcSent: Histogram;
-  private readonly componentLoaded: Counter;
-  private readonly componentInit: Counter;
-  private readonly componentInitFail: Counter;
-  private readonly resiliencyLoaded: Counter;
-  private readonly resiliencyCount: Counter;
-  private readonly resiliencyActivations: Counter;
-  private readonly resiliencyCbState: Gauge;
+  private readonly httpRequests: CounterMetric;
+  private readonly httpResponses: CounterMetric | undefined;
+  private readonly httpLatency: HistogramMetric;
+  private readonly httpRequestBytes: HistogramMetric;
+  private readonly httpResponseBytes: HistogramMetric;
+  private readonly grpcCompleted: CounterMetric;
+  private readonly grpcLatency: HistogramMetric;
+  private readonly grpcReceived: HistogramMetric;
+  private readonly grpcSent: HistogramMetric;
+  private readonly componentLoaded: CounterMetric;
+  private readonly componentInit: CounterMetric;
+  private readonly componentInitFail: CounterMetric;
+  private readonly resiliencyLoaded: CounterMetric;
+  private readonly resiliencyCount: CounterMetric;
+  private readonly resiliencyActivations: CounterMetric;
+  private readonly resiliencyCbState: GaugeMetric;
   private resiliencyResource = { name: '', namespace: '' };
   private stuckWorkflows: (() => number) | undefined;
-  private readonly pubsubEgress: { count: Counter; latency: Histogram };
-  private readonly pubsubIngress: { count: Counter; latency: Histogram };
-  private readonly inputBinding: { count: Counter; latency: Histogram };
+  private readonly pubsubEgress: { count: CounterMetric; latency: HistogramMetric };
+  private readonly pubsubIngress: { count: CounterMetric; latency: HistogramMetric };
+  private readonly inputBinding: { count: CounterMetric; latency: HistogramMetric };
   /** `dapr_runtime_service_invocation_*`. */
   readonly invocation: InvocationMetrics;
-  private readonly httpClientCompleted: Counter;
-  private readonly httpClientLatency: Histogram;
+  /** `dapr_grpc_io_client_*`: calls to a gRPC app and proxied calls to this app. */
+  readonly grpcClient: GrpcClientMetrics;
+  /** `dapr_component_pubsub_ingress_bulk_*` and `…_egress_bulk_*`. */
+  readonly pubsubBulk: PubsubBulkMetrics;
+  /** `dapr_runtime_workflow_*`. */
+  readonly workflows: WorkflowMetrics;
+  /** `dapr_error_code_total`; undefined unless `metrics.recordErrorCodes` is on. */
+  readonly errorCodes: ErrorCodeMetrics | undefined;
+  private readonly httpClientCompleted: CounterMetric;
+  private readonly httpClientLatency: HistogramMetric;
 
+  /** Throws a `MetricRuleError` when a `metrics.rules` expression does not compile. */
   constructor(private readonly settings: MetricsSettings) {
+    const rules = settings.rules && settings.rules.length > 0 ? MetricLabelRules.compile(settings.rules) : undefined;
+    const factory = new MetricFactory(this.registry, settings.latencyBucketsMs, rules);
+    this.factory = factory;
     this.base = { app_id: settings.appId };
-    this.invocation = new InvocationMetrics(this.registry, settings.appId, settings.latencyBucketsMs);
+    this.invocation = new InvocationMetrics(factory, settings.appId);
+    this.grpcClient = new GrpcClientMetrics(factory, settings.appId);
+    this.pubsubBulk = new PubsubBulkMetrics(factory, settings.appId, settings.namespace);
+    this.workflows = new WorkflowMetrics(factory, settings.appId, settings.namespace);
+    this.errorCodes = settings.recordErrorCodes ? new ErrorCodeMetrics(factory, settings.appId) : undefined;
     this.pathPatterns = settings.http.pathMatching.map((template) => ({ template, regex: templateToRegExp(template) }));
-    const registers = [this.registry];
-    const buckets = [...settings.latencyBucketsMs];
-    const counter = (name: string, help: string, labelNames: string[]) => new Counter({ name, help, labelNames, registers });
-    const histogram = (name: string, help: string, labelNames: string[], b = buckets) => new Histogram({ name, help, labelNames, buckets: b, registers });
+    const counter = (name: string, help: string, labelNames: string[]) => factory.counter(name, help, labelNames);
+    const histogram = (name: string, help: string, labelNames: string[], b?: readonly number[]) => factory.histogram(name, help, labelNames, b);
     const httpLabels = ['app_id', 'method', 'path', 'status'];
     this.httpRequests = counter('dapr_http_server_request_count', 'Number of HTTP requests started in server.', httpLabels);
     if (settings.http.increasedCardinality) {
@@ -105,11 +133,16 @@ export class WeftMetrics implements ResiliencyObserver {
     this.httpLatency = histogram('dapr_http_server_latency', 'HTTP request end-to-end latency in server (ms).', httpLabels);
     this.httpRequestBytes = histogram('dapr_http_server_request_bytes', 'HTTP request size in bytes.', ['app_id'], DEFAULT_SIZE_BUCKETS);
     this.httpResponseBytes = histogram('dapr_http_server_response_bytes', 'HTTP response size in bytes.', ['app_id'], DEFAULT_SIZE_BUCKETS);
-    const grpcLabels = ['app_id', 'grpc_server_method', 'grpc_server_status'];
-    this.grpcCompleted = counter('dapr_grpc_io_server_completed_rpcs', 'Count of RPCs by method and status.', grpcLabels);
-    this.grpcLatency = histogram('dapr_grpc_io_server_server_latency', 'Distribution of server latency in milliseconds, by method.', grpcLabels);
-    this.grpcReceived = histogram('dapr_grpc_io_server_received_bytes_per_rpc', 'Distribution of received bytes per RPC, by method.', grpcLabels, DEFAULT_SIZE_BUCKETS);
-    this.grpcSent = histogram('dapr_grpc_io_server_sent_bytes_per_rpc', 'Distribution of total sent bytes per RPC, by method.', grpcLabels, DEFAULT_SIZE_BUCKETS);
+    // As daprd registers them: only the completed count carries the status.
+    const grpcLabels = ['app_id', 'grpc_server_method'];
+    this.grpcCompleted = counter('dapr_grpc_io_server_completed_rpcs', 'Count of RPCs by method and status.', [...grpcLabels, 'grpc_server_status']);
+    this.grpcLatency = histogram(
+      'dapr_grpc_io_server_server_latency',
+      'Time between first byte of request received to last byte of response sent, or terminal error.',
+      grpcLabels,
+    );
+    this.grpcReceived = histogram('dapr_grpc_io_server_received_bytes_per_rpc', 'Total bytes received across all messages per RPC.', grpcLabels, DEFAULT_SIZE_BUCKETS);
+    this.grpcSent = histogram('dapr_grpc_io_server_sent_bytes_per_rpc', 'Total bytes sent in across all response messages per RPC.', grpcLabels, DEFAULT_SIZE_BUCKETS);
     this.httpClientCompleted = counter('dapr_http_client_completed_count', 'Count of completed requests to the app.', httpLabels);
     this.httpClientLatency = histogram('dapr_http_client_roundtrip_latency', 'Time from the request to the app until its response headers (ms).', httpLabels);
     this.componentLoaded = counter('dapr_runtime_component_loaded', 'The number of successfully loaded components.', ['app_id']);
@@ -128,24 +161,17 @@ export class WeftMetrics implements ResiliencyObserver {
       'Number of times a resiliency policy has been activated in a building block after a failure or after a state change.',
       resLabels,
     );
-    this.resiliencyCbState = new Gauge({
-      name: 'dapr_resiliency_cb_state',
-      help: 'A resiliency policy’s current CircuitBreakerState state. 0 is closed, 1 is half-open, 2 is open, and -1 is unknown.',
-      labelNames: resLabels,
-      registers,
-    });
-    const stuckSource = () => this.stuckWorkflows?.();
-    const base = this.base;
-    new Gauge({
-      name: 'weft_workflow_stuck_instances',
-      help: 'Workflow instances with work waiting and no progress for WEFT_WORKFLOW_STUCK_AFTER.',
-      labelNames: ['app_id'],
-      registers,
-      collect() {
-        const n = stuckSource();
-        if (n !== undefined) this.set(base, n);
-      },
-    });
+    this.resiliencyCbState = factory.gauge(
+      'dapr_resiliency_cb_state',
+      'A resiliency policy’s current CircuitBreakerState state. 0 is closed, 1 is half-open, 2 is open, and -1 is unknown.',
+      resLabels,
+    );
+    factory.collectedGauge(
+      'weft_workflow_stuck_instances',
+      'Workflow instances with work waiting and no progress for WEFT_WORKFLOW_STUCK_AFTER.',
+      this.base,
+      () => this.stuckWorkflows?.(),
+    );
     const componentLabels = ['app_id', 'component', 'namespace'];
     this.pubsubEgress = {
       count: counter('dapr_component_pubsub_egress_count', 'The number of outgoing messages published to the pub/sub component.', [...componentLabels, 'success', 'topic']),
@@ -193,11 +219,31 @@ export class WeftMetrics implements ResiliencyObserver {
 
   /** Records one gRPC API call (`dapr_grpc_io_server_*`). */
   recordGrpcServerCall(c: GrpcServerCall): void {
-    const labels = { ...this.base, grpc_server_method: c.method, grpc_server_status: c.status };
-    this.grpcCompleted.inc(labels);
-    this.grpcLatency.observe(labels, c.durationMs);
-    this.grpcReceived.observe(labels, c.requestBytes);
-    this.grpcSent.observe(labels, c.responseBytes);
+    const byMethod = { ...this.base, grpc_server_method: c.method };
+    this.grpcCompleted.inc({ ...byMethod, grpc_server_status: grpcStatusLabel(c.code) });
+    this.grpcLatency.observe(byMethod, c.durationMs);
+    this.grpcReceived.observe(byMethod, c.requestBytes);
+    this.grpcSent.observe(byMethod, c.responseBytes);
+  }
+
+  /**
+   * Records one call proxied by `dapr-app-id`, as daprd's stream interceptors do: count and latency,
+   * no sizes. The caller's sidecar records it as a server call (`dapr_grpc_io_server_*`), the
+   * callee's sidecar, which calls its app, as a client call (`dapr_grpc_io_client_*`).
+   */
+  recordGrpcProxiedCall(role: 'server' | 'client', method: string, code: number, durationMs: number): void {
+    if (role === 'client') {
+      this.grpcClient.record(method, code, durationMs);
+      return;
+    }
+    const byMethod = { ...this.base, grpc_server_method: method };
+    this.grpcCompleted.inc({ ...byMethod, grpc_server_status: grpcStatusLabel(code) });
+    this.grpcLatency.observe(byMethod, durationMs);
+  }
+
+  /** Counts an error code the API answered with, when `metrics.recordErrorCodes` is on. */
+  recordApiError(err: ApiError): void {
+    this.errorCodes?.record(err);
   }
 
   /** Records one component operation (`dapr_component_<kind>_count|latencies`, labels `operation`, `success`). */
@@ -206,14 +252,8 @@ export class WeftMetrics implements ResiliencyObserver {
     if (!m) {
       const labelNames = ['app_id', 'component', 'namespace', 'operation', 'success'];
       m = {
-        count: new Counter({ name: `dapr_component_${kind}_count`, help: `The number of operations performed on the ${kind} component.`, labelNames, registers: [this.registry] }),
-        latency: new Histogram({
-          name: `dapr_component_${kind}_latencies`,
-          help: `The latency of the operations performed on the ${kind} component (ms).`,
-          labelNames,
-          buckets: [...this.settings.latencyBucketsMs],
-          registers: [this.registry],
-        }),
+        count: this.factory.counter(`dapr_component_${kind}_count`, `The number of operations performed on the ${kind} component.`, labelNames),
+        latency: this.factory.histogram(`dapr_component_${kind}_latencies`, `The latency of the operations performed on the ${kind} component (ms).`, labelNames),
       };
       this.componentMetrics.set(kind, m);
     }

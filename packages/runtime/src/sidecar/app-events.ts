@@ -88,6 +88,7 @@ export class AppEvents {
         port: options.appPort ?? 0,
         maxMessageBytes: options.maxRequestBodyBytes,
         ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
+        ...(this.deps.metrics ? { interceptors: [this.deps.metrics.grpcClient.interceptor()] } : {}),
       });
       this.grpcCallbacks = callbacks;
       this.target = { trigger: (name, data) => callbacks.triggerJob(name, data) };

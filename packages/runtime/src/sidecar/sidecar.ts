@@ -56,6 +56,7 @@ import { apiAccessCheck, grpcMethodEndpoint, httpRouteVersion } from '../config/
 import { guardComponent } from '../components/guard.js';
 import type { ComponentGuardDeps } from '../components/guard.js';
 import { WeftMetrics } from '../observability/metrics.js';
+import type { ApiError } from '../errors/api-error.js';
 import { MetricsServer } from '../observability/metrics-server.js';
 import { grpcApiLogger, httpApiLogger } from '../observability/api-logging.js';
 import { Resiliency } from '../resiliency/resiliency.js';
@@ -136,7 +137,7 @@ export class Sidecar {
     private readonly guards: ComponentGuardDeps,
     private readonly deliveryPolicy: DeliveryPolicy,
   ) {
-    this.publisher = new PubSubPublisher(components, options.appId, () => this.tracer);
+    this.publisher = new PubSubPublisher(components, options.appId, () => this.tracer, metrics?.pubsubBulk);
     this.bindings = new OutputBindings({ components, resiliency: () => this.resiliency, tracer: () => this.tracer, ...(metrics ? { metrics } : {}) });
     metadata.setSubscriptionsSource(() => this.subscriber?.list() ?? []);
   }
@@ -151,6 +152,8 @@ export class Sidecar {
             namespace: input.namespace,
             latencyBucketsMs: configuration.metrics.latencyBucketsMs,
             http: configuration.metrics.http,
+            rules: configuration.metrics.rules,
+            recordErrorCodes: configuration.metrics.recordErrorCodes,
           })
         : undefined;
     const guards: ComponentGuardDeps = metrics ? { metrics } : {};
@@ -273,6 +276,7 @@ export class Sidecar {
       env: options.env,
       logger: logger.child('weft.runtime.workflow'),
       tracer: this.tracer,
+      ...(metrics ? { observer: metrics.workflows } : {}),
     });
     const engine = this.workflows;
     this.metadata.setWorkflowsSource(() => ({ connectedWorkers: engine.workerCount, stuckInstances: engine.stuckCount }));
@@ -294,6 +298,7 @@ export class Sidecar {
     if (apiLogging) httpObservers.push(httpApiLogger(logger, configuration.apiLogging));
     const grpcObservers: ((c: GrpcCallRecord) => void)[] = [];
     if (metrics) grpcObservers.push((c) => metrics.recordGrpcServerCall({ method: c.fullMethod, ...c }));
+    const onApiError = metrics?.errorCodes ? { onApiError: (err: ApiError) => metrics.recordApiError(err) } : {};
     if (apiLogging) grpcObservers.push(grpcApiLogger(logger));
 
     const host = options.listenAddresses[0] ?? '127.0.0.1';
@@ -333,6 +338,7 @@ export class Sidecar {
       requestTimeoutMs: options.httpRequestTimeoutMs,
       maxHeaderBytes: options.maxHeaderBytes,
       ...(httpObservers.length > 0 ? { observer: (r: HttpRequestRecord) => httpObservers.forEach((o) => o(r)) } : {}),
+      ...onApiError,
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     });
     this.httpPort = await this.httpServer.listen(options.httpPort, host);
@@ -351,6 +357,7 @@ export class Sidecar {
       mtls: this.mtls,
       tracer: this.tracer,
       resiliency: this.resiliency,
+      ...(metrics ? { onProxiedCall: (role: 'server' | 'client', method: string, code: number, ms: number) => metrics.recordGrpcProxiedCall(role, method, code, ms) } : {}),
     });
     this.grpcServer = new GrpcApiServer({
       rawStreamHandler: this.grpcProxy.handle,
@@ -359,6 +366,7 @@ export class Sidecar {
       maxMessageBytes: options.maxRequestBodyBytes,
       methodAllowed: (method) => apiAllowed(grpcMethodEndpoint(method)),
       ...(grpcObservers.length > 0 ? { observer: (c: GrpcCallRecord) => grpcObservers.forEach((o) => o(c)) } : {}),
+      ...onApiError,
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     });
     registerDaprGrpcService(this.grpcServer, {
@@ -397,6 +405,7 @@ export class Sidecar {
         port: options.appPort,
         maxMessageBytes: options.maxRequestBodyBytes,
         ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
+        ...(metrics ? { interceptors: [metrics.grpcClient.interceptor()] } : {}),
       });
     }
     if (options.appPort) {

@@ -20,6 +20,7 @@ import type { Logger } from '../logging/logger.js';
 import type { WorkflowBackend } from './backend.js';
 import { WorkflowEngine } from './engine.js';
 import type { Tracer } from '../observability/tracing.js';
+import type { WorkflowObserver } from './observer.js';
 import { SqliteWorkflowBackend } from './sqlite-backend.js';
 
 /** What the engine needs from the sidecar. */
@@ -31,6 +32,8 @@ export interface CreateEngineInput {
   logger: Logger;
   /** Orchestration, activity and timer spans; absent when tracing is off. */
   tracer?: Tracer | undefined;
+  /** Metric events (`dapr_runtime_workflow_*`). */
+  observer?: WorkflowObserver;
 }
 
 function positiveInt(env: CreateEngineInput['env'], name: string): number | undefined {
@@ -99,5 +102,6 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
     ...(redeliverAfterMs !== undefined ? { redeliverAfterMs } : {}),
     ...(stuckAfterMs !== undefined ? { stuckAfterMs } : {}),
     ...(retentionMs !== undefined ? { retentionMs } : {}),
+    ...(input.observer ? { observer: input.observer } : {}),
   });
 }

@@ -9,7 +9,8 @@
 import type { Logger } from '../logging/logger.js';
 import type { ActivityWorkItem, OrchestrationWorkItem, WorkflowBackend } from './backend.js';
 import type { DebugPoints } from './debug-points.js';
-import { ev, sv } from './history.js';
+import { ev, fromTimestamp, sv } from './history.js';
+import type { WorkflowObserver } from './observer.js';
 import { orderBatch } from './step.js';
 import type { HistoryEvent, TraceContextMessage } from './types.js';
 
@@ -45,10 +46,14 @@ export interface InFlightOrchestration {
   sentAt: number;
 }
 
-interface InFlightActivity {
+/** An activity sent and not yet completed. */
+export interface InFlightActivity {
   stream: WorkerStream;
   item: ActivityWorkItem;
+  /** `Date.now()` when it was sent. */
   sentAt: number;
+  /** `performance.now()` when it was sent (execution latency). */
+  sentPerf: number;
 }
 
 /** Dispatcher settings. */
@@ -72,6 +77,8 @@ export interface DispatcherOptions {
   redeliverAfterMs: number;
   /** Opens an activity execution's span; its context goes to the worker with the request. */
   activityTrace?: ((item: ActivityWorkItem) => Promise<TraceContextMessage | undefined>) | undefined;
+  /** Metrics: dispatches, and runs that have to be done again. */
+  observer?: WorkflowObserver | undefined;
 }
 
 const activityKey = (instanceId: string, taskId: number) => `${instanceId}\u0000${taskId}`;
@@ -122,6 +129,7 @@ export class Dispatcher {
       f.stream.inFlight -= 1;
       released += 1;
       this.o.logger.warn(`orchestration work item of ${key} unanswered by stream ${f.stream.id} after ${redeliverAfterMs} ms: redelivering`);
+      this.o.observer?.execution(f.item.instance.name, 'recoverable', 0);
       await backend.releaseOrchestration(owner, key);
     }
     for (const [key, f] of [...this.activities]) {
@@ -130,6 +138,7 @@ export class Dispatcher {
       f.stream.inFlight -= 1;
       released += 1;
       this.o.logger.warn(`activity ${f.item.name}#${f.item.taskId} of ${f.item.instanceId} unanswered by stream ${f.stream.id} after ${redeliverAfterMs} ms: redelivering`);
+      this.o.observer?.activityExecution(f.item.name, 'recoverable', performance.now() - f.sentPerf);
       await backend.releaseActivity(owner, f.item.instanceId, f.item.taskId);
     }
     if (released > 0) this.kick();
@@ -186,11 +195,13 @@ export class Dispatcher {
     for (const [key, f] of this.orchestrations) {
       if (f.stream !== stream) continue;
       this.orchestrations.delete(key);
+      this.o.observer?.execution(f.item.instance.name, 'recoverable', 0);
       await backend.releaseOrchestration(owner, key);
     }
     for (const [key, f] of this.activities) {
       if (f.stream !== stream) continue;
       this.activities.delete(key);
+      this.o.observer?.activityExecution(f.item.name, 'recoverable', performance.now() - f.sentPerf);
       await backend.releaseActivity(owner, f.item.instanceId, f.item.taskId);
     }
     this.o.logger.info(`workflow worker stream ${stream.id} closed (${this.streams.size} open)`);
@@ -212,13 +223,13 @@ export class Dispatcher {
   }
 
   /** Takes an in-flight activity, if this sidecar dispatched it. */
-  takeActivity(instanceId: string, taskId: number): ActivityWorkItem | undefined {
+  takeActivity(instanceId: string, taskId: number): InFlightActivity | undefined {
     const key = activityKey(instanceId, taskId);
     const f = this.activities.get(key);
     if (!f) return undefined;
     this.activities.delete(key);
     f.stream.inFlight -= 1;
-    return f.item;
+    return f;
   }
 
   /**
@@ -289,12 +300,14 @@ export class Dispatcher {
       stream = this.freeStream();
       if (this.wantActivities && stream && this.activities.size < this.o.maxActivities) {
         this.wantActivities = false;
+        const lockStarted = performance.now();
         const item = await backend.lockNextActivity(owner, leaseMs, new Date());
         if (item) {
           progressed = true;
           this.wantActivities = true;
           const trace = this.o.activityTrace ? await this.o.activityTrace(item).catch(() => undefined) : undefined;
           this.sendActivity(stream, item, trace);
+          this.o.observer?.activityOperation(item.name, 'success', performance.now() - lockStarted);
         }
       }
       if ((!progressed && !this.again) || this.closed) return;
@@ -304,7 +317,15 @@ export class Dispatcher {
   private sendOrchestration(stream: WorkerStream, item: OrchestrationWorkItem): void {
     const id = item.instance.instanceId;
     const newEvents = [ev.orchestratorStarted(new Date()), ...orderBatch(item.messages.map((m) => m.event))];
-    this.orchestrations.set(id, { stream, item, newEvents, sentAt: Date.now() });
+    const sentAt = Date.now();
+    this.orchestrations.set(id, { stream, item, newEvents, sentAt });
+    // orderBatch puts an ExecutionStarted first: a first run (of this execution) is being handed out.
+    const started = this.o.observer ? newEvents[1]?.executionStarted : undefined;
+    if (started && newEvents[1]) {
+      // As daprd: from the requested start time (or the start request itself) to the run being handed out.
+      const due = started.scheduledStartTimestamp ?? newEvents[1].timestamp;
+      this.o.observer?.scheduled(item.instance.name, sentAt - fromTimestamp(due).getTime());
+    }
     stream.inFlight += 1;
     stream.send({
       orchestratorRequest: { instanceId: id, executionId: { value: item.instance.executionId }, pastEvents: item.history, newEvents },
@@ -313,7 +334,7 @@ export class Dispatcher {
 
   private sendActivity(stream: WorkerStream, item: ActivityWorkItem, trace: TraceContextMessage | undefined): void {
     if (item.attempt > 1) this.o.logger.info(`redelivering activity ${item.name}#${item.taskId} of ${item.instanceId} (attempt ${item.attempt})`);
-    this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, sentAt: Date.now() });
+    this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, sentAt: Date.now(), sentPerf: performance.now() });
     stream.inFlight += 1;
     stream.send({
       activityRequest: {

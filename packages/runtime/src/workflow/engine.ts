@@ -12,6 +12,7 @@ import { DebugPoints } from './debug-points.js';
 import { Dispatcher } from './dispatcher.js';
 import type { WorkItemMessage, WorkerStream } from './dispatcher.js';
 import { ev, fromTimestamp } from './history.js';
+import type { WorkflowObserver, WorkflowOperation } from './observer.js';
 import { planStep } from './step.js';
 import type { OrchestratorResult } from './step.js';
 import type { FailureDetails, HistoryEvent, InstanceRecord } from './types.js';
@@ -43,6 +44,8 @@ export interface WorkflowEngineOptions {
   retentionMs?: number;
   /** Orchestration, activity and timer spans (see `workflow-tracing.ts`); absent when tracing is off. */
   tracer?: Pick<Tracer, 'startSpan' | 'startSpanFromHeaders'> | undefined;
+  /** Receives metric events (`dapr_runtime_workflow_*`); none when absent. */
+  observer?: WorkflowObserver;
 }
 
 /** A request to start an instance. */
@@ -63,6 +66,12 @@ export interface ActivityResult {
   failure: FailureDetails | null;
 }
 
+/** Time since the first orchestrator run of the current execution (daprd's execution latency); 0 if it never ran. */
+function executionLatency(history: readonly HistoryEvent[], nowMs: number): number {
+  const first = history.find((e) => e.orchestratorStarted);
+  return first ? nowMs - fromTimestamp(first.timestamp).getTime() : 0;
+}
+
 /** One sidecar's workflow engine. */
 export class WorkflowEngine {
   readonly backend: WorkflowBackend;
@@ -78,9 +87,11 @@ export class WorkflowEngine {
   private stuckCached = 0;
   private readonly stuckTimer: NodeJS.Timeout;
   private readonly tracing: WorkflowTracing | undefined;
+  private readonly observer: WorkflowObserver | undefined;
 
   constructor(options: WorkflowEngineOptions) {
     this.backend = options.backend;
+    this.observer = options.observer;
     this.tracing = options.tracer ? new WorkflowTracing(options.tracer) : undefined;
     const tracing = this.tracing;
     this.logger = options.logger;
@@ -98,6 +109,7 @@ export class WorkflowEngine {
       pollMs: options.pollMs ?? 1000,
       redeliverAfterMs: options.redeliverAfterMs ?? 60_000,
       activityTrace: tracing ? (item) => tracing.activityStarted(item, () => this.backend.getHistory(item.instanceId)) : undefined,
+      observer: options.observer,
     });
     // Cached for synchronous readers (metadata, the metrics gauge); refreshed a few times per threshold.
     this.stuckTimer = setInterval(() => void this.refreshStuckCount(), Math.max(250, Math.min(15_000, Math.floor(this.stuckAfterMs / 4))));
@@ -143,9 +155,35 @@ export class WorkflowEngine {
   /** Purges finished instances (and their children) whose last change is older than `ageMs`; returns how many. */
   async purgeExpired(ageMs: number, now = new Date()): Promise<number> {
     if (this.closed) return 0;
-    const deleted = await this.backend.purgeWhere({ updatedTo: new Date(now.getTime() - ageMs) });
-    if (deleted > 0) this.logger.info(`workflow retention: purged ${deleted} finished instance(s) older than ${ageMs} ms`);
+    const started = performance.now();
+    let deleted: number;
+    try {
+      deleted = await this.backend.purgeWhere({ updatedTo: new Date(now.getTime() - ageMs) });
+    } catch (err) {
+      this.observer?.operation('purge_workflow', 'failed', performance.now() - started);
+      throw err;
+    }
+    if (deleted > 0) {
+      // A sweep that purged something is a purge, as daprd's retention purges are.
+      this.observer?.operation('purge_workflow', 'success', performance.now() - started);
+      this.logger.info(`workflow retention: purged ${deleted} finished instance(s) older than ${ageMs} ms`);
+    }
     return deleted;
+  }
+
+  /** Runs a client operation, reporting it to the observer as `success` when `succeeded` holds. */
+  private async operation<T>(operation: WorkflowOperation, run: () => Promise<T>, succeeded: (result: T) => boolean = () => true): Promise<T> {
+    const observer = this.observer;
+    if (!observer) return run();
+    const started = performance.now();
+    try {
+      const result = await run();
+      observer.operation(operation, succeeded(result) ? 'success' : 'failed', performance.now() - started);
+      return result;
+    } catch (err) {
+      observer.operation(operation, 'failed', performance.now() - started);
+      throw err;
+    }
   }
 
   /** Creates an instance (PENDING until a worker runs it); rejects a duplicate id of an unfinished instance. */
@@ -154,7 +192,7 @@ export class WorkflowEngine {
     const now = new Date();
     const executionId = randomUUID();
     const scheduling = this.tracing?.scheduling(request.name, instanceId, request.trace);
-    const created = await this.backend.createInstance({
+    const create = () => this.backend.createInstance({
       instanceId,
       name: request.name,
       input: request.input,
@@ -170,6 +208,7 @@ export class WorkflowEngine {
         trace: scheduling?.start,
       }),
     });
+    const created = await this.operation('create_workflow', create, (ok) => ok);
     scheduling?.span.end(created ? {} : { error: true, message: `an active workflow with ID '${instanceId}' already exists` });
     if (!created) {
       throw workflowErrors.start(instanceId, `an active workflow with ID '${instanceId}' already exists`, GrpcCode.ALREADY_EXISTS);
@@ -191,15 +230,26 @@ export class WorkflowEngine {
   }
 
   /** Delivers an event (buffered until the first run or while suspended); false if the instance is unknown. */
-  async raiseEvent(instanceId: string, name: string, input: string | null): Promise<boolean> {
-    if (!(await this.backend.getInstance(instanceId))) return false;
-    await this.backend.enqueue({ instanceId, event: ev.eventRaised(name, input), visibleAt: new Date() });
-    this.changed(instanceId);
-    return true;
+  raiseEvent(instanceId: string, name: string, input: string | null): Promise<boolean> {
+    return this.operation(
+      'add_event',
+      async () => {
+        if (!(await this.backend.getInstance(instanceId))) return false;
+        await this.backend.enqueue({ instanceId, event: ev.eventRaised(name, input), visibleAt: new Date() });
+        this.changed(instanceId);
+        return true;
+      },
+      (found) => found,
+    );
   }
 
   /** Terminates an instance and its unfinished children; false if unknown. */
-  async terminate(instanceId: string, output: string | null, recursive = true): Promise<boolean> {
+  terminate(instanceId: string, output: string | null, recursive = true): Promise<boolean> {
+    // daprd terminates by adding an event to the instance: an `add_event` operation.
+    return this.operation('add_event', () => this.terminateTree(instanceId, output, recursive), (found) => found);
+  }
+
+  private async terminateTree(instanceId: string, output: string | null, recursive: boolean): Promise<boolean> {
     const result = await this.backend.terminate(instanceId, output, new Date());
     if (!result.found) return false;
     if (this.tracing && !result.alreadyFinished) {
@@ -207,32 +257,47 @@ export class WorkflowEngine {
       this.tracing.orchestrationEnded(startedEventOf(history), startedAt(history), 'TERMINATED', null);
     }
     this.changed(instanceId);
-    const parent = (await this.backend.getInstance(instanceId))?.parentInstanceId;
-    if (parent) this.changed(parent);
-    if (recursive) for (const child of result.children) await this.terminate(child, output, true);
+    const instance = await this.backend.getInstance(instanceId);
+    if (instance?.parentInstanceId) this.changed(instance.parentInstanceId);
+    if (!result.alreadyFinished && instance && this.observer) {
+      this.observer.execution(instance.name, 'failed', executionLatency(await this.backend.getHistory(instanceId), Date.now()));
+    }
+    if (recursive) for (const child of result.children) await this.terminateTree(child, output, true);
     return true;
   }
 
   /** Suspends (true) or resumes (false); false if the instance is unknown. */
-  async setSuspended(instanceId: string, suspended: boolean): Promise<boolean> {
-    const previous = await this.backend.setSuspended(instanceId, suspended, new Date());
-    if (previous === undefined) return false;
-    this.changed(instanceId);
-    return true;
+  setSuspended(instanceId: string, suspended: boolean): Promise<boolean> {
+    return this.operation(
+      'add_event',
+      async () => {
+        const previous = await this.backend.setSuspended(instanceId, suspended, new Date());
+        if (previous === undefined) return false;
+        this.changed(instanceId);
+        return true;
+      },
+      (found) => found,
+    );
   }
 
   /** Purges a finished instance tree; undefined if unknown, throws if it is still running. */
-  async purge(instanceId: string): Promise<number | undefined> {
-    const instance = await this.backend.getInstance(instanceId);
-    if (!instance) return undefined;
-    if (!isTerminal(instance.status)) {
-      throw workflowErrors.purge(instanceId, `workflow is in state ${instance.status}; only finished workflows can be purged`, GrpcCode.FAILED_PRECONDITION);
-    }
-    return this.backend.purge(instanceId);
+  purge(instanceId: string): Promise<number | undefined> {
+    return this.operation(
+      'purge_workflow',
+      async () => {
+        const instance = await this.backend.getInstance(instanceId);
+        if (!instance) return undefined;
+        if (!isTerminal(instance.status)) {
+          throw workflowErrors.purge(instanceId, `workflow is in state ${instance.status}; only finished workflows can be purged`, GrpcCode.FAILED_PRECONDITION);
+        }
+        return this.backend.purge(instanceId);
+      },
+      (deleted) => deleted !== undefined,
+    );
   }
 
   purgeWhere(filter: InstanceFilter): Promise<number> {
-    return this.backend.purgeWhere(filter);
+    return this.operation('purge_workflow', () => this.backend.purgeWhere(filter));
   }
 
   /**
@@ -294,7 +359,22 @@ export class WorkflowEngine {
     const now = new Date();
     const { step, terminate } = planStep(inFlight.item, inFlight.newEvents, result, now);
     await this.debug.hit('workflow.step.before-commit');
-    const committed = await this.backend.commitStep(this.owner, step, now);
+    const name = inFlight.item.instance.name;
+    let committed: boolean;
+    try {
+      committed = await this.backend.commitStep(this.owner, step, now);
+    } catch (err) {
+      this.observer?.execution(name, 'recoverable', 0);
+      throw err;
+    }
+    if (this.observer) {
+      // A refused commit is run again; a committed end of the instance is its execution.
+      if (!committed) this.observer.execution(name, 'recoverable', 0);
+      else if (isTerminal(step.status)) {
+        const latency = executionLatency([...inFlight.item.history, ...inFlight.newEvents], now.getTime());
+        this.observer.execution(name, step.status === 'COMPLETED' ? 'success' : 'failed', latency);
+      }
+    }
     await this.debug.hit('workflow.step.after-commit');
     if (committed) this.dispatcher.forgetRefusals(instanceId);
     if (committed && this.tracing) this.traceStep(inFlight.item.history, inFlight.newEvents, step);
@@ -303,7 +383,7 @@ export class WorkflowEngine {
     // while it was locked are dispatchable only now.
     this.changed(instanceId, 'all');
     for (const m of step.messages) if (m.instanceId !== instanceId) this.changed(m.instanceId);
-    for (const t of terminate) await this.terminate(t.instanceId, t.reason);
+    for (const t of terminate) await this.terminateTree(t.instanceId, t.reason, true);
   }
 
   /** Spans of a committed step: timers that fired, activities it scheduled, the end of the orchestration. */
@@ -319,14 +399,22 @@ export class WorkflowEngine {
 
   /** Records an activity result; a repeated completion is ignored. */
   async completeActivity(result: ActivityResult): Promise<void> {
-    this.dispatcher.takeActivity(result.instanceId, result.taskId);
+    const inFlight = this.dispatcher.takeActivity(result.instanceId, result.taskId);
     this.tracing?.activityEnded(result.instanceId, result.taskId, result.failure);
     const now = new Date();
     const event = result.failure
       ? ev.taskFailed(result.taskId, result.failure, now)
       : ev.taskCompleted(result.taskId, result.result, now);
     await this.debug.hit('workflow.activity.before-complete');
-    const accepted = await this.backend.completeActivity(result.instanceId, result.taskId, event, now);
+    let accepted: boolean;
+    try {
+      accepted = await this.backend.completeActivity(result.instanceId, result.taskId, event, now);
+    } catch (err) {
+      if (inFlight) this.observer?.activityExecution(inFlight.item.name, 'recoverable', performance.now() - inFlight.sentPerf);
+      throw err;
+    }
+    // Counted by the sidecar that handed the activity out, once, when its result is stored.
+    if (inFlight && accepted) this.observer?.activityExecution(inFlight.item.name, result.failure ? 'failed' : 'success', performance.now() - inFlight.sentPerf);
     await this.debug.hit('workflow.activity.after-complete');
     if (!accepted) this.logger.debug(`ignoring duplicate completion of activity ${result.taskId} of ${result.instanceId}`);
     this.changed(result.instanceId);

@@ -22,6 +22,8 @@ export interface GrpcApiServerOptions {
   methodAllowed?: (method: string) => boolean;
   /** Told about every finished unary call (metrics). */
   observer?: (call: GrpcCallRecord) => void;
+  /** Told about every API error a call is answered with (`dapr_error_code_total`). */
+  onApiError?: (err: ApiError) => void;
   /** Sees every raw stream before grpc-js routes it (gRPC proxying by `dapr-app-id`). */
   rawStreamHandler?: RawStreamHandler;
   /** A SERVER span per unary call; handlers find its context as `traceparent` in the call's metadata. */
@@ -34,6 +36,8 @@ export interface GrpcCallRecord {
   fullMethod: string;
   /** Canonical status name: `OK`, `NOT_FOUND` … */
   status: string;
+  /** Numeric status code. */
+  code: number;
   durationMs: number;
   requestBytes: number;
   responseBytes: number;
@@ -47,14 +51,16 @@ const STATUS_NAMES = new Map<number, string>(
 
 /**
  * Converts any thrown value to a gRPC status error. An error with an ErrorInfo reason also carries
- * `grpc-status-details-bin` (a `google.rpc.Status`), as daprd's rich errors do.
+ * `grpc-status-details-bin` (a `google.rpc.Status`), as daprd's rich errors do. `onApiError` sees
+ * the API error the caller gets.
  */
-export function toGrpcError(err: unknown, logger: Logger): grpc.ServiceError {
+export function toGrpcError(err: unknown, logger: Logger, onApiError?: (err: ApiError) => void): grpc.ServiceError {
   const api =
     err instanceof ApiError ? err : commonErrors.internal(`internal error: ${err instanceof Error ? err.message : String(err)}`);
   if (!(err instanceof ApiError)) {
     logger.error('unexpected error while serving a gRPC call', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }
+  onApiError?.(api);
   const metadata = new grpc.Metadata();
   metadata.set('dapr-error-code', api.code);
   const details = encodeRichStatus(api);
@@ -91,7 +97,8 @@ export class GrpcApiServer {
     streaming: grpc.UntypedServiceImplementation = {},
   ): void {
     const implementation: grpc.UntypedServiceImplementation = { ...streaming };
-    const { observer, methodAllowed, tracer } = this.options;
+    const { observer, methodAllowed, tracer, onApiError, logger } = this.options;
+    const fail = (err: unknown) => toGrpcError(err, logger, onApiError);
     for (const [name, handler] of Object.entries(handlers)) {
       const method = definition[name];
       const fullMethod = method?.path ?? name;
@@ -108,7 +115,8 @@ export class GrpcApiServer {
             } catch {
               // sizes are best effort; the reply itself is serialised (and checked) by grpc-js
             }
-            observer({ fullMethod, status: STATUS_NAMES.get(err?.code ?? 0) ?? 'UNKNOWN', durationMs: performance.now() - started, requestBytes, responseBytes });
+            const code = err?.code ?? 0;
+            observer({ fullMethod, status: STATUS_NAMES.get(code) ?? 'UNKNOWN', code, durationMs: performance.now() - started, requestBytes, responseBytes });
             rawCallback(err, reply);
           };
         }
@@ -121,16 +129,16 @@ export class GrpcApiServer {
           };
         }
         if (!this.authorized(call)) {
-          callback(toGrpcError(commonErrors.invalidToken(), this.options.logger));
+          callback(fail(commonErrors.invalidToken()));
           return;
         }
         if (methodAllowed && !methodAllowed(name)) {
-          callback(toGrpcError(commonErrors.apiNotAllowed(fullMethod), this.options.logger));
+          callback(fail(commonErrors.apiNotAllowed(fullMethod)));
           return;
         }
         handler(call.request as never, call).then(
           (reply) => callback(null, reply),
-          (err: unknown) => callback(toGrpcError(err, this.options.logger)),
+          (err: unknown) => callback(fail(err)),
         );
       };
     }

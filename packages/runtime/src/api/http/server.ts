@@ -29,6 +29,8 @@ export interface HttpApiServerOptions {
   fallback?: FallbackHandler;
   /** Told about every finished request (metrics, API logging). */
   observer?: (record: HttpRequestRecord) => void;
+  /** Told about every API error a request is answered with (`dapr_error_code_total`). */
+  onApiError?: (err: ApiError) => void;
   /**
    * Time a client has to send the request headers; a slower client (slowloris) is cut off with 408.
    * @default 60000
@@ -249,14 +251,17 @@ export class HttpApiServer {
   }
 
   private fail(res: http.ServerResponse, err: unknown): void {
+    let api: ApiError;
     if (err instanceof ApiError) {
       if (err.httpStatus >= 500) this.options.logger.warn(`API error ${err.code}: ${err.message}`);
-      sendError(res, err);
-      return;
+      api = err;
+    } else {
+      this.options.logger.error('unexpected error while serving a request', {
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+      api = commonErrors.internal('internal error while serving the request');
     }
-    this.options.logger.error('unexpected error while serving a request', {
-      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-    });
-    sendError(res, commonErrors.internal('internal error while serving the request'));
+    this.options.onApiError?.(api);
+    sendError(res, api);
   }
 }

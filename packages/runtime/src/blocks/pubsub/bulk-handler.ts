@@ -115,6 +115,7 @@ export class BulkHandler {
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     attemptSignal?.addEventListener('abort', onAbort, { once: true });
     try {
+      const started = performance.now();
       const result = await deliverBulk({
         channel: ctx.channel,
         path,
@@ -125,8 +126,10 @@ export class BulkHandler {
         timeoutMs: ctx.policy.deliveryTimeoutMs,
         signal: controller.signal,
       });
+      const timedOut = attemptSignal?.aborted === true;
+      this.recordAttempt(remaining, timedOut ? undefined : result.verdicts, performance.now() - started);
       // A timed-out attempt settles nothing: the policy's next attempt owns the entries.
-      if (attemptSignal?.aborted) return { next: remaining, reason: 'the attempt timed out' };
+      if (timedOut) return { next: remaining, reason: 'the attempt timed out' };
       const next: Routed[] = [];
       for (const r of remaining) {
         const verdict: Verdict = result.verdicts.get(r.entryId) ?? 'retry';
@@ -138,5 +141,17 @@ export class BulkHandler {
       ctx.signal.removeEventListener('abort', onAbort);
       attemptSignal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** `dapr_component_pubsub_ingress_bulk_*`: one bulk call, its entries by the app's status (all RETRY without verdicts). */
+  private recordAttempt(entries: Routed[], verdicts: ReadonlyMap<string, Verdict> | undefined, durationMs: number): void {
+    const metrics = this.ctx.metrics?.pubsubBulk;
+    if (!metrics) return;
+    const counts = { SUCCESS: 0, RETRY: 0, DROP: 0 };
+    for (const r of entries) {
+      const verdict = verdicts?.get(r.entryId) ?? 'retry';
+      counts[verdict === 'success' ? 'SUCCESS' : verdict === 'retry' ? 'RETRY' : 'DROP'] += 1;
+    }
+    metrics.recordIngress(this.ctx.spec.pubsubName, this.ctx.spec.topic, counts, durationMs);
   }
 }

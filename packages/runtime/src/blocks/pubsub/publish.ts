@@ -5,6 +5,8 @@
 import type { ComponentManager, LoadedComponent } from '../../components/manager.js';
 import type { BulkPublishEntry, PubSub } from '../../components/pubsub/store.js';
 import { isBulkPublisher } from '../../components/pubsub/store.js';
+import { withoutEgressMetric } from '../../components/guard.js';
+import type { PubsubBulkMetrics } from '../../observability/pubsub-bulk-metrics.js';
 import { errorMessage, pubsubErrors } from '../../errors/index.js';
 import type { TraceContext } from './cloudevents.js';
 import {
@@ -69,6 +71,8 @@ export class PubSubPublisher {
     private readonly appId: string,
     /** Read per publish: a PRODUCER span per message whose context the CloudEvent carries. */
     private readonly tracer: () => Pick<Tracer, 'startSpanFromHeaders'> | undefined = () => undefined,
+    /** `dapr_component_pubsub_egress_bulk_*`; absent when metrics are off. */
+    private readonly bulkMetrics?: PubsubBulkMetrics,
   ) {}
 
   /** Resolves a component for publishing; throws Dapr's error for every bad input. */
@@ -128,7 +132,9 @@ export class PubSubPublisher {
       const env = this.envelope(pubsub, { pubsubName, topic, data: entry.data, contentType: entry.contentType, metadata: merged, ...(entryTrace ? { trace: entryTrace } : {}) });
       return { entryId: entry.entryId, topic, data: env.data, metadata: env.metadata, ...(env.contentType ? { contentType: env.contentType } : {}) };
     });
-    const failed = await this.publishPrepared(pubsub, prepared);
+    const started = performance.now();
+    const failed = await this.publishEntries(pubsub, prepared);
+    this.bulkMetrics?.recordEgress(pubsubName, topic, failed.length === 0, prepared.length - failed.length, performance.now() - started);
     for (const [entryId, span] of spans) {
       const failure = failed.find((f) => f.entryId === entryId);
       span.end(failure ? { error: true, message: failure.error } : {});
@@ -136,7 +142,7 @@ export class PubSubPublisher {
     return failed;
   }
 
-  private async publishPrepared(pubsub: PubSub, prepared: BulkPublishEntry[]): Promise<FailedEntry[]> {
+  private async publishEntries(pubsub: PubSub, prepared: BulkPublishEntry[]): Promise<FailedEntry[]> {
     if (isBulkPublisher(pubsub)) {
       try {
         return await pubsub.bulkPublish(prepared);
@@ -144,11 +150,12 @@ export class PubSubPublisher {
         return prepared.map((e) => ({ entryId: e.entryId, error: errorMessage(err) }));
       }
     }
+    const single = withoutEgressMetric(pubsub);
     const failed: FailedEntry[] = [];
     await Promise.all(
       prepared.map(async (e) => {
         try {
-          await pubsub.publish(e);
+          await single.publish(e);
         } catch (err) {
           failed.push({ entryId: e.entryId, error: errorMessage(err) });
         }
