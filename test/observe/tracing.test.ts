@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startRecordingApp } from '../support/recording-app.js';
 import { startObservedSidecar } from './observe-env.js';
 import type { ObservedSidecar } from './observe-env.js';
 
@@ -94,4 +95,28 @@ it('starts a new sampled trace for a request without traceparent when samplingRa
   const res = await fetch(`${s.baseUrl}/v1.0/state/memstore/k`, { headers: { traceparent: 'garbage' } });
   expect(res.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   expect(res.headers.get('traceparent')).not.toContain(TRACE_ID);
+});
+
+it('traces each input binding delivery as a CLIENT span bindings/<name> whose context the app receives', async () => {
+  const app = await startRecordingApp({ '/tick': { status: 200 } });
+  const cron = `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: tick}\nspec:\n  type: bindings.cron\n  version: v1\n  metadata: [{name: schedule, value: "@every 1s"}]\n`;
+  const traced = await startObservedSidecar({
+    resources: [cron],
+    appPort: app.port,
+    config: `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: tracing}\nspec:\n  tracing:\n    samplingRate: "1"\n    zipkin: {endpointAddress: "${zipkin.url}/api/v2/spans"}\n`,
+  });
+  try {
+    const deadline = Date.now() + 20_000;
+    while (app.received('POST', '/tick').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const [delivery] = app.received('POST', '/tick');
+    const traceparent = String(delivery?.headers['traceparent'] ?? '');
+    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const [, traceId, spanId] = traceparent.split('-');
+    await traced.sidecar.tracer?.flush();
+    const spans = zipkin.bodies.flatMap((b) => (b as { body: Record<string, unknown>[] }).body);
+    expect(spans).toContainEqual(expect.objectContaining({ traceId, id: spanId, name: 'bindings/tick', kind: 'CLIENT' }));
+  } finally {
+    await traced.stop();
+    await app.close();
+  }
 });

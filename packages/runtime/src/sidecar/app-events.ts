@@ -18,6 +18,7 @@ import { JobScheduler, httpJobTarget } from '../jobs/scheduler.js';
 import type { JobTarget } from '../jobs/scheduler.js';
 import type { Logger } from '../logging/logger.js';
 import type { WeftMetrics } from '../observability/metrics.js';
+import type { Tracer } from '../observability/tracing.js';
 import type { Resiliency } from '../resiliency/resiliency.js';
 import { actorPostgresConnection } from '../workflow/create-engine.js';
 import type { SidecarOptions } from './options.js';
@@ -31,6 +32,8 @@ export interface AppEventsDeps {
   logger: Logger;
   resiliency: () => Resiliency | undefined;
   metrics?: WeftMetrics;
+  /** Read per event, for delivery spans. */
+  tracer?: () => Tracer | undefined;
   /** False while the app is undiscovered or unhealthy: job triggers then wait. */
   appAvailable: () => boolean;
 }
@@ -69,6 +72,7 @@ export class AppEvents {
       logger: logger.child('weft.runtime.bindings'),
       resiliency: deps.resiliency,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.tracer ? { tracer: deps.tracer } : {}),
     });
     this.scheduler = new JobScheduler({
       appId: options.appId,

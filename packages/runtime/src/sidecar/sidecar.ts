@@ -265,6 +265,7 @@ export class Sidecar {
       resiliency: () => this.resiliency,
       appAvailable: () => this.health.appAvailable(),
       ...(metrics ? { metrics } : {}),
+      tracer: () => this.tracer,
     });
     this.inputBindings = this.appEvents.inputBindings;
     this.jobs = this.appEvents.jobs;

@@ -9,7 +9,9 @@ import type { ComponentManager, LoadedComponent } from '../../components/manager
 import { isInputBinding } from '../../components/bindings/binding.js';
 import type { BindingEvent } from '../../components/bindings/binding.js';
 import type { Logger } from '../../logging/logger.js';
+import { inputBindingSpan } from '../../observability/messaging-spans.js';
 import type { WeftMetrics } from '../../observability/metrics.js';
+import type { Tracer } from '../../observability/tracing.js';
 import type { AttemptContext } from '../../resiliency/policy.js';
 import type { Resiliency } from '../../resiliency/resiliency.js';
 import type { StateBlock } from '../state.js';
@@ -25,6 +27,8 @@ export interface InputBindingsDeps {
   logger: Logger;
   resiliency: () => Resiliency | undefined;
   metrics?: WeftMetrics;
+  /** Read per event: a CLIENT span per delivery (`bindings/<name>`), its context sent to the app. */
+  tracer?: () => Pick<Tracer, 'startSpanFromHeaders'> | undefined;
 }
 
 function directions(component: LoadedComponent): string[] | undefined {
@@ -75,13 +79,21 @@ export class InputBindingsRunner {
 
   private async deliver(transport: BindingAppTransport, name: string, route: string, event: BindingEvent): Promise<void> {
     const policy = this.deps.resiliency()?.policyFor({ kind: 'component', name, direction: 'inbound', componentKind: 'bindings' });
-    const call = (attempt?: AttemptContext) => transport.deliver(name, route, event, attempt?.signal);
+    const tracer = this.deps.tracer?.();
+    const span = tracer ? inputBindingSpan(tracer, name, route, event.metadata) : undefined;
+    // The app continues the delivery's trace (a driver may have carried the producer's `traceparent`).
+    const traced: BindingEvent = span
+      ? { ...event, metadata: { ...event.metadata, traceparent: span.traceparent, ...(span.tracestate ? { tracestate: span.tracestate } : {}) } }
+      : event;
+    const call = (attempt?: AttemptContext) => transport.deliver(name, route, traced, attempt?.signal);
     const started = performance.now();
     let reply: Awaited<ReturnType<typeof call>>;
     try {
       reply = policy ? await policy.execute(call) : await call();
       this.deps.metrics?.recordInputBinding(name, true, performance.now() - started);
+      span?.end();
     } catch (err) {
+      span?.end({ error: true, message: (err as Error).message });
       this.deps.metrics?.recordInputBinding(name, false, performance.now() - started);
       this.deps.logger.warn(`delivery of input binding ${name} failed`, { error: (err as Error).message });
       throw err;
