@@ -10,17 +10,8 @@ import type { TestSidecar } from '../support/in-process.js';
 import { startRecordingApp } from '../support/recording-app.js';
 import type { RecordingApp } from '../support/recording-app.js';
 import { eventually } from '../support/subscriber-app.js';
+import { componentYaml } from '../support/resources.js';
 
-const component = (name: string, type: string, metadata: Record<string, string>) => `
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: ${name}}
-spec:
-  type: ${type}
-  version: v1
-  metadata:
-${Object.entries(metadata).map(([k, v]) => `    - {name: ${k}, value: ${JSON.stringify(v)}}`).join('\n')}
-`;
 const STATE = `
 apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -43,7 +34,7 @@ const invoke = (s: TestSidecar, name: string, body: string) =>
 describe('output bindings over HTTP', () => {
   it('sends data re-serialised as JSON and answers 200 with the response body and metadata.* headers', async () => {
     app = await startRecordingApp({ '/orders/7': { status: 201, body: '{"ok":true}' } });
-    sidecar = await startTestSidecar({ resources: [component('web', 'bindings.http', { url: `http://127.0.0.1:${app.port}` })] });
+    sidecar = await startTestSidecar({ resources: [componentYaml('web', 'bindings.http', { url: `http://127.0.0.1:${app.port}` })] });
     const res = await invoke(sidecar, 'web', JSON.stringify({ operation: 'post', data: 'hello', metadata: { path: '/orders/7', 'x-tenant': 't1' } }));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true });
@@ -65,7 +56,7 @@ describe('output bindings over HTTP', () => {
   });
 
   it('answers 400 ERR_MALFORMED_REQUEST for a body that is not JSON or has non-string metadata', async () => {
-    sidecar = await startTestSidecar({ resources: [component('web', 'bindings.http', { url: 'http://127.0.0.1:9' })] });
+    sidecar = await startTestSidecar({ resources: [componentYaml('web', 'bindings.http', { url: 'http://127.0.0.1:9' })] });
     for (const body of ['{not json', JSON.stringify({ operation: 'get', metadata: { n: 1 } })]) {
       const res = await invoke(sidecar, 'web', body);
       expect(res.status).toBe(400);
@@ -74,7 +65,7 @@ describe('output bindings over HTTP', () => {
   });
 
   it('answers 500 ERR_INVOKE_OUTPUT_BINDING for an unsupported or missing operation', async () => {
-    sidecar = await startTestSidecar({ resources: [component('web', 'bindings.http', { url: 'http://127.0.0.1:9' })] });
+    sidecar = await startTestSidecar({ resources: [componentYaml('web', 'bindings.http', { url: 'http://127.0.0.1:9' })] });
     const unknown = await invoke(sidecar, 'web', JSON.stringify({ operation: 'launch' }));
     expect(unknown.status).toBe(500);
     expect(((await unknown.json()) as { message: string }).message).toContain('does not support operation launch');
@@ -85,7 +76,7 @@ describe('output bindings over HTTP', () => {
 
   it('reports INPUT_BINDING and OUTPUT_BINDING capabilities in the metadata API', async () => {
     sidecar = await startTestSidecar({
-      resources: [component('web', 'bindings.http', { url: 'http://127.0.0.1:9' }), component('tick', 'bindings.cron', { schedule: '@every 1h' })],
+      resources: [componentYaml('web', 'bindings.http', { url: 'http://127.0.0.1:9' }), componentYaml('tick', 'bindings.cron', { schedule: '@every 1h' })],
     });
     const meta = (await (await fetch(`${sidecar.baseUrl}/v1.0/metadata`)).json()) as { components: { name: string; capabilities: string[] }[] };
     expect(meta.components.find((c) => c.name === 'web')?.capabilities).toEqual(['OUTPUT_BINDING']);
@@ -96,7 +87,7 @@ describe('output bindings over HTTP', () => {
 describe('input bindings', () => {
   it('probes OPTIONS, then delivers cron events repeatedly as POST with application/json and cron headers', async () => {
     app = await startRecordingApp({ '/tick': { status: 200 } });
-    sidecar = await startTestSidecar({ resources: [component('tick', 'bindings.cron', { schedule: '@every 1s' })], appPort: app.port });
+    sidecar = await startTestSidecar({ resources: [componentYaml('tick', 'bindings.cron', { schedule: '@every 1s' })], appPort: app.port });
     await eventually(() => app!.received('POST', '/tick').length >= 2, 20_000, 'two cron events');
     expect(app.received('OPTIONS', '/tick').length).toBe(1);
     const [event] = app.received('POST', '/tick');
@@ -108,7 +99,7 @@ describe('input bindings', () => {
   it('does not deliver to an app that answers 404 to the OPTIONS probe', async () => {
     app = await startRecordingApp({});
     sidecar = await startTestSidecar({
-      resources: [component('tick', 'bindings.cron', { schedule: '@every 1s' }), component('tock', 'bindings.cron', { schedule: '@every 1s', route: '/tock' })],
+      resources: [componentYaml('tick', 'bindings.cron', { schedule: '@every 1s' }), componentYaml('tock', 'bindings.cron', { schedule: '@every 1s', route: '/tock' })],
       appPort: app.port,
     });
     await eventually(() => app!.received('OPTIONS', '/tock').length === 1 && app!.received('OPTIONS', '/tick').length === 1, 10_000, 'both probes');
@@ -126,8 +117,8 @@ describe('input bindings', () => {
       sidecar = await startTestSidecar({
         resources: [
           STATE,
-          component('tick', 'bindings.cron', { schedule: '@every 1s' }),
-          component('out', 'bindings.http', { url: `http://127.0.0.1:${sink.port}/sink` }),
+          componentYaml('tick', 'bindings.cron', { schedule: '@every 1s' }),
+          componentYaml('out', 'bindings.http', { url: `http://127.0.0.1:${sink.port}/sink` }),
         ],
         appPort: app.port,
       });

@@ -13,17 +13,8 @@ import { startRecordingApp } from '../support/recording-app.js';
 import type { RecordingApp } from '../support/recording-app.js';
 import { POSTGRES_URL, REDIS_HOST, SERVICES, requireService } from '../support/services.js';
 import { eventually } from '../support/subscriber-app.js';
+import { componentYaml } from '../support/resources.js';
 
-const component = (name: string, type: string, metadata: Record<string, string>) => `
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: ${name}}
-spec:
-  type: ${type}
-  version: v1
-  metadata:
-${Object.entries(metadata).map(([k, v]) => `    - {name: ${k}, value: ${JSON.stringify(v)}}`).join('\n')}
-`;
 
 const redisUp = await requireService(SERVICES.redis, 'bindings.redis');
 const postgresUp = await requireService(SERVICES.postgres, 'bindings.postgresql');
@@ -46,7 +37,7 @@ describe.runIf(redisUp)('bindings.redis', () => {
     const raw = new Redis(`redis://${REDIS_HOST}`);
     const key = `weft-bind-${randomUUID()}`;
     try {
-      sidecar = await startTestSidecar({ resources: [component('cache', 'bindings.redis', { redisHost: REDIS_HOST })] });
+      sidecar = await startTestSidecar({ resources: [componentYaml('cache', 'bindings.redis', { redisHost: REDIS_HOST })] });
       const created = await invoke(sidecar, 'cache', { operation: 'create', data: { a: 1 }, metadata: { key, ttlInSeconds: '60' } });
       expect(created.status).toBe(204);
       expect(JSON.parse((await raw.get(key)) ?? '')).toEqual({ a: 1 });
@@ -65,7 +56,7 @@ describe.runIf(redisUp)('bindings.redis', () => {
   });
 
   it('fails with ERR_INVOKE_OUTPUT_BINDING when the key metadata is missing', async () => {
-    sidecar = await startTestSidecar({ resources: [component('cache', 'bindings.redis', { redisHost: REDIS_HOST })] });
+    sidecar = await startTestSidecar({ resources: [componentYaml('cache', 'bindings.redis', { redisHost: REDIS_HOST })] });
     const res = await invoke(sidecar, 'cache', { operation: 'create', data: 1 });
     expect(res.status).toBe(500);
     expect(((await res.json()) as { errorCode: string }).errorCode).toBe('ERR_INVOKE_OUTPUT_BINDING');
@@ -78,7 +69,7 @@ describe.runIf(postgresUp)('bindings.postgresql', () => {
     const raw = new pg.Client({ connectionString: POSTGRES_URL });
     await raw.connect();
     try {
-      sidecar = await startTestSidecar({ resources: [component('db', 'bindings.postgresql', { connectionString: POSTGRES_URL })] });
+      sidecar = await startTestSidecar({ resources: [componentYaml('db', 'bindings.postgresql', { connectionString: POSTGRES_URL })] });
       expect((await invoke(sidecar, 'db', { operation: 'exec', metadata: { sql: `CREATE TABLE ${table} (id int primary key, name text)` } })).status).toBe(200);
       const inserted = await invoke(sidecar, 'db', {
         operation: 'exec',
@@ -111,7 +102,7 @@ describe.runIf(mqttUp)('bindings.mqtt3', () => {
       raw.on('message', (_t, payload) => received.push(payload.toString()));
       await raw.subscribeAsync(topic, { qos: 1 });
       sidecar = await startTestSidecar({
-        resources: [component('mq', 'bindings.mqtt3', { url: `tcp://${SERVICES.mqtt.host}:${SERVICES.mqtt.port}`, topic, direction: 'output' })],
+        resources: [componentYaml('mq', 'bindings.mqtt3', { url: `tcp://${SERVICES.mqtt.host}:${SERVICES.mqtt.port}`, topic, direction: 'output' })],
       });
       expect((await invoke(sidecar, 'mq', { operation: 'create', data: { hello: 'mqtt' } })).status).toBe(204);
       await eventually(() => received.length === 1, 10_000, 'raw subscriber receives');
@@ -129,7 +120,7 @@ describe.runIf(mqttUp)('bindings.mqtt3', () => {
     });
     sidecar = await startTestSidecar({
       resources: [
-        component('mq', 'bindings.mqtt3', {
+        componentYaml('mq', 'bindings.mqtt3', {
           url: `tcp://${SERVICES.mqtt.host}:${SERVICES.mqtt.port}`,
           topic,
           cleanSession: 'true',

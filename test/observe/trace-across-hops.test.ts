@@ -5,58 +5,36 @@
  * export their spans to a stand-in Zipkin collector.
  */
 import fs from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { startZipkinCollector } from '../support/zipkin-collector.js';
+import type { ZipkinCollector, ZipkinSpan } from '../support/zipkin-collector.js';
+import { zipkinTracingConfig } from '../support/resources.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestSidecar } from '../support/in-process.js';
 import type { TestSidecar } from '../support/in-process.js';
 import { eventually, startSubscriberApp } from '../support/subscriber-app.js';
 import type { SubscriberApp } from '../support/subscriber-app.js';
 
-interface ZipkinSpan {
-  traceId: string;
-  id: string;
-  parentId?: string;
-  name: string;
-  kind?: string;
-  localEndpoint: { serviceName: string };
-  tags?: Record<string, string>;
-}
 
 const TRACE_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const id = `trace${process.pid}`;
 const [A, B] = [`${id}-a`, `${id}-b`];
-const spans: ZipkinSpan[] = [];
-let zipkin: http.Server;
+let spans: ZipkinSpan[] = [];
+let zipkin: ZipkinCollector;
 let registry: string;
 let a: TestSidecar;
 let b: TestSidecar;
 let appB: SubscriberApp;
 
 beforeAll(async () => {
-  zipkin = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (d: Buffer) => (raw += d.toString()));
-    req.on('end', () => {
-      spans.push(...(JSON.parse(raw) as ZipkinSpan[]));
-      res.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((resolve) => zipkin.listen(0, '127.0.0.1', resolve));
+  zipkin = await startZipkinCollector();
+  spans = zipkin.spans;
   registry = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-trace-'));
   const config = path.join(registry, 'config.yaml');
   await fs.writeFile(
     config,
-    `apiVersion: dapr.io/v1alpha1
-kind: Configuration
-metadata: {name: tracing}
-spec:
-  tracing:
-    samplingRate: "1"
-    zipkin: {endpointAddress: "http://127.0.0.1:${(zipkin.address() as AddressInfo).port}/api/v2/spans"}
-`,
+    zipkinTracingConfig(zipkin.endpoint),
   );
   const env = { WEFT_REGISTRY_DIR: registry };
   appB = await startSubscriberApp([{ pubsubname: 'traced', topic: 'orders', route: '/orders' }]);
@@ -73,7 +51,7 @@ spec:
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
   await appB?.close();
-  await new Promise<void>((resolve) => zipkin.close(() => resolve()));
+  await zipkin?.close();
   await fs.rm(registry, { recursive: true, force: true });
 });
 

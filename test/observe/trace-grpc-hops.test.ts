@@ -5,11 +5,12 @@
  * the parent of the next, and the app must receive the last one in both encodings.
  */
 import fs from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { startZipkinCollector } from '../support/zipkin-collector.js';
+import type { ZipkinCollector, ZipkinSpan } from '../support/zipkin-collector.js';
+import { zipkinTracingConfig } from '../support/resources.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadDaprRuntimePackage } from '../../packages/runtime/src/api/grpc/protos.js';
 import { fromGrpcTraceBin, toGrpcTraceBin } from '../../packages/runtime/src/observability/trace-context.js';
@@ -18,22 +19,13 @@ import type { TestSidecar } from '../support/in-process.js';
 import { daprGrpcClient } from '../support/grpc-client.js';
 import { eventually } from '../support/subscriber-app.js';
 
-interface ZipkinSpan {
-  traceId: string;
-  id: string;
-  parentId?: string;
-  name: string;
-  kind?: string;
-  localEndpoint: { serviceName: string };
-  tags?: Record<string, string>;
-}
 
 const id = `gtrace${process.pid}`;
 const [A, B] = [`${id}-a`, `${id}-b`];
-const spans: ZipkinSpan[] = [];
+let spans: ZipkinSpan[] = [];
 /** Metadata the gRPC app received, per method. */
 const received: { method: string; traceparent: string; traceBin: Buffer | undefined }[] = [];
-let zipkin: http.Server;
+let zipkin: ZipkinCollector;
 let app: grpc.Server;
 let registry: string;
 let a: TestSidecar;
@@ -59,15 +51,8 @@ function record(method: string, metadata: grpc.Metadata): void {
 }
 
 beforeAll(async () => {
-  zipkin = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (d: Buffer) => (raw += d.toString()));
-    req.on('end', () => {
-      spans.push(...(JSON.parse(raw) as ZipkinSpan[]));
-      res.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((resolve) => zipkin.listen(0, '127.0.0.1', resolve));
+  zipkin = await startZipkinCollector();
+  spans = zipkin.spans;
 
   const runtime = (loadDaprRuntimePackage() as unknown as { dapr: { proto: { runtime: { v1: Record<string, { service: grpc.ServiceDefinition }> } } } }).dapr.proto.runtime.v1;
   app = new grpc.Server();
@@ -95,14 +80,7 @@ beforeAll(async () => {
   const config = path.join(registry, 'config.yaml');
   await fs.writeFile(
     config,
-    `apiVersion: dapr.io/v1alpha1
-kind: Configuration
-metadata: {name: tracing}
-spec:
-  tracing:
-    samplingRate: "1"
-    zipkin: {endpointAddress: "http://127.0.0.1:${(zipkin.address() as AddressInfo).port}/api/v2/spans"}
-`,
+    zipkinTracingConfig(zipkin.endpoint),
   );
   const env = { WEFT_REGISTRY_DIR: registry };
   b = await startTestSidecar({ appId: B, env, appPort, appProtocol: 'grpc', configPath: config });
@@ -113,7 +91,7 @@ spec:
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
   app?.forceShutdown();
-  await new Promise<void>((resolve) => zipkin?.close(() => resolve()));
+  await zipkin?.close();
   if (registry) await fs.rm(registry, { recursive: true, force: true });
 });
 

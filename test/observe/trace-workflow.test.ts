@@ -5,24 +5,16 @@
  * protocol the SDKs speak) runs a workflow with two activities, so the test also sees what a worker
  * receives: the trace contexts in history and `ActivityRequest.parentTraceContext`.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { startZipkinCollector } from '../support/zipkin-collector.js';
+import type { ZipkinCollector, ZipkinSpan } from '../support/zipkin-collector.js';
+import { zipkinTracingConfig } from '../support/resources.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { taskHubService } from '../../packages/runtime/src/api/grpc/protos.js';
 import { startObservedSidecar } from './observe-env.js';
 import type { ObservedSidecar } from './observe-env.js';
 import { eventually } from '../support/subscriber-app.js';
 
-interface ZipkinSpan {
-  traceId: string;
-  id: string;
-  parentId?: string;
-  name: string;
-  kind?: string;
-  localEndpoint: { serviceName: string };
-  tags?: Record<string, string>;
-}
 interface TraceContext {
   traceParent: string;
 }
@@ -39,10 +31,10 @@ type Unary = (request: object, callback: (err: grpc.ServiceError | null) => void
 
 const TRACE_ID = '7ab92f3577b34da6a3ce929d0e0e4736';
 const PARENT_SPAN = '00f067aa0ba902b9';
-const spans: ZipkinSpan[] = [];
+let spans: ZipkinSpan[] = [];
 const activityRequests: NonNullable<WorkItem['activityRequest']>[] = [];
 let firstStart: HistoryEvent['executionStarted'];
-let zipkin: http.Server;
+let zipkin: ZipkinCollector;
 let s: ObservedSidecar;
 let worker: grpc.Client & Record<string, unknown>;
 let stream: grpc.ClientReadableStream<WorkItem>;
@@ -79,25 +71,11 @@ function onWorkItem(item: WorkItem): void {
 }
 
 beforeAll(async () => {
-  zipkin = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (d: Buffer) => (raw += d.toString()));
-    req.on('end', () => {
-      spans.push(...(JSON.parse(raw) as ZipkinSpan[]));
-      res.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((resolve) => zipkin.listen(0, '127.0.0.1', resolve));
+  zipkin = await startZipkinCollector();
+  spans = zipkin.spans;
   s = await startObservedSidecar({
     appId: 'wf-traced',
-    config: `apiVersion: dapr.io/v1alpha1
-kind: Configuration
-metadata: {name: tracing}
-spec:
-  tracing:
-    samplingRate: "1"
-    zipkin: {endpointAddress: "http://127.0.0.1:${(zipkin.address() as AddressInfo).port}/api/v2/spans"}
-`,
+    config: zipkinTracingConfig(zipkin.endpoint),
   });
   const Client = grpc.makeGenericClientConstructor(taskHubService() as grpc.ServiceDefinition, 'TaskHubSidecarService');
   worker = new Client(`127.0.0.1:${s.sidecar.grpcPort}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, unknown>;
@@ -111,7 +89,7 @@ afterAll(async () => {
   stream?.cancel();
   worker?.close();
   await s?.stop();
-  await new Promise<void>((resolve) => zipkin?.close(() => resolve()));
+  await zipkin?.close();
 });
 
 it('puts the orchestration and both activity executions in the trace of the start request, and hands the worker their contexts', async () => {

@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRecordingApp } from '../support/recording-app.js';
+import { componentYaml, zipkinTracingConfig } from '../support/resources.js';
 import { startObservedSidecar } from './observe-env.js';
 import type { ObservedSidecar } from './observe-env.js';
 
@@ -99,11 +100,10 @@ it('starts a new sampled trace for a request without traceparent when samplingRa
 
 it('traces each input binding delivery as a CLIENT span bindings/<name> whose context the app receives', async () => {
   const app = await startRecordingApp({ '/tick': { status: 200 } });
-  const cron = `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: tick}\nspec:\n  type: bindings.cron\n  version: v1\n  metadata: [{name: schedule, value: "@every 1s"}]\n`;
   const traced = await startObservedSidecar({
-    resources: [cron],
+    resources: [componentYaml('tick', 'bindings.cron', { schedule: '@every 1s' })],
     appPort: app.port,
-    config: `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: tracing}\nspec:\n  tracing:\n    samplingRate: "1"\n    zipkin: {endpointAddress: "${zipkin.url}/api/v2/spans"}\n`,
+    config: zipkinTracingConfig(`${zipkin.url}/api/v2/spans`),
   });
   try {
     const deadline = Date.now() + 20_000;

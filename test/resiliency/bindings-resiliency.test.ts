@@ -15,19 +15,11 @@ import type { TestSidecar } from '../support/in-process.js';
 import { SERVICES, requireService } from '../support/services.js';
 import { eventually } from '../support/subscriber-app.js';
 import { ScriptedHttpServer, metricLine, waitForMetric } from './scripted-http.js';
+import { componentYaml } from '../support/resources.js';
 
 const redisUp = await requireService(SERVICES.redis, 'bindings resiliency (Redis)');
 const mqttUp = await requireService(SERVICES.mqtt, 'bindings resiliency (MQTT)');
 
-const component = (name: string, type: string, metadata: Record<string, string>) => `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: ${name}}
-spec:
-  type: ${type}
-  version: v1
-  metadata:
-${Object.entries(metadata).map(([k, v]) => `  - {name: ${k}, value: ${JSON.stringify(v)}}`).join('\n')}
-`;
 
 const POLICIES = `apiVersion: dapr.io/v1alpha1
 kind: Resiliency
@@ -62,11 +54,11 @@ describe('resiliency on output bindings', () => {
 
   beforeAll(async () => {
     await target.start();
-    const web = (name: string) => component(name, 'bindings.http', { url: `http://127.0.0.1:${target.port}` });
+    const web = (name: string) => componentYaml(name, 'bindings.http', { url: `http://127.0.0.1:${target.port}` });
     const resources = [POLICIES, web('web-retried'), web('web-broken'), web('web-patient'), web('web-default')];
     if (redisUp) {
       proxy = await startFaultProxy(SERVICES.redis.port, SERVICES.redis.host);
-      resources.push(component('cache-slow', 'bindings.redis', { redisHost: `127.0.0.1:${proxy.port}` }));
+      resources.push(componentYaml('cache-slow', 'bindings.redis', { redisHost: `127.0.0.1:${proxy.port}` }));
     }
     sidecar = await startTestSidecar({ appId: 'bindres-out', resources });
   });
@@ -169,7 +161,7 @@ describe.runIf(mqttUp)('resiliency on input bindings (delivery to the app)', () 
   beforeAll(async () => {
     await app.start();
     const mq = (name: string, retryInterval: string) =>
-      component(name, 'bindings.mqtt3', {
+      componentYaml(name, 'bindings.mqtt3', {
         url: `tcp://${SERVICES.mqtt.host}:${SERVICES.mqtt.port}`,
         topic: topic(name),
         cleanSession: 'true',

@@ -21,18 +21,10 @@ import { faultRegistry, faults, resetFaults } from '../observe/fault-drivers.js'
 import { startObservedSidecar } from '../observe/observe-env.js';
 import type { ObservedSidecar } from '../observe/observe-env.js';
 import { metricLine, waitForMetric } from './scripted-http.js';
+import { componentYaml } from '../support/resources.js';
 
 const redisUp = await requireService(SERVICES.redis, 'component resiliency (Redis)');
 
-const component = (name: string, type: string, metadata: Record<string, string> = {}) => `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: ${name}}
-spec:
-  type: ${type}
-  version: v1
-  metadata:
-${Object.entries(metadata).map(([k, v]) => `  - {name: ${k}, value: ${JSON.stringify(v)}}`).join('\n') || '  []'}
-`;
 
 type ErrorBody = { errorCode: string; message: string };
 
@@ -67,10 +59,10 @@ spec:
       ps-broken: {outbound: {timeout: quick, circuitBreaker: tripAtTwo}}
       state-broken: {outbound: {timeout: quick, circuitBreaker: tripAtTwo}}
 `,
-        component('ps-timed', 'pubsub.redis', host('ps-timed')),
-        component('ps-patient', 'pubsub.redis', host('ps-patient')),
-        component('ps-broken', 'pubsub.redis', host('ps-broken')),
-        component('state-broken', 'state.redis', host('state-broken')),
+        componentYaml('ps-timed', 'pubsub.redis', host('ps-timed')),
+        componentYaml('ps-patient', 'pubsub.redis', host('ps-patient')),
+        componentYaml('ps-broken', 'pubsub.redis', host('ps-broken')),
+        componentYaml('state-broken', 'state.redis', host('state-broken')),
       ],
     });
   });
@@ -150,7 +142,7 @@ describe('secret store policies (fault-injecting driver: Weft has no networked s
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-compres-'));
     const file = path.join(dir, 'secrets.json');
     await fs.writeFile(file, JSON.stringify({ db: 'pw' }));
-    const vault = (name: string) => component(name, 'secretstores.flaky', { secretsFile: file });
+    const vault = (name: string) => componentYaml(name, 'secretstores.flaky', { secretsFile: file });
     s = await startObservedSidecar({
       registry: faultRegistry(),
       resources: [
@@ -217,7 +209,7 @@ describe('pub/sub delivery under an inbound circuit breaker', () => {
     sidecar = await startTestSidecar({
       appPort: app.port,
       resources: [
-        component(ps, 'pubsub.in-memory', { redeliverInterval: '50ms' }),
+        componentYaml(ps, 'pubsub.in-memory', { redeliverInterval: '50ms' }),
         `apiVersion: dapr.io/v1alpha1
 kind: Resiliency
 metadata: {name: delivery-breaker}
