@@ -5,7 +5,6 @@
  * of Node's h2c client at lower p50, and it needs no framing of our own for streamed bodies.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import { ApiError, commonErrors, invokeErrors } from '../errors/index.js';
@@ -28,6 +27,7 @@ import type { PolicyRunner } from '../resiliency/policy.js';
 import { StatusCodeError, isFailureHttpStatus } from '../resiliency/retry.js';
 import { plainTransport } from './sidecar-transport.js';
 import type { SidecarTransport } from './sidecar-transport.js';
+import { relayBody } from '../util/relay-body.js';
 
 /** A buffered answer of the callee (status, headers, whole body). */
 export interface BufferedAnswer {
@@ -148,7 +148,7 @@ export class InvokeForwarder {
     const responseHeaders = passThroughHeaders(upstream.headers as Record<string, string | string[]>, HOP_BY_HOP_RESPONSE);
     res.writeHead(upstream.statusCode, responseHeaders);
     try {
-      await pipeline(upstream.body, res);
+      await relayBody(upstream.body, res);
     } catch (err) {
       // Headers are out: all we can do is cut the connection so the client sees a truncated reply.
       this.options.logger.debug(`invocation of ${target.appId} broke off mid-response: ${(err as Error).message}`);

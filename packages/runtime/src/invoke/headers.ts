@@ -3,8 +3,8 @@
  * API token, the target selectors), what it adds for the callee app (`dapr-caller-app-id`,
  * `dapr-callee-app-id`, `traceparent`, forwarding headers), and what comes back.
  */
-import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { newSpanId, newTraceId } from '../observability/trace-context.js';
 import type { InvokeTarget } from './target.js';
 
 /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). */
@@ -25,9 +25,9 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 /** A child `traceparent`: same trace id and flags as the incoming one (or a new sampled trace), new span id. */
 export function childTraceparent(incoming: string | string[] | undefined): string {
   const match = typeof incoming === 'string' ? TRACEPARENT.exec(incoming.trim()) : null;
-  const span = randomBytes(8).toString('hex');
+  const span = newSpanId();
   if (match) return `00-${match[1] ?? ''}-${span}-${match[3] ?? '01'}`;
-  return `00-${randomBytes(16).toString('hex')}-${span}-01`;
+  return `00-${newTraceId()}-${span}-01`;
 }
 
 /** Who is calling, for the headers added toward the callee. */

@@ -12,7 +12,6 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type tls from 'node:tls';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { AccessControlSpec } from '../acl/access-control.js';
 import { isAllowed } from '../acl/access-control.js';
 import { sendError } from '../api/http/server.js';
@@ -28,6 +27,7 @@ import { closeHttp, listenHttp } from '../util/http-server.js';
 import type { Mtls } from '../security/mtls.js';
 import type { SpiffeId } from '../security/spiffe.js';
 import { MtlsListener } from './mtls-listener.js';
+import { relayBody } from '../util/relay-body.js';
 
 /** Takes a proxied gRPC call that arrived over mTLS, with the caller's verified identity. */
 export type PeerGrpcHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, caller: SpiffeId | undefined) => void;
@@ -191,7 +191,7 @@ export class InvokeInternalServer {
     }
     res.writeHead(response.status, passThroughHeaders(response.headers as Record<string, string | string[]>, ['keep-alive']));
     try {
-      await pipeline(response.body, res);
+      await relayBody(response.body, res);
     } catch (err) {
       this.options.logger.debug(`response of ${appId} broke off: ${(err as Error).message}`);
       res.destroy();
