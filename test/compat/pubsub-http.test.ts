@@ -4,68 +4,23 @@
  * SUCCESS/RETRY/DROP, dead letters, rawPayload, bulk subscribe, `client.pubsub.publish` and
  * `publishBulk`.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { CommunicationProtocolEnum, DaprPubSubStatusEnum, DaprServer } from '@dapr/dapr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/subscriber-app.js';
-import { freePort, startWeftSidecar } from '../support/weft-process.js';
-import type { WeftProcess } from '../support/weft-process.js';
+import { PS, startPubsubApp } from './support/pubsub-app.js';
+import type { Delivery, PubsubApp } from './support/pubsub-app.js';
+import type { DaprServer } from '@dapr/dapr';
 
-const PS = 'pubsub';
-let dir: string;
-let weft: WeftProcess;
+let app: PubsubApp;
 let server: DaprServer;
-const got: Record<string, { data: unknown; headers?: Record<string, unknown> }[]> = {};
-const record = (key: string) => (data: unknown, headers?: object) => {
-  (got[key] ??= []).push({ data, headers: headers as Record<string, unknown> });
-};
+let got: Record<string, Delivery[]>;
 
 beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-compat-pubsub-'));
-  const appPort = await freePort();
-  weft = await startWeftSidecar(['--app-id', 'compat-app', '--app-port', String(appPort), '--log-level', 'warn'], {
-    cwd: dir,
-    env: { WEFT_PUBSUB_RETRY_INTERVAL: '100ms', WEFT_PUBSUB_MAX_RETRIES: '2' },
-  });
-  server = new DaprServer({
-    serverHost: '127.0.0.1',
-    serverPort: String(appPort),
-    communicationProtocol: CommunicationProtocolEnum.HTTP,
-    clientOptions: { daprHost: '127.0.0.1', daprPort: String(weft.httpPort), communicationProtocol: CommunicationProtocolEnum.HTTP },
-  });
-  await server.pubsub.subscribe(PS, 'orders', async (data: unknown, headers: object) => record('orders')(data, headers));
-  await server.pubsub.subscribeWithOptions(PS, 'routed', {
-    route: { rules: [{ match: 'event.type == "widget"', path: '/widgets' }], default: '/routed-default' },
-    callback: async (data: unknown) => record('routed')(data),
-  });
-  await server.pubsub.subscribe(PS, 'raw', async (data: unknown) => record('raw')(data), undefined, { rawPayload: true });
-  let retries = 0;
-  await server.pubsub.subscribe(PS, 'retry', async (data: unknown) => {
-    record('retry')(data);
-    return retries++ < 2 ? DaprPubSubStatusEnum.RETRY : DaprPubSubStatusEnum.SUCCESS;
-  });
-  await server.pubsub.subscribeWithOptions(PS, 'drop', {
-    deadLetterTopic: 'dead',
-    callback: async (data: unknown) => {
-      record('drop')(data);
-      return DaprPubSubStatusEnum.DROP;
-    },
-  });
-  await server.pubsub.subscribe(PS, 'dead', async (data: unknown) => record('dead')(data));
-  await server.pubsub.subscribeBulk(PS, 'bulk', async (data: unknown) => record('bulk')(data), { maxMessagesCount: 5, maxAwaitDurationMs: 200 });
-  await server.start();
-  await eventually(async () => {
-    const meta = (await (await fetch(`http://127.0.0.1:${weft.httpPort}/v1.0/metadata`)).json()) as { subscriptions: unknown[] };
-    return meta.subscriptions.length === 7;
-  }, 20_000, 'seven subscriptions active');
+  app = await startPubsubApp('http');
+  ({ server, got } = app);
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop().catch(() => undefined);
-  await weft?.stop();
-  await fs.rm(dir, { recursive: true, force: true });
+  await app?.stop();
 });
 
 describe('@dapr/dapr DaprServer and DaprClient pub/sub over HTTP', () => {
