@@ -5,14 +5,12 @@
  * acknowledges it without a handler, so the test checks the trigger was accepted: with retries
  * unlimited, a refused trigger would keep the job alive).
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { CommunicationProtocolEnum, DaprServer } from '@dapr/dapr';
+import type { DaprServer } from '@dapr/dapr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSdkServerApp } from './support/sdk-server-app.js';
+import type { SdkServerApp } from './support/sdk-server-app.js';
 import { CapturedLogs } from './support/compat-env.js';
 import { eventually } from '../support/subscriber-app.js';
-import { freePort, startWeftSidecar } from '../support/weft-process.js';
 import type { WeftProcess } from '../support/weft-process.js';
 
 const RESOURCES = `apiVersion: dapr.io/v1alpha1
@@ -25,27 +23,14 @@ spec:
   - {name: schedule, value: "@every 1s"}
 `;
 
-let dir: string;
+let app: SdkServerApp | undefined;
 let weft: WeftProcess;
 let server: DaprServer;
 const ticks: unknown[] = [];
 
 beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-compat-grpc-app-'));
-  await fs.mkdir(path.join(dir, 'resources'));
-  await fs.writeFile(path.join(dir, 'resources', 'bindings.yaml'), RESOURCES);
-  const appPort = await freePort();
-  weft = await startWeftSidecar(
-    ['--app-id', 'compat-grpc-app', '--app-port', String(appPort), '--app-protocol', 'grpc', '--resources-path', path.join(dir, 'resources'), '--log-level', 'warn'],
-    { cwd: dir },
-  );
-  server = new DaprServer({
-    serverHost: '127.0.0.1',
-    serverPort: String(appPort),
-    communicationProtocol: CommunicationProtocolEnum.GRPC,
-    clientOptions: { daprHost: '127.0.0.1', daprPort: String(weft.grpcPort), communicationProtocol: CommunicationProtocolEnum.GRPC },
-    logger: { level: 0, service: new CapturedLogs() },
-  });
+  app = await startSdkServerApp({ mode: 'grpc', appId: 'compat-grpc-app', resources: RESOURCES, logger: { level: 0, service: new CapturedLogs() } });
+  ({ weft, server } = app);
   await server.binding.receive('tick', async (data: unknown) => {
     ticks.push(data);
   });
@@ -53,10 +38,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  // The sidecar first: its callback clients hold HTTP/2 connections the app server would wait on.
-  await weft?.stop();
-  await server?.stop().catch(() => undefined);
-  if (dir) await fs.rm(dir, { recursive: true, force: true });
+  await app?.stop();
 });
 
 describe('@dapr/dapr gRPC app', () => {

@@ -5,16 +5,15 @@
  * Redis client.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { CommunicationProtocolEnum, DaprServer } from '@dapr/dapr';
+import { CommunicationProtocolEnum } from '@dapr/dapr';
+import type { DaprServer } from '@dapr/dapr';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSdkServerApp } from './support/sdk-server-app.js';
+import type { SdkServerApp } from './support/sdk-server-app.js';
 import { CapturedLogs, PROTOCOLS, sdkClient } from './support/compat-env.js';
 import { REDIS_HOST, SERVICES, requireService } from '../support/services.js';
 import { eventually } from '../support/subscriber-app.js';
-import { freePort, startWeftSidecar } from '../support/weft-process.js';
 import type { WeftProcess } from '../support/weft-process.js';
 
 const redisUp = await requireService(SERVICES.redis, '@dapr/dapr bindings compat');
@@ -38,7 +37,7 @@ spec:
   - {name: schedule, value: "@every 1s"}
 `;
 
-let dir: string;
+let app: SdkServerApp | undefined;
 let weft: WeftProcess;
 let server: DaprServer;
 let redis: Redis;
@@ -47,21 +46,8 @@ const keys: string[] = [];
 
 beforeAll(async () => {
   if (!redisUp) return;
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-compat-bindings-'));
-  await fs.mkdir(path.join(dir, 'resources'));
-  await fs.writeFile(path.join(dir, 'resources', 'bindings.yaml'), RESOURCES);
-  const appPort = await freePort();
-  weft = await startWeftSidecar(
-    ['--app-id', 'compat-bindings', '--app-port', String(appPort), '--resources-path', path.join(dir, 'resources'), '--log-level', 'warn'],
-    { cwd: dir },
-  );
-  server = new DaprServer({
-    serverHost: '127.0.0.1',
-    serverPort: String(appPort),
-    communicationProtocol: CommunicationProtocolEnum.HTTP,
-    clientOptions: { daprHost: '127.0.0.1', daprPort: String(weft.httpPort), communicationProtocol: CommunicationProtocolEnum.HTTP },
-    logger: { level: 0, service: new CapturedLogs() },
-  });
+  app = await startSdkServerApp({ mode: 'http', appId: 'compat-bindings', resources: RESOURCES, logger: { level: 0, service: new CapturedLogs() } });
+  ({ weft, server } = app);
   await server.binding.receive('tick', async (data: unknown) => {
     ticks.push(data);
   });
@@ -72,9 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (keys.length > 0) await redis?.del(...keys);
   redis?.disconnect();
-  await server?.stop().catch(() => undefined);
-  await weft?.stop();
-  if (dir) await fs.rm(dir, { recursive: true, force: true });
+  await app?.stop();
 });
 
 describe.runIf(redisUp)('@dapr/dapr bindings', () => {

@@ -4,13 +4,11 @@
  * per scenario — plain, CEL-routed, RETRY, DROP with a dead-letter topic, bulk, and (HTTP only)
  * rawPayload — recording what each handler was given.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { CommunicationProtocolEnum, DaprPubSubStatusEnum, DaprServer, LogLevel } from '@dapr/dapr';
+import { DaprPubSubStatusEnum, LogLevel } from '@dapr/dapr';
+import type { DaprServer } from '@dapr/dapr';
 import { eventually } from '../../support/subscriber-app.js';
-import { freePort, startWeftSidecar } from '../../support/weft-process.js';
 import type { WeftProcess } from '../../support/weft-process.js';
+import { startSdkServerApp } from './sdk-server-app.js';
 
 /** The pub/sub component the fixture uses (the embedded default). */
 export const PS = 'pubsub';
@@ -33,23 +31,10 @@ export interface PubsubApp {
 /** Starts the sidecar and the app in `mode`, and waits until every subscription is active. */
 export async function startPubsubApp(mode: 'http' | 'grpc'): Promise<PubsubApp> {
   const grpc = mode === 'grpc';
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `weft-compat-pubsub-${mode}-`));
-  const appPort = await freePort();
-  const weft = await startWeftSidecar(
-    ['--app-id', grpc ? 'compat-grpc-app' : 'compat-app', '--app-port', String(appPort), ...(grpc ? ['--app-protocol', 'grpc'] : []), '--log-level', 'warn'],
-    { cwd: dir, env: { WEFT_PUBSUB_RETRY_INTERVAL: '100ms', WEFT_PUBSUB_MAX_RETRIES: '2' } },
-  );
-  const protocol = grpc ? CommunicationProtocolEnum.GRPC : CommunicationProtocolEnum.HTTP;
-  const server = new DaprServer({
-    serverHost: '127.0.0.1',
-    serverPort: String(appPort),
-    communicationProtocol: protocol,
-    clientOptions: {
-      daprHost: '127.0.0.1',
-      daprPort: String(grpc ? weft.grpcPort : weft.httpPort),
-      communicationProtocol: protocol,
-      ...(grpc ? { logger: { level: LogLevel.Error } } : {}),
-    },
+  const { weft, server, stop } = await startSdkServerApp({
+    mode,
+    appId: grpc ? 'compat-grpc-app' : 'compat-app',
+    env: { WEFT_PUBSUB_RETRY_INTERVAL: '100ms', WEFT_PUBSUB_MAX_RETRIES: '2' },
     ...(grpc ? { logger: { level: LogLevel.Error } } : {}),
   });
   const got: Record<string, Delivery[]> = {};
@@ -82,20 +67,5 @@ export async function startPubsubApp(mode: 'http' | 'grpc'): Promise<PubsubApp> 
     const meta = (await (await fetch(`http://127.0.0.1:${weft.httpPort}/v1.0/metadata`)).json()) as { subscriptions: unknown[] };
     return meta.subscriptions.length === expected;
   }, 20_000, `${expected} subscriptions active`);
-  return {
-    weft,
-    server,
-    got,
-    stop: async () => {
-      if (grpc) {
-        // The sidecar first: its app channel holds an HTTP/2 connection the app server would wait on.
-        await weft.stop();
-        await server.stop().catch(() => undefined);
-      } else {
-        await server.stop().catch(() => undefined);
-        await weft.stop();
-      }
-      await fs.rm(dir, { recursive: true, force: true });
-    },
-  };
+  return { weft, server, got, stop };
 }
