@@ -7,32 +7,20 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { WEFT_BIN, freePort } from '../../test/support/weft-process.js';
 import { processCpuMs } from './machine.js';
+
+export { freePort };
 
 /** Repository root. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The `weft` entry point. */
-export const WEFT_BIN = path.join(REPO_ROOT, 'packages/cli/bin/weft.js');
 
 /** How often readiness is polled; the start-up figure is quantised to this. */
 const POLL_MS = 2;
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A running sidecar. */
 export interface BenchSidecar {
