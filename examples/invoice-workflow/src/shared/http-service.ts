@@ -3,7 +3,7 @@
  * health route, zod validation of request bodies and one error shape (`{ error, code }`). A handler
  * throws {@link HttpError} for a request it refuses; anything else is a 500, which callers retry.
  */
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Config } from './config.js';
@@ -25,8 +25,12 @@ export function createService(name: string, config: Config): FastifyInstance {
   const app = Fastify({
     logger: { level: config.LOG_LEVEL, base: { service: name } },
     bodyLimit: 50 * 1024 * 1024,
+    // One line per request is noise next to the sidecars' logs; handlers log what they did instead.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.get('/healthz', async () => ({ status: 'ok', service: name }));
+  // The sidecar asks every app for its pub/sub subscriptions at start-up; these apps have none.
+  app.get('/dapr/subscribe', async () => []);
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
     if (err instanceof HttpError) {
       req.log.warn({ code: err.code, err: err.message }, 'request refused');
