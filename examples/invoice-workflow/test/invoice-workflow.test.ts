@@ -42,7 +42,7 @@ describe('invoice workflow on the embedded default (weft run -f)', () => {
   beforeAll(async () => {
     stack = await startInvoiceStack({
       // A slow extraction (per page), so the crash test can kill extract-service while pages are in flight.
-      env: { APPROVAL_TIMEOUT: `${APPROVAL_TIMEOUT_SECONDS}s`, APPROVAL_THRESHOLD: '1000', EXTRACT_DELAY_MS: '1500' },
+      env: { APPROVAL_TIMEOUT: `${APPROVAL_TIMEOUT_SECONDS}s`, APPROVAL_THRESHOLD: '1000', EXTRACT_DELAY_MS: '3000' },
     });
   }, 120_000);
 
@@ -153,6 +153,20 @@ describe('invoice workflow on the embedded default (weft run -f)', () => {
     const history = JSON.parse(await stack.weft('history', 'INV-2025-004', '-o', 'json')) as { type: string }[];
     expect(history.filter((e) => e.type === 'TaskFailed')).toHaveLength(1);
     expect(history.filter((e) => e.type === 'TimerCreated')).toHaveLength(0);
+  }, 180_000);
+
+  it('terminates a waiting instance and purges it over the HTTP API', async () => {
+    expect((await stack.start('INV-TERM-1', 'sample-invoice.pdf')).status).toBe(202);
+    await stack.waitFor('INV-TERM-1', 'awaiting approval', awaitingApproval);
+    const purgeRunning = await fetch(`${stack.api}/api/workflows/INV-TERM-1/purge`, { method: 'POST' });
+    expect(purgeRunning.status).toBe(409);
+    expect(((await purgeRunning.json()) as { code: string }).code).toBe('not_finished');
+    const terminated = await fetch(`${stack.api}/api/workflows/INV-TERM-1/terminate`, { method: 'POST' });
+    expect(terminated.status).toBe(202);
+    expect((await stack.waitFor('INV-TERM-1', 'termination', finished)).runtime_status).toBe('TERMINATED');
+    expect((await fetch(`${stack.api}/api/workflows/INV-TERM-1`, { method: 'DELETE' })).status).toBe(200);
+    expect(await stack.get('INV-TERM-1')).toBeUndefined();
+    expect((await fetch(`${stack.api}/api/workflows/INV-TERM-1/terminate`, { method: 'POST' })).status).toBe(404);
   }, 180_000);
 
   it('still completes, each page extracted once, when extract-service is killed mid-fan-out and restarted', async () => {
