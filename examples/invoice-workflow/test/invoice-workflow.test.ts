@@ -105,8 +105,10 @@ describe('invoice workflow on the embedded default (weft run -f)', () => {
     const done = await stack.waitFor('INV-CLI-1', 'completion', finished);
     expect(result(done).decision).toBe('auto_approved');
     expectMatchesTruth(result(done), stack.truths.get('small-invoice.pdf') as InvoiceTruth);
-    expect(await stack.weft('purge', 'INV-CLI-1')).toMatch(/purged [1-9]\d* instance\(s\)/);
+    // The instance and its one page workflow.
+    expect(await stack.weft('purge', 'INV-CLI-1')).toContain('purged 2 instance(s)');
     expect(await stack.get('INV-CLI-1')).toBeUndefined();
+    await expect(stack.weft('get', 'INV-CLI-1-page-1')).rejects.toThrow(/no workflow instance INV-CLI-1-page-1/);
   }, 180_000);
 
   it('rejects an invoice whose sums do not add up when the approver says no', async () => {
@@ -166,6 +168,8 @@ describe('invoice workflow on the embedded default (weft run -f)', () => {
     expect((await stack.waitFor('INV-TERM-1', 'termination', finished)).runtime_status).toBe('TERMINATED');
     expect((await fetch(`${stack.api}/api/workflows/INV-TERM-1`, { method: 'DELETE' })).status).toBe(200);
     expect(await stack.get('INV-TERM-1')).toBeUndefined();
+    // Purging removes the page workflows too, as Dapr's recursive purge does.
+    await expect(stack.weft('get', 'INV-TERM-1-page-3')).rejects.toThrow(/no workflow instance INV-TERM-1-page-3/);
     expect((await fetch(`${stack.api}/api/workflows/INV-TERM-1/terminate`, { method: 'POST' })).status).toBe(404);
   }, 180_000);
 
