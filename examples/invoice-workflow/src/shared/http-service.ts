@@ -4,7 +4,7 @@
  * throws {@link HttpError} for a request it refuses; anything else is a 500, which callers retry.
  */
 import Fastify, { LogController } from 'fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Config } from './config.js';
 
@@ -61,6 +61,3 @@ export async function listen(app: FastifyInstance, config: Config): Promise<void
     });
   }
 }
-
-/** Type of a route handler's reply, re-exported for the services. */
-export type Reply = FastifyReply;
