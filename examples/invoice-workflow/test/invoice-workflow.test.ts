@@ -173,6 +173,26 @@ describe('invoice workflow on the embedded default (weft run -f)', () => {
     expect((await fetch(`${stack.api}/api/workflows/INV-TERM-1/terminate`, { method: 'POST' })).status).toBe(404);
   }, 180_000);
 
+  it('keeps an instance and its approval deadline across a crash of the workflow app and its sidecar', async () => {
+    expect((await stack.start('INV-RESTART-1', 'sample-invoice.pdf')).status).toBe(202);
+    const before = await stack.waitFor('INV-RESTART-1', 'awaiting approval', awaitingApproval);
+    await stack.kill(stack.workflowAppId);
+    await stack.restart(stack.workflowAppId);
+    // Nobody approves: the timer created before the crash rejects it (a restart does not start a new wait).
+    const done = await stack.waitFor('INV-RESTART-1', 'the approval timeout', finished, 180_000);
+    expect(done.runtime_status).toBe('COMPLETED');
+    expect(done.created_at).toBe(before.created_at);
+    expect(result(done).decision).toBe('rejected');
+    expect(result(done).reason).toMatch(new RegExp(`^no approval within ${APPROVAL_TIMEOUT_SECONDS}s`));
+    expectMatchesTruth(result(done), stack.truths.get('sample-invoice.pdf') as InvoiceTruth);
+    const history = JSON.parse(await stack.weft('history', 'INV-RESTART-1', '-o', 'json')) as { type: string }[];
+    expect(history.filter((e) => e.type === 'TimerCreated')).toHaveLength(1);
+    expect(history.filter((e) => e.type === 'TimerFired')).toHaveLength(1);
+    // The restarted app serves new work as before.
+    expect((await stack.start('INV-RESTART-2', 'small-invoice.pdf')).status).toBe(202);
+    expect(result(await stack.waitFor('INV-RESTART-2', 'completion', finished)).decision).toBe('auto_approved');
+  }, 240_000);
+
   it('still completes, each page extracted once, when extract-service is killed mid-fan-out and restarted', async () => {
     const truth = stack.truths.get('sample-invoice.pdf') as InvoiceTruth;
     const id = 'INV-CRASH-1';
