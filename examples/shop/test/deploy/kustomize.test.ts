@@ -75,8 +75,8 @@ images:
   });
 
   it('refuses fields it does not render, patches that match nothing, unused images and duplicates', () => {
-    write('a/kustomization.yaml', 'resources: [../base]\ncommonLabels: {x: y}\n');
-    expect(() => renderKustomization(path.join(dir, 'a'))).toThrow(/"commonLabels" is not supported/);
+    write('a/kustomization.yaml', 'resources: [../base]\nnamePrefix: dev-\n');
+    expect(() => renderKustomization(path.join(dir, 'a'))).toThrow(/"namePrefix" is not supported/);
     write('b/kustomization.yaml', 'resources: [../base]\npatches:\n  - patch: |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: nope}\n');
     expect(() => renderKustomization(path.join(dir, 'b'))).toThrow(/matches no resource/);
     write('c/kustomization.yaml', 'resources: [../base]\nimages: [{name: ghost, newTag: x}]\n');
@@ -85,6 +85,47 @@ images:
     expect(() => renderKustomization(path.join(dir, 'd'))).toThrow(KustomizeError);
     write('e/kustomization.yaml', 'resources: [../base]\npatches:\n  - patch: |\n      - {op: replace, path: /spec/replicas, value: 2}\n');
     expect(() => renderKustomization(path.join(dir, 'e'))).toThrow(KustomizeError);
+  });
+});
+
+describe('generators, labels, annotations and replicas', () => {
+  it('generates ConfigMaps and Secrets from literals, files and env files, without a hash suffix', () => {
+    write('gen/app.yaml', 'key: value\n');
+    write('gen/db.env', '# comment\nUSER=shop\nPASSWORD=a=b\n');
+    write('gen/kustomization.yaml', `resources: [../base]
+generatorOptions: {labels: {generated: "yes"}}
+configMapGenerator:
+  - {name: config, files: [app.yaml, renamed.yaml=app.yaml], literals: [MODE=dev]}
+secretGenerator:
+  - {name: db, envs: [db.env], type: Opaque}
+`);
+    const objects = renderKustomization(path.join(dir, 'gen'));
+    const config = objects.find((o) => o.kind === 'ConfigMap');
+    expect(config?.metadata).toEqual({ name: 'config', labels: { generated: 'yes' } });
+    expect(config?.['data']).toEqual({ MODE: 'dev', 'app.yaml': 'key: value\n', 'renamed.yaml': 'key: value\n' });
+    const secret = objects.find((o) => o.kind === 'Secret');
+    expect(secret?.['data']).toEqual({ USER: Buffer.from('shop').toString('base64'), PASSWORD: Buffer.from('a=b').toString('base64') });
+    write('bad/kustomization.yaml', 'resources: [../base]\nconfigMapGenerator:\n  - {name: config, behavior: merge, literals: [A=1]}\n');
+    expect(() => renderKustomization(path.join(dir, 'bad'))).toThrow(/behavior merge/);
+  });
+
+  it('adds commonLabels to metadata, selectors and templates, and labels only where asked; sets replicas', () => {
+    write('lab/kustomization.yaml', `resources: [../base]
+commonLabels: {team: shop}
+labels:
+  - pairs: {owner: ops}
+commonAnnotations: {note: hi}
+replicas:
+  - {name: web, count: 4}
+`);
+    const [web, ns] = renderKustomization(path.join(dir, 'lab'));
+    const spec = web?.['spec'] as { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> } } };
+    expect(web?.metadata.labels).toEqual({ tier: 'front', team: 'shop', owner: 'ops' });
+    expect(spec.selector.matchLabels).toEqual({ app: 'web', team: 'shop' });
+    expect(spec.template.metadata.labels).toEqual({ app: 'web', team: 'shop' });
+    expect(spec.template.metadata.annotations).toEqual({ note: 'hi' });
+    expect(spec.replicas).toBe(4);
+    expect(ns?.metadata.labels).toEqual({ team: 'shop', owner: 'ops' });
   });
 });
 

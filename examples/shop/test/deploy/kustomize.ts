@@ -11,8 +11,15 @@
  *   every matching object. Lists merge by Kubernetes' merge keys (containers, env, volumes … by
  *   `name`, volumeMounts by `mountPath`, ports by `containerPort` / `port`); `$patch: delete` removes
  *   an element; `null` removes a field. JSON 6902 patches are refused.
+ * - `configMapGenerator` / `secretGenerator` (`literals`, `files`, `envs`, `type`) and
+ *   `generatorOptions`: the objects are generated WITHOUT kustomize's content-hash name suffix, so
+ *   references keep their names — what `disableNameSuffixHash: true` gives, and equivalent for the
+ *   checks the tests make. `behavior: merge|replace` is refused.
+ * - `commonLabels` (metadata, selectors, pod templates), `labels` (`pairs`, `includeSelectors`,
+ *   `includeTemplates`), `commonAnnotations` (metadata and pod templates), `replicas`.
  *
- * Order: resources, then patches, then images, then namespace — as kustomize applies them.
+ * `namePrefix`/`nameSuffix` and everything else are refused: they rewrite references.
+ * Order: resources and generators, patches, labels and annotations, images, replicas, namespace.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,7 +30,10 @@ export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: st
 
 type Json = Record<string, unknown>;
 
-const SUPPORTED_KEYS = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'images', 'patches']);
+const SUPPORTED_KEYS = new Set([
+  'apiVersion', 'kind', 'resources', 'namespace', 'images', 'patches', 'configMapGenerator', 'secretGenerator',
+  'generatorOptions', 'commonLabels', 'labels', 'commonAnnotations', 'replicas',
+]);
 
 /** Kinds that live outside namespaces (the ones a namespace must not be set on). */
 const CLUSTER_SCOPED = new Set([
@@ -166,6 +176,7 @@ export function renderKustomization(dir: string): K8sObject[] {
     if (fs.statSync(target).isDirectory()) objects.push(...renderKustomization(target));
     else objects.push(...readYamlDocuments(target).map((d) => asObject(target, d)));
   }
+  objects.push(...generated(file, dir, k));
   const ids = new Set<string>();
   for (const o of objects) {
     const id = `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -196,6 +207,8 @@ export function renderKustomization(dir: string): K8sObject[] {
     });
   }
 
+  applyLabels(file, objects, k);
+
   for (const image of (k['images'] as unknown[] | undefined) ?? []) {
     if (!isMap(image) || typeof image['name'] !== 'string') throw new KustomizeError(file, 'images: each entry needs a name');
     const { name, newName, newTag } = image as { name: string; newName?: string; newTag?: string };
@@ -217,9 +230,113 @@ export function renderKustomization(dir: string): K8sObject[] {
     if (!used) throw new KustomizeError(file, `images: no container uses the image "${name}"`);
   }
 
+  for (const entry of (k['replicas'] as unknown[] | undefined) ?? []) {
+    if (!isMap(entry) || typeof entry['name'] !== 'string' || typeof entry['count'] !== 'number') throw new KustomizeError(file, 'replicas: entries need name and count');
+    const matches = objects.filter((o) => o.metadata.name === entry['name'] && isMap(o['spec']) && ['Deployment', 'StatefulSet', 'ReplicaSet'].includes(o.kind));
+    if (matches.length === 0) throw new KustomizeError(file, `replicas: no workload named ${entry['name']}`);
+    for (const o of matches) (o['spec'] as Json)['replicas'] = entry['count'];
+  }
+
   if (typeof k['namespace'] === 'string') {
     const ns = k['namespace'];
     objects = objects.map((o) => (CLUSTER_SCOPED.has(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace: ns } }));
   }
   return objects;
+}
+
+/** `key=value` lines of an env file (comments and blank lines skipped). */
+function envFile(file: string): [string, string][] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const eq = l.indexOf('=');
+      if (eq <= 0) throw new KustomizeError(file, `not key=value: ${l}`);
+      return [l.slice(0, eq), l.slice(eq + 1)];
+    });
+}
+
+/** The ConfigMaps and Secrets of `configMapGenerator` / `secretGenerator`. */
+function generated(file: string, dir: string, k: Json): K8sObject[] {
+  const options = isMap(k['generatorOptions']) ? k['generatorOptions'] : {};
+  const out: K8sObject[] = [];
+  for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
+    for (const entry of (k[field] as unknown[] | undefined) ?? []) {
+      if (!isMap(entry) || typeof entry['name'] !== 'string') throw new KustomizeError(file, `${field}: each entry needs a name`);
+      if (entry['behavior'] !== undefined && entry['behavior'] !== 'create') throw new KustomizeError(file, `${field}: behavior ${String(entry['behavior'])} is not supported by the test renderer`);
+      const data: Record<string, string> = {};
+      for (const literal of (entry['literals'] as string[] | undefined) ?? []) {
+        const eq = literal.indexOf('=');
+        if (eq <= 0) throw new KustomizeError(file, `${field}: literal "${literal}" is not key=value`);
+        data[literal.slice(0, eq)] = literal.slice(eq + 1);
+      }
+      for (const spec of (entry['files'] as string[] | undefined) ?? []) {
+        const eq = spec.indexOf('=');
+        const key = eq > 0 ? spec.slice(0, eq) : path.basename(spec);
+        const source = path.resolve(dir, eq > 0 ? spec.slice(eq + 1) : spec);
+        if (!fs.existsSync(source)) throw new KustomizeError(file, `${field}: ${spec} does not exist`);
+        data[key] = fs.readFileSync(source, 'utf8');
+      }
+      for (const env of (entry['envs'] as string[] | undefined) ?? []) for (const [key, value] of envFile(path.resolve(dir, env))) data[key] = value;
+      const entryOptions = isMap(entry['options']) ? entry['options'] : {};
+      const labels = { ...((options['labels'] as Record<string, string> | undefined) ?? {}), ...((entryOptions['labels'] as Record<string, string> | undefined) ?? {}) };
+      const annotations = { ...((options['annotations'] as Record<string, string> | undefined) ?? {}), ...((entryOptions['annotations'] as Record<string, string> | undefined) ?? {}) };
+      const metadata = {
+        name: entry['name'],
+        ...(typeof entry['namespace'] === 'string' ? { namespace: entry['namespace'] } : {}),
+        ...(Object.keys(labels).length > 0 ? { labels } : {}),
+        ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+      };
+      out.push(
+        kind === 'ConfigMap'
+          ? { apiVersion: 'v1', kind, metadata, data }
+          : {
+              apiVersion: 'v1',
+              kind,
+              metadata,
+              type: typeof entry['type'] === 'string' ? entry['type'] : 'Opaque',
+              data: Object.fromEntries(Object.entries(data).map(([key, v]) => [key, Buffer.from(v).toString('base64')])),
+            },
+      );
+    }
+  }
+  return out;
+}
+
+function addTo(target: Json, field: string, values: Record<string, string>): void {
+  target[field] = { ...(isMap(target[field]) ? target[field] : {}), ...values };
+}
+
+/** `commonLabels`, `labels` and `commonAnnotations`. */
+function applyLabels(file: string, objects: K8sObject[], k: Json): void {
+  const groups: { pairs: Record<string, string>; selectors: boolean; templates: boolean }[] = [];
+  if (k['commonLabels'] !== undefined) {
+    if (!isMap(k['commonLabels'])) throw new KustomizeError(file, 'commonLabels must be a mapping');
+    groups.push({ pairs: k['commonLabels'] as Record<string, string>, selectors: true, templates: true });
+  }
+  for (const entry of (k['labels'] as unknown[] | undefined) ?? []) {
+    if (!isMap(entry) || !isMap(entry['pairs'])) throw new KustomizeError(file, 'labels: each entry needs pairs');
+    groups.push({ pairs: entry['pairs'] as Record<string, string>, selectors: entry['includeSelectors'] === true, templates: entry['includeTemplates'] === true || entry['includeSelectors'] === true });
+  }
+  const annotations = k['commonAnnotations'];
+  if (annotations !== undefined && !isMap(annotations)) throw new KustomizeError(file, 'commonAnnotations must be a mapping');
+  for (const o of objects) {
+    const spec = isMap(o['spec']) ? o['spec'] : undefined;
+    const template = spec && isMap(spec['template']) ? spec['template'] : undefined;
+    if (template && !isMap(template['metadata'])) template['metadata'] = {};
+    for (const g of groups) {
+      addTo(o.metadata, 'labels', g.pairs);
+      if (g.templates && template) addTo(template['metadata'] as Json, 'labels', g.pairs);
+      if (g.selectors && spec) {
+        if (o.kind === 'Service') addTo(spec, 'selector', g.pairs);
+        else if (isMap(spec['selector'])) addTo(spec['selector'], 'matchLabels', g.pairs);
+      }
+    }
+    if (isMap(annotations)) {
+      addTo(o.metadata, 'annotations', annotations as Record<string, string>);
+      if (template) addTo(template['metadata'] as Json, 'annotations', annotations as Record<string, string>);
+    }
+  }
 }
