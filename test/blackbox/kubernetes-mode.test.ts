@@ -5,6 +5,8 @@
  * parallel tests cannot all take 50002 and 3501; the defaults are covered by the flag unit tests.
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,6 +105,18 @@ describe('weft sidecar --mode kubernetes', () => {
     }
   });
 
+  it('answers a peer sidecar\'s HTTP/1.1 invocation on the internal port with the app\'s reply', async () => {
+    const app = http.createServer((req, res) => res.end(`pong from ${req.url ?? ''} for ${String(req.headers['dapr-caller-app-id'])}`));
+    await new Promise<void>((resolve) => app.listen(appPort, '127.0.0.1', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${internalPort}/ping`, { headers: { 'dapr-caller-app-id': 'orders', 'dapr-caller-namespace': 'shop-test' } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('pong from /ping for orders');
+    } finally {
+      await new Promise((resolve) => app.close(resolve));
+    }
+  });
+
   it.runIf(external)('listens on every interface for the internal and public ports, on loopback only for the APIs', async () => {
     const host = external ?? '';
     expect(await canConnect(host, internalPort)).toBe(true);
@@ -110,5 +124,95 @@ describe('weft sidecar --mode kubernetes', () => {
     expect((await fetch(`http://${host}:${publicPort}/v1.0/healthz/outbound`)).status).toBe(204);
     expect(await canConnect(host, sidecar.httpPort)).toBe(false);
     expect(await canConnect(host, sidecar.grpcPort)).toBe(false);
+  });
+});
+
+/** One cleartext HTTP/2 request; resolves with the response headers and body. */
+function h2Request(origin: string, headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<{ headers: http2.IncomingHttpHeaders; body: Buffer; trailers: http2.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(origin);
+    session.on('error', reject);
+    const req = session.request(headers);
+    let responseHeaders: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    req.on('response', (h) => (responseHeaders = h));
+    req.on('trailers', (t) => (trailers = t));
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      session.close();
+      resolve({ headers: responseHeaders, body: Buffer.concat(chunks), trailers });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('weft sidecar --mode kubernetes: proxied gRPC calls on the internal port', () => {
+  let tmp: string;
+  let sidecar: WeftProcess;
+  let internalPort: number;
+  let app: http2.Http2Server;
+  const seen: http2.IncomingHttpHeaders[] = [];
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-k8s-grpc-'));
+    // A stand-in gRPC app: answers every call with its own marker and grpc-status 0.
+    app = http2.createServer();
+    app.on('stream', (stream, headers) => {
+      seen.push(headers);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'x-answered-by': 'warehouse-app' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(Buffer.from([0, 0, 0, 0, 0]));
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const appPort = (app.address() as net.AddressInfo).port;
+    internalPort = await freePort();
+    sidecar = await startWeftSidecar(
+      [
+        '--mode', 'kubernetes',
+        '--app-id', 'warehouse',
+        '--app-port', String(appPort),
+        '--app-protocol', 'grpc',
+        '--dapr-internal-grpc-port', String(internalPort),
+        '--dapr-public-port', String(await freePort()),
+        '--data-dir', path.join(tmp, 'data'),
+      ],
+      { env: { NAMESPACE: 'shop-test', WEFT_REGISTRY_DIR: path.join(tmp, 'registry') }, timeoutMs: 60_000 },
+    );
+  }, 90_000);
+
+  afterAll(async () => {
+    await sidecar?.stop();
+    await new Promise((resolve) => app?.close(resolve));
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('hands a peer sidecar\'s cleartext HTTP/2 call for this app to the app, with the caller id', async () => {
+    const res = await h2Request(
+      `http://127.0.0.1:${internalPort}`,
+      { ':method': 'POST', ':path': '/warehouse.v1.Reservations/Confirm', 'content-type': 'application/grpc', 'dapr-app-id': 'warehouse', 'dapr-caller-app-id': 'order-worker', 'dapr-caller-namespace': 'shop-test' },
+      Buffer.from([0, 0, 0, 0, 0]),
+    );
+    expect(res.headers['x-answered-by']).toBe('warehouse-app');
+    expect(res.trailers['grpc-status']).toBe('0');
+    const last = seen.at(-1);
+    expect(last?.[':path']).toBe('/warehouse.v1.Reservations/Confirm');
+    expect(last?.['dapr-caller-app-id']).toBe('order-worker');
+    expect(last?.['dapr-app-id']).toBeUndefined();
+  });
+
+  it('refuses to relay a call for another app arriving there (no open relay), and still serves HTTP/1.1 on the same port', async () => {
+    const before = seen.length;
+    const res = await h2Request(
+      `http://127.0.0.1:${internalPort}`,
+      { ':method': 'POST', ':path': '/orders.v1.Orders/Get', 'content-type': 'application/grpc', 'dapr-app-id': 'orders', 'dapr-caller-app-id': 'order-worker' },
+      Buffer.from([0, 0, 0, 0, 0]),
+    );
+    expect(res.headers['grpc-status'] ?? res.trailers['grpc-status']).toBe('12');
+    expect(seen.length).toBe(before);
+    const h1 = await fetch(`http://127.0.0.1:${internalPort}/v1.0/healthz`);
+    expect(h1.status).toBeGreaterThanOrEqual(200);
+    expect(h1.headers.get('content-type') ?? '').not.toContain('grpc');
   });
 });

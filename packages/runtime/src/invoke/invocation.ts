@@ -18,7 +18,7 @@ import { nameResolutionComponent } from '../sidecar/kubernetes-mode.js';
 import { InvokeForwarder } from './forwarder.js';
 import { HttpEndpoints } from './http-endpoints.js';
 import { InvokeInternalServer } from './internal-server.js';
-import type { PeerGrpcHandler } from './internal-server.js';
+import type { PeerGrpcHandler, PlainGrpcHandler } from './internal-server.js';
 import type { Mtls } from '../security/mtls.js';
 import { mtlsTransport } from './sidecar-transport.js';
 
@@ -41,6 +41,8 @@ export interface InvocationDeps {
   mtls?: Mtls | undefined;
   /** Takes proxied gRPC calls arriving over mTLS (set once the gRPC proxy exists). */
   grpcStream?: (() => PeerGrpcHandler | undefined) | undefined;
+  /** Takes proxied gRPC calls arriving as cleartext HTTP/2 (Kubernetes mode without mTLS). */
+  plainGrpcStream?: (() => PlainGrpcHandler | undefined) | undefined;
 }
 
 /** The running invocation machinery of one sidecar. */
@@ -85,6 +87,8 @@ export class Invocation {
       tracer: deps.tracer,
       mtls: deps.mtls,
       grpcStream: deps.grpcStream,
+      // On a cluster the gRPC API listens on loopback only, so peers send proxied gRPC calls here.
+      ...(onCluster && !deps.mtls ? { plainGrpcStream: deps.plainGrpcStream } : {}),
     });
     const internalPort = await internal.listen(options.internalPort ?? 0, listenHost);
     const forwarder = new InvokeForwarder({

@@ -333,6 +333,7 @@ export class Sidecar {
       tracer: this.tracer,
       mtls: this.mtls,
       grpcStream: () => this.grpcProxy?.handlePeer,
+      plainGrpcStream: () => this.grpcProxy?.handlePlainPeer,
     });
     this.metadata.httpEndpointNames = this.invocation.endpoints.names();
     this.httpServer = new HttpApiServer({
@@ -354,6 +355,8 @@ export class Sidecar {
       appId: options.appId,
       namespace: options.namespace,
       resolver: this.invocation.resolver,
+      // Kubernetes mode: peers take proxied gRPC calls on their internal port (the API is loopback-only).
+      viaInternalPort: options.mode === 'kubernetes',
       acl,
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
       app: () =>
