@@ -121,13 +121,21 @@ describe('Kubernetes manifests', () => {
   });
 
   describe.each(overlays)('$example/deploy/overlays/$overlay', ({ dir }) => {
-    const objects = renderKustomization(dir);
+    // Rendered while collecting; a failure is reported by the first test, not as a broken file.
+    let objects: K8sObject[] = [];
+    let renderError: Error | undefined;
+    try {
+      objects = renderKustomization(dir);
+    } catch (err) {
+      renderError = err as Error;
+    }
     const find = (kind: string, name: string, namespace?: string) =>
       objects.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
     const workloads = objects.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind));
     const withSidecar = workloads.filter((w) => ((w['spec'] as { template: PodTemplate }).template.spec.containers ?? []).some(isSidecar));
 
     it('renders objects, each valid against its Kubernetes schema', async () => {
+      if (renderError) throw renderError;
       expect(objects.length).toBeGreaterThan(0);
       const failures: string[] = [];
       for (const object of objects) {
