@@ -71,3 +71,38 @@ describe('daprd flag compatibility', () => {
     expect(() => parse(['--app-protocol', 'ftp'])).toThrow(/Allowed choices are http, https, grpc, grpcs, h2c/);
   });
 });
+
+describe('--mode kubernetes', () => {
+  it("takes daprd's injected defaults: internal port 50002, public health port 3501, the pod's namespace", () => {
+    const options = sidecarOptionsFromFlags(parse(['--mode', 'kubernetes', '--app-id', 'orders']), { NAMESPACE: 'shop' }, 'x');
+    expect(options).toMatchObject({ mode: 'kubernetes', internalPort: 50002, publicPort: 3501, publicListenAddress: '0.0.0.0', namespace: 'shop' });
+    // The APIs stay on loopback, as under Dapr's injector: only the app in the pod calls them.
+    expect(options.listenAddresses).toEqual(['127.0.0.1']);
+  });
+
+  it('lets explicit flags win over the Kubernetes defaults', () => {
+    const options = sidecarOptionsFromFlags(
+      parse(['--mode', 'kubernetes', '--dapr-internal-grpc-port', '6002', '--dapr-public-port', '6001', '--dapr-public-listen-address', '10.0.0.5']),
+      { NAMESPACE: 'shop' },
+      'x',
+    );
+    expect(options).toMatchObject({ internalPort: 6002, publicPort: 6001, publicListenAddress: '10.0.0.5' });
+  });
+
+  it('changes nothing in standalone mode (the default): free internal port, no public port', () => {
+    const options = sidecarOptionsFromFlags(parse(['--app-id', 'orders']), {}, 'x');
+    expect(options.mode).toBe('standalone');
+    expect(options.internalPort).toBeUndefined();
+    expect(options.publicPort).toBeUndefined();
+    expect(options.namespace).toBe('');
+  });
+
+  it('no longer warns that --mode is ignored, and refuses an unknown mode', () => {
+    expect(ignoredFlagWarnings(parse(['--mode', 'kubernetes']))).toEqual([]);
+    expect(() => parse(['--mode', 'swarm'])).toThrow();
+  });
+
+  it('serves the public port outside Kubernetes mode when asked', () => {
+    expect(sidecarOptionsFromFlags(parse(['--dapr-public-port', '3501']), {}, 'x').publicPort).toBe(3501);
+  });
+});

@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { resolveSidecarOptions } from '@weft/runtime';
-import type { AppProtocol, LogLevel, SidecarOptions } from '@weft/runtime';
+import { KUBERNETES_INTERNAL_PORT, KUBERNETES_PUBLIC_PORT, podNamespace, resolveSidecarOptions } from '@weft/runtime';
+import type { AppProtocol, LogLevel, SidecarMode, SidecarOptions } from '@weft/runtime';
 import { parseByteSize } from './sizes.js';
 import { addTlsFlags, mtlsSourcesFromFlags } from './tls-flags.js';
 import type { TlsFlagValues } from './tls-flags.js';
@@ -19,8 +19,6 @@ export const IGNORED_FLAGS: Record<string, string> = {
   sentryAddress: 'Weft has no Sentry; with --enable-mtls give the certificates yourself (--tls-cert-file, --tls-key-file, --tls-ca-file)',
   controlPlaneAddress: 'Weft has no control plane',
   controlPlaneTrustDomain: 'Weft has no control plane',
-  mode: 'Weft runs self-hosted or beside a pod the same way',
-  daprPublicPort: 'the public health port is not served yet',
   enableProfiling: 'profiling endpoints are not served',
   profilePort: 'profiling endpoints are not served',
   appMaxConcurrency: 'app concurrency limits arrive with service invocation',
@@ -50,7 +48,14 @@ export function addSidecarFlags(command: Command, defaults: { httpPort?: number;
     .option('-c, --config <file>', 'a Configuration YAML file')
     .option('-H, --dapr-http-port <port>', 'HTTP API port', toInt('dapr-http-port'), defaults.httpPort)
     .option('-G, --dapr-grpc-port <port>', 'gRPC API port', toInt('dapr-grpc-port'), defaults.grpcPort)
-    .option('-I, --dapr-internal-grpc-port <port>', 'sidecar-to-sidecar port (HTTP/1.1 for invocation; with mTLS, also HTTP/2 for proxied gRPC); free port if omitted', toInt('dapr-internal-grpc-port'))
+    .addOption(
+      new Option('--mode <mode>', 'kubernetes: internal port 50002 on all interfaces, public health port 3501, the pod\'s namespace, cluster DNS name resolution')
+        .choices(['standalone', 'kubernetes'])
+        .default('standalone'),
+    )
+    .option('-I, --dapr-internal-grpc-port <port>', 'sidecar-to-sidecar port (HTTP/1.1 for invocation; with mTLS, also HTTP/2 for proxied gRPC); free port if omitted (50002 in Kubernetes mode)', toInt('dapr-internal-grpc-port'))
+    .option('--dapr-public-port <port>', 'health-only port for probes (/v1.0/healthz); off if omitted (3501 in Kubernetes mode)', toInt('dapr-public-port'))
+    .option('--dapr-public-listen-address <address>', 'address the public port binds to', '0.0.0.0')
     .option('-M, --metrics-port <port>', 'Prometheus metrics port', toInt('metrics-port'), defaults.metricsPort)
     .option('--metrics-listen-address <address>', 'address the metrics endpoint binds to', '127.0.0.1')
     .option('--enable-metrics [enabled]', 'serve Prometheus metrics (true|false)', parseBool, true)
@@ -92,6 +97,9 @@ export interface SidecarFlagValues extends TlsFlagValues {
   enableMetrics: boolean;
   enableApiLogging?: boolean;
   daprInternalGrpcPort?: number;
+  mode: string;
+  daprPublicPort?: number;
+  daprPublicListenAddress: string;
   daprListenAddresses: string;
   daprHttpMaxRequestSize?: number;
   maxBodySize?: string;
@@ -130,6 +138,11 @@ export function sidecarOptionsFromFlags(values: SidecarFlagValues, env: NodeJS.P
         ? Math.floor(values.daprHttpMaxRequestSize * 1024 * 1024)
         : 4 * 1024 * 1024;
   if (!Number.isFinite(maxBody) || maxBody <= 0) throw new Error('the request size limit must be a positive size');
+  const mode = (values.mode ?? 'standalone') as SidecarMode;
+  const onKubernetes = mode === 'kubernetes';
+  // Kubernetes mode takes daprd's injected defaults; flags given explicitly still win.
+  const internalPort = values.daprInternalGrpcPort ?? (onKubernetes ? KUBERNETES_INTERNAL_PORT : undefined);
+  const publicPort = values.daprPublicPort ?? (onKubernetes ? KUBERNETES_PUBLIC_PORT : undefined);
   return resolveSidecarOptions({
     appId: values.appId ?? appIdFallback,
     ...(values.appPort ? { appPort: values.appPort } : {}),
@@ -143,7 +156,11 @@ export function sidecarOptionsFromFlags(values: SidecarFlagValues, env: NodeJS.P
     metricsListenAddress: values.metricsListenAddress,
     enableMetrics: values.enableMetrics,
     ...(values.enableApiLogging !== undefined ? { enableApiLogging: values.enableApiLogging } : {}),
-    ...(values.daprInternalGrpcPort !== undefined ? { internalPort: values.daprInternalGrpcPort } : {}),
+    mode,
+    ...(internalPort !== undefined ? { internalPort } : {}),
+    ...(publicPort !== undefined ? { publicPort } : {}),
+    publicListenAddress: values.daprPublicListenAddress ?? '0.0.0.0',
+    ...(onKubernetes ? { namespace: podNamespace(env) } : {}),
     listenAddresses: values.daprListenAddresses.split(',').map((a) => a.trim()).filter((a) => a !== ''),
     maxRequestBodyBytes: maxBody,
     logLevel: values.logLevel as LogLevel,

@@ -34,3 +34,5 @@ export { WeftMetrics } from './observability/metrics.js';
 export { parseYamlDocuments } from './resources/loader.js';
 export { listRegistry, registryDir, pidAlive } from './nameresolution/local/local-resolver.js';
 export type { RegistryEntry } from './nameresolution/local/local-resolver.js';
+export { KUBERNETES_INTERNAL_PORT, KUBERNETES_PUBLIC_PORT, SERVICE_ACCOUNT_NAMESPACE_FILE, podNamespace } from './sidecar/kubernetes-mode.js';
+export type { SidecarMode } from './sidecar/kubernetes-mode.js';

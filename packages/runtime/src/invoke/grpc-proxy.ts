@@ -39,6 +39,8 @@ export interface GrpcProxyOptions {
   logger: Logger;
   /** Sidecar-to-sidecar hops over mTLS to the internal port; plain h2c to the gRPC port when absent. */
   mtls?: Mtls | undefined;
+  /** Send plain-text proxied calls to the callee's internal port (cleartext HTTP/2) instead of its gRPC API port. */
+  viaInternalPort?: boolean | undefined;
   /** SERVER and CLIENT spans per proxied hop. */
   tracer?: Pick<Tracer, 'startSpan'> | undefined;
   /** App-target policies (timeout, retry, circuit breaker), applied on the caller's side. */
@@ -94,6 +96,17 @@ export class GrpcProxy {
       fail(stream, GrpcCode.INTERNAL, `failed to proxy request: ${(err as Error).message}`);
     });
     return true;
+  };
+
+  /**
+   * Takes proxied calls arriving as cleartext HTTP/2 on the internal port (Kubernetes mode without
+   * mTLS): only the callee's hop — a call from another sidecar for this app — is served there, so the
+   * port is no relay onward to other apps.
+   */
+  readonly handlePlainPeer = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean => {
+    const target = first(headers['dapr-app-id']);
+    if (this.options.mtls || !isCalleeHop(headers, target, this.options.appId)) return false;
+    return this.handle(stream, headers);
   };
 
   /** Reports the call to `onProxiedCall` when its stream closes. */
@@ -196,6 +209,7 @@ export class GrpcProxy {
       throw new ProxyTargetError(`failed to proxy request: failed to resolve ${target}: ${(err as Error).message}`);
     }
     if (this.options.mtls) return `https://${address.host}:${address.port}`;
+    if (this.options.viaInternalPort) return `http://${address.host}:${address.port}`;
     if (!address.grpcPort) throw new ProxyTargetError(`failed to proxy request: no gRPC port known for ${target}`);
     return `http://${address.host}:${address.grpcPort}`;
   }

@@ -9,6 +9,7 @@
  * certificate: the header is ignored for access control and replaced by that identity toward the app.
  */
 import http from 'node:http';
+import net from 'node:net';
 import http2 from 'node:http2';
 import type tls from 'node:tls';
 import { Readable } from 'node:stream';
@@ -58,7 +59,16 @@ export interface InvokeInternalServerOptions {
   mtls?: Mtls | undefined;
   /** Where proxied gRPC calls (HTTP/2 over mTLS) go; read per call. */
   grpcStream?: (() => PeerGrpcHandler | undefined) | undefined;
+  /**
+   * Without mTLS: also take proxied gRPC calls as cleartext HTTP/2 (h2c) on this port, told apart from
+   * HTTP/1.1 by the connection preface (Kubernetes mode, where the gRPC API listens on loopback only,
+   * as daprd's internal port carries them). The handler returns false for a stream it does not take.
+   */
+  plainGrpcStream?: (() => PlainGrpcHandler | undefined) | undefined;
 }
+
+/** Takes a proxied gRPC call that arrived as cleartext HTTP/2; false when it is not a proxied call. */
+export type PlainGrpcHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
 
@@ -66,6 +76,7 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 export class InvokeInternalServer {
   private readonly server: http.Server;
   private readonly tls: MtlsListener | undefined;
+  private readonly split: PrefaceSplitListener | undefined;
 
   constructor(private readonly options: InvokeInternalServerOptions) {
     this.server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
@@ -106,17 +117,30 @@ export class InvokeInternalServer {
             `the sidecar of ${options.appId} requires mTLS on its internal port and the calling sidecar spoke plain text: enable mTLS (--enable-mtls with a certificate signed by a shared trust anchor) on both sidecars`,
           ),
       });
+    } else if (options.plainGrpcStream) {
+      const plain = options.plainGrpcStream;
+      const grpc = http2.createServer();
+      grpc.on('stream', (stream, headers) => {
+        if (plain()?.(stream, headers)) return;
+        stream.on('error', () => {});
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(GrpcCode.UNIMPLEMENTED), 'grpc-message': 'only proxied gRPC calls (with dapr-app-id) are served on the internal port' }, { endStream: true });
+      });
+      this.split = new PrefaceSplitListener(this.server, grpc);
     }
   }
 
   /** Starts listening; resolves with the bound port. */
   listen(port: number, host: string): Promise<number> {
-    return this.tls ? this.tls.listen(port, host) : listenHttp(this.server, port, host);
+    if (this.tls) return this.tls.listen(port, host);
+    if (this.split) return this.split.listen(port, host);
+    return listenHttp(this.server, port, host);
   }
 
   /** Stops accepting calls. */
   close(): Promise<void> {
-    return this.tls ? this.tls.close() : closeHttp(this.server);
+    if (this.tls) return this.tls.close();
+    if (this.split) return this.split.close();
+    return closeHttp(this.server);
   }
 
   /**
@@ -196,5 +220,71 @@ export class InvokeInternalServer {
       this.options.logger.debug(`response of ${appId} broke off: ${(err as Error).message}`);
       res.destroy();
     }
+  }
+}
+
+/** The first bytes of every HTTP/2 connection (RFC 9113 §3.4); no HTTP/1.1 method starts so. */
+const H2_PREFACE_START = Buffer.from('PRI ');
+
+/**
+ * One plain-text port for HTTP/1.1 and cleartext HTTP/2: each connection goes to the server its first
+ * bytes belong to.
+ */
+class PrefaceSplitListener {
+  private readonly front: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+
+  constructor(
+    private readonly http1: http.Server,
+    private readonly h2c: http2.Http2Server,
+  ) {
+    h2c.on('session', (session) => {
+      this.sessions.add(session);
+      session.once('close', () => this.sessions.delete(session));
+    });
+    this.front = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      socket.on('error', () => {});
+      let head = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < H2_PREFACE_START.length && H2_PREFACE_START.subarray(0, head.length).equals(head)) return;
+        socket.off('data', onData);
+        socket.pause();
+        socket.unshift(head);
+        if (head.subarray(0, H2_PREFACE_START.length).equals(H2_PREFACE_START)) {
+          this.h2c.emit('connection', socket);
+        } else {
+          this.http1.emit('connection', socket);
+          // The HTTP/1.1 parser listens for 'data' but does not undo the pause above.
+          socket.resume();
+        }
+      };
+      socket.on('data', onData);
+    });
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.front.once('error', reject);
+      this.front.listen(port, host, () => {
+        this.front.off('error', reject);
+        resolve((this.front.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  close(graceMs = 2000): Promise<void> {
+    return new Promise((resolve) => {
+      this.front.close(() => resolve());
+      for (const session of this.sessions) session.close();
+      this.http1.closeIdleConnections();
+      setTimeout(() => {
+        for (const session of this.sessions) session.destroy();
+        for (const socket of this.sockets) socket.destroy();
+      }, graceMs).unref();
+    });
   }
 }

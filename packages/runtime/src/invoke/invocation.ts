@@ -14,10 +14,11 @@ import type { InvocationMetrics } from '../observability/invocation-metrics.js';
 import type { Tracer } from '../observability/tracing.js';
 import type { LoadedDocument } from '../resources/loader.js';
 import type { SidecarOptions } from '../sidecar/options.js';
+import { nameResolutionComponent } from '../sidecar/kubernetes-mode.js';
 import { InvokeForwarder } from './forwarder.js';
 import { HttpEndpoints } from './http-endpoints.js';
 import { InvokeInternalServer } from './internal-server.js';
-import type { PeerGrpcHandler } from './internal-server.js';
+import type { PeerGrpcHandler, PlainGrpcHandler } from './internal-server.js';
 import type { Mtls } from '../security/mtls.js';
 import { mtlsTransport } from './sidecar-transport.js';
 
@@ -40,6 +41,8 @@ export interface InvocationDeps {
   mtls?: Mtls | undefined;
   /** Takes proxied gRPC calls arriving over mTLS (set once the gRPC proxy exists). */
   grpcStream?: (() => PeerGrpcHandler | undefined) | undefined;
+  /** Takes proxied gRPC calls arriving as cleartext HTTP/2 (Kubernetes mode without mTLS). */
+  plainGrpcStream?: (() => PlainGrpcHandler | undefined) | undefined;
 }
 
 /** The running invocation machinery of one sidecar. */
@@ -50,6 +53,8 @@ export class Invocation {
     readonly endpoints: HttpEndpoints,
     private readonly internal: InvokeInternalServer,
     readonly internalPort: number,
+    /** Address the internal port is bound to (`0.0.0.0` on a cluster). */
+    readonly listenHost: string,
     readonly host: string,
     private readonly self: { appId: string; namespace: string; appPort?: number | undefined },
   ) {}
@@ -57,14 +62,17 @@ export class Invocation {
   /** Starts the internal server; call {@link Invocation.publish} once the APIs listen. */
   static async start(deps: InvocationDeps): Promise<Invocation> {
     const { options, logger } = deps;
+    const component = nameResolutionComponent(deps.nameResolution.component, options.mode);
     const resolver = createResolver({
       ...deps.nameResolution,
+      ...(component ? { component } : {}),
       namespace: options.namespace,
       env: options.env,
     });
-    // In Kubernetes other pods dial this port through the app's service, so it listens on every
-    // interface (as daprd's internal port does); locally it stays on the API's address.
-    const listenHost = resolver.name === 'kubernetes' ? '0.0.0.0' : (options.listenAddresses[0] ?? '127.0.0.1');
+    // In Kubernetes other pods dial this port through the `<app-id>-dapr` Service, so it listens on
+    // every interface (as daprd's internal port does); locally it stays on the API's address.
+    const onCluster = options.mode === 'kubernetes' || resolver.name === 'kubernetes';
+    const listenHost = onCluster ? '0.0.0.0' : (options.listenAddresses[0] ?? '127.0.0.1');
     // Other sidecars on this machine dial the loopback address when we listen on every interface.
     const host = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
     const endpoints = new HttpEndpoints(deps.httpEndpoints, options.appId);
@@ -79,6 +87,8 @@ export class Invocation {
       tracer: deps.tracer,
       mtls: deps.mtls,
       grpcStream: deps.grpcStream,
+      // On a cluster the gRPC API listens on loopback only, so peers send proxied gRPC calls here.
+      ...(onCluster && !deps.mtls ? { plainGrpcStream: deps.plainGrpcStream } : {}),
     });
     const internalPort = await internal.listen(options.internalPort ?? 0, listenHost);
     const forwarder = new InvokeForwarder({
@@ -94,7 +104,7 @@ export class Invocation {
       ...(deps.mtls ? { transport: mtlsTransport(deps.mtls, options.namespace) } : {}),
       tracer: deps.tracer,
     });
-    return new Invocation(resolver, forwarder, endpoints, internal, internalPort, host, {
+    return new Invocation(resolver, forwarder, endpoints, internal, internalPort, listenHost, host, {
       appId: options.appId,
       namespace: options.namespace,
       appPort: options.appPort,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { LogLevel } from '../logging/logger.js';
 import type { AppHealthSettings } from './app-health.js';
 import type { MtlsSources } from '../security/tls-material.js';
+import type { SidecarMode } from './kubernetes-mode.js';
 
 /** Protocols the app may speak on its channel. */
 export type AppProtocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'h2c';
@@ -27,8 +28,17 @@ export interface SidecarOptions {
   httpPort: number;
   /** gRPC API port; 0 picks a free one. @default 50001 */
   grpcPort: number;
-  /** Sidecar-to-sidecar (service invocation) port; 0 picks a free one. @default 0 */
+  /** Sidecar-to-sidecar (service invocation) port; 0 picks a free one. @default 0 (50002 in Kubernetes mode) */
   internalPort?: number;
+  /**
+   * `--mode`: `kubernetes` resolves app ids through cluster DNS (unless the Configuration names a
+   * resolver) and serves the internal port on every interface. @default 'standalone'
+   */
+  mode: SidecarMode;
+  /** `--dapr-public-port`: health only, for kubelet probes; not served when undefined. */
+  publicPort?: number;
+  /** Address the public port binds to. @default '0.0.0.0' */
+  publicListenAddress: string;
   /** Prometheus port; 0 picks a free one, -1 disables. @default 9090 */
   metricsPort: number;
   /** Address the metrics endpoint binds to (daprd's default is 0.0.0.0; Weft's is loopback). @default '127.0.0.1' */
@@ -83,6 +93,8 @@ export function resolveSidecarOptions(partial: Partial<SidecarOptions> & { appId
     grpcPort: 50001,
     metricsPort: 9090,
     metricsListenAddress: '127.0.0.1',
+    mode: 'standalone',
+    publicListenAddress: '0.0.0.0',
     enableMetrics: true,
     httpHeadersTimeoutMs: 60_000,
     httpRequestTimeoutMs: 300_000,

@@ -57,6 +57,7 @@ import { guardComponent } from '../components/guard.js';
 import type { ComponentGuardDeps } from '../components/guard.js';
 import { WeftMetrics } from '../observability/metrics.js';
 import type { ApiError } from '../errors/api-error.js';
+import { PublicHealthServer } from './public-health-server.js';
 import { MetricsServer } from '../observability/metrics-server.js';
 import { grpcApiLogger, httpApiLogger } from '../observability/api-logging.js';
 import { Resiliency } from '../resiliency/resiliency.js';
@@ -94,6 +95,9 @@ export class Sidecar {
    */
   resiliency: Resiliency | undefined;
   private metricsServer: MetricsServer | undefined;
+  private publicServer: PublicHealthServer | undefined;
+  /** The bound public (health) port; undefined when not served. */
+  publicPort: number | undefined;
   /** Exports spans when the Configuration's `tracing` asks for it. */
   tracer: Tracer | undefined;
   /** The channel to the app; undefined without `--app-port` (or for gRPC apps until that lands). */
@@ -205,6 +209,8 @@ export class Sidecar {
       `Weft sidecar ready: app id "${o.appId}"`,
       `  HTTP API  http://${o.listenAddresses[0]}:${this.httpPort}   gRPC API  ${o.listenAddresses[0]}:${this.grpcPort}`,
       ...(this.metricsPort ? [`  metrics   http://${o.metricsListenAddress}:${this.metricsPort}/metrics`] : []),
+      ...(this.publicPort ? [`  health    http://${o.publicListenAddress}:${this.publicPort}/v1.0/healthz (public port)`] : []),
+      ...(this.invocation ? [`  internal  ${this.invocation.listenHost}:${this.invocation.internalPort} (sidecar to sidecar)   name resolution: ${this.invocation.resolver.name}${o.mode === 'kubernetes' ? `   namespace: ${o.namespace}` : ''}`] : []),
       ...(this.mtls ? [`  mTLS between sidecars: ${formatSpiffeId(this.mtls.identity)} (certificate valid until ${this.mtls.certificate.validTo})`] : []),
       `  app channel: ${o.appPort ? `${o.appProtocol}://${o.appChannelAddress}:${o.appPort}` : 'none (no --app-port)'}`,
     ];
@@ -327,6 +333,7 @@ export class Sidecar {
       tracer: this.tracer,
       mtls: this.mtls,
       grpcStream: () => this.grpcProxy?.handlePeer,
+      plainGrpcStream: () => this.grpcProxy?.handlePlainPeer,
     });
     this.metadata.httpEndpointNames = this.invocation.endpoints.names();
     this.httpServer = new HttpApiServer({
@@ -348,6 +355,8 @@ export class Sidecar {
       appId: options.appId,
       namespace: options.namespace,
       resolver: this.invocation.resolver,
+      // Kubernetes mode: peers take proxied gRPC calls on their internal port (the API is loopback-only).
+      viaInternalPort: options.mode === 'kubernetes',
       acl,
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
       app: () =>
@@ -387,6 +396,10 @@ export class Sidecar {
     if (metrics && options.metricsPort >= 0) {
       this.metricsServer = new MetricsServer(metrics);
       this.metricsPort = await this.metricsServer.listen(options.metricsPort, options.metricsListenAddress);
+    }
+    if (options.publicPort !== undefined && options.publicPort >= 0) {
+      this.publicServer = new PublicHealthServer(this.health);
+      this.publicPort = await this.publicServer.listen(options.publicPort, options.publicListenAddress);
     }
     await this.invocation.publish(this.httpPort, this.grpcPort);
     this.health.apiReady = true;
@@ -457,7 +470,7 @@ export class Sidecar {
     this.mtls?.close();
     // Workflows before the gRPC server: it ends the worker streams, which would otherwise hold it open.
     await this.workflows?.close();
-    await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close()]);
+    await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close(), this.publicServer?.close()]);
     await this.components.closeAll();
     await this.tracer?.shutdown();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });
