@@ -11,11 +11,15 @@ export const COMPONENTS = {
   notificationProvider: 'notification-provider',
 } as const;
 
-/** Pub/sub topics (the seed's). */
+/**
+ * Pub/sub topics (the seed's). `TODO_TOPIC_PREFIX` lets several copies of the platform share one
+ * broker without hearing each other's events (the tests do that).
+ */
+const topicPrefix = process.env['TODO_TOPIC_PREFIX'] ?? '';
 export const TOPICS = {
-  taskEvents: 'task-events',
-  reminders: 'reminders',
-  auditLogs: 'audit-logs',
+  taskEvents: `${topicPrefix}task-events`,
+  reminders: `${topicPrefix}reminders`,
+  auditLogs: `${topicPrefix}audit-logs`,
 } as const;
 
 /** App ids (the seed's). */

@@ -9,12 +9,18 @@ export function createServer(level?: string): FastifyInstance {
     // Request lines would drown the useful ones (the rate-limit test alone makes 60 requests).
     logController: new LogController({ disableRequestLogging: true }),
   });
-  // Dapr delivers pub/sub events as application/cloudevents+json.
-  app.addContentTypeParser(['application/cloudevents+json'], { parseAs: 'string' }, (_req, body, done) => {
+  // Dapr delivers pub/sub events as application/cloudevents+json, and cron bindings POST an empty
+  // body labelled application/json, which Fastify's own parser refuses.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', 'application/cloudevents+json'], { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
+      done(null, JSON.parse(text));
     } catch (err) {
-      done(err as Error);
+      const error = err as Error & { statusCode?: number };
+      error.statusCode = 400;
+      done(error);
     }
   });
   return app;
