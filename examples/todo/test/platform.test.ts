@@ -44,7 +44,7 @@ describe('todo platform on the embedded default', () => {
       return got.length > 0 ? got : undefined;
     });
     expect(createdNote?.authorization).toBe('Bearer local-dev-sendgrid-key');
-    expect(createdNote?.body.to).toBe(alice);
+    expect(createdNote?.body.to).toBe(`${alice}@example.com`);
     expect(createdNote?.body.subject).toBe('New task: Write the report');
 
     const completed = await client.complete(id);

@@ -38,11 +38,27 @@ export class ApiKey {
   }
 }
 
+/** Where mail goes for a user id that is not an address itself. */
+const MAIL_DOMAIN = process.env['NOTIFY_MAIL_DOMAIN'] ?? 'example.com';
+const MAIL_FROM = process.env['NOTIFY_MAIL_FROM'] ?? `todo@${MAIL_DOMAIN}`;
+
+/** SendGrid's v3 `mail/send` request for a notification; `custom_args` carry our ids back in webhooks. */
+export function sendGridMail(n: Notification): Record<string, unknown> {
+  const to = n.to.includes('@') ? n.to : `${n.to}@${MAIL_DOMAIN}`;
+  return {
+    personalizations: [{ to: [{ email: to }] }],
+    from: { email: MAIL_FROM },
+    subject: n.subject,
+    content: [{ type: 'text/plain', value: n.body }],
+    custom_args: { user_id: n.to, task_id: n.task_id, event_type: n.event_type, idempotency_key: n.idempotency_key },
+  };
+}
+
 /** Sends through the binding; throws when the provider did not accept it. */
 export async function sendNotification(dapr: DaprClient, apiKey: ApiKey, notification: Notification): Promise<void> {
   const key = await apiKey.get();
   try {
-    await dapr.binding.send(COMPONENTS.notificationProvider, 'post', notification, {
+    await dapr.binding.send(COMPONENTS.notificationProvider, 'post', sendGridMail(notification), {
       path: '/v3/mail/send',
       Authorization: `Bearer ${key}`,
       'Idempotency-Key': notification.idempotency_key,

@@ -5,14 +5,25 @@
  * Production points the `notification-provider` binding at the real provider instead.
  */
 import { appPort } from '../shared/config.js';
+import { z } from 'zod';
 import { createServer } from '../shared/http.js';
 
+/** What the provider keeps of a request: the headers that matter and the mail, flattened. */
 interface Received {
   idempotency_key: string;
   authorization: string;
-  body: unknown;
+  body: { to: string; subject: string; user_id: string; task_id: string; event_type: string };
   received_at: string;
 }
+
+/** The parts of SendGrid's v3 mail request this stand-in checks and records. */
+const MailSchema = z.object({
+  personalizations: z.array(z.object({ to: z.array(z.object({ email: z.string() })).min(1) })).min(1),
+  from: z.object({ email: z.string() }),
+  subject: z.string().min(1),
+  content: z.array(z.object({ type: z.string(), value: z.string() })).min(1),
+  custom_args: z.record(z.string(), z.string()).default({}),
+});
 
 const expectedKey = process.env['PROVIDER_API_KEY'] ?? 'local-dev-sendgrid-key';
 const app = createServer();
@@ -33,11 +44,25 @@ app.post('/v3/mail/send', async (req, reply) => {
   }
   const key = String(req.headers['idempotency-key'] ?? '');
   if (key === '') return reply.code(400).send({ errors: [{ message: 'Idempotency-Key header is required' }] });
+  const mail = MailSchema.safeParse(req.body);
+  if (!mail.success) return reply.code(400).send({ errors: mail.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) });
   if (received.has(key)) {
     counters.duplicates++;
     return reply.code(202).send({ status: 'duplicate' });
   }
-  received.set(key, { idempotency_key: key, authorization: auth, body: req.body, received_at: new Date().toISOString() });
+  const args = mail.data.custom_args;
+  received.set(key, {
+    idempotency_key: key,
+    authorization: auth,
+    body: {
+      to: mail.data.personalizations[0]?.to[0]?.email ?? '',
+      subject: mail.data.subject,
+      user_id: args['user_id'] ?? '',
+      task_id: args['task_id'] ?? '',
+      event_type: args['event_type'] ?? '',
+    },
+    received_at: new Date().toISOString(),
+  });
   counters.accepted++;
   req.log.info({ key }, 'notification accepted');
   return reply.code(202).send({ status: 'accepted' });

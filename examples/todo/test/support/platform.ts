@@ -23,6 +23,8 @@ export interface PlatformOptions {
   resourcesFrom?: string;
   /** Rewrites a copied resource file (`name` is its file name). */
   rewrite?: (name: string, yaml: string, ctx: { dir: string; providerPort: number }) => string;
+  /** Files to write into the platform's temp dir (name → content), e.g. a secrets file. */
+  files?: Record<string, string>;
   /** Extra resource files to add. */
   extraResources?: Record<string, string>;
   /** Environment for every app and sidecar. */
@@ -118,6 +120,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     writeFileSync(path.join(resources, name), yaml);
   }
   for (const [name, yaml] of Object.entries(options.extraResources ?? {})) writeFileSync(path.join(resources, name), yaml);
+  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(path.join(dir, name), content);
   // Tracing stays configured as shipped, but towards a port nobody listens on.
   writeFileSync(path.join(dir, 'config.yaml'), readFileSync(path.join(EXAMPLE_DIR, 'config.yaml'), 'utf8').replace('127.0.0.1:9411', `127.0.0.1:${await freePort()}`));
   const file = path.join(dir, 'weft.yaml');
@@ -218,7 +221,7 @@ export function api(platform: Platform, user: string) {
 export interface ProviderLog {
   counters: { attempts: number; accepted: number; duplicates: number; refused: number; outageRejections: number };
   outage: boolean;
-  received: { idempotency_key: string; authorization: string; body: { to: string; task_id: string; event_type: string; subject: string } }[];
+  received: { idempotency_key: string; authorization: string; body: { to: string; user_id: string; task_id: string; event_type: string; subject: string } }[];
 }
 
 export async function providerLog(platform: Platform): Promise<ProviderLog> {
