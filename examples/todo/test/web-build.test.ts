@@ -3,10 +3,12 @@
  * rebuilds it into a temp dir and fails when the committed files no longer match the sources:
  * run `npm run build:web -w examples/todo` and commit.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { build } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_DIR } from './support/platform.js';
@@ -25,8 +27,14 @@ function files(dir: string): Record<string, string> {
   return result;
 }
 
-describe('web/dist', () => {
-  it('is the build of web/src', async () => {
+describe('web page', () => {
+  // The root tsconfig covers `.ts` only; the page (`.tsx`, DOM, JSX) has its own.
+  it('type-checks', async () => {
+    const tsc = path.resolve(EXAMPLE_DIR, '../../node_modules/typescript/bin/tsc');
+    await expect(promisify(execFile)(process.execPath, [tsc, '-p', path.join(EXAMPLE_DIR, 'web/tsconfig.json')])).resolves.toBeDefined();
+  }, 120_000);
+
+  it('web/dist is the build of web/src', async () => {
     // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
     const nodeEnv = process.env['NODE_ENV'];
     process.env['NODE_ENV'] = 'production';
