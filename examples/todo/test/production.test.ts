@@ -82,14 +82,14 @@ describe.skipIf(!run)('todo platform on PostgreSQL and RabbitMQ', () => {
       return tasks.find((t) => t.recurrence_parent_id === id);
     });
     expect(next.due_at).toBe('2030-04-01T08:00:00.000Z');
-    await waitFor('the task.completed notification', async () => ((await providerLog(platform!)).received.some((r) => r.body.task_id === id && r.body.event_type === 'task.completed') ? true : undefined));
-
-    const log = await providerLog(platform!);
-    const mine = log.received.filter((r) => r.body.user_id === user);
+    // Three notifications: the task created, completed, and its next occurrence created.
+    const expected = [`task.completed:${id}`, `task.created:${id}`, `task.created:${next.id}`].sort();
+    const mine = await waitFor('all three notifications', async () => {
+      const got = (await providerLog(platform!)).received.filter((r) => r.body.user_id === user);
+      return got.length >= expected.length ? got : undefined;
+    });
     expect(mine.every((r) => r.authorization === `Bearer ${apiKey}`)).toBe(true);
-    expect(mine.map((r) => `${r.body.event_type}:${r.body.task_id}`).sort()).toEqual(
-      [`task.completed:${id}`, `task.created:${id}`, `task.created:${next.id}`].sort(),
-    );
+    expect(mine.map((r) => `${r.body.event_type}:${r.body.task_id}`).sort()).toEqual(expected);
 
     // The data really is in PostgreSQL: tasks in our schema, sidecar state in our table.
     const db = new pg.Client({ connectionString: POSTGRES_URL });

@@ -12,6 +12,7 @@ import pg from 'pg';
 import type { Recurrence } from '../shared/events.js';
 import * as m001 from './migrations/001_create_tasks.js';
 import * as m002 from './migrations/002_outbox_and_reminders.js';
+import * as m003 from './migrations/003_next_occurrence.js';
 import { PGliteDialect } from './pglite-dialect.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -30,6 +31,8 @@ export interface TasksTable {
   reminder_sent_at: Timestamp | null;
   recurrence: ColumnType<Recurrence | null, string | null, string | null>;
   recurrence_parent_id: string | null;
+  /** The occurrence this task's completion created (recurring tasks). */
+  next_occurrence_id: Generated<string | null>;
   completed_at: Timestamp | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -55,6 +58,7 @@ export interface Database {
 const MIGRATIONS: Record<string, Migration> = {
   '001_create_tasks': m001,
   '002_outbox_and_reminders': m002,
+  '003_next_occurrence': m003,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };

@@ -60,32 +60,43 @@ export class TaskRepository {
 
   /** Creates a task; a second create for the same `recurrence_parent_id` returns the first. */
   async create(userId: string, input: CreateTask): Promise<CreateResult> {
-    return this.db.transaction().execute(async (trx) => {
-      if (input.recurrence_parent_id) {
-        const existing = await trx.selectFrom('tasks').selectAll().where('recurrence_parent_id', '=', input.recurrence_parent_id).executeTakeFirst();
-        if (existing) return { task: toTaskData(existing), created: false };
+    const parentId = input.recurrence_parent_id;
+    const existingSuccessor = async () =>
+      parentId ? await this.db.selectFrom('tasks').selectAll().where('recurrence_parent_id', '=', parentId).executeTakeFirst() : undefined;
+    const before = await existingSuccessor();
+    if (before) return { task: toTaskData(before), created: false };
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('tasks')
+          .values({
+            id: randomUUID(),
+            user_id: userId,
+            title: input.title,
+            description: input.description ?? null,
+            priority: input.priority,
+            status: 'pending',
+            tags: JSON.stringify(input.tags),
+            due_at: input.due_at ?? null,
+            remind_at: input.remind_at ?? null,
+            recurrence: input.recurrence ? JSON.stringify(input.recurrence) : null,
+            recurrence_parent_id: parentId ?? null,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        if (parentId) await trx.updateTable('tasks').set({ next_occurrence_id: row.id }).where('id', '=', parentId).execute();
+        const task = toTaskData(row);
+        await recordChange(trx, 'task.created', task);
+        return { task, created: true };
+      });
+    } catch (err) {
+      // Two creators of the same successor (the event and the hourly sweep) raced: the other won.
+      if ((err as { code?: string }).code === '23505') {
+        const winner = await existingSuccessor();
+        if (winner) return { task: toTaskData(winner), created: false };
       }
-      const row = await trx
-        .insertInto('tasks')
-        .values({
-          id: randomUUID(),
-          user_id: userId,
-          title: input.title,
-          description: input.description ?? null,
-          priority: input.priority,
-          status: 'pending',
-          tags: JSON.stringify(input.tags),
-          due_at: input.due_at ?? null,
-          remind_at: input.remind_at ?? null,
-          recurrence: input.recurrence ? JSON.stringify(input.recurrence) : null,
-          recurrence_parent_id: input.recurrence_parent_id ?? null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const task = toTaskData(row);
-      await recordChange(trx, 'task.created', task);
-      return { task, created: true };
-    });
+      throw err;
+    }
   }
 
   /** One task of a user, or undefined. */
@@ -196,7 +207,7 @@ export class TaskRepository {
       .selectAll('t')
       .where('t.status', '=', 'completed')
       .where('t.recurrence', 'is not', null)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('tasks as n').select('n.id').whereRef('n.recurrence_parent_id', '=', 't.id'))))
+      .where('t.next_occurrence_id', 'is', null)
       .orderBy('t.completed_at')
       .limit(limit)
       .execute();

@@ -14,12 +14,21 @@ import { RecurrenceSchema, TaskDataSchema, TaskEventSchema } from '../shared/eve
 import type { Recurrence } from '../shared/events.js';
 import { createServer } from '../shared/http.js';
 
-/** The next due date after `from`. */
+/**
+ * The next due date after `from` (UTC). Monthly rules keep the day of the month, clamped to the
+ * month's last day: from 31 January, the next is 28 (or 29) February, not 3 March.
+ */
 export function nextOccurrence(from: Date, rule: Recurrence): Date {
   const next = new Date(from);
   if (rule.frequency === 'daily') next.setUTCDate(next.getUTCDate() + rule.interval);
   else if (rule.frequency === 'weekly') next.setUTCDate(next.getUTCDate() + 7 * rule.interval);
-  else next.setUTCMonth(next.getUTCMonth() + rule.interval);
+  else {
+    const day = from.getUTCDate();
+    next.setUTCDate(1);
+    next.setUTCMonth(next.getUTCMonth() + rule.interval);
+    const lastDay = new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth() + 1, 0)).getUTCDate();
+    next.setUTCDate(Math.min(day, lastDay));
+  }
   return next;
 }
 

@@ -31,6 +31,8 @@ export interface PlatformOptions {
   env?: Record<string, string>;
   /** Environment for the backend only. */
   backendEnv?: Record<string, string>;
+  /** Whether recurring-task-service is expected to subscribe (a test may scope it out). @default true */
+  recurringSubscribes?: boolean;
   /** Readiness deadline. @default 120 s */
   timeoutMs?: number;
 }
@@ -38,6 +40,8 @@ export interface PlatformOptions {
 interface AppPorts {
   app: number;
   dapr: number;
+  /** The sidecar's Prometheus endpoint. */
+  metrics: number;
 }
 
 /** A running platform. */
@@ -74,7 +78,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 async function ports(): Promise<AppPorts> {
-  return { app: await freePort(), dapr: await freePort() };
+  return { app: await freePort(), dapr: await freePort(), metrics: await freePort() };
 }
 
 function runFile(p: { backend: AppPorts; notification: AppPorts; recurring: AppPorts; provider: AppPorts }, options: PlatformOptions, dir: string): string {
@@ -84,6 +88,7 @@ function runFile(p: { backend: AppPorts; notification: AppPorts; recurring: AppP
     appDirPath: dir,
     appPort: ports.app,
     daprHTTPPort: ports.dapr,
+    metricsPort: ports.metrics,
     command: ['node', '--import', TSX_LOADER, src(file)],
     env,
   });
@@ -177,7 +182,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await waitFor(`sidecar on ${a.dapr}`, () => ok(`http://127.0.0.1:${a.dapr}/v1.0/healthz`), timeoutMs, platform.output);
     }
     // Events published before a subscriber's sidecar has subscribed would not reach it.
-    for (const a of [p.notification, p.recurring]) {
+    for (const a of options.recurringSubscribes === false ? [p.notification] : [p.notification, p.recurring]) {
       await waitFor(
         `subscriptions of the app on ${a.app}`,
         async () => {
@@ -231,4 +236,15 @@ export async function providerLog(platform: Platform): Promise<ProviderLog> {
 export async function setOutage(platform: Platform, down: boolean): Promise<void> {
   const res = await fetch(`${platform.providerUrl}/admin/outage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down }) });
   if (!res.ok) throw new Error(`outage switch failed: ${res.status}`);
+}
+
+/** The sum of a Prometheus metric's samples whose line contains every fragment (`policy="retry"`). */
+export async function metricSum(port: number, name: string, fragments: string[]): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (fragments.every((f) => line.includes(f))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
 }
