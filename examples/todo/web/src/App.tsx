@@ -29,8 +29,9 @@ export function App() {
   useEffect(() => {
     localStorage.setItem(USER_KEY, user);
     void refresh();
-    // Notifications arrive asynchronously (pub/sub → notification-service): poll gently.
-    const timer = setInterval(() => void refresh(), 3000);
+    // Notifications arrive asynchronously (pub/sub → notification-service): poll gently, since
+    // every call counts against the user's 60 requests a minute (two calls per poll: 24 a minute).
+    const timer = setInterval(() => void refresh(), 5000);
     return () => clearInterval(timer);
   }, [user, refresh]);
 
