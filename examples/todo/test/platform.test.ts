@@ -68,6 +68,9 @@ describe('todo platform on the embedded default', () => {
     const client = api(platform, user());
     const created = await client.create({ title: 'Water the plants', due_at: '2030-01-01T09:00:00Z', recurrence: { frequency: 'weekly', interval: 1 } });
     const id = created.body['id'] as string;
+    // The backend told recurring-task-service about it (service invocation, api/tasks/created).
+    const status = (await (await fetch(`http://127.0.0.1:${platform.recurring.app}/api/status`)).json()) as { registered: string[] };
+    expect(status.registered).toContain(id);
     await client.complete(id);
     const next = await waitFor('the next occurrence', async () => {
       const list = (await client.list('?status=pending')).body['tasks'] as { recurrence_parent_id: string | null; due_at: string; title: string }[];

@@ -35,7 +35,7 @@ export function nextOccurrence(from: Date, rule: Recurrence): Date {
 /** Builds the app (not listening). */
 export function buildRecurringService(deps: { dapr: DaprClient; logLevel?: string }): FastifyInstance {
   const app = createServer(deps.logLevel);
-  const stats = { created: 0 };
+  const stats = { created: 0, registered: [] as string[] };
 
   /** Creates the successor of a completed recurring task (idempotent through the backend). */
   const createNext = async (task: TaskData) => {
@@ -87,7 +87,11 @@ export function buildRecurringService(deps: { dapr: DaprClient; logLevel?: strin
     const input = z.object({ task_id: z.string(), user_id: z.string(), recurrence: RecurrenceSchema.nullish() }).safeParse(req.body);
     if (!input.success) return reply.code(400).send({ error: 'invalid request', details: input.error.issues });
     const { recurrence, task_id } = input.data;
-    if (recurrence) req.log.info({ task: task_id, recurrence }, 'recurring task registered');
+    if (recurrence) {
+      req.log.info({ task: task_id, recurrence }, 'recurring task registered');
+      // The last few, for the status endpoint.
+      stats.registered = [task_id, ...stats.registered].slice(0, 100);
+    }
     return { task_id, recurring: Boolean(recurrence) };
   });
 
