@@ -35,6 +35,15 @@ interface RunTaskInput {
   input?: unknown;
 }
 
+/**
+ * What a task gives back. Task failures are values, not exceptions: `whenAll` in @dapr/dapr 3.18.0
+ * cannot deliver a child's failure when that child is the last to finish (its
+ * `WhenAllTask.onChildCompleted` calls `getResult()` on the failed task, which throws inside the
+ * SDK and fails the instance without running our error handling), so the orchestrator checks
+ * outcomes instead.
+ */
+type TaskOutcome = { ok: true; result: unknown } | { ok: false; error: string };
+
 interface RecordTaskInput {
   executionId: string;
   taskId: string;
@@ -53,7 +62,7 @@ export function registerExecutionWorkflow(runtime: WorkflowRuntime, store: Execu
     await store.markTask(input.executionId, input.taskId, input.status, { result: input.result, ...(input.error !== undefined ? { error: input.error } : {}) });
   };
 
-  const runTask = async (_: WorkflowActivityContext, { executionId, task, input }: RunTaskInput): Promise<unknown> => {
+  const runTask = async (_: WorkflowActivityContext, { executionId, task, input }: RunTaskInput): Promise<TaskOutcome> => {
     await store.markTask(executionId, task.id, 'RUNNING');
     let result: unknown;
     try {
@@ -67,23 +76,23 @@ export function registerExecutionWorkflow(runtime: WorkflowRuntime, store: Execu
         throw new TaskError(`task kind "${task.kind}" does not run as an activity`);
       }
     } catch (err) {
-      const message = err instanceof TaskError ? err.message : `unexpected error: ${(err as Error).message}`;
-      await store.markTask(executionId, task.id, 'FAILED', { error: message });
-      throw new Error(`task "${task.name}" failed: ${message}`);
+      const error = err instanceof TaskError ? err.message : `unexpected error: ${(err as Error).message}`;
+      await store.markTask(executionId, task.id, 'FAILED', { error });
+      return { ok: false, error };
     }
     await store.markTask(executionId, task.id, 'COMPLETED', { result: result ?? null });
-    return result ?? null;
+    return { ok: true, result: result ?? null };
   };
 
   // A delay is a durable timer, recorded RUNNING before and COMPLETED after. It is a child workflow
   // so that it can run in parallel with the other tasks of its step (whenAll takes single tasks).
-  const delayTask: TWorkflow = async function* (ctx: WorkflowContext, { executionId, task }: RunTaskInput): AsyncGenerator<unknown, unknown, unknown> {
+  const delayTask: TWorkflow = async function* (ctx: WorkflowContext, { executionId, task }: RunTaskInput): AsyncGenerator<unknown, TaskOutcome, unknown> {
     const { seconds } = DelayTaskConfig.parse(task.config);
     yield ctx.callActivity(RECORD_TASK, { executionId, taskId: task.id, status: 'RUNNING' } satisfies RecordTaskInput);
     yield ctx.createTimer(seconds);
     const result = { waited_seconds: seconds };
     yield ctx.callActivity(RECORD_TASK, { executionId, taskId: task.id, status: 'COMPLETED', result } satisfies RecordTaskInput);
-    return result;
+    return { ok: true, result };
   };
 
   const executeWorkflow: TWorkflow = async function* (ctx: WorkflowContext, { executionId, plan }: ExecutionInput): AsyncGenerator<unknown, Record<string, unknown>, unknown> {
@@ -96,8 +105,13 @@ export function registerExecutionWorkflow(runtime: WorkflowRuntime, store: Execu
             ? ctx.callChildWorkflow(DELAY_WORKFLOW, { executionId, task } satisfies RunTaskInput)
             : ctx.callActivity(RUN_TASK, { executionId, task, input: inputOf(task, results) } satisfies RunTaskInput),
         );
-        const outputs = (yield ctx.whenAll(tasks)) as unknown[];
-        step.forEach((task, i) => (results[task.name] = outputs[i]));
+        const outcomes = (step.length === 1 ? [yield tasks[0]!] : yield ctx.whenAll(tasks)) as TaskOutcome[];
+        const failedAt = outcomes.findIndex((o) => !o.ok);
+        if (failedAt >= 0) {
+          const { error } = outcomes[failedAt] as { error: string };
+          throw new TaskFailure(`task "${step[failedAt]!.name}" failed: ${error}`);
+        }
+        step.forEach((task, i) => (results[task.name] = (outcomes[i] as { result: unknown }).result));
       }
     } catch (err) {
       const message = failureMessage(err);
@@ -117,6 +131,9 @@ export function registerExecutionWorkflow(runtime: WorkflowRuntime, store: Execu
     .registerActivityWithName(RUN_TASK, runTask);
 }
 
+/** A task of the execution failed (as opposed to an error of the engine or an activity). */
+class TaskFailure extends Error {}
+
 function inputOf(task: PlannedTask, results: Record<string, unknown>): unknown {
   const from = task.config['input_from'];
   return typeof from === 'string' ? results[from] : undefined;
@@ -124,6 +141,7 @@ function inputOf(task: PlannedTask, results: Record<string, unknown>): unknown {
 
 /** The activity's own message when the SDK wraps it (TaskFailedError carries it in `details`). */
 function failureMessage(err: unknown): string {
+  if (err instanceof TaskFailure) return err.message;
   const details = (err as { details?: { message?: string; getErrormessage?: () => string } }).details;
   const inner = details?.message ?? details?.getErrormessage?.();
   return inner ?? (err instanceof Error ? err.message : String(err));
