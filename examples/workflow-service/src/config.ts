@@ -34,6 +34,8 @@ const schema = z.object({
   DAPR_GRPC_PORT: port.default(50001),
   /** How long to wait for the Weft (or Dapr) sidecar at start-up. */
   SIDECAR_WAIT_SECONDS: z.coerce.number().positive().default(60),
+  /** How often the workflow worker checks that its sidecar has not restarted (see executions/worker.ts). */
+  SIDECAR_CHECK_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   HTTP_TASK_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

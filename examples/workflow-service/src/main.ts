@@ -2,7 +2,7 @@
  * The workflow service: REST API (definitions, history), gRPC API (executions), and the workflow
  * worker, in one process beside its Weft sidecar. Start it with `weft run -f .` (see weft.yaml).
  */
-import { DaprWorkflowClient, LogLevel, WorkflowRuntime } from '@dapr/dapr';
+import { DaprWorkflowClient, LogLevel } from '@dapr/dapr';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { loadConfig } from './config.js';
@@ -15,6 +15,7 @@ import { DefinitionRepository } from './definitions/repository.js';
 import { DefinitionService } from './definitions/service.js';
 import { ExecutionService } from './executions/service.js';
 import { ExecutionStore } from './executions/store.js';
+import { SupervisedWorker } from './executions/worker.js';
 import { registerExecutionWorkflow } from './executions/workflow.js';
 import { startGrpcServer } from './grpc/server.js';
 import { buildHttpServer } from './http/server.js';
@@ -34,9 +35,15 @@ async function main(): Promise<void> {
   // connection; later disconnects, e.g. a sidecar restart, it retries by itself).
   await waitForSidecar(config, logger);
   const sdkOptions = { daprHost: config.DAPR_HOST, daprPort: String(config.DAPR_GRPC_PORT), logger: { level: LogLevel.Warn } };
-  const runtime = new WorkflowRuntime(sdkOptions);
-  registerExecutionWorkflow(runtime, store, { daprHttpUrl: `http://${config.DAPR_HOST}:${config.DAPR_HTTP_PORT}`, defaultTimeoutMs: config.HTTP_TASK_TIMEOUT_MS });
-  await runtime.start();
+  const daprHttpUrl = `http://${config.DAPR_HOST}:${config.DAPR_HTTP_PORT}`;
+  const worker = new SupervisedWorker({
+    sdk: sdkOptions,
+    daprHttpUrl,
+    register: (runtime) => registerExecutionWorkflow(runtime, store, { daprHttpUrl, defaultTimeoutMs: config.HTTP_TASK_TIMEOUT_MS }),
+    checkIntervalMs: config.SIDECAR_CHECK_INTERVAL_MS,
+    logger,
+  });
+  await worker.start();
   const workflows = new DaprWorkflowClient(sdkOptions);
   const executions = new ExecutionService(definitions, store, workflows, logger);
 
@@ -57,7 +64,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     grpc.server.forceShutdown();
     await http.close();
-    await runtime.stop().catch(() => undefined);
+    await worker.stop();
     await workflows.stop().catch(() => undefined);
     await cache.close();
     await db.destroy();
