@@ -100,7 +100,7 @@ export interface Stack {
 }
 
 /** Starts sidecar, service and task-target; resolves when the REST API answers. */
-export async function startStack(backend: Backend): Promise<Stack> {
+export async function startStack(backend: Backend, extraEnv: NodeJS.ProcessEnv = {}): Promise<Stack> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wfsvc-'));
   const registryDir = path.join(dir, 'registry');
   const sidecarDataDir = path.join(dir, 'weft');
@@ -137,6 +137,7 @@ export async function startStack(backend: Backend): Promise<Stack> {
     ...(backend.kind === 'embedded'
       ? { PGLITE_DATA_DIR: path.join(dir, 'pglite'), DATABASE_URL: '', REDIS_URL: '' }
       : { DATABASE_URL: backend.databaseUrl, DATABASE_SCHEMA: backend.schema, REDIS_URL: backend.redisUrl, REDIS_KEY_PREFIX: backend.redisPrefix }),
+    ...extraEnv,
   };
   const apiUrl = `http://127.0.0.1:${httpPort}`;
   let service: Proc | undefined;
