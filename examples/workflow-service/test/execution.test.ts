@@ -6,17 +6,41 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { POSTGRES_URL, REDIS_HOST, SERVICES, requireService } from '../../../test/support/services.js';
 import type { ExecutionUpdate } from '../src/grpc/proto.js';
 import { EXAMPLE_DIR, TSX_LOADER, collect, startStack, uniqueName } from './support.js';
 import type { Stack } from './support.js';
 
 const exec = promisify(execFile);
 
-describe('workflow executions over gRPC (embedded Postgres)', () => {
+const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const schema = `wfsvc_exec_${runId}`;
+
+const variants = [
+  { name: 'PostgreSQL + Redis, workflow state in PostgreSQL', production: true },
+  { name: 'embedded PGlite, workflow state in SQLite', production: false },
+];
+
+describe.each(variants)('workflow executions over gRPC ($name)', ({ production }) => {
   let stack: Stack;
+  let enabled = true;
   beforeAll(async () => {
-    stack = await startStack({ kind: 'embedded' });
+    if (!production) {
+      stack = await startStack({ kind: 'embedded' });
+      return;
+    }
+    enabled = (await requireService(SERVICES.postgres, 'workflow-service executions')) && (await requireService(SERVICES.redis, 'workflow-service executions'));
+    if (!enabled) return;
+    // Components of components/production: the engine's tables are shared, keyed by app id, so
+    // the app id is this run's own.
+    stack = await startStack(
+      { kind: 'postgres', databaseUrl: POSTGRES_URL, schema, redisUrl: `redis://${REDIS_HOST}`, redisPrefix: `wfsvc-exec-${runId}:`, workflowStateUrl: POSTGRES_URL },
+      {},
+      `workflow-service-${runId}`,
+    );
   }, 180_000);
   let failed = false;
   afterEach(({ task }) => {
@@ -25,6 +49,16 @@ describe('workflow executions over gRPC (embedded Postgres)', () => {
   afterAll(async () => {
     if (failed) console.error(stack?.logs());
     await stack?.stop();
+    if (production && enabled) {
+      const db = new pg.Client({ connectionString: POSTGRES_URL });
+      await db.connect();
+      await db.query(`drop schema if exists ${schema} cascade`);
+      await db.end();
+      const redis = new Redis(`redis://${REDIS_HOST}`);
+      const keys = await redis.keys(`wfsvc-exec-${runId}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
   });
 
   const create = async (tasks: unknown[]) => {
@@ -39,7 +73,8 @@ describe('workflow executions over gRPC (embedded Postgres)', () => {
     return Date.parse(u.timestamp);
   };
 
-  it('streams PENDING, RUNNING and COMPLETED for each task and the workflow, running async tasks of one sequence in parallel', async () => {
+  it('streams PENDING, RUNNING and COMPLETED for each task and the workflow, running async tasks of one sequence in parallel', async ({ skip }) => {
+    if (!enabled) skip();
     const wf = await create([
       { name: 'slow_a', sequence: 1, execution_type: 'async', kind: 'http', config: { app_id: 'task-target', method: 'sleep?ms=2000' } },
       { name: 'slow_b', sequence: 1, execution_type: 'async', kind: 'http', config: { app_id: 'task-target', method: 'sleep?ms=2000' } },
@@ -88,7 +123,8 @@ describe('workflow executions over gRPC (embedded Postgres)', () => {
     expect((await collect(stack.client.watch(executionId))).map((u) => u.sequence_number)).toEqual(updates.map((u) => u.sequence_number));
   }, 120_000);
 
-  it('marks the execution FAILED when a task fails, and does not run the tasks after it', async () => {
+  it('marks the execution FAILED when a task fails, and does not run the tasks after it', async ({ skip }) => {
+    if (!enabled) skip();
     const wf = await create([
       { name: 'ok', sequence: 1, execution_type: 'sync', kind: 'transform', config: { operation: 'sum', input: [1, 2, 3] } },
       { name: 'broken', sequence: 2, execution_type: 'sync', kind: 'http', config: { app_id: 'task-target', method: 'status/503' } },
@@ -111,7 +147,8 @@ describe('workflow executions over gRPC (embedded Postgres)', () => {
     expect(status.tasks[1]!.error).toMatch(/answered 503/);
   }, 120_000);
 
-  it('fails an execution whose transform gets input it cannot handle, with a message naming the task', async () => {
+  it('fails an execution whose transform gets input it cannot handle, with a message naming the task', async ({ skip }) => {
+    if (!enabled) skip();
     const wf = await create([
       { name: 'add', sequence: 1, execution_type: 'async', kind: 'transform', config: { operation: 'sum', input: ['a', 'b'] } },
       { name: 'wait', sequence: 1, execution_type: 'async', kind: 'delay', config: { seconds: 1 } },
@@ -120,7 +157,8 @@ describe('workflow executions over gRPC (embedded Postgres)', () => {
     expect(updates.at(-1)).toMatchObject({ task_id: '', status: 'FAILED', message: expect.stringMatching(/task "add" failed: "sum" needs an array of numbers, got \["a","b"\]/) });
   }, 120_000);
 
-  it('answers NOT_FOUND, INVALID_ARGUMENT and FAILED_PRECONDITION for executions that cannot start', async () => {
+  it('answers NOT_FOUND, INVALID_ARGUMENT and FAILED_PRECONDITION for executions that cannot start', async ({ skip }) => {
+    if (!enabled) skip();
     const codeOf = async (stream: AsyncIterable<ExecutionUpdate>) => {
       try {
         await collect(stream);
@@ -138,7 +176,8 @@ describe('workflow executions over gRPC (embedded Postgres)', () => {
     await expect(stack.client.status('6f1d2c3b-0000-4000-8000-000000000000')).rejects.toMatchObject({ code: 5 });
   }, 60_000);
 
-  it('starts one execution per request id and replays it for a retried request', async () => {
+  it('starts one execution per request id and replays it for a retried request', async ({ skip }) => {
+    if (!enabled) skip();
     const wf = await create([{ name: 'one', sequence: 1, execution_type: 'sync', kind: 'transform', config: { operation: 'reverse', input: 'abc' } }]);
     const requestId = uniqueName('req');
     const first = await collect(stack.client.execute(wf.id, requestId));
@@ -147,7 +186,8 @@ describe('workflow executions over gRPC (embedded Postgres)', () => {
     expect((await stack.api('GET', `/workflows/${wf.id}/executions`)).body).toHaveLength(1);
   }, 60_000);
 
-  it('runs the demo with the client script', async () => {
+  it('runs the demo with the client script', async ({ skip }) => {
+    if (!enabled) skip();
     const { stdout } = await exec(process.execPath, ['--import', TSX_LOADER, path.join(EXAMPLE_DIR, 'src/client.ts'), 'demo'], {
       env: { ...process.env, API_URL: stack.apiUrl, GRPC_ADDRESS: stack.grpcAddress },
       timeout: 90_000,

@@ -75,7 +75,17 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** Where definitions and the cache live for one stack. */
-export type Backend = { kind: 'embedded' } | { kind: 'postgres'; databaseUrl: string; schema: string; redisUrl: string; redisPrefix: string };
+export type Backend =
+  | { kind: 'embedded' }
+  | {
+      kind: 'postgres';
+      databaseUrl: string;
+      schema: string;
+      redisUrl: string;
+      redisPrefix: string;
+      /** Also keep the sidecar's workflow state in this Postgres, through `components/production`. */
+      workflowStateUrl?: string;
+    };
 
 /** A running stack. */
 export interface Stack {
@@ -100,7 +110,7 @@ export interface Stack {
 }
 
 /** Starts sidecar, service and task-target; resolves when the REST API answers. */
-export async function startStack(backend: Backend, extraEnv: NodeJS.ProcessEnv = {}): Promise<Stack> {
+export async function startStack(backend: Backend, extraEnv: NodeJS.ProcessEnv = {}, appId = 'workflow-service'): Promise<Stack> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wfsvc-'));
   const registryDir = path.join(dir, 'registry');
   const sidecarDataDir = path.join(dir, 'weft');
@@ -116,12 +126,16 @@ export async function startStack(backend: Backend, extraEnv: NodeJS.ProcessEnv =
   );
   procs.push(target);
 
+  const workflowStateUrl = backend.kind === 'postgres' ? backend.workflowStateUrl : undefined;
   let sidecar!: Proc;
   const startSidecar = async () => {
     sidecar = spawnProc(
       process.execPath,
-      [WEFT_BIN, 'sidecar', '--app-id', 'workflow-service', '--dapr-http-port', String(daprHttpPort), '--dapr-grpc-port', String(daprGrpcPort), '--metrics-port', '0', '--data-dir', sidecarDataDir, '--log-level', 'warn'],
-      { env: weftEnv, cwd: dir },
+      [
+        WEFT_BIN, 'sidecar', '--app-id', appId, '--dapr-http-port', String(daprHttpPort), '--dapr-grpc-port', String(daprGrpcPort), '--metrics-port', '0', '--data-dir', sidecarDataDir, '--log-level', 'warn',
+        ...(workflowStateUrl ? ['--resources-path', path.join(EXAMPLE_DIR, 'components/production')] : []),
+      ],
+      { env: { ...weftEnv, ...(workflowStateUrl ? { WORKFLOW_STATE_DATABASE_URL: workflowStateUrl } : {}) }, cwd: dir },
     );
     procs.push(sidecar);
     await waitFor('the service sidecar', async () => ((await fetch(`http://127.0.0.1:${daprHttpPort}/v1.0/healthz/outbound`)).status === 204 ? true : undefined), 60_000, logs);
