@@ -1,0 +1,109 @@
+/**
+ * Each service owns its data: an embedded SQLite file by default (shared by the service's API app
+ * and worker, which run on one machine), Postgres in production (`DATABASE_URL=postgres://…`). The
+ * same Kysely queries and migrations run on both.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql } from 'kysely';
+import type { DatabaseConnection, Migration, MigrationProvider, SqliteDialectConfig } from 'kysely';
+import pg from 'pg';
+
+/**
+ * SQLite transactions start with `BEGIN IMMEDIATE`: the API and the worker write the same file, and a
+ * deferred transaction that reads and then writes fails at once with SQLITE_BUSY instead of waiting.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+  override createDriver(): SqliteDriver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
+/** Where a service's database is. */
+export interface DatabaseOptions {
+  /** `order`, `fulfillment` or `warehouse`: the SQLite file name and the Postgres migration table. */
+  service: string;
+  /** `postgres://…`, or undefined for the embedded SQLite file. */
+  url: string | undefined;
+  /** Directory of the SQLite file. */
+  dataDir: string;
+}
+
+/** Opens the service's database (creating the SQLite file and its directory when needed). */
+export function openDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
+  if (options.url && /^postgres(ql)?:\/\//.test(options.url)) {
+    return new Kysely<DB>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.url, max: 10 }) }) });
+  }
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const file = path.join(options.dataDir, `${options.service}.sqlite`);
+  const sqlite = new Database(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 10000');
+  sqlite.pragma('foreign_keys = ON');
+  return new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+}
+
+/** Tables every service has: consumed-event ledger, transactional outbox, parked dead letters. */
+export interface EventTables {
+  processed_events: { consumer: string; event_id: string; topic: string; processed_at: string };
+  outbox: { event_id: string; topic: string; payload: string; created_at: string; attempts: number };
+  dead_letters: { id: string; topic: string; payload: string; received_at: string };
+}
+
+/** The migration that creates {@link EventTables}; every service lists it first. */
+export const eventTablesMigration: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('processed_events')
+      .addColumn('consumer', 'text', (c) => c.notNull())
+      .addColumn('event_id', 'text', (c) => c.notNull())
+      .addColumn('topic', 'text', (c) => c.notNull())
+      .addColumn('processed_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('processed_events_pk', ['consumer', 'event_id'])
+      .execute();
+    await db.schema
+      .createTable('outbox')
+      .addColumn('event_id', 'text', (c) => c.primaryKey())
+      .addColumn('topic', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('outbox_created_at').on('outbox').column('created_at').execute();
+    await db.schema
+      .createTable('dead_letters')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('topic', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
+/** Applies `migrations` (names sort in order) and throws with the failing one's name. */
+export async function migrate(db: Kysely<unknown>, service: string, migrations: Record<string, Migration>): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
+  // One migration table per service, so several services may share a Postgres database.
+  const migrator = new Migrator({ db, provider, migrationTableName: `${service}_migrations`, migrationLockTableName: `${service}_migrations_lock` });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) throw new Error(`migration ${failed?.migrationName ?? '(setup)'} of ${service} failed: ${(error as Error).message}`, { cause: error });
+}
+
+/** Current time as stored (ISO-8601 text sorts chronologically on both databases). */
+export const now = (): string => new Date().toISOString();
+
+/** `SELECT 1`, for health checks. */
+export async function ping(db: Kysely<unknown>): Promise<void> {
+  await sql`select 1`.execute(db);
+}
