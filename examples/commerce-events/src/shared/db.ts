@@ -56,7 +56,7 @@ export function openDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
 /** Tables every service has: consumed-event ledger, transactional outbox, parked dead letters. */
 export interface EventTables {
   processed_events: { consumer: string; event_id: string; topic: string; processed_at: string };
-  outbox: { event_id: string; topic: string; payload: string; created_at: string; attempts: number };
+  outbox: { event_id: string; topic: string; payload: string; created_at: string; attempts: number; claimed_until: string | null };
   dead_letters: { id: string; topic: string; payload: string; received_at: string };
 }
 
@@ -78,6 +78,7 @@ export const eventTablesMigration: Migration = {
       .addColumn('payload', 'text', (c) => c.notNull())
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('claimed_until', 'text')
       .execute();
     await db.schema.createIndex('outbox_created_at').on('outbox').column('created_at').execute();
     await db.schema

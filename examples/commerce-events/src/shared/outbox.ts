@@ -2,7 +2,9 @@
  * Transactional outbox: an event is written in the same transaction as the change it announces and
  * published afterwards by a relay that keeps trying. A crash between commit and publish therefore
  * delays the event instead of losing it; a crash between publish and delete publishes it twice,
- * which consumers absorb by deduplicating on `event_id` (see `consume.ts`).
+ * which consumers absorb by deduplicating on `event_id` (see `consume.ts`). The API and the worker
+ * of a service share the outbox; a relay claims a row for a while before publishing it, so the two
+ * do not normally publish the same event twice.
  */
 import type { DaprClient } from '@dapr/dapr';
 import type { Kysely, Transaction } from 'kysely';
@@ -43,10 +45,13 @@ export async function enqueueEvent<T>(
   const envelope = newEnvelope(eventType, data, metadata);
   await trx
     .insertInto('outbox')
-    .values({ event_id: envelope.event_id, topic, payload: JSON.stringify(envelope), created_at: now(), attempts: 0 })
+    .values({ event_id: envelope.event_id, topic, payload: JSON.stringify(envelope), created_at: now(), attempts: 0, claimed_until: null })
     .execute();
   return envelope;
 }
+
+/** How long a relay owns a row it is publishing; a relay that dies lets it go after this. */
+const CLAIM_MS = 30_000;
 
 /** Publishes queued events in order, on demand and on an interval. */
 export class OutboxRelay {
@@ -92,13 +97,22 @@ export class OutboxRelay {
   async flush(): Promise<number> {
     let sent = 0;
     for (;;) {
-      const rows = await this.db.selectFrom('outbox').selectAll().orderBy('created_at').orderBy('event_id').limit(100).execute();
+      const at = now();
+      const rows = await this.db
+        .selectFrom('outbox')
+        .selectAll()
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', at)]))
+        .orderBy('created_at')
+        .orderBy('event_id')
+        .limit(100)
+        .execute();
       if (rows.length === 0) return sent;
       for (const row of rows) {
+        if (!(await this.claim(row.event_id))) continue;
         try {
           await this.publish(row.topic, JSON.parse(row.payload) as EventEnvelope);
         } catch (err) {
-          await this.db.updateTable('outbox').set({ attempts: row.attempts + 1 }).where('event_id', '=', row.event_id).execute();
+          await this.db.updateTable('outbox').set({ attempts: row.attempts + 1, claimed_until: null }).where('event_id', '=', row.event_id).execute();
           this.logger.warn({ err, topic: row.topic, eventId: row.event_id, attempts: row.attempts + 1 }, 'publish failed; the outbox keeps the event');
           return sent;
         }
@@ -107,6 +121,18 @@ export class OutboxRelay {
         sent++;
       }
     }
+  }
+
+  /** Takes a row for {@link CLAIM_MS}; false when another relay holds it or it is gone. */
+  private async claim(eventId: string): Promise<boolean> {
+    const at = now();
+    const result = await this.db
+      .updateTable('outbox')
+      .set({ claimed_until: new Date(Date.now() + CLAIM_MS).toISOString() })
+      .where('event_id', '=', eventId)
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', at)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   /** Stops the sweep and waits for a flush in progress. */

@@ -74,8 +74,21 @@ export class Stack {
     return `${this.topicPrefix}${name}`;
   }
 
-  /** Starts `appId` and waits until its sidecar and the app are ready. */
+  /**
+   * Starts `appId` and waits until its sidecar and the app are ready. Ports are picked free but can be
+   * taken by another process before the app binds them; such a start is tried again on new ports.
+   */
   async start(appId: AppId, options: { args?: string[]; env?: Record<string, string>; dataDir?: string } = {}): Promise<RunningApp> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(appId, options);
+      } catch (err) {
+        if (attempt >= 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+      }
+    }
+  }
+
+  private async startOnce(appId: AppId, options: { args?: string[]; env?: Record<string, string>; dataDir?: string }): Promise<RunningApp> {
     const spec = APPS[appId];
     const [appPort, httpPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
     const child = spawn(
