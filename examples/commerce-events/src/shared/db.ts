@@ -39,6 +39,9 @@ export interface DatabaseOptions {
   dataDir: string;
 }
 
+/** The SQLite file behind a Kysely instance, for the migration lock. */
+const sqliteFiles = new WeakMap<object, string>();
+
 /** Opens the service's database (creating the SQLite file and its directory when needed). */
 export function openDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
   if (options.url && /^postgres(ql)?:\/\//.test(options.url)) {
@@ -50,7 +53,9 @@ export function openDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
-  return new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  sqliteFiles.set(db, file);
+  return db;
 }
 
 /** Tables every service has: consumed-event ledger, transactional outbox, parked dead letters. */
@@ -91,8 +96,41 @@ export const eventTablesMigration: Migration = {
   },
 };
 
+/**
+ * Runs `fn` holding `<file>.migrate.lock`. Kysely's SQLite adapter takes no lock (it assumes one
+ * process), but the API and the worker of a service start together on one file.
+ */
+async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${file}.migrate.lock`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      fs.closeSync(fs.openSync(lock, 'wx'));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // A lock left by a process killed mid-migration goes stale after a minute.
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 60_000) fs.rmSync(lock, { force: true });
+      if (Date.now() > deadline) throw new Error(`could not take the migration lock ${lock}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
 /** Applies `migrations` (names sort in order) and throws with the failing one's name. */
 export async function migrate(db: Kysely<unknown>, service: string, migrations: Record<string, Migration>): Promise<void> {
+  const file = sqliteFiles.get(db);
+  if (file) return withFileLock(file, () => migrateUnlocked(db, service, migrations));
+  return migrateUnlocked(db, service, migrations);
+}
+
+async function migrateUnlocked(db: Kysely<unknown>, service: string, migrations: Record<string, Migration>): Promise<void> {
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
   // One migration table per service, so several services may share a Postgres database.
   const migrator = new Migrator({ db, provider, migrationTableName: `${service}_migrations`, migrationLockTableName: `${service}_migrations_lock` });

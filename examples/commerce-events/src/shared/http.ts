@@ -5,7 +5,7 @@
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ping } from './db.js';
 import type { EventTables } from './db.js';
 import type { Logger } from './logger.js';

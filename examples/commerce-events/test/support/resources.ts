@@ -15,11 +15,15 @@ spec:
     - {name: processingTimeout, value: "4s"}
 `;
 
-/** The embedded pub/sub (the default run). */
-export const embeddedPubsub = (): string => `apiVersion: dapr.io/v1alpha1
+/** The embedded pub/sub (the default run), one file shared by every process of the test. */
+export const embeddedPubsub = (file: string): string => `apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata: {name: pubsub}
-spec: {type: pubsub.sqlite, version: v1}
+spec:
+  type: pubsub.sqlite
+  version: v1
+  metadata:
+    - {name: connectionString, value: "${file}"}
 `;
 
 /** Three delivery retries (the seed's maxRetries 3), 300 ms apart. */

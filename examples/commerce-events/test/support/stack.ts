@@ -118,7 +118,8 @@ export class Stack {
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // 'close' comes after the output is read to the end, unlike 'exit'.
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const logs = (msg: string) =>
       output
         .split('\n')
@@ -145,7 +146,10 @@ export class Stack {
     };
     this.apps.push(app);
     await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`${appId} exited with ${child.exitCode}:\n${output}`);
+      if (child.exitCode !== null) {
+        await exited;
+        throw new Error(`${appId} exited with ${child.exitCode}`);
+      }
       const sidecar = await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz`).catch(() => undefined);
       if (sidecar?.status !== 204) return false;
       if (spec.grpc) return logs('worker running').length > 0;
