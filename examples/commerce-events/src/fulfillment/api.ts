@@ -13,7 +13,7 @@ import type { FulfillmentTables } from './schema.js';
 
 const env = process.env;
 const config = commonConfig(env);
-const db = openDatabase<FulfillmentTables>({ service: 'fulfillment', url: config.databaseUrl, dataDir: config.dataDir });
+const db = openDatabase<FulfillmentTables>({ service: 'fulfillment', url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
 await migrate(db as unknown as Kysely<unknown>, 'fulfillment', fulfillmentMigrations);
 const ctx = createApiContext('fulfillment-service', db as unknown as Kysely<EventTables>, env);
 

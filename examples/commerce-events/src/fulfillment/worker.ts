@@ -19,7 +19,7 @@ import type { FulfillmentTables } from './schema.js';
 
 const env = process.env;
 const config = commonConfig(env);
-const db = openDatabase<FulfillmentTables>({ service: 'fulfillment', url: config.databaseUrl, dataDir: config.dataDir });
+const db = openDatabase<FulfillmentTables>({ service: 'fulfillment', url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
 await migrate(db as unknown as Kysely<unknown>, 'fulfillment', fulfillmentMigrations);
 const ctx = createWorkerContext('fulfillment-worker', db as unknown as Kysely<EventTables>, 'event', process.argv.slice(2), env);
 const deadLetterTopic = ctx.topic(DEAD_LETTER_TOPICS.fulfillment);

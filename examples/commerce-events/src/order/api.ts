@@ -29,7 +29,7 @@ const cancelSchema = z.object({ reason: z.string().min(1).max(500).default('canc
 
 const env = process.env;
 const config = commonConfig(env);
-const db = openDatabase<OrderTables>({ service: 'order', url: config.databaseUrl, dataDir: config.dataDir });
+const db = openDatabase<OrderTables>({ service: 'order', url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
 await migrate(db as unknown as Kysely<unknown>, 'order', orderMigrations);
 const ctx = createApiContext('order-service', db as unknown as Kysely<EventTables>, env);
 

@@ -24,7 +24,7 @@ import type { OrderTables } from './schema.js';
 
 const env = process.env;
 const config = commonConfig(env);
-const db = openDatabase<OrderTables>({ service: 'order', url: config.databaseUrl, dataDir: config.dataDir });
+const db = openDatabase<OrderTables>({ service: 'order', url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
 await migrate(db as unknown as Kysely<unknown>, 'order', orderMigrations);
 const ctx = createWorkerContext('order-worker', db as unknown as Kysely<EventTables>, 'cron', process.argv.slice(2), env);
 const warehouseAppId = env['WAREHOUSE_APP_ID'] || 'warehouse-service';

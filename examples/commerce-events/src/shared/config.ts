@@ -15,6 +15,8 @@ export interface CommonConfig {
   topicPrefix: string;
   /** `postgres://…` for Postgres; otherwise an embedded SQLite file under `dataDir`. */
   databaseUrl: string | undefined;
+  /** Postgres: the service's schema (one database, a schema per service). */
+  databaseSchema: string | undefined;
   /** Where embedded databases live. @default './.data' */
   dataDir: string;
   /** pino level. @default 'info' */
@@ -38,6 +40,7 @@ export function commonConfig(env: Env): CommonConfig {
     pubsubName: env['PUBSUB_NAME'] || 'pubsub-redis',
     topicPrefix: env['TOPIC_PREFIX'] ?? '',
     databaseUrl: env['DATABASE_URL'] || undefined,
+    databaseSchema: env['DATABASE_SCHEMA'] || undefined,
     dataDir: path.resolve(env['DATA_DIR'] || '.data'),
     logLevel: env['LOG_LEVEL'] || 'info',
     outboxIntervalMs: intFrom(env, 'OUTBOX_INTERVAL_MS', 2000),

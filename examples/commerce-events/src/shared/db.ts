@@ -37,15 +37,24 @@ export interface DatabaseOptions {
   url: string | undefined;
   /** Directory of the SQLite file. */
   dataDir: string;
+  /** Postgres only: the schema the service's tables live in (created if missing). @default the server's search_path */
+  schema?: string | undefined;
 }
 
 /** The SQLite file behind a Kysely instance, for the migration lock. */
 const sqliteFiles = new WeakMap<object, string>();
+/** The Postgres schema of a Kysely instance, created before migrating. */
+const pgSchemas = new WeakMap<object, string>();
 
 /** Opens the service's database (creating the SQLite file and its directory when needed). */
 export function openDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
   if (options.url && /^postgres(ql)?:\/\//.test(options.url)) {
-    return new Kysely<DB>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.url, max: 10 }) }) });
+    const schema = options.schema;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`DATABASE_SCHEMA must be a lower-case SQL identifier, got "${schema}"`);
+    const pool = new pg.Pool({ connectionString: options.url, max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    if (schema) pgSchemas.set(db, schema);
+    return db;
   }
   fs.mkdirSync(options.dataDir, { recursive: true });
   const file = path.join(options.dataDir, `${options.service}.sqlite`);
@@ -125,6 +134,13 @@ async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
 
 /** Applies `migrations` (names sort in order) and throws with the failing one's name. */
 export async function migrate(db: Kysely<unknown>, service: string, migrations: Record<string, Migration>): Promise<void> {
+  const schema = pgSchemas.get(db);
+  if (schema) {
+    // Two apps of a service may race here; Postgres reports the loser as a duplicate.
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch((err: { code?: string }) => {
+      if (err.code !== '23505' && err.code !== '42P06') throw err;
+    });
+  }
   const file = sqliteFiles.get(db);
   if (file) return withFileLock(file, () => migrateUnlocked(db, service, migrations));
   return migrateUnlocked(db, service, migrations);

@@ -16,7 +16,7 @@ import type { WarehouseTables } from './schema.js';
 
 const env = process.env;
 const config = commonConfig(env);
-const db = openDatabase<WarehouseTables>({ service: 'warehouse', url: config.databaseUrl, dataDir: config.dataDir });
+const db = openDatabase<WarehouseTables>({ service: 'warehouse', url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
 await migrate(db as unknown as Kysely<unknown>, 'warehouse', warehouseMigrations);
 const ctx = createApiContext('warehouse-service', db as unknown as Kysely<EventTables>, env);
 

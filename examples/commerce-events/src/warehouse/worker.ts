@@ -23,7 +23,7 @@ import type { WarehouseTables } from './schema.js';
 
 const env = process.env;
 const config = commonConfig(env);
-const db = openDatabase<WarehouseTables>({ service: 'warehouse', url: config.databaseUrl, dataDir: config.dataDir });
+const db = openDatabase<WarehouseTables>({ service: 'warehouse', url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
 await migrate(db as unknown as Kysely<unknown>, 'warehouse', warehouseMigrations);
 const ctx = createWorkerContext('warehouse-worker', db as unknown as Kysely<EventTables>, 'all', process.argv.slice(2), env);
 const reservationTtlMs = intFrom(env, 'RESERVATION_TTL_MS', 30 * 60_000);
