@@ -103,5 +103,5 @@ describe('weft run -f examples/commerce-events (embedded default)', () => {
     expect(reservations.map((r) => r.status)).toEqual(['confirmed']);
     const { fulfillments } = await http<{ fulfillments: { status: string }[] }>(`${api('fulfillment-service')}/v1/fulfillments?orderId=${created.id}`);
     expect(fulfillments.map((f) => f.status)).toEqual(['created']);
-  });
+  }, 120_000);
 });

@@ -72,7 +72,7 @@ describe.runIf(run)('commerce-events on Redis pub/sub', () => {
     expect(announced[0]?.data).toMatchObject({ order_id: orderId, fulfillment_id: fulfillment?.id });
     const statusEvents = (await streamEvents(redis, stack.topic('orders.order.status_changed'))).filter((e) => e.data['order_id'] === orderId);
     expect(statusEvents.map((e) => e.data['status'])).toEqual(['pending_payment', 'payment_confirmed']);
-  });
+  }, 120_000);
 
   it('payment.failed: the order fails and its reservations are released', async () => {
     await setStock(apis, 'sku-green', 5);
@@ -91,7 +91,7 @@ describe.runIf(run)('commerce-events on Redis pub/sub', () => {
     // Released once, although both the invocation and the status event ask for it.
     expect(released).toHaveLength(1);
     expect(await fulfillments(apis, orderId)).toEqual([]);
-  });
+  }, 120_000);
 
   it('a duplicate delivery changes nothing: the same payment and order events twice', async () => {
     await setStock(apis, 'sku-dup', 10);
@@ -118,7 +118,7 @@ describe.runIf(run)('commerce-events on Redis pub/sub', () => {
     expect(statusEvents.map((e) => e.data['status']).sort()).toEqual(['payment_confirmed', 'pending_payment', 'pending_payment']);
     expect(new Set(statusEvents.map((e) => e.event_id)).size).toBe(2);
     expect((await streamEvents(redis, stack.topic('fulfillment.status_changed'))).filter((e) => e.data['order_id'] === orderId)).toHaveLength(1);
-  });
+  }, 120_000);
 
   it('a handler that fails twice is retried by the sidecar and then succeeds', async () => {
     await setStock(apis, 'sku-retry', 3);
@@ -131,7 +131,7 @@ describe.runIf(run)('commerce-events on Redis pub/sub', () => {
     expect(failures.map((l) => l['err'])).toEqual(['injected fault 1 of 2', 'injected fault 2 of 2']);
     expect(orderWorker.logs('event handled').filter((l) => l['eventId'] === payment.event_id)).toHaveLength(1);
     expect(await deadLetters(apis.order)).not.toContainEqual(expect.objectContaining({ id: payment.event_id }));
-  });
+  }, 120_000);
 
   it('a poison event lands in the dead-letter topic after the retries, and a malformed one at once', async () => {
     const poison = paymentEvent('payment.confirmed', 'no-such-order');
@@ -146,5 +146,5 @@ describe.runIf(run)('commerce-events on Redis pub/sub', () => {
 
     await publish(apis.order, PUBSUB, stack.topic('payment.failed'), { hello: 'not an envelope' });
     await eventually(async () => (await deadLetters(apis.order)).some((d) => JSON.stringify(d.payload) === JSON.stringify({ hello: 'not an envelope' })), 'the malformed event in dead_letters');
-  });
+  }, 120_000);
 });

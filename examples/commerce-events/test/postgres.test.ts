@@ -57,7 +57,7 @@ describe.runIf(run)('commerce-events on Postgres and Redis', () => {
     } finally {
       await client.end();
     }
-  });
+  }, 120_000);
 
   it('runs payment.confirmed through to the confirmed reservation, and payment.failed to the release', async () => {
     await setStock(apis, 'pg-sku', 6);
@@ -78,5 +78,5 @@ describe.runIf(run)('commerce-events on Postgres and Redis', () => {
     expect((await fulfillments(apis, paidId)).map((f) => f.status)).toEqual(['created']);
     await eventually(async () => (await reservations(apis, failedId)).every((r) => r.status === 'released'), 'the failed order released');
     expect(await inventory(apis, 'pg-sku')).toMatchObject({ onHand: 6, reserved: 2, available: 4 });
-  });
+  }, 120_000);
 });

@@ -54,5 +54,5 @@ describe.runIf(run)('a worker killed mid-stream', () => {
       expect(paid.history.filter((h) => h.to === 'payment_confirmed')).toHaveLength(1);
     }
     for (const id of ids) await eventually(async () => (await fulfillments(apis, id)).length === 1, `the fulfillment of ${id}`);
-  });
+  }, 300_000);
 });

@@ -47,7 +47,7 @@ describe('worker modes', () => {
     expect(running(app)).toMatchObject({ mode: 'cron', topics: [], bindings: ORDER_BINDINGS });
     expect(await subscribedTopics(app)).toEqual([]);
     await eventually(async () => ORDER_BINDINGS.every((b) => jobsDone(app).includes(b)), 'both order cron jobs to run');
-  });
+  }, 120_000);
 
   it('event mode registers the consumers only; its cron bindings never reach it', async () => {
     const app = worker('order:event');
@@ -56,14 +56,14 @@ describe('worker modes', () => {
     // The cron-mode worker, started with it on the same every-second schedule, has run its jobs twice by now.
     await eventually(async () => jobsDone(worker('order:cron')).filter((b) => b === 'order-cod-auto-confirm').length >= 2, 'two cron ticks elsewhere');
     expect(jobsDone(app)).toEqual([]);
-  });
+  }, 120_000);
 
   it('all mode registers both, and the cron jobs fire', async () => {
     const app = worker('order:all');
     expect(running(app)).toMatchObject({ mode: 'all', bindings: ORDER_BINDINGS, topics: ORDER_TOPICS.map((t) => stack.topic(t)) });
     expect(await subscribedTopics(app)).toEqual(ORDER_TOPICS.map((t) => stack.topic(t)).sort());
     await eventually(async () => ORDER_BINDINGS.every((b) => jobsDone(app).includes(b)), 'both order cron jobs to run');
-  });
+  }, 120_000);
 
   it("each worker's default mode is the seed's: order cron, fulfillment event, warehouse all", async () => {
     expect(running(worker('order:default')).mode).toBe('cron');
@@ -79,5 +79,5 @@ describe('worker modes', () => {
       [stack.topic('orders.order.status_changed'), stack.topic('fulfillment.status_changed'), stack.topic('warehouse.dead_letter')].sort(),
     );
     await eventually(async () => ['warehouse-reservation-expiry', 'warehouse-stock-change-detector', 'warehouse-daily-summary'].every((b) => jobsDone(warehouse).includes(b)), 'the warehouse cron jobs to run');
-  });
+  }, 120_000);
 });
