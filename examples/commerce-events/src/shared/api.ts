@@ -38,6 +38,8 @@ export async function runApi(ctx: ApiContext, db: Kysely<EventTables>, argv: rea
   await listen(ctx.app, port, env['HOST'] || '127.0.0.1');
   ctx.relay.start();
   const shutdown = async () => {
+    // A stuck close (a connection that never drains) must not keep the process alive.
+    setTimeout(() => process.exit(1), 10_000).unref();
     await ctx.app.close();
     await ctx.relay.stop();
     await db.destroy();

@@ -66,6 +66,8 @@ export async function runWorker(ctx: WorkerContext, db: Kysely<EventTables>): Pr
   ctx.logger.info({ mode: ctx.mode, ...ctx.bus.registrations }, 'worker running');
   const shutdown = async (signal: string) => {
     ctx.logger.info({ signal }, 'worker stopping');
+    // A stuck close (a connection that never drains) must not keep the process alive.
+    setTimeout(() => process.exit(1), 10_000).unref();
     await ctx.bus.stop().catch(() => undefined);
     await ctx.relay.stop();
     await db.destroy();

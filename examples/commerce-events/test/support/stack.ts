@@ -135,13 +135,18 @@ export class Stack {
     const app: RunningApp = {
       appId, appPort, httpPort, child, output: () => output, logs,
       kill: async (signal = 'SIGTERM') => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        try {
-          process.kill(-child.pid!, signal);
-        } catch {
-          // already gone
+        // `weft run` starts the app in a process group of its own; a SIGKILL of `weft run` cannot pass
+        // on, so the app's group is signalled too.
+        const appPid = /started app: .* \(pid (\d+)\)/.exec(output)?.[1];
+        for (const pid of [child.pid, appPid ? Number(appPid) : undefined]) {
+          if (pid === undefined) continue;
+          try {
+            process.kill(-pid, signal);
+          } catch {
+            // already gone
+          }
         }
-        await exited;
+        if (child.exitCode === null && child.signalCode === null) await exited;
       },
     };
     this.apps.push(app);
