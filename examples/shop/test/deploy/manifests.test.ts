@@ -110,9 +110,9 @@ function portNumber(port: number | string, containers: readonly Container[]): nu
 const overlays = discoverOverlays();
 
 describe('Kubernetes manifests', () => {
-  it('finds the overlays of every example with a deploy folder (shop: dev and production)', () => {
+  it('finds the overlays of every example with a deploy folder (commerce-events and shop: dev and production)', () => {
     const names = overlays.map((o) => `${o.example}/${o.overlay}`);
-    expect(names).toEqual(expect.arrayContaining(['shop/dev', 'shop/production']));
+    expect(names).toEqual(expect.arrayContaining(['commerce-events/dev', 'commerce-events/production', 'shop/dev', 'shop/production']));
     for (const example of fs.readdirSync(EXAMPLES_DIR)) {
       if (fs.existsSync(path.join(EXAMPLES_DIR, example, 'deploy', 'base'))) {
         expect(names.some((n) => n.startsWith(`${example}/`)), `${example}/deploy has a base but no overlay`).toBe(true);
