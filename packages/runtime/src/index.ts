@@ -34,3 +34,14 @@ export { WeftMetrics } from './observability/metrics.js';
 export { parseYamlDocuments } from './resources/loader.js';
 export { listRegistry, registryDir, pidAlive } from './nameresolution/local/local-resolver.js';
 export type { RegistryEntry } from './nameresolution/local/local-resolver.js';
+export { RecentLogs } from './admin/recent-logs.js';
+export { ADMIN_PREFIX } from './admin/admin-routes.js';
+export type {
+  AdminInfo,
+  AdminLogEntry,
+  AdminStateKey,
+  AdminStateKeysPage,
+  DeadLetterEntry,
+  DeliveryOutcome,
+  PubSubTrafficEntry,
+} from './admin/types.js';

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { ResourceError, Sidecar, createLogger, pidAlive } from '@weft/runtime';
+import { RecentLogs, ResourceError, Sidecar, createLogger, pidAlive } from '@weft/runtime';
 import { loadRunFile } from '../runfile/run-file.js';
 import { superviseRunFile } from '../runfile/supervisor.js';
 import { addSidecarFlags, ignoredFlagWarnings, sidecarOptionsFromFlags } from '../sidecar-flags.js';
@@ -37,14 +37,15 @@ export async function runApp(values: SidecarFlagValues, command: readonly string
   const appId = values.appId ?? path.basename(process.cwd()).replace(/[^A-Za-z0-9-]/g, '-').toLowerCase();
   const options = sidecarOptionsFromFlags(values, process.env, appId);
   const sidecarOut = prefixedWritable(process.stdout, linePrefix(`weft ${options.appId}`, 0, color));
-  const logger = createLogger({ level: options.logLevel, json: options.logAsJson, appId: options.appId, destination: sidecarOut });
+  const recentLogs = new RecentLogs();
+  const logger = createLogger({ onLine: (line) => recentLogs.addLine(line), level: options.logLevel, json: options.logAsJson, appId: options.appId, destination: sidecarOut });
   for (const warning of ignoredFlagWarnings(values)) logger.warn(warning);
 
   let requestStop: (reason: string) => void = () => {};
   const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
   let sidecar: Sidecar;
   try {
-    sidecar = await Sidecar.start(options, { logger, fresh: values.fresh, onShutdownRequested: () => requestStop('shutdown API') });
+    sidecar = await Sidecar.start(options, { logger, recentLogs, fresh: values.fresh, onShutdownRequested: () => requestStop('shutdown API') });
   } catch (err) {
     logger.error(err instanceof ResourceError ? `invalid resources: ${err.message}` : `failed to start: ${(err as Error).message}`);
     return 1;
