@@ -13,6 +13,8 @@ import { loadRunFile } from '../runfile/run-file.js';
 import { superviseRunFile } from '../runfile/supervisor.js';
 import { addSidecarFlags, ignoredFlagWarnings, sidecarOptionsFromFlags } from '../sidecar-flags.js';
 import type { SidecarFlagValues } from '../sidecar-flags.js';
+import { DASHBOARD_PORT, startDashboard } from './dashboard.js';
+import type { DashboardFlags } from './dashboard.js';
 import { linePrefix, pipePrefixed, prefixedWritable, useColor } from '../output.js';
 
 /** Exit code for a child that died of a signal, as shells report it. */
@@ -159,20 +161,35 @@ export function runCommand(): Command {
     .description('run an app beside a Weft sidecar (embedded stores by default)')
     .argument('[command...]', 'the app command, after --')
     .usage('[flags] [-- command...] | -f <run file or directory>')
-    .option('-f, --run-file <path>', 'a multi-app run file (weft.yaml or dapr.yaml), or a directory holding one');
+    .option('-f, --run-file <path>', 'a multi-app run file (weft.yaml or dapr.yaml), or a directory holding one')
+    .option('--dashboard', `also serve the Weft dashboard (http://127.0.0.1:${DASHBOARD_PORT}; a run file's "dashboard: true" does the same)`)
+    .option('--dashboard-port <port>', 'port of the dashboard', (v) => Number(v));
   addSidecarFlags(command, { httpPort: 0, grpcPort: 0, metricsPort: 0 });
-  command.action(async (appCommand: string[], values: SidecarFlagValues & { runFile?: string }) => {
-    if (values.runFile) {
-      const runFile = loadRunFile(values.runFile);
-      process.exitCode = await superviseRunFile(runFile, {
-        weft: [process.execPath, ...process.execArgv, process.argv[1] ?? 'weft'],
-        out: process.stdout,
-        color: useColor(process.stdout, process.env),
-        env: process.env,
-      });
-      return;
+  command.action(async (appCommand: string[], values: SidecarFlagValues & { runFile?: string; dashboard?: boolean; dashboardPort?: number }) => {
+    const runFile = values.runFile ? loadRunFile(values.runFile) : undefined;
+    const wanted = values.dashboard || runFile?.dashboard !== undefined;
+    const flags: DashboardFlags = {
+      port: values.dashboardPort ?? runFile?.dashboard?.port ?? DASHBOARD_PORT,
+      host: runFile?.dashboard?.host ?? '127.0.0.1',
+      sidecar: [],
+      discover: true,
+    };
+    // The dashboard finds the apps' sidecars through the local registry, as `weft dashboard` does.
+    const dashboard = wanted ? await startDashboard(flags, process.env, process.stdout) : undefined;
+    try {
+      if (runFile) {
+        process.exitCode = await superviseRunFile(runFile, {
+          weft: [process.execPath, ...process.execArgv, process.argv[1] ?? 'weft'],
+          out: process.stdout,
+          color: useColor(process.stdout, process.env),
+          env: process.env,
+        });
+        return;
+      }
+      process.exitCode = await runApp(values, appCommand);
+    } finally {
+      await dashboard?.close();
     }
-    process.exitCode = await runApp(values, appCommand);
   });
   return command;
 }
