@@ -77,7 +77,8 @@ export interface DaprMetadata {
     topic: string;
     deadLetterTopic?: string;
     metadata?: Record<string, string>;
-    rules?: { rules?: { match?: string; path: string }[] };
+    /** Dapr's metadata lists rules as an array (older versions nested them under `rules.rules`). */
+    rules?: { match?: string; path: string }[] | { rules?: { match?: string; path: string }[] };
     type?: string;
   }[];
   extended?: Record<string, string>;
@@ -126,3 +127,9 @@ export interface WorkflowHistoryResponse {
 
 /** The runtime statuses, in the order the dashboard shows them. */
 export const WORKFLOW_STATUSES = ['RUNNING', 'PENDING', 'SUSPENDED', 'COMPLETED', 'FAILED', 'TERMINATED'] as const;
+
+/** A subscription's routing rules, whichever shape the sidecar sent. */
+export function subscriptionRules(s: NonNullable<DaprMetadata['subscriptions']>[number]): { match?: string; path: string }[] {
+  if (!s.rules) return [];
+  return Array.isArray(s.rules) ? s.rules : (s.rules.rules ?? []);
+}

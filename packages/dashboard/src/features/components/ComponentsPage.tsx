@@ -1,6 +1,7 @@
 /** Components of one app: name, type, version, capabilities; its subscriptions and HTTP endpoints. */
 import { useMetadata, useSelectedSidecar } from '../../api/sidecars.js';
 import type { DaprMetadata } from '../../shared/api.js';
+import { subscriptionRules } from '../../shared/api.js';
 import { AppPicker } from '../../ui/app-picker.js';
 import { Empty, ErrorBox, Loading, Section } from '../../ui/ui.js';
 
@@ -75,7 +76,7 @@ export function ComponentsPage() {
                 <tr key={`${s.pubsubname}/${s.topic}`}>
                   <td>{s.pubsubname}</td>
                   <td className="mono">{s.topic}</td>
-                  <td className="mono">{(s.rules?.rules ?? []).map((r) => (r.match ? `${r.match} → ${r.path}` : r.path)).join(', ')}</td>
+                  <td className="mono">{subscriptionRules(s).map((r) => (r.match ? `${r.match} → ${r.path}` : r.path)).join(', ')}</td>
                   <td className="mono">{s.deadLetterTopic || '—'}</td>
                   <td>{(s.type ?? '').toLowerCase() || '—'}</td>
                 </tr>

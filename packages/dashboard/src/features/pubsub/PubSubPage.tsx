@@ -1,6 +1,7 @@
 /** Pub/sub of one app: its subscriptions, a live tail of deliveries with outcomes, dead letters with replay. */
 import { useState } from 'react';
 import { useMetadata, useSelectedSidecar } from '../../api/sidecars.js';
+import { subscriptionRules } from '../../shared/api.js';
 import { useParams } from '../../router.js';
 import { AppPicker } from '../../ui/app-picker.js';
 import { Badge, Empty, ErrorBox, Loading, Section, Time } from '../../ui/ui.js';
@@ -60,7 +61,7 @@ export function PubSubPage() {
                       {s.topic}
                     </button>
                   </td>
-                  <td className="mono">{(s.rules?.rules ?? []).map((r) => r.path).join(', ')}</td>
+                  <td className="mono">{subscriptionRules(s).map((r) => r.path).join(', ')}</td>
                   <td className="mono">{s.deadLetterTopic || '—'}</td>
                 </tr>
               ))}
