@@ -299,6 +299,7 @@ describe.skipIf(!runnable)('the dashboard in a browser', () => {
     await editor.fill('{"total": 14, "currency": "EUR"}');
     await page.getByRole('button', { name: /^Save/ }).click();
     await shows(page.getByTestId('conflict'), 'the value changed since you loaded it');
+    await shows(page.getByTestId('current-value'), '"total":99');
     const after = await fetch(`${shippingSidecar.httpUrl}/v1.0/state/statestore/order-1`);
     expect(await after.json()).toEqual({ total: 99, currency: 'EUR' });
     await shows(page.locator('table.keys'), 'order-2');

@@ -7,7 +7,8 @@ import { AppPicker } from '../../ui/app-picker.js';
 import { Empty, ErrorBox, Loading, Section, Time, prettyJson } from '../../ui/ui.js';
 import { readTokens } from '../workflows/WorkflowsPage.js';
 import type { WriteResult } from './data.js';
-import { deleteValue, parseEditedValue, saveValue, useStateKeys, useStateValue } from './data.js';
+import type { StateValue } from './data.js';
+import { deleteValue, parseEditedValue, readValue, saveValue, useStateKeys, useStateValue } from './data.js';
 
 function ValueEditor({ sidecar, store, stateKey, onDeleted }: { sidecar: string; store: string; stateKey: string; onDeleted: () => void }) {
   const client = useQueryClient();
@@ -15,6 +16,8 @@ function ValueEditor({ sidecar, store, stateKey, onDeleted }: { sidecar: string;
   const [text, setText] = useState('');
   const [result, setResult] = useState<WriteResult | undefined>();
   const [busy, setBusy] = useState(false);
+  // On a conflict, what the store holds now (undefined: deleted meanwhile), shown beside the edit.
+  const [theirs, setTheirs] = useState<{ value: StateValue | undefined } | undefined>();
   useEffect(() => {
     if (value.data) setText(prettyJson(value.data.value));
   }, [value.data]);
@@ -24,6 +27,7 @@ function ValueEditor({ sidecar, store, stateKey, onDeleted }: { sidecar: string;
   const { etag, ttlExpireTime } = value.data;
   const reload = async () => {
     setResult(undefined);
+    setTheirs(undefined);
     await client.invalidateQueries({ queryKey: ['sidecar', sidecar, 'state-value', store, stateKey] });
   };
   const save = async () => {
@@ -31,6 +35,7 @@ function ValueEditor({ sidecar, store, stateKey, onDeleted }: { sidecar: string;
     if (!parsed.ok) return setResult({ ok: false, conflict: false, message: parsed.message });
     setBusy(true);
     const r = await saveValue(sidecar, store, stateKey, parsed.value, etag);
+    setTheirs(!r.ok && r.conflict ? { value: await readValue(sidecar, store, stateKey).catch(() => undefined) } : undefined);
     setBusy(false);
     setResult(r);
     if (r.ok) {
@@ -42,6 +47,7 @@ function ValueEditor({ sidecar, store, stateKey, onDeleted }: { sidecar: string;
     if (!window.confirm(`Delete ${stateKey}?`)) return;
     setBusy(true);
     const r = await deleteValue(sidecar, store, stateKey, etag);
+    setTheirs(!r.ok && r.conflict ? { value: await readValue(sidecar, store, stateKey).catch(() => undefined) } : undefined);
     setBusy(false);
     setResult(r);
     if (r.ok) {
@@ -90,6 +96,19 @@ function ValueEditor({ sidecar, store, stateKey, onDeleted }: { sidecar: string;
             </>
           ) : null}
           <span className="small">{result.message}</span>
+          {theirs ? (
+            <div data-testid="current-value">
+              <h3>Now in the store</h3>
+              {theirs.value ? (
+                <>
+                  <pre className="json">{prettyJson(theirs.value.value)}</pre>
+                  <span className="small mono">ETag {theirs.value.etag}</span>
+                </>
+              ) : (
+                <p>The key was deleted.</p>
+              )}
+            </div>
+          ) : null}
         </div>
       ) : null}
     </div>
