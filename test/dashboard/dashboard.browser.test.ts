@@ -319,6 +319,14 @@ describe.skipIf(!runnable)('the dashboard in a browser', () => {
     await page.getByRole('button', { name: /light theme/ }).click();
   }, STEP_MS);
 
+  it("charts each app's request, error, latency and workflow metrics", async () => {
+    await page.goto(`${dashboardUrl}/metrics?app=orders`);
+    await until('four charts', () => page.locator('figure.chart').count(), (n) => n === 4);
+    await shows(page.locator('figure.chart').first(), 'requests');
+    expect(await page.locator('figure.chart canvas').count()).toBe(4);
+    await page.screenshot({ path: path.join(SHOTS, 'metrics.png') });
+  }, STEP_MS);
+
   it('navigates between pages with the keyboard', async () => {
     await page.goto(`${dashboardUrl}/apps`);
     await shows(page.locator('main'), 'shipping');

@@ -14,6 +14,7 @@ import { TOKEN_COOKIE, authorize, isLoopbackHost } from './auth.js';
 import { SidecarDirectory, summary } from './sidecars.js';
 import type { ExplicitSidecar, KnownSidecar } from './sidecars.js';
 import { serveStatic } from './static.js';
+import { MetricsSampler } from './metrics.js';
 
 /** Options of {@link startDashboardServer}. */
 export interface DashboardServerOptions {
@@ -133,6 +134,7 @@ export async function startDashboardServer(options: DashboardServerOptions = {})
     ...(options.registryToken ? { registryToken: options.registryToken } : {}),
   });
   await directory.refresh();
+  const sampler = new MetricsSampler();
   const clients = new Set<http.ServerResponse>();
   let lastSidecars = JSON.stringify(directory.list().map(summary));
 
@@ -146,7 +148,8 @@ export async function startDashboardServer(options: DashboardServerOptions = {})
     refreshing = true;
     directory
       .refresh()
-      .then((list) => {
+      .then(async (list) => {
+        await Promise.all(list.filter((s) => s.metricsUrl).map((s) => sampler.sample(s.id, s.metricsUrl!)));
         const now = JSON.stringify(list.map(summary));
         if (now !== lastSidecars) {
           lastSidecars = now;
@@ -224,6 +227,7 @@ export async function startDashboardServer(options: DashboardServerOptions = {})
       }, filters);
       return sendJson(res, 200, result);
     }
+    if (action === 'metrics') return sendJson(res, 200, sampler.response(sidecar.id, sidecar.metricsUrl));
     if (action === 'app-logs') {
       const source = url.searchParams.get('source') === 'daprd' ? 'daprd' : 'app';
       const file = source === 'app' ? sidecar.appLogPath : sidecar.daprdLogPath;

@@ -16,10 +16,12 @@ export interface ExplicitSidecar {
 }
 
 /** A sidecar with what the server needs to call it. */
-export interface KnownSidecar extends SidecarSummary {
+export interface KnownSidecar extends Omit<SidecarSummary, 'metrics'> {
   token?: string;
   appLogPath?: string;
   daprdLogPath?: string;
+  /** `http://address:port/metrics`, when the sidecar published its metrics port. */
+  metricsUrl?: string;
 }
 
 /** How long a health probe may take before the sidecar counts as down. */
@@ -42,6 +44,7 @@ function fromRegistry(entry: RegistryEntry, token: string | undefined): Omit<Kno
   const extra = entry.extra ?? {};
   const host = entry.host === '0.0.0.0' || entry.host === '' ? '127.0.0.1' : entry.host;
   const appPid = Number(extra['appPid']);
+  const metricsHost = !extra['metricsAddress'] || extra['metricsAddress'] === '0.0.0.0' ? '127.0.0.1' : extra['metricsAddress'];
   return {
     id: entry.namespace ? `${entry.appId}.${entry.namespace}` : entry.appId,
     appId: entry.appId,
@@ -58,6 +61,7 @@ function fromRegistry(entry: RegistryEntry, token: string | undefined): Omit<Kno
     ...(extra['appLogPath'] ? { appLogPath: extra['appLogPath'] } : {}),
     ...(extra['daprdLogPath'] ? { daprdLogPath: extra['daprdLogPath'] } : {}),
     ...(token ? { token } : {}),
+    ...(extra['metricsPort'] ? { metricsUrl: `http://${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${extra['metricsPort']}/metrics` } : {}),
   };
 }
 
@@ -127,6 +131,6 @@ export class SidecarDirectory {
 
 /** The public part of a sidecar (no token, no file paths). */
 export function summary(s: KnownSidecar): SidecarSummary {
-  const { token: _token, appLogPath: _a, daprdLogPath: _d, ...rest } = s;
-  return rest;
+  const { token: _token, appLogPath: _a, daprdLogPath: _d, metricsUrl: _m, ...rest } = s;
+  return { ...rest, metrics: Boolean(s.metricsUrl) };
 }

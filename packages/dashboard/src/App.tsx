@@ -13,6 +13,7 @@ import { WorkflowsPage } from './features/workflows/WorkflowsPage.js';
 import { InstancePage } from './features/workflows/InstancePage.js';
 import { PubSubPage } from './features/pubsub/PubSubPage.js';
 import { StatePage } from './features/state/StatePage.js';
+import { MetricsPage } from './features/metrics/MetricsPage.js';
 
 const NAV: { page: Page; label: string; key: string }[] = [
   { page: 'apps', label: 'Apps', key: '1' },
@@ -21,6 +22,7 @@ const NAV: { page: Page; label: string; key: string }[] = [
   { page: 'pubsub', label: 'Pub/sub', key: '4' },
   { page: 'state', label: 'State', key: '5' },
   { page: 'logs', label: 'Logs', key: '6' },
+  { page: 'metrics', label: 'Metrics', key: '7' },
 ];
 
 type Theme = 'light' | 'dark';
@@ -43,7 +45,7 @@ export function App() {
   const app = route.params.get('app') ?? route.sidecar ?? undefined;
   const active: Page = route.page === 'instance' ? 'workflows' : route.page;
 
-  // Keys 1–6 switch pages (keeping the selected app) unless the user is typing.
+  // Keys 1–7 switch pages (keeping the selected app) unless the user is typing.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const target = e.target as HTMLElement | null;
@@ -100,6 +102,7 @@ export function App() {
         {route.page === 'pubsub' ? <PubSubPage /> : null}
         {route.page === 'state' ? <StatePage /> : null}
         {route.page === 'logs' ? <LogsPage /> : null}
+        {route.page === 'metrics' ? <MetricsPage /> : null}
       </main>
     </>
   );

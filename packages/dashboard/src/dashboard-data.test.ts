@@ -52,7 +52,7 @@ describe('dashboard data layer', () => {
   });
 
   it('picks the app in the URL, else the first healthy sidecar', () => {
-    const s = (id: string, healthy: boolean): SidecarSummary => ({ id, appId: id, httpUrl: '', source: 'registry', healthy, logs: { app: false, daprd: false } });
+    const s = (id: string, healthy: boolean): SidecarSummary => ({ id, appId: id, httpUrl: '', source: 'registry', healthy, logs: { app: false, daprd: false }, metrics: false });
     expect(pickSidecar([s('a', false), s('b', true)], null)?.id).toBe('b');
     expect(pickSidecar([s('a', false), s('b', true)], 'a')?.id).toBe('a');
     expect(pickSidecar([s('a', true)], 'gone')).toBeUndefined();

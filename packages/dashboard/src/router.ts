@@ -6,7 +6,7 @@
 import { useCallback, useSyncExternalStore } from 'react';
 
 /** The pages of the dashboard. */
-export type Page = 'apps' | 'components' | 'workflows' | 'instance' | 'pubsub' | 'state' | 'logs';
+export type Page = 'apps' | 'components' | 'workflows' | 'instance' | 'pubsub' | 'state' | 'logs' | 'metrics';
 
 /** A parsed location. */
 export interface Route {
@@ -17,7 +17,7 @@ export interface Route {
   params: URLSearchParams;
 }
 
-const PAGES: readonly Page[] = ['apps', 'components', 'workflows', 'pubsub', 'state', 'logs'];
+const PAGES: readonly Page[] = ['apps', 'components', 'workflows', 'pubsub', 'state', 'logs', 'metrics'];
 
 /** Parses a path and query string into a {@link Route}. */
 export function parseRoute(pathname: string, search: string): Route {

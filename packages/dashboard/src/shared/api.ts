@@ -33,6 +33,8 @@ export interface SidecarSummary {
   command?: string;
   /** Log files of the app and the sidecar, for apps started by `weft run -f`. */
   logs: { app: boolean; daprd: boolean };
+  /** Whether the dashboard samples this sidecar's Prometheus metrics. */
+  metrics: boolean;
 }
 
 /** `GET /api/sidecars`. */
@@ -132,4 +134,30 @@ export const WORKFLOW_STATUSES = ['RUNNING', 'PENDING', 'SUSPENDED', 'COMPLETED'
 export function subscriptionRules(s: NonNullable<DaprMetadata['subscriptions']>[number]): { match?: string; path: string }[] {
   if (!s.rules) return [];
   return Array.isArray(s.rules) ? s.rules : (s.rules.rules ?? []);
+}
+
+/** One sample of a sidecar's metrics, as rates over the interval since the previous sample. */
+export interface MetricsPoint {
+  /** Unix time in seconds (the end of the interval). */
+  t: number;
+  /** HTTP + gRPC API requests per second. */
+  requestRate: number;
+  /** Of those, answered with an error (HTTP ≥ 500 or 4xx other than 404; gRPC not OK), per second. */
+  errorRate: number;
+  /** 99th percentile of HTTP API latency over the interval, in ms (null without requests). */
+  p99Ms: number | null;
+  /** Workflow executions finished per second. */
+  workflowRate: number;
+  /** Activity executions finished per second. */
+  activityRate: number;
+  /** Pub/sub deliveries to the app per second. */
+  deliveryRate: number;
+}
+
+/** `GET /api/sidecars/{id}/metrics`: the samples the dashboard took since it started (last 30 min). */
+export interface MetricsResponse {
+  /** False when the sidecar's metrics endpoint is unknown (sidecars given by address) or off. */
+  available: boolean;
+  reason?: string;
+  points: MetricsPoint[];
 }

@@ -416,6 +416,8 @@ export class Sidecar {
       this.metricsPort = await this.metricsServer.listen(options.metricsPort, options.metricsListenAddress);
     }
     await this.invocation.publish(this.httpPort, this.grpcPort);
+    // The dashboard reads each local sidecar's metrics from here.
+    if (this.metricsPort) await this.invocation.resolver.update({ metricsPort: String(this.metricsPort), metricsAddress: options.metricsListenAddress });
     this.health.apiReady = true;
 
     if (options.appPort && (options.appProtocol === 'http' || options.appProtocol === 'https')) {
