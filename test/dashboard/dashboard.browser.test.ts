@@ -194,7 +194,6 @@ describe.skipIf(!runnable)('the dashboard in a browser', () => {
     await shows(rows.filter({ hasText: 'shipping' }), 'healthy');
     await shows(rows.filter({ hasText: 'shipping' }), shippingSidecar.httpUrl);
     await shows(page.locator('.live'), 'live');
-    await page.screenshot({ path: path.join(SHOTS, 'apps.png') });
   }, STEP_MS);
 
   it('lists the instances with their counts per status', async () => {
@@ -325,6 +324,21 @@ describe.skipIf(!runnable)('the dashboard in a browser', () => {
     await shows(page.locator('figure.chart').first(), 'requests');
     expect(await page.locator('figure.chart canvas').count()).toBe(4);
     await page.screenshot({ path: path.join(SHOTS, 'metrics.png') });
+  }, STEP_MS);
+
+  it('draws the system graph from the sidecars\' metrics: invocations, publishes and deliveries', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${workflowSidecar.httpUrl}/v1.0/invoke/shipping/method/health`);
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    await page.goto(`${dashboardUrl}/apps`);
+    const invoke = page.locator('[data-edge="app:orders->app:shipping"]');
+    await shows(invoke, 'invoke', 60_000);
+    await shows(invoke, 'p99');
+    await shows(page.locator('[data-edge="app:shipping->topic:orders"]'), 'publish');
+    await shows(page.locator('[data-edge="topic:orders->app:shipping"]'), 'deliver');
+    await page.screenshot({ path: path.join(SHOTS, 'apps.png'), fullPage: true });
   }, STEP_MS);
 
   it('navigates between pages with the keyboard', async () => {

@@ -3,7 +3,7 @@
  * registry) on every refresh and keeps rates per interval for the charts: API request and error
  * rates, HTTP p99 latency from the histogram buckets, workflow, activity and delivery throughput.
  */
-import type { MetricsPoint, MetricsResponse } from '../src/shared/api.js';
+import type { GraphEdge, MetricsPoint, MetricsResponse } from '../src/shared/api.js';
 
 /** One parsed sample line. */
 export interface PromSample {
@@ -38,6 +38,8 @@ export interface Totals {
   deliveries: number;
   /** Cumulative HTTP latency bucket counts by upper bound (ms). */
   buckets: Map<number, number>;
+  /** Per edge key (`kind|target`): cumulative count, errors and (invocations) latency buckets. */
+  edges: Map<string, { count: number; errors: number; buckets: Map<number, number> }>;
 }
 
 const isError = (status: string) => {
@@ -47,7 +49,13 @@ const isError = (status: string) => {
 
 /** Sums the counters the dashboard charts. */
 export function totalsOf(samples: readonly PromSample[]): Totals {
-  const t: Totals = { requests: 0, errors: 0, workflows: 0, activities: 0, deliveries: 0, buckets: new Map() };
+  const t: Totals = { requests: 0, errors: 0, workflows: 0, activities: 0, deliveries: 0, buckets: new Map(), edges: new Map() };
+  const edge = (key: string) => {
+    let e = t.edges.get(key);
+    if (!e) t.edges.set(key, (e = { count: 0, errors: 0, buckets: new Map() }));
+    return e;
+  };
+  const ok = (status: string) => status === '' || status === 'OK' || status === '0' || /^2\d\d$/.test(status);
   for (const s of samples) {
     switch (s.name) {
       case 'dapr_http_server_request_count':
@@ -69,9 +77,33 @@ export function totalsOf(samples: readonly PromSample[]): Totals {
         t.activities += s.value;
         break;
       case 'dapr_component_pubsub_ingress_count':
-      case 'dapr_component_pubsub_ingress_count_total':
+      case 'dapr_component_pubsub_ingress_count_total': {
         t.deliveries += s.value;
+        const e = edge(`deliver|${s.labels['topic'] ?? ''}`);
+        e.count += s.value;
+        if ((s.labels['status'] ?? 'success') !== 'success') e.errors += s.value;
         break;
+      }
+      case 'dapr_component_pubsub_egress_count':
+      case 'dapr_component_pubsub_egress_count_total': {
+        const e = edge(`publish|${s.labels['topic'] ?? ''}`);
+        e.count += s.value;
+        if (s.labels['success'] === 'false') e.errors += s.value;
+        break;
+      }
+      // On the caller, the callee is the response's `src_app_id` (Dapr's naming).
+      case 'dapr_runtime_service_invocation_res_recv_total': {
+        const e = edge(`invoke|${s.labels['src_app_id'] ?? ''}`);
+        e.count += s.value;
+        if (!ok(s.labels['status'] ?? '')) e.errors += s.value;
+        break;
+      }
+      case 'dapr_runtime_service_invocation_res_recv_latency_ms_bucket': {
+        const e = edge(`invoke|${s.labels['src_app_id'] ?? ''}`);
+        const le = s.labels['le'] === '+Inf' ? Infinity : Number(s.labels['le']);
+        e.buckets.set(le, (e.buckets.get(le) ?? 0) + s.value);
+        break;
+      }
       case 'dapr_http_server_latency_bucket': {
         const le = s.labels['le'] === '+Inf' ? Infinity : Number(s.labels['le']);
         t.buckets.set(le, (t.buckets.get(le) ?? 0) + s.value);
@@ -118,9 +150,32 @@ export function pointBetween(before: Totals, after: Totals, seconds: number, t: 
   };
 }
 
+/** The edges of one app between two totals: `from` is the app, targets are app ids or topics. */
+export function edgesBetween(appId: string, before: Totals, after: Totals, seconds: number): GraphEdge[] {
+  const out: GraphEdge[] = [];
+  for (const [key, now] of after.edges) {
+    const [kind, target] = key.split('|') as ['invoke' | 'publish' | 'deliver', string];
+    const then = before.edges.get(key) ?? { count: 0, errors: 0, buckets: new Map<number, number>() };
+    const count = now.count - then.count;
+    if (count <= 0) continue;
+    const topic = `topic:${target}`;
+    out.push({
+      from: kind === 'deliver' ? topic : `app:${appId}`,
+      to: kind === 'invoke' ? `app:${target}` : kind === 'publish' ? topic : `app:${appId}`,
+      kind,
+      rate: count / seconds,
+      errorRate: Math.max(0, now.errors - then.errors) / seconds,
+      p99Ms: kind === 'invoke' ? quantileBetween(then.buckets, now.buckets, 0.99) : null,
+    });
+  }
+  return out;
+}
+
 /** Keeps the last 30 minutes of points per sidecar. */
 export class MetricsSampler {
   private readonly last = new Map<string, { totals: Totals; at: number }>();
+  /** Totals of the last minute per sidecar, oldest first: the graph's window. */
+  private readonly window = new Map<string, { totals: Totals; at: number }[]>();
   private readonly series = new Map<string, MetricsPoint[]>();
   private readonly errors = new Map<string, string>();
 
@@ -143,12 +198,25 @@ export class MetricsSampler {
     const totals = totalsOf(parsePrometheus(text));
     const previous = this.last.get(id);
     this.last.set(id, { totals, at: now });
+    const window = this.window.get(id) ?? [];
+    window.push({ totals, at: now });
+    while (window.length > 2 && window[0]!.at < now - 60_000) window.shift();
+    this.window.set(id, window);
     if (!previous) return;
     const points = this.series.get(id) ?? [];
     points.push(pointBetween(previous.totals, totals, Math.max(0.001, (now - previous.at) / 1000), Math.round(now / 1000)));
     const cutoff = now / 1000 - this.keepSeconds;
     while (points.length > 0 && points[0]!.t < cutoff) points.shift();
     this.series.set(id, points);
+  }
+
+  /** The edges of one app over the last minute. */
+  edges(id: string, appId: string): GraphEdge[] {
+    const window = this.window.get(id) ?? [];
+    const first = window[0];
+    const last = window.at(-1);
+    if (!first || !last || first === last) return [];
+    return edgesBetween(appId, first.totals, last.totals, (last.at - first.at) / 1000);
   }
 
   /** The points of one sidecar. */

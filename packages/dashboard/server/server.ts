@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppLogsResponse, DashboardEvent, SidecarsResponse, WorkflowCountsResponse, WorkflowListResponse } from '../src/shared/api.js';
+import type { AppLogsResponse, DashboardEvent, GraphNode, GraphResponse, SidecarsResponse, WorkflowCountsResponse, WorkflowListResponse } from '../src/shared/api.js';
 import { TOKEN_COOKIE, authorize, isLoopbackHost } from './auth.js';
 import { SidecarDirectory, summary } from './sidecars.js';
 import type { ExplicitSidecar, KnownSidecar } from './sidecars.js';
@@ -179,6 +179,17 @@ export async function startDashboardServer(options: DashboardServerOptions = {})
         discovery: { registryDir: options.registryDir ?? '', explicit: (options.sidecars ?? []).map((s) => s.url) },
       };
       return sendJson(res, 200, body);
+    }
+    if (parts[1] === 'graph') {
+      const list = directory.list();
+      const nodes = new Map<string, GraphNode>(list.map((s) => [`app:${s.appId}`, { id: `app:${s.appId}`, kind: 'app', label: s.appId, healthy: s.healthy }]));
+      const edges = list.flatMap((s) => sampler.edges(s.id, s.appId));
+      for (const e of edges) {
+        for (const id of [e.from, e.to]) {
+          if (!nodes.has(id)) nodes.set(id, { id, kind: id.startsWith('topic:') ? 'topic' : 'app', label: id.slice(id.indexOf(':') + 1) });
+        }
+      }
+      return sendJson(res, 200, { nodes: [...nodes.values()], edges, windowSeconds: 60 } satisfies GraphResponse);
     }
     if (parts[1] === 'events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });

@@ -23,6 +23,8 @@ const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/dapr/subscribe') {
     return reply(200, [{ pubsubname: 'pubsub', topic: 'orders', route: '/orders', deadLetterTopic: 'orders-dead' }]);
   }
+  // Invoked by the tests through the other app's sidecar, so the system graph has an invocation edge.
+  if (req.url === '/health') return reply(200, { ok: true });
   if (req.method === 'POST' && req.url === '/orders') {
     void readJson(req).then(async (event) => {
       const id = String(event['id']);

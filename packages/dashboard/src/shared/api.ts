@@ -161,3 +161,32 @@ export interface MetricsResponse {
   reason?: string;
   points: MetricsPoint[];
 }
+
+/** A node of the system graph: an app or a pub/sub topic. */
+export interface GraphNode {
+  id: string;
+  kind: 'app' | 'topic';
+  label: string;
+  healthy?: boolean;
+}
+
+/** Traffic between two nodes over the last minute, from the sidecars' metrics. */
+export interface GraphEdge {
+  from: string;
+  to: string;
+  kind: 'invoke' | 'publish' | 'deliver';
+  /** Per second. */
+  rate: number;
+  /** Per second. */
+  errorRate: number;
+  /** Invocation round-trip p99 in ms (invocations only; null without data). */
+  p99Ms: number | null;
+}
+
+/** `GET /api/graph`: which app invokes which, and publishes to or receives from which topic. */
+export interface GraphResponse {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  /** Seconds the rates are measured over. */
+  windowSeconds: number;
+}

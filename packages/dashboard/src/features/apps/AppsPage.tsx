@@ -4,6 +4,7 @@ import type { SidecarSummary } from '../../shared/api.js';
 import { useMetadata, useSidecars } from '../../api/sidecars.js';
 import { Badge, Empty, ErrorBox, Json, Link, Loading, Section, Time, formatDuration } from '../../ui/ui.js';
 import { href } from '../../router.js';
+import { SystemGraph } from './SystemGraph.js';
 
 function Uptime({ since }: { since: string | undefined }) {
   if (!since) return <span className="muted">—</span>;
@@ -66,6 +67,7 @@ export function AppsPage() {
   if (isPending) return <Loading what="apps" />;
   if (error) return <ErrorBox error={error} what="apps" />;
   return (
+    <>
     <Section title={`Apps (${data.sidecars.length})`}>
       {data.sidecars.length === 0 ? (
         <Empty>
@@ -97,5 +99,11 @@ export function AppsPage() {
         </table>
       )}
     </Section>
+    {data.sidecars.length > 0 ? (
+      <Section title="System graph">
+        <SystemGraph />
+      </Section>
+    ) : null}
+    </>
   );
 }
