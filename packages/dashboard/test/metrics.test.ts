@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePrometheus, pointBetween, quantileBetween, totalsOf } from '../server/metrics.js';
+import { edgesBetween, parsePrometheus, pointBetween, quantileBetween, totalsOf } from '../server/metrics.js';
 
 const scrape = (requests: number, errors: number, buckets: [string, number][], workflows = 0) =>
   [
@@ -34,5 +34,27 @@ describe('dashboard metrics sampling', () => {
     // All 100 new observations fell in (5, 50]: the 99th lies near the top of that bucket.
     expect(p.p99Ms).toBeCloseTo(5 + 45 * 0.99, 5);
     expect(quantileBetween(before.buckets, before.buckets, 0.99)).toBeNull();
+  });
+
+  it('turns invocation and pub/sub counters into graph edges with rates, errors and p99', () => {
+    const text = (n: number) =>
+      [
+        `dapr_runtime_service_invocation_res_recv_total{app_id="a",src_app_id="b",status="200",type="unary"} ${n}`,
+        `dapr_runtime_service_invocation_res_recv_total{app_id="a",src_app_id="b",status="500",type="unary"} ${n / 2}`,
+        `dapr_runtime_service_invocation_res_recv_latency_ms_bucket{app_id="a",src_app_id="b",status="200",type="unary",le="10"} ${n}`,
+        `dapr_runtime_service_invocation_res_recv_latency_ms_bucket{app_id="a",src_app_id="b",status="200",type="unary",le="+Inf"} ${n}`,
+        `dapr_component_pubsub_egress_count{app_id="a",component="ps",namespace="",success="true",topic="t"} ${n}`,
+        `dapr_component_pubsub_ingress_count{app_id="a",component="ps",namespace="",process_status="drop",status="drop",topic="t"} ${n}`,
+      ].join('\n');
+    const edges = edgesBetween('a', totalsOf(parsePrometheus(text(0))), totalsOf(parsePrometheus(text(10))), 10);
+    expect(edges).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ from: 'app:a', to: 'app:b', kind: 'invoke', rate: 1.5, errorRate: 0.5 }),
+        expect.objectContaining({ from: 'app:a', to: 'topic:t', kind: 'publish', rate: 1, errorRate: 0, p99Ms: null }),
+        expect.objectContaining({ from: 'topic:t', to: 'app:a', kind: 'deliver', rate: 1, errorRate: 1 }),
+      ]),
+    );
+    expect(edges.find((e) => e.kind === 'invoke')?.p99Ms).toBeCloseTo(9.9, 5);
+    expect(edgesBetween('a', totalsOf(parsePrometheus(text(10))), totalsOf(parsePrometheus(text(10))), 10)).toEqual([]);
   });
 });
