@@ -10,6 +10,7 @@ import { stopCommand } from './commands/stop.js';
 import { sidecarCommand } from './commands/sidecar.js';
 import { workflowCommand } from './commands/workflow.js';
 import { publishCommand } from './commands/publish.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { normalizeGoFlags } from './sidecar-flags.js';
 
 /** Builds the program (exported for tests). */
@@ -24,6 +25,7 @@ export function program(): Command {
     .addCommand(stopCommand())
     .addCommand(invokeCommand())
     .addCommand(publishCommand())
+    .addCommand(dashboardCommand())
     .showHelpAfterError();
 }
 

@@ -36,3 +36,14 @@ export { listRegistry, registryDir, pidAlive } from './nameresolution/local/loca
 export type { RegistryEntry } from './nameresolution/local/local-resolver.js';
 export { KUBERNETES_INTERNAL_PORT, KUBERNETES_PUBLIC_PORT, SERVICE_ACCOUNT_NAMESPACE_FILE, podNamespace } from './sidecar/kubernetes-mode.js';
 export type { SidecarMode } from './sidecar/kubernetes-mode.js';
+export { RecentLogs } from './admin/recent-logs.js';
+export { ADMIN_PREFIX } from './admin/admin-routes.js';
+export type {
+  AdminInfo,
+  AdminLogEntry,
+  AdminStateKey,
+  AdminStateKeysPage,
+  DeadLetterEntry,
+  DeliveryOutcome,
+  PubSubTrafficEntry,
+} from './admin/types.js';

@@ -8,11 +8,13 @@ import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { ResourceError, Sidecar, createLogger, pidAlive } from '@weft/runtime';
+import { RecentLogs, ResourceError, Sidecar, createLogger, pidAlive } from '@weft/runtime';
 import { loadRunFile } from '../runfile/run-file.js';
 import { superviseRunFile } from '../runfile/supervisor.js';
 import { addSidecarFlags, ignoredFlagWarnings, sidecarOptionsFromFlags } from '../sidecar-flags.js';
 import type { SidecarFlagValues } from '../sidecar-flags.js';
+import { DASHBOARD_PORT, startDashboard } from './dashboard.js';
+import type { DashboardFlags } from './dashboard.js';
 import { linePrefix, pipePrefixed, prefixedWritable, useColor } from '../output.js';
 
 /** Exit code for a child that died of a signal, as shells report it. */
@@ -37,14 +39,15 @@ export async function runApp(values: SidecarFlagValues, command: readonly string
   const appId = values.appId ?? path.basename(process.cwd()).replace(/[^A-Za-z0-9-]/g, '-').toLowerCase();
   const options = sidecarOptionsFromFlags(values, process.env, appId);
   const sidecarOut = prefixedWritable(process.stdout, linePrefix(`weft ${options.appId}`, 0, color));
-  const logger = createLogger({ level: options.logLevel, json: options.logAsJson, appId: options.appId, destination: sidecarOut });
+  const recentLogs = new RecentLogs();
+  const logger = createLogger({ onLine: (line) => recentLogs.addLine(line), level: options.logLevel, json: options.logAsJson, appId: options.appId, destination: sidecarOut });
   for (const warning of ignoredFlagWarnings(values)) logger.warn(warning);
 
   let requestStop: (reason: string) => void = () => {};
   const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
   let sidecar: Sidecar;
   try {
-    sidecar = await Sidecar.start(options, { logger, fresh: values.fresh, onShutdownRequested: () => requestStop('shutdown API') });
+    sidecar = await Sidecar.start(options, { logger, recentLogs, fresh: values.fresh, onShutdownRequested: () => requestStop('shutdown API') });
   } catch (err) {
     logger.error(err instanceof ResourceError ? `invalid resources: ${err.message}` : `failed to start: ${(err as Error).message}`);
     return 1;
@@ -158,20 +161,35 @@ export function runCommand(): Command {
     .description('run an app beside a Weft sidecar (embedded stores by default)')
     .argument('[command...]', 'the app command, after --')
     .usage('[flags] [-- command...] | -f <run file or directory>')
-    .option('-f, --run-file <path>', 'a multi-app run file (weft.yaml or dapr.yaml), or a directory holding one');
+    .option('-f, --run-file <path>', 'a multi-app run file (weft.yaml or dapr.yaml), or a directory holding one')
+    .option('--dashboard', `also serve the Weft dashboard (http://127.0.0.1:${DASHBOARD_PORT}; a run file's "dashboard: true" does the same)`)
+    .option('--dashboard-port <port>', 'port of the dashboard', (v) => Number(v));
   addSidecarFlags(command, { httpPort: 0, grpcPort: 0, metricsPort: 0 });
-  command.action(async (appCommand: string[], values: SidecarFlagValues & { runFile?: string }) => {
-    if (values.runFile) {
-      const runFile = loadRunFile(values.runFile);
-      process.exitCode = await superviseRunFile(runFile, {
-        weft: [process.execPath, ...process.execArgv, process.argv[1] ?? 'weft'],
-        out: process.stdout,
-        color: useColor(process.stdout, process.env),
-        env: process.env,
-      });
-      return;
+  command.action(async (appCommand: string[], values: SidecarFlagValues & { runFile?: string; dashboard?: boolean; dashboardPort?: number }) => {
+    const runFile = values.runFile ? loadRunFile(values.runFile) : undefined;
+    const wanted = values.dashboard || runFile?.dashboard !== undefined;
+    const flags: DashboardFlags = {
+      port: values.dashboardPort ?? runFile?.dashboard?.port ?? DASHBOARD_PORT,
+      host: runFile?.dashboard?.host ?? '127.0.0.1',
+      sidecar: [],
+      discover: true,
+    };
+    // The dashboard finds the apps' sidecars through the local registry, as `weft dashboard` does.
+    const dashboard = wanted ? await startDashboard(flags, process.env, process.stdout) : undefined;
+    try {
+      if (runFile) {
+        process.exitCode = await superviseRunFile(runFile, {
+          weft: [process.execPath, ...process.execArgv, process.argv[1] ?? 'weft'],
+          out: process.stdout,
+          color: useColor(process.stdout, process.env),
+          env: process.env,
+        });
+        return;
+      }
+      process.exitCode = await runApp(values, appCommand);
+    } finally {
+      await dashboard?.close();
     }
-    process.exitCode = await runApp(values, appCommand);
   });
   return command;
 }

@@ -3,20 +3,21 @@
  * `POST /v1.0/shutdown`.
  */
 import { Command } from 'commander';
-import { ResourceError, Sidecar, createLogger } from '@weft/runtime';
+import { RecentLogs, ResourceError, Sidecar, createLogger } from '@weft/runtime';
 import { addSidecarFlags, ignoredFlagWarnings, sidecarOptionsFromFlags } from '../sidecar-flags.js';
 import type { SidecarFlagValues } from '../sidecar-flags.js';
 
 /** Starts a sidecar and wires signals; resolves when it has stopped. */
 export async function runSidecar(values: SidecarFlagValues): Promise<number> {
   const options = sidecarOptionsFromFlags(values, process.env, values.appId ?? 'weft-app');
-  const logger = createLogger({ level: options.logLevel, json: options.logAsJson, appId: options.appId });
+  const recentLogs = new RecentLogs();
+  const logger = createLogger({ onLine: (line) => recentLogs.addLine(line), level: options.logLevel, json: options.logAsJson, appId: options.appId });
   for (const warning of ignoredFlagWarnings(values)) logger.warn(warning);
   let stopRequested: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
   let sidecar: Sidecar;
   try {
-    sidecar = await Sidecar.start(options, { logger, fresh: values.fresh, onShutdownRequested: () => stopRequested() });
+    sidecar = await Sidecar.start(options, { logger, recentLogs, fresh: values.fresh, onShutdownRequested: () => stopRequested() });
   } catch (err) {
     logger.error(err instanceof ResourceError ? `invalid resources: ${err.message}` : `failed to start: ${(err as Error).message}`);
     return 1;

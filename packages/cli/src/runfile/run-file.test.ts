@@ -104,4 +104,14 @@ apps:
   it('refuses a per-app certificate in common, where it would name every app', () => {
     expect(() => parseRunFile(FILE, `version: 1\ncommon:\n  tlsCertFile: a.crt\napps:\n- appDirPath: ./a\n`, () => false)).toThrow(/common\.tlsCertFile: unknown key/);
   });
+
+  it("reads Weft's dashboard key: true, or a port and host, and refuses anything else", () => {
+    const apps = 'apps: [{appDirPath: ./a}]';
+    expect(parseRunFile(FILE, apps, () => false).dashboard).toBeUndefined();
+    expect(parseRunFile(FILE, `dashboard: false\n${apps}`, () => false).dashboard).toBeUndefined();
+    expect(parseRunFile(FILE, `dashboard: true\n${apps}`, () => false).dashboard).toEqual({});
+    expect(parseRunFile(FILE, `dashboard: {port: 9100, host: 127.0.0.1}\n${apps}`, () => false).dashboard).toEqual({ port: 9100, host: '127.0.0.1' });
+    expect(() => parseRunFile(FILE, `dashboard: {prt: 1}\n${apps}`, () => false)).toThrow(/dashboard\.prt: unknown key/);
+    expect(() => parseRunFile(FILE, `dashboard: [1]\n${apps}`, () => false)).toThrow(/dashboard: must be/);
+  });
 });

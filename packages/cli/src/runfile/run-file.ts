@@ -65,6 +65,11 @@ export interface RunFile {
   file: string;
   name: string;
   apps: RunFileApp[];
+  /**
+   * Weft's `dashboard` key: `true`, or `{port, host}`, starts the dashboard beside the apps (a
+   * Weft extension; Dapr's CLI rejects the key, so keep it out of `dapr.yaml` twins).
+   */
+  dashboard?: { port?: number; host?: string };
 }
 
 /** Thrown for a run file that cannot be used; names the file and the key. */
@@ -90,7 +95,7 @@ const APP_KEYS = [
   'daprInternalGRPCPort', 'metricsPort', 'profilePort', 'unixDomainSocket', 'command', 'containerImage',
   'containerImagePullPolicy', 'createService', 'tlsCertFile', 'tlsKeyFile',
 ];
-const TOP_KEYS = ['version', 'name', 'common', 'apps'];
+const TOP_KEYS = ['version', 'name', 'common', 'apps', 'dashboard'];
 /** Names tried, in order, when the argument is a directory. */
 export const RUN_FILE_NAMES = ['weft.yaml', 'weft.yml', 'dapr.yaml', 'dapr.yml'];
 
@@ -236,7 +241,19 @@ export function parseRunFile(file: string, text: string, exists: (p: string) => 
     if (ids.has(app.appId)) throw new RunFileError(file, `apps[${i}].appID`, `duplicate app id "${app.appId}"`);
     ids.add(app.appId);
   }
-  return { file, name: optString(file, 'name', doc['name']) ?? '', apps };
+  const dashboard = dashboardOf(file, doc['dashboard']);
+  return { file, name: optString(file, 'name', doc['name']) ?? '', apps, ...(dashboard ? { dashboard } : {}) };
+}
+
+/** Reads the top-level `dashboard` key: a boolean or `{port, host}`. */
+function dashboardOf(file: string, raw: unknown): RunFile['dashboard'] {
+  if (raw === undefined || raw === null || raw === false || raw === 'false') return undefined;
+  if (raw === true || raw === 'true') return {};
+  if (!isRecord(raw)) throw new RunFileError(file, 'dashboard', 'must be true, false or a mapping with port and host');
+  checkKeys(file, 'dashboard.', raw, ['port', 'host']);
+  const port = optNumber(file, 'dashboard.port', raw['port']);
+  const host = optString(file, 'dashboard.host', raw['host']);
+  return { ...(port !== undefined ? { port } : {}), ...(host !== undefined ? { host } : {}) };
 }
 
 /** Reads and parses the run file a `-f` argument names. */

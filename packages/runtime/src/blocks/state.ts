@@ -9,6 +9,7 @@ import {
   ETagInvalidError,
   ETagMismatchError,
   isBulk,
+  isKeyListing,
   isQueryable,
   isTransactional,
 } from '../components/state/store.js';
@@ -258,6 +259,35 @@ export class StateBlock {
       if (err instanceof QueryParseError) throw commonErrors.malformedRequest(`invalid state query: ${err.message}`);
       throw stateErrors.query(name, errorMessage(err));
     }
+  }
+
+  /**
+   * Lists live keys by user-key prefix in key order, a page at a time (the Weft admin API; Dapr has
+   * no key listing). `after` is the last user key of the previous page. Undefined when the store
+   * cannot list keys.
+   */
+  async listKeys(
+    storeName: string,
+    userPrefix: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ key: string; item: { value: Buffer; etag: string; expiresAt?: Date; contentType?: string } }[] | undefined> {
+    const { store, prefix, name } = this.resolve(storeName);
+    if (!isKeyListing(store)) return undefined;
+    try {
+      const rows = await store.listKeys({ prefix: prefix + userPrefix, ...(after !== undefined ? { after: prefix + after } : {}), limit });
+      return rows.map((r) => ({ key: r.key.slice(prefix.length), item: r.item }));
+    } catch (err) {
+      throw stateErrors.get(userPrefix + '*', name, errorMessage(err));
+    }
+  }
+
+  /** Names of the loaded state stores that can list keys. */
+  listableStores(): string[] {
+    return this.components
+      .ofKind('state')
+      .filter((c) => isKeyListing(c.instance as StateStore))
+      .map((c) => c.name);
   }
 
   private resolve(storeName: string): ResolvedStore {

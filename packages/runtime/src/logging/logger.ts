@@ -34,6 +34,19 @@ export interface LoggerOptions {
   appId?: string;
   /** Where lines go. @default process.stdout */
   destination?: NodeJS.WritableStream;
+  /** Also given every JSON line as written (the admin API's recent logs). */
+  onLine?: (jsonLine: string) => void;
+}
+
+/** Hands each JSON line to `onLine`, then passes the chunk on unchanged. */
+function lineTap(next: NodeJS.WritableStream, onLine: (line: string) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') onLine(line);
+      next.write(chunk);
+      done();
+    },
+  });
 }
 
 const LEVEL_TAG: Record<string, string> = { debug: 'DEBU', info: 'INFO', warn: 'WARN', error: 'ERRO', fatal: 'FATA' };
@@ -91,7 +104,8 @@ class PinoAdapter implements Logger {
 /** Creates the root logger of a sidecar or CLI process. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? process.stdout;
-  const stream = options.json ? destination : textStream(destination);
+  const formatted = options.json ? destination : textStream(destination);
+  const stream = options.onLine ? lineTap(formatted, options.onLine) : formatted;
   const inner = pino(
     {
       level: options.level ?? 'info',

@@ -67,6 +67,9 @@ import { Mtls } from '../security/mtls.js';
 import { DEFAULT_NAMESPACE, DEFAULT_TRUST_DOMAIN, formatSpiffeId } from '../security/spiffe.js';
 import type { HttpRequestRecord } from '../api/http/server.js';
 import type { GrpcCallRecord } from '../api/grpc/server.js';
+import { adminRoutes } from '../admin/admin-routes.js';
+import { PubSubTraffic } from '../admin/pubsub-traffic.js';
+import { RecentLogs } from '../admin/recent-logs.js';
 
 /** Extra wiring for tests and embedders. */
 export interface SidecarStartOptions {
@@ -80,6 +83,11 @@ export interface SidecarStartOptions {
   configuration?: WeftConfiguration;
   /** Pub/sub delivery retries and timeout; defaults come from `WEFT_PUBSUB_*` in the options' env. */
   deliveryPolicy?: DeliveryPolicy;
+  /**
+   * Recent log lines for the admin API. Give the same instance to `createLogger({ onLine })` when
+   * passing `logger`; without `logger` the sidecar taps its own.
+   */
+  recentLogs?: RecentLogs;
 }
 
 /** A running sidecar. */
@@ -125,6 +133,12 @@ export class Sidecar {
   /** Mutual TLS between sidecars; undefined when off. */
   mtls: Mtls | undefined;
   private stopping: Promise<void> | undefined;
+  /** Recent pub/sub deliveries and dead letters (the admin API). */
+  readonly traffic = new PubSubTraffic();
+  /** Recent log lines (the admin API); undefined when an embedder's logger is not tapped. */
+  recentLogs: RecentLogs | undefined;
+  /** When {@link Sidecar.start} was called. */
+  readonly startedAt = new Date();
 
   private constructor(
     readonly options: SidecarOptions,
@@ -163,7 +177,10 @@ export class Sidecar {
     const guards: ComponentGuardDeps = metrics ? { metrics } : {};
     const freshDir = extra.fresh ? await fs.mkdtemp(path.join(os.tmpdir(), 'weft-fresh-')) : undefined;
     const options: SidecarOptions = freshDir ? { ...input, dataDir: freshDir } : input;
-    const logger = extra.logger ?? createLogger({ level: options.logLevel, json: options.logAsJson, appId: options.appId });
+    const recentLogs = extra.recentLogs ?? (extra.logger ? undefined : new RecentLogs());
+    const logger =
+      extra.logger ??
+      createLogger({ level: options.logLevel, json: options.logAsJson, appId: options.appId, ...(recentLogs ? { onLine: (l: string) => recentLogs.addLine(l) } : {}) });
     const components = new ComponentManager({
       appId: options.appId,
       namespace: options.namespace,
@@ -188,6 +205,7 @@ export class Sidecar {
       guards,
       extra.deliveryPolicy ?? deliveryPolicyFromEnv(options.env),
     );
+    sidecar.recentLogs = recentLogs;
     try {
       await sidecar.boot(extra.onShutdownRequested ?? (() => void sidecar.stop()));
     } catch (err) {
@@ -261,6 +279,7 @@ export class Sidecar {
       metrics,
       appAvailable: () => this.health.appAvailable(),
       tracer: () => this.tracer,
+      traffic: this.traffic,
     });
     this.appEvents = await AppEvents.create({
       options,
@@ -298,6 +317,14 @@ export class Sidecar {
       ...pubsubRoutes(this.publisher),
       ...bindingsRoutes(this.bindings),
       ...jobsRoutes(this.jobs),
+      ...adminRoutes({
+        appId: options.appId,
+        startedAt: this.startedAt,
+        state: this.state,
+        components: this.components,
+        traffic: this.traffic,
+        logs: this.recentLogs,
+      }),
     ].filter((r) => r.public || apiAllowed({ group: r.group, version: httpRouteVersion(r.path), protocol: 'http' }));
     const apiLogging = options.enableApiLogging ?? configuration.apiLogging.enabled;
     const httpObservers: ((r: HttpRequestRecord) => void)[] = [];
@@ -402,6 +429,8 @@ export class Sidecar {
       this.publicPort = await this.publicServer.listen(options.publicPort, options.publicListenAddress);
     }
     await this.invocation.publish(this.httpPort, this.grpcPort);
+    // The dashboard reads each local sidecar's metrics from here.
+    if (this.metricsPort) await this.invocation.resolver.update({ metricsPort: String(this.metricsPort), metricsAddress: options.metricsListenAddress });
     this.health.apiReady = true;
 
     if (options.appPort && (options.appProtocol === 'http' || options.appProtocol === 'https')) {

@@ -13,6 +13,7 @@ import type { AppChannel } from '../../appchannel/app-channel.js';
 import type { HandlerOutcome, PubSub, PubSubMessage } from '../../components/pubsub/store.js';
 import type { Logger } from '../../logging/logger.js';
 import type { WeftMetrics } from '../../observability/metrics.js';
+import type { PubSubTraffic } from '../../admin/pubsub-traffic.js';
 import type { Tracer } from '../../observability/tracing.js';
 import { deliverySpan } from '../../observability/messaging-spans.js';
 import { markPermanent } from '../../resiliency/policy.js';
@@ -43,6 +44,8 @@ export interface HandlerContext {
   appAvailable?: (() => boolean) | undefined;
   /** A CLIENT span per delivery attempt under the event's `traceparent`; the app gets the span's context. */
   tracer?: Pick<Tracer, 'startSpanFromHeaders'> | undefined;
+  /** Recent traffic for the admin API: every attempt's verdict and every dead-lettered message. */
+  traffic?: PubSubTraffic | undefined;
 }
 
 /** Waits until the app is available; false if the subscription stopped first. */
@@ -84,6 +87,14 @@ async function attemptOnce(ctx: HandlerContext, path: string, event: CloudEvent,
       signal: controller.signal,
     });
     recordIngress(ctx, message.topic, result.verdict, started);
+    ctx.traffic?.record({
+      pubsubName: ctx.spec.pubsubName,
+      topic: message.topic,
+      outcome: result.verdict === 'notFound' ? 'drop' : result.verdict,
+      route: path,
+      ...(result.reason ? { reason: result.reason } : {}),
+      data: message.data,
+    });
     span?.end({ error: result.verdict === 'retry', ...(result.verdict === 'retry' ? { message: result.reason ?? 'the app asked for a retry' } : {}) });
     return result;
   } catch (err) {
@@ -141,6 +152,7 @@ export async function deadLetter(ctx: HandlerContext, message: PubSubMessage, wh
   try {
     await ctx.pubsub.publish({ topic, data: message.data, metadata: message.metadata, ...(message.contentType ? { contentType: message.contentType } : {}) });
     ctx.logger.warn(`sent event from topic ${message.topic} to dead-letter topic ${topic}: ${why}`);
+    ctx.traffic?.recordDeadLetter({ pubsubName: ctx.spec.pubsubName, deadLetterTopic: topic, reason: why, message });
     return true;
   } catch (err) {
     ctx.logger.error(`failed to publish to dead-letter topic ${topic}; the event will be redelivered`, { error: (err as Error).message });

@@ -16,6 +16,7 @@ import type { LoadedDocument } from '../../resources/loader.js';
 import { BulkHandler } from './bulk-handler.js';
 import { handleMessage } from './handler.js';
 import type { HandlerContext } from './handler.js';
+import type { PubSubTraffic } from '../../admin/pubsub-traffic.js';
 import type { DeliveryPolicy } from './retry.js';
 import { sleep } from './retry.js';
 import { canSubscribe, parseTopicScopes } from './scopes.js';
@@ -40,6 +41,8 @@ export interface PubSubSubscriberOptions {
   appAvailable?: () => boolean;
   /** Spans for deliveries, continuing the event's trace (read when subscriptions start). */
   tracer?: () => Tracer | undefined;
+  /** Recent traffic and dead letters for the admin API. */
+  traffic?: PubSubTraffic | undefined;
 }
 
 /** A subscription as the metadata API lists it. */
@@ -166,6 +169,7 @@ export class PubSubSubscriber {
       metrics: this.options.metrics,
       appAvailable: this.options.appAvailable,
       tracer: this.options.tracer?.(),
+      traffic: this.options.traffic,
     };
     const bulk = spec.bulkSubscribe ? new BulkHandler(ctx) : undefined;
     if (bulk) this.bulkHandlers.push(bulk);

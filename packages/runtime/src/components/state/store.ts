@@ -75,6 +75,25 @@ export interface TransactionalStateStore extends StateStore {
   maxTransactionOperations?(): number;
 }
 
+/** One page request of {@link KeyListingStateStore.listKeys}. */
+export interface ListKeysRequest {
+  /** Stored-key prefix (the component's key prefix plus the user's). */
+  prefix: string;
+  /** Only keys sorting after this stored key (the previous page's last). */
+  after?: string;
+  limit: number;
+}
+
+/** Stores that can list their live keys in key order (the Weft admin API; not a Dapr feature). */
+export interface KeyListingStateStore extends StateStore {
+  listKeys(request: ListKeysRequest): Promise<{ key: string; item: StateItem }[]>;
+}
+
+/** True when the store can list keys. */
+export function isKeyListing(store: StateStore): store is KeyListingStateStore {
+  return typeof (store as Partial<KeyListingStateStore>).listKeys === 'function';
+}
+
 /** Stores with a native multi-key read. */
 export interface BulkStateStore extends StateStore {
   /** Returns one entry per requested key that exists. */

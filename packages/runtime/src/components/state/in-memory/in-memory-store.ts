@@ -8,6 +8,8 @@ import { assertNumericEtag, checkWrite, expiryFromTtl } from '../etag.js';
 import { evaluateQuery } from '../query.js';
 import type {
   BulkStateStore,
+  KeyListingStateStore,
+  ListKeysRequest,
   QueryableStateStore,
   StateDeleteRequest,
   StateFeature,
@@ -24,7 +26,7 @@ const FEATURES: readonly StateFeature[] = ['ETAG', 'TRANSACTIONAL', 'TTL', 'QUER
 const SWEEP_INTERVAL_MS = 10_000;
 
 /** In-memory state store with etags, TTL, transactions and the query API. */
-export class InMemoryStateStore implements TransactionalStateStore, BulkStateStore, QueryableStateStore {
+export class InMemoryStateStore implements TransactionalStateStore, BulkStateStore, QueryableStateStore, KeyListingStateStore {
   private readonly items = new Map<string, StateItem>();
   private version = 0;
   private sweeper: NodeJS.Timeout | undefined;
@@ -40,6 +42,17 @@ export class InMemoryStateStore implements TransactionalStateStore, BulkStateSto
 
   async get(request: StateGetRequest): Promise<StateItem | undefined> {
     return this.live(request.key);
+  }
+
+  async listKeys(request: ListKeysRequest): Promise<{ key: string; item: StateItem }[]> {
+    const keys = [...this.items.keys()].filter((k) => k.startsWith(request.prefix) && k > (request.after ?? '')).sort();
+    const page: { key: string; item: StateItem }[] = [];
+    for (const key of keys) {
+      if (page.length >= request.limit) break;
+      const item = this.live(key);
+      if (item) page.push({ key, item });
+    }
+    return page;
   }
 
   async bulkGet(keys: readonly string[]): Promise<Map<string, StateItem>> {

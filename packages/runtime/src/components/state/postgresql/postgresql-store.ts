@@ -17,6 +17,8 @@ import { assertNumericEtag, assertUuidEtag } from '../etag.js';
 import { ETagInvalidError, ETagMismatchError } from '../store.js';
 import type {
   BulkStateStore,
+  KeyListingStateStore,
+  ListKeysRequest,
   QueryableStateStore,
   StateDeleteRequest,
   StateFeature,
@@ -79,7 +81,7 @@ function toItem(row: ItemRow): StateItem {
 }
 
 /** PostgreSQL state store with etags, TTL, transactions and the query API. */
-export class PostgresStateStore implements TransactionalStateStore, BulkStateStore, QueryableStateStore {
+export class PostgresStateStore implements TransactionalStateStore, BulkStateStore, QueryableStateStore, KeyListingStateStore {
   private pool: Pool | undefined;
   private meta!: PostgresStateMetadata;
   private cleanupTimer: NodeJS.Timeout | undefined;
@@ -130,6 +132,16 @@ export class PostgresStateStore implements TransactionalStateStore, BulkStateSto
       [request.key],
     );
     return rows[0] ? toItem(rows[0]) : undefined;
+  }
+
+  async listKeys(request: ListKeysRequest): Promise<{ key: string; item: StateItem }[]> {
+    // starts_with + key order over the primary key; COLLATE "C" so order matches byte order.
+    const { rows } = await this.db().query<ItemRow>(
+      `SELECT key, value, ${this.etagSql.column} AS etag, expiredate, content_type FROM ${this.meta.tableName}
+       WHERE starts_with(key, $1) AND key COLLATE "C" > $2 AND ${LIVE} ORDER BY key COLLATE "C" LIMIT $3`,
+      [request.prefix, request.after ?? '', request.limit],
+    );
+    return rows.map((row) => ({ key: row.key, item: toItem(row) }));
   }
 
   async bulkGet(keys: readonly string[]): Promise<Map<string, StateItem>> {

@@ -13,6 +13,8 @@ import { assertUuidEtag, checkWrite, expiryFromTtl } from '../etag.js';
 import { evaluateQuery } from '../query.js';
 import type {
   BulkStateStore,
+  KeyListingStateStore,
+  ListKeysRequest,
   QueryableStateStore,
   StateDeleteRequest,
   StateFeature,
@@ -56,7 +58,7 @@ function toItem(row: Row): StateItem {
 }
 
 /** SQLite state store with etags, TTL, transactions and the query API. */
-export class SqliteStateStore implements TransactionalStateStore, BulkStateStore, QueryableStateStore {
+export class SqliteStateStore implements TransactionalStateStore, BulkStateStore, QueryableStateStore, KeyListingStateStore {
   private db: Database.Database | undefined;
   private statements!: {
     get: Database.Statement<[string, number], Row>;
@@ -64,6 +66,7 @@ export class SqliteStateStore implements TransactionalStateStore, BulkStateStore
     delete: Database.Statement<[string]>;
     cleanup: Database.Statement<[number]>;
     scan: Database.Statement<[number, string, number], Row>;
+    page: Database.Statement<[string, number, string, number, number], Row>;
   };
   private cleanupTimer: NodeJS.Timeout | undefined;
   private applyAll!: (operations: readonly StateOperation[]) => void;
@@ -93,6 +96,11 @@ export class SqliteStateStore implements TransactionalStateStore, BulkStateStore
       scan: db.prepare(
         `SELECT key, value, etag, expires_at, content_type FROM ${t}
          WHERE substr(key, 1, ?) = ? AND (expires_at IS NULL OR expires_at > ?)`,
+      ),
+      // Walks the primary key from `after`: a page costs its own size, however large the table.
+      page: db.prepare(
+        `SELECT key, value, etag, expires_at, content_type FROM ${t}
+         WHERE key > ? AND substr(key, 1, ?) = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`,
       ),
     };
     const tx = db.transaction((operations: readonly StateOperation[]) => {
@@ -162,6 +170,12 @@ export class SqliteStateStore implements TransactionalStateStore, BulkStateStore
       query,
       rows.map((r) => ({ key: r.key, value: r.value, etag: r.etag })),
     );
+  }
+
+  async listKeys(request: ListKeysRequest): Promise<{ key: string; item: StateItem }[]> {
+    const after = request.after !== undefined && request.after >= request.prefix ? request.after : '';
+    const rows = this.statements.page.all(after, request.prefix.length, request.prefix, Date.now(), request.limit);
+    return rows.map((r) => ({ key: r.key, item: toItem(r) }));
   }
 
   /** Deletes expired rows; reads already hide them, this only reclaims space. */

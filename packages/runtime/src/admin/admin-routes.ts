@@ -1,0 +1,162 @@
+/**
+ * The Weft admin API (`/v1.0-weft/admin/...`): what the dashboard needs that Dapr's API lacks — state
+ * keys by prefix, recent pub/sub traffic with delivery outcomes, dead-letter replay and recent logs.
+ * Routes are data like every other API group (group `admin`), so the `dapr-api-token` check, the
+ * API allow-lists, metrics and tracing apply unchanged: with a token set, none of it answers without
+ * the token. See docs/admin-api.md.
+ */
+import type { ComponentManager } from '../components/manager.js';
+import type { PubSub } from '../components/pubsub/store.js';
+import { commonErrors, errorMessage } from '../errors/index.js';
+import type { StateBlock } from '../blocks/state.js';
+import type { HttpRoute } from '../api/http/types.js';
+import { jsonReply } from '../api/http/types.js';
+import { adminErrors } from './admin-errors.js';
+import type { PubSubTraffic } from './pubsub-traffic.js';
+import type { RecentLogs } from './recent-logs.js';
+import { previewText } from './ring.js';
+import type { AdminInfo, AdminStateKeysPage } from './types.js';
+
+/** The path prefix of every admin route. */
+export const ADMIN_PREFIX = '/v1.0-weft/admin';
+
+/** What the admin routes read. */
+export interface AdminRoutesDeps {
+  appId: string;
+  startedAt: Date;
+  state: StateBlock;
+  components: ComponentManager;
+  traffic: PubSubTraffic;
+  /** Absent when the embedder gave its own logger without a tap. */
+  logs?: RecentLogs | undefined;
+}
+
+/** Reads a positive integer query parameter within bounds. */
+export function intParam(query: URLSearchParams, name: string, fallback: number, max: number): number {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw commonErrors.badRequest(`${name} must be an integer from 0 to ${max}`);
+  return n;
+}
+
+/** The admin routes. */
+export function adminRoutes(deps: AdminRoutesDeps): HttpRoute[] {
+  const { state, traffic } = deps;
+  return [
+    {
+      methods: ['GET'],
+      path: `${ADMIN_PREFIX}/info`,
+      group: 'admin',
+      name: 'AdminInfo',
+      handler: () =>
+        jsonReply(200, {
+          appId: deps.appId,
+          pid: process.pid,
+          startedAt: deps.startedAt.toISOString(),
+          listableStores: state.listableStores(),
+        } satisfies AdminInfo),
+    },
+    {
+      methods: ['GET'],
+      path: `${ADMIN_PREFIX}/state/:storeName/keys`,
+      group: 'admin',
+      name: 'AdminListStateKeys',
+      handler: async (req) => {
+        const store = req.params['storeName'] ?? '';
+        const prefix = req.query.get('prefix') ?? '';
+        const after = req.query.get('after') || undefined;
+        const limit = Math.max(1, intParam(req.query, 'limit', 50, 1000));
+        const maxValueBytes = intParam(req.query, 'maxValueBytes', 4096, 1024 * 1024);
+        // One more than asked tells whether a next page exists without a count query.
+        const rows = await state.listKeys(store, prefix, after, limit + 1);
+        if (!rows) throw adminErrors.keyListingUnsupported(store);
+        const page = rows.slice(0, limit);
+        const body: AdminStateKeysPage = {
+          store,
+          prefix,
+          keys: page.map(({ key, item }) => ({
+            key,
+            etag: item.etag,
+            value: previewText(item.value, maxValueBytes).replace(/…$/, ''),
+            size: item.value.length,
+            truncated: item.value.length > maxValueBytes,
+            ...(item.expiresAt ? { ttlExpireTime: item.expiresAt.toISOString() } : {}),
+            ...(item.contentType ? { contentType: item.contentType } : {}),
+          })),
+          ...(rows.length > limit && page.length > 0 ? { next: page[page.length - 1]!.key } : {}),
+        };
+        return jsonReply(200, body);
+      },
+    },
+    {
+      methods: ['GET'],
+      path: `${ADMIN_PREFIX}/pubsub/traffic`,
+      group: 'admin',
+      name: 'AdminPubSubTraffic',
+      handler: (req) => {
+        const topic = req.query.get('topic') || undefined;
+        const pubsubName = req.query.get('pubsubName') || undefined;
+        const entries = traffic.recent({
+          ...(topic ? { topic } : {}),
+          ...(pubsubName ? { pubsubName } : {}),
+          afterSeq: intParam(req.query, 'afterSeq', 0, Number.MAX_SAFE_INTEGER),
+          limit: intParam(req.query, 'limit', 200, 1000),
+        });
+        return jsonReply(200, { entries });
+      },
+    },
+    {
+      methods: ['GET'],
+      path: `${ADMIN_PREFIX}/pubsub/deadletters`,
+      group: 'admin',
+      name: 'AdminListDeadLetters',
+      handler: () => jsonReply(200, { deadLetters: traffic.listDeadLetters() }),
+    },
+    {
+      methods: ['POST'],
+      path: `${ADMIN_PREFIX}/pubsub/deadletters/:id/replay`,
+      group: 'admin',
+      name: 'AdminReplayDeadLetter',
+      handler: async (req) => {
+        const id = req.params['id'] ?? '';
+        const entry = traffic.deadLetter(id);
+        if (!entry) throw adminErrors.deadLetterNotFound(id);
+        const component = deps.components.get(entry.pubsubName);
+        if (!component || component.kind !== 'pubsub') throw adminErrors.replay(id, `pubsub ${entry.pubsubName} is not loaded`);
+        const { message } = entry;
+        try {
+          // The stored bytes are the original CloudEvent: the app sees the same event id again.
+          await (component.instance as PubSub).publish({
+            topic: entry.topic,
+            data: message.data,
+            metadata: message.metadata,
+            ...(message.contentType ? { contentType: message.contentType } : {}),
+          });
+        } catch (err) {
+          throw adminErrors.replay(id, errorMessage(err));
+        }
+        entry.replays += 1;
+        return jsonReply(200, { id, topic: entry.topic, pubsubName: entry.pubsubName, replays: entry.replays });
+      },
+    },
+    {
+      methods: ['GET'],
+      path: `${ADMIN_PREFIX}/logs`,
+      group: 'admin',
+      name: 'AdminRecentLogs',
+      handler: (req) => {
+        const level = req.query.get('level') || undefined;
+        const text = req.query.get('text') || undefined;
+        const entries =
+          deps.logs?.recent({
+            ...(level ? { level } : {}),
+            ...(text ? { text } : {}),
+            afterSeq: intParam(req.query, 'afterSeq', 0, Number.MAX_SAFE_INTEGER),
+            limit: intParam(req.query, 'limit', 500, 2000),
+          }) ?? [];
+        return jsonReply(200, { entries, available: deps.logs !== undefined });
+      },
+    },
+  ];
+}
