@@ -4,7 +4,7 @@
  * `dashboard:` in the run file. The tests assert what the pages show and act through them: instance
  * counts, a fan-out timeline, raising an event, terminating, replaying a dead letter, editing state
  * with a stale ETag refused, and the token required beyond loopback. They save the screenshots of
- * the main pages shown in the README (`docs/dashboard/*.png`).
+ * the main pages shown in the README (`docs/dashboard/*.png`, with `WEFT_UPDATE_SCREENSHOTS=1`).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -19,7 +19,13 @@ import type { TestBrowser } from '../support/browser.js';
 import { WEFT_BIN, freePort } from '../support/weft-process.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = path.join(REPO, 'docs', 'dashboard');
+/**
+ * Every run takes the screenshots (rendering each page is part of the test); they replace the README's
+ * committed ones under `docs/dashboard/` only with `WEFT_UPDATE_SCREENSHOTS=1` (`npm run screenshots`),
+ * so `npm test` leaves the tree clean.
+ */
+const SHOTS =
+  process.env['WEFT_UPDATE_SCREENSHOTS'] === '1' ? path.join(REPO, 'docs', 'dashboard') : path.join(os.tmpdir(), `weft-dashboard-shots-${process.pid}`);
 const TSX = pathToFileURL(path.join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
 const suffix = Math.random().toString(36).slice(2, 8);
 const FANOUT = `order-${suffix}`;
@@ -183,6 +189,7 @@ describe.skipIf(!runnable)('the dashboard in a browser', () => {
     await browser?.close();
     await killGroup(run?.child, run?.exited);
     if (dir) await fs.rm(dir, { recursive: true, force: true });
+    if (process.env['WEFT_UPDATE_SCREENSHOTS'] !== '1') await fs.rm(SHOTS, { recursive: true, force: true });
   }, 60_000);
 
   it('shows both apps with their health, ports and pids', async () => {
