@@ -11,9 +11,14 @@ import { MetadataError, readBool, readDurationMs, readInt, readProperty, readStr
 export interface PostgresStateMetadata {
   /** Connection settings for `pg`, decoded from `connectionString`. */
   connection: ClientConfig;
-  /** Table holding the state; `name` or `schema.name`. @default 'state' */
+  /**
+   * Table holding the state; `name` or `schema.name`. v1 reads `tableName` (default `state`); v2, as
+   * Dapr's v2, names it `<tablePrefix>state`.
+   */
   tableName: string;
-  /** Table holding Weft's bookkeeping (last cleanup time). @default 'dapr_metadata' */
+  /** v2's `tablePrefix` (empty for v1); part of v2's migration and cleanup keys. */
+  tablePrefix: string;
+  /** Table holding Dapr's bookkeeping (migration level, last cleanup time). @default 'dapr_metadata' */
   metadataTableName: string;
   /** Timeout of each database statement. @default 20000 */
   timeoutMs: number;
@@ -88,10 +93,27 @@ function readIdentifier(props: MetadataProperties, name: string, fallback: strin
   return value;
 }
 
-/** Decodes and checks `state.postgresql` metadata. */
-export function parsePostgresStateMetadata(props: MetadataProperties): PostgresStateMetadata {
+/** Decodes and checks `state.postgresql` metadata (v1 unless `version` says otherwise). */
+export function parsePostgresStateMetadata(props: MetadataProperties, version: 'v1' | 'v2' = 'v1'): PostgresStateMetadata {
   const connection = parseConnectionString(requireString(props, 'connectionString'));
-  const tableName = readIdentifier(props, 'tableName', 'state');
+  let tableName: string;
+  let tablePrefix = '';
+  if (version === 'v2') {
+    // Dapr's v2 has no tableName: its table is always `<tablePrefix>state`.
+    if (readProperty(props, 'tableName') !== undefined) {
+      throw new MetadataError('tableName', 'is not a state.postgresql v2 field (v2 names its table "<tablePrefix>state"); set tablePrefix, or use version v1');
+    }
+    tablePrefix = readString(props, 'tablePrefix', '');
+    tableName = `${tablePrefix}state`;
+    if (!IDENTIFIER.test(tableName)) {
+      throw new MetadataError('tablePrefix', `must make "<tablePrefix>state" a SQL identifier (optionally "schema.prefix"), got "${tablePrefix}"`);
+    }
+  } else {
+    if (readProperty(props, 'tablePrefix') !== undefined) {
+      throw new MetadataError('tablePrefix', 'is a state.postgresql v2 field; v1 takes tableName');
+    }
+    tableName = readIdentifier(props, 'tableName', 'state');
+  }
   const metadataTableName = readIdentifier(props, 'metadataTableName', 'dapr_metadata');
   if (tableName.toLowerCase() === metadataTableName.toLowerCase()) {
     throw new MetadataError('metadataTableName', `must differ from tableName ("${tableName}")`);
@@ -109,6 +131,7 @@ export function parsePostgresStateMetadata(props: MetadataProperties): PostgresS
   return {
     connection,
     tableName,
+    tablePrefix,
     metadataTableName,
     timeoutMs,
     // Dapr disables cleanup with 0 or a negative interval.
