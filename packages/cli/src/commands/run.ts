@@ -8,7 +8,8 @@ import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { ResourceError, Sidecar, createLogger, pidAlive } from '@weft/runtime';
+import { startFailure } from '../start-failure.js';
+import { Sidecar, createLogger, pidAlive } from '@weft/runtime';
 import { loadRunFile } from '../runfile/run-file.js';
 import { superviseRunFile } from '../runfile/supervisor.js';
 import { addSidecarFlags, ignoredFlagWarnings, sidecarOptionsFromFlags } from '../sidecar-flags.js';
@@ -46,7 +47,7 @@ export async function runApp(values: SidecarFlagValues, command: readonly string
   try {
     sidecar = await Sidecar.start(options, { logger, fresh: values.fresh, onShutdownRequested: () => requestStop('shutdown API') });
   } catch (err) {
-    logger.error(err instanceof ResourceError ? `invalid resources: ${err.message}` : `failed to start: ${(err as Error).message}`);
+    logger.error(startFailure(err, options));
     return 1;
   }
   for (const line of sidecar.banner()) logger.info(line);

@@ -5,10 +5,11 @@
 import type { Logger } from '../logging/logger.js';
 import type { ComponentResource } from '../resources/component-schema.js';
 import type { LoadedDocument } from '../resources/loader.js';
-import { ResourceError } from '../resources/loader.js';
+import { ComponentInitError, ResourceError } from '../resources/loader.js';
 import { parseDurationMs } from '../util/duration.js';
 import type { Component } from './component.js';
 import type { MetadataProperties } from './metadata.js';
+import { MetadataError } from './metadata.js';
 import { kindOf } from './registry.js';
 import type { ComponentKind, ComponentRegistry } from './registry.js';
 import type { SecretStore } from './secretstores/store.js';
@@ -148,18 +149,24 @@ export class ComponentManager {
       const properties = await this.resolveMetadata(doc, file);
       const timeoutMs = doc.spec.initTimeout ? parseDurationMs(doc.spec.initTimeout) : DEFAULT_INIT_TIMEOUT_MS;
       if (timeoutMs === undefined) throw new ResourceError(file, 'spec.initTimeout', `expected a duration such as "5s", got "${doc.spec.initTimeout}"`);
-      await withTimeout(
-        instance.init(properties, {
+      const init = instance.init(properties, {
           name,
           appId: this.options.appId,
           namespace: this.options.namespace,
           dataDir: this.options.dataDir,
           logger: log.child(`weft.component.${name}`),
           env: this.options.env,
-        }),
-        timeoutMs,
-        `init of component ${name} (${doc.spec.type})`,
-      );
+        });
+      try {
+        await withTimeout(init, timeoutMs, `init of component ${name} (${doc.spec.type})`);
+      } catch (err) {
+        // Whatever the driver opened (clients retrying in the background) must not outlive the failure:
+        // close it now, and again when a timed-out init finishes late.
+        const close = (): Promise<void> => Promise.resolve().then(() => instance.close()).catch(() => undefined);
+        void close();
+        void init.then(close, () => undefined);
+        throw err;
+      }
       const loaded: LoadedComponent = { name, type: doc.spec.type, version: doc.spec.version, kind, properties, instance, source: file };
       if (this.options.decorate) loaded.instance = this.options.decorate(loaded);
       this.loaded.set(name, loaded);
@@ -172,7 +179,10 @@ export class ComponentManager {
         log.warn(`ignoring component that failed to initialise (ignoreErrors: true): ${reason}`);
         return;
       }
-      throw err instanceof ResourceError ? err : new ResourceError(file, `component "${name}"`, `${doc.spec.type}: ${(err as Error).message}`);
+      if (err instanceof ResourceError) throw err;
+      // A metadata value the driver rejects is a mistake in the file; anything else is the backend.
+      const ErrorType = err instanceof MetadataError ? ResourceError : ComponentInitError;
+      throw new ErrorType(file, `component "${name}"`, `${doc.spec.type}: ${(err as Error).message}`);
     }
   }
 
