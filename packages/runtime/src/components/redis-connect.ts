@@ -7,27 +7,7 @@
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
-
-/** A network error in words a user can act on. */
-export function describeNetworkError(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  switch (e.code) {
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host not found';
-    case 'ECONNREFUSED':
-      return 'connection refused (nothing listens on that port)';
-    case 'ETIMEDOUT':
-      return 'connection timed out';
-    case 'ECONNRESET':
-      return 'connection reset';
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return 'host unreachable';
-    default:
-      return e.message ?? String(err);
-  }
-}
+import { describeNetworkError } from '../util/network-error.js';
 
 /** Opens a connected ioredis client or throws `cannot reach Redis at host:port: reason`. */
 export async function connectRedis(options: RedisOptions, logger: Logger, prepare?: (client: Redis) => void): Promise<Redis> {

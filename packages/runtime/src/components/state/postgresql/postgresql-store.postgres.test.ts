@@ -125,6 +125,8 @@ describe.skipIf(!run)('PostgresStateStore', () => {
 
   it('fails init with an error naming the store when the database cannot be reached', async () => {
     const store = new PostgresStateStore('v2');
-    await expect(store.init({ connectionString: 'postgres://postgres@127.0.0.1:1/test', timeout: '2s' }, CONTEXT)).rejects.toThrow(/^postgres store: /);
+    await expect(store.init({ connectionString: 'postgres://postgres@127.0.0.1:1/test', timeout: '2s' }, CONTEXT)).rejects.toThrow(
+      /^postgres store: cannot reach Postgres at 127\.0\.0\.1:1\/test: connection refused/,
+    );
   });
 });

@@ -33,6 +33,8 @@ import { parsePostgresStateMetadata } from './metadata.js';
 import type { PostgresStateMetadata } from './metadata.js';
 import { buildQuerySql } from './query-sql.js';
 import { cleanupExpired, ensureSchema } from './schema.js';
+import { describePostgresTarget } from '../../../util/postgres-connection.js';
+import { describeNetworkError } from '../../../util/network-error.js';
 import type { StateSchema } from './schema.js';
 
 const MAX_XID = 4_294_967_295;
@@ -157,7 +159,12 @@ export class PostgresStateStore implements TransactionalStateStore, BulkStateSto
       await ensureSchema(pool, this.schema);
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw new Error(`postgres store: ${(err as Error).message}`);
+      const code = (err as { code?: string }).code ?? '';
+      // Network failures say where they tried to connect; SQL errors speak for themselves.
+      const reason = /^E[A-Z]+$/.test(code) || /timeout/i.test((err as Error).message)
+        ? `cannot reach Postgres at ${describePostgresTarget(meta.connection)}: ${describeNetworkError(err)}`
+        : (err as Error).message;
+      throw new Error(`postgres store: ${reason}`);
     }
     this.pool = pool;
     if (meta.cleanupIntervalMs > 0) {
