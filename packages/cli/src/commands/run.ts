@@ -164,6 +164,7 @@ export function runCommand(): Command {
   command.action(async (appCommand: string[], values: SidecarFlagValues & { runFile?: string }) => {
     if (values.runFile) {
       const runFile = loadRunFile(values.runFile);
+      for (const warning of runFile.warnings) process.stderr.write(`weft: warning: ${warning}\n`);
       process.exitCode = await superviseRunFile(runFile, {
         weft: [process.execPath, ...process.execArgv, process.argv[1] ?? 'weft'],
         out: process.stdout,

@@ -52,6 +52,8 @@ export function childArgs(app: RunFileApp): string[] {
   flag('app-health-probe-interval', app.appHealthProbeInterval);
   flag('app-health-probe-timeout', app.appHealthProbeTimeout);
   flag('app-health-threshold', app.appHealthThreshold);
+  if (app.enableApiLogging !== undefined) args.push(`--enable-api-logging=${String(app.enableApiLogging)}`);
+  flag('dapr-listen-addresses', app.apiListenAddresses);
   if (app.enableMtls !== undefined) args.push(`--enable-mtls=${String(app.enableMtls)}`);
   flag('tls-cert-file', app.tlsCertFile);
   flag('tls-key-file', app.tlsKeyFile);

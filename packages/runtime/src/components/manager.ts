@@ -9,7 +9,7 @@ import { ComponentInitError, ResourceError } from '../resources/loader.js';
 import { parseDurationMs } from '../util/duration.js';
 import type { Component } from './component.js';
 import type { MetadataProperties } from './metadata.js';
-import { MetadataError } from './metadata.js';
+import { MetadataError, trackMetadataReads } from './metadata.js';
 import { kindOf } from './registry.js';
 import type { ComponentKind, ComponentRegistry } from './registry.js';
 import type { SecretStore } from './secretstores/store.js';
@@ -66,6 +66,17 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
     clearTimeout(timer);
   }
 }
+
+/**
+ * Fields the building blocks read from a component's metadata (after init, on first use), per kind;
+ * together with what the driver reads at init they are every field that has an effect.
+ */
+const BLOCK_FIELDS: Record<string, readonly string[]> = {
+  state: ['keyPrefix', 'actorStateStore'],
+  pubsub: ['publishingScopes', 'subscriptionScopes', 'allowedTopics', 'protectedTopics', 'concurrencyMode', 'concurrency', 'consumerID'],
+  bindings: ['direction', 'route'],
+  secretstores: [],
+};
 
 /** Owns every component instance of one sidecar. */
 export class ComponentManager {
@@ -149,6 +160,7 @@ export class ComponentManager {
       const properties = await this.resolveMetadata(doc, file);
       const timeoutMs = doc.spec.initTimeout ? parseDurationMs(doc.spec.initTimeout) : DEFAULT_INIT_TIMEOUT_MS;
       if (timeoutMs === undefined) throw new ResourceError(file, 'spec.initTimeout', `expected a duration such as "5s", got "${doc.spec.initTimeout}"`);
+      const read = trackMetadataReads(properties);
       const init = instance.init(properties, {
           name,
           appId: this.options.appId,
@@ -166,6 +178,13 @@ export class ComponentManager {
         void close();
         void init.then(close, () => undefined);
         throw err;
+      }
+      // A field nothing reads would silently do nothing: say so, naming it.
+      const used = new Set([...read, ...(BLOCK_FIELDS[kind] ?? []).map((f) => f.toLowerCase())]);
+      for (const field of Object.keys(properties)) {
+        if (!used.has(field.toLowerCase())) {
+          log.warn(`${file}: component "${name}" (${doc.spec.type}): metadata field "${field}" is not supported by Weft and has no effect (see docs/ for the fields of ${doc.spec.type})`);
+        }
       }
       const loaded: LoadedComponent = { name, type: doc.spec.type, version: doc.spec.version, kind, properties, instance, source: file };
       if (this.options.decorate) loaded.instance = this.options.decorate(loaded);
