@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { startFailure } from '../start-failure.js';
 import { Sidecar, createLogger, pidAlive } from '@weft/runtime';
 import { loadRunFile } from '../runfile/run-file.js';
@@ -159,9 +159,12 @@ export function runCommand(): Command {
     .description('run an app beside a Weft sidecar (embedded stores by default)')
     .argument('[command...]', 'the app command, after --')
     .usage('[flags] [-- command...] | -f <run file or directory>')
-    .option('-f, --run-file <path>', 'a multi-app run file (weft.yaml or dapr.yaml), or a directory holding one');
+    .option('-f, --run-file <path>', 'a multi-app run file (weft.yaml or dapr.yaml), or a directory holding one')
+    .addOption(
+      new Option('--on-app-failure <mode>', 'with -f: when one app fails, keep the others running (as Dapr) or stop them all').choices(['keep', 'stop-all']).default('keep'),
+    );
   addSidecarFlags(command, { httpPort: 0, grpcPort: 0, metricsPort: 0 });
-  command.action(async (appCommand: string[], values: SidecarFlagValues & { runFile?: string }) => {
+  command.action(async (appCommand: string[], values: SidecarFlagValues & { runFile?: string; onAppFailure?: 'keep' | 'stop-all' }) => {
     if (values.runFile) {
       const runFile = loadRunFile(values.runFile);
       for (const warning of runFile.warnings) process.stderr.write(`weft: warning: ${warning}\n`);
@@ -170,6 +173,7 @@ export function runCommand(): Command {
         out: process.stdout,
         color: useColor(process.stdout, process.env),
         env: process.env,
+        onAppFailure: values.onAppFailure ?? 'keep',
       });
       return;
     }
