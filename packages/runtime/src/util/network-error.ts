@@ -3,7 +3,9 @@
 /** A network error in words a user can act on. */
 export function describeNetworkError(err: unknown): string {
   const e = err as { code?: string; message?: string };
-  switch (e.code) {
+  // Some clients wrap the socket error; its code is still in the message.
+  const code = /^E[A-Z]+$/.test(e.code ?? '') ? e.code : /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH)\b/.exec(e.message ?? '')?.[1];
+  switch (code ?? e.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return 'host not found';
@@ -19,4 +21,20 @@ export function describeNetworkError(err: unknown): string {
     default:
       return e.message ?? String(err);
   }
+}
+
+/** A URL without its password, to show where a driver tried to connect. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/** `cannot reach <what> at <where>: <cause>` for a failed first connection. */
+export function unreachable(what: string, where: string, err: unknown): Error {
+  return new Error(`cannot reach ${what} at ${where}: ${describeNetworkError(err)}`);
 }
