@@ -91,6 +91,21 @@ describe('state.sqlite on Dapr\'s layout', () => {
     dapr.close();
   });
 
+  it('moves a table of the layout early Weft releases used into Dapr\'s, keeping values and etags', async () => {
+    const db = new Database(path.join(dir, 'weft01.db'));
+    db.exec(`CREATE TABLE state (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, etag TEXT NOT NULL, expires_at INTEGER,
+      content_type TEXT, updated_at INTEGER NOT NULL) WITHOUT ROWID`);
+    const insert = db.prepare('INSERT INTO state VALUES (?, ?, ?, ?, ?, ?)');
+    insert.run('app||a', Buffer.from('{"a":1}'), 'etag-a', null, null, Date.now());
+    insert.run('app||b', Buffer.from([0, 255]), 'etag-b', Date.now() + 60_000, null, Date.now());
+    insert.run('app||gone', Buffer.from('1'), 'etag-c', Date.now() - 1000, null, Date.now());
+    db.close();
+    const store = await open('weft01.db');
+    expect(await store.get({ key: 'app||a' })).toMatchObject({ value: Buffer.from('{"a":1}'), etag: 'etag-a' });
+    expect((await store.get({ key: 'app||b' }))?.value).toEqual(Buffer.from([0, 255]));
+    expect(await store.get({ key: 'app||gone' })).toBeUndefined();
+  });
+
   it('refuses a table in another layout, naming the missing columns, and disableWAL as unsupported', async () => {
     const db = new Database(path.join(dir, 'old.db'));
     db.exec('CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB, etag TEXT, expires_at INTEGER)');

@@ -89,9 +89,35 @@ function toItem(row: Row): StateItem {
   };
 }
 
+/**
+ * Moves a table in the layout early Weft releases used (`value BLOB`, `expires_at` in ms,
+ * `content_type`, `updated_at`) into Dapr's layout, keeping every live row and its etag.
+ */
+function migrateEarlyWeftLayout(db: Database.Database, table: string): void {
+  const columns = new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name));
+  if (!columns.has('expires_at') || !columns.has('content_type') || columns.has('is_binary')) return;
+  const old = `${table}_weft01`;
+  db.exec(`ALTER TABLE ${table} RENAME TO ${old}`);
+  db.exec(`DROP INDEX IF EXISTS ${table}_expires_at`);
+  db.exec(`CREATE TABLE ${table} (
+    key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL, is_binary BOOLEAN NOT NULL, etag TEXT NOT NULL,
+    expiration_time TIMESTAMP DEFAULT NULL, update_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`);
+  const insert = db.prepare(`INSERT INTO ${table} (key, value, is_binary, etag, expiration_time, update_time) VALUES (?, ?, ?, ?, ?, ?)`);
+  const rows = db.prepare<[number], { key: string; value: Buffer; etag: string; expires_at: number | null; updated_at: number }>(
+    `SELECT key, value, etag, expires_at, updated_at FROM ${old} WHERE expires_at IS NULL OR expires_at > ?`,
+  );
+  for (const row of rows.all(Date.now())) {
+    const { text, isBinary } = encodeSqliteValue(Buffer.from(row.value));
+    const expiry = row.expires_at !== null ? sqliteTimestamp(new Date(row.expires_at)) : null;
+    insert.run(row.key, text, isBinary ? 1 : 0, row.etag, expiry, sqliteTimestamp(new Date(row.updated_at)));
+  }
+  db.exec(`DROP TABLE ${old}`);
+}
+
 /** Creates Dapr's state and metadata tables if missing and records Dapr's migration level. */
 function ensureDaprSchema(db: Database.Database, table: string, metadataTable: string): void {
   db.transaction(() => {
+    migrateEarlyWeftLayout(db, table);
     db.exec(`CREATE TABLE IF NOT EXISTS ${metadataTable} (key text NOT NULL PRIMARY KEY, value text NOT NULL)`);
     db.exec(`CREATE TABLE IF NOT EXISTS ${table} (
       key TEXT NOT NULL PRIMARY KEY,
