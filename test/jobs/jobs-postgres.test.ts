@@ -14,6 +14,9 @@ import { eventually } from '../support/subscriber-app.js';
 
 const up = await requireService(SERVICES.postgres, 'jobs on PostgreSQL');
 
+/** Its own state tables: the shared test database may hold a "state" table of another layout. */
+const TABLE = `weft_jobs_state_${randomUUID().slice(0, 8)}`;
+
 const ACTOR_STORE = `
 apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -24,6 +27,8 @@ spec:
   metadata:
   - {name: connectionString, value: "${POSTGRES_URL}"}
   - {name: actorStateStore, value: "true"}
+  - {name: tableName, value: ${TABLE}}
+  - {name: metadataTableName, value: ${TABLE}_meta}
 `;
 
 const sidecars: TestSidecar[] = [];
@@ -56,6 +61,8 @@ describe.runIf(up)('jobs on PostgreSQL', () => {
       expect(triggers).toHaveLength(3);
     } finally {
       await raw.query('DELETE FROM weft_jobs WHERE app_id = $1', [appId]);
+      for (const s of sidecars.splice(0)) await s.stop();
+      await raw.query(`DROP TABLE IF EXISTS ${TABLE}, ${TABLE}_meta`);
       await raw.end();
     }
   });

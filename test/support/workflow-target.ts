@@ -66,6 +66,9 @@ export async function startPostgresWorkflowSidecar(appId: string, postgresUrl: s
   return { sidecar, dataDir, appId, stop: () => sidecar.stop() };
 }
 
+/** Unique to this test process, so parallel runs and other layouts never meet. */
+const TABLE_SUFFIX = `${process.pid}_${Date.now().toString(36)}`;
+
 async function writePostgresComponent(dataDir: string, postgresUrl: string): Promise<string> {
   const resources = path.join(dataDir, 'resources');
   await fs.mkdir(resources, { recursive: true });
@@ -84,6 +87,11 @@ async function writePostgresComponent(dataDir: string, postgresUrl: string): Pro
       `      value: "${postgresUrl}"`,
       '    - name: actorStateStore',
       '      value: "true"',
+      // Its own tables: the shared test database may hold a "state" table of another layout.
+      '    - name: tableName',
+      `      value: weft_wft_state_${TABLE_SUFFIX}`,
+      '    - name: metadataTableName',
+      `      value: weft_wft_meta_${TABLE_SUFFIX}`,
       '',
     ].join('\n'),
   );

@@ -10,7 +10,7 @@ export { TlsConfigError } from './security/tls-material.js';
 export type { MtlsSources, PemSource } from './security/tls-material.js';
 export { createLogger, silentLogger } from './logging/logger.js';
 export type { Logger, LogLevel } from './logging/logger.js';
-export { ResourceError, loadResources } from './resources/loader.js';
+export { ComponentInitError, ResourceError, loadResources } from './resources/loader.js';
 export { builtinRegistry } from './components/builtin.js';
 export { ComponentRegistry, UnknownComponentError } from './components/registry.js';
 export { MetadataError } from './components/metadata.js';

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import { Command } from 'commander';
-import { listRegistry, registryDir } from '@weft/runtime';
+import { findRunningApp, sidecarHeaders } from '../find-app.js';
 
 /** The `invoke` command. */
 export function invokeCommand(): Command {
@@ -17,13 +17,13 @@ export function invokeCommand(): Command {
     .option('-f, --data-file <file>', 'a file holding the request body')
     .action(async (values: { appId: string; method: string; verb: string; data?: string; dataFile?: string }) => {
       if (values.data !== undefined && values.dataFile !== undefined) throw new Error('give --data or --data-file, not both');
-      const entry = (await listRegistry(registryDir(process.env))).find((e) => e.appId === values.appId);
-      if (!entry) throw new Error(`app "${values.appId}" is not running (see weft list)`);
+      const entry = await findRunningApp(values.appId);
       const body = values.dataFile !== undefined ? await fs.readFile(values.dataFile) : values.data;
       const method = values.method.replace(/^\/+/, '');
       const res = await fetch(`http://127.0.0.1:${entry.httpPort}/v1.0/invoke/${encodeURIComponent(values.appId)}/method/${method}`, {
         method: values.verb.toUpperCase(),
-        ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}),
+        headers: { ...sidecarHeaders(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body } : {}),
       });
       const text = await res.text();
       if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -1,10 +1,12 @@
 /**
  * `weft publish`: publishes one event through a running sidecar, as `dapr publish` does. The sidecar
- * is the one on `--dapr-http-port` (default `DAPR_HTTP_PORT`, else 3500); its app id must match
- * `--publish-app-id` so an event never goes out under the wrong app's scopes.
+ * is the publishing app's, found by `--publish-app-id` in the local registry; `--dapr-http-port` (or
+ * `DAPR_HTTP_PORT`) names one explicitly. Its app id must match `--publish-app-id` so an event never
+ * goes out under the wrong app's scopes.
  */
 import fs from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { findRunningApp } from '../find-app.js';
 
 /** Flags of `weft publish`. */
 export interface PublishFlags {
@@ -30,7 +32,8 @@ export async function buildPublishRequest(flags: PublishFlags, env: NodeJS.Proce
       throw new Error('--data/--data-file must be JSON');
     }
   }
-  const port = Number(flags.daprHttpPort ?? env['DAPR_HTTP_PORT'] ?? 3500);
+  const explicit = flags.daprHttpPort ?? env['DAPR_HTTP_PORT'];
+  const port = explicit !== undefined ? Number(explicit) : (await findRunningApp(flags.publishAppId, env, 'Or pass --dapr-http-port')).httpPort;
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`--dapr-http-port: expected a port number, got "${flags.daprHttpPort}"`);
   const query = new URLSearchParams();
   if (flags.metadata !== undefined) {
@@ -81,7 +84,7 @@ export function publishCommand(): Command {
     .option('--data <json>', 'the event data (JSON)')
     .option('--data-file <path>', 'a file holding the event data (JSON)')
     .option('--metadata <json>', 'request metadata as a JSON object, e.g. {"ttlInSeconds":"60"}')
-    .option('--dapr-http-port <port>', "the sidecar's HTTP port (default: DAPR_HTTP_PORT, else 3500)")
+    .option('--dapr-http-port <port>', "the sidecar's HTTP port (default: DAPR_HTTP_PORT, else the app's sidecar from the local registry)")
     .action(async (flags: Omit<PublishFlags, 'publishAppId'> & { publishAppId?: string }) => {
       const publishAppId = flags.publishAppId ?? flags.appId;
       if (!publishAppId) throw new Error("required option '--publish-app-id <id>' not specified");

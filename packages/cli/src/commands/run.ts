@@ -7,8 +7,9 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
-import { RecentLogs, ResourceError, Sidecar, createLogger, pidAlive } from '@weft/runtime';
+import { Command, Option } from 'commander';
+import { RecentLogs, Sidecar, createLogger, pidAlive } from '@weft/runtime';
+import { startFailure } from '../start-failure.js';
 import { loadRunFile } from '../runfile/run-file.js';
 import { superviseRunFile } from '../runfile/supervisor.js';
 import { addSidecarFlags, ignoredFlagWarnings, sidecarOptionsFromFlags } from '../sidecar-flags.js';
@@ -49,7 +50,7 @@ export async function runApp(values: SidecarFlagValues, command: readonly string
   try {
     sidecar = await Sidecar.start(options, { logger, recentLogs, fresh: values.fresh, onShutdownRequested: () => requestStop('shutdown API') });
   } catch (err) {
-    logger.error(err instanceof ResourceError ? `invalid resources: ${err.message}` : `failed to start: ${(err as Error).message}`);
+    logger.error(startFailure(err, options));
     return 1;
   }
   for (const line of sidecar.banner()) logger.info(line);
@@ -163,33 +164,43 @@ export function runCommand(): Command {
     .usage('[flags] [-- command...] | -f <run file or directory>')
     .option('-f, --run-file <path>', 'a multi-app run file (weft.yaml or dapr.yaml), or a directory holding one')
     .option('--dashboard', `also serve the Weft dashboard (http://127.0.0.1:${DASHBOARD_PORT}; a run file's "dashboard: true" does the same)`)
-    .option('--dashboard-port <port>', 'port of the dashboard', (v) => Number(v));
+    .option('--dashboard-port <port>', 'port of the dashboard', (v) => Number(v))
+    .addOption(
+      new Option('--on-app-failure <mode>', 'with -f: when one app fails, keep the others running (as Dapr) or stop them all').choices(['keep', 'stop-all']).default('keep'),
+    );
   addSidecarFlags(command, { httpPort: 0, grpcPort: 0, metricsPort: 0 });
-  command.action(async (appCommand: string[], values: SidecarFlagValues & { runFile?: string; dashboard?: boolean; dashboardPort?: number }) => {
-    const runFile = values.runFile ? loadRunFile(values.runFile) : undefined;
-    const wanted = values.dashboard || runFile?.dashboard !== undefined;
-    const flags: DashboardFlags = {
-      port: values.dashboardPort ?? runFile?.dashboard?.port ?? DASHBOARD_PORT,
-      host: runFile?.dashboard?.host ?? '127.0.0.1',
-      sidecar: [],
-      discover: true,
-    };
-    // The dashboard finds the apps' sidecars through the local registry, as `weft dashboard` does.
-    const dashboard = wanted ? await startDashboard(flags, process.env, process.stdout) : undefined;
-    try {
-      if (runFile) {
-        process.exitCode = await superviseRunFile(runFile, {
-          weft: [process.execPath, ...process.execArgv, process.argv[1] ?? 'weft'],
-          out: process.stdout,
-          color: useColor(process.stdout, process.env),
-          env: process.env,
-        });
-        return;
+  command.action(
+    async (
+      appCommand: string[],
+      values: SidecarFlagValues & { runFile?: string; dashboard?: boolean; dashboardPort?: number; onAppFailure?: 'keep' | 'stop-all' },
+    ) => {
+      const runFile = values.runFile ? loadRunFile(values.runFile) : undefined;
+      for (const warning of runFile?.warnings ?? []) process.stderr.write(`weft: warning: ${warning}\n`);
+      const wanted = values.dashboard || runFile?.dashboard !== undefined;
+      const flags: DashboardFlags = {
+        port: values.dashboardPort ?? runFile?.dashboard?.port ?? DASHBOARD_PORT,
+        host: runFile?.dashboard?.host ?? '127.0.0.1',
+        sidecar: [],
+        discover: true,
+      };
+      // The dashboard finds the apps' sidecars through the local registry, as `weft dashboard` does.
+      const dashboard = wanted ? await startDashboard(flags, process.env, process.stdout) : undefined;
+      try {
+        if (runFile) {
+          process.exitCode = await superviseRunFile(runFile, {
+            weft: [process.execPath, ...process.execArgv, process.argv[1] ?? 'weft'],
+            out: process.stdout,
+            color: useColor(process.stdout, process.env),
+            env: process.env,
+            onAppFailure: values.onAppFailure ?? 'keep',
+          });
+          return;
+        }
+        process.exitCode = await runApp(values, appCommand);
+      } finally {
+        await dashboard?.close();
       }
-      process.exitCode = await runApp(values, appCommand);
-    } finally {
-      await dashboard?.close();
-    }
-  });
+    },
+  );
   return command;
 }

@@ -3,7 +3,8 @@
  * `POST /v1.0/shutdown`.
  */
 import { Command } from 'commander';
-import { RecentLogs, ResourceError, Sidecar, createLogger } from '@weft/runtime';
+import { RecentLogs, Sidecar, createLogger } from '@weft/runtime';
+import { startFailure } from '../start-failure.js';
 import { addSidecarFlags, ignoredFlagWarnings, sidecarOptionsFromFlags } from '../sidecar-flags.js';
 import type { SidecarFlagValues } from '../sidecar-flags.js';
 
@@ -19,7 +20,7 @@ export async function runSidecar(values: SidecarFlagValues): Promise<number> {
   try {
     sidecar = await Sidecar.start(options, { logger, recentLogs, fresh: values.fresh, onShutdownRequested: () => stopRequested() });
   } catch (err) {
-    logger.error(err instanceof ResourceError ? `invalid resources: ${err.message}` : `failed to start: ${(err as Error).message}`);
+    logger.error(startFailure(err, options));
     return 1;
   }
   for (const line of sidecar.banner()) logger.info(line);

@@ -115,3 +115,31 @@ apps:
     expect(() => parseRunFile(FILE, `dashboard: [1]\n${apps}`, () => false)).toThrow(/dashboard: must be/);
   });
 });
+
+describe('run file keys: implemented, warned about, or refused', () => {
+  it('passes enableApiLogging and apiListenAddresses from common to every sidecar', () => {
+    const run = parseRunFile(
+      FILE,
+      `version: 1
+common:
+  enableApiLogging: true
+  apiListenAddresses: 0.0.0.0
+apps:
+- appDirPath: ./a
+  command: ["node", "a.js"]
+`,
+      () => false,
+    );
+    const args = childArgs(run.apps[0]!);
+    expect(args).toContain('--enable-api-logging=true');
+    expect(args.join(' ')).toContain('--dapr-listen-addresses 0.0.0.0');
+  });
+
+  it('warns about control-plane keys and refuses keys Weft does not implement, naming them', () => {
+    const run = parseRunFile(FILE, `version: 1\ncommon:\n  placementHostAddress: localhost:50005\napps:\n- appDirPath: ./a\n`, () => false);
+    expect(run.warnings).toEqual([expect.stringMatching(/common\.placementHostAddress has no effect: Weft needs no placement service/)]);
+    expect(() => parseRunFile(FILE, `version: 1\napps:\n- appDirPath: ./a\n  appMaxConcurrency: 1\n`, () => false)).toThrow(
+      /apps\[0\]\.appMaxConcurrency: is not supported by Weft/,
+    );
+  });
+});

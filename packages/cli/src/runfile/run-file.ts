@@ -35,6 +35,10 @@ export interface RunFileApp {
   appHealthProbeInterval?: number;
   appHealthProbeTimeout?: number;
   appHealthThreshold?: number;
+  /** `--enable-api-logging`. */
+  enableApiLogging?: boolean;
+  /** `--dapr-listen-addresses`. */
+  apiListenAddresses?: string;
   /** `--enable-mtls`. */
   enableMtls?: boolean;
   /** `--tls-cert-file`, absolute. */
@@ -70,6 +74,8 @@ export interface RunFile {
    * Weft extension; Dapr's CLI rejects the key, so keep it out of `dapr.yaml` twins).
    */
   dashboard?: { port?: number; host?: string };
+  /** Keys that are accepted (Dapr's run files carry them) but have no effect in Weft, each with why. */
+  warnings: string[];
 }
 
 /** Thrown for a run file that cannot be used; names the file and the key. */
@@ -96,6 +102,27 @@ const APP_KEYS = [
   'containerImagePullPolicy', 'createService', 'tlsCertFile', 'tlsKeyFile',
 ];
 const TOP_KEYS = ['version', 'name', 'common', 'apps', 'dashboard'];
+
+/** Keys of Dapr's control plane or container runs: accepted (a dapr.yaml keeps working) with a warning. */
+export const NO_EFFECT_KEYS: Record<string, string> = {
+  placementHostAddress: 'Weft needs no placement service',
+  schedulerHostAddress: 'Weft needs no scheduler service; jobs are stored by the sidecar',
+  runtimePath: 'Weft runs its own sidecar, not a daprd binary',
+  containerImage: 'Weft runs apps as local processes (Kubernetes runs are not supported)',
+  containerImagePullPolicy: 'Weft runs apps as local processes (Kubernetes runs are not supported)',
+  createService: 'Weft runs apps as local processes (Kubernetes runs are not supported)',
+  readBufferSize: 'Node sizes its header buffer itself (16 KiB)',
+  daprHTTPReadBufferSize: 'Node sizes its header buffer itself (16 KiB)',
+};
+
+/** Keys that would change behaviour under Dapr and that Weft does not implement: refused. */
+export const UNSUPPORTED_KEYS: Record<string, string> = {
+  appMaxConcurrency: 'is not supported by Weft (no app concurrency limit); remove it',
+  enableProfiling: 'is not supported by Weft (no profiling endpoints); remove it',
+  profilePort: 'is not supported by Weft (no profiling endpoints); remove it',
+  unixDomainSocket: 'is not supported by Weft (TCP only); remove it',
+  appSSL: 'is not supported by Weft (deprecated in Dapr); use appProtocol: https',
+};
 /** Names tried, in order, when the argument is a directory. */
 export const RUN_FILE_NAMES = ['weft.yaml', 'weft.yml', 'dapr.yaml', 'dapr.yml'];
 
@@ -115,9 +142,13 @@ export function resolveRunFilePath(arg: string, cwd = process.cwd()): string {
   throw new RunFileError(target, '', `no ${RUN_FILE_NAMES.join(' or ')} in this directory`);
 }
 
-function checkKeys(file: string, where: string, raw: Raw, allowed: readonly string[]): void {
+function checkKeys(file: string, where: string, raw: Raw, allowed: readonly string[], warnings: string[] = []): void {
   for (const key of Object.keys(raw)) {
     if (!allowed.includes(key)) throw new RunFileError(file, `${where}${key}`, 'unknown key');
+    const unsupported = UNSUPPORTED_KEYS[key];
+    if (unsupported && raw[key] !== undefined && raw[key] !== null && raw[key] !== false) throw new RunFileError(file, `${where}${key}`, unsupported);
+    const noEffect = NO_EFFECT_KEYS[key];
+    if (noEffect) warnings.push(`${file}: ${where}${key} has no effect: ${noEffect}`);
   }
 }
 
@@ -169,7 +200,8 @@ export function parseRunFile(file: string, text: string, exists: (p: string) => 
   const base = path.dirname(file);
   const common = doc['common'] ?? {};
   if (!isRecord(common)) throw new RunFileError(file, 'common', 'must be a mapping');
-  checkKeys(file, 'common.', common, SHARED_KEYS);
+  const warnings: string[] = [];
+  checkKeys(file, 'common.', common, SHARED_KEYS, warnings);
   const commonResources = pathsOf(file, 'common.', common, base);
   const commonConfig = optString(file, 'common.configFilePath', common['configFilePath']);
   const rawApps = doc['apps'];
@@ -177,7 +209,7 @@ export function parseRunFile(file: string, text: string, exists: (p: string) => 
   const apps = rawApps.map((raw: unknown, i): RunFileApp => {
     const where = `apps[${i}].`;
     if (!isRecord(raw)) throw new RunFileError(file, `apps[${i}]`, 'must be a mapping');
-    checkKeys(file, where, raw, APP_KEYS);
+    checkKeys(file, where, raw, APP_KEYS, warnings);
     const dir = optString(file, `${where}appDirPath`, raw['appDirPath']);
     if (!dir) throw new RunFileError(file, `${where}appDirPath`, 'is required');
     const appDirPath = path.resolve(base, dir);
@@ -216,7 +248,7 @@ export function parseRunFile(file: string, text: string, exists: (p: string) => 
       const n = optNumber(file, `${where}${key}`, merged[key]);
       if (n !== undefined) app[key] = n;
     }
-    for (const key of ['appProtocol', 'appChannelAddress', 'logLevel', 'appHealthCheckPath'] as const) {
+    for (const key of ['appProtocol', 'appChannelAddress', 'logLevel', 'appHealthCheckPath', 'apiListenAddresses'] as const) {
       const s = optString(file, `${where}${key}`, merged[key]);
       if (s !== undefined) app[key] = s;
     }
@@ -224,6 +256,8 @@ export function parseRunFile(file: string, text: string, exists: (p: string) => 
     else if (legacyMax !== undefined) app.maxBodySize = `${legacyMax}Mi`;
     const health = boolOf(merged['enableAppHealthCheck']);
     if (health !== undefined) app.enableAppHealthCheck = health;
+    const apiLogging = boolOf(merged['enableApiLogging']);
+    if (apiLogging !== undefined) app.enableApiLogging = apiLogging;
     const mtls = boolOf(merged['enableMtls']);
     if (mtls !== undefined) app.enableMtls = mtls;
     for (const key of ['tlsCertFile', 'tlsKeyFile'] as const) {
@@ -242,7 +276,7 @@ export function parseRunFile(file: string, text: string, exists: (p: string) => 
     ids.add(app.appId);
   }
   const dashboard = dashboardOf(file, doc['dashboard']);
-  return { file, name: optString(file, 'name', doc['name']) ?? '', apps, ...(dashboard ? { dashboard } : {}) };
+  return { file, name: optString(file, 'name', doc['name']) ?? '', apps, warnings, ...(dashboard ? { dashboard } : {}) };
 }
 
 /** Reads the top-level `dashboard` key: a boolean or `{port, host}`. */

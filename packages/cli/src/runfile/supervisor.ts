@@ -21,6 +21,48 @@ export interface SupervisorOptions {
   out: Writable;
   color: boolean;
   env: NodeJS.ProcessEnv;
+  /**
+   * What happens to the other apps when one fails (its sidecar cannot start, or it exits non-zero):
+   * `keep` lets them run on (as Dapr's multi-app run does), `stop-all` stops them. @default 'keep'
+   */
+  onAppFailure?: 'keep' | 'stop-all';
+}
+
+/** How far each app got, for the status table and the failure report. */
+interface AppState {
+  appId: string;
+  status: 'starting' | 'running' | 'exited';
+  code?: number;
+  httpPort?: string;
+  grpcPort?: string;
+  /** The last lines the app and its sidecar printed (both, wherever their destination). */
+  lastLines: string[];
+  appLogPath: string;
+  daprdLogPath: string;
+}
+
+const TAIL = 12;
+/** Lines that say why a sidecar or app stopped. */
+const CAUSE = /(failed to start: .*|invalid resources: .*|a component could not start: .*|cannot start .*|app exited with code \d+.*)$/;
+
+/** The table `weft run -f` prints whenever an app's state changes. */
+export function statusTable(states: readonly AppState[]): string {
+  const rows = [['APP ID', 'STATUS', 'HTTP PORT', 'GRPC PORT']];
+  for (const s of states) {
+    const status = s.status === 'exited' ? `exited (${s.code ?? '?'})` : s.status;
+    rows.push([s.appId, status, s.httpPort ?? '', s.grpcPort ?? '']);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** Why an app stopped, from its last lines. */
+export function failureCause(lines: readonly string[], code: number): string {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const match = CAUSE.exec(lines[i] ?? '');
+    if (match?.[1]) return match[1];
+  }
+  return `exited with code ${code}`;
 }
 
 const COLORS = [36, 35, 33, 32, 34, 91, 96, 95];
@@ -52,6 +94,8 @@ export function childArgs(app: RunFileApp): string[] {
   flag('app-health-probe-interval', app.appHealthProbeInterval);
   flag('app-health-probe-timeout', app.appHealthProbeTimeout);
   flag('app-health-threshold', app.appHealthThreshold);
+  if (app.enableApiLogging !== undefined) args.push(`--enable-api-logging=${String(app.enableApiLogging)}`);
+  flag('dapr-listen-addresses', app.apiListenAddresses);
   if (app.enableMtls !== undefined) args.push(`--enable-mtls=${String(app.enableMtls)}`);
   flag('tls-cert-file', app.tlsCertFile);
   flag('tls-key-file', app.tlsKeyFile);
@@ -71,13 +115,14 @@ interface Sinks {
   daprd: LogDestination;
 }
 
-function route(input: Readable, sinks: Sinks, tag: (label: string) => string): Promise<void> {
+function route(input: Readable, sinks: Sinks, tag: (label: string) => string, onLine: (isApp: boolean, text: string) => void): Promise<void> {
   return new Promise((resolve) => {
     const lines = createInterface({ input, crlfDelay: Infinity });
     lines.on('line', (line) => {
       const match = LINE.exec(line);
       const isApp = match?.[1] === 'app  ';
       const text = match ? (match[3] ?? '') : line;
+      onLine(isApp, text);
       const where = isApp ? sinks.app : sinks.daprd;
       if (where !== 'console') (isApp ? sinks.appLog : sinks.daprdLog).write(`${text}\n`);
       if (where !== 'file') sinks.out.write(`${tag(match ? `${(match[1] ?? '').trim()} ${match[2] ?? ''}` : 'weft')} ${text}\n`);
@@ -89,10 +134,22 @@ function route(input: Readable, sinks: Sinks, tag: (label: string) => string): P
 /** Starts every app and resolves with an exit code once all of them have stopped. */
 export async function superviseRunFile(runFile: RunFile, options: SupervisorOptions): Promise<number> {
   const [command, ...prefixArgs] = options.weft as [string, ...string[]];
+  /** Set once a stop was asked for (a signal, or stop-all): exits after that are not failures. */
+  let stopping = false;
+  /** The exit code of the first app that failed, which is the run's exit code. */
+  let firstFailure: number | undefined;
   const stamp = timestamp();
   const width = Math.max(...runFile.apps.map((a) => a.appId.length)) + 5;
   const children: ChildProcess[] = [];
   const done: Promise<number>[] = [];
+  const states: AppState[] = [];
+  let shownTable = '';
+  const showTable = () => {
+    const table = statusTable(states);
+    if (table === shownTable || states.some((s) => s.status === 'starting')) return;
+    shownTable = table;
+    options.out.write(`${table}\n`);
+  };
   for (const [index, app] of runFile.apps.entries()) {
     const logDir = path.join(app.appDirPath, '.dapr', 'logs');
     fs.mkdirSync(logDir, { recursive: true });
@@ -119,8 +176,22 @@ export async function superviseRunFile(runFile: RunFile, options: SupervisorOpti
       detached: true,
     });
     children.push(child);
+    const state: AppState = { appId: app.appId, status: 'starting', lastLines: [], appLogPath, daprdLogPath };
+    states.push(state);
+    const onLine = (isApp: boolean, text: string) => {
+      state.lastLines.push(`${isApp ? 'app ' : 'weft'} | ${text}`);
+      if (state.lastLines.length > TAIL) state.lastLines.shift();
+      if (isApp) return;
+      const ports = /HTTP API\s+http:\/\/\S+:(\d+)\s+gRPC API\s+\S+:(\d+)/.exec(text);
+      if (ports) {
+        state.httpPort = ports[1];
+        state.grpcPort = ports[2];
+        state.status = 'running';
+        showTable();
+      }
+    };
     const sinks: Sinks = { out: options.out, appLog, daprdLog, app: app.appLogDestination, daprd: app.daprdLogDestination };
-    const piped = Promise.all([route(child.stdout as Readable, sinks, tag), route(child.stderr as Readable, sinks, tag)]);
+    const piped = Promise.all([route(child.stdout as Readable, sinks, tag, onLine), route(child.stderr as Readable, sinks, tag, onLine)]);
     options.out.write(`${tag(`weft ${app.appId}`)} starting; sidecar log: ${daprdLogPath}\n`);
     done.push(
       new Promise<number>((resolve) => {
@@ -132,13 +203,31 @@ export async function superviseRunFile(runFile: RunFile, options: SupervisorOpti
           void piped.then(() => {
             appLog.end();
             daprdLog.end();
-            resolve(exitCode ?? 1);
+            const code = exitCode ?? 1;
+            state.status = 'exited';
+            state.code = code;
+            if (code !== 0 && !stopping) {
+              firstFailure ??= code;
+              const report = [
+                `${tag(`weft ${app.appId}`)} FAILED: ${failureCause(state.lastLines, code)}`,
+                `${tag(`weft ${app.appId}`)} last lines (sidecar log ${daprdLogPath}, app log ${appLogPath}):`,
+                ...state.lastLines.map((l) => `${tag(`weft ${app.appId}`)}   ${l}`),
+              ];
+              options.out.write(`${report.join('\n')}\n`);
+              if (options.onAppFailure === 'stop-all') {
+                options.out.write(`${tag(`weft ${app.appId}`)} stopping the other apps (--on-app-failure stop-all)\n`);
+                stopping = true;
+                forward('SIGTERM');
+              }
+            }
+            showTable();
+            resolve(code);
           });
         });
       }),
     );
   }
-  const forward = (signal: NodeJS.Signals) => {
+  function forward(signal: NodeJS.Signals): void {
     for (const child of children) {
       if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
         try {
@@ -148,11 +237,15 @@ export async function superviseRunFile(runFile: RunFile, options: SupervisorOpti
         }
       }
     }
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopping = true;
+    forward(signal);
   };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const codes = await Promise.all(done);
-  process.off('SIGINT', forward);
-  process.off('SIGTERM', forward);
-  return codes.find((c) => c !== 0) ?? 0;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return firstFailure ?? codes.find((c) => c !== 0) ?? 0;
 }

@@ -340,3 +340,21 @@ describe('Sidecar.start with a custom registry', () => {
     expect((err as ResourceError).message).toContain('initTimeout');
   });
 });
+
+describe('metadata fields nothing reads', () => {
+  it('warns, naming the field, when a component carries a field its driver and block never read', async () => {
+    const logger = recordingLogger();
+    await load(
+      [doc('s', 'state.probe', '  metadata:\n    - name: required\n      value: x\n    - name: keyPrefix\n      value: none\n    - name: poolSizee\n      value: "4"\n')],
+      { logger },
+    );
+    const about = logger.warnings.filter((w) => w.includes('has no effect'));
+    expect(about).toEqual([expect.stringContaining('metadata field "poolSizee" is not supported by Weft and has no effect')]);
+  });
+
+  it('closes a component whose init timed out', async () => {
+    await expect(load([doc('slow', 'state.hang', '  initTimeout: 50ms\n')])).rejects.toThrow(/initTimeout/);
+    const hung = ProbeComponent.instances.at(-1);
+    expect(hung?.closed).toBeGreaterThan(0);
+  });
+});

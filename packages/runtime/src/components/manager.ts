@@ -5,10 +5,11 @@
 import type { Logger } from '../logging/logger.js';
 import type { ComponentResource } from '../resources/component-schema.js';
 import type { LoadedDocument } from '../resources/loader.js';
-import { ResourceError } from '../resources/loader.js';
+import { ComponentInitError, ResourceError } from '../resources/loader.js';
 import { parseDurationMs } from '../util/duration.js';
 import type { Component } from './component.js';
 import type { MetadataProperties } from './metadata.js';
+import { MetadataError, trackMetadataReads } from './metadata.js';
 import { kindOf } from './registry.js';
 import type { ComponentKind, ComponentRegistry } from './registry.js';
 import type { SecretStore } from './secretstores/store.js';
@@ -65,6 +66,17 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
     clearTimeout(timer);
   }
 }
+
+/**
+ * Fields the building blocks read from a component's metadata (after init, on first use), per kind;
+ * together with what the driver reads at init they are every field that has an effect.
+ */
+const BLOCK_FIELDS: Record<string, readonly string[]> = {
+  state: ['keyPrefix', 'actorStateStore'],
+  pubsub: ['publishingScopes', 'subscriptionScopes', 'allowedTopics', 'protectedTopics', 'concurrencyMode', 'concurrency', 'consumerID'],
+  bindings: ['direction', 'route'],
+  secretstores: [],
+};
 
 /** Owns every component instance of one sidecar. */
 export class ComponentManager {
@@ -148,18 +160,32 @@ export class ComponentManager {
       const properties = await this.resolveMetadata(doc, file);
       const timeoutMs = doc.spec.initTimeout ? parseDurationMs(doc.spec.initTimeout) : DEFAULT_INIT_TIMEOUT_MS;
       if (timeoutMs === undefined) throw new ResourceError(file, 'spec.initTimeout', `expected a duration such as "5s", got "${doc.spec.initTimeout}"`);
-      await withTimeout(
-        instance.init(properties, {
+      const read = trackMetadataReads(properties);
+      const init = instance.init(properties, {
           name,
           appId: this.options.appId,
           namespace: this.options.namespace,
           dataDir: this.options.dataDir,
           logger: log.child(`weft.component.${name}`),
           env: this.options.env,
-        }),
-        timeoutMs,
-        `init of component ${name} (${doc.spec.type})`,
-      );
+        });
+      try {
+        await withTimeout(init, timeoutMs, `init of component ${name} (${doc.spec.type})`);
+      } catch (err) {
+        // Whatever the driver opened (clients retrying in the background) must not outlive the failure:
+        // close it now, and again when a timed-out init finishes late.
+        const close = (): Promise<void> => Promise.resolve().then(() => instance.close()).catch(() => undefined);
+        void close();
+        void init.then(close, () => undefined);
+        throw err;
+      }
+      // A field nothing reads would silently do nothing: say so, naming it.
+      const used = new Set([...read, ...(BLOCK_FIELDS[kind] ?? []).map((f) => f.toLowerCase())]);
+      for (const field of Object.keys(properties)) {
+        if (!used.has(field.toLowerCase())) {
+          log.warn(`${file}: component "${name}" (${doc.spec.type}): metadata field "${field}" is not supported by Weft and has no effect (see docs/ for the fields of ${doc.spec.type})`);
+        }
+      }
       const loaded: LoadedComponent = { name, type: doc.spec.type, version: doc.spec.version, kind, properties, instance, source: file };
       if (this.options.decorate) loaded.instance = this.options.decorate(loaded);
       this.loaded.set(name, loaded);
@@ -172,7 +198,10 @@ export class ComponentManager {
         log.warn(`ignoring component that failed to initialise (ignoreErrors: true): ${reason}`);
         return;
       }
-      throw err instanceof ResourceError ? err : new ResourceError(file, `component "${name}"`, `${doc.spec.type}: ${(err as Error).message}`);
+      if (err instanceof ResourceError) throw err;
+      // A metadata value the driver rejects is a mistake in the file; anything else is the backend.
+      const ErrorType = err instanceof MetadataError ? ResourceError : ComponentInitError;
+      throw new ErrorType(file, `component "${name}"`, `${doc.spec.type}: ${(err as Error).message}`);
     }
   }
 

@@ -16,8 +16,23 @@ export class MetadataError extends Error {
   }
 }
 
+/** Names (lower case) read from each tracked property map; see {@link trackMetadataReads}. */
+const reads = new WeakMap<object, Set<string>>();
+
+/**
+ * Starts recording which fields are read from `props` (by {@link readProperty} and the readers built
+ * on it), so fields a component was given but never looked at can be reported instead of silently
+ * doing nothing. Returns the live set of names read, lower-cased.
+ */
+export function trackMetadataReads(props: MetadataProperties): ReadonlySet<string> {
+  const names = reads.get(props) ?? new Set<string>();
+  reads.set(props, names);
+  return names;
+}
+
 /** Looks a property up case-insensitively, as Dapr's metadata decoder does. */
 export function readProperty(props: MetadataProperties, name: string): string | undefined {
+  reads.get(props)?.add(name.toLowerCase());
   if (Object.hasOwn(props, name)) return props[name];
   const lower = name.toLowerCase();
   for (const [key, value] of Object.entries(props)) {

@@ -4,6 +4,7 @@
  * the triggers instead of each firing every job.
  */
 import pg from 'pg';
+import { parsePostgresConnection } from '../util/postgres-connection.js';
 import type { JobRecord } from './job.js';
 import type { JobStore, Row } from './job-store.js';
 import { specJson, toRecord } from './job-store.js';
@@ -26,7 +27,8 @@ export class PostgresJobStore implements JobStore {
 
   /** Connects and creates the table if needed. */
   static async open(connectionString: string): Promise<PostgresJobStore> {
-    const pool = new pg.Pool({ connectionString, max: 4 });
+    // Either form Dapr accepts (URL or key=value), read by the one parser every Postgres user shares.
+    const pool = new pg.Pool({ ...parsePostgresConnection(connectionString), max: 4 });
     pool.on('error', () => {}); // A dropped idle client is reported by the next query.
     try {
       await pool.query(`CREATE TABLE IF NOT EXISTS weft_jobs (

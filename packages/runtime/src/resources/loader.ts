@@ -18,6 +18,18 @@ export class ResourceError extends Error {
   }
 }
 
+/**
+ * A resource that is valid but whose component could not start: its backend is unreachable, refused
+ * the credentials, or did not answer within `initTimeout`. Told apart from invalid YAML so the CLI
+ * does not call a good file invalid.
+ */
+export class ComponentInitError extends ResourceError {
+  constructor(file: string, field: string, detail: string) {
+    super(file, field, detail);
+    this.name = 'ComponentInitError';
+  }
+}
+
 /** A resource document with the file it came from. */
 export interface LoadedDocument<T = Record<string, unknown>> {
   file: string;

@@ -41,6 +41,11 @@ export interface StateDriverSpec {
   gaps: Partial<Record<StateCapability, string>>;
   /** Whether etags are numbers (version counters, `xmin`) or UUIDs. */
   etagFormat: 'numeric' | 'uuid';
+  /**
+   * Whether JSON values come back as equal JSON rather than the same bytes: Dapr's
+   * `state.postgresql` v1 keeps them in a jsonb column, which reorders keys and respaces.
+   */
+  normalisesJson?: boolean;
   provision(runId: string, dir: string): Promise<StateBackend>;
 }
 
@@ -72,15 +77,18 @@ function postgresDriver(version: 'v1' | 'v2'): StateDriverSpec {
     type: 'state.postgresql',
     version,
     service: SERVICES.postgres,
-    features: ['ETAG', 'TRANSACTIONAL', 'TTL', 'QUERY_API'],
+    features: version === 'v1' ? ['ETAG', 'TRANSACTIONAL', 'TTL', 'QUERY_API'] : ['ETAG', 'TRANSACTIONAL', 'TTL'],
     sharedBackend: true,
-    gaps: {},
+    gaps: version === 'v1' ? {} : { QUERY_API: 'state.postgresql v2 has no query API, as in Dapr (its value is bytea)' },
     etagFormat: version === 'v1' ? 'numeric' : 'uuid',
+    normalisesJson: version === 'v1',
     provision: async (runId) => {
-      const table = `weft_conf_${runId}`;
+      // v1 names its table with tableName; v2, as Dapr's v2, with tablePrefix + "state".
+      const table = version === 'v1' ? `weft_conf_${runId}` : `weft_conf_${runId}_state`;
       const metadataTable = `weft_conf_meta_${runId}`;
+      const where: Record<string, string> = version === 'v1' ? { tableName: table } : { tablePrefix: `weft_conf_${runId}_` };
       return {
-        metadata: { connectionString: POSTGRES_URL, tableName: table, metadataTableName: metadataTable },
+        metadata: { connectionString: POSTGRES_URL, ...where, metadataTableName: metadataTable },
         cleanup: async () => {
           const client = new pg.Client({ connectionString: POSTGRES_URL });
           await client.connect();

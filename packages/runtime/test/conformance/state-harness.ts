@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestSidecar } from '../../../../test/support/in-process.js';
 import type { TestSidecar } from '../../../../test/support/in-process.js';
 import type { StateStore } from '../../src/components/state/store.js';
@@ -146,6 +146,15 @@ export function setupDriverRun(driver: StateDriverSpec): DriverRun {
 }
 
 /** Waits `ms` milliseconds (TTL cases wait for real expiry; there is no clock to fake in Redis). */
+/**
+ * Asserts a stored JSON value came back as sent: the same bytes, or, for drivers that keep JSON in
+ * a normalising column (Dapr's `state.postgresql` v1, jsonb), the same JSON.
+ */
+export function expectJsonBack(run: DriverRun, body: Buffer, sent: unknown): void {
+  if (run.driver.normalisesJson) expect(JSON.parse(body.toString('utf8'))).toEqual(sent);
+  else expect(body.toString('utf8')).toBe(JSON.stringify(sent));
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
+import { connectMqtt } from '../../mqtt-connect.js';
 import type { MqttClient } from 'mqtt';
 import type { Component, ComponentContext } from '../../component.js';
 import { MetadataError, readBool, readDurationMs, readInt, readProperty, requireString } from '../../metadata.js';
@@ -50,7 +51,7 @@ export class Mqtt3Binding implements InputBinding, OutputBinding, Component {
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseMetadata(props, context);
     this.logger = context.logger;
-    this.publisher = await mqtt.connectAsync(this.meta.url, {
+    this.publisher = await connectMqtt(this.meta.url, {
       clientId: `${this.meta.consumerID}-pub-${randomUUID().slice(0, 8)}`,
       clean: true,
       protocolVersion: 4,

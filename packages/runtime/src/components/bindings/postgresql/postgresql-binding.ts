@@ -8,7 +8,7 @@ import pg from 'pg';
 import type { Component, ComponentContext } from '../../component.js';
 import { requireString } from '../../metadata.js';
 import type { MetadataProperties } from '../../metadata.js';
-import { parseConnectionString } from '../../state/postgresql/metadata.js';
+import { parsePostgresConnection as parseConnectionString } from '../../../util/postgres-connection.js';
 import type { InvokeRequest, InvokeResponse, OutputBinding } from '../binding.js';
 
 const OPERATIONS = ['exec', 'query', 'close'] as const;

@@ -3,11 +3,12 @@
  * at metadata `key`, with optional `ttlInSeconds`), `get` (the value, empty when absent), `delete`
  * and `increment`. Connection metadata is the same as `state.redis` (`redisHost`, `redisPassword` …).
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Component, ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
 import { parseRedisStateMetadata } from '../../state/redis/metadata.js';
 import { redisOptions } from '../../state/redis/redis-store.js';
+import { connectRedis } from '../../redis-connect.js';
 import type { InvokeRequest, InvokeResponse, OutputBinding } from '../binding.js';
 
 const OPERATIONS = ['create', 'get', 'delete', 'increment'] as const;
@@ -30,10 +31,8 @@ function ttlOf(request: InvokeRequest): number | undefined {
 export class RedisBinding implements OutputBinding, Component {
   private client: Redis | undefined;
 
-  async init(props: MetadataProperties, _context: ComponentContext): Promise<void> {
-    const client = new Redis(redisOptions(parseRedisStateMetadata(props)));
-    client.on('error', () => {}); // Connection errors surface on the failing command.
-    await client.connect();
+  async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
+    const client = await connectRedis(redisOptions(parseRedisStateMetadata(props)), context.logger);
     this.client = client;
   }
 

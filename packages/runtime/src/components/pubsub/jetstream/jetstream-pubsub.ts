@@ -12,6 +12,7 @@ import type { JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import type { Logger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
+import { redactUrl, unreachable } from '../../../util/network-error.js';
 import { MetadataError, readBool, readDurationMs, readInt, readProperty, requireString } from '../../metadata.js';
 import type { ClaimedMessage } from '../pull-consumer.js';
 import { PullConsumer } from '../pull-consumer.js';
@@ -57,7 +58,11 @@ export class JetStreamPubSub implements PubSub {
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseMetadata(props);
     this.logger = context.logger;
-    this.nc = await connect({ servers: this.meta.natsURL, name: `weft-${context.appId}` });
+    try {
+      this.nc = await connect({ servers: this.meta.natsURL, name: `weft-${context.appId}` });
+    } catch (err) {
+      throw unreachable('NATS', redactUrl(this.meta.natsURL), err);
+    }
     this.jsm = await this.nc.jetstreamManager();
   }
 

@@ -14,6 +14,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
+import { connectMqtt } from '../../mqtt-connect.js';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
@@ -57,7 +58,7 @@ export class Mqtt3PubSub implements PubSub {
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseMetadata(props);
     this.logger = context.logger;
-    this.publisher = await mqtt.connectAsync(this.meta.url, {
+    this.publisher = await connectMqtt(this.meta.url, {
       clientId: `${this.meta.consumerID ?? context.appId}-pub-${randomUUID().slice(0, 8)}`,
       clean: true,
       protocolVersion: 4,

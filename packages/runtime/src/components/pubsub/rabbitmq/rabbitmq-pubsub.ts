@@ -11,6 +11,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
+import { redactUrl, unreachable } from '../../../util/network-error.js';
 import { MetadataError, readBool, readEnum, readInt, readProperty } from '../../metadata.js';
 import type { MessageHandler, PubSub, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
 
@@ -57,7 +58,11 @@ export class RabbitMqPubSub implements PubSub {
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseMetadata(props);
     this.logger = context.logger;
-    this.connection = await amqp.connect(this.meta.connectionString);
+    try {
+      this.connection = await amqp.connect(this.meta.connectionString);
+    } catch (err) {
+      throw unreachable('RabbitMQ', redactUrl(this.meta.connectionString), err);
+    }
     this.connection.on('error', (err: Error) => this.logger.warn('rabbitmq connection error', { error: err.message }));
     await this.openPublishChannel();
   }

@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
@@ -17,6 +17,7 @@ import { PullConsumer } from '../pull-consumer.js';
 import type { MessageHandler, PubSub, PubSubFeature, PubSubMessage, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
 import type { RedisPubSubMetadata } from './metadata.js';
 import { parseRedisPubSubMetadata } from './metadata.js';
+import { connectRedis } from '../../redis-connect.js';
 
 type StreamEntry = [id: string, fields: Buffer[]];
 
@@ -46,8 +47,7 @@ export class RedisPubSub implements PubSub {
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseRedisPubSubMetadata(props);
     this.logger = context.logger;
-    this.client = this.connect();
-    await this.client.ping();
+    this.client = await this.connect();
   }
 
   features(): readonly PubSubFeature[] {
@@ -73,7 +73,7 @@ export class RedisPubSub implements PubSub {
     }
     const consumerName = `${os.hostname()}:${process.pid}:${randomUUID()}`;
     // Blocking reads get their own connection so publishes and acks never wait behind them.
-    const reader = this.connect();
+    const reader = await this.connect();
     const reclaimed: StreamEntry[] = [];
     const idOf = new WeakMap<ClaimedMessage, string>();
     const claim = async (max: number): Promise<ClaimedMessage[]> => {
@@ -142,18 +142,21 @@ export class RedisPubSub implements PubSub {
     this.client = undefined;
   }
 
-  private connect(): Redis {
+  /** A connected client; fails at once, naming host and cause, when Redis cannot be reached. */
+  private connect(): Promise<Redis> {
     const m = this.meta;
-    return new Redis({
-      host: m.host,
-      port: m.port,
-      db: m.db,
-      ...(m.username ? { username: m.username } : {}),
-      ...(m.password ? { password: m.password } : {}),
-      ...(m.enableTLS ? { tls: {} } : {}),
-      maxRetriesPerRequest: 3,
-      lazyConnect: false,
-    });
+    return connectRedis(
+      {
+        host: m.host,
+        port: m.port,
+        db: m.db,
+        ...(m.username ? { username: m.username } : {}),
+        ...(m.password ? { password: m.password } : {}),
+        ...(m.enableTLS ? { tls: {} } : {}),
+        maxRetriesPerRequest: 3,
+      },
+      this.logger,
+    );
   }
 
   private requireClient(): Redis {

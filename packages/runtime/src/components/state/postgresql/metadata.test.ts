@@ -19,6 +19,7 @@ describe('parsePostgresStateMetadata', () => {
     expect(parsePostgresStateMetadata({ connectionString: URL })).toEqual({
       connection: { connectionString: URL },
       tableName: 'state',
+      tablePrefix: '',
       metadataTableName: 'dapr_metadata',
       timeoutMs: 20_000,
       cleanupIntervalMs: 3_600_000,

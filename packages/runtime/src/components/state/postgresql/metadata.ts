@@ -5,15 +5,21 @@
  */
 import type { ClientConfig } from 'pg';
 import type { MetadataProperties } from '../../metadata.js';
+import { parsePostgresConnection } from '../../../util/postgres-connection.js';
 import { MetadataError, readBool, readDurationMs, readInt, readProperty, readString, requireString } from '../../metadata.js';
 
 /** Parsed `state.postgresql` metadata. */
 export interface PostgresStateMetadata {
   /** Connection settings for `pg`, decoded from `connectionString`. */
   connection: ClientConfig;
-  /** Table holding the state; `name` or `schema.name`. @default 'state' */
+  /**
+   * Table holding the state; `name` or `schema.name`. v1 reads `tableName` (default `state`); v2, as
+   * Dapr's v2, names it `<tablePrefix>state`.
+   */
   tableName: string;
-  /** Table holding Weft's bookkeeping (last cleanup time). @default 'dapr_metadata' */
+  /** v2's `tablePrefix` (empty for v1); part of v2's migration and cleanup keys. */
+  tablePrefix: string;
+  /** Table holding Dapr's bookkeeping (migration level, last cleanup time). @default 'dapr_metadata' */
   metadataTableName: string;
   /** Timeout of each database statement. @default 20000 */
   timeoutMs: number;
@@ -27,57 +33,9 @@ export interface PostgresStateMetadata {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/;
 
-/** Keywords of libpq's keyword/value connection strings that `pg` understands. */
-const KEYWORDS: Record<string, (config: ClientConfig, value: string) => void> = {
-  host: (c, v) => (c.host = v),
-  hostaddr: (c, v) => (c.host = v),
-  port: (c, v) => (c.port = Number(v)),
-  user: (c, v) => (c.user = v),
-  password: (c, v) => (c.password = v),
-  dbname: (c, v) => (c.database = v),
-  database: (c, v) => (c.database = v),
-  application_name: (c, v) => (c.application_name = v),
-  connect_timeout: (c, v) => (c.connectionTimeoutMillis = Number(v) * 1000),
-  sslmode: (c, v) => {
-    if (v === 'disable') c.ssl = false;
-    else c.ssl = { rejectUnauthorized: v === 'verify-ca' || v === 'verify-full' };
-  },
-};
-
-/** Splits libpq keyword/value text, honouring single quotes and backslash escapes. */
-function parseKeywordValue(text: string): ClientConfig {
-  const config: ClientConfig = {};
-  const pattern = /\s*([A-Za-z_]+)\s*=\s*('((?:[^'\\]|\\.)*)'|[^\s']*)/gy;
-  let consumed = 0;
-  for (const match of text.matchAll(pattern)) {
-    consumed = (match.index ?? 0) + match[0].length;
-    const key = (match[1] ?? '').toLowerCase();
-    const value = match[3] !== undefined ? match[3].replace(/\\(.)/g, '$1') : (match[2] ?? '');
-    const apply = KEYWORDS[key];
-    // Unknown libpq keywords (pool_max_conns, search_path...) are ignored, as pg has no use for them.
-    if (apply) apply(config, value);
-  }
-  if (text.slice(consumed).trim() !== '') {
-    throw new MetadataError('connectionString', `cannot parse "${text.slice(consumed).trim()}" (expected key=value pairs or a postgres:// URL)`);
-  }
-  if (config.port !== undefined && (!Number.isInteger(config.port) || config.port < 1 || config.port > 65535)) {
-    throw new MetadataError('connectionString', 'port must be 1-65535');
-  }
-  return config;
-}
-
-/** Decodes a connection string in either form into `pg` settings. */
+/** Decodes a connection string in either form into `pg` settings (see {@link parsePostgresConnection}). */
 export function parseConnectionString(text: string): ClientConfig {
-  const trimmed = text.trim();
-  if (/^postgres(ql)?:\/\//i.test(trimmed)) {
-    try {
-      new URL(trimmed);
-    } catch {
-      throw new MetadataError('connectionString', 'is not a valid postgres:// URL');
-    }
-    return { connectionString: trimmed };
-  }
-  return parseKeywordValue(trimmed);
+  return parsePostgresConnection(text, 'connectionString');
 }
 
 function readIdentifier(props: MetadataProperties, name: string, fallback: string): string {
@@ -88,10 +46,27 @@ function readIdentifier(props: MetadataProperties, name: string, fallback: strin
   return value;
 }
 
-/** Decodes and checks `state.postgresql` metadata. */
-export function parsePostgresStateMetadata(props: MetadataProperties): PostgresStateMetadata {
+/** Decodes and checks `state.postgresql` metadata (v1 unless `version` says otherwise). */
+export function parsePostgresStateMetadata(props: MetadataProperties, version: 'v1' | 'v2' = 'v1'): PostgresStateMetadata {
   const connection = parseConnectionString(requireString(props, 'connectionString'));
-  const tableName = readIdentifier(props, 'tableName', 'state');
+  let tableName: string;
+  let tablePrefix = '';
+  if (version === 'v2') {
+    // Dapr's v2 has no tableName: its table is always `<tablePrefix>state`.
+    if (readProperty(props, 'tableName') !== undefined) {
+      throw new MetadataError('tableName', 'is not a state.postgresql v2 field (v2 names its table "<tablePrefix>state"); set tablePrefix, or use version v1');
+    }
+    tablePrefix = readString(props, 'tablePrefix', '');
+    tableName = `${tablePrefix}state`;
+    if (!IDENTIFIER.test(tableName)) {
+      throw new MetadataError('tablePrefix', `must make "<tablePrefix>state" a SQL identifier (optionally "schema.prefix"), got "${tablePrefix}"`);
+    }
+  } else {
+    if (readProperty(props, 'tablePrefix') !== undefined) {
+      throw new MetadataError('tablePrefix', 'is a state.postgresql v2 field; v1 takes tableName');
+    }
+    tableName = readIdentifier(props, 'tableName', 'state');
+  }
   const metadataTableName = readIdentifier(props, 'metadataTableName', 'dapr_metadata');
   if (tableName.toLowerCase() === metadataTableName.toLowerCase()) {
     throw new MetadataError('metadataTableName', `must differ from tableName ("${tableName}")`);
@@ -109,6 +84,7 @@ export function parsePostgresStateMetadata(props: MetadataProperties): PostgresS
   return {
     connection,
     tableName,
+    tablePrefix,
     metadataTableName,
     timeoutMs,
     // Dapr disables cleanup with 0 or a negative interval.

@@ -74,7 +74,7 @@ describe.skipIf(!run)('buildQuerySql against evaluateQuery', () => {
   const sortHits: StateQueryHit[] = [];
 
   async function open(suffix: string, docs: unknown[], hits: StateQueryHit[]): Promise<PostgresStateStore> {
-    const store = new PostgresStateStore('v2');
+    const store = new PostgresStateStore('v1');
     stores.push(store);
     await store.init(
       { connectionString: POSTGRES_URL, tableName: `${table}_${suffix}`, metadataTableName: `${table}_${suffix}_meta`, cleanupInterval: '0' },

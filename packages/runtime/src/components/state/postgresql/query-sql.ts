@@ -1,5 +1,6 @@
 /**
- * Translates a parsed {@link StateQuery} into one parameterised SELECT over the `value_json` column,
+ * Translates a parsed {@link StateQuery} into one parameterised SELECT over v1's `value` jsonb column
+ * (Dapr's layout; rows with `isbinary` hold base64 and never match a filter),
  * with the semantics of the in-memory reference ({@link evaluateQuery} in `../query.ts`):
  *
  * - a field path `a.b` descends through JSON objects only (an array or scalar on the way → missing);
@@ -45,9 +46,9 @@ function field(params: Params, path: string): string {
   const parts = path.split('.');
   const guards: string[] = [];
   for (let i = 0; i < parts.length; i++) {
-    guards.push(`jsonb_typeof(value_json #> ${params.add(parts.slice(0, i))}::text[]) = 'object'`);
+    guards.push(`jsonb_typeof(value #> ${params.add(parts.slice(0, i))}::text[]) = 'object'`);
   }
-  return `(CASE WHEN ${guards.join(' AND ')} THEN value_json #> ${params.add(parts)}::text[] END)`;
+  return `(CASE WHEN ${guards.join(' AND ')} THEN value #> ${params.add(parts)}::text[] END)`;
 }
 
 /** JavaScript's `String(x)` of one JSON value that is not an array. */
@@ -112,22 +113,22 @@ function sortSql(params: Params, key: string, order: 'ASC' | 'DESC'): string[] {
 
 /**
  * The SELECT for one query page. It fetches one row more than the page size, so the caller can tell
- * whether a next page exists. `liveCondition` hides expired rows; `etagColumn` is the etag expression.
+ * whether a next page exists. `liveCondition` hides expired rows; `columns` is the select list.
  */
 export function buildQuerySql(
   query: StateQuery,
-  options: { table: string; keyPrefix: string; etagColumn: string; liveCondition: string },
+  options: { table: string; keyPrefix: string; columns: string; liveCondition: string },
 ): SqlQuery & { limit: number | undefined; offset: number } {
   const params = new Params();
   const where = [`starts_with(key, ${params.add(options.keyPrefix)})`, options.liveCondition];
-  if (query.filter) where.push('value_json IS NOT NULL', filterSql(params, query.filter));
+  if (query.filter) where.push('NOT isbinary', filterSql(params, query.filter));
   const orderBy = (query.sort ?? []).flatMap((s) => sortSql(params, s.key, s.order ?? 'ASC'));
   orderBy.push('key COLLATE "C" ASC');
   const offset = pageOffset(query.page?.token);
   const limit = query.page?.limit && query.page.limit > 0 ? query.page.limit : undefined;
   const paging = `${limit !== undefined ? ` LIMIT ${params.add(limit + 1)}` : ''} OFFSET ${params.add(offset)}`;
   const text =
-    `SELECT key, value, ${options.etagColumn} AS etag FROM ${options.table} WHERE ${where.join(' AND ')} ` +
+    `SELECT ${options.columns} FROM ${options.table} WHERE ${where.join(' AND ')} ` +
     `ORDER BY ${orderBy.join(', ')}${paging}`;
   return { text, values: params.values, limit, offset };
 }

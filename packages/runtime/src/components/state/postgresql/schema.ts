@@ -1,51 +1,144 @@
 /**
- * The tables of `state.postgresql` and their upkeep: creation under an advisory lock (several
- * sidecars may start at once against one database), and the periodic delete of expired rows, which
- * one sidecar at a time claims through the metadata table, as Dapr's store does.
+ * The tables of `state.postgresql`, in Dapr's own layouts, and their upkeep. The same database works
+ * under daprd and Weft in both directions: Weft creates exactly the tables Dapr's migrations create,
+ * records the same migration level under the same metadata key, takes the same lock row while it
+ * migrates, and claims expired-row cleanup under Dapr's `last-cleanup` keys.
  *
- * The state table keeps the value twice: `value` holds the exact bytes saved (so values round-trip
- * byte for byte, JSON or not) and `value_json` the parsed JSON the query API reads (NULL when the
- * value is not JSON). The layout is Weft's own; a table created by Dapr is detected and refused.
+ * - v1 (`tableName`, default `state`): `key text`, `value jsonb` (JSON as is, anything else as a JSON
+ *   string of base64 with `isbinary`), `isbinary`, `insertdate`, `updatedate`, `expiredate`,
+ *   `row_id`; the etag is the row's `xmin`. Migration key `migrations`, level 3.
+ * - v2 (`<tablePrefix>state`): `key text`, `value bytea`, `etag uuid`, `created_at`, `updated_at`,
+ *   `expires_at`, `row_id`. Migration key `migrations-state-v2-<tablePrefix>`, level 2.
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 
-const REQUIRED_COLUMNS = ['key', 'value', 'value_json', 'etag', 'content_type', 'expiredate'];
+/** Where a store's tables are and which Dapr layout they follow. */
+export interface StateSchema {
+  version: 'v1' | 'v2';
+  table: string;
+  metadataTable: string;
+  tablePrefix: string;
+}
+
+/** The layout facts of one version. */
+interface Layout {
+  migrationKey: string;
+  level: number;
+  cleanupKey: string;
+  expiryColumn: string;
+  /** The column `row_id` is backfilled in order of. */
+  insertedColumn: string;
+  requiredColumns: string[];
+  createTable(table: string): string[];
+}
+
+/** The layout of one version's tables. */
+export function layoutOf(schema: Pick<StateSchema, 'version' | 'tablePrefix'>): Layout {
+  if (schema.version === 'v1') {
+    return {
+      migrationKey: 'migrations',
+      level: 3,
+      cleanupKey: 'last-cleanup',
+      expiryColumn: 'expiredate',
+      insertedColumn: 'insertdate',
+      requiredColumns: ['key', 'value', 'isbinary', 'insertdate', 'updatedate', 'expiredate'],
+      createTable: (t) => [
+        `CREATE TABLE IF NOT EXISTS ${t} (
+          key text NOT NULL PRIMARY KEY,
+          value jsonb NOT NULL,
+          isbinary boolean NOT NULL,
+          insertdate TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
+          updatedate TIMESTAMP WITH TIME ZONE NULL
+        )`,
+        `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS expiredate TIMESTAMP WITH TIME ZONE`,
+      ],
+    };
+  }
+  return {
+    migrationKey: `migrations-state-v2-${schema.tablePrefix}`,
+    level: 2,
+    cleanupKey: `last-cleanup-state-v2-${schema.tablePrefix}`,
+    expiryColumn: 'expires_at',
+    insertedColumn: 'created_at',
+    requiredColumns: ['key', 'value', 'etag', 'created_at', 'updated_at', 'expires_at'],
+    createTable: (t) => [
+      `CREATE TABLE IF NOT EXISTS ${t} (
+        key text NOT NULL PRIMARY KEY,
+        value bytea NOT NULL,
+        etag uuid NOT NULL DEFAULT gen_random_uuid(),
+        created_at timestamp with time zone NOT NULL DEFAULT now(),
+        updated_at timestamp with time zone,
+        expires_at timestamp with time zone
+      )`,
+      // Postgres names Dapr's unnamed index `<table>_expires_at_idx`; naming it alike keeps one index.
+      `CREATE INDEX IF NOT EXISTS ${bareName(t)}_expires_at_idx ON ${t} (expires_at)`,
+    ],
+  };
+}
 
 /** The table name without its schema, for naming indexes. */
 function bareName(table: string): string {
   return table.slice(table.lastIndexOf('.') + 1);
 }
 
-/** Creates the state and metadata tables if missing, and checks an existing state table's columns. */
-export async function ensureSchema(pool: Pool, table: string, metadataTable: string): Promise<void> {
+/** Dapr's `row_id` column (its latest migration): an identity, backfilled by insertion order, unique. */
+async function ensureRowId(client: PoolClient, table: string, insertedColumn: string): Promise<void> {
+  const { rows } = await client.query<{ has: boolean; identity: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'row_id' AND NOT attisdropped) AS has,
+            EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'row_id' AND attidentity <> '') AS identity`,
+    [table],
+  );
+  if (rows[0]?.has && rows[0].identity) return;
+  if (!rows[0]?.has) await client.query(`ALTER TABLE ${table} ADD COLUMN row_id BIGINT`);
+  await client.query(
+    `WITH ranked AS (SELECT key, ROW_NUMBER() OVER (ORDER BY ${insertedColumn} ASC, key ASC) AS rn FROM ${table} WHERE row_id IS NULL)
+     UPDATE ${table} AS t SET row_id = r.rn FROM ranked r WHERE r.key = t.key`,
+  );
+  await client.query(`ALTER TABLE ${table} ALTER COLUMN row_id SET NOT NULL`);
+  await client.query(`ALTER TABLE ${table} ALTER COLUMN row_id ADD GENERATED BY DEFAULT AS IDENTITY`);
+  await client.query(
+    `SELECT setval(pg_get_serial_sequence($1, 'row_id'), COALESCE((SELECT MAX(row_id) FROM ${table}), 0) + 1, false)`,
+    [table],
+  );
+  await client.query(`CREATE UNIQUE INDEX IF NOT EXISTS ${bareName(table)}_row_id_uidx ON ${table} (row_id)`);
+}
+
+/**
+ * Creates the metadata and state tables if missing, brings them to Dapr's latest migration level,
+ * and checks an existing state table has the version's columns.
+ */
+export async function ensureSchema(pool: Pool, schema: StateSchema): Promise<void> {
+  const { table, metadataTable } = schema;
+  const layout = layoutOf(schema);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     // Concurrent CREATE TABLE IF NOT EXISTS of one table can still collide in the catalog.
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`weft-state-schema:${table}`]);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${table} (
-      key text NOT NULL PRIMARY KEY,
-      value bytea NOT NULL,
-      value_json jsonb,
-      etag uuid NOT NULL,
-      content_type text,
-      insertdate timestamptz NOT NULL DEFAULT now(),
-      updatedate timestamptz,
-      expiredate timestamptz
-    )`);
-    await client.query(`CREATE INDEX IF NOT EXISTS ${bareName(table)}_expiredate_idx ON ${table} (expiredate) WHERE expiredate IS NOT NULL`);
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`weft-state-schema:${metadataTable}`]);
     await client.query(`CREATE TABLE IF NOT EXISTS ${metadataTable} (key text NOT NULL PRIMARY KEY, value text NOT NULL)`);
+    // Dapr's migration lock: a daprd migrating at the same time waits on this row, and we on its.
+    await client.query(`INSERT INTO ${metadataTable} (key, value) VALUES ('lock', 'lock') ON CONFLICT (key) DO NOTHING`);
+    await client.query(`SELECT value FROM ${metadataTable} WHERE key = 'lock' FOR UPDATE`);
+    // Every step is idempotent and runs whatever the recorded level: Dapr v1 records one level per
+    // metadata table, not per state table, so the level alone does not prove this table exists.
+    for (const statement of layout.createTable(table)) await client.query(statement);
+    await ensureRowId(client, table, layout.insertedColumn);
+    await client.query(
+      `INSERT INTO ${metadataTable} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2
+       WHERE ${metadataTable}.value !~ '^[0-9]+$' OR ${metadataTable}.value::int < $2::int`,
+      [layout.migrationKey, String(layout.level)],
+    );
     const { rows } = await client.query<{ column_name: string }>(
-      `SELECT a.attname AS column_name FROM pg_attribute a
-       WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
+      `SELECT a.attname AS column_name FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
       [table],
     );
     const present = new Set(rows.map((r) => r.column_name));
-    const missing = REQUIRED_COLUMNS.filter((c) => !present.has(c));
+    const missing = layout.requiredColumns.filter((c) => !present.has(c));
     if (missing.length > 0) {
+      const hint = present.has('value_json') ? ' (it has the layout of Weft 0.1, which was not Dapr\'s)' : '';
       throw new Error(
-        `table ${table} exists but lacks the columns ${missing.join(', ')} (it was not created by Weft, perhaps by Dapr); ` +
-          'set tableName to a new table',
+        `table ${table} exists but lacks the columns ${missing.join(', ')} of Dapr's state.postgresql ${schema.version} layout${hint}; ` +
+          `set ${schema.version === 'v1' ? 'tableName' : 'tablePrefix'} to use a new table`,
       );
     }
     await client.query('COMMIT');
@@ -58,16 +151,12 @@ export async function ensureSchema(pool: Pool, table: string, metadataTable: str
 }
 
 /**
- * Deletes expired rows if no other sidecar did within the interval; returns the number deleted.
- * With `force` the claim is skipped (tests, and shutdown-free manual runs).
+ * Deletes expired rows if no other sidecar (Weft or daprd) did within the interval; returns the
+ * number deleted. With `force` the claim is skipped (tests, and shutdown-free manual runs).
  */
-export async function cleanupExpired(
-  pool: Pool,
-  table: string,
-  metadataTable: string,
-  intervalMs: number,
-  force = false,
-): Promise<number> {
+export async function cleanupExpired(pool: Pool, schema: StateSchema, intervalMs: number, force = false): Promise<number> {
+  const { table, metadataTable } = schema;
+  const layout = layoutOf(schema);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -78,11 +167,11 @@ export async function cleanupExpired(
        ON CONFLICT (key) DO UPDATE SET value = now()::text
        WHERE $3::boolean OR ${metadataTable}.value::timestamptz < now() - make_interval(secs => $2::double precision)
        RETURNING key`,
-      [`last-cleanup-${table}`, Math.max(0, intervalMs - 1000) / 1000, force],
+      [layout.cleanupKey, Math.max(0, intervalMs - 1000) / 1000, force],
     );
     let deleted = 0;
     if ((claim.rowCount ?? 0) > 0) {
-      const result = await client.query(`DELETE FROM ${table} WHERE expiredate IS NOT NULL AND expiredate <= now()`);
+      const result = await client.query(`DELETE FROM ${table} WHERE ${layout.expiryColumn} IS NOT NULL AND ${layout.expiryColumn} <= now()`);
       deleted = result.rowCount ?? 0;
     }
     await client.query('COMMIT');

@@ -93,7 +93,7 @@ describe.skipIf(!run)('RedisStateStore', () => {
   it('fails init with an error naming the address when Redis cannot be reached', async () => {
     const store = new RedisStateStore();
     await expect(store.init({ redisHost: '127.0.0.1:1', dialTimeout: '1s' }, CONTEXT)).rejects.toThrow(
-      /error connecting to redis at 127\.0\.0\.1:1/,
+      /cannot reach Redis at 127\.0\.0\.1:1: connection refused/,
     );
     await store.close();
   });

@@ -5,7 +5,7 @@
  *
  * Not supported: the query API (Dapr's needs the RediSearch module), Redis Cluster and Sentinel.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
@@ -23,6 +23,7 @@ import type {
 } from '../store.js';
 import { parseRedisStateMetadata } from './metadata.js';
 import type { RedisStateMetadata } from './metadata.js';
+import { connectRedis } from '../../redis-connect.js';
 import { APPLY_SCRIPT, VERSION_COUNTER_KEY } from './scripts.js';
 
 const FEATURES: readonly StateFeature[] = ['ETAG', 'TRANSACTIONAL', 'TTL'];
@@ -94,17 +95,7 @@ export class RedisStateStore implements TransactionalStateStore, BulkStateStore 
       context.logger.warn('queryIndexes is ignored: state.redis in Weft has no query API (it needs the RediSearch module)');
     }
     this.defaultTtl = meta.ttlInSeconds;
-    const client = new Redis(redisOptions(meta));
-    // Without a listener ioredis prints every reconnect error; the commands that fail report them.
-    client.on('error', (err: Error) => context.logger.debug(`redis connection error: ${err.message}`));
-    client.defineCommand('weftStateApply', { lua: APPLY_SCRIPT });
-    try {
-      await client.connect();
-      await client.ping();
-    } catch (err) {
-      client.disconnect();
-      throw new Error(`redis store: error connecting to redis at ${meta.host}:${meta.port}: ${(err as Error).message}`);
-    }
+    const client = await connectRedis(redisOptions(meta), context.logger, (c) => c.defineCommand('weftStateApply', { lua: APPLY_SCRIPT }));
     this.client = client as Redis & ApplyCommand;
   }
 

@@ -1,0 +1,32 @@
+/**
+ * The first connection of every MQTT component: one attempt, so an unreachable broker fails start-up
+ * at once with `cannot reach MQTT broker at <url>: <cause>` (mqtt.js would otherwise retry forever);
+ * once connected, the client reconnects every `reconnectPeriod` as configured.
+ */
+import mqtt from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { redactUrl, unreachable } from '../util/network-error.js';
+
+/** A connected client, or an error naming the broker and the cause. */
+export function connectMqtt(url: string, options: IClientOptions): Promise<MqttClient> {
+  const reconnectPeriod = options.reconnectPeriod ?? 1000;
+  const client = mqtt.connect(url, { ...options, reconnectPeriod: 0 });
+  return new Promise<MqttClient>((resolve, reject) => {
+    let lastError: unknown;
+    const onError = (err: Error) => (lastError = err);
+    const onConnect = () => {
+      client.off('error', onError);
+      client.off('close', onClose);
+      client.options.reconnectPeriod = reconnectPeriod;
+      resolve(client);
+    };
+    const onClose = () => {
+      client.off('connect', onConnect);
+      client.end(true);
+      reject(unreachable('MQTT broker', redactUrl(url), lastError ?? new Error('connection closed')));
+    };
+    client.on('error', onError);
+    client.once('connect', onConnect);
+    client.once('close', onClose);
+  });
+}
