@@ -101,6 +101,12 @@ export interface PendingWorkInstance {
   instanceId: string;
   /** The later of its last committed change and its oldest waiting work (visible inbox event or queued activity). */
   idleSince: Date;
+  /**
+   * RUNNING with nothing pending at all: no inbox event (not even a timer), no activity, no lock. Either
+   * it waits for an external event, or it waits for work that can no longer arrive (the engine tells
+   * them apart from the history).
+   */
+  nothingPending?: boolean;
 }
 
 /** Result of a termination. */
@@ -136,7 +142,9 @@ export interface WorkflowBackend {
 
   /**
    * Unfinished, unsuspended instances that have work waiting now (a visible inbox event or a queued
-   * activity) and have made no progress since at or before `idleBefore` (stuck-instance detection).
+   * activity) and have made no progress since at or before `idleBefore` (stuck-instance detection),
+   * and RUNNING ones idle since then with nothing pending at all (`nothingPending`). Served by an
+   * index on status: finished instances are never scanned.
    */
   idleWithPendingWork(idleBefore: Date, now: Date): Promise<PendingWorkInstance[]>;
 

@@ -36,6 +36,8 @@ export interface WorkflowEngineOptions {
   pollMs?: number;
   /** A work item a live worker stream leaves unanswered this long is redelivered. @default 60000 */
   redeliverAfterMs?: number;
+  /** How long an abandoned delivery may still answer (see `Dispatcher`). @default 2000 */
+  lateAnswerMs?: number;
   /** An instance with work waiting and no progress for this long is reported as stuck. @default 300000 */
   stuckAfterMs?: number;
   /** `WEFT_DEBUG_POINTS` specification. */
@@ -64,6 +66,8 @@ export interface ActivityResult {
   taskId: number;
   result: string | null;
   failure: FailureDetails | null;
+  /** The delivery's completion token, when the worker echoes it. */
+  completionToken?: string | undefined;
 }
 
 /** Time since the first orchestrator run of the current execution (daprd's execution latency); 0 if it never ran. */
@@ -85,6 +89,7 @@ export class WorkflowEngine {
   /** Threshold of {@link WorkflowEngine.stuckInstances}. */
   readonly stuckAfterMs: number;
   private stuckCached = 0;
+  private stuckSnapshot = new Map<string, Date>();
   private readonly stuckTimer: NodeJS.Timeout;
   private readonly tracing: WorkflowTracing | undefined;
   private readonly observer: WorkflowObserver | undefined;
@@ -108,6 +113,7 @@ export class WorkflowEngine {
       maxActivities: options.maxConcurrentActivities ?? 100,
       pollMs: options.pollMs ?? 1000,
       redeliverAfterMs: options.redeliverAfterMs ?? 60_000,
+      lateAnswerMs: options.lateAnswerMs ?? 2000,
       activityTrace: tracing ? (item) => tracing.activityStarted(item, () => this.backend.getHistory(item.instanceId)) : undefined,
       observer: options.observer,
     });
@@ -133,7 +139,41 @@ export class WorkflowEngine {
    */
   async stuckInstances(now = new Date()): Promise<{ instanceId: string; stuckSince: Date }[]> {
     const idle: PendingWorkInstance[] = await this.backend.idleWithPendingWork(new Date(now.getTime() - this.stuckAfterMs), now);
-    return idle.map((i) => ({ instanceId: i.instanceId, stuckSince: i.idleSince }));
+    const stuck: { instanceId: string; stuckSince: Date }[] = [];
+    for (const i of idle) {
+      if (i.nothingPending && !(await this.waitsForLostWork(i.instanceId))) continue;
+      stuck.push({ instanceId: i.instanceId, stuckSince: i.idleSince });
+    }
+    this.stuckSnapshot = new Map(stuck.map((s) => [s.instanceId, s.stuckSince]));
+    return stuck;
+  }
+
+  /**
+   * Whether a RUNNING instance with nothing pending waits for an activity, timer or child whose
+   * result can no longer arrive (no queued task, no inbox event, the child gone or finished). One
+   * that waits for nothing in its history waits for an external event: not stuck.
+   */
+  private async waitsForLostWork(instanceId: string): Promise<boolean> {
+    const history = await this.backend.getHistory(instanceId);
+    const open = new Map<number, string | undefined>();
+    for (const e of history) {
+      if (e.taskScheduled || e.timerCreated) open.set(e.eventId, undefined);
+      else if (e.subOrchestrationInstanceCreated) open.set(e.eventId, e.subOrchestrationInstanceCreated.instanceId);
+      const done = e.taskCompleted?.taskScheduledId ?? e.taskFailed?.taskScheduledId ?? e.timerFired?.timerId
+        ?? e.subOrchestrationInstanceCompleted?.taskScheduledId ?? e.subOrchestrationInstanceFailed?.taskScheduledId;
+      if (done !== undefined) open.delete(done);
+    }
+    for (const child of open.values()) {
+      if (child === undefined) return true;
+      const c = await this.backend.getInstance(child);
+      if (!c || isTerminal(c.status)) return true;
+    }
+    return false;
+  }
+
+  /** Stuck instances as of the last scan (the list API marks them; it never scans per page). */
+  get stuckSnapshotMap(): ReadonlyMap<string, Date> {
+    return this.stuckSnapshot;
   }
 
   /** Re-counts stuck instances now; the count is what {@link stuckCount} returns afterwards. */
@@ -229,13 +269,21 @@ export class WorkflowEngine {
     return this.backend.listInstances(filter, pageSize, continuationToken);
   }
 
-  /** Delivers an event (buffered until the first run or while suspended); false if the instance is unknown. */
+  /**
+   * Delivers an event (buffered until the first run or while suspended); false if the instance is
+   * unknown; throws if the store refuses it (the instance has finished).
+   */
   raiseEvent(instanceId: string, name: string, input: string | null): Promise<boolean> {
     return this.operation(
       'add_event',
       async () => {
-        if (!(await this.backend.getInstance(instanceId))) return false;
-        await this.backend.enqueue({ instanceId, event: ev.eventRaised(name, input), visibleAt: new Date() });
+        const accepted = await this.backend.enqueue({ instanceId, event: ev.eventRaised(name, input), visibleAt: new Date() });
+        if (!accepted) {
+          // Refused: unknown (false, as before) or finished, which is an error, not a silent success.
+          const instance = await this.backend.getInstance(instanceId);
+          if (!instance) return false;
+          throw workflowErrors.raiseEvent(instanceId, `the workflow is ${instance.status} and accepts no more events`, GrpcCode.FAILED_PRECONDITION);
+        }
         this.changed(instanceId);
         return true;
       },
@@ -341,13 +389,18 @@ export class WorkflowEngine {
     return this.dispatcher.removeStream(stream);
   }
 
-  /** Applies a worker's answer to an orchestration work item; unknown or repeated answers are ignored. */
-  async completeOrchestration(instanceId: string, result: OrchestratorResult): Promise<void> {
-    const inFlight = this.dispatcher.takeOrchestration(instanceId);
-    if (!inFlight) {
-      this.logger.warn(`ignoring orchestrator completion for ${instanceId}: no work item of this instance is in flight here`);
+  /**
+   * Applies a worker's answer to the orchestration batch it answers (matched by `completionToken`
+   * when the worker echoes it); late, duplicate or unknown answers are ignored, never applied to
+   * another batch.
+   */
+  async completeOrchestration(instanceId: string, result: OrchestratorResult, completionToken?: string): Promise<void> {
+    const answer = this.dispatcher.answerOrchestration(instanceId, completionToken || undefined);
+    if (answer.kind === 'ignore') {
+      this.logger.warn(`ignoring orchestrator completion for ${instanceId}: ${answer.reason}`);
       return;
     }
+    const inFlight = answer.inFlight;
     const notRegistered = result.actions.find((a) => a.completeOrchestration?.failureDetails?.errorType === 'OrchestratorNotRegisteredError');
     if (notRegistered && inFlight.item.history.length === 0) {
       // As in Dapr, an instance of a workflow no worker knows waits (PENDING) for one that does,
@@ -399,7 +452,12 @@ export class WorkflowEngine {
 
   /** Records an activity result; a repeated completion is ignored. */
   async completeActivity(result: ActivityResult): Promise<void> {
-    const inFlight = this.dispatcher.takeActivity(result.instanceId, result.taskId);
+    const taken = this.dispatcher.takeActivity(result.instanceId, result.taskId, result.completionToken || undefined);
+    if (taken === 'stale') {
+      this.logger.warn(`ignoring result of activity ${result.taskId} of ${result.instanceId}: it answers an earlier delivery`);
+      return;
+    }
+    const inFlight = taken;
     this.tracing?.activityEnded(result.instanceId, result.taskId, result.failure);
     const now = new Date();
     const event = result.failure

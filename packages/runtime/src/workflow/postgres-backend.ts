@@ -168,14 +168,15 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
 
   async idleWithPendingWork(idleBefore: Date, now: Date): Promise<PendingWorkInstance[]> {
     const r = await this.pool.query<PendingWorkRow>(
-      `SELECT i.instance_id AS id, i.updated_at AS updated,
+      `SELECT i.instance_id AS id, i.status AS status, i.updated_at AS updated, i.lock_expires_at AS lock,
            (SELECT MIN(m.visible_at) FROM weft_wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id AND m.visible_at <= $1) AS inbox,
+           (SELECT COUNT(*) FROM weft_wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id) AS queued,
            (SELECT MIN(a.created_at) FROM weft_wf_activities a WHERE a.app_id = i.app_id AND a.instance_id = i.instance_id) AS activity
          FROM weft_wf_instances i WHERE i.app_id = $2 AND i.status IN ('PENDING', 'RUNNING')
            AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= $1) AND i.updated_at <= $3`,
       [now.getTime(), this.appId, idleBefore.getTime()],
     );
-    return idleInstances(r.rows, idleBefore);
+    return idleInstances(r.rows, idleBefore, now);
   }
 
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {

@@ -320,14 +320,15 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   async idleWithPendingWork(idleBefore: Date, now: Date): Promise<PendingWorkInstance[]> {
     const t = now.getTime();
     const rows = this.q(
-        `SELECT i.instance_id AS id, i.updated_at AS updated,
+        `SELECT i.instance_id AS id, i.status AS status, i.updated_at AS updated, i.lock_expires_at AS lock,
            (SELECT MIN(m.visible_at) FROM wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id AND m.visible_at <= ?) AS inbox,
+           (SELECT COUNT(*) FROM wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id) AS queued,
            (SELECT MIN(a.created_at) FROM wf_activities a WHERE a.app_id = i.app_id AND a.instance_id = i.instance_id) AS activity
          FROM wf_instances i WHERE i.app_id = ? AND i.status IN ('PENDING', 'RUNNING')
            AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?) AND i.updated_at <= ?`,
       )
       .all(t, this.appId, t, idleBefore.getTime()) as PendingWorkRow[];
-    return idleInstances(rows, idleBefore);
+    return idleInstances(rows, idleBefore, now);
   }
 
   async nextWakeAt(now: Date): Promise<Date | undefined> {
