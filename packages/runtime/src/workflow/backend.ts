@@ -154,8 +154,11 @@ export interface WorkflowBackend {
   setSuspended(instanceId: string, suspended: boolean, now: Date): Promise<WorkflowStatus | undefined>;
   /** Deletes a finished instance and, recursively, its children; returns how many were deleted. */
   purge(instanceId: string): Promise<number>;
-  /** Purges every finished instance matching the filter; returns how many were deleted. */
-  purgeWhere(filter: InstanceFilter): Promise<number>;
+  /**
+   * Purges finished instances matching the filter (at most `limit` top-level ones per call, so
+   * retention works in bounded transactions); returns how many were deleted, children included.
+   */
+  purgeWhere(filter: InstanceFilter, limit?: number): Promise<number>;
 
   close(): Promise<void>;
 }

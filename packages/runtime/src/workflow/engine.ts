@@ -76,6 +76,9 @@ function executionLatency(history: readonly HistoryEvent[], nowMs: number): numb
   return first ? nowMs - fromTimestamp(first.timestamp).getTime() : 0;
 }
 
+/** Finished instances purged per retention transaction. */
+const RETENTION_BATCH = 200;
+
 /** One sidecar's workflow engine. */
 export class WorkflowEngine {
   readonly backend: WorkflowBackend;
@@ -196,9 +199,17 @@ export class WorkflowEngine {
   async purgeExpired(ageMs: number, now = new Date()): Promise<number> {
     if (this.closed) return 0;
     const started = performance.now();
-    let deleted: number;
+    let deleted = 0;
     try {
-      deleted = await this.backend.purgeWhere({ updatedTo: new Date(now.getTime() - ageMs) });
+      // Bounded batches, yielding between them: a large backlog never holds one long transaction
+      // (on SQLite, the event loop) or starves the steps of running workflows.
+      const updatedTo = new Date(now.getTime() - ageMs);
+      for (;;) {
+        const batch = await this.backend.purgeWhere({ updatedTo }, RETENTION_BATCH);
+        deleted += batch;
+        if (batch < RETENTION_BATCH || this.closed) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     } catch (err) {
       this.observer?.operation('purge_workflow', 'failed', performance.now() - started);
       throw err;

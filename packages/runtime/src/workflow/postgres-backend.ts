@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS weft_wf_activities (
   PRIMARY KEY (app_id, instance_id, task_id)
 );
 CREATE INDEX IF NOT EXISTS weft_wf_activities_created ON weft_wf_activities (app_id, created_at);
+-- Unfinished instances by status (stuck scan, retention) and the wake-up times: none of these
+-- queries may scan finished instances (issue 10: flat as history grows).
+CREATE INDEX IF NOT EXISTS weft_wf_instances_status ON weft_wf_instances (app_id, status, updated_at);
+CREATE INDEX IF NOT EXISTS weft_wf_instances_lock ON weft_wf_instances (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS weft_wf_instances_scheduled ON weft_wf_instances (app_id, scheduled_start_at) WHERE scheduled_start_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS weft_wf_activities_lock ON weft_wf_activities (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
 `;
 
 const TERMINAL_SQL = `('COMPLETED', 'FAILED', 'TERMINATED')`;
@@ -454,12 +460,16 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     return count + 1;
   }
 
-  async purgeWhere(filter: InstanceFilter): Promise<number> {
+  async purgeWhere(filter: InstanceFilter, limit?: number): Promise<number> {
     const statuses = (filter.statuses ?? ['COMPLETED', 'FAILED', 'TERMINATED']).filter(isTerminal);
     if (statuses.length === 0) return 0;
     const where = filterClause({ ...filter, statuses }, p, 2);
+    const bounded = limit === undefined ? '' : ` LIMIT ${Math.max(1, Math.floor(limit))}`;
     return this.tx(async (c) => {
-      const rows = await c.query<{ instance_id: string }>(`SELECT instance_id FROM weft_wf_instances WHERE app_id = $1${where.sql}`, [this.appId, ...where.args]);
+      const rows = await c.query<{ instance_id: string }>(`SELECT instance_id FROM weft_wf_instances WHERE app_id = $1${where.sql}${bounded}`, [
+        this.appId,
+        ...where.args,
+      ]);
       let count = 0;
       for (const r of rows.rows) count += await this.purgeTree(c, r.instance_id);
       return count;

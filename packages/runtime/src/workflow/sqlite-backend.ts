@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS wf_activities (
   PRIMARY KEY (app_id, instance_id, task_id)
 );
 CREATE INDEX IF NOT EXISTS wf_activities_created ON wf_activities (app_id, created_at);
+-- Unfinished instances by status (stuck scan, retention) and the wake-up times: none of these
+-- queries may scan finished instances (issue 10: flat as history grows).
+CREATE INDEX IF NOT EXISTS wf_instances_status ON wf_instances (app_id, status, updated_at);
+CREATE INDEX IF NOT EXISTS wf_instances_lock ON wf_instances (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS wf_instances_scheduled ON wf_instances (app_id, scheduled_start_at) WHERE scheduled_start_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS wf_activities_lock ON wf_activities (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
 `;
 
 interface ActivityRow {
@@ -411,12 +417,13 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return count + 1;
   }
 
-  async purgeWhere(filter: InstanceFilter): Promise<number> {
+  async purgeWhere(filter: InstanceFilter, limit?: number): Promise<number> {
     const statuses = (filter.statuses ?? ['COMPLETED', 'FAILED', 'TERMINATED']).filter(isTerminal);
     if (statuses.length === 0) return 0;
     const where = filterClause({ ...filter, statuses }, () => '?', 0);
+    const bounded = limit === undefined ? '' : ` LIMIT ${Math.max(1, Math.floor(limit))}`;
     return this.tx(() => {
-      const rows = this.q(`SELECT instance_id FROM wf_instances WHERE app_id = ?${where.sql}`).all(this.appId, ...where.args) as {
+      const rows = this.q(`SELECT instance_id FROM wf_instances WHERE app_id = ?${where.sql}${bounded}`).all(this.appId, ...where.args) as {
         instance_id: string;
       }[];
       let count = 0;
