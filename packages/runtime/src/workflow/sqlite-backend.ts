@@ -17,7 +17,9 @@ import type {
   TerminateResult,
   WorkflowBackend,
 } from './backend.js';
+import type { Logger } from '../logging/logger.js';
 import { ev } from './history.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
@@ -71,13 +73,24 @@ interface ActivityRow {
 export class SqliteWorkflowBackend implements WorkflowBackend {
   private readonly db: Database.Database;
 
+  private readonly checkpointer: SqliteCheckpointer | undefined;
+
+  /**
+   * `checkpointLogger`: checkpoint the WAL in a worker thread (reporting to it) instead of inside
+   * commits on the event loop; the sidecar sets it, short-lived tools need not.
+   */
   constructor(
     filePath: string,
     private readonly appId: string,
     busyTimeoutMs = 5000,
+    checkpointLogger?: Logger,
   ) {
     this.db = openSqlite(filePath, busyTimeoutMs);
     this.db.exec(SCHEMA);
+    if (checkpointLogger && filePath !== ':memory:') {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new SqliteCheckpointer(filePath, checkpointLogger);
+    }
     this.runInTx = this.db.transaction((fn: () => unknown) => fn());
   }
 
@@ -433,6 +446,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }
