@@ -73,6 +73,11 @@ export interface OrchestrationStep {
   customStatus: string | null;
   failure: FailureDetails | null;
   activities: { taskId: number; name: string; input: string | null }[];
+  /**
+   * Push dispatch: lease the first `max` of `activities` to the committing owner in the same
+   * transaction (attempt 1), so the engine sends them at once instead of claiming them afterwards.
+   */
+  lockActivities?: { leaseMs: number; max: number };
   messages: OutgoingMessage[];
   /** Child instances to create; an existing finished instance of the same id is replaced. */
   newInstances: NewInstance[];

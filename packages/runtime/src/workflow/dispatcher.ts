@@ -312,6 +312,38 @@ export class Dispatcher {
     return f;
   }
 
+  /** How many more activities could be sent now (push dispatch leases no more than this). */
+  activityCapacity(): number {
+    let free = 0;
+    for (const s of this.streams) free += Math.max(0, this.o.maxPerStream - s.inFlight);
+    return Math.max(0, Math.min(free, this.o.maxActivities - this.activities.size));
+  }
+
+  /**
+   * Sends activities a committed step leased to this sidecar (push dispatch: no claim query). One
+   * that finds no stream any more is released for whoever claims next.
+   */
+  async pushActivities(items: ActivityWorkItem[]): Promise<void> {
+    for (const item of items) {
+      const started = performance.now();
+      let stream = this.freeStream();
+      if (!stream) for (const s of this.streams) if (!stream || s.inFlight < stream.inFlight) stream = s;
+      if (!stream || this.closed) {
+        await this.o.backend.releaseActivity(this.o.owner, item.instanceId, item.taskId);
+        this.kick('activities');
+        continue;
+      }
+      const trace = this.o.activityTrace ? await this.o.activityTrace(item).catch(() => undefined) : undefined;
+      if (stream.closed) {
+        await this.o.backend.releaseActivity(this.o.owner, item.instanceId, item.taskId);
+        this.kick('activities');
+        continue;
+      }
+      this.sendActivity(stream, item, trace);
+      this.o.observer?.activityOperation(item.name, 'success', performance.now() - started);
+    }
+  }
+
   /**
    * Asks for a dispatch round soon (new work, a completion, a new stream). `what` says which queue
    * may have new work, so a round does not query the other one for nothing; wake-ups and new streams

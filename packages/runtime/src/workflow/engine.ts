@@ -89,6 +89,7 @@ export class WorkflowEngine {
   private readonly listeners = new Map<string, Set<() => void>>();
   private closed = false;
   private readonly retentionTimer: NodeJS.Timeout | undefined;
+  private readonly leaseMs: number;
   /** Threshold of {@link WorkflowEngine.stuckInstances}. */
   readonly stuckAfterMs: number;
   private stuckCached = 0;
@@ -105,12 +106,13 @@ export class WorkflowEngine {
     this.logger = options.logger;
     this.debug = new DebugPoints(options.debugPoints);
     this.stuckAfterMs = options.stuckAfterMs ?? 300_000;
+    this.leaseMs = options.leaseMs ?? 30_000;
     this.dispatcher = new Dispatcher({
       backend: this.backend,
       logger: options.logger,
       debug: this.debug,
       owner: this.owner,
-      leaseMs: options.leaseMs ?? 30_000,
+      leaseMs: this.leaseMs,
       maxPerStream: options.maxPerStream ?? 10,
       maxOrchestrations: options.maxConcurrentOrchestrations ?? 100,
       maxActivities: options.maxConcurrentActivities ?? 100,
@@ -422,6 +424,10 @@ export class WorkflowEngine {
     }
     const now = new Date();
     const { step, terminate } = planStep(inFlight.item, inFlight.newEvents, result, now);
+    // Push dispatch: the activities this step schedules are leased here in its transaction and sent
+    // right after it commits, as far as the streams have room; the rest wait for a claim.
+    const push = step.activities.length > 0 && !isTerminal(step.status) ? Math.min(step.activities.length, this.dispatcher.activityCapacity()) : 0;
+    if (push > 0) step.lockActivities = { leaseMs: this.leaseMs, max: push };
     await this.debug.hit('workflow.step.before-commit');
     const name = inFlight.item.instance.name;
     let committed: boolean;
@@ -443,9 +449,15 @@ export class WorkflowEngine {
     if (committed) this.dispatcher.forgetRefusals(instanceId);
     if (committed && this.tracing) this.traceStep(inFlight.item.history, inFlight.newEvents, step);
     if (!committed) this.logger.info(`orchestrator step of ${instanceId} discarded: the instance was terminated or its lease was lost`);
-    // Both queues: the step may have scheduled activities, and events that reached the instance
-    // while it was locked are dispatchable only now.
-    this.changed(instanceId, 'all');
+    if (committed && push > 0) {
+      const executionId = step.newExecutionId ?? step.executionId;
+      await this.dispatcher.pushActivities(
+        step.activities.slice(0, push).map((a) => ({ instanceId, taskId: a.taskId, executionId, name: a.name, input: a.input, attempt: 1 })),
+      );
+    }
+    // Events that reached the instance while it was locked are dispatchable only now; activities
+    // the step scheduled and did not push wait in the activity queue.
+    this.changed(instanceId, committed && push === step.activities.length ? 'orchestrations' : 'all');
     for (const m of step.messages) if (m.instanceId !== instanceId) this.changed(m.instanceId);
     for (const t of terminate) await this.terminateTree(t.instanceId, t.reason, true);
   }

@@ -273,11 +273,18 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
       await this.appendHistory(c, id, step.appendHistory);
       const executionId = step.newExecutionId ?? step.executionId;
       if (step.activities.length > 0) {
+        // The first `lockActivities.max` are leased to this sidecar at once (push dispatch).
+        const locked = step.lockActivities ? step.lockActivities.max : 0;
+        const until = step.lockActivities ? t + step.lockActivities.leaseMs : null;
         await c.query(
-          `INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at)
-           SELECT $1, $2, a.task_id, $3, a.name, a.input, $4
-           FROM unnest($5::int[], $6::text[], $7::text[]) AS a(task_id, name, input) ON CONFLICT DO NOTHING`,
-          [this.appId, id, executionId, t, step.activities.map((a) => a.taskId), step.activities.map((a) => a.name), step.activities.map((a) => a.input)],
+          `INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at, lock_owner, lock_expires_at, attempt)
+           SELECT $1, $2, a.task_id, $3, a.name, a.input, $4, CASE WHEN a.ord <= $8 THEN $9 END, CASE WHEN a.ord <= $8 THEN $10::bigint END,
+             CASE WHEN a.ord <= $8 THEN 1 ELSE 0 END
+           FROM unnest($5::int[], $6::text[], $7::text[]) WITH ORDINALITY AS a(task_id, name, input, ord) ON CONFLICT DO NOTHING`,
+          [
+            this.appId, id, executionId, t, step.activities.map((a) => a.taskId), step.activities.map((a) => a.name), step.activities.map((a) => a.input),
+            locked, owner, until,
+          ],
         );
       }
       for (const child of step.newInstances) await this.insertInstance(c, child);

@@ -249,7 +249,16 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         'INSERT OR IGNORE INTO wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
       const executionId = step.newExecutionId ?? step.executionId;
-      for (const a of step.activities) addActivity.run(this.appId, id, a.taskId, executionId, a.name, a.input, t);
+      // The first `lockActivities.max` are leased to this sidecar at once (push dispatch).
+      const lock = step.lockActivities;
+      const addLocked = this.q(
+        `INSERT OR IGNORE INTO wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at, lock_owner, lock_expires_at, attempt)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+      );
+      step.activities.forEach((a, i) => {
+        if (lock && i < lock.max) addLocked.run(this.appId, id, a.taskId, executionId, a.name, a.input, t, owner, t + lock.leaseMs);
+        else addActivity.run(this.appId, id, a.taskId, executionId, a.name, a.input, t);
+      });
       for (const child of step.newInstances) this.insertInstance(child);
       for (const m of step.messages) {
         const target = m.instanceId === id ? current : this.row(m.instanceId);
