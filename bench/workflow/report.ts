@@ -105,6 +105,17 @@ export function renderReport(run: BenchRun): string {
       target(`${weft} ${workload} with 100,000 finished instances within 10 % of empty`, empty && full ? full.workflowsPerSecond / empty.workflowsPerSecond : undefined, 0.9, false, ratio);
     }
   }
-  lines.push('');
+  const load = Math.max(...run.engines.flatMap((e) => e.results.flatMap((r) => r.loadAverage ?? [0])));
+  lines.push(
+    '',
+    '## Reading these figures',
+    '',
+    `- Highest 1-minute load average during a throughput window: ${fmt(load)} on ${run.machine.cpus} cores.` +
+      (load > run.machine.cpus ? ' The machine was shared and oversubscribed during this run: every engine lost throughput and latency to other work, unevenly, so ratios between rows (including the 100k rows against the empty ones) carry that noise. Re-run on a quiet machine (`npm run bench:all --prefix bench/workflow`, about 10 minutes) for figures to compare with the targets.' : ''),
+    '- Flat as history grows, independent of load: `history-scan.json` (`npx tsx bench/workflow/history-scan.ts`) times the next-wake-up query, the stuck scan, a list page and a retention batch on an empty store and with 100,000 finished instances, and records the Postgres plans (index scans).',
+    '- Store transactions per workflow, independent of load: `calls-per-workflow.md` (`npx tsx bench/workflow/calls-per-workflow.ts --postgres`).',
+    '- The app column is the `@dapr/dapr` SDK (worker and client in one process): where it is as large as the sidecar\'s, the SDK bounds Weft as much as the engine does.',
+    '',
+  );
   return lines.join('\n');
 }

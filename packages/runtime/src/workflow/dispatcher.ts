@@ -148,7 +148,9 @@ export class Dispatcher {
     this.renewTimer.unref();
     this.redeliverTimer = setInterval(() => {
       this.releaseUnanswered(Date.now()).catch((err: unknown) => this.o.logger.warn('releasing unanswered work items failed', { error: String(err) }));
-    }, Math.max(50, Math.min(10_000, Math.floor(o.redeliverAfterMs / 4))));
+      // Often enough to hand a batch pinned here with no worker left to other replicas soon after
+      // `lateAnswerMs`, and to redeliver unanswered items close to `redeliverAfterMs`.
+    }, Math.max(50, Math.min(10_000, Math.floor(o.redeliverAfterMs / 4), Math.floor(o.lateAnswerMs / 2))));
     this.redeliverTimer.unref();
   }
 

@@ -27,6 +27,19 @@ afterEach(async () => {
   for (const e of engines.splice(0)) await e.close();
 });
 
+/** Two backends on one store (two sidecars of one app). */
+const sharedStores: Record<string, () => Promise<[WorkflowBackend, WorkflowBackend] | undefined>> = {
+  sqlite: async () => {
+    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'weft-late-')), 'wf.sqlite');
+    return [new SqliteWorkflowBackend(file, 'late'), new SqliteWorkflowBackend(file, 'late')];
+  },
+  postgres: async () => {
+    if (!(await requireService(SERVICES.postgres, 'late workflow answers on Postgres'))) return undefined;
+    const appId = `late-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    return [await PostgresWorkflowBackend.open(POSTGRES_URL, appId), await PostgresWorkflowBackend.open(POSTGRES_URL, appId)];
+  },
+};
+
 const backends: Record<string, () => Promise<WorkflowBackend | undefined>> = {
   sqlite: async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-late-'));
@@ -169,5 +182,21 @@ describe.each(Object.keys(backends))('late and duplicate orchestrator answers on
     await until(() => worker.orchestrations('act-token').length >= 2, 'the batch with the result');
     const results = worker.orchestrations('act-token')[1]!.orchestratorRequest.newEvents.flatMap((ev) => (ev.taskCompleted ? [ev.taskCompleted.result] : []));
     expect(results).toEqual([{ value: '"ok"' }]);
+  });
+
+  it('hands a batch pinned on a sidecar whose last worker left to another sidecar after the late-answer window', async () => {
+    const pair = await sharedStores[driver]!();
+    if (!pair) return;
+    const a = new WorkflowEngine({ backend: pair[0], logger: silentLogger(), lateAnswerMs: 200 });
+    const b = new WorkflowEngine({ backend: pair[1], logger: silentLogger(), lateAnswerMs: 200 });
+    engines.push(a, b);
+    const onA = new Recorder(a);
+    await a.start({ instanceId: 'handover', name: 'wf', input: null });
+    await until(() => onA.orchestrations('handover').length >= 1, 'the work item on the first sidecar');
+    await a.disconnect(onA.stream);
+    const onB = new Recorder(b);
+    await until(() => onB.orchestrations('handover').length >= 1, 'the work item on the second sidecar');
+    await b.completeOrchestration('handover', finish);
+    await until(async () => (await b.get('handover'))?.status === 'COMPLETED', 'the instance to complete');
   });
 });
