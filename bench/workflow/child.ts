@@ -12,7 +12,15 @@ async function open(name: EngineName, postgresUrl: string): Promise<BenchEngine>
     case 'weft-sqlite':
       return (await import('./engines/weft.js')).openWeft();
     case 'weft-postgres':
-      return (await import('./engines/weft.js')).openWeft(postgresUrl);
+      return (await import('./engines/weft.js')).openWeft({ postgresUrl });
+    case 'weft-sqlite-100k':
+      return (await import('./engines/weft.js')).openWeft({ seedFinished: 100_000 });
+    case 'weft-postgres-100k':
+      return (await import('./engines/weft.js')).openWeft({ postgresUrl, seedFinished: 100_000 });
+    case 'weft-sqlite-2w':
+      return (await import('./engines/weft.js')).openWeft({ workers: 2 });
+    case 'weft-postgres-2w':
+      return (await import('./engines/weft.js')).openWeft({ postgresUrl, workers: 2 });
     case 'dbos':
       return (await import('./engines/dbos.js')).openDbos(postgresUrl);
     case 'restate':

@@ -3,9 +3,16 @@
  * workflows one at a time, start to result; throughput is 32 in flight for a fixed window after a
  * warm-up, counting workflows that completed inside the window.
  */
+import os from 'node:os';
+import type { ProcessRoles } from './cpu.js';
+import { sample } from './cpu.js';
 
-/** The engines this bench knows. */
-export const ENGINES = ['weft-sqlite', 'weft-postgres', 'dbos', 'restate'] as const;
+
+/**
+ * The engines this bench knows. `-2w`: two worker processes; `-100k`: 100,000 finished instances in
+ * the store before the run.
+ */
+export const ENGINES = ['weft-sqlite', 'weft-postgres', 'dbos', 'restate', 'weft-sqlite-100k', 'weft-postgres-100k', 'weft-sqlite-2w', 'weft-postgres-2w'] as const;
 /** One of {@link ENGINES}. */
 export type EngineName = (typeof ENGINES)[number];
 
@@ -25,6 +32,8 @@ export interface BenchEngine {
   /** Starts workflow `id` of `workload` with input `n` and resolves with its output. */
   run(workload: Workload, id: string, n: number): Promise<number>;
   close(): Promise<void>;
+  /** Its processes by role, for CPU per workflow (looked up at the start of the throughput window). */
+  processes?(): Promise<ProcessRoles>;
 }
 
 /** Figures of one engine on one workload. */
@@ -37,6 +46,10 @@ export interface WorkloadResult {
   completedInWindow: number;
   windowSeconds: number;
   errors: number;
+  /** CPU milliseconds per workflow completed in the window, by process role, and their total. */
+  cpuMsPerWorkflow?: Record<string, number>;
+  /** 1-minute load average at the start and the end of the throughput window (the machine is shared). */
+  loadAverage?: [number, number];
 }
 
 /** Measurement sizes; the defaults are peers.md's. */
@@ -93,8 +106,35 @@ export async function measure(engine: BenchEngine, workload: Workload, prefix: s
       }
     }
   };
-  await Promise.all(Array.from({ length: o.inFlight }, lane));
+  // CPU of the engine's processes over exactly the window.
+  let cpu: Record<string, number> | undefined;
+  let load0 = 0;
+  const cpuWindow = (async () => {
+    await new Promise((r) => setTimeout(r, Math.max(0, windowStart - performance.now())));
+    load0 = os.loadavg()[0] ?? 0;
+    const roles = engine.processes ? await engine.processes() : undefined;
+    if (!roles) return;
+    const before = sample(roles);
+    await new Promise((r) => setTimeout(r, Math.max(0, windowEnd - performance.now())));
+    const after = sample(roles);
+    cpu = {};
+    for (const role of Object.keys(before)) cpu[role] = (after[role] ?? 0) - (before[role] ?? 0);
+  })();
+  await Promise.all([...Array.from({ length: o.inFlight }, lane), cpuWindow]);
+  const load1 = os.loadavg()[0] ?? 0;
+  let cpuMsPerWorkflow: Record<string, number> | undefined;
+  if (cpu && completed > 0) {
+    cpuMsPerWorkflow = {};
+    let total = 0;
+    for (const [role, ms] of Object.entries(cpu)) {
+      cpuMsPerWorkflow[role] = round(ms / completed);
+      total += ms;
+    }
+    cpuMsPerWorkflow['total'] = round(total / completed);
+  }
   return {
+    ...(cpuMsPerWorkflow ? { cpuMsPerWorkflow } : {}),
+    loadAverage: [round(load0), round(load1)],
     workload,
     p50Ms: round(percentile(latencies, 0.5)),
     p99Ms: round(percentile(latencies, 0.99)),

@@ -3,6 +3,7 @@
  * Restate, the same two workloads, measured the same way in one run, each engine in its own process.
  * Writes `results.json` and `RESULTS.md` beside this file.
  *
+ *   npm run bench:all --prefix bench/workflow      (installs the peers, builds weft, runs every engine)
  *   npm run bench --prefix bench/workflow [-- --window 12 --only weft-sqlite,restate]
  *
  * Needs `npm run build` (the real `weft` binary) and Postgres at POSTGRES_URL

@@ -2,6 +2,7 @@
  * DBOS Transact 5.3.0 (peers.md): a library in this process, its system database on the same
  * Postgres. Imported by name at run time so the repository type-checks without the peers installed.
  */
+import { postgresBackends } from '../cpu.js';
 import type { BenchEngine, Workload } from '../measure.js';
 
 interface DbosHandle<R> {
@@ -47,6 +48,10 @@ export async function openDbos(postgresUrl: string): Promise<BenchEngine> {
     async run(workload: Workload, id: string, n: number): Promise<number> {
       const handle = await DBOS.startWorkflow(flows[workload], { workflowID: id })(n);
       return handle.getResult();
+    },
+    async processes() {
+      // DBOS is a library: the workflows, the client and its Postgres connections live in this process.
+      return { app: [process.pid], postgres: await postgresBackends(postgresUrl, [process.pid]) };
     },
     close: () => DBOS.shutdown(),
   };

@@ -109,6 +109,10 @@ export async function openRestate(): Promise<BenchEngine> {
       await client.workflowSubmit(n);
       return client.workflowAttach();
     },
+    async processes() {
+      // The endpoint (and the load driver's ingress client) run in this process.
+      return { server: [server.pid!], endpoint: [process.pid] };
+    },
     async close() {
       server.kill('SIGTERM');
       await new Promise((r) => server.once('exit', r));

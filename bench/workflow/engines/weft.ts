@@ -11,7 +11,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DaprWorkflowClient, WorkflowRuntime, WorkflowRuntimeStatus } from '@dapr/dapr';
 import type { TWorkflow, WorkflowActivityContext, WorkflowContext } from '@dapr/dapr';
+import pg from 'pg';
+import { postgresBackends } from '../cpu.js';
 import type { BenchEngine, Workload } from '../measure.js';
+import { seedPostgres, seedSqlite } from '../seed.js';
 
 const WEFT_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../packages/cli/bin/weft.js');
 
@@ -26,16 +29,16 @@ function freePort(): Promise<number> {
   });
 }
 
-const inc = async (_: WorkflowActivityContext, x: number): Promise<number> => x + 1;
-const part = async (_: WorkflowActivityContext, x: number): Promise<number> => x;
+export const inc = async (_: WorkflowActivityContext, x: number): Promise<number> => x + 1;
+export const part = async (_: WorkflowActivityContext, x: number): Promise<number> => x;
 
-const seq3: TWorkflow = async function* (ctx: WorkflowContext, n: number): AsyncGenerator<unknown, number, unknown> {
+export const seq3: TWorkflow = async function* (ctx: WorkflowContext, n: number): AsyncGenerator<unknown, number, unknown> {
   let x = n;
   for (let i = 0; i < 3; i++) x = (yield ctx.callActivity(inc, x)) as number;
   return x;
 };
 
-const fan10: TWorkflow = async function* (ctx: WorkflowContext, n: number): AsyncGenerator<unknown, number, unknown> {
+export const fan10: TWorkflow = async function* (ctx: WorkflowContext, n: number): AsyncGenerator<unknown, number, unknown> {
   const parts = (yield ctx.whenAll(Array.from({ length: 10 }, (_, i) => ctx.callActivity(part, n + i)))) as number[];
   return parts.reduce((a, b) => a + b, 0);
 };
@@ -44,17 +47,34 @@ const fan10: TWorkflow = async function* (ctx: WorkflowContext, n: number): Asyn
  * `@dapr/dapr`'s workflow worker logs every work item at INFO and has no setting for it; the peers
  * run at WARN (peers.md), so the app's INFO/DEBUG console output is dropped here alike.
  */
-function quietDaprLogs(): void {
+export function quietDaprLogs(): void {
   const drop = (): void => undefined;
   console.info = drop;
   console.debug = drop;
   console.log = drop;
 }
 
+/** Variants of the Weft set-up. */
+export interface WeftOptions {
+  /** Workflows on this Postgres (or the embedded SQLite when absent). */
+  postgresUrl?: string | undefined;
+  /** Finished instances put in the store before the sidecar starts. */
+  seedFinished?: number;
+  /** Worker processes: 1 (the app in this process) or 2 (plus a worker-only app process). */
+  workers?: 1 | 2;
+}
+
 /** Starts a sidecar on `postgresUrl` (or SQLite when absent) and connects the app. */
-export async function openWeft(postgresUrl?: string): Promise<BenchEngine> {
+export async function openWeft(o: WeftOptions = {}): Promise<BenchEngine> {
+  const postgresUrl = o.postgresUrl;
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-bench-wf-'));
   const appId = `bench-${Math.random().toString(36).slice(2, 8)}`;
+  if (o.seedFinished) {
+    const t0 = performance.now();
+    if (postgresUrl) await seedPostgres(postgresUrl, appId, o.seedFinished);
+    else await seedSqlite(path.join(dataDir, 'workflows.sqlite'), appId, o.seedFinished);
+    process.stderr.write(`seeded ${o.seedFinished} finished instances in ${Math.round(performance.now() - t0)} ms\n`);
+  }
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const args = [WEFT_BIN, 'sidecar', '--app-id', appId, '--data-dir', dataDir, '--dapr-http-port', String(httpPort), '--dapr-grpc-port', String(grpcPort), '--log-level', 'warn'];
   if (postgresUrl) {
@@ -99,7 +119,25 @@ spec:
     .registerActivityWithName('part', part);
   await runtime.start();
   const client = new DaprWorkflowClient(options);
+  let worker: ReturnType<typeof spawn> | undefined;
+  if (o.workers === 2) {
+    worker = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'weft-worker.ts'), String(grpcPort)], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    // Wait until the sidecar counts two worker streams.
+    for (const until = Date.now() + 20_000; ; ) {
+      const meta = (await fetch(`http://127.0.0.1:${httpPort}/v1.0/metadata`).then((r) => r.json())) as { workflows?: { connectedWorkers?: number } };
+      if ((meta.workflows?.connectedWorkers ?? 0) >= 2) break;
+      if (Date.now() > until) throw new Error('the second worker process did not connect');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   return {
+    async processes() {
+      const roles: Record<string, number[]> = { sidecar: [child.pid!], app: [process.pid, ...(worker?.pid ? [worker.pid] : [])] };
+      if (postgresUrl) roles['postgres'] = await postgresBackends(postgresUrl, [child.pid!]);
+      return roles;
+    },
     async run(workload: Workload, id: string, n: number): Promise<number> {
       await client.scheduleNewWorkflow(workload, n, id);
       const state = await client.waitForWorkflowCompletion(id, true, 60);
@@ -109,9 +147,20 @@ spec:
     async close() {
       await runtime.stop().catch(() => undefined);
       await client.stop().catch(() => undefined);
+      if (worker) {
+        worker.kill('SIGTERM');
+        await new Promise((r) => worker?.once('exit', r));
+      }
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       await fs.rm(dataDir, { recursive: true, force: true });
+      if (postgresUrl) {
+        // The shared test database: leave nothing of this run behind.
+        const c = new pg.Client({ connectionString: postgresUrl });
+        await c.connect();
+        for (const t of ['weft_wf_instances', 'weft_wf_history', 'weft_wf_inbox', 'weft_wf_activities']) await c.query(`DELETE FROM ${t} WHERE app_id = $1`, [appId]);
+        await c.end();
+      }
     },
   };
 }

@@ -23,8 +23,8 @@ export const workflowErrors = {
     new ApiError('ERR_START_WORKFLOW', 500, grpcCode, `error starting workflow '${id}': ${detail}`),
   get: (id: string, detail: string) => new ApiError('ERR_GET_WORKFLOW', 500, GrpcCode.INTERNAL, `error while getting workflow info on instance '${id}': ${detail}`),
   terminate: (id: string, detail: string) => new ApiError('ERR_TERMINATE_WORKFLOW', 500, GrpcCode.INTERNAL, `error terminating workflow '${id}': ${detail}`),
-  raiseEvent: (id: string, detail: string) =>
-    new ApiError('ERR_RAISE_EVENT_WORKFLOW', 500, GrpcCode.INTERNAL, `error raising event on workflow '${id}': ${detail}`),
+  raiseEvent: (id: string, detail: string, grpcCode: (typeof GrpcCode)[keyof typeof GrpcCode] = GrpcCode.INTERNAL) =>
+    new ApiError('ERR_RAISE_EVENT_WORKFLOW', 500, grpcCode, `error raising event on workflow '${id}': ${detail}`),
   pause: (id: string, detail: string) => new ApiError('ERR_PAUSE_WORKFLOW', 500, GrpcCode.INTERNAL, `error pausing workflow ${id}: ${detail}`),
   resume: (id: string, detail: string) => new ApiError('ERR_RESUME_WORKFLOW', 500, GrpcCode.INTERNAL, `error resuming workflow ${id}: ${detail}`),
   purge: (id: string, detail: string, grpcCode: (typeof GrpcCode)[keyof typeof GrpcCode] = GrpcCode.INTERNAL) =>

@@ -73,6 +73,11 @@ export interface OrchestrationStep {
   customStatus: string | null;
   failure: FailureDetails | null;
   activities: { taskId: number; name: string; input: string | null }[];
+  /**
+   * Push dispatch: lease the first `max` of `activities` to the committing owner in the same
+   * transaction (attempt 1), so the engine sends them at once instead of claiming them afterwards.
+   */
+  lockActivities?: { leaseMs: number; max: number };
   messages: OutgoingMessage[];
   /** Child instances to create; an existing finished instance of the same id is replaced. */
   newInstances: NewInstance[];
@@ -101,6 +106,12 @@ export interface PendingWorkInstance {
   instanceId: string;
   /** The later of its last committed change and its oldest waiting work (visible inbox event or queued activity). */
   idleSince: Date;
+  /**
+   * RUNNING with nothing pending at all: no inbox event (not even a timer), no activity, no lock. Either
+   * it waits for an external event, or it waits for work that can no longer arrive (the engine tells
+   * them apart from the history).
+   */
+  nothingPending?: boolean;
 }
 
 /** Result of a termination. */
@@ -136,7 +147,9 @@ export interface WorkflowBackend {
 
   /**
    * Unfinished, unsuspended instances that have work waiting now (a visible inbox event or a queued
-   * activity) and have made no progress since at or before `idleBefore` (stuck-instance detection).
+   * activity) and have made no progress since at or before `idleBefore` (stuck-instance detection),
+   * and RUNNING ones idle since then with nothing pending at all (`nothingPending`). Served by an
+   * index on status: finished instances are never scanned.
    */
   idleWithPendingWork(idleBefore: Date, now: Date): Promise<PendingWorkInstance[]>;
 
@@ -146,8 +159,11 @@ export interface WorkflowBackend {
   setSuspended(instanceId: string, suspended: boolean, now: Date): Promise<WorkflowStatus | undefined>;
   /** Deletes a finished instance and, recursively, its children; returns how many were deleted. */
   purge(instanceId: string): Promise<number>;
-  /** Purges every finished instance matching the filter; returns how many were deleted. */
-  purgeWhere(filter: InstanceFilter): Promise<number>;
+  /**
+   * Purges finished instances matching the filter (at most `limit` top-level ones per call, so
+   * retention works in bounded transactions); returns how many were deleted, children included.
+   */
+  purgeWhere(filter: InstanceFilter, limit?: number): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -80,7 +80,7 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
     logger.info('workflows: PostgreSQL backend (the actor state store)');
   } else {
     const file = path.join(input.dataDir, 'workflows.sqlite');
-    backend = new SqliteWorkflowBackend(file, input.appId);
+    backend = new SqliteWorkflowBackend(file, input.appId, 5000, input.logger);
     logger.info(`workflows: embedded SQLite backend in ${file}`);
   }
   const leaseMs = positiveInt(env, 'WEFT_WORKFLOW_LEASE_MS');

@@ -16,8 +16,13 @@ import type { HistoryEvent, TraceContextMessage } from './types.js';
 
 /** A work item as sent on the stream (proto-loader object form of `WorkItem`). */
 export type WorkItemMessage =
-  | { orchestratorRequest: { instanceId: string; executionId: { value: string }; pastEvents: HistoryEvent[]; newEvents: HistoryEvent[] } }
   | {
+      orchestratorRequest: { instanceId: string; executionId: { value: string }; pastEvents: HistoryEvent[]; newEvents: HistoryEvent[] };
+      /** Identifies the batch; workers built on newer durabletask protos echo it on completion. */
+      completionToken: string;
+    }
+  | {
+      completionToken: string;
       activityRequest: {
         name: string;
         input: { value: string } | null;
@@ -38,18 +43,40 @@ export interface WorkerStream {
   closed: boolean;
 }
 
-/** An orchestration work item sent and not yet completed. */
+/** An orchestration batch locked here and not yet answered: on a stream, or waiting to be (re)sent. */
 export interface InFlightOrchestration {
-  stream: WorkerStream;
+  /** The stream of its latest delivery; undefined while it waits to be sent (again). */
+  stream: WorkerStream | undefined;
   item: OrchestrationWorkItem;
   newEvents: HistoryEvent[];
+  /** `Date.now()` of the latest delivery (or of the abandonment, while waiting). */
   sentAt: number;
+  /** The batch's completion token; the same on every delivery of the batch. */
+  token: string;
+  /** How many times the batch was sent; each delivery may answer once. */
+  deliveries: number;
+  /** Not sent before this `Date.now()` (answers to an earlier batch may still arrive). */
+  notBefore: number;
 }
+
+/** Answers still expected for a batch that was already answered (duplicates to drop). */
+interface DuplicateGuard {
+  token: string;
+  remaining: number;
+  until: number;
+}
+
+/** What became of a worker's answer to an orchestration batch. */
+export type OrchestrationAnswer =
+  | { kind: 'apply'; inFlight: InFlightOrchestration }
+  | { kind: 'ignore'; reason: string };
 
 /** An activity sent and not yet completed. */
 export interface InFlightActivity {
   stream: WorkerStream;
   item: ActivityWorkItem;
+  /** The delivery's completion token. */
+  token: string;
   /** `Date.now()` when it was sent. */
   sentAt: number;
   /** `performance.now()` when it was sent (execution latency). */
@@ -75,6 +102,12 @@ export interface DispatcherOptions {
   pollMs: number;
   /** An item a live stream has not answered after this long is released and dispatched again. @default 60000 */
   redeliverAfterMs: number;
+  /**
+   * How long an abandoned delivery may still answer: a pinned batch is released to the store (for
+   * other replicas) only after this long with no stream, and an instance's next batch waits at most
+   * this long for duplicate answers to an answered batch. @default 2000
+   */
+  lateAnswerMs: number;
   /** Opens an activity execution's span; its context goes to the worker with the request. */
   activityTrace?: ((item: ActivityWorkItem) => Promise<TraceContextMessage | undefined>) | undefined;
   /** Metrics: dispatches, and runs that have to be done again. */
@@ -92,13 +125,18 @@ export class Dispatcher {
   private readonly parked = new Map<string, { name: string; since: Date }>();
   /** Streams that answered an instance with "not registered", so it goes to another stream next. */
   private readonly refused = new Map<string, Set<number>>();
+  /** Instances whose last batch was answered while other deliveries of it may still answer. */
+  private readonly guards = new Map<string, DuplicateGuard>();
   private nextStreamId = 1;
+  private nextToken = 1;
   private pumping = false;
   private wantOrchestrations = true;
   private wantActivities = true;
   private again = false;
   private closed = false;
   private wakeTimer: NodeJS.Timeout | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private holdUntil = Infinity;
   private readonly renewTimer: NodeJS.Timeout;
   private readonly redeliverTimer: NodeJS.Timeout;
 
@@ -110,7 +148,9 @@ export class Dispatcher {
     this.renewTimer.unref();
     this.redeliverTimer = setInterval(() => {
       this.releaseUnanswered(Date.now()).catch((err: unknown) => this.o.logger.warn('releasing unanswered work items failed', { error: String(err) }));
-    }, Math.max(50, Math.min(10_000, Math.floor(o.redeliverAfterMs / 4))));
+      // Often enough to hand a batch pinned here with no worker left to other replicas soon after
+      // `lateAnswerMs`, and to redeliver unanswered items close to `redeliverAfterMs`.
+    }, Math.max(50, Math.min(10_000, Math.floor(o.redeliverAfterMs / 4), Math.floor(o.lateAnswerMs / 2))));
     this.redeliverTimer.unref();
   }
 
@@ -124,13 +164,17 @@ export class Dispatcher {
     const { backend, owner, redeliverAfterMs } = this.o;
     let released = 0;
     for (const [key, f] of [...this.orchestrations]) {
-      if (now - f.sentAt < redeliverAfterMs || this.orchestrations.get(key) !== f) continue;
-      this.orchestrations.delete(key);
-      f.stream.inFlight -= 1;
-      released += 1;
-      this.o.logger.warn(`orchestration work item of ${key} unanswered by stream ${f.stream.id} after ${redeliverAfterMs} ms: redelivering`);
-      this.o.observer?.execution(f.item.instance.name, 'recoverable', 0);
-      await backend.releaseOrchestration(owner, key);
+      if (this.orchestrations.get(key) !== f) continue;
+      if (f.stream && now - f.sentAt >= redeliverAfterMs) {
+        released += 1;
+        this.o.logger.warn(`orchestration work item of ${key} unanswered by stream ${f.stream.id} after ${redeliverAfterMs} ms: redelivering`);
+        this.abandon(f, now);
+      } else if (!f.stream && this.streams.size === 0 && now - f.sentAt >= this.o.lateAnswerMs) {
+        // No worker here for a while: let another replica's worker have it.
+        this.orchestrations.delete(key);
+        released += 1;
+        await backend.releaseOrchestration(owner, key);
+      }
     }
     for (const [key, f] of [...this.activities]) {
       if (now - f.sentAt < redeliverAfterMs || this.activities.get(key) !== f) continue;
@@ -141,8 +185,20 @@ export class Dispatcher {
       this.o.observer?.activityExecution(f.item.name, 'recoverable', performance.now() - f.sentPerf);
       await backend.releaseActivity(owner, f.item.instanceId, f.item.taskId);
     }
+    for (const [id, g] of this.guards) if (g.until <= now) this.guards.delete(id);
     if (released > 0) this.kick();
     return released;
+  }
+
+  /**
+   * Takes a batch off its stream without an answer. It stays locked here, pinned, and is sent again
+   * unchanged: the abandoned delivery may still answer, and its answer must fit the batch it applies to.
+   */
+  private abandon(f: InFlightOrchestration, now: number): void {
+    if (f.stream) f.stream.inFlight -= 1;
+    f.stream = undefined;
+    f.sentAt = now;
+    this.o.observer?.execution(f.item.instance.name, 'recoverable', 0);
   }
 
   /** Registers a stream; work starts flowing to it at once. */
@@ -192,12 +248,8 @@ export class Dispatcher {
     stream.closed = true;
     this.streams.delete(stream);
     const { backend, owner } = this.o;
-    for (const [key, f] of this.orchestrations) {
-      if (f.stream !== stream) continue;
-      this.orchestrations.delete(key);
-      this.o.observer?.execution(f.item.instance.name, 'recoverable', 0);
-      await backend.releaseOrchestration(owner, key);
-    }
+    const now = Date.now();
+    for (const f of this.orchestrations.values()) if (f.stream === stream) this.abandon(f, now);
     for (const [key, f] of this.activities) {
       if (f.stream !== stream) continue;
       this.activities.delete(key);
@@ -213,23 +265,85 @@ export class Dispatcher {
     return this.streams.size;
   }
 
-  /** Takes the in-flight orchestration of an instance (undefined: unknown or already completed). */
-  takeOrchestration(instanceId: string): InFlightOrchestration | undefined {
+  /**
+   * Matches a worker's answer to the batch it answers, and takes that batch out of flight. `token` is
+   * the echoed completion token (absent from the JS SDKs). Answers to a batch already answered, or to
+   * a batch this sidecar no longer holds, are to be ignored.
+   */
+  answerOrchestration(instanceId: string, token: string | undefined): OrchestrationAnswer {
+    const now = Date.now();
+    const guard = this.guards.get(instanceId);
+    if (guard && guard.until <= now) this.guards.delete(instanceId);
+    const live = guard && guard.until > now ? guard : undefined;
+    if (live && (token === undefined || token === live.token)) {
+      live.remaining -= 1;
+      if (live.remaining <= 0) this.clearGuard(instanceId);
+      return { kind: 'ignore', reason: 'a duplicate answer to a batch already answered' };
+    }
     const f = this.orchestrations.get(instanceId);
-    if (!f) return undefined;
+    if (!f) return { kind: 'ignore', reason: 'no work item of this instance is in flight here' };
+    if (token !== undefined && token !== f.token) return { kind: 'ignore', reason: `its completion token ${token} is not the batch in flight (${f.token})` };
+    if (f.deliveries === 0) return { kind: 'ignore', reason: 'its batch has not been sent yet' };
     this.orchestrations.delete(instanceId);
+    if (f.stream) f.stream.inFlight -= 1;
+    // Every other delivery of the batch may still answer: hold the next batch back until they have.
+    if (f.deliveries > 1) this.guards.set(instanceId, { token: f.token, remaining: f.deliveries - 1, until: now + this.o.lateAnswerMs });
+    return { kind: 'apply', inFlight: f };
+  }
+
+  private clearGuard(instanceId: string): void {
+    this.guards.delete(instanceId);
+    const waiting = this.orchestrations.get(instanceId);
+    if (waiting && !waiting.stream) {
+      waiting.notBefore = 0;
+      this.kick('orchestrations');
+    }
+  }
+
+  /**
+   * Takes an in-flight activity, if this sidecar dispatched it; `token`, when the worker echoed one,
+   * must be its delivery's (`'stale'`: the answer belongs to an earlier delivery).
+   */
+  takeActivity(instanceId: string, taskId: number, token?: string): InFlightActivity | 'stale' | undefined {
+    const key = activityKey(instanceId, taskId);
+    const f = this.activities.get(key);
+    if (!f) return undefined;
+    if (token !== undefined && token !== f.token) return 'stale';
+    this.activities.delete(key);
     f.stream.inFlight -= 1;
     return f;
   }
 
-  /** Takes an in-flight activity, if this sidecar dispatched it. */
-  takeActivity(instanceId: string, taskId: number): InFlightActivity | undefined {
-    const key = activityKey(instanceId, taskId);
-    const f = this.activities.get(key);
-    if (!f) return undefined;
-    this.activities.delete(key);
-    f.stream.inFlight -= 1;
-    return f;
+  /** How many more activities could be sent now (push dispatch leases no more than this). */
+  activityCapacity(): number {
+    let free = 0;
+    for (const s of this.streams) free += Math.max(0, this.o.maxPerStream - s.inFlight);
+    return Math.max(0, Math.min(free, this.o.maxActivities - this.activities.size));
+  }
+
+  /**
+   * Sends activities a committed step leased to this sidecar (push dispatch: no claim query). One
+   * that finds no stream any more is released for whoever claims next.
+   */
+  async pushActivities(items: ActivityWorkItem[]): Promise<void> {
+    for (const item of items) {
+      const started = performance.now();
+      let stream = this.freeStream();
+      if (!stream) for (const s of this.streams) if (!stream || s.inFlight < stream.inFlight) stream = s;
+      if (!stream || this.closed) {
+        await this.o.backend.releaseActivity(this.o.owner, item.instanceId, item.taskId);
+        this.kick('activities');
+        continue;
+      }
+      const trace = this.o.activityTrace ? await this.o.activityTrace(item).catch(() => undefined) : undefined;
+      if (stream.closed) {
+        await this.o.backend.releaseActivity(this.o.owner, item.instanceId, item.taskId);
+        this.kick('activities');
+        continue;
+      }
+      this.sendActivity(stream, item, trace);
+      this.o.observer?.activityOperation(item.name, 'success', performance.now() - started);
+    }
   }
 
   /**
@@ -276,7 +390,7 @@ export class Dispatcher {
     const { backend, owner, leaseMs } = this.o;
     for (;;) {
       this.again = false;
-      let progressed = false;
+      let progressed = this.sendWaiting();
       let stream = this.freeStream();
       if (this.wantOrchestrations && stream && this.orchestrations.size < this.o.maxOrchestrations) {
         // Cleared before the query, so a kick that arrives while it runs is not lost.
@@ -286,15 +400,11 @@ export class Dispatcher {
           progressed = true;
           this.wantOrchestrations = true;
           const id = item.instance.instanceId;
-          const refused = this.refused.get(id);
-          const target = refused?.has(stream.id) ? [...this.streams].find((s) => !refused.has(s.id) && s.inFlight < this.o.maxPerStream) : stream;
-          if (!target) {
-            // Every connected worker said it does not register this workflow: wait for a new one.
-            this.park(id, item.instance.name);
-            continue;
-          }
-          this.sendOrchestration(target, item);
-          await this.o.debug.hit('workflow.orchestration.dispatched');
+          const f = this.newBatch(item);
+          const guard = this.guards.get(id);
+          if (guard) f.notBefore = guard.until;
+          this.orchestrations.set(id, f);
+          if (this.sendWaiting()) await this.o.debug.hit('workflow.orchestration.dispatched');
         }
       }
       stream = this.freeStream();
@@ -314,13 +424,58 @@ export class Dispatcher {
     }
   }
 
-  private sendOrchestration(stream: WorkerStream, item: OrchestrationWorkItem): void {
-    const id = item.instance.instanceId;
+  private newBatch(item: OrchestrationWorkItem): InFlightOrchestration {
     const newEvents = [ev.orchestratorStarted(new Date()), ...orderBatch(item.messages.map((m) => m.event))];
+    return { stream: undefined, item, newEvents, sentAt: Date.now(), token: `o${this.nextToken++}`, deliveries: 0, notBefore: 0 };
+  }
+
+  /** Sends locked batches that wait for a stream (new, pinned or held back); true if any was sent. */
+  private sendWaiting(): boolean {
+    let sent = false;
+    let wake = Infinity;
+    const now = Date.now();
+    for (const [id, f] of this.orchestrations) {
+      if (f.stream) continue;
+      if (f.notBefore > now) {
+        wake = Math.min(wake, f.notBefore);
+        continue;
+      }
+      if (this.parked.has(id)) continue;
+      const free = this.freeStream();
+      if (!free) break;
+      const refused = this.refused.get(id);
+      const target = refused?.has(free.id) ? [...this.streams].find((s) => !refused.has(s.id) && s.inFlight < this.o.maxPerStream) : free;
+      if (!target) {
+        // Every connected worker said it does not register this workflow: wait for a new one.
+        this.orchestrations.delete(id);
+        this.park(id, f.item.instance.name);
+        continue;
+      }
+      this.sendOrchestration(target, f);
+      sent = true;
+    }
+    if (wake !== Infinity && wake < this.holdUntil) {
+      // A batch held back for duplicate answers: look again when its hold ends.
+      if (this.holdTimer) clearTimeout(this.holdTimer);
+      this.holdUntil = wake;
+      this.holdTimer = setTimeout(() => {
+        this.holdUntil = Infinity;
+        this.kick('orchestrations');
+      }, Math.max(1, wake - now));
+      this.holdTimer.unref();
+    }
+    return sent;
+  }
+
+  private sendOrchestration(stream: WorkerStream, f: InFlightOrchestration): void {
+    const { item, newEvents } = f;
+    const id = item.instance.instanceId;
     const sentAt = Date.now();
-    this.orchestrations.set(id, { stream, item, newEvents, sentAt });
+    f.stream = stream;
+    f.sentAt = sentAt;
+    f.deliveries += 1;
     // orderBatch puts an ExecutionStarted first: a first run (of this execution) is being handed out.
-    const started = this.o.observer ? newEvents[1]?.executionStarted : undefined;
+    const started = this.o.observer && f.deliveries === 1 ? newEvents[1]?.executionStarted : undefined;
     if (started && newEvents[1]) {
       // As daprd: from the requested start time (or the start request itself) to the run being handed out.
       const due = started.scheduledStartTimestamp ?? newEvents[1].timestamp;
@@ -329,14 +484,19 @@ export class Dispatcher {
     stream.inFlight += 1;
     stream.send({
       orchestratorRequest: { instanceId: id, executionId: { value: item.instance.executionId }, pastEvents: item.history, newEvents },
+      completionToken: f.token,
     });
   }
 
   private sendActivity(stream: WorkerStream, item: ActivityWorkItem, trace: TraceContextMessage | undefined): void {
     if (item.attempt > 1) this.o.logger.info(`redelivering activity ${item.name}#${item.taskId} of ${item.instanceId} (attempt ${item.attempt})`);
-    this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, sentAt: Date.now(), sentPerf: performance.now() });
+    // One token per task of an execution: a redelivery's answer is as good as the first's, while an
+    // answer from before a continue-as-new (whose task ids start again at 1) is not.
+    const token = `${item.executionId}#${item.taskId}`;
+    this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, token, sentAt: Date.now(), sentPerf: performance.now() });
     stream.inFlight += 1;
     stream.send({
+      completionToken: token,
       activityRequest: {
         name: item.name,
         input: sv(item.input) as { value: string } | null,
@@ -350,7 +510,13 @@ export class Dispatcher {
   private async scheduleWake(): Promise<void> {
     if (this.closed || this.streams.size === 0) return;
     const now = new Date();
-    const next = await this.o.backend.nextWakeAt(now).catch(() => undefined);
+    let next: Date | undefined;
+    try {
+      next = await this.o.backend.nextWakeAt(now);
+    } catch (err) {
+      // Not fatal: look again after the poll interval, which also retries this query.
+      this.o.logger.warn('scheduling the next workflow wake-up failed; retrying after the poll interval', { error: String(err) });
+    }
     const delay = Math.max(5, Math.min(this.o.pollMs, next ? next.getTime() - now.getTime() + 1 : this.o.pollMs));
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = setTimeout(() => this.kick(), delay);
@@ -363,10 +529,15 @@ export class Dispatcher {
     clearInterval(this.renewTimer);
     clearInterval(this.redeliverTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.holdTimer) clearTimeout(this.holdTimer);
     await this.unparkAll();
     for (const s of [...this.streams]) {
       await this.removeStream(s);
       s.end();
+    }
+    for (const key of [...this.orchestrations.keys()]) {
+      this.orchestrations.delete(key);
+      await this.o.backend.releaseOrchestration(this.o.owner, key);
     }
   }
 }

@@ -36,6 +36,8 @@ export interface WorkflowEngineOptions {
   pollMs?: number;
   /** A work item a live worker stream leaves unanswered this long is redelivered. @default 60000 */
   redeliverAfterMs?: number;
+  /** How long an abandoned delivery may still answer (see `Dispatcher`). @default 2000 */
+  lateAnswerMs?: number;
   /** An instance with work waiting and no progress for this long is reported as stuck. @default 300000 */
   stuckAfterMs?: number;
   /** `WEFT_DEBUG_POINTS` specification. */
@@ -64,6 +66,8 @@ export interface ActivityResult {
   taskId: number;
   result: string | null;
   failure: FailureDetails | null;
+  /** The delivery's completion token, when the worker echoes it. */
+  completionToken?: string | undefined;
 }
 
 /** Time since the first orchestrator run of the current execution (daprd's execution latency); 0 if it never ran. */
@@ -71,6 +75,9 @@ function executionLatency(history: readonly HistoryEvent[], nowMs: number): numb
   const first = history.find((e) => e.orchestratorStarted);
   return first ? nowMs - fromTimestamp(first.timestamp).getTime() : 0;
 }
+
+/** Finished instances purged per retention transaction. */
+const RETENTION_BATCH = 200;
 
 /** One sidecar's workflow engine. */
 export class WorkflowEngine {
@@ -82,9 +89,11 @@ export class WorkflowEngine {
   private readonly listeners = new Map<string, Set<() => void>>();
   private closed = false;
   private readonly retentionTimer: NodeJS.Timeout | undefined;
+  private readonly leaseMs: number;
   /** Threshold of {@link WorkflowEngine.stuckInstances}. */
   readonly stuckAfterMs: number;
   private stuckCached = 0;
+  private stuckSnapshot = new Map<string, Date>();
   private readonly stuckTimer: NodeJS.Timeout;
   private readonly tracing: WorkflowTracing | undefined;
   private readonly observer: WorkflowObserver | undefined;
@@ -97,17 +106,19 @@ export class WorkflowEngine {
     this.logger = options.logger;
     this.debug = new DebugPoints(options.debugPoints);
     this.stuckAfterMs = options.stuckAfterMs ?? 300_000;
+    this.leaseMs = options.leaseMs ?? 30_000;
     this.dispatcher = new Dispatcher({
       backend: this.backend,
       logger: options.logger,
       debug: this.debug,
       owner: this.owner,
-      leaseMs: options.leaseMs ?? 30_000,
+      leaseMs: this.leaseMs,
       maxPerStream: options.maxPerStream ?? 10,
       maxOrchestrations: options.maxConcurrentOrchestrations ?? 100,
       maxActivities: options.maxConcurrentActivities ?? 100,
       pollMs: options.pollMs ?? 1000,
       redeliverAfterMs: options.redeliverAfterMs ?? 60_000,
+      lateAnswerMs: options.lateAnswerMs ?? 2000,
       activityTrace: tracing ? (item) => tracing.activityStarted(item, () => this.backend.getHistory(item.instanceId)) : undefined,
       observer: options.observer,
     });
@@ -133,7 +144,41 @@ export class WorkflowEngine {
    */
   async stuckInstances(now = new Date()): Promise<{ instanceId: string; stuckSince: Date }[]> {
     const idle: PendingWorkInstance[] = await this.backend.idleWithPendingWork(new Date(now.getTime() - this.stuckAfterMs), now);
-    return idle.map((i) => ({ instanceId: i.instanceId, stuckSince: i.idleSince }));
+    const stuck: { instanceId: string; stuckSince: Date }[] = [];
+    for (const i of idle) {
+      if (i.nothingPending && !(await this.waitsForLostWork(i.instanceId))) continue;
+      stuck.push({ instanceId: i.instanceId, stuckSince: i.idleSince });
+    }
+    this.stuckSnapshot = new Map(stuck.map((s) => [s.instanceId, s.stuckSince]));
+    return stuck;
+  }
+
+  /**
+   * Whether a RUNNING instance with nothing pending waits for an activity, timer or child whose
+   * result can no longer arrive (no queued task, no inbox event, the child gone or finished). One
+   * that waits for nothing in its history waits for an external event: not stuck.
+   */
+  private async waitsForLostWork(instanceId: string): Promise<boolean> {
+    const history = await this.backend.getHistory(instanceId);
+    const open = new Map<number, string | undefined>();
+    for (const e of history) {
+      if (e.taskScheduled || e.timerCreated) open.set(e.eventId, undefined);
+      else if (e.subOrchestrationInstanceCreated) open.set(e.eventId, e.subOrchestrationInstanceCreated.instanceId);
+      const done = e.taskCompleted?.taskScheduledId ?? e.taskFailed?.taskScheduledId ?? e.timerFired?.timerId
+        ?? e.subOrchestrationInstanceCompleted?.taskScheduledId ?? e.subOrchestrationInstanceFailed?.taskScheduledId;
+      if (done !== undefined) open.delete(done);
+    }
+    for (const child of open.values()) {
+      if (child === undefined) return true;
+      const c = await this.backend.getInstance(child);
+      if (!c || isTerminal(c.status)) return true;
+    }
+    return false;
+  }
+
+  /** Stuck instances as of the last scan (the list API marks them; it never scans per page). */
+  get stuckSnapshotMap(): ReadonlyMap<string, Date> {
+    return this.stuckSnapshot;
   }
 
   /** Re-counts stuck instances now; the count is what {@link stuckCount} returns afterwards. */
@@ -156,9 +201,17 @@ export class WorkflowEngine {
   async purgeExpired(ageMs: number, now = new Date()): Promise<number> {
     if (this.closed) return 0;
     const started = performance.now();
-    let deleted: number;
+    let deleted = 0;
     try {
-      deleted = await this.backend.purgeWhere({ updatedTo: new Date(now.getTime() - ageMs) });
+      // Bounded batches, yielding between them: a large backlog never holds one long transaction
+      // (on SQLite, the event loop) or starves the steps of running workflows.
+      const updatedTo = new Date(now.getTime() - ageMs);
+      for (;;) {
+        const batch = await this.backend.purgeWhere({ updatedTo }, RETENTION_BATCH);
+        deleted += batch;
+        if (batch < RETENTION_BATCH || this.closed) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     } catch (err) {
       this.observer?.operation('purge_workflow', 'failed', performance.now() - started);
       throw err;
@@ -229,13 +282,21 @@ export class WorkflowEngine {
     return this.backend.listInstances(filter, pageSize, continuationToken);
   }
 
-  /** Delivers an event (buffered until the first run or while suspended); false if the instance is unknown. */
+  /**
+   * Delivers an event (buffered until the first run or while suspended); false if the instance is
+   * unknown; throws if the store refuses it (the instance has finished).
+   */
   raiseEvent(instanceId: string, name: string, input: string | null): Promise<boolean> {
     return this.operation(
       'add_event',
       async () => {
-        if (!(await this.backend.getInstance(instanceId))) return false;
-        await this.backend.enqueue({ instanceId, event: ev.eventRaised(name, input), visibleAt: new Date() });
+        const accepted = await this.backend.enqueue({ instanceId, event: ev.eventRaised(name, input), visibleAt: new Date() });
+        if (!accepted) {
+          // Refused: unknown (false, as before) or finished, which is an error, not a silent success.
+          const instance = await this.backend.getInstance(instanceId);
+          if (!instance) return false;
+          throw workflowErrors.raiseEvent(instanceId, `the workflow is ${instance.status} and accepts no more events`, GrpcCode.FAILED_PRECONDITION);
+        }
         this.changed(instanceId);
         return true;
       },
@@ -341,13 +402,18 @@ export class WorkflowEngine {
     return this.dispatcher.removeStream(stream);
   }
 
-  /** Applies a worker's answer to an orchestration work item; unknown or repeated answers are ignored. */
-  async completeOrchestration(instanceId: string, result: OrchestratorResult): Promise<void> {
-    const inFlight = this.dispatcher.takeOrchestration(instanceId);
-    if (!inFlight) {
-      this.logger.warn(`ignoring orchestrator completion for ${instanceId}: no work item of this instance is in flight here`);
+  /**
+   * Applies a worker's answer to the orchestration batch it answers (matched by `completionToken`
+   * when the worker echoes it); late, duplicate or unknown answers are ignored, never applied to
+   * another batch.
+   */
+  async completeOrchestration(instanceId: string, result: OrchestratorResult, completionToken?: string): Promise<void> {
+    const answer = this.dispatcher.answerOrchestration(instanceId, completionToken || undefined);
+    if (answer.kind === 'ignore') {
+      this.logger.warn(`ignoring orchestrator completion for ${instanceId}: ${answer.reason}`);
       return;
     }
+    const inFlight = answer.inFlight;
     const notRegistered = result.actions.find((a) => a.completeOrchestration?.failureDetails?.errorType === 'OrchestratorNotRegisteredError');
     if (notRegistered && inFlight.item.history.length === 0) {
       // As in Dapr, an instance of a workflow no worker knows waits (PENDING) for one that does,
@@ -358,6 +424,10 @@ export class WorkflowEngine {
     }
     const now = new Date();
     const { step, terminate } = planStep(inFlight.item, inFlight.newEvents, result, now);
+    // Push dispatch: the activities this step schedules are leased here in its transaction and sent
+    // right after it commits, as far as the streams have room; the rest wait for a claim.
+    const push = step.activities.length > 0 && !isTerminal(step.status) ? Math.min(step.activities.length, this.dispatcher.activityCapacity()) : 0;
+    if (push > 0) step.lockActivities = { leaseMs: this.leaseMs, max: push };
     await this.debug.hit('workflow.step.before-commit');
     const name = inFlight.item.instance.name;
     let committed: boolean;
@@ -379,9 +449,15 @@ export class WorkflowEngine {
     if (committed) this.dispatcher.forgetRefusals(instanceId);
     if (committed && this.tracing) this.traceStep(inFlight.item.history, inFlight.newEvents, step);
     if (!committed) this.logger.info(`orchestrator step of ${instanceId} discarded: the instance was terminated or its lease was lost`);
-    // Both queues: the step may have scheduled activities, and events that reached the instance
-    // while it was locked are dispatchable only now.
-    this.changed(instanceId, 'all');
+    if (committed && push > 0) {
+      const executionId = step.newExecutionId ?? step.executionId;
+      await this.dispatcher.pushActivities(
+        step.activities.slice(0, push).map((a) => ({ instanceId, taskId: a.taskId, executionId, name: a.name, input: a.input, attempt: 1 })),
+      );
+    }
+    // Events that reached the instance while it was locked are dispatchable only now; activities
+    // the step scheduled and did not push wait in the activity queue.
+    this.changed(instanceId, committed && push === step.activities.length ? 'orchestrations' : 'all');
     for (const m of step.messages) if (m.instanceId !== instanceId) this.changed(m.instanceId);
     for (const t of terminate) await this.terminateTree(t.instanceId, t.reason, true);
   }
@@ -399,7 +475,12 @@ export class WorkflowEngine {
 
   /** Records an activity result; a repeated completion is ignored. */
   async completeActivity(result: ActivityResult): Promise<void> {
-    const inFlight = this.dispatcher.takeActivity(result.instanceId, result.taskId);
+    const taken = this.dispatcher.takeActivity(result.instanceId, result.taskId, result.completionToken || undefined);
+    if (taken === 'stale') {
+      this.logger.warn(`ignoring result of activity ${result.taskId} of ${result.instanceId}: it answers an earlier delivery`);
+      return;
+    }
+    const inFlight = taken;
     this.tracing?.activityEnded(result.instanceId, result.taskId, result.failure);
     const now = new Date();
     const event = result.failure

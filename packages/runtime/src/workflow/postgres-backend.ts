@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS weft_wf_activities (
   PRIMARY KEY (app_id, instance_id, task_id)
 );
 CREATE INDEX IF NOT EXISTS weft_wf_activities_created ON weft_wf_activities (app_id, created_at);
+-- Unfinished instances by status (stuck scan, retention) and the wake-up times: none of these
+-- queries may scan finished instances (issue 10: flat as history grows).
+CREATE INDEX IF NOT EXISTS weft_wf_instances_status ON weft_wf_instances (app_id, status, updated_at);
+CREATE INDEX IF NOT EXISTS weft_wf_instances_lock ON weft_wf_instances (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS weft_wf_instances_scheduled ON weft_wf_instances (app_id, scheduled_start_at) WHERE scheduled_start_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS weft_wf_activities_lock ON weft_wf_activities (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
 `;
 
 const TERMINAL_SQL = `('COMPLETED', 'FAILED', 'TERMINATED')`;
@@ -168,14 +174,15 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
 
   async idleWithPendingWork(idleBefore: Date, now: Date): Promise<PendingWorkInstance[]> {
     const r = await this.pool.query<PendingWorkRow>(
-      `SELECT i.instance_id AS id, i.updated_at AS updated,
+      `SELECT i.instance_id AS id, i.status AS status, i.updated_at AS updated, i.lock_expires_at AS lock,
            (SELECT MIN(m.visible_at) FROM weft_wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id AND m.visible_at <= $1) AS inbox,
+           (SELECT COUNT(*) FROM weft_wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id) AS queued,
            (SELECT MIN(a.created_at) FROM weft_wf_activities a WHERE a.app_id = i.app_id AND a.instance_id = i.instance_id) AS activity
          FROM weft_wf_instances i WHERE i.app_id = $2 AND i.status IN ('PENDING', 'RUNNING')
            AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= $1) AND i.updated_at <= $3`,
       [now.getTime(), this.appId, idleBefore.getTime()],
     );
-    return idleInstances(r.rows, idleBefore);
+    return idleInstances(r.rows, idleBefore, now);
   }
 
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {
@@ -266,11 +273,18 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
       await this.appendHistory(c, id, step.appendHistory);
       const executionId = step.newExecutionId ?? step.executionId;
       if (step.activities.length > 0) {
+        // The first `lockActivities.max` are leased to this sidecar at once (push dispatch).
+        const locked = step.lockActivities ? step.lockActivities.max : 0;
+        const until = step.lockActivities ? t + step.lockActivities.leaseMs : null;
         await c.query(
-          `INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at)
-           SELECT $1, $2, a.task_id, $3, a.name, a.input, $4
-           FROM unnest($5::int[], $6::text[], $7::text[]) AS a(task_id, name, input) ON CONFLICT DO NOTHING`,
-          [this.appId, id, executionId, t, step.activities.map((a) => a.taskId), step.activities.map((a) => a.name), step.activities.map((a) => a.input)],
+          `INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at, lock_owner, lock_expires_at, attempt)
+           SELECT $1, $2, a.task_id, $3, a.name, a.input, $4, CASE WHEN a.ord <= $8 THEN $9 END, CASE WHEN a.ord <= $8 THEN $10::bigint END,
+             CASE WHEN a.ord <= $8 THEN 1 ELSE 0 END
+           FROM unnest($5::int[], $6::text[], $7::text[]) WITH ORDINALITY AS a(task_id, name, input, ord) ON CONFLICT DO NOTHING`,
+          [
+            this.appId, id, executionId, t, step.activities.map((a) => a.taskId), step.activities.map((a) => a.name), step.activities.map((a) => a.input),
+            locked, owner, until,
+          ],
         );
       }
       for (const child of step.newInstances) await this.insertInstance(c, child);
@@ -453,12 +467,16 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     return count + 1;
   }
 
-  async purgeWhere(filter: InstanceFilter): Promise<number> {
+  async purgeWhere(filter: InstanceFilter, limit?: number): Promise<number> {
     const statuses = (filter.statuses ?? ['COMPLETED', 'FAILED', 'TERMINATED']).filter(isTerminal);
     if (statuses.length === 0) return 0;
     const where = filterClause({ ...filter, statuses }, p, 2);
+    const bounded = limit === undefined ? '' : ` LIMIT ${Math.max(1, Math.floor(limit))}`;
     return this.tx(async (c) => {
-      const rows = await c.query<{ instance_id: string }>(`SELECT instance_id FROM weft_wf_instances WHERE app_id = $1${where.sql}`, [this.appId, ...where.args]);
+      const rows = await c.query<{ instance_id: string }>(`SELECT instance_id FROM weft_wf_instances WHERE app_id = $1${where.sql}${bounded}`, [
+        this.appId,
+        ...where.args,
+      ]);
       let count = 0;
       for (const r of rows.rows) count += await this.purgeTree(c, r.instance_id);
       return count;

@@ -101,17 +101,31 @@ export function decodeToken(token: string): [number, string] | undefined {
 /** A row of the stuck-instance query (Postgres returns BIGINT as text). */
 export interface PendingWorkRow {
   id: string;
+  status: string;
   updated: number | string;
   inbox: number | string | null;
   activity: number | string | null;
+  /** Inbox events of any visibility (a timer not yet due counts as pending). */
+  queued: number | string;
+  /** Lock expiry, if the instance is locked. */
+  lock: number | string | null;
 }
 
-/** Keeps the rows whose waiting work and last progress are both at or before `idleBefore`. */
-export function idleInstances(rows: PendingWorkRow[], idleBefore: Date): PendingWorkInstance[] {
+/**
+ * Keeps the rows whose waiting work and last progress are both at or before `idleBefore`, and the
+ * RUNNING ones with nothing pending at all (no inbox event, timer, activity or lock) idle since then.
+ */
+export function idleInstances(rows: PendingWorkRow[], idleBefore: Date, now: Date): PendingWorkInstance[] {
   const out: PendingWorkInstance[] = [];
   for (const r of rows) {
     const waiting = [r.inbox, r.activity].filter((x): x is number | string => x !== null).map(Number);
-    if (waiting.length === 0) continue;
+    if (waiting.length === 0) {
+      const locked = r.lock !== null && Number(r.lock) > now.getTime();
+      if (r.status === 'RUNNING' && Number(r.queued) === 0 && !locked && Number(r.updated) <= idleBefore.getTime()) {
+        out.push({ instanceId: r.id, idleSince: new Date(Number(r.updated)), nothingPending: true });
+      }
+      continue;
+    }
     const idleSince = Math.max(Number(r.updated), Math.min(...waiting));
     if (idleSince <= idleBefore.getTime()) out.push({ instanceId: r.id, idleSince: new Date(idleSince) });
   }

@@ -17,7 +17,9 @@ import type {
   TerminateResult,
   WorkflowBackend,
 } from './backend.js';
+import type { Logger } from '../logging/logger.js';
 import { ev } from './history.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
@@ -50,6 +52,12 @@ CREATE TABLE IF NOT EXISTS wf_activities (
   PRIMARY KEY (app_id, instance_id, task_id)
 );
 CREATE INDEX IF NOT EXISTS wf_activities_created ON wf_activities (app_id, created_at);
+-- Unfinished instances by status (stuck scan, retention) and the wake-up times: none of these
+-- queries may scan finished instances (issue 10: flat as history grows).
+CREATE INDEX IF NOT EXISTS wf_instances_status ON wf_instances (app_id, status, updated_at);
+CREATE INDEX IF NOT EXISTS wf_instances_lock ON wf_instances (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS wf_instances_scheduled ON wf_instances (app_id, scheduled_start_at) WHERE scheduled_start_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS wf_activities_lock ON wf_activities (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
 `;
 
 interface ActivityRow {
@@ -65,13 +73,24 @@ interface ActivityRow {
 export class SqliteWorkflowBackend implements WorkflowBackend {
   private readonly db: Database.Database;
 
+  private readonly checkpointer: SqliteCheckpointer | undefined;
+
+  /**
+   * `checkpointLogger`: checkpoint the WAL in a worker thread (reporting to it) instead of inside
+   * commits on the event loop; the sidecar sets it, short-lived tools need not.
+   */
   constructor(
     filePath: string,
     private readonly appId: string,
     busyTimeoutMs = 5000,
+    checkpointLogger?: Logger,
   ) {
     this.db = openSqlite(filePath, busyTimeoutMs);
     this.db.exec(SCHEMA);
+    if (checkpointLogger && filePath !== ':memory:') {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new SqliteCheckpointer(filePath, checkpointLogger);
+    }
     this.runInTx = this.db.transaction((fn: () => unknown) => fn());
   }
 
@@ -230,7 +249,16 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         'INSERT OR IGNORE INTO wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
       const executionId = step.newExecutionId ?? step.executionId;
-      for (const a of step.activities) addActivity.run(this.appId, id, a.taskId, executionId, a.name, a.input, t);
+      // The first `lockActivities.max` are leased to this sidecar at once (push dispatch).
+      const lock = step.lockActivities;
+      const addLocked = this.q(
+        `INSERT OR IGNORE INTO wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at, lock_owner, lock_expires_at, attempt)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+      );
+      step.activities.forEach((a, i) => {
+        if (lock && i < lock.max) addLocked.run(this.appId, id, a.taskId, executionId, a.name, a.input, t, owner, t + lock.leaseMs);
+        else addActivity.run(this.appId, id, a.taskId, executionId, a.name, a.input, t);
+      });
       for (const child of step.newInstances) this.insertInstance(child);
       for (const m of step.messages) {
         const target = m.instanceId === id ? current : this.row(m.instanceId);
@@ -320,14 +348,15 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   async idleWithPendingWork(idleBefore: Date, now: Date): Promise<PendingWorkInstance[]> {
     const t = now.getTime();
     const rows = this.q(
-        `SELECT i.instance_id AS id, i.updated_at AS updated,
+        `SELECT i.instance_id AS id, i.status AS status, i.updated_at AS updated, i.lock_expires_at AS lock,
            (SELECT MIN(m.visible_at) FROM wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id AND m.visible_at <= ?) AS inbox,
+           (SELECT COUNT(*) FROM wf_inbox m WHERE m.app_id = i.app_id AND m.instance_id = i.instance_id) AS queued,
            (SELECT MIN(a.created_at) FROM wf_activities a WHERE a.app_id = i.app_id AND a.instance_id = i.instance_id) AS activity
          FROM wf_instances i WHERE i.app_id = ? AND i.status IN ('PENDING', 'RUNNING')
            AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?) AND i.updated_at <= ?`,
       )
       .all(t, this.appId, t, idleBefore.getTime()) as PendingWorkRow[];
-    return idleInstances(rows, idleBefore);
+    return idleInstances(rows, idleBefore, now);
   }
 
   async nextWakeAt(now: Date): Promise<Date | undefined> {
@@ -410,12 +439,13 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return count + 1;
   }
 
-  async purgeWhere(filter: InstanceFilter): Promise<number> {
+  async purgeWhere(filter: InstanceFilter, limit?: number): Promise<number> {
     const statuses = (filter.statuses ?? ['COMPLETED', 'FAILED', 'TERMINATED']).filter(isTerminal);
     if (statuses.length === 0) return 0;
     const where = filterClause({ ...filter, statuses }, () => '?', 0);
+    const bounded = limit === undefined ? '' : ` LIMIT ${Math.max(1, Math.floor(limit))}`;
     return this.tx(() => {
-      const rows = this.q(`SELECT instance_id FROM wf_instances WHERE app_id = ?${where.sql}`).all(this.appId, ...where.args) as {
+      const rows = this.q(`SELECT instance_id FROM wf_instances WHERE app_id = ?${where.sql}${bounded}`).all(this.appId, ...where.args) as {
         instance_id: string;
       }[];
       let count = 0;
@@ -425,6 +455,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { POSTGRES_URL, SERVICES, requireService } from '../../../../test/support/services.js';
 import { silentLogger } from '../logging/logger.js';
@@ -16,14 +18,30 @@ afterEach(async () => {
   for (const e of engines.splice(0)) await e.close();
 });
 
+/** Deletes an instance's queued activities behind the engine's back (work lost by a defect). */
+const loseActivities: Record<string, (instanceId: string) => Promise<void>> = {};
+
 const backends: Record<string, () => Promise<WorkflowBackend | undefined>> = {
   sqlite: async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-stuck-'));
-    return new SqliteWorkflowBackend(path.join(dir, 'wf.sqlite'), 'stuck');
+    const file = path.join(dir, 'wf.sqlite');
+    loseActivities['sqlite'] = async (id) => {
+      const db = new Database(file);
+      db.prepare('DELETE FROM wf_activities WHERE instance_id = ?').run(id);
+      db.close();
+    };
+    return new SqliteWorkflowBackend(file, 'stuck');
   },
   postgres: async () => {
     if (!(await requireService(SERVICES.postgres, 'stuck workflow instances on Postgres'))) return undefined;
-    return PostgresWorkflowBackend.open(POSTGRES_URL, `stuck-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    const appId = `stuck-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    loseActivities['postgres'] = async (id) => {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query('DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2', [appId, id]);
+      await client.end();
+    };
+    return PostgresWorkflowBackend.open(POSTGRES_URL, appId);
   },
 };
 
@@ -67,5 +85,28 @@ describe.each(Object.keys(backends))('stuck workflow instances on %s', (driver) 
     const stepAt = (await e.get('wedged'))!.lastUpdatedAt.getTime();
     expect(await e.stuckInstances(new Date(stepAt + 500))).toEqual([]);
     expect((await e.stuckInstances(new Date(stepAt + 5000))).map((s) => s.instanceId)).toEqual(['wedged']);
+  });
+
+  it('flags a RUNNING instance with nothing pending that waits for work which can no longer arrive, not one waiting for an event', async () => {
+    const backend = await backends[driver]!();
+    if (!backend) return;
+    const e = new WorkflowEngine({ backend, logger: silentLogger(), stuckAfterMs: 1000 });
+    engines.push(e);
+    const sent: WorkItemMessage[] = [];
+    e.connect((item) => sent.push(item), () => undefined);
+    await e.start({ instanceId: 'lost', name: 'wf', input: null });
+    await e.start({ instanceId: 'awaits-event', name: 'wf', input: null });
+    const first = (id: string) => sent.some((m) => 'orchestratorRequest' in m && m.orchestratorRequest.instanceId === id);
+    await until(() => first('lost') && first('awaits-event'), 'both first orchestration work items');
+    await e.completeOrchestration('lost', { actions: [{ id: 1, scheduleTask: { name: 'vanishes', input: null } }] });
+    await e.completeOrchestration('awaits-event', { actions: [] });
+    await until(() => sent.some((m) => 'activityRequest' in m), 'the activity work item');
+    await loseActivities[driver]!('lost');
+    const stepAt = Math.max((await e.get('lost'))!.lastUpdatedAt.getTime(), (await e.get('awaits-event'))!.lastUpdatedAt.getTime());
+    expect((await e.get('lost'))?.status).toBe('RUNNING');
+    expect(await e.stuckInstances(new Date(stepAt + 500))).toEqual([]);
+    const stuck = await e.stuckInstances(new Date(stepAt + 5000));
+    expect(stuck.map((s) => s.instanceId)).toEqual(['lost']);
+    expect(e.stuckSnapshotMap.has('lost')).toBe(true);
   });
 });

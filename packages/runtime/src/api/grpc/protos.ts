@@ -56,9 +56,14 @@ let taskHub: grpc.ServiceDefinition | undefined;
  * spans join the trace) and the caller's span on `CreateInstanceRequest`. Workers built on the older
  * proto skip unknown fields, so adding them breaks no SDK.
  */
-const TRACE_FIELDS: [message: string, field: string, id: number][] = [
-  ['ActivityRequest', 'parentTraceContext', 6],
-  ['CreateInstanceRequest', 'parentTraceContext', 9],
+const TRACE_FIELDS: [message: string, field: string, id: number, type: string][] = [
+  ['ActivityRequest', 'parentTraceContext', 6, 'TraceContext'],
+  ['CreateInstanceRequest', 'parentTraceContext', 9, 'TraceContext'],
+  // The work item's completion token, echoed on completion by workers on newer protos (the JS SDKs
+  // echo nothing); numbers as in dapr/durabletask-protobuf.
+  ['WorkItem', 'completionToken', 10, 'string'],
+  ['OrchestratorResponse', 'completionToken', 4, 'string'],
+  ['ActivityResponse', 'completionToken', 5, 'string'],
 ];
 
 /**
@@ -72,9 +77,9 @@ export function taskHubService(): grpc.ServiceDefinition {
     const root = new protobuf.Root();
     root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(dir, target));
     root.loadSync('orchestrator_service.proto', { keepCase: true });
-    for (const [message, field, id] of TRACE_FIELDS) {
+    for (const [message, field, id, fieldType] of TRACE_FIELDS) {
       const type = root.lookupType(message);
-      if (!type.fields[field]) type.add(new protobuf.Field(field, id, 'TraceContext'));
+      if (!type.fields[field]) type.add(new protobuf.Field(field, id, fieldType));
     }
     const definition = protoLoader.fromJSON(root.toJSON(), LOADER_OPTIONS);
     const ctor = grpc.loadPackageDefinition(definition)['TaskHubSidecarService'] as { service?: grpc.ServiceDefinition } | undefined;

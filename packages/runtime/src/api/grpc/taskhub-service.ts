@@ -103,12 +103,13 @@ export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEn
     taskHubService(),
     {
       Hello: async () => ({}),
-      CompleteOrchestratorTask: async (req: { instanceId: string; actions?: OrchestratorAction[]; customStatus?: StringValue }) => {
-        await engine.completeOrchestration(requireId(req.instanceId), { actions: req.actions ?? [], customStatus: req.customStatus });
+      CompleteOrchestratorTask: async (req: { instanceId: string; actions?: OrchestratorAction[]; customStatus?: StringValue; completionToken?: string }) => {
+        await engine.completeOrchestration(requireId(req.instanceId), { actions: req.actions ?? [], customStatus: req.customStatus }, req.completionToken || undefined);
         return {};
       },
-      CompleteActivityTask: async (req: { instanceId: string; taskId: number; result?: StringValue; failureDetails?: FailureDetails | null }) => {
+      CompleteActivityTask: async (req: { instanceId: string; taskId: number; result?: StringValue; failureDetails?: FailureDetails | null; completionToken?: string }) => {
         await engine.completeActivity({
+          completionToken: req.completionToken || undefined,
           instanceId: requireId(req.instanceId),
           taskId: req.taskId,
           result: svValue(req.result),

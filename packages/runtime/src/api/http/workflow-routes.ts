@@ -10,7 +10,7 @@ import type { InstanceFilter } from '../../workflow/backend.js';
 import type { WorkflowEngine } from '../../workflow/engine.js';
 import { historyEventJson, instanceJson } from '../../workflow/history-json.js';
 import type { WorkflowStatus } from '../../workflow/types.js';
-import { WORKFLOW_STATUSES } from '../../workflow/types.js';
+import { WORKFLOW_STATUSES, isTerminal } from '../../workflow/types.js';
 import type { HttpRequestContext, HttpRoute } from './types.js';
 import { jsonReply } from './types.js';
 
@@ -200,11 +200,12 @@ export function workflowRoutes(engine: WorkflowEngine): HttpRoute[] {
           if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw commonErrors.badRequest('pageSize must be an integer from 1 to 1000');
           const token = req.query.get('continuationToken') ?? undefined;
           const page = await engine.list(filter, pageSize, token);
-          const stuck = new Map((await engine.stuckInstances()).map((s) => [s.instanceId, s.stuckSince]));
+          // From the periodic stuck scan: a page never scans the instance table.
+          const stuck = engine.stuckSnapshotMap;
           return jsonReply(200, {
             // Weft's own extension of the listing: Dapr's GET body stays exact.
             instances: page.instances.map((i) => {
-              const since = stuck.get(i.instanceId);
+              const since = isTerminal(i.status) ? undefined : stuck.get(i.instanceId);
               // A parked instance terminated meanwhile is no longer waiting.
               const waiting = i.status === 'PENDING' && engine.waitingForWorker.has(i.instanceId);
               return {

@@ -1,0 +1,87 @@
+/**
+ * Store calls per workflow, independent of how busy the machine is: runs seq3 and fan10 through the
+ * engine in process with a scripted worker (the answers `@dapr/dapr` would give) and counts the
+ * backend calls each workflow costs, by method, on SQLite (and Postgres with `--postgres`).
+ *
+ *   npx tsx bench/workflow/calls-per-workflow.ts [--count 200] [--postgres]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { silentLogger } from '../../packages/runtime/src/logging/logger.js';
+import type { WorkflowBackend } from '../../packages/runtime/src/workflow/backend.js';
+import type { WorkItemMessage } from '../../packages/runtime/src/workflow/dispatcher.js';
+import { WorkflowEngine } from '../../packages/runtime/src/workflow/engine.js';
+import type { OrchestratorResult } from '../../packages/runtime/src/workflow/step.js';
+import { PostgresWorkflowBackend } from '../../packages/runtime/src/workflow/postgres-backend.js';
+import { SqliteWorkflowBackend } from '../../packages/runtime/src/workflow/sqlite-backend.js';
+
+const { values } = parseArgs({ options: { count: { type: 'string', default: '200' }, postgres: { type: 'boolean', default: false } } });
+const count = Number(values.count);
+
+function counting(backend: WorkflowBackend, calls: Map<string, number>): WorkflowBackend {
+  return new Proxy(backend, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** Scripted worker: seq3 schedules one `inc` at a time; fan10 schedules ten `part`s, then completes. */
+function answer(e: WorkflowEngine, item: WorkItemMessage, workload: 'seq3' | 'fan10'): void {
+  if ('activityRequest' in item) {
+    const r = item.activityRequest;
+    void e.completeActivity({ instanceId: r.orchestrationInstance.instanceId, taskId: r.taskId, result: String(Number(r.input?.value ?? '0') + 1), failure: null });
+    return;
+  }
+  const o = item.orchestratorRequest;
+  const events = [...o.pastEvents, ...o.newEvents];
+  const scheduled = events.filter((ev) => ev.taskScheduled).length;
+  const done = events.filter((ev) => ev.taskCompleted).length;
+  const want = workload === 'seq3' ? 3 : 10;
+  let actions: OrchestratorResult['actions'];
+  if (done === want) actions = [{ id: want + 1, completeOrchestration: { orchestrationStatus: 'ORCHESTRATION_STATUS_COMPLETED' as const, result: { value: '1' } } }];
+  else if (workload === 'seq3' && scheduled === done) actions = [{ id: scheduled + 1, scheduleTask: { name: 'inc', input: { value: String(done) } } }];
+  else if (workload === 'fan10' && scheduled === 0) actions = Array.from({ length: 10 }, (_, i) => ({ id: i + 1, scheduleTask: { name: 'part', input: { value: String(i) } } }));
+  else actions = [];
+  setImmediate(() => void e.completeOrchestration(o.instanceId, { actions, customStatus: null }));
+}
+
+async function measure(name: string, open: () => Promise<WorkflowBackend>): Promise<void> {
+  for (const workload of ['seq3', 'fan10'] as const) {
+    const calls = new Map<string, number>();
+    const e = new WorkflowEngine({ backend: counting(await open(), calls), logger: silentLogger() });
+    e.connect((item) => answer(e, item, workload), () => undefined);
+    await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const id = await e.start({ instanceId: `${workload}-${i}`, name: workload, input: '0' });
+        await e.waitFor(id, (x) => x.status === 'COMPLETED');
+      }),
+    );
+    await e.close();
+    const per = [...calls].filter(([k]) => !['getInstance', 'close', 'renewLeases', 'idleWithPendingWork'].includes(k)).sort();
+    const total = per.reduce((a, [, v]) => a + v, 0);
+    process.stdout.write(`${name} ${workload}: ${(total / count).toFixed(1)} store calls/workflow — ${per.map(([k, v]) => `${k} ${(v / count).toFixed(1)}`).join(', ')}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-calls-'));
+  await measure('sqlite', async () => new SqliteWorkflowBackend(path.join(dir, `${Math.random()}.sqlite`), 'calls'));
+  if (values.postgres) {
+    const url = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+    await measure('postgres', () => PostgresWorkflowBackend.open(url, `calls-${Math.random().toString(36).slice(2, 8)}`));
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
