@@ -139,8 +139,8 @@ describe('invoice workflow on the embedded default (weft run -f)', () => {
     expect(result(done).decision).toBe('rejected');
     expect(result(done).reason).toMatch(new RegExp(`^no approval within ${APPROVAL_TIMEOUT_SECONDS}s \\(total 9880\\.63 is above`));
     expect(result(done).approval).toBeNull();
-    // A late approval changes nothing.
-    expect((await stack.raise('INV-TIMEOUT-1', 'approval', { approved: true })).status).toBe(202);
+    // A late approval is refused and changes nothing.
+    expect((await stack.raise('INV-TIMEOUT-1', 'approval', { approved: true })).status).toBe(409);
     expect(result((await stack.get('INV-TIMEOUT-1')) as InstanceView).decision).toBe('rejected');
   }, 240_000);
 

@@ -24,6 +24,9 @@ describe('the run files', () => {
     expect(shape('weft.postgres.yaml')).toEqual(embedded);
     expect(shape('dapr.yaml')).toEqual(embedded);
     expect(loadRunFile(path.join(EXAMPLE_DIR, 'weft.yaml')).apps.every((a) => a.resourcesPaths.length === 0)).toBe(true);
+    // The embedded run opens the dashboard beside the apps; Dapr's CLI would refuse the key.
+    expect(loadRunFile(path.join(EXAMPLE_DIR, 'weft.yaml')).dashboard).toEqual({});
+    expect(loadRunFile(path.join(EXAMPLE_DIR, 'dapr.yaml')).dashboard).toBeUndefined();
     expect(loadRunFile(path.join(EXAMPLE_DIR, 'weft.postgres.yaml')).apps[0]?.resourcesPaths).toEqual([path.join(EXAMPLE_DIR, 'components/postgres')]);
     expect(loadRunFile(path.join(EXAMPLE_DIR, 'dapr.yaml')).apps[0]?.resourcesPaths).toEqual([path.join(EXAMPLE_DIR, 'components/redis')]);
   });

@@ -106,7 +106,13 @@ export async function startInvoiceStack(options: StackOptions = {}): Promise<Inv
   const truths = new Map((await generateSamples(samplesDir)).map((t) => [t.file, t]));
 
   // The example's own run file, made hermetic: free ports, absolute commands, everything in `dir`.
-  const runFile = parseYaml(await fs.readFile(path.join(EXAMPLE_DIR, options.runFile ?? 'weft.yaml'), 'utf8')) as { common?: Record<string, unknown>; apps: RunFileApp[] };
+  const runFile = parseYaml(await fs.readFile(path.join(EXAMPLE_DIR, options.runFile ?? 'weft.yaml'), 'utf8')) as {
+    common?: Record<string, unknown>;
+    apps: RunFileApp[];
+    dashboard?: unknown;
+  };
+  // Parallel stacks cannot all serve a dashboard on its fixed port; the dashboard has its own tests.
+  delete runFile.dashboard;
   const ports = new Map<string, number>();
   for (const app of runFile.apps) {
     const [node, flag, loader, script] = app.command;

@@ -23,10 +23,10 @@ describe.runIf(runs)('shop services on Postgres', () => {
   const products = (path = '') => `${shop.url.products}/products${path}`;
   const reviews = (path = '') => `${shop.url.reviews}/reviews${path}`;
   const orders = (path = '') => `${shop.url.orders}/orders${path}`;
-  /** The stored JSON of `key` in a service's table, straight from Postgres. */
+  /** The stored JSON of `key` in a service's table, straight from Postgres (Dapr's v1 layout: `value jsonb`). */
   const storedRow = async (table: string, key: string): Promise<unknown> => {
-    const res = await db.query<{ value_json: unknown }>(`SELECT value_json FROM ${table} WHERE key = $1`, [key]);
-    return res.rows[0]?.value_json;
+    const res = await db.query<{ value: unknown }>(`SELECT value FROM ${table} WHERE key = $1`, [key]);
+    return res.rows[0]?.value;
   };
 
   beforeAll(async () => {

@@ -60,6 +60,9 @@ function params<T>(schema: z.ZodType<T>, raw: unknown): T {
   return parsed.data;
 }
 
+/** The statuses after which an instance runs no more. */
+const FINISHED = [WorkflowRuntimeStatus.COMPLETED, WorkflowRuntimeStatus.FAILED, WorkflowRuntimeStatus.TERMINATED];
+
 /** Registers the routes. */
 export function registerApi(app: FastifyInstance, client: DaprWorkflowClient): void {
   const existing = async (id: string): Promise<WorkflowState> => {
@@ -96,7 +99,11 @@ export function registerApi(app: FastifyInstance, client: DaprWorkflowClient): v
     const { id, event } = params(EventParams, req.params);
     // The approval event's payload is checked here, so a typo is a 400 and not a rejected invoice.
     const payload = event.toLowerCase() === APPROVAL_EVENT ? parseBody(ApprovalEvent, req) : ((req.body as unknown) ?? null);
-    await existing(id);
+    const state = await existing(id);
+    // A finished instance takes no more events (Weft's sidecar refuses them): say so instead of 202.
+    if (FINISHED.includes(state.runtimeStatus)) {
+      throw new HttpError(409, 'finished', `instance ${id} is ${WorkflowRuntimeStatus[state.runtimeStatus]} and accepts no more events`);
+    }
     await client.raiseEvent(id, event, payload);
     req.log.info({ instance_id: id, event }, 'raised event');
     return reply.status(202).send({ instance_id: id, event });
@@ -104,8 +111,7 @@ export function registerApi(app: FastifyInstance, client: DaprWorkflowClient): v
 
   const purge = async (id: string) => {
     const state = await existing(id);
-    const finished = [WorkflowRuntimeStatus.COMPLETED, WorkflowRuntimeStatus.FAILED, WorkflowRuntimeStatus.TERMINATED];
-    if (!finished.includes(state.runtimeStatus)) throw new HttpError(409, 'not_finished', `instance ${id} is ${WorkflowRuntimeStatus[state.runtimeStatus]}; terminate it before purging`);
+    if (!FINISHED.includes(state.runtimeStatus)) throw new HttpError(409, 'not_finished', `instance ${id} is ${WorkflowRuntimeStatus[state.runtimeStatus]}; terminate it before purging`);
     await client.purgeWorkflow(id);
     return { instance_id: id, purged: true };
   };

@@ -65,9 +65,14 @@ export class SqliteCheckpointer {
   }
 
   async stop(): Promise<void> {
+    // Hold the event loop until the worker is gone: when a failed start-up closes everything else,
+    // an unref'd worker and timer would let the process exit (with code 0) in the middle of this await.
+    this.worker.ref();
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage('stop');
-    await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 }
