@@ -6,13 +6,14 @@
  * One install serves every case (better-sqlite3 may build from source: about a minute with a C++
  * toolchain). It uses the machine's npm cache and the npm registry for third-party packages only.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/weft-process.js';
 
 const run = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,7 +39,7 @@ describe('packed packages installed into an empty project', () => {
   }
 
   beforeAll(async () => {
-    for (const pkg of ['runtime', 'cli']) {
+    for (const pkg of ['runtime', 'dashboard', 'cli']) {
       await fs.access(path.join(REPO, 'packages', pkg, 'dist')).catch(() => {
         throw new Error(`packages/${pkg}/dist is missing: run "npm run build" first (npm test does)`);
       });
@@ -46,9 +47,12 @@ describe('packed packages installed into an empty project', () => {
     project = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-packed-'));
     const tarballs = path.join(project, 'tarballs');
     await fs.mkdir(tarballs);
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', tarballs, '-w', 'packages/runtime', '-w', 'packages/cli'], { cwd: REPO, stdio: 'pipe' });
+    execFileSync('npm', ['pack', '--silent', '--pack-destination', tarballs, '-w', 'packages/runtime', '-w', 'packages/dashboard', '-w', 'packages/cli'], {
+      cwd: REPO,
+      stdio: 'pipe',
+    });
     const packed = (await fs.readdir(tarballs)).map((f) => path.join(tarballs, f));
-    expect(packed).toHaveLength(2);
+    expect(packed).toHaveLength(3);
     const app = path.join(project, 'app');
     await fs.mkdir(app);
     // better-sqlite3 needs its install script (prebuilt binary or a source build); protobufjs's is optional.
@@ -92,6 +96,21 @@ describe('packed packages installed into an empty project', () => {
     const { stdout } = await weft(['run', '--app-id', 'my-app', '--', process.execPath, 'app.mjs']);
     expect(stdout).toContain('GOT={"hello":"world"}');
   }, 180_000);
+
+  it('serves the dashboard with weft dashboard (its built assets ship in the packages)', async () => {
+    const port = await freePort();
+    const child = spawn(path.join(project, 'node_modules', '.bin', 'weft'), ['dashboard', '--port', String(port), '--no-discover'], { cwd: project, env, stdio: 'ignore' });
+    try {
+      let page = '';
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline && !page; ) {
+        page = await fetch(`http://127.0.0.1:${port}/`).then((r) => (r.ok ? r.text() : ''), () => '');
+        if (!page) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(page).toContain('<div id="root">');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 120_000);
 
   it('lists workflows of the app\'s embedded store with weft workflow list', async () => {
     const { stdout } = await weft(['workflow', 'list', '--app-id', 'my-app', '--data-dir', '.weft']);
