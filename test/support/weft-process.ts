@@ -11,16 +11,41 @@ import { fileURLToPath } from 'node:url';
 /** Absolute path of the `weft` entry point. */
 export const WEFT_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../packages/cli/bin/weft.js');
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out by {@link freePort} in this process; never handed out twice, because a port that
+ * was free when asked for may not be bound yet by the process it was meant for.
+ */
+const handedOut = new Set<number>();
+
+/**
+ * Where {@link freePort} looks: below Linux's ephemeral range (32768–60999), because the kernel gives
+ * ports from that range to every outgoing connection, so a port picked there can be taken by some
+ * client's connect() between the moment it was found free and the moment a child process binds it.
+ * Each test process starts at its own offset so that parallel test files rarely probe the same ports.
+ */
+const PORT_RANGE = { low: 20_000, high: 32_000 } as const;
+let nextCandidate = PORT_RANGE.low + ((process.pid * 7919) % (PORT_RANGE.high - PORT_RANGE.low));
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A free TCP port on 127.0.0.1, outside the ephemeral range and not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < PORT_RANGE.high - PORT_RANGE.low; tries++) {
+    const port = nextCandidate;
+    nextCandidate = nextCandidate + 1 >= PORT_RANGE.high ? PORT_RANGE.low : nextCandidate + 1;
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port between ${PORT_RANGE.low} and ${PORT_RANGE.high}`);
 }
 
 /** A running `weft sidecar` process. */

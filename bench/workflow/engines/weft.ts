@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,19 +14,7 @@ import pg from 'pg';
 import { postgresBackends } from '../cpu.js';
 import type { BenchEngine, Workload } from '../measure.js';
 import { seedPostgres, seedSqlite } from '../seed.js';
-
-const WEFT_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../packages/cli/bin/weft.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { WEFT_BIN, freePort } from '../../../test/support/weft-process.js';
 
 export const inc = async (_: WorkflowActivityContext, x: number): Promise<number> => x + 1;
 export const part = async (_: WorkflowActivityContext, x: number): Promise<number> => x;
