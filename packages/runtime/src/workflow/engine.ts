@@ -13,6 +13,8 @@ import { Dispatcher } from './dispatcher.js';
 import type { WorkItemMessage, WorkerStream } from './dispatcher.js';
 import { ev, fromTimestamp } from './history.js';
 import type { WorkflowObserver, WorkflowOperation } from './observer.js';
+import { checkRerunSource, planRerun, rerunInstanceId } from './rerun.js';
+import type { RerunRequest } from './rerun.js';
 import { planStep } from './step.js';
 import type { OrchestratorResult } from './step.js';
 import type { FailureDetails, HistoryEvent, InstanceRecord } from './types.js';
@@ -268,6 +270,24 @@ export class WorkflowEngine {
     }
     this.changed(instanceId);
     return instanceId;
+  }
+
+  /**
+   * Reruns a finished top-level instance from one of its steps (`RerunWorkflowFromEvent`) as a new
+   * instance, which starts RUNNING with the source's history up to that step and that step (plus any
+   * still unfinished then) scheduled again. Resolves with the new instance's id; refusals are
+   * daprd's errors (see `rerun.ts`). The source is left as it is.
+   */
+  async rerun(request: RerunRequest): Promise<string> {
+    const newInstanceId = rerunInstanceId(request);
+    const source = await this.backend.getInstance(request.sourceInstanceId);
+    checkRerunSource(request.sourceInstanceId, source);
+    const fork = planRerun(source, await this.backend.getHistory(request.sourceInstanceId), request, newInstanceId, new Date());
+    const taken = await this.backend.createForkedInstance(fork);
+    if (taken !== undefined) throw workflowErrors.rerun(`workflow '${taken}' has already been created`, GrpcCode.ALREADY_EXISTS);
+    this.changed(newInstanceId, 'all');
+    for (const child of fork.newInstances) this.changed(child.instanceId);
+    return newInstanceId;
   }
 
   get(instanceId: string): Promise<InstanceRecord | undefined> {

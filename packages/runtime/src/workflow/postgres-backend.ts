@@ -7,6 +7,7 @@
 import pg from 'pg';
 import type {
   ActivityWorkItem,
+  ForkedInstance,
   InstanceFilter,
   InstancePage,
   NewInstance,
@@ -154,6 +155,44 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     }).catch((err: unknown) => {
       // Two concurrent creations of one id: the loser sees a unique violation.
       if ((err as { code?: string }).code === '23505') return false;
+      throw err;
+    });
+  }
+
+  async createForkedInstance(f: ForkedInstance): Promise<string | undefined> {
+    const ids = [f.instanceId, ...f.newInstances.map((c) => c.instanceId)];
+    return this.tx(async (c) => {
+      const existing = await c.query<{ instance_id: string }>('SELECT instance_id FROM weft_wf_instances WHERE app_id = $1 AND instance_id = ANY($2)', [
+        this.appId,
+        ids,
+      ]);
+      const taken = ids.find((id) => existing.rows.some((r) => r.instance_id === id));
+      if (taken !== undefined) return taken;
+      const t = f.createdAt.getTime();
+      await c.query(
+        `INSERT INTO weft_wf_instances (app_id, instance_id, name, status, execution_id, input, created_at, updated_at)
+         VALUES ($1, $2, $3, 'RUNNING', $4, $5, $6, $6)`,
+        [this.appId, f.instanceId, f.name, f.executionId, f.input, t],
+      );
+      if (f.history.length > 0) {
+        await c.query(
+          `INSERT INTO weft_wf_history (app_id, instance_id, seq, event)
+           SELECT $1, $2, s, e FROM unnest($3::int[], $4::text[]) AS h(s, e)`,
+          [this.appId, f.instanceId, f.history.map((_, i) => i + 1), f.history.map((e) => JSON.stringify(e))],
+        );
+      }
+      for (const a of f.activities) {
+        await c.query(
+          'INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+          [this.appId, f.instanceId, a.taskId, f.executionId, a.name, a.input, t],
+        );
+      }
+      for (const m of f.messages) await this.insertInbox(c, m);
+      for (const child of f.newInstances) await this.insertInstance(c, child);
+      return undefined;
+    }).catch((err: unknown) => {
+      // A concurrent creation of the same id: the loser sees a unique violation.
+      if ((err as { code?: string }).code === '23505') return f.instanceId;
       throw err;
     });
   }

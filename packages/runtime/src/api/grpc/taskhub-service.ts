@@ -158,6 +158,24 @@ export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEn
         if (!(await engine.setSuspended(id, false))) throw workflowErrors.instanceNotFound(id);
         return {};
       },
+      RerunWorkflowFromEvent: async (req: {
+        sourceInstanceID?: string;
+        eventID?: number;
+        newInstanceID?: string | null;
+        input?: StringValue;
+        overwriteInput?: boolean;
+        newChildWorkflowInstanceID?: string | null;
+      }) => {
+        const newInstanceID = await engine.rerun({
+          sourceInstanceId: req.sourceInstanceID ?? '',
+          eventId: Number(req.eventID ?? 0),
+          newInstanceId: req.newInstanceID || undefined,
+          overwriteInput: req.overwriteInput === true,
+          input: svValue(req.input),
+          newChildWorkflowInstanceId: req.newChildWorkflowInstanceID || undefined,
+        });
+        return { newInstanceID };
+      },
       PurgeInstances: async (req: {
         instanceId?: string;
         purgeInstanceFilter?: { createdTimeFrom?: Timestamp | null; createdTimeTo?: Timestamp | null; runtimeStatus?: (string | number)[] } | null;
