@@ -18,6 +18,7 @@ import type { RecentLogs } from './recent-logs.js';
 import { previewText } from './ring.js';
 import type { AdminInfo, AdminRerunResponse, AdminStateKeysPage } from './types.js';
 import { parseJsonBody } from '../api/http/body.js';
+import { traceHeaders } from '../api/http/workflow-routes.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { RerunRequest } from '../workflow/rerun.js';
 
@@ -88,7 +89,7 @@ function rerunRoute(engine: Pick<WorkflowEngine, 'rerun'>): HttpRoute {
     group: 'admin',
     name: 'AdminRerunWorkflow',
     handler: async (req) => {
-      const newInstanceID = await engine.rerun(rerunBody(req.params['instanceId'] ?? '', req.body));
+      const newInstanceID = await engine.rerun(rerunBody(req.params['instanceId'] ?? '', req.body), traceHeaders(req));
       return jsonReply(202, { newInstanceID } satisfies AdminRerunResponse);
     },
   };

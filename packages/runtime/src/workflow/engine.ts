@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { GrpcCode, workflowErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
-import type { InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, WorkflowBackend } from './backend.js';
+import type { ForkedInstance, InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, WorkflowBackend } from './backend.js';
 import { DebugPoints } from './debug-points.js';
 import { Dispatcher } from './dispatcher.js';
 import type { WorkItemMessage, WorkerStream } from './dispatcher.js';
@@ -278,12 +278,23 @@ export class WorkflowEngine {
    * still unfinished then) scheduled again. Resolves with the new instance's id; refusals are
    * daprd's errors (see `rerun.ts`). The source is left as it is.
    */
-  async rerun(request: RerunRequest): Promise<string> {
+  async rerun(request: RerunRequest, trace?: StartRequest['trace']): Promise<string> {
     const newInstanceId = rerunInstanceId(request);
     const source = await this.backend.getInstance(request.sourceInstanceId);
     checkRerunSource(request.sourceInstanceId, source);
-    const fork = planRerun(source, await this.backend.getHistory(request.sourceInstanceId), request, newInstanceId, new Date());
-    const taken = await this.backend.createForkedInstance(fork);
+    const history = await this.backend.getHistory(request.sourceInstanceId);
+    // Traced like a start: the new instance gets an orchestration span of its own under the request's.
+    const scheduling = this.tracing?.scheduling(source.name, newInstanceId, trace);
+    let taken: string | undefined;
+    let fork: ForkedInstance;
+    try {
+      fork = planRerun(source, history, request, newInstanceId, new Date(), scheduling?.start);
+      taken = await this.backend.createForkedInstance(fork);
+    } catch (err) {
+      scheduling?.span.end({ error: true, message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+    scheduling?.span.end(taken === undefined ? {} : { error: true, message: `workflow '${taken}' has already been created` });
     if (taken !== undefined) throw workflowErrors.rerun(`workflow '${taken}' has already been created`, GrpcCode.ALREADY_EXISTS);
     this.changed(newInstanceId, 'all');
     for (const child of fork.newInstances) this.changed(child.instanceId);

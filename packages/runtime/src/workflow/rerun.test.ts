@@ -169,6 +169,24 @@ describe('planning a rerun', () => {
     expect(() => checkRerunSource('src', source({ status: 'TERMINATED' }))).not.toThrow();
   });
 
+  it("runs the steps again under the new instance's orchestration span, never under the source's", () => {
+    const sourceSpan = { traceParent: '00-11111111111111111111111111111111-2222222222222222-01' };
+    const traced: HistoryEvent[] = [
+      ev.executionStarted('src', 'order', null, { at: at(0), trace: { parentTraceContext: sourceSpan, orchestrationSpanID: { value: '3333333333333333' } } }),
+      ev.taskScheduled(1, 'plusOne', '1', at(0), sourceSpan),
+    ];
+    const untraced = plan(traced, { eventId: 1 });
+    expect(untraced.history[0]?.executionStarted).not.toHaveProperty('orchestrationSpanID');
+    expect(untraced.history[1]?.taskScheduled).not.toHaveProperty('parentTraceContext');
+    const request = { traceParent: '00-44444444444444444444444444444444-5555555555555555-01' };
+    const fork = planRerun(source(), traced, { sourceInstanceId: 'src', eventId: 1 }, 'new', at(100), {
+      parentTraceContext: request,
+      orchestrationSpanID: { value: '6666666666666666' },
+    });
+    expect(fork.history[0]?.executionStarted).toMatchObject({ parentTraceContext: request, orchestrationSpanID: { value: '6666666666666666' } });
+    expect(fork.history[1]?.taskScheduled?.parentTraceContext?.traceParent).toBe('00-44444444444444444444444444444444-6666666666666666-01');
+  });
+
   it("refuses an event id that is not in the history, or is not a step, with daprd's NotFound", () => {
     expect(refusal(() => plan(sequence, { eventId: 7 }))).toEqual({
       code: 'ERR_RERUN_WORKFLOW',
@@ -267,6 +285,34 @@ describe.each(Object.keys(backends))('rerunning a workflow on %s', (driver) => {
     expect(seen.activities.filter((a) => a.instanceId === 'second')).toEqual([{ instanceId: 'second', taskId: 2, input: '10' }]);
     expect(await engine.history('first')).toEqual(sourceHistory);
     expect((await engine.get('first'))?.output).toBe('3');
+  });
+
+  it('keeps a rerun made while no worker is connected, and runs it on the next engine over the same store', async () => {
+    const store = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-rerun-restart-'));
+    const appId = `rerun-restart-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const open = async (): Promise<WorkflowBackend | undefined> =>
+      driver === 'sqlite'
+        ? new SqliteWorkflowBackend(path.join(store, 'wf.sqlite'), appId)
+        : (await requireService(SERVICES.postgres, 'workflow rerun on Postgres'))
+          ? PostgresWorkflowBackend.open(POSTGRES_URL, appId)
+          : undefined;
+    const first = await open();
+    if (!first) return;
+    const before = new WorkflowEngine({ backend: first, logger: silentLogger() });
+    engines.push(before);
+    worker(before);
+    await before.start({ instanceId: 'kept', name: 'plusTwice', input: '1' });
+    await before.waitFor('kept', (i) => i.status === 'COMPLETED');
+    await before.close();
+    // A store with no worker (the CLI with --data-dir): the rerun is written and nothing runs it yet.
+    const offline = new WorkflowEngine({ backend: (await open())!, logger: silentLogger() });
+    engines.push(offline);
+    await offline.rerun({ sourceInstanceId: 'kept', eventId: 1, newInstanceId: 'kept-again', overwriteInput: true, input: '40' });
+    await offline.close();
+    const after = new WorkflowEngine({ backend: (await open())!, logger: silentLogger() });
+    engines.push(after);
+    worker(after);
+    expect((await after.waitFor('kept-again', (i) => i.status === 'COMPLETED'))?.output).toBe('42');
   });
 
   it('gives the new instance a random id when none is asked for', async () => {

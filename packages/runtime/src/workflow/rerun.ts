@@ -18,6 +18,8 @@ import { ev, eventKind, fromTimestamp, sv, toTimestamp } from './history.js';
 import { childInstanceId } from './step.js';
 import type { HistoryEvent, InstanceRecord } from './types.js';
 import { isTerminal } from './types.js';
+import { childStartTrace, orchestrationSpanContext, traceContextOf } from './workflow-tracing.js';
+import type { StartTrace } from './workflow-tracing.js';
 
 /** A `RerunWorkflowFromEventRequest`, as the engine takes it. */
 export interface RerunRequest {
@@ -62,7 +64,14 @@ function goEventType(e: HistoryEvent): string {
  * id that is not in the history or is not a step that can be rerun, and for options the chosen step
  * does not take.
  */
-export function planRerun(source: InstanceRecord, history: readonly HistoryEvent[], req: RerunRequest, newInstanceId: string, now: Date): ForkedInstance {
+export function planRerun(
+  source: InstanceRecord,
+  history: readonly HistoryEvent[],
+  req: RerunRequest,
+  newInstanceId: string,
+  now: Date,
+  trace?: StartTrace,
+): ForkedInstance {
   const kept: HistoryEvent[] = [];
   const activities = new Map<number, HistoryEvent>();
   const timers = new Map<number, HistoryEvent>();
@@ -113,14 +122,24 @@ export function planRerun(source: InstanceRecord, history: readonly HistoryEvent
 
   const executionId = randomUUID();
   const rescheduled = [...activities.values(), ...timers.values(), ...children.values(), target];
-  for (const e of rescheduled) e.timestamp = toTimestamp(now);
+  // The steps run again under the new instance's orchestration span (when traced), not the source's.
+  const span = orchestrationSpanContext(trace ? { name: source.name, orchestrationInstance: { instanceId: newInstanceId }, ...trace } : undefined);
+  const parentTraceContext = span ? traceContextOf(span) : undefined;
+  for (const e of rescheduled) {
+    e.timestamp = toTimestamp(now);
+    const body = e.taskScheduled ?? e.subOrchestrationInstanceCreated;
+    if (body) {
+      delete body.parentTraceContext;
+      if (parentTraceContext) body.parentTraceContext = parentTraceContext;
+    }
+  }
   const fork: ForkedInstance = {
     instanceId: newInstanceId,
     name: source.name,
     input: source.input,
     executionId,
     createdAt: now,
-    history: [...kept.map((e) => startedAs(e, newInstanceId, executionId)), ...rescheduled],
+    history: [...kept.map((e) => startedAs(e, newInstanceId, executionId, trace)), ...rescheduled],
     activities: [],
     messages: [],
     newInstances: [],
@@ -133,20 +152,28 @@ export function planRerun(source: InstanceRecord, history: readonly HistoryEvent
       fork.messages.push({ instanceId: newInstanceId, event: ev.timerFired(e.eventId, fireAt, fireAt), visibleAt: fireAt < now ? now : fireAt });
     } else if (e.subOrchestrationInstanceCreated) {
       const c = e.subOrchestrationInstanceCreated;
-      fork.newInstances.push(childOf(c.instanceId, c.name, c.input?.value ?? null, { instanceId: newInstanceId, name: source.name, taskId: e.eventId }, now));
+      const parent = { instanceId: newInstanceId, name: source.name, taskId: e.eventId };
+      fork.newInstances.push(childOf(c.instanceId, c.name, c.input?.value ?? null, parent, now, childStartTrace(parentTraceContext)));
     }
   }
   return fork;
 }
 
-/** The source's `ExecutionStarted` as the new instance's: its own id and execution, no span of the source's. */
-function startedAs(e: HistoryEvent, instanceId: string, executionId: string): HistoryEvent {
+/** The source's `ExecutionStarted` as the new instance's: its own id, execution and span (none of the source's). */
+function startedAs(e: HistoryEvent, instanceId: string, executionId: string, trace: StartTrace | undefined): HistoryEvent {
   if (!e.executionStarted) return e;
   const { parentTraceContext: _trace, orchestrationSpanID: _span, ...started } = e.executionStarted;
-  return { ...e, executionStarted: { ...started, orchestrationInstance: { instanceId, executionId: sv(executionId) } } };
+  return { ...e, executionStarted: { ...started, orchestrationInstance: { instanceId, executionId: sv(executionId) }, ...(trace ?? {}) } };
 }
 
-function childOf(childId: string, name: string, input: string | null, parent: { instanceId: string; name: string; taskId: number }, now: Date): NewInstance {
+function childOf(
+  childId: string,
+  name: string,
+  input: string | null,
+  parent: { instanceId: string; name: string; taskId: number },
+  now: Date,
+  trace: StartTrace | undefined,
+): NewInstance {
   const executionId = randomUUID();
   return {
     instanceId: childId,
@@ -161,6 +188,7 @@ function childOf(childId: string, name: string, input: string | null, parent: { 
       executionId,
       at: now,
       parent: { taskScheduledId: parent.taskId, name: sv(parent.name), orchestrationInstance: { instanceId: parent.instanceId } },
+      trace,
     }),
   };
 }

@@ -165,7 +165,7 @@ export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEn
         input?: StringValue;
         overwriteInput?: boolean;
         newChildWorkflowInstanceID?: string | null;
-      }) => {
+      }, call) => {
         const newInstanceID = await engine.rerun({
           sourceInstanceId: req.sourceInstanceID ?? '',
           eventId: Number(req.eventID ?? 0),
@@ -173,7 +173,7 @@ export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEn
           overwriteInput: req.overwriteInput === true,
           input: svValue(req.input),
           newChildWorkflowInstanceId: req.newChildWorkflowInstanceID || undefined,
-        });
+        }, startTrace(undefined, call));
         return { newInstanceID };
       },
       PurgeInstances: async (req: {
