@@ -212,14 +212,6 @@ const backends: Record<string, () => Promise<WorkflowBackend | undefined>> = {
   },
 };
 
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /**
  * A scripted worker for `plusTwice`: two `plusOne` activities in sequence on the input, the result is
  * the output. It replays from history like an SDK: it schedules the next step once the previous
