@@ -122,6 +122,11 @@ export class WorkflowEngine {
       activityTrace: tracing ? (item) => tracing.activityStarted(item, () => this.backend.getHistory(item.instanceId)) : undefined,
       observer: options.observer,
     });
+    // Other replicas' new work wakes the dispatcher at once where the store can tell (Postgres NOTIFY).
+    this.backend.watchNewWork?.(
+      () => this.dispatcher.kick(),
+      (err) => this.logger.warn('lost the notification channel for new workflow work; polling until it is back', { error: String(err) }),
+    );
     // Cached for synchronous readers (metadata, the metrics gauge); refreshed a few times per threshold.
     this.stuckTimer = setInterval(() => void this.refreshStuckCount(), Math.max(250, Math.min(15_000, Math.floor(this.stuckAfterMs / 4))));
     this.stuckTimer.unref();
