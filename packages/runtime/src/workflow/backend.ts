@@ -189,5 +189,13 @@ export interface WorkflowBackend {
    */
   purgeWhere(filter: InstanceFilter, limit?: number): Promise<number>;
 
+  /**
+   * Optional: calls `onWork` when another process (another replica's sidecar or client) made work
+   * available in this store, so the engine looks at once instead of at its next poll. Work this
+   * backend object created itself is not reported (its engine already knows). Stops on `close()`.
+   * `onError` hears about a lost notification channel (the poll still covers it meanwhile).
+   */
+  watchNewWork?(onWork: () => void, onError: (err: unknown) => void): void;
+
   close(): Promise<void>;
 }
