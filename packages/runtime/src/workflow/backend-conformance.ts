@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NewInstance, OrchestrationStep, WorkflowBackend } from './backend.js';
+import type { ForkedInstance, NewInstance, OrchestrationStep, WorkflowBackend } from './backend.js';
 import { ev } from './history.js';
 
 /** Opens backends for one test: `open()` a store, `open(sameAs)` another handle on that store (a second replica). */
@@ -140,6 +140,41 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       const third = (await b.lockNextOrchestration('o', LEASE, at(5_001)))!;
       expect(third.messages.map((m) => m.event.eventRaised?.name ?? (m.event.timerFired ? 'timer' : '?'))).toEqual(['timer', 'b', 'c']);
       expect(third.history.length).toBe(2);
+    });
+
+    it('creates a forked instance RUNNING with its history, activities, timers and children at once, and never over an existing id', async () => {
+      const b = await open();
+      if (!b) return;
+      const executionId = randomUUID();
+      const history = [ev.executionStarted('fork', 'wf', '1', { executionId, at: at(0) }), ev.taskScheduled(1, 'a', '"x"', at(0)), ev.timerCreated(2, at(9_000), at(0))];
+      const fork: ForkedInstance = {
+        instanceId: 'fork',
+        name: 'wf',
+        input: '1',
+        executionId,
+        createdAt: at(10),
+        history,
+        activities: [{ taskId: 1, name: 'a', input: '"x"' }],
+        messages: [{ instanceId: 'fork', event: ev.timerFired(2, at(9_000), at(9_000)), visibleAt: at(9_000) }],
+        newInstances: [newInstance('fork:0003', { name: 'child', parent: { instanceId: 'fork', taskId: 3 }, createdAt: at(10) })],
+      };
+      expect(await b.createForkedInstance(fork)).toBeUndefined();
+      expect(await b.getInstance('fork')).toMatchObject({ status: 'RUNNING', name: 'wf', input: '1', executionId, parentInstanceId: null });
+      expect(await b.getHistory('fork')).toEqual(history);
+      expect(await b.getInstance('fork:0003')).toMatchObject({ status: 'PENDING', name: 'child', parentInstanceId: 'fork', parentTaskId: 3 });
+      expect(await b.lockNextActivity('o', LEASE, at(11))).toMatchObject({ instanceId: 'fork', taskId: 1, name: 'a', input: '"x"', executionId, attempt: 1 });
+      // The child's start is due now; the fork's own timer only at its time.
+      expect((await b.lockNextOrchestration('o', LEASE, at(12)))?.instance.instanceId).toBe('fork:0003');
+      expect(await b.lockNextOrchestration('o', LEASE, at(13))).toBeUndefined();
+      expect((await b.lockNextOrchestration('o', LEASE, at(9_001)))?.messages.map((m) => m.event.timerFired?.timerId)).toEqual([2]);
+      // An existing id, finished or not, of the instance or a child: nothing is created.
+      await b.createInstance(newInstance('done'));
+      await b.terminate('done', null, at(20));
+      expect(await b.createForkedInstance({ ...fork, instanceId: 'done', newInstances: [] })).toBe('done');
+      expect((await b.getInstance('done'))?.status).toBe('TERMINATED');
+      const childTaken = { ...fork, instanceId: 'fork2', messages: [], activities: [] };
+      expect(await b.createForkedInstance(childTaken)).toBe('fork:0003');
+      expect(await b.getInstance('fork2')).toBeUndefined();
     });
 
     it('refuses events for unknown and finished instances', async () => {

@@ -6,6 +6,7 @@
  */
 import type {
   ActivityWorkItem,
+  ForkedInstance,
   InstanceFilter,
   InstancePage,
   NewInstance,
@@ -111,6 +112,48 @@ export class MemoryWorkflowBackend implements WorkflowBackend {
     if (existing && !isTerminal(existing.record.status)) return false;
     this.insertInstance(instance);
     return true;
+  }
+
+  async createForkedInstance(f: ForkedInstance): Promise<string | undefined> {
+    const taken = [f.instanceId, ...f.newInstances.map((c) => c.instanceId)].find((id) => this.instances.has(id));
+    if (taken !== undefined) return taken;
+    const t = f.createdAt.getTime();
+    this.instances.set(f.instanceId, {
+      record: {
+        instanceId: f.instanceId,
+        name: f.name,
+        status: 'RUNNING',
+        executionId: f.executionId,
+        input: f.input,
+        output: null,
+        customStatus: null,
+        failure: null,
+        createdAt: new Date(t),
+        lastUpdatedAt: new Date(t),
+        scheduledStartAt: null,
+        parentInstanceId: null,
+        parentTaskId: null,
+      },
+      history: copy(f.history),
+      owner: null,
+      expiresAt: null,
+    });
+    for (const a of f.activities) {
+      this.activities.set(activityKey(f.instanceId, a.taskId), {
+        instanceId: f.instanceId,
+        taskId: a.taskId,
+        executionId: f.executionId,
+        name: a.name,
+        input: a.input,
+        createdAt: t,
+        attempt: 0,
+        owner: null,
+        expiresAt: null,
+      });
+    }
+    for (const m of f.messages) this.insertInbox(m);
+    for (const child of f.newInstances) this.insertInstance(child);
+    return undefined;
   }
 
   async enqueue(message: OutgoingMessage): Promise<boolean> {
