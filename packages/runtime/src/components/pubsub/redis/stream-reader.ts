@@ -93,6 +93,14 @@ export class SharedStreamReader {
     await this.loopDone;
   }
 
+  private async recreateGroup(stream: string, group: string): Promise<void> {
+    try {
+      await this.options.control.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) this.options.logger.warn(`redis: cannot recreate group ${group} of stream ${stream}`, { error: (err as Error).message });
+    }
+  }
+
   /** Makes the loop see a new demand on `stream` now. */
   private kick(stream: string): void {
     if (this.idle) {
@@ -131,7 +139,10 @@ export class SharedStreamReader {
         )) as ReadReply;
       } catch (err) {
         if (this.closed) break;
-        logger.warn('redis: reading streams failed', { error: (err as Error).message });
+        const message = (err as Error).message;
+        logger.warn('redis: reading streams failed', { error: message });
+        // A stream deleted under us fails the read of every stream: put its group back (at 0, as on subscribe).
+        if (message.includes('NOGROUP')) await Promise.all(names.map((name) => this.recreateGroup(name, group)));
         await new Promise((resolve) => setTimeout(resolve, 100).unref());
         continue;
       } finally {
