@@ -107,7 +107,7 @@ export function crudCases(run: DriverRun): void {
     });
   }
 
-  if (run.driver.malformedEtag === 'invalid') {
+  if (run.driver.malformedEtag.save === 'invalid') {
     it('returns 400 ERR_STATE_SAVE for a malformed etag', async () => {
       const key = run.key('etag-bad');
       await run.api.save([{ key, value: 'v1' }]);
@@ -143,7 +143,7 @@ export function crudCases(run: DriverRun): void {
     expect((await run.api.get(key)).status).toBe(204);
   });
 
-  if (run.driver.malformedEtag === 'invalid') {
+  if (run.driver.malformedEtag.delete === 'invalid') {
     it('returns 400 ERR_STATE_DELETE for a malformed If-Match etag', async () => {
       const key = run.key('delete-bad');
       await run.api.save([{ key, value: 'v1' }]);

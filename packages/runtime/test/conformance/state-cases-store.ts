@@ -34,12 +34,12 @@ export function storeCases(run: DriverRun): void {
     expect(res.body.equals(value)).toBe(true);
   });
 
-  const malformedError = run.driver.malformedEtag === 'invalid' ? ETagInvalidError : ETagMismatchError;
-  it(`throws ${malformedError.name} for a malformed etag on set and delete`, async () => {
+  const malformedError = (op: 'save' | 'delete') => (run.driver.malformedEtag[op] === 'invalid' ? ETagInvalidError : ETagMismatchError);
+  it(`throws ${malformedError('save').name} for a malformed etag on set and ${malformedError('delete').name} on delete`, async () => {
     const key = stored(run.key('store-bad-etag'));
     await run.store.set({ key, value: Buffer.from('1') });
-    await expect(run.store.set({ key, value: Buffer.from('2'), etag: 'x-1' })).rejects.toBeInstanceOf(malformedError);
-    await expect(run.store.delete({ key, etag: 'x-1' })).rejects.toBeInstanceOf(malformedError);
+    await expect(run.store.set({ key, value: Buffer.from('2'), etag: 'x-1' })).rejects.toBeInstanceOf(malformedError('save'));
+    await expect(run.store.delete({ key, etag: 'x-1' })).rejects.toBeInstanceOf(malformedError('delete'));
     expect((await run.store.get({ key }))?.value.toString()).toBe('1');
   });
 

@@ -48,10 +48,11 @@ export interface StateDriverSpec {
    */
   etagOnMissingKey: 'conflict' | 'ignored';
   /**
-   * What an etag the store cannot have minted does: `invalid` (400) or `mismatch` (409), as Dapr's
-   * SQLite store compares it with the stored one without parsing it.
+   * What an etag the store cannot have minted does on a save and on a delete: `invalid` (400) or
+   * `mismatch` (409). Dapr's SQLite store compares it with the stored one without parsing it; Dapr's
+   * Redis store parses it as a number on saves only.
    */
-  malformedEtag: 'invalid' | 'mismatch';
+  malformedEtag: { save: 'invalid' | 'mismatch'; delete: 'invalid' | 'mismatch' };
   /**
    * Whether JSON values come back as equal JSON rather than the same bytes: Dapr's
    * `state.postgresql` v1 keeps them in a jsonb column, which reorders keys and respaces.
@@ -93,7 +94,7 @@ function postgresDriver(version: 'v1' | 'v2'): StateDriverSpec {
     gaps: version === 'v1' ? {} : { QUERY_API: 'state.postgresql v2 has no query API, as in Dapr (its value is bytea)' },
     etagFormat: version === 'v1' ? 'numeric' : 'uuid',
     etagOnMissingKey: 'conflict',
-    malformedEtag: 'invalid',
+    malformedEtag: { save: 'invalid', delete: 'invalid' },
     normalisesJson: version === 'v1',
     provision: async (runId) => {
       // v1 names its table with tableName; v2, as Dapr's v2, with tablePrefix + "state".
@@ -127,7 +128,7 @@ export const STATE_DRIVERS: readonly StateDriverSpec[] = [
     gaps: { SHARED_BACKEND: 'state.in-memory lives inside one sidecar; two sidecars cannot share it' },
     etagFormat: 'numeric',
     etagOnMissingKey: 'conflict',
-    malformedEtag: 'invalid',
+    malformedEtag: { save: 'invalid', delete: 'invalid' },
     provision: async () => ({ metadata: {}, cleanup: async () => undefined }),
   },
   {
@@ -139,7 +140,7 @@ export const STATE_DRIVERS: readonly StateDriverSpec[] = [
     gaps: {},
     etagFormat: 'uuid',
     etagOnMissingKey: 'conflict',
-    malformedEtag: 'mismatch',
+    malformedEtag: { save: 'mismatch', delete: 'mismatch' },
     // The file lives in the run's temp directory, which the suite removes.
     provision: async (runId, dir) => ({
       metadata: { connectionString: path.join(dir, `${runId}.sqlite`) },
@@ -156,7 +157,7 @@ export const STATE_DRIVERS: readonly StateDriverSpec[] = [
     gaps: { QUERY_API: 'state.redis declares no QUERY_API (needs RediSearch)' },
     etagFormat: 'numeric',
     etagOnMissingKey: 'ignored',
-    malformedEtag: 'invalid',
+    malformedEtag: { save: 'invalid', delete: 'mismatch' },
     provision: async (runId) => ({
       metadata: { redisHost: REDIS_HOST },
       cleanup: () => deleteRedisKeys(runId),
