@@ -454,12 +454,15 @@ export class Sidecar {
     }
     if (options.appPort) {
       const { appChannelAddress, appPort } = options;
+      this.health.subscriptionsReady = false;
       waitForAppPort(appChannelAddress, appPort, this.appWait.signal).then(
         () => {
           this.health.appReady = true;
           logger.info(`application discovered on port ${appPort}`);
           this.startAppHealthChecks();
-          if (this.appChannel && this.subscriber) void this.subscriber.start(this.appChannel);
+          // healthz turns ready only once every subscription is established (as daprd's does).
+          const subscribed = this.appChannel && this.subscriber ? this.subscriber.start(this.appChannel) : Promise.resolve();
+          void subscribed.finally(() => (this.health.subscriptionsReady = true));
           if (this.appChannel && !this.stopping) this.appEvents?.start(this.appChannel);
         },
         () => {},
