@@ -12,3 +12,6 @@ export const cryptoErrors = {
   /** daprd's `ErrBadRequest` (`invalid request: …`). */
   badRequest: (detail: string) => new ApiError('ERR_BAD_REQUEST', 400, GrpcCode.INVALID_ARGUMENT, `invalid request: ${detail}`),
 };
+
+/** A failure while an HTTP body was being encrypted or decrypted: daprd's generic `ERROR` (500). */
+export const httpStreamFailure = (detail: string) => new ApiError('ERROR', 500, GrpcCode.INTERNAL, detail);
