@@ -94,7 +94,7 @@ async function send(call: Duplex, output: AsyncIterable<Buffer>): Promise<void> 
   let seq = 0;
   for await (const data of output) {
     if (call.cancelled || call.destroyed) return;
-    if (!call.write({ payload: { data, seq: seq++ } })) await once(call, 'drain');
+    if (!call.write({ payload: { data, seq: seq++ } })) await Promise.race([once(call, 'drain'), once(call, 'close')]);
   }
   call.end();
 }
@@ -103,15 +103,19 @@ async function send(call: Duplex, output: AsyncIterable<Buffer>): Promise<void> 
 export function cryptoGrpcMethods(crypto: CryptoBlock, deps: CryptoGrpcDeps): grpc.UntypedServiceImplementation {
   const timeoutMs = deps.firstChunkTimeoutMs ?? FIRST_CHUNK_TIMEOUT_MS;
   const fail = (call: Duplex, err: unknown) => {
-    if (call.destroyed) return;
+    if (call.destroyed || call.writableEnded) return;
     const api = err instanceof ApiError ? err : cryptoErrors.operation(err instanceof Error ? err.message : String(err));
     deps.logger.debug(`crypto stream failed: ${api.message}`);
-    call.destroy(toGrpcError(api, deps.logger));
+    // grpc-js turns an 'error' event on a server stream into the call's status; destroy() would
+    // close the stream without sending one, leaving the client waiting.
+    call.emit('error', toGrpcError(api, deps.logger));
   };
   const serve = (method: string, run: (call: Duplex, iterator: AsyncIterator<unknown>) => Promise<void>) => (call: Duplex) => {
     if (!deps.authorized(call)) return fail(call, commonErrors.invalidToken());
     if (deps.allowed && !deps.allowed(method)) return fail(call, commonErrors.apiNotAllowed(`/dapr.proto.runtime.v1.Dapr/${method}`));
-    const iterator = (call as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    // Not the default async iterator: at the end of the input it destroys the whole duplex stream,
+    // response side included, before the output has been sent.
+    const iterator = call.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
     run(call, iterator).catch((err: unknown) => fail(call, err));
   };
   return {
