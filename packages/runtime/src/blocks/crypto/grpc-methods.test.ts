@@ -74,7 +74,7 @@ beforeAll(async () => {
     { jwks: JSON.stringify({ keys: [{ kid: 'aes', kty: 'oct', k: key.toString('base64url') }] }) },
     { name: 'vault', appId: 't', namespace: '', dataDir: '.', logger: silentLogger(), env: {} },
   );
-  const loaded = { name: 'vault', kind: 'crypto', instance: provider } as LoadedComponent;
+  const loaded: LoadedComponent = { name: 'vault', type: 'crypto.dapr.jwks', version: 'v1', kind: 'crypto', properties: {}, instance: provider, source: 'test' };
   stub = await serve(new CryptoBlock({ ofKind: () => [loaded], get: (n) => (n === 'vault' ? loaded : undefined) }));
   bareStub = await serve(new CryptoBlock({ ofKind: () => [], get: () => undefined }), (m) => m !== 'DecryptAlpha1');
 });
