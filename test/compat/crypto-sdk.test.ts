@@ -11,7 +11,7 @@ import { CommunicationProtocolEnum } from '@dapr/dapr';
 import type { DaprClient } from '@dapr/dapr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEncV1 } from '../support/enc-v1-reader.js';
-import { startWeftSidecar } from '../support/weft-process.js';
+import { freePort, startWeftSidecar } from '../support/weft-process.js';
 import type { WeftProcess } from '../support/weft-process.js';
 import { removeDir, sdkClient, tempDir } from './support/compat-env.js';
 import { sdkGrpcError, thrownBy } from './support/sdk-errors.js';
@@ -27,6 +27,7 @@ let dir: string;
 let weft: WeftProcess;
 let client: DaprClient;
 let base: string;
+let metricsPort: number;
 
 beforeAll(async () => {
   dir = await tempDir('crypto');
@@ -44,7 +45,8 @@ beforeAll(async () => {
       `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: jwksvault\nspec:\n  type: crypto.dapr.jwks\n  version: v1\n  metadata:\n  - name: jwks\n    value: '${JSON.stringify(jwks)}'\n`,
     ].join('---\n'),
   );
-  weft = await startWeftSidecar(['--app-id', 'compat-crypto', '--resources-path', resources], { cwd: dir });
+  metricsPort = await freePort();
+  weft = await startWeftSidecar(['--app-id', 'compat-crypto', '--resources-path', resources, '--metrics-port', String(metricsPort)], { cwd: dir });
   base = `http://127.0.0.1:${weft.httpPort}/v1.0-alpha1/crypto`;
   client = sdkClient(weft, CommunicationProtocolEnum.GRPC);
   await client.start();
@@ -185,4 +187,15 @@ describe('HTTP crypto API', () => {
     expect(res.status).toBe(status);
     expect(await res.json()).toEqual({ errorCode, message });
   });
+});
+
+it('counts key wraps and unwraps in dapr_component_crypto_count, failures included', async () => {
+  const enc = await client.crypto.encrypt('m', { componentName: 'jwksvault', keyName: 'jwks-aes', keyWrapAlgorithm: 'AES' });
+  await client.crypto.decrypt(enc, { componentName: 'jwksvault' });
+  await thrownBy(() => client.crypto.encrypt('m', { componentName: 'jwksvault', keyName: 'absent-key', keyWrapAlgorithm: 'AES' }));
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const count = (success: string) =>
+    Number(new RegExp(`^dapr_component_crypto_count\\{[^}]*component="jwksvault"[^}]*operation="crypto_op"[^}]*success="${success}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  expect(count('true')).toBeGreaterThanOrEqual(2);
+  expect(count('false')).toBeGreaterThanOrEqual(1);
 });
