@@ -176,6 +176,12 @@ describe('HTTP crypto API', () => {
     expect(await dec.text()).toBe('x');
   });
 
+  it('answers the SubtleCrypto routes with 501 ERR_API_UNIMPLEMENTED, as daprd release builds do', async () => {
+    const res = await fetch(`http://127.0.0.1:${weft.httpPort}/v1.0-alpha1/subtlecrypto/localvault/getkey`, { method: 'POST', body: '{"name":"rsa-private-key.pem"}' });
+    expect(res.status).toBe(501);
+    expect(await res.json()).toEqual({ errorCode: 'ERR_API_UNIMPLEMENTED', message: 'this API is currently not implemented' });
+  });
+
   it.each([
     ['an unknown component', 'nope/encrypt', { 'dapr-key-name': 'k', 'dapr-key-wrap-algorithm': 'AES' }, 400, 'ERR_CRYPTO_PROVIDER_NOT_FOUND', 'crypto provider nope not found'],
     ['no key name', 'localvault/encrypt', { 'dapr-key-wrap-algorithm': 'AES' }, 400, 'ERR_BAD_REQUEST', "invalid request: missing header 'dapr-key-name'"],

@@ -141,3 +141,17 @@ describe('EncryptAlpha1 / DecryptAlpha1 streams', () => {
     expect((await exchange(bareStub, 'DecryptAlpha1', [{ options: { component_name: 'vault' } }])).status.code).toBe(grpc.status.PERMISSION_DENIED);
   });
 });
+
+describe('SubtleCrypto', () => {
+  it('answers every Subtle*Alpha1 method with UNIMPLEMENTED as daprd release builds do', async () => {
+    type UnaryStub = Record<string, (req: object, md: grpc.Metadata, cb: (err: grpc.ServiceError | null) => void) => void>;
+    const unary = stub as unknown as UnaryStub;
+    for (const method of ['SubtleGetKeyAlpha1', 'SubtleEncryptAlpha1', 'SubtleDecryptAlpha1', 'SubtleWrapKeyAlpha1', 'SubtleUnwrapKeyAlpha1', 'SubtleSignAlpha1', 'SubtleVerifyAlpha1']) {
+      const md = new grpc.Metadata();
+      md.set('dapr-api-token', TOKEN);
+      const err = await new Promise<grpc.ServiceError | null>((resolve) => unary[method]!.call(stub, { component_name: 'vault', name: 'aes' }, md, resolve));
+      expect(err).toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: 'this API is currently not implemented' });
+      expect(err?.metadata.get('dapr-error-code')).toEqual(['ERR_API_UNIMPLEMENTED']);
+    }
+  });
+});

@@ -11,6 +11,7 @@ import { ApiError, commonErrors } from '../../errors/index.js';
 import type { Logger } from '../../logging/logger.js';
 import type { CryptoBlock } from './crypto-block.js';
 import { cryptoErrors } from './errors.js';
+import { subtleCryptoGrpcMethods } from './subtle.js';
 
 /** How long daprd waits for the first message of a crypto stream. */
 export const FIRST_CHUNK_TIMEOUT_MS = 5000;
@@ -99,7 +100,10 @@ async function send(call: Duplex, output: AsyncIterable<Buffer>): Promise<void> 
   call.end();
 }
 
-/** The two stream handlers, ready for `addUnaryService`'s `streaming` argument. */
+/**
+ * The two stream handlers and the `Subtle*Alpha1` methods (see `subtle.ts`), as raw grpc-js handlers
+ * ready for `addUnaryService`'s `streaming` argument.
+ */
 export function cryptoGrpcMethods(crypto: CryptoBlock, deps: CryptoGrpcDeps): grpc.UntypedServiceImplementation {
   const timeoutMs = deps.firstChunkTimeoutMs ?? FIRST_CHUNK_TIMEOUT_MS;
   const fail = (call: Duplex, err: unknown) => {
@@ -119,6 +123,7 @@ export function cryptoGrpcMethods(crypto: CryptoBlock, deps: CryptoGrpcDeps): gr
     run(call, iterator).catch((err: unknown) => fail(call, err));
   };
   return {
+    ...subtleCryptoGrpcMethods(deps),
     EncryptAlpha1: serve('EncryptAlpha1', async (call, iterator) => {
       const first = await firstMessage<EncryptOptionsMessage>(iterator, timeoutMs);
       const options = first.options;

@@ -8,6 +8,7 @@ import type { HttpReply, HttpRoute } from '../../api/http/types.js';
 import { ApiError } from '../../errors/index.js';
 import type { CryptoBlock } from './crypto-block.js';
 import { cryptoErrors, httpStreamFailure } from './errors.js';
+import { subtleCryptoRoutes } from './subtle.js';
 
 function header(headers: IncomingHttpHeaders, name: string): string {
   const value = headers[name];
@@ -33,9 +34,10 @@ async function collect(output: AsyncIterable<Buffer>): Promise<HttpReply> {
   return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.concat(chunks) };
 }
 
-/** The crypto routes over a {@link CryptoBlock}. */
+/** The crypto routes over a {@link CryptoBlock}, plus the subtle crypto routes (see `subtle.ts`). */
 export function cryptoRoutes(crypto: CryptoBlock): HttpRoute[] {
   return [
+    ...subtleCryptoRoutes(),
     {
       methods: ['PUT'],
       path: '/v1.0-alpha1/crypto/:name/encrypt',
