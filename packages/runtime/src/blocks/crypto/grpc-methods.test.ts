@@ -142,6 +142,41 @@ describe('EncryptAlpha1 / DecryptAlpha1 streams', () => {
   });
 });
 
+describe('large and abandoned streams', () => {
+  async function encryptDoc(plaintext: Buffer): Promise<Buffer> {
+    const enc = await exchange(stub, 'EncryptAlpha1', chunked(plaintext, 64 * 1024, { options: encryptOptions }));
+    expect(enc.status.code).toBe(grpc.status.OK);
+    return Buffer.concat(enc.chunks.map((c) => c.data));
+  }
+
+  it('fails a large decryption whose last segment was tampered with, after streaming the verified ones', async () => {
+    const plaintext = crypto.randomBytes(8 * 1024 * 1024);
+    const doc = await encryptDoc(plaintext);
+    doc[doc.length - 1]! ^= 1;
+    const dec = await exchange(stub, 'DecryptAlpha1', chunked(doc, 64 * 1024, { options: { component_name: 'vault' } }));
+    expect(dec.status).toEqual({ code: 13, details: 'failed to perform operation: failed to decrypt segment', errorCode: 'ERR_CRYPTO' });
+    const received = Buffer.concat(dec.chunks.map((c) => c.data));
+    expect(received.length).toBeLessThan(plaintext.length);
+    expect(received.equals(plaintext.subarray(0, received.length))).toBe(true);
+  });
+
+  it('keeps serving after a client cancels a large decryption halfway', async () => {
+    const plaintext = crypto.randomBytes(4 * 1024 * 1024);
+    const doc = await encryptDoc(plaintext);
+    const metadata = new grpc.Metadata();
+    metadata.set('dapr-api-token', TOKEN);
+    const call = stub['DecryptAlpha1']!(metadata);
+    const status = new Promise<number>((resolve) => call.on('status', (s: grpc.StatusObject) => resolve(s.code)));
+    call.on('error', () => undefined);
+    call.once('data', () => call.cancel());
+    for (const m of chunked(doc, 64 * 1024, { options: { component_name: 'vault' } })) call.write(m);
+    call.end();
+    expect(await status).toBe(grpc.status.CANCELLED);
+    const again = await exchange(stub, 'EncryptAlpha1', [{ options: encryptOptions, ...payload(Buffer.from('still here'), 0) }]);
+    expect(again.status.code).toBe(grpc.status.OK);
+  });
+});
+
 describe('SubtleCrypto', () => {
   it('answers every Subtle*Alpha1 method with UNIMPLEMENTED as daprd release builds do', async () => {
     type UnaryStub = Record<string, (req: object, md: grpc.Metadata, cb: (err: grpc.ServiceError | null) => void) => void>;

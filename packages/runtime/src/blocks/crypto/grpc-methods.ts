@@ -55,7 +55,10 @@ async function firstMessage<O>(iterator: AsyncIterator<unknown>, timeoutMs: numb
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
-    const next = await Promise.race([iterator.next(), timeout]);
+    const pending = iterator.next();
+    // After a timeout nobody awaits this read any more; its later failure must not go unhandled.
+    pending.catch(() => undefined);
+    const next = await Promise.race([pending, timeout]);
     if (next === 'timeout') throw cryptoErrors.badRequest('error waiting for first message: context deadline exceeded');
     if (next.done) throw cryptoErrors.operation('error receiving the first message: EOF');
     return next.value as CryptoRequestMessage<O>;
@@ -90,12 +93,26 @@ async function* payloads(first: CryptoRequestMessage<unknown>, rest: AsyncIterat
   }
 }
 
+/**
+ * Resolves when the call can take more output or has closed. Both waits are cancelled when one
+ * settles: a leftover `once` would reject on the call's later 'error' event with nobody listening.
+ */
+async function writable(call: Duplex): Promise<void> {
+  const controller = new AbortController();
+  const settled = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
+  try {
+    await Promise.race([settled(once(call, 'drain', { signal: controller.signal })), settled(once(call, 'close', { signal: controller.signal }))]);
+  } finally {
+    controller.abort();
+  }
+}
+
 /** Writes the output as `{payload: {data, seq}}` messages, respecting back-pressure. */
 async function send(call: Duplex, output: AsyncIterable<Buffer>): Promise<void> {
   let seq = 0;
   for await (const data of output) {
     if (call.cancelled || call.destroyed) return;
-    if (!call.write({ payload: { data, seq: seq++ } })) await Promise.race([once(call, 'drain'), once(call, 'close')]);
+    if (!call.write({ payload: { data, seq: seq++ } })) await writable(call);
   }
   call.end();
 }
