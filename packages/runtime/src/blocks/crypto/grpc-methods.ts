@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import { toGrpcError } from '../../api/grpc/server.js';
 import { ApiError, commonErrors } from '../../errors/index.js';
-import type { Logger } from '../../logging/logger.js';
 import type { CryptoBlock } from './crypto-block.js';
+import type { CryptoGrpcDeps } from './grpc-deps.js';
 import { cryptoErrors } from './errors.js';
 import { subtleCryptoGrpcMethods } from './subtle.js';
 
@@ -35,16 +35,6 @@ interface CryptoRequestMessage<O> {
   payload?: StreamPayload | null;
 }
 
-/** What the stream handlers need from the gRPC server. */
-export interface CryptoGrpcDeps {
-  logger: Logger;
-  /** True when the call carries the right `dapr-api-token` (or none is configured). */
-  authorized(call: { metadata: grpc.Metadata }): boolean;
-  /** Configuration `api.allowed`/`api.denied` for a method name (`EncryptAlpha1`). */
-  allowed?(method: string): boolean;
-  /** @default 5000 */
-  firstChunkTimeoutMs?: number;
-}
 
 type Duplex = grpc.ServerDuplexStream<unknown, unknown>;
 

@@ -8,5 +8,5 @@ export { CryptoBlock, CryptoStreamError } from './crypto-block.js';
 export type { CryptoComponents, DecryptRequest, EncryptRequest } from './crypto-block.js';
 export { cryptoRoutes } from './http-routes.js';
 export { cryptoGrpcMethods } from './grpc-methods.js';
-export type { CryptoGrpcDeps } from './grpc-methods.js';
+export type { CryptoGrpcDeps } from './grpc-deps.js';
 export { cryptoErrors } from './errors.js';

@@ -8,7 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { toGrpcError } from '../../api/grpc/server.js';
 import type { HttpRoute } from '../../api/http/types.js';
 import { ApiError, GrpcCode, commonErrors } from '../../errors/index.js';
-import type { CryptoGrpcDeps } from './grpc-methods.js';
+import type { CryptoGrpcDeps } from './grpc-deps.js';
 
 const OPERATIONS = [
   ['getkey', 'GetKey'],
