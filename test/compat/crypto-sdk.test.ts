@@ -58,6 +58,16 @@ afterAll(async () => {
   if (dir) await removeDir(dir);
 });
 
+it('lists the crypto components in the metadata API with no capabilities, as daprd', async () => {
+  const components = (await client.metadata.get()).components;
+  expect(components).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ name: 'localvault', type: 'crypto.dapr.localstorage', version: 'v1', capabilities: [] }),
+      expect.objectContaining({ name: 'jwksvault', type: 'crypto.dapr.jwks', version: 'v1', capabilities: [] }),
+    ]),
+  );
+});
+
 describe('DaprClient crypto over gRPC', () => {
   it('round-trips a short message with a symmetric key (A256KW) and writes Dapr\'s header', async () => {
     const enc = await client.crypto.encrypt('hello from weft', { componentName: 'localvault', keyName: 'symmetric256', keyWrapAlgorithm: 'A256KW' });
