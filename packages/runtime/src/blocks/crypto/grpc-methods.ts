@@ -35,7 +35,6 @@ interface CryptoRequestMessage<O> {
   payload?: StreamPayload | null;
 }
 
-
 type Duplex = grpc.ServerDuplexStream<unknown, unknown>;
 
 /** Reads the first message, as daprd's `cryptoGetFirstChunk`. */
