@@ -98,5 +98,15 @@ export function builtinRegistry(): ComponentRegistry {
       type: 'bindings.mqtt3',
       versions: ['v1'],
       create: async () => new (await import('./bindings/mqtt3/mqtt3-binding.js')).Mqtt3Binding(),
+    })
+    .register({
+      type: 'crypto.dapr.jwks',
+      versions: ['v1'],
+      create: async () => new (await import('./crypto/jwks/jwks-provider.js')).JwksCryptoProvider(),
+    })
+    .register({
+      type: 'crypto.dapr.localstorage',
+      versions: ['v1'],
+      create: async () => new (await import('./crypto/localstorage/localstorage-provider.js')).LocalStorageCryptoProvider(),
     });
 }

@@ -25,6 +25,7 @@ import { createWorkflowEngine } from '../workflow/create-engine.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import { MetadataBlock } from '../blocks/metadata.js';
 import { SecretsBlock } from '../blocks/secrets.js';
+import { CryptoBlock, cryptoGrpcMethods, cryptoRoutes } from '../blocks/crypto/index.js';
 import { StateBlock } from '../blocks/state.js';
 import { PubSubPublisher } from '../blocks/pubsub/publish.js';
 import { PubSubSubscriber } from '../blocks/pubsub/subscriber.js';
@@ -313,6 +314,7 @@ export class Sidecar {
       ...coreRoutes({ appId: options.appId, health: this.health, metadata: this.metadata, shutdown: onShutdown }),
       ...stateRoutes(this.state),
       ...secretsRoutes(this.secrets),
+      ...cryptoRoutes(new CryptoBlock(this.components)),
       ...workflowRoutes(this.workflows),
       ...pubsubRoutes(this.publisher),
       ...bindingsRoutes(this.bindings),
@@ -418,6 +420,7 @@ export class Sidecar {
       jobs: this.jobs,
       shutdown: onShutdown,
       invokeService: grpcInvokeHandler(this.invocation.forwarder) as never,
+      streaming: cryptoGrpcMethods(new CryptoBlock(this.components), { logger, authorized: (call) => this.grpcServer!.authorized(call), allowed: (method) => apiAllowed(grpcMethodEndpoint(method)) }),
     });
     registerTaskHubService(this.grpcServer, this.workflows, logger.child('weft.runtime.workflow'));
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
