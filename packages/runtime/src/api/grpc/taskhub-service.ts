@@ -89,7 +89,9 @@ function withPreEncodedWorkItems(definition: grpc.ServiceDefinition): grpc.Servi
 export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEngine, logger: Logger): void {
   const getWorkItems = (call: grpc.ServerWritableStream<unknown, unknown>) => {
     if (!server.authorized(call)) {
-      call.destroy(toGrpcError(commonErrors.invalidToken(), logger));
+      // grpc-js sends no status for destroy() on a server stream (the client would wait for ever):
+      // an 'error' event is what ends the call with one.
+      call.emit('error', toGrpcError(commonErrors.invalidToken(), logger));
       return;
     }
     const stream = engine.connect(
