@@ -8,7 +8,7 @@
 import type { ComponentManager } from '../components/manager.js';
 import type { PubSub } from '../components/pubsub/store.js';
 import { commonErrors, errorMessage } from '../errors/index.js';
-import type { StateBlock } from '../blocks/state.js';
+import type { StateBlock } from '../blocks/state/state-block.js';
 import type { HttpRoute } from '../api/http/types.js';
 import { jsonReply } from '../api/http/types.js';
 import { adminErrors } from './admin-errors.js';

@@ -4,13 +4,13 @@
  * land, which grpc-js does for any method left out of the implementation.
  */
 import type * as grpc from '@grpc/grpc-js';
-import type { MetadataBlock } from '../../blocks/metadata.js';
-import type { SecretsBlock } from '../../blocks/secrets.js';
+import type { MetadataBlock } from '../../blocks/core/metadata.js';
+import type { SecretsBlock } from '../../blocks/secrets/secrets-block.js';
 import type { PubSubPublisher } from '../../blocks/pubsub/publish.js';
 import type { OutputBindings } from '../../blocks/bindings/output.js';
-import type { JobsBlock } from '../../blocks/jobs.js';
-import { jobMethods } from './jobs-methods.js';
-import type { SaveItem, StateBlock, TransactionRequestOperation } from '../../blocks/state.js';
+import type { JobsBlock } from '../../blocks/jobs/jobs-block.js';
+import { jobMethods } from '../../blocks/jobs/grpc-methods.js';
+import type { SaveItem, StateBlock, TransactionRequestOperation } from '../../blocks/state/state-block.js';
 import type { StateWriteOptions } from '../../components/state/store.js';
 import { commonErrors } from '../../errors/index.js';
 import type { HealthState } from '../../sidecar/health.js';

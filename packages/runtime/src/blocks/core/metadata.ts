@@ -2,14 +2,14 @@
  * The metadata API: who this sidecar is, what it loaded and how it reaches the app. The SDKs use
  * `GET /v1.0/metadata` as their readiness probe, so the body is never empty.
  */
-import type { ComponentManager, LoadedComponent } from '../components/manager.js';
-import type { SecretStore } from '../components/secretstores/store.js';
-import type { StateStore } from '../components/state/store.js';
-import type { PubSub } from '../components/pubsub/store.js';
-import { bindingCapabilities } from '../components/bindings/binding.js';
-import type { SidecarOptions } from '../sidecar/options.js';
-import { isActorStateStore } from './state.js';
-import { RUNTIME_VERSION } from '../version.js';
+import type { ComponentManager, LoadedComponent } from '../../components/manager.js';
+import type { SecretStore } from '../../components/secretstores/store.js';
+import type { StateStore } from '../../components/state/store.js';
+import type { PubSub } from '../../components/pubsub/store.js';
+import { bindingCapabilities } from '../../components/bindings/binding.js';
+import type { SidecarOptions } from '../../sidecar/options.js';
+import { isActorStateStore } from '../state/state-block.js';
+import { RUNTIME_VERSION } from '../../version.js';
 
 /** One component as the metadata API lists it. */
 export interface ComponentMetadata {
