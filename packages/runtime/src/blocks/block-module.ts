@@ -9,15 +9,34 @@
  * 1. Make a folder `blocks/<name>/` with the transport-neutral core (a class doing the work over the
  *    components), `http-routes.ts` (a function returning {@link HttpRoute}s), `grpc-methods.ts` (a
  *    function returning the block's {@link DaprGrpcMethods}, keyed by the RPC name in
- *    `dapr.proto.runtime.v1.Dapr`), its error factories and `module.ts`.
+ *    `dapr.proto.runtime.v1.Dapr`; the proto already declares every RPC) and `module.ts`. Error
+ *    factories stay in the one catalog: `errors/<name>-errors.ts`, exported from `errors/index.ts`
+ *    (STYLE.md #6).
  * 2. In `module.ts`, export a {@link BlockModule}: `name`, `dependsOn` (names of the blocks whose
  *    instances it uses through {@link BlockContext.use}), `componentKinds` (the component kinds it
- *    serves), and `start`,
- *    which builds the block from the {@link BlockContext} and returns its {@link BlockInstance}.
+ *    serves), and `start`, which builds the block from the {@link BlockContext} and returns its
+ *    {@link BlockInstance}.
  * 3. Add the module to `BUILDING_BLOCKS` in `blocks/registry.ts` (one line). Drivers for a new
  *    component kind register in `components/builtin.ts` as before (the kind's contract lives in
  *    `components/<kind>/`, and metadata fields the block itself reads go into `BLOCK_FIELDS` in
  *    `components/manager.ts`).
+ *
+ * HTTP routes name their API `group` (`lock`, `configuration` …); gRPC methods get theirs from
+ * `GRPC_GROUPS` in `config/api-allowlist.ts`, which already maps every Dapr RPC.
+ *
+ * @example
+ * ```ts
+ * // blocks/lock/module.ts
+ * export const lockModule: BlockModule<LockBlockInstance> = {
+ *   name: 'lock',
+ *   dependsOn: [],
+ *   componentKinds: ['lock'],
+ *   start: (ctx) => {
+ *     const locks = new LockBlock(ctx.components, ctx.options.appId);
+ *     return { locks, httpRoutes: () => lockRoutes(locks), grpcMethods: () => lockMethods(locks), stop: () => locks.close() };
+ *   },
+ * };
+ * ```
  *
  * Start order is the registry's order, moved only where a dependency demands it (a block starts after
  * every block it depends on); stop order is the exact reverse, so a block is stopped before anything it
@@ -25,6 +44,7 @@
  * `group` and version) like every other route; gRPC methods are checked by name against the same list.
  * Two blocks must not provide the same gRPC method: the sidecar refuses to start.
  */
+import type * as grpc from '@grpc/grpc-js';
 import type { FallbackHandler } from '../api/http/server.js';
 import type { HttpRoute } from '../api/http/types.js';
 import type { DaprGrpcMethods } from '../api/grpc/dapr-service.js';
@@ -104,8 +124,14 @@ export interface ListeningPorts {
 export interface BlockInstance {
   /** Its HTTP routes. */
   httpRoutes?(): readonly HttpRoute[];
-  /** Its part of `dapr.proto.runtime.v1.Dapr` (registered once, with every block's methods). */
+  /** Its unary part of `dapr.proto.runtime.v1.Dapr` (registered once, with every block's methods). */
   grpcMethods?(): DaprGrpcMethods;
+  /**
+   * Its streaming RPCs of `dapr.proto.runtime.v1.Dapr` (`SubscribeConfiguration`, `EncryptAlpha1` …),
+   * registered as they are: each checks the token itself with `server.authorized(call)` and the API
+   * allow-list, as `GetWorkItems` of the workflow block does.
+   */
+  grpcStreamingMethods?(server: GrpcApiServer): grpc.UntypedServiceImplementation;
   /** Registers other gRPC services on the API port (the durabletask `TaskHubSidecarService`). */
   grpcServices?(server: GrpcApiServer): void;
   /** Sees every HTTP request that passed the token check, before routing (service invocation). */

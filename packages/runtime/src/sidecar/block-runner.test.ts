@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { GrpcApiServer } from '../api/grpc/server.js';
 import type { BlockContext, BlockInstance, BlockModule } from '../blocks/block-module.js';
 import { BUILDING_BLOCKS } from '../blocks/registry.js';
 import { builtinRegistry } from '../components/builtin.js';
@@ -21,6 +22,8 @@ function recording(name: string, events: string[], dependsOn: string[] = [], ins
 }
 
 const shared = {} as Omit<BlockContext, 'use'>;
+/** The methods under test never touch the server. */
+const server = {} as GrpcApiServer;
 
 function warningsLogger(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
@@ -104,13 +107,26 @@ describe('BlockRunner', () => {
       silentLogger(),
     );
     await runner.startAll(shared);
-    expect(Object.keys(runner.daprMethods()).sort()).toEqual(['GetState', 'PublishEvent']);
+    expect(Object.keys(runner.daprMethods(server).unary).sort()).toEqual(['GetState', 'PublishEvent']);
     const clash = new BlockRunner(
       [recording('a', events, [], { grpcMethods: () => ({ GetState: handler }) }), recording('b', events, [], { grpcMethods: () => ({ GetState: handler }) })],
       silentLogger(),
     );
     await clash.startAll(shared);
-    expect(() => clash.daprMethods()).toThrow('gRPC method GetState is provided by both the "a" and the "b" block');
+    expect(() => clash.daprMethods(server)).toThrow('gRPC method GetState is provided by both the "a" and the "b" block');
+  });
+
+  it('refuses a streaming method that another block provides as unary', async () => {
+    const events: string[] = [];
+    const runner = new BlockRunner(
+      [
+        recording('a', events, [], { grpcMethods: () => ({ SubscribeConfiguration: () => Promise.resolve({}) }) }),
+        recording('b', events, [], { grpcStreamingMethods: () => ({ SubscribeConfiguration: () => {} }) }),
+      ],
+      silentLogger(),
+    );
+    await runner.startAll(shared);
+    expect(() => runner.daprMethods(server)).toThrow('gRPC method SubscribeConfiguration is provided by both the "a" and the "b" block');
   });
 
   it('lists routes in start order', async () => {

@@ -3,7 +3,9 @@
  * what they serve (routes, gRPC methods, hooks) and stops them in reverse order. Generic: it knows the
  * {@link BlockModule} shape, never a particular block.
  */
+import type * as grpc from '@grpc/grpc-js';
 import type { DaprGrpcMethods } from '../api/grpc/dapr-service.js';
+import type { GrpcApiServer } from '../api/grpc/server.js';
 import type { RawStreamHandler } from '../api/grpc/raw-streams.js';
 import type { FallbackHandler } from '../api/http/server.js';
 import type { HttpRoute } from '../api/http/types.js';
@@ -89,19 +91,30 @@ export class BlockRunner {
     return this.started.flatMap((s) => [...(s.instance.httpRoutes?.() ?? [])]);
   }
 
-  /** The Dapr gRPC service's methods from every block; a method provided twice is an error. */
-  daprMethods(): DaprGrpcMethods {
-    const methods: DaprGrpcMethods = {};
+  /**
+   * The Dapr gRPC service's unary and streaming methods from every block; a method provided twice is
+   * an error.
+   */
+  daprMethods(server: GrpcApiServer): { unary: DaprGrpcMethods; streaming: grpc.UntypedServiceImplementation } {
+    const unary: DaprGrpcMethods = {};
+    const streaming: grpc.UntypedServiceImplementation = {};
     const owner = new Map<string, string>();
+    const claim = (name: string, block: string) => {
+      const previous = owner.get(name);
+      if (previous) throw new Error(`gRPC method ${name} is provided by both the "${previous}" and the "${block}" block`);
+      owner.set(name, block);
+    };
     for (const { module, instance } of this.started) {
       for (const [name, handler] of Object.entries(instance.grpcMethods?.() ?? {})) {
-        const previous = owner.get(name);
-        if (previous) throw new Error(`gRPC method ${name} is provided by both the "${previous}" and the "${module.name}" block`);
-        owner.set(name, module.name);
-        methods[name] = handler;
+        claim(name, module.name);
+        unary[name] = handler;
+      }
+      for (const [name, handler] of Object.entries(instance.grpcStreamingMethods?.(server) ?? {})) {
+        claim(name, module.name);
+        streaming[name] = handler;
       }
     }
-    return methods;
+    return { unary, streaming };
   }
 
   /** The blocks' HTTP intercepts as one: the first that handles a request wins. */

@@ -357,7 +357,8 @@ export class Sidecar {
       ...onApiError,
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     });
-    registerDaprGrpcService(this.grpcServer, this.blocks.daprMethods());
+    const dapr = this.blocks.daprMethods(this.grpcServer);
+    registerDaprGrpcService(this.grpcServer, dapr.unary, dapr.streaming);
     for (const block of this.blocks.instances()) block.grpcServices?.(this.grpcServer);
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
     if (metrics && options.metricsPort >= 0) {

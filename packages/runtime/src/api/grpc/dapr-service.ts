@@ -13,9 +13,12 @@ export type DaprUnaryHandler = (request: never, call: grpc.ServerUnaryCall<unkno
 /** Unary handlers of the Dapr service by method name (`GetState`); a block's part of the service. */
 export type DaprGrpcMethods = Record<string, DaprUnaryHandler>;
 
-/** Registers the Dapr service on the gRPC server with the given methods. */
-export function registerDaprGrpcService(server: GrpcApiServer, methods: DaprGrpcMethods): void {
-  server.addUnaryService(daprService('dapr.proto.runtime.v1.Dapr'), methods);
+/**
+ * Registers the Dapr service on the gRPC server with the given unary methods (wrapped with token,
+ * allow-list, error, metrics and tracing handling) and streaming methods (passed through as they are).
+ */
+export function registerDaprGrpcService(server: GrpcApiServer, methods: DaprGrpcMethods, streaming: grpc.UntypedServiceImplementation = {}): void {
+  server.addUnaryService(daprService('dapr.proto.runtime.v1.Dapr'), methods, streaming);
 }
 
 /** The call's trace context (the API span's, see `observability/grpc-spans.ts`) as W3C headers. */

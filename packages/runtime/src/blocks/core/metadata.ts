@@ -63,7 +63,7 @@ export function capabilitiesOf(component: LoadedComponent): string[] {
 /** Holds the extended attributes (`PUT /v1.0/metadata/{key}`) and renders the metadata body. */
 export class MetadataBlock {
   private readonly extended = new Map<string, string>();
-  /** Names of the loaded `HTTPEndpoint` resources (set by the sidecar once invocation starts). */
+  /** Names of the loaded `HTTPEndpoint` resources (set by the invocation block when it starts). */
   httpEndpointNames: string[] = [];
   private subscriptionsSource: () => unknown[] = () => [];
 
