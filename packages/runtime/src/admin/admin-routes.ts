@@ -9,7 +9,7 @@
 import type { ComponentManager } from '../components/manager.js';
 import type { PubSub } from '../components/pubsub/store.js';
 import { commonErrors, errorMessage } from '../errors/index.js';
-import type { StateBlock } from '../blocks/state.js';
+import type { StateBlock } from '../blocks/state/state-block.js';
 import type { HttpRoute } from '../api/http/types.js';
 import { jsonReply } from '../api/http/types.js';
 import { adminErrors } from './admin-errors.js';
@@ -18,7 +18,7 @@ import type { RecentLogs } from './recent-logs.js';
 import { previewText } from './ring.js';
 import type { AdminInfo, AdminRerunResponse, AdminStateKeysPage } from './types.js';
 import { parseJsonBody } from '../api/http/body.js';
-import { traceHeaders } from '../api/http/workflow-routes.js';
+import { traceHeaders } from '../blocks/workflows/http-routes.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { RerunRequest } from '../workflow/rerun.js';
 

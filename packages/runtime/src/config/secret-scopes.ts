@@ -4,8 +4,8 @@
  * secret in `deniedSecrets` is denied; otherwise `defaultAccess` decides (allow when unset). Stores
  * without a scope entry are unrestricted.
  */
-import type { SecretAccessPolicy } from '../blocks/secrets.js';
-import { allowAllSecrets } from '../blocks/secrets.js';
+import type { SecretAccessPolicy } from '../blocks/secrets/secrets-block.js';
+import { allowAllSecrets } from '../blocks/secrets/secrets-block.js';
 import type { SecretScope } from './configuration-schema.js';
 
 /** True when the scope lets `key` be read. */

@@ -6,29 +6,26 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { HttpApiServer } from '../api/http/server.js';
-import { coreRoutes } from '../api/http/core-routes.js';
-import { stateRoutes } from '../api/http/state-routes.js';
-import { secretsRoutes } from '../api/http/secrets-routes.js';
-import { workflowRoutes } from '../api/http/workflow-routes.js';
-import { pubsubRoutes } from '../api/http/pubsub-routes.js';
-import { bindingsRoutes } from '../api/http/bindings-routes.js';
-import { OutputBindings } from '../blocks/bindings/output.js';
-import type { InputBindingsRunner } from '../blocks/bindings/input.js';
-import { jobsRoutes } from '../api/http/jobs-routes.js';
-import type { JobsBlock } from '../blocks/jobs.js';
-import { AppEvents } from './app-events.js';
-import type { HttpRoute } from '../api/http/types.js';
 import { GrpcApiServer } from '../api/grpc/server.js';
 import { registerDaprGrpcService } from '../api/grpc/dapr-service.js';
-import { registerTaskHubService } from '../api/grpc/taskhub-service.js';
-import { createWorkflowEngine } from '../workflow/create-engine.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
-import { MetadataBlock } from '../blocks/metadata.js';
-import { SecretsBlock } from '../blocks/secrets.js';
-import { CryptoBlock, cryptoGrpcMethods, cryptoRoutes } from '../blocks/crypto/index.js';
-import { StateBlock } from '../blocks/state.js';
-import { PubSubPublisher } from '../blocks/pubsub/publish.js';
-import { PubSubSubscriber } from '../blocks/pubsub/subscriber.js';
+import { MetadataBlock } from '../blocks/core/metadata.js';
+import type { BlockContext } from '../blocks/block-module.js';
+import { BUILDING_BLOCKS } from '../blocks/registry.js';
+import { stateModule } from '../blocks/state/module.js';
+import { secretsModule } from '../blocks/secrets/module.js';
+import { pubsubModule } from '../blocks/pubsub/module.js';
+import { bindingsModule } from '../blocks/bindings/module.js';
+import { jobsModule } from '../blocks/jobs/module.js';
+import { workflowsModule } from '../blocks/workflows/module.js';
+import { invocationModule } from '../blocks/invocation/module.js';
+import type { StateBlock } from '../blocks/state/state-block.js';
+import type { SecretsBlock } from '../blocks/secrets/secrets-block.js';
+import type { PubSubPublisher } from '../blocks/pubsub/publish.js';
+import type { PubSubSubscriber } from '../blocks/pubsub/subscriber.js';
+import type { OutputBindings } from '../blocks/bindings/output.js';
+import type { InputBindingsRunner } from '../blocks/bindings/input.js';
+import type { JobsBlock } from '../blocks/jobs/jobs-block.js';
 import { deliveryPolicyFromEnv } from '../blocks/pubsub/retry.js';
 import type { DeliveryPolicy } from '../blocks/pubsub/retry.js';
 import { builtinRegistry } from '../components/builtin.js';
@@ -41,18 +38,16 @@ import type { LoadedResources } from '../resources/loader.js';
 import type { AppChannel } from '../appchannel/app-channel.js';
 import { HttpAppChannel } from '../appchannel/http-app-channel.js';
 import { GrpcAppChannel } from '../appchannel/grpc-app-channel.js';
-import { parseAccessControl } from '../acl/access-control.js';
-import { Invocation } from '../invoke/invocation.js';
-import { grpcInvokeHandler } from '../invoke/grpc-invoke.js';
-import { GrpcProxy } from '../invoke/grpc-proxy.js';
+import { GrpcAppCallbacks } from '../appchannel/grpc-callbacks.js';
+import type { Invocation } from '../invoke/invocation.js';
 import { waitForAppPort } from './app-channel.js';
 import { AppHealthMonitor } from './app-health.js';
+import { BlockRunner, servedKinds } from './block-runner.js';
 import { EMBEDDED_SOURCE, embeddedComponents } from './embedded.js';
 import { HealthState } from './health.js';
 import type { SidecarOptions } from './options.js';
-import { ignoredConfigurationSections, loadConfiguration, nameResolutionSpec } from '../config/configuration.js';
+import { ignoredConfigurationSections, loadConfiguration } from '../config/configuration.js';
 import type { WeftConfiguration } from '../config/configuration.js';
-import { secretScopesPolicy } from '../config/secret-scopes.js';
 import { apiAccessCheck, grpcMethodEndpoint, httpRouteVersion } from '../config/api-allowlist.js';
 import { guardComponent } from '../components/guard.js';
 import type { ComponentGuardDeps } from '../components/guard.js';
@@ -63,13 +58,10 @@ import { MetricsServer } from '../observability/metrics-server.js';
 import { grpcApiLogger, httpApiLogger } from '../observability/api-logging.js';
 import { Resiliency } from '../resiliency/resiliency.js';
 import { Tracer } from '../observability/tracing.js';
-import { MtlsMetrics } from '../observability/mtls-metrics.js';
-import { Mtls } from '../security/mtls.js';
-import { DEFAULT_NAMESPACE, DEFAULT_TRUST_DOMAIN, formatSpiffeId } from '../security/spiffe.js';
+import type { Mtls } from '../security/mtls.js';
 import type { HttpRequestRecord } from '../api/http/server.js';
 import type { GrpcCallRecord } from '../api/grpc/server.js';
-import { adminRoutes } from '../admin/admin-routes.js';
-import { PubSubTraffic } from '../admin/pubsub-traffic.js';
+import type { PubSubTraffic } from '../admin/pubsub-traffic.js';
 import { RecentLogs } from '../admin/recent-logs.js';
 
 /** Extra wiring for tests and embedders. */
@@ -111,31 +103,13 @@ export class Sidecar {
   tracer: Tracer | undefined;
   /** The channel to the app; undefined without `--app-port` (or for gRPC apps until that lands). */
   appChannel: AppChannel | undefined;
-  /** The durable workflow engine (served over gRPC `TaskHubSidecarService` and the HTTP workflow API). */
-  workflows: WorkflowEngine | undefined;
-  /** Service invocation (resolver, forwarder, internal port); set once started. */
-  invocation: Invocation | undefined;
   private httpServer: HttpApiServer | undefined;
   private grpcServer: GrpcApiServer | undefined;
-  /** Publishing (HTTP, gRPC, dead letters). */
-  readonly publisher: PubSubPublisher;
-  /** Subscriptions and delivery to the app; set once resources are loaded. */
-  subscriber: PubSubSubscriber | undefined;
-  /** Output bindings (`POST /v1.0/bindings/{name}`, gRPC `InvokeBinding`, input-binding replies). */
-  readonly bindings: OutputBindings;
-  /** Input bindings delivering to the app; set once resources are loaded. */
-  inputBindings: InputBindingsRunner | undefined;
-  /** The Jobs API (durable in `<dataDir>/jobs.sqlite`); set once resources are loaded. */
-  jobs: JobsBlock | undefined;
-  private appEvents: AppEvents | undefined;
+  /** The building blocks (`blocks/registry.ts`), started in dependency order. */
+  private readonly blocks: BlockRunner;
   private readonly appWait = new AbortController();
   private appHealth: AppHealthMonitor | undefined;
-  private grpcProxy: GrpcProxy | undefined;
-  /** Mutual TLS between sidecars; undefined when off. */
-  mtls: Mtls | undefined;
   private stopping: Promise<void> | undefined;
-  /** Recent pub/sub deliveries and dead letters (the admin API). */
-  readonly traffic = new PubSubTraffic();
   /** Recent log lines (the admin API); undefined when an embedder's logger is not tapped. */
   recentLogs: RecentLogs | undefined;
   /** When {@link Sidecar.start} was called. */
@@ -146,8 +120,6 @@ export class Sidecar {
     readonly logger: Logger,
     readonly components: ComponentManager,
     readonly metadata: MetadataBlock,
-    readonly state: StateBlock,
-    readonly secrets: SecretsBlock,
     private readonly freshDir: string | undefined,
     /** The resolved `--config` Configuration (defaults without one). */
     readonly configuration: WeftConfiguration,
@@ -156,9 +128,62 @@ export class Sidecar {
     private readonly guards: ComponentGuardDeps,
     private readonly deliveryPolicy: DeliveryPolicy,
   ) {
-    this.publisher = new PubSubPublisher(components, options.appId, () => this.tracer, metrics?.pubsubBulk);
-    this.bindings = new OutputBindings({ components, resiliency: () => this.resiliency, tracer: () => this.tracer, ...(metrics ? { metrics } : {}) });
-    metadata.setSubscriptionsSource(() => this.subscriber?.list() ?? []);
+    this.blocks = new BlockRunner(BUILDING_BLOCKS, logger);
+  }
+
+  /** The state block; set once started. */
+  get state(): StateBlock | undefined {
+    return this.blocks.get(stateModule)?.state;
+  }
+
+  /** The secrets block; set once started. */
+  get secrets(): SecretsBlock | undefined {
+    return this.blocks.get(secretsModule)?.secrets;
+  }
+
+  /** Publishing (HTTP, gRPC, dead letters); set once started. */
+  get publisher(): PubSubPublisher | undefined {
+    return this.blocks.get(pubsubModule)?.publisher;
+  }
+
+  /** Subscriptions and delivery to the app; set once started. */
+  get subscriber(): PubSubSubscriber | undefined {
+    return this.blocks.get(pubsubModule)?.subscriber;
+  }
+
+  /** Recent pub/sub deliveries and dead letters (the admin API); set once started. */
+  get traffic(): PubSubTraffic | undefined {
+    return this.blocks.get(pubsubModule)?.traffic;
+  }
+
+  /** Output bindings (`POST /v1.0/bindings/{name}`, gRPC `InvokeBinding`, input-binding replies); set once started. */
+  get bindings(): OutputBindings | undefined {
+    return this.blocks.get(bindingsModule)?.output;
+  }
+
+  /** Input bindings delivering to the app; set once started. */
+  get inputBindings(): InputBindingsRunner | undefined {
+    return this.blocks.get(bindingsModule)?.inputBindings;
+  }
+
+  /** The Jobs API (durable in `<dataDir>/jobs.sqlite`, or Postgres); set once started. */
+  get jobs(): JobsBlock | undefined {
+    return this.blocks.get(jobsModule)?.jobs;
+  }
+
+  /** The durable workflow engine (served over gRPC `TaskHubSidecarService` and the HTTP workflow API). */
+  get workflows(): WorkflowEngine | undefined {
+    return this.blocks.get(workflowsModule)?.engine;
+  }
+
+  /** Service invocation (resolver, forwarder, internal port); set once started. */
+  get invocation(): Invocation | undefined {
+    return this.blocks.get(invocationModule)?.invocation;
+  }
+
+  /** Mutual TLS between sidecars; undefined when off. */
+  get mtls(): Mtls | undefined {
+    return this.blocks.get(invocationModule)?.mtls;
   }
 
   /** Loads everything and starts serving; rejects (after cleaning up) if anything fails. */
@@ -198,8 +223,6 @@ export class Sidecar {
       logger,
       components,
       metadata,
-      new StateBlock(components, options.appId, options.namespace),
-      new SecretsBlock(components, secretScopesPolicy(configuration.secretScopes)),
       freshDir,
       configuration,
       metrics,
@@ -229,8 +252,7 @@ export class Sidecar {
       `  HTTP API  http://${o.listenAddresses[0]}:${this.httpPort}   gRPC API  ${o.listenAddresses[0]}:${this.grpcPort}`,
       ...(this.metricsPort ? [`  metrics   http://${o.metricsListenAddress}:${this.metricsPort}/metrics`] : []),
       ...(this.publicPort ? [`  health    http://${o.publicListenAddress}:${this.publicPort}/v1.0/healthz (public port)`] : []),
-      ...(this.invocation ? [`  internal  ${this.invocation.listenHost}:${this.invocation.internalPort} (sidecar to sidecar)   name resolution: ${this.invocation.resolver.name}${o.mode === 'kubernetes' ? `   namespace: ${o.namespace}` : ''}`] : []),
-      ...(this.mtls ? [`  mTLS between sidecars: ${formatSpiffeId(this.mtls.identity)} (certificate valid until ${this.mtls.certificate.validTo})`] : []),
+      ...this.blocks.instances().flatMap((b) => b.banner?.() ?? []),
       `  app channel: ${o.appPort ? `${o.appProtocol}://${o.appChannelAddress}:${o.appPort}` : 'none (no --app-port)'}`,
     ];
     for (const c of this.components.list()) lines.push(`  component ${c.name} (${c.type}/${c.version}) from ${c.source}`);
@@ -261,74 +283,43 @@ export class Sidecar {
     const { configuration, metrics } = this;
     for (const note of ignoredConfigurationSections(configuration)) logger.warn(note);
     this.tracer = Tracer.fromConfiguration(configuration, options.appId, logger.child('weft.runtime.tracing'));
-    this.resiliency = Resiliency.fromDocuments(resources.others.get('Resiliency') ?? [], options.appId, {
+    const resiliency = Resiliency.fromDocuments(resources.others.get('Resiliency') ?? [], options.appId, {
       logger: logger.child('weft.runtime.resiliency'),
       ...(metrics ? { observer: metrics } : {}),
     });
-    for (const r of this.resiliency.loaded) metrics?.recordResiliencyLoaded(r.name, r.namespace);
-    const lastLoaded = this.resiliency.loaded.at(-1);
+    this.resiliency = resiliency;
+    for (const r of resiliency.loaded) metrics?.recordResiliencyLoaded(r.name, r.namespace);
+    const lastLoaded = resiliency.loaded.at(-1);
     if (lastLoaded) metrics?.setResiliencyResource(lastLoaded.name, lastLoaded.namespace);
-    this.guards.resiliency = this.resiliency;
+    this.guards.resiliency = resiliency;
     await this.components.loadAll(resources.components);
-    this.subscriber = new PubSubSubscriber({
-      components: this.components,
-      appId: options.appId,
-      logger: logger.child('weft.runtime.pubsub'),
-      policy: this.deliveryPolicy,
-      declarative: resources.others.get('Subscription') ?? [],
-      resiliency: this.resiliency,
-      metrics,
-      appAvailable: () => this.health.appAvailable(),
-      tracer: () => this.tracer,
-      traffic: this.traffic,
-    });
-    this.appEvents = await AppEvents.create({
+    const served = servedKinds(BUILDING_BLOCKS);
+    for (const c of this.components.list()) {
+      if (!served.has(c.kind)) logger.warn(`component ${c.name} (${c.type}): no building block serves "${c.kind}" components yet, so nothing uses it`);
+    }
+
+    const shared: Omit<BlockContext, 'use'> = {
       options,
-      components: this.components,
-      output: this.bindings,
-      state: this.state,
       logger,
-      resiliency: () => this.resiliency,
-      appAvailable: () => this.health.appAvailable(),
-      ...(metrics ? { metrics } : {}),
-      tracer: () => this.tracer,
-    });
-    this.inputBindings = this.appEvents.inputBindings;
-    this.jobs = this.appEvents.jobs;
-    this.health.componentsReady = true;
-    this.workflows = await createWorkflowEngine({
-      appId: options.appId,
-      dataDir: options.dataDir,
+      configuration,
+      resources,
       components: this.components,
-      env: options.env,
-      logger: logger.child('weft.runtime.workflow'),
+      metrics,
+      resiliency,
       tracer: this.tracer,
-      ...(metrics ? { observer: metrics.workflows } : {}),
-    });
-    const engine = this.workflows;
-    this.metadata.setWorkflowsSource(() => ({ connectedWorkers: engine.workerCount, stuckInstances: engine.stuckCount }));
-    metrics?.observeWorkflowStuckInstances(() => engine.stuckCount);
+      health: this.health,
+      metadata: this.metadata,
+      deliveryPolicy: this.deliveryPolicy,
+      recentLogs: this.recentLogs,
+      startedAt: this.startedAt,
+      appChannel: () => this.appChannel,
+      requestShutdown: onShutdown,
+    };
+    await this.blocks.startAll(shared);
+    this.health.componentsReady = true;
 
     const apiAllowed = apiAccessCheck(configuration.api.allowed, configuration.api.denied);
-    const routes: HttpRoute[] = [
-      ...coreRoutes({ appId: options.appId, health: this.health, metadata: this.metadata, shutdown: onShutdown }),
-      ...stateRoutes(this.state),
-      ...secretsRoutes(this.secrets),
-      ...cryptoRoutes(new CryptoBlock(this.components)),
-      ...workflowRoutes(this.workflows),
-      ...pubsubRoutes(this.publisher),
-      ...bindingsRoutes(this.bindings),
-      ...jobsRoutes(this.jobs),
-      ...adminRoutes({
-        appId: options.appId,
-        startedAt: this.startedAt,
-        state: this.state,
-        components: this.components,
-        traffic: this.traffic,
-        logs: this.recentLogs,
-        workflows: this.workflows,
-      }),
-    ].filter((r) => r.public || apiAllowed({ group: r.group, version: httpRouteVersion(r.path), protocol: 'http' }));
+    const routes = this.blocks.httpRoutes().filter((r) => r.public || apiAllowed({ group: r.group, version: httpRouteVersion(r.path), protocol: 'http' }));
     const apiLogging = options.enableApiLogging ?? configuration.apiLogging.enabled;
     const httpObservers: ((r: HttpRequestRecord) => void)[] = [];
     if (metrics) httpObservers.push((r) => metrics.recordHttpServerRequest(r));
@@ -339,36 +330,10 @@ export class Sidecar {
     if (apiLogging) grpcObservers.push(grpcApiLogger(logger));
 
     const host = options.listenAddresses[0] ?? '127.0.0.1';
-    const acl = parseAccessControl(configuration.file ?? '', configuration.spec.accessControl);
-    if (options.mtls) {
-      this.mtls = await Mtls.start(options.mtls, { appId: options.appId, namespace: options.namespace || DEFAULT_NAMESPACE }, {
-        logger: logger.child('weft.runtime.security'),
-        metrics: metrics ? new MtlsMetrics(metrics.registry, options.appId) : undefined,
-      });
-      const trustDomain = configuration.spec.accessControl?.trustDomain || DEFAULT_TRUST_DOMAIN;
-      if (this.mtls.identity.trustDomain !== trustDomain) {
-        logger.warn(`the mTLS certificate's trust domain "${this.mtls.identity.trustDomain}" differs from the Configuration's accessControl.trustDomain "${trustDomain}"`);
-      }
-    }
-    this.invocation = await Invocation.start({
-      options,
-      acl,
-      nameResolution: nameResolutionSpec(configuration),
-      httpEndpoints: resources.others.get('HTTPEndpoint') ?? [],
-      channel: () => this.appChannel,
-      appReady: () => this.health.appAvailable(),
-      logger,
-      resiliency: this.resiliency,
-      metrics: metrics?.invocation,
-      tracer: this.tracer,
-      mtls: this.mtls,
-      grpcStream: () => this.grpcProxy?.handlePeer,
-      plainGrpcStream: () => this.grpcProxy?.handlePlainPeer,
-    });
-    this.metadata.httpEndpointNames = this.invocation.endpoints.names();
+    const intercept = this.blocks.httpIntercept();
     this.httpServer = new HttpApiServer({
       ...(this.tracer ? { tracer: this.tracer } : {}),
-      intercept: this.invocation.forwarder.handle,
+      ...(intercept ? { intercept } : {}),
       routes,
       logger: logger.child('weft.runtime.http'),
       maxRequestBodyBytes: options.maxRequestBodyBytes,
@@ -381,26 +346,9 @@ export class Sidecar {
     });
     this.httpPort = await this.httpServer.listen(options.httpPort, host);
 
-    this.grpcProxy = new GrpcProxy({
-      appId: options.appId,
-      namespace: options.namespace,
-      resolver: this.invocation.resolver,
-      // Kubernetes mode: peers take proxied gRPC calls on their internal port (the API is loopback-only).
-      viaInternalPort: options.mode === 'kubernetes',
-      acl,
-      ...(options.apiToken ? { apiToken: options.apiToken } : {}),
-      app: () =>
-        options.appPort && options.appProtocol === 'grpc' && this.health.appAvailable()
-          ? { host: options.appChannelAddress, port: options.appPort }
-          : undefined,
-      logger: logger.child('weft.runtime.grpc'),
-      mtls: this.mtls,
-      tracer: this.tracer,
-      resiliency: this.resiliency,
-      ...(metrics ? { onProxiedCall: (role: 'server' | 'client', method: string, code: number, ms: number) => metrics.recordGrpcProxiedCall(role, method, code, ms) } : {}),
-    });
+    const rawStreamHandler = this.blocks.grpcRawStreams();
     this.grpcServer = new GrpcApiServer({
-      rawStreamHandler: this.grpcProxy.handle,
+      ...(rawStreamHandler ? { rawStreamHandler } : {}),
       tracer: this.tracer,
       logger: logger.child('weft.runtime.grpc'),
       maxMessageBytes: options.maxRequestBodyBytes,
@@ -409,20 +357,9 @@ export class Sidecar {
       ...onApiError,
       ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     });
-    registerDaprGrpcService(this.grpcServer, {
-      appId: options.appId,
-      health: this.health,
-      metadata: this.metadata,
-      state: this.state,
-      secrets: this.secrets,
-      publisher: this.publisher,
-      bindings: this.bindings,
-      jobs: this.jobs,
-      shutdown: onShutdown,
-      invokeService: grpcInvokeHandler(this.invocation.forwarder) as never,
-      streaming: cryptoGrpcMethods(new CryptoBlock(this.components), { logger, authorized: (call) => this.grpcServer!.authorized(call), allowed: (method) => apiAllowed(grpcMethodEndpoint(method)) }),
-    });
-    registerTaskHubService(this.grpcServer, this.workflows, logger.child('weft.runtime.workflow'));
+    const dapr = this.blocks.daprMethods(this.grpcServer);
+    registerDaprGrpcService(this.grpcServer, dapr.unary, dapr.streaming);
+    for (const block of this.blocks.instances()) block.grpcServices?.(this.grpcServer);
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
     if (metrics && options.metricsPort >= 0) {
       this.metricsServer = new MetricsServer(metrics);
@@ -432,9 +369,7 @@ export class Sidecar {
       this.publicServer = new PublicHealthServer(this.health);
       this.publicPort = await this.publicServer.listen(options.publicPort, options.publicListenAddress);
     }
-    await this.invocation.publish(this.httpPort, this.grpcPort);
-    // The dashboard reads each local sidecar's metrics from here.
-    if (this.metricsPort) await this.invocation.resolver.update({ metricsPort: String(this.metricsPort), metricsAddress: options.metricsListenAddress });
+    for (const block of this.blocks.instances()) await block.listening?.({ httpPort: this.httpPort, grpcPort: this.grpcPort, metricsPort: this.metricsPort });
     this.health.apiReady = true;
 
     if (options.appPort && (options.appProtocol === 'http' || options.appProtocol === 'https')) {
@@ -457,22 +392,40 @@ export class Sidecar {
     }
     if (options.appPort) {
       const { appChannelAddress, appPort } = options;
+      // healthz turns ready only once the blocks have set up what the app needs (subscriptions).
       this.health.subscriptionsReady = false;
       waitForAppPort(appChannelAddress, appPort, this.appWait.signal).then(
         () => {
           this.health.appReady = true;
           logger.info(`application discovered on port ${appPort}`);
           this.startAppHealthChecks();
-          // healthz turns ready only once every subscription is established (as daprd's does).
-          const subscribed = this.appChannel && this.subscriber ? this.subscriber.start(this.appChannel) : Promise.resolve();
-          void subscribed.finally(() => (this.health.subscriptionsReady = true));
-          if (this.appChannel && !this.stopping) this.appEvents?.start(this.appChannel);
+          this.appDiscovered();
         },
         () => {},
       );
     } else {
       this.health.appReady = true;
     }
+  }
+
+  /** Tells every block that the app is there (subscriptions, input bindings and job triggers start). */
+  private appDiscovered(): void {
+    const channel = this.appChannel;
+    if (!channel || this.stopping) return;
+    const { options, metrics } = this;
+    // One set of gRPC callback clients to a gRPC app, shared by the blocks that call it.
+    const grpcCallbacks =
+      channel instanceof GrpcAppChannel
+        ? new GrpcAppCallbacks({
+            host: options.appChannelAddress,
+            port: options.appPort ?? 0,
+            maxMessageBytes: options.maxRequestBodyBytes,
+            ...(options.appApiToken ? { appApiToken: options.appApiToken } : {}),
+            ...(metrics ? { interceptors: [metrics.grpcClient.interceptor()] } : {}),
+          })
+        : undefined;
+    const setUp = this.blocks.instances().map((block) => block.appDiscovered?.({ channel, grpcCallbacks }));
+    void Promise.allSettled(setUp).then(() => (this.health.subscriptionsReady = true));
   }
 
   private startAppHealthChecks(): void {
@@ -499,13 +452,9 @@ export class Sidecar {
     this.appHealth?.stop();
     this.appWait.abort();
     this.health.apiReady = false;
-    await this.subscriber?.stop();
-    await this.appEvents?.close();
-    await this.invocation?.close();
-    this.grpcProxy?.close();
-    this.mtls?.close();
-    // Workflows before the gRPC server: it ends the worker streams, which would otherwise hold it open.
-    await this.workflows?.close();
+    // Every block stops before the servers close: the workflow block ends its worker streams, which
+    // would otherwise hold the gRPC server open.
+    await this.blocks.stopAll();
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close(), this.publicServer?.close()]);
     await this.components.closeAll();
     await this.tracer?.shutdown();

@@ -88,6 +88,14 @@ export class GrpcApiServer {
   }
 
   /**
+   * Whether the Configuration's API allow-list admits a Dapr RPC (`EncryptAlpha1`): unary methods are
+   * checked here already; streaming handlers registered as they are ask this themselves.
+   */
+  allowed(method: string): boolean {
+    return this.options.methodAllowed?.(method) ?? true;
+  }
+
+  /**
    * Registers a service whose unary handlers are plain async functions; each is wrapped with token
    * enforcement and error conversion. Streaming handlers are passed through `streaming` untouched.
    */

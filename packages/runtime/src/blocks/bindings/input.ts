@@ -14,7 +14,7 @@ import type { WeftMetrics } from '../../observability/metrics.js';
 import type { Tracer } from '../../observability/tracing.js';
 import type { AttemptContext } from '../../resiliency/policy.js';
 import type { Resiliency } from '../../resiliency/resiliency.js';
-import type { StateBlock } from '../state.js';
+import type { StateBlock } from '../state/state-block.js';
 import type { OutputBindings } from './output.js';
 import { applyReply } from './reply.js';
 import type { BindingAppTransport } from './app-transport.js';

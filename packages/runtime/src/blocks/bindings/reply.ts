@@ -4,7 +4,7 @@
  * Failures are logged, not thrown: the event itself was delivered.
  */
 import type { Logger } from '../../logging/logger.js';
-import type { StateBlock } from '../state.js';
+import type { StateBlock } from '../state/state-block.js';
 import type { BindingReply } from './app-transport.js';
 import type { OutputBindings } from './output.js';
 

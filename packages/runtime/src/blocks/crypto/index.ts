@@ -1,8 +1,7 @@
 /**
  * The cryptography building block: `EncryptAlpha1`/`DecryptAlpha1` over gRPC streams and
  * `PUT /v1.0-alpha1/crypto/{name}/encrypt|decrypt` over HTTP, in Dapr's `dapr.io/enc/v1` format, with
- * the `crypto.*` components. The sidecar wires it with {@link CryptoBlock}, {@link cryptoRoutes} and
- * {@link cryptoGrpcMethods}.
+ * the `crypto.*` components; `module.ts` registers it with the sidecar.
  */
 export { CryptoBlock, CryptoStreamError } from './crypto-block.js';
 export type { CryptoComponents, DecryptRequest, EncryptRequest } from './crypto-block.js';

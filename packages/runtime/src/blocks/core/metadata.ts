@@ -2,13 +2,13 @@
  * The metadata API: who this sidecar is, what it loaded and how it reaches the app. The SDKs use
  * `GET /v1.0/metadata` as their readiness probe, so the body is never empty.
  */
-import type { ComponentManager, LoadedComponent } from '../components/manager.js';
-import type { SecretStore } from '../components/secretstores/store.js';
-import type { StateStore } from '../components/state/store.js';
-import type { PubSub } from '../components/pubsub/store.js';
-import { bindingCapabilities } from '../components/bindings/binding.js';
-import type { SidecarOptions } from '../sidecar/options.js';
-import { RUNTIME_VERSION } from '../version.js';
+import type { ComponentManager, LoadedComponent } from '../../components/manager.js';
+import type { SecretStore } from '../../components/secretstores/store.js';
+import type { StateStore } from '../../components/state/store.js';
+import type { PubSub } from '../../components/pubsub/store.js';
+import { bindingCapabilities } from '../../components/bindings/binding.js';
+import type { SidecarOptions } from '../../sidecar/options.js';
+import { RUNTIME_VERSION } from '../../version.js';
 
 /** One component as the metadata API lists it. */
 export interface ComponentMetadata {
@@ -64,7 +64,7 @@ export function capabilitiesOf(component: LoadedComponent): string[] {
 /** Holds the extended attributes (`PUT /v1.0/metadata/{key}`) and renders the metadata body. */
 export class MetadataBlock {
   private readonly extended = new Map<string, string>();
-  /** Names of the loaded `HTTPEndpoint` resources (set by the sidecar once invocation starts). */
+  /** Names of the loaded `HTTPEndpoint` resources (set by the invocation block when it starts). */
   httpEndpointNames: string[] = [];
   private subscriptionsSource: () => unknown[] = () => [];
 

@@ -13,9 +13,9 @@ import { fromTimestamp, sv, svValue, toTimestamp } from '../../workflow/history.
 import { statusName } from '../../workflow/step.js';
 import type { FailureDetails, InstanceRecord, OrchestratorAction, StringValue, Timestamp, TraceContextMessage, WorkflowStatus } from '../../workflow/types.js';
 import { WORKFLOW_STATUSES, isTerminal } from '../../workflow/types.js';
-import { taskHubService } from './protos.js';
-import type { GrpcApiServer } from './server.js';
-import { toGrpcError } from './server.js';
+import { taskHubService } from '../../api/grpc/protos.js';
+import type { GrpcApiServer } from '../../api/grpc/server.js';
+import { toGrpcError } from '../../api/grpc/server.js';
 
 interface GetInstanceRequest {
   instanceId: string;

@@ -1,11 +1,11 @@
 /** HTTP routes of the pub/sub API: publish and bulk publish (`v1.0-alpha1`). Topics may contain `/`. */
-import type { BulkEntryInput, PubSubPublisher } from '../../blocks/pubsub/publish.js';
-import { isCloudEventContentType, isJsonContentType } from '../../blocks/pubsub/cloudevents.js';
-import type { TraceContext } from '../../blocks/pubsub/cloudevents.js';
+import type { BulkEntryInput, PubSubPublisher } from './publish.js';
+import { isCloudEventContentType, isJsonContentType } from './cloudevents.js';
+import type { TraceContext } from './cloudevents.js';
 import { pubsubErrors } from '../../errors/index.js';
-import { isObject } from './decode.js';
-import type { HttpReply, HttpRequestContext, HttpRoute } from './types.js';
-import { jsonReply, metadataFromQuery, noContent } from './types.js';
+import { isObject } from '../../api/http/decode.js';
+import type { HttpReply, HttpRequestContext, HttpRoute } from '../../api/http/types.js';
+import { jsonReply, metadataFromQuery, noContent } from '../../api/http/types.js';
 
 function header(req: HttpRequestContext, name: string): string | undefined {
   const value = req.headers[name];

@@ -1,9 +1,9 @@
 /** HTTP route of the output bindings API: `POST|PUT /v1.0/bindings/{name}` with `{data, metadata, operation}`. */
-import type { OutputBindings } from '../../blocks/bindings/output.js';
+import type { OutputBindings } from './output.js';
 import { bindingErrors } from '../../errors/index.js';
-import { isObject } from './decode.js';
-import type { HttpReply, HttpRequestContext, HttpRoute } from './types.js';
-import { noContent } from './types.js';
+import { isObject } from '../../api/http/decode.js';
+import type { HttpReply, HttpRequestContext, HttpRoute } from '../../api/http/types.js';
+import { noContent } from '../../api/http/types.js';
 
 /** The decoded request body, as Dapr's `OutputBindingRequest`. */
 interface OutputBindingBody {

@@ -3,10 +3,10 @@
  * in through {@link SecretAccessPolicy}; denied secrets answer 403 on a single get and are silently
  * left out of a bulk get, as in Dapr.
  */
-import type { ComponentManager } from '../components/manager.js';
-import type { Secret } from '../components/secretstores/store.js';
-import { SecretNotFoundError } from '../components/secretstores/store.js';
-import { errorMessage, secretErrors } from '../errors/index.js';
+import type { ComponentManager } from '../../components/manager.js';
+import type { Secret } from '../../components/secretstores/store.js';
+import { SecretNotFoundError } from '../../components/secretstores/store.js';
+import { errorMessage, secretErrors } from '../../errors/index.js';
 
 /** Decides whether a secret may be read through the API. */
 export type SecretAccessPolicy = (storeName: string, secretName: string) => boolean;

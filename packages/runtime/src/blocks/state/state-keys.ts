@@ -2,9 +2,9 @@
  * How Dapr turns a user key into a stored key: `appid||key` by default, or by the component's
  * `keyPrefix` metadata (`appid`, `name`, `namespace`, `none`, or a custom prefix).
  */
-import { stateErrors } from '../errors/index.js';
-import { readProperty } from '../components/metadata.js';
-import type { MetadataProperties } from '../components/metadata.js';
+import { stateErrors } from '../../errors/index.js';
+import { readProperty } from '../../components/metadata.js';
+import type { MetadataProperties } from '../../components/metadata.js';
 
 const SEPARATOR = '||';
 

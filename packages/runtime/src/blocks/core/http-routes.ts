@@ -1,9 +1,9 @@
 /** HTTP routes of health, metadata and shutdown. */
-import type { MetadataBlock } from '../../blocks/metadata.js';
+import type { MetadataBlock } from './metadata.js';
 import { commonErrors } from '../../errors/index.js';
 import type { HealthState } from '../../sidecar/health.js';
-import type { HttpRoute } from './types.js';
-import { jsonReply, noContent } from './types.js';
+import type { HttpRoute } from '../../api/http/types.js';
+import { jsonReply, noContent } from '../../api/http/types.js';
 
 /** What the core routes need. */
 export interface CoreRouteDeps {

@@ -1,8 +1,8 @@
 /** HTTP routes of the Jobs API (`v1.0-alpha1/jobs/{name}`: POST schedules, GET reads, DELETE removes). */
-import type { JobsBlock } from '../../blocks/jobs.js';
+import type { JobsBlock } from './jobs-block.js';
 import { decodeJobBody, encodeJob } from '../../jobs/job-codec.js';
-import type { HttpRequestContext, HttpRoute } from './types.js';
-import { jsonReply, noContent } from './types.js';
+import type { HttpRequestContext, HttpRoute } from '../../api/http/types.js';
+import { jsonReply, noContent } from '../../api/http/types.js';
 
 /** The jobs routes over a {@link JobsBlock}. */
 export function jobsRoutes(jobs: JobsBlock): HttpRoute[] {

@@ -1,7 +1,7 @@
 /** HTTP routes of the secrets API (`/v1.0/secrets/{store}/{key}` and `/bulk`). */
-import type { SecretsBlock } from '../../blocks/secrets.js';
-import type { HttpRoute } from './types.js';
-import { jsonReply, metadataFromQuery, noContent } from './types.js';
+import type { SecretsBlock } from './secrets-block.js';
+import type { HttpRoute } from '../../api/http/types.js';
+import { jsonReply, metadataFromQuery, noContent } from '../../api/http/types.js';
 
 /** The secrets routes over a {@link SecretsBlock}. */
 export function secretsRoutes(secrets: SecretsBlock): HttpRoute[] {

@@ -11,8 +11,8 @@ import type { WorkflowEngine } from '../../workflow/engine.js';
 import { historyEventJson, instanceJson } from '../../workflow/history-json.js';
 import type { WorkflowStatus } from '../../workflow/types.js';
 import { WORKFLOW_STATUSES, isTerminal } from '../../workflow/types.js';
-import type { HttpRequestContext, HttpRoute } from './types.js';
-import { jsonReply } from './types.js';
+import type { HttpRequestContext, HttpRoute } from '../../api/http/types.js';
+import { jsonReply } from '../../api/http/types.js';
 
 const VERSIONS = ['v1.0', 'v1.0-beta1', 'v1.0-alpha1'] as const;
 const MAX_INSTANCE_ID = 64;

@@ -2,11 +2,11 @@
  * The Jobs API, transport-neutral: validates names, maps scheduler failures to Dapr's
  * `DAPR_SCHEDULER_*` errors and hands jobs to the {@link JobScheduler}.
  */
-import { GrpcCode, jobErrors } from '../errors/index.js';
-import { InvalidJobError } from '../jobs/job.js';
-import type { JobRecord, JobSpec } from '../jobs/job.js';
-import { JobExistsError } from '../jobs/scheduler.js';
-import type { JobScheduler } from '../jobs/scheduler.js';
+import { GrpcCode, jobErrors } from '../../errors/index.js';
+import { InvalidJobError } from '../../jobs/job.js';
+import type { JobRecord, JobSpec } from '../../jobs/job.js';
+import { JobExistsError } from '../../jobs/scheduler.js';
+import type { JobScheduler } from '../../jobs/scheduler.js';
 
 /** Schedules, reads and deletes jobs of this app. */
 export class JobsBlock {

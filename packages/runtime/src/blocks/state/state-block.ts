@@ -2,9 +2,9 @@
  * The state building block, transport-neutral: HTTP and gRPC adapters both call these methods with
  * decoded requests and render what they return or throw ({@link ApiError}).
  */
-import type { ComponentManager } from '../components/manager.js';
-import { readProperty } from '../components/metadata.js';
-import { QueryParseError, parseStateQuery } from '../components/state/query.js';
+import type { ComponentManager } from '../../components/manager.js';
+import { readProperty } from '../../components/metadata.js';
+import { QueryParseError, parseStateQuery } from '../../components/state/query.js';
 import {
   ETagInvalidError,
   ETagMismatchError,
@@ -12,9 +12,9 @@ import {
   isKeyListing,
   isQueryable,
   isTransactional,
-} from '../components/state/store.js';
-import type { StateOperation, StateStore, StateWriteOptions } from '../components/state/store.js';
-import { commonErrors, errorMessage, stateErrors } from '../errors/index.js';
+} from '../../components/state/store.js';
+import type { StateOperation, StateStore, StateWriteOptions } from '../../components/state/store.js';
+import { commonErrors, errorMessage, stateErrors } from '../../errors/index.js';
 import { keyPrefixFor, validateUserKey } from './state-keys.js';
 
 /** Request metadata (`metadata.*` query parameters or per-item `metadata`). */

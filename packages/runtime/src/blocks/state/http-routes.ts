@@ -1,7 +1,7 @@
 /** HTTP routes of the state API (`/v1.0/state/...`, `/v1.0-alpha1/state/{store}/query`). */
-import type { SaveItem, StateBlock, TransactionRequestOperation } from '../../blocks/state.js';
+import type { SaveItem, StateBlock, TransactionRequestOperation } from './state-block.js';
 import { commonErrors } from '../../errors/index.js';
-import { parseJsonBody } from './body.js';
+import { parseJsonBody } from '../../api/http/body.js';
 import {
   embedStoredValue,
   isObject,
@@ -9,9 +9,9 @@ import {
   optionalString,
   optionalStringMap,
   optionalWriteOptions,
-} from './decode.js';
-import type { HttpReply, HttpRequestContext, HttpRoute } from './types.js';
-import { metadataFromQuery, noContent } from './types.js';
+} from '../../api/http/decode.js';
+import type { HttpReply, HttpRequestContext, HttpRoute } from '../../api/http/types.js';
+import { metadataFromQuery, noContent } from '../../api/http/types.js';
 
 function decodeSaveItems(body: unknown, urlMetadata: Record<string, string>): SaveItem[] {
   if (!Array.isArray(body)) throw commonErrors.malformedRequest('request body must be a JSON array of state items');

@@ -1,7 +1,7 @@
 /** Component capabilities as the metadata API lists them (daprd's rules). */
 import { describe, expect, it } from 'vitest';
-import type { LoadedComponent } from '../components/manager.js';
-import type { StateFeature, StateStore } from '../components/state/store.js';
+import type { LoadedComponent } from '../../components/manager.js';
+import type { StateFeature, StateStore } from '../../components/state/store.js';
 import { capabilitiesOf } from './metadata.js';
 
 function stateComponent(features: StateFeature[], properties: Record<string, string> = {}): LoadedComponent {

@@ -1,5 +1,5 @@
 /** `ScheduleJobAlpha1`, `GetJobAlpha1` and `DeleteJobAlpha1` of the Dapr gRPC service over the {@link JobsBlock}. */
-import type { JobsBlock } from '../../blocks/jobs.js';
+import type { JobsBlock } from './jobs-block.js';
 import type { FailurePolicy, JobSpec } from '../../jobs/job.js';
 
 interface ProtoDuration {
