@@ -8,6 +8,7 @@ export { resolveSidecarOptions } from './sidecar/options.js';
 export type { SidecarOptions, AppProtocol } from './sidecar/options.js';
 export { TlsConfigError } from './security/tls-material.js';
 export type { MtlsSources, PemSource } from './security/tls-material.js';
+export { tokenMatches } from './security/api-token.js';
 export { createLogger, silentLogger } from './logging/logger.js';
 export type { Logger, LogLevel } from './logging/logger.js';
 export { ComponentInitError, ResourceError, loadResources } from './resources/loader.js';
