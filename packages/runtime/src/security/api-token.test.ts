@@ -7,10 +7,11 @@ import { HttpApiServer } from '../api/http/server.js';
 import { GrpcProxy } from '../invoke/grpc-proxy.js';
 import { silentLogger } from '../logging/logger.js';
 import { tokenMatches } from './api-token.js';
+import type * as ApiToken from './api-token.js';
 
 // Every entry point must delegate to the one constant-time check; the spy records that it did.
 vi.mock('./api-token.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('./api-token.js')>();
+  const real = await importOriginal<typeof ApiToken>();
   return { ...real, tokenMatches: vi.fn(real.tokenMatches) };
 });
 
