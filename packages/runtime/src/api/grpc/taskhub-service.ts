@@ -12,6 +12,7 @@ import { fromTimestamp, sv, svValue, toTimestamp } from '../../workflow/history.
 import { statusName } from '../../workflow/step.js';
 import type { FailureDetails, InstanceRecord, OrchestratorAction, StringValue, Timestamp, TraceContextMessage, WorkflowStatus } from '../../workflow/types.js';
 import { WORKFLOW_STATUSES, isTerminal } from '../../workflow/types.js';
+import { validateInstanceId } from '../../workflow/instance-id.js';
 import { taskHubService } from './protos.js';
 import type { GrpcApiServer } from './server.js';
 import { toGrpcError } from './server.js';
@@ -122,6 +123,7 @@ export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEn
         call,
       ) => {
         if (!req.name) throw workflowErrors.nameMissing();
+        if (req.instanceId) validateInstanceId(req.instanceId);
         const scheduledStartAt = optionalDate(req.scheduledStartTimestamp);
         const instanceId = await engine.start({
           trace: startTrace(req.parentTraceContext, call),
