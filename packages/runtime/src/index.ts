@@ -17,7 +17,8 @@ export { ComponentRegistry, UnknownComponentError } from './components/registry.
 export { MetadataError } from './components/metadata.js';
 export { ApiError } from './errors/index.js';
 export { RUNTIME_VERSION } from './version.js';
-export { parseDurationMs } from './util/duration.js';
+export { DurationError, parseDuration, parseDurationMs } from './util/duration.js';
+export type { ParseDurationOptions } from './util/duration.js';
 export { WorkflowEngine } from './workflow/engine.js';
 export { SqliteWorkflowBackend } from './workflow/sqlite-backend.js';
 export type { PostgresWorkflowBackend } from './workflow/postgres-backend.js';

@@ -6,7 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ComponentResource } from '../resources/component-schema.js';
 import type { LoadedDocument } from '../resources/loader.js';
 import { ComponentInitError, ResourceError } from '../resources/loader.js';
-import { parseDurationMs } from '../util/duration.js';
+import { durationField } from '../resources/duration-field.js';
 import type { Component } from './component.js';
 import type { MetadataProperties } from './metadata.js';
 import { MetadataError, trackMetadataReads } from './metadata.js';
@@ -158,8 +158,7 @@ export class ComponentManager {
       if (!kind) throw new ResourceError(file, 'spec.type', `unknown component kind in "${doc.spec.type}"; supported: ${this.options.registry.supportedTypes().join(', ')}`);
       const instance = await this.options.registry.create(doc.spec.type, doc.spec.version);
       const properties = await this.resolveMetadata(doc, file);
-      const timeoutMs = doc.spec.initTimeout ? parseDurationMs(doc.spec.initTimeout) : DEFAULT_INIT_TIMEOUT_MS;
-      if (timeoutMs === undefined) throw new ResourceError(file, 'spec.initTimeout', `expected a duration such as "5s", got "${doc.spec.initTimeout}"`);
+      const timeoutMs = doc.spec.initTimeout ? durationField(file, 'spec.initTimeout', doc.spec.initTimeout) : DEFAULT_INIT_TIMEOUT_MS;
       const read = trackMetadataReads(properties);
       const init = instance.init(properties, {
           name,

@@ -15,7 +15,7 @@
 import path from 'node:path';
 import type { ComponentManager } from '../components/manager.js';
 import { readProperty } from '../components/metadata.js';
-import { parseDurationMs } from '../util/duration.js';
+import { parseDuration } from '../util/duration.js';
 import type { Logger } from '../logging/logger.js';
 import type { WorkflowBackend } from './backend.js';
 import { WorkflowEngine } from './engine.js';
@@ -44,22 +44,11 @@ function positiveInt(env: CreateEngineInput['env'], name: string): number | unde
   return n;
 }
 
-/** A Go-style duration setting (`90s`, `1m30s`, `500ms`), undefined when unset. */
-function goDuration(env: CreateEngineInput['env'], name: string): number | undefined {
+/** A duration setting (`90s`, `1h30m`, `7d`), undefined when unset. */
+function durationSetting(env: CreateEngineInput['env'], name: string, bareUnitMs?: number): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
-  const ms = parseDurationMs(raw);
-  if (ms === undefined || ms <= 0) throw new Error(`${name} must be a positive duration such as 30s or 5m, got "${raw}"`);
-  return ms;
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses a duration such as `500ms`, `90s`, `30m`, `24h`, `7d` (a bare number is milliseconds). */
-export function parseDuration(name: string, raw: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
-  if (!match) throw new Error(`${name} must be a duration such as 30m, 24h or 7d, got "${raw}"`);
-  return Math.round(Number(match[1]) * (UNITS[match[2] ?? 'ms'] ?? 1));
+  return parseDuration(name, raw, { positive: true, ...(bareUnitMs === undefined ? {} : { bareUnitMs }) });
 }
 
 /** The Postgres connection string of the actor state store, if it is a `state.postgresql` component. */
@@ -87,10 +76,10 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
   const maxO = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ORCHESTRATIONS');
   const maxA = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ACTIVITIES');
   const debugPoints = env['WEFT_DEBUG_POINTS'];
-  const retention = env['WEFT_WORKFLOW_RETENTION'];
-  const retentionMs = retention ? parseDuration('WEFT_WORKFLOW_RETENTION', retention) : undefined;
-  const redeliverAfterMs = goDuration(env, 'WEFT_WORKFLOW_REDELIVER_AFTER');
-  const stuckAfterMs = goDuration(env, 'WEFT_WORKFLOW_STUCK_AFTER');
+  // A bare number of milliseconds stays accepted for the retention, as it was before durations had units.
+  const retentionMs = durationSetting(env, 'WEFT_WORKFLOW_RETENTION', 1);
+  const redeliverAfterMs = durationSetting(env, 'WEFT_WORKFLOW_REDELIVER_AFTER');
+  const stuckAfterMs = durationSetting(env, 'WEFT_WORKFLOW_STUCK_AFTER');
   return new WorkflowEngine({
     backend,
     logger,

@@ -3,7 +3,7 @@
  * in process before the message is dead-lettered or handed back to the broker. Read from the
  * sidecar's environment so black-box tests and operators can tune it without a Resiliency resource.
  */
-import { parseDurationMs } from '../../util/duration.js';
+import { parseDuration } from '../../util/duration.js';
 
 /** Retry and timeout settings of event delivery. */
 export interface DeliveryPolicy {
@@ -35,7 +35,7 @@ export function deliveryPolicyFromEnv(env: Readonly<Record<string, string | unde
   if (env['WEFT_PUBSUB_MAX_RETRIES'] && Number.isInteger(retries) && retries >= 0) policy.maxRetries = retries;
   const duration = (name: string): number | undefined => {
     const value = env[name];
-    return value ? parseDurationMs(value) : undefined;
+    return value ? parseDuration(name, value, { positive: true }) : undefined;
   };
   policy.initialIntervalMs = duration('WEFT_PUBSUB_RETRY_INTERVAL') ?? policy.initialIntervalMs;
   policy.maxIntervalMs = duration('WEFT_PUBSUB_RETRY_MAX_INTERVAL') ?? Math.max(policy.maxIntervalMs, policy.initialIntervalMs);
