@@ -1,8 +1,11 @@
 /**
  * The first connection of every MQTT component: one attempt, so an unreachable broker fails start-up
  * at once with `cannot reach MQTT broker at <url>: <cause>` (mqtt.js would otherwise retry forever);
- * once connected, the client reconnects every `reconnectPeriod` as configured.
+ * once connected, the client reconnects every `reconnectPeriod` as configured. Every connection has
+ * Nagle's algorithm off (mqtt.js opens its socket without `noDelay`), so a small publish is not held
+ * back until the broker's delayed ACK.
  */
+import type { Socket } from 'node:net';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { redactUrl, unreachable } from '../util/network-error.js';
@@ -11,6 +14,8 @@ import { redactUrl, unreachable } from '../util/network-error.js';
 export function connectMqtt(url: string, options: IClientOptions): Promise<MqttClient> {
   const reconnectPeriod = options.reconnectPeriod ?? 1000;
   const client = mqtt.connect(url, { ...options, reconnectPeriod: 0 });
+  // 'connect' fires on every (re)connection, each on a new socket; a WebSocket stream has no such knob.
+  client.on('connect', () => (client.stream as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true));
   return new Promise<MqttClient>((resolve, reject) => {
     let lastError: unknown;
     const onError = (err: Error) => (lastError = err);
