@@ -78,6 +78,7 @@ export class AppEvents {
       appId: options.appId,
       store,
       logger: logger.child('weft.runtime.jobs'),
+      metrics: deps.metrics,
       app: () => (deps.appAvailable() ? this.target : undefined),
     });
     this.jobs = new JobsBlock(this.scheduler, options.appId, options.namespace);
@@ -85,7 +86,7 @@ export class AppEvents {
 
   /** Starts input bindings and job triggers towards the discovered app. */
   start(channel: AppChannel): void {
-    const { options, logger } = this.deps;
+    const { options } = this.deps;
     if (channel instanceof GrpcAppChannel) {
       const callbacks = new GrpcAppCallbacks({
         host: options.appChannelAddress,
@@ -97,7 +98,7 @@ export class AppEvents {
       this.grpcCallbacks = callbacks;
       this.target = { trigger: (name, data) => callbacks.triggerJob(name, data) };
     } else {
-      this.target = httpJobTarget(channel, logger.child('weft.runtime.jobs'));
+      this.target = httpJobTarget(channel);
     }
     void this.inputBindings.start(this.grpcCallbacks ?? httpBindingTransport(channel));
     this.scheduler.start();

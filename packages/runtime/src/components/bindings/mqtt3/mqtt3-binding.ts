@@ -84,7 +84,7 @@ export class Mqtt3Binding implements InputBinding, OutputBinding, Component {
           () => callback(),
           (err: unknown) => {
             if (this.closed) return; // No PUBACK: the broker redelivers on the next session.
-            this.logger.warn('mqtt input event not taken by the app; retrying', { error: (err as Error).message });
+            this.logger.debug('mqtt input event not taken by the app; retrying (reported by the input binding runner)', { error: (err as Error).message });
             setTimeout(attempt, meta.retryIntervalMs).unref();
           },
         );

@@ -20,7 +20,8 @@ import type { Logger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
 import { MetadataError, readBool, readDurationMs, readInt, readProperty, requireString } from '../../metadata.js';
-import type { MessageHandler, PubSub, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
+import { retryRejected } from '../handler-rejection.js';
+import type { MessageHandler, PubSub, PubSubMessage, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
 
 interface Mqtt3Metadata {
   url: string;
@@ -86,8 +87,9 @@ export class Mqtt3PubSub implements PubSub {
     // one message at a time: in order, whatever the requested concurrency.
     const handle = (topic: string, payload: Buffer, ack: () => void): void => {
       const attempt = (): void => {
-        void handler({ topic, data: payload, metadata: {} })
-          .catch(() => 'retry' as const)
+        const message: PubSubMessage = { topic, data: payload, metadata: {} };
+        void handler(message)
+          .catch((err: unknown) => retryRejected(this.logger, message, err))
           .then((outcome) => {
             if (!open) return; // no PUBACK: the session keeps it for the next connection
             if (outcome === 'retry') setTimeout(attempt, this.meta.redeliverIntervalMs).unref();

@@ -13,7 +13,8 @@ import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
 import { redactUrl, unreachable } from '../../../util/network-error.js';
 import { MetadataError, readBool, readEnum, readInt, readProperty } from '../../metadata.js';
-import type { MessageHandler, PubSub, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
+import { retryRejected } from '../handler-rejection.js';
+import type { MessageHandler, PubSub, PubSubMessage, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
 
 interface RabbitMetadata {
   connectionString: string;
@@ -130,8 +131,9 @@ export class RabbitMqPubSub implements PubSub {
       const metadata: Record<string, string> = {};
       for (const [k, v] of Object.entries(msg.properties.headers ?? {})) if (v !== undefined && v !== null) metadata[k] = String(v);
       const contentType = msg.properties.contentType as string | undefined;
-      void handler({ topic: request.topic, data: msg.content, metadata, ...(contentType ? { contentType } : {}) })
-        .catch(() => 'retry' as const)
+      const message: PubSubMessage = { topic: request.topic, data: msg.content, metadata, ...(contentType ? { contentType } : {}) };
+      void handler(message)
+        .catch((err: unknown) => retryRejected(this.logger, message, err))
         .then((outcome) => {
           if (!open) return;
           if (outcome === 'ack') channel.ack(msg);
