@@ -10,12 +10,18 @@ import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { redactUrl, unreachable } from '../util/network-error.js';
 
+/** Turns Nagle's algorithm off on every connection the client makes. */
+export function withoutNagle(client: MqttClient): MqttClient {
+  // 'connect' fires on every (re)connection, each on a new socket; a WebSocket stream has no such knob.
+  client.on('connect', () => (client.stream as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true));
+  return client;
+}
+
 /** A connected client, or an error naming the broker and the cause. */
 export function connectMqtt(url: string, options: IClientOptions): Promise<MqttClient> {
   const reconnectPeriod = options.reconnectPeriod ?? 1000;
   const client = mqtt.connect(url, { ...options, reconnectPeriod: 0 });
-  // 'connect' fires on every (re)connection, each on a new socket; a WebSocket stream has no such knob.
-  client.on('connect', () => (client.stream as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true));
+  withoutNagle(client);
   return new Promise<MqttClient>((resolve, reject) => {
     let lastError: unknown;
     const onError = (err: Error) => (lastError = err);

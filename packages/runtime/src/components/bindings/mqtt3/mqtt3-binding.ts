@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
-import { connectMqtt } from '../../mqtt-connect.js';
+import { connectMqtt, withoutNagle } from '../../mqtt-connect.js';
 import type { MqttClient } from 'mqtt';
 import type { Component, ComponentContext } from '../../component.js';
 import { MetadataError, readBool, readDurationMs, readInt, readProperty, requireString } from '../../metadata.js';
@@ -76,7 +76,7 @@ export class Mqtt3Binding implements InputBinding, OutputBinding, Component {
 
   async read(handler: BindingHandler): Promise<void> {
     const { meta } = this;
-    const client = mqtt.connect(meta.url, { clientId: meta.consumerID, clean: meta.cleanSession, protocolVersion: 4, reconnectPeriod: 1000 });
+    const client = withoutNagle(mqtt.connect(meta.url, { clientId: meta.consumerID, clean: meta.cleanSession, protocolVersion: 4, reconnectPeriod: 1000 }));
     // The PUBACK goes out when handleMessage calls back: only after the app took the message.
     client.handleMessage = (packet, callback) => {
       const attempt = (): void => {

@@ -14,7 +14,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
-import { connectMqtt } from '../../mqtt-connect.js';
+import { connectMqtt, withoutNagle } from '../../mqtt-connect.js';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
@@ -98,12 +98,14 @@ export class Mqtt3PubSub implements PubSub {
       };
       attempt();
     };
-    const client = mqtt.connect(this.meta.url, {
-      clientId,
-      clean: this.meta.cleanSession,
-      protocolVersion: 4,
-      reconnectPeriod: 1000,
-    });
+    const client = withoutNagle(
+      mqtt.connect(this.meta.url, {
+        clientId,
+        clean: this.meta.cleanSession,
+        protocolVersion: 4,
+        reconnectPeriod: 1000,
+      }),
+    );
     // mqtt.js sends the PUBACK when handleMessage calls back: only once the handler acked (set before
     // connecting, since a resumed session replays its messages right away).
     client.handleMessage = (packet, callback) => handle(packet.topic, Buffer.from(packet.payload), () => callback());
