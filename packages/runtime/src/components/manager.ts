@@ -29,6 +29,15 @@ export interface LoadedComponent {
   source: string;
 }
 
+/** A component that did not start and was skipped (`ignoreErrors: true`); its instance is closed. */
+export interface FailedComponent {
+  name: string;
+  type: string;
+  version: string;
+  /** Why init failed (or that it timed out), as logged. */
+  error: string;
+}
+
 /** What the manager needs from the sidecar. */
 export interface ComponentManagerOptions {
   appId: string;
@@ -81,6 +90,7 @@ const BLOCK_FIELDS: Record<string, readonly string[]> = {
 /** Owns every component instance of one sidecar. */
 export class ComponentManager {
   private readonly loaded = new Map<string, LoadedComponent>();
+  private readonly failedComponents = new Map<string, FailedComponent>();
 
   constructor(private readonly options: ComponentManagerOptions) {}
 
@@ -97,6 +107,11 @@ export class ComponentManager {
   /** Components that loaded, in load order. */
   list(): LoadedComponent[] {
     return [...this.loaded.values()];
+  }
+
+  /** Components skipped after a failed init (`ignoreErrors: true`), for the metadata API. */
+  failed(): FailedComponent[] {
+    return [...this.failedComponents.values()];
   }
 
   /** Components of one kind. */
@@ -160,7 +175,9 @@ export class ComponentManager {
       const properties = await this.resolveMetadata(doc, file);
       const timeoutMs = doc.spec.initTimeout ? durationField(file, 'spec.initTimeout', doc.spec.initTimeout) : DEFAULT_INIT_TIMEOUT_MS;
       const read = trackMetadataReads(properties);
+      const abandon = new AbortController();
       const init = instance.init(properties, {
+          signal: abandon.signal,
           name,
           appId: this.options.appId,
           namespace: this.options.namespace,
@@ -173,9 +190,10 @@ export class ComponentManager {
       } catch (err) {
         // Whatever the driver opened (clients retrying in the background) must not outlive the failure:
         // close it now, and again when a timed-out init finishes late.
+        abandon.abort();
         const close = (): Promise<void> => Promise.resolve().then(() => instance.close()).catch(() => undefined);
         void close();
-        void init.then(close, () => undefined);
+        void init.then(close, close);
         throw err;
       }
       // A field nothing reads would silently do nothing: say so, naming it.
@@ -195,6 +213,7 @@ export class ComponentManager {
       this.options.onInit?.(doc.spec.type, name, 'init');
       if (doc.spec.ignoreErrors) {
         log.warn(`ignoring component that failed to initialise (ignoreErrors: true): ${reason}`);
+        this.failedComponents.set(name, { name, type: doc.spec.type, version: doc.spec.version, error: (err as Error).message });
         return;
       }
       if (err instanceof ResourceError) throw err;

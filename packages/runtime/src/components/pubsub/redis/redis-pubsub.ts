@@ -42,11 +42,14 @@ export class RedisPubSub implements PubSub {
   private client: Redis | undefined;
   private meta!: RedisPubSubMetadata;
   private logger!: Logger;
+  /** Aborted if the sidecar gives up on init; later connections (subscriptions) never see it abort. */
+  private initSignal: AbortSignal | undefined;
   private readonly closers = new Set<() => Promise<void>>();
 
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseRedisPubSubMetadata(props);
     this.logger = context.logger;
+    this.initSignal = context.signal;
     this.client = await this.connect();
   }
 
@@ -156,6 +159,8 @@ export class RedisPubSub implements PubSub {
         maxRetriesPerRequest: 3,
       },
       this.logger,
+      undefined,
+      this.initSignal,
     );
   }
 
