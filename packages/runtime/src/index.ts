@@ -28,6 +28,8 @@ export { WORKFLOW_STATUSES } from './workflow/types.js';
 export type { WorkflowStatus, InstanceRecord } from './workflow/types.js';
 export type { WorkflowBackend, InstanceFilter } from './workflow/backend.js';
 export { loadConfiguration, defaultConfiguration, parseConfiguration } from './config/configuration.js';
+export { ENGINE_SETTINGS, EngineSettingError, resolveEngineSettings } from './config/engine-settings.js';
+export type { EngineSettings, EngineSettingSpec, EngineSettingSources } from './config/engine-settings.js';
 export type { WeftConfiguration } from './config/configuration.js';
 export { Resiliency } from './resiliency/resiliency.js';
 export type { PolicyTarget } from './resiliency/resiliency.js';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ComponentManager } from '../components/manager.js';
 import { silentLogger } from '../logging/logger.js';
+import { resolveEngineSettings } from '../config/engine-settings.js';
 import { createWorkflowEngine } from './create-engine.js';
 import type { WorkflowEngine } from './engine.js';
 
@@ -18,7 +19,7 @@ async function create(env: Record<string, string>): Promise<WorkflowEngine> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-engine-'));
   dirs.push(dataDir);
   const components = { ofKind: () => [] } as unknown as ComponentManager;
-  const engine = await createWorkflowEngine({ appId: 'durations', dataDir, components, env, logger: silentLogger() });
+  const engine = await createWorkflowEngine({ appId: 'durations', dataDir, components, settings: resolveEngineSettings({ env }), logger: silentLogger() });
   engines.push(engine);
   return engine;
 }
@@ -30,7 +31,7 @@ describe('workflow engine duration settings', () => {
   });
 
   it('refuses a malformed duration with an error naming the setting', async () => {
-    await expect(create({ WEFT_WORKFLOW_STUCK_AFTER: 'soon' })).rejects.toThrow(/WEFT_WORKFLOW_STUCK_AFTER: expected a duration/);
-    await expect(create({ WEFT_WORKFLOW_RETENTION: 'a week' })).rejects.toThrow(/WEFT_WORKFLOW_RETENTION: expected a duration/);
+    await expect(create({ WEFT_WORKFLOW_STUCK_AFTER: 'soon' })).rejects.toThrow(/invalid setting WEFT_WORKFLOW_STUCK_AFTER: expected a duration/);
+    await expect(create({ WEFT_WORKFLOW_RETENTION: 'a week' })).rejects.toThrow(/invalid setting WEFT_WORKFLOW_RETENTION: expected a duration/);
   });
 });

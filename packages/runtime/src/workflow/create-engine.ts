@@ -1,7 +1,8 @@
 /**
  * Chooses the workflow backend the way Dapr users expect: a `state.postgresql` component marked
  * `actorStateStore: "true"` puts workflows on that Postgres; otherwise they live in the embedded
- * SQLite file `<dataDir>/workflows.sqlite`. Engine settings come from the injected environment:
+ * SQLite file `<dataDir>/workflows.sqlite`. Engine settings come resolved and validated
+ * (`config/engine-settings.ts`: flags, environment, Configuration); by their environment names:
  * `WEFT_WORKFLOW_LEASE_MS`, `WEFT_WORKFLOW_MAX_CONCURRENT_ORCHESTRATIONS`, `WEFT_WORKFLOW_MAX_CONCURRENT_ACTIVITIES`,
  * `WEFT_WORKFLOW_RETENTION` (purge finished instances older than this duration, e.g. `7d`),
  * `WEFT_WORKFLOW_REDELIVER_AFTER` (a Go-style duration, default `60s`: a work item a live worker
@@ -15,7 +16,7 @@
 import path from 'node:path';
 import type { ComponentManager } from '../components/manager.js';
 import { readProperty } from '../components/metadata.js';
-import { parseDuration } from '../util/duration.js';
+import type { EngineSettings } from '../config/engine-settings.js';
 import type { Logger } from '../logging/logger.js';
 import type { WorkflowBackend } from './backend.js';
 import { WorkflowEngine } from './engine.js';
@@ -28,27 +29,13 @@ export interface CreateEngineInput {
   appId: string;
   dataDir: string;
   components: ComponentManager;
-  env: Readonly<Record<string, string | undefined>>;
+  /** Leases, limits, retention, redelivery and stuck detection (the validated engine settings). */
+  settings: EngineSettings;
   logger: Logger;
   /** Orchestration, activity and timer spans; absent when tracing is off. */
   tracer?: Tracer | undefined;
   /** Metric events (`dapr_runtime_workflow_*`). */
   observer?: WorkflowObserver;
-}
-
-function positiveInt(env: CreateEngineInput['env'], name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
-
-/** A duration setting (`90s`, `1h30m`, `7d`), undefined when unset. */
-function durationSetting(env: CreateEngineInput['env'], name: string, bareUnitMs?: number): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  return parseDuration(name, raw, { positive: true, ...(bareUnitMs === undefined ? {} : { bareUnitMs }) });
 }
 
 /** The Postgres connection string of the actor state store, if it is a `state.postgresql` component. */
@@ -60,7 +47,7 @@ export function actorPostgresConnection(components: ComponentManager): string | 
 
 /** Opens the backend and the engine over it. */
 export async function createWorkflowEngine(input: CreateEngineInput): Promise<WorkflowEngine> {
-  const { env, logger } = input;
+  const { settings, logger } = input;
   let backend: WorkflowBackend;
   const pgUrl = actorPostgresConnection(input.components);
   if (pgUrl) {
@@ -72,14 +59,15 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
     backend = new SqliteWorkflowBackend(file, input.appId, 5000, input.logger);
     logger.info(`workflows: embedded SQLite backend in ${file}`);
   }
-  const leaseMs = positiveInt(env, 'WEFT_WORKFLOW_LEASE_MS');
-  const maxO = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ORCHESTRATIONS');
-  const maxA = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ACTIVITIES');
-  const debugPoints = env['WEFT_DEBUG_POINTS'];
-  // A bare number of milliseconds stays accepted for the retention, as it was before durations had units.
-  const retentionMs = durationSetting(env, 'WEFT_WORKFLOW_RETENTION', 1);
-  const redeliverAfterMs = durationSetting(env, 'WEFT_WORKFLOW_REDELIVER_AFTER');
-  const stuckAfterMs = durationSetting(env, 'WEFT_WORKFLOW_STUCK_AFTER');
+  const {
+    workflowLeaseMs: leaseMs,
+    workflowMaxConcurrentOrchestrations: maxO,
+    workflowMaxConcurrentActivities: maxA,
+    debugPoints,
+    workflowRetentionMs: retentionMs,
+    workflowRedeliverAfterMs: redeliverAfterMs,
+    workflowStuckAfterMs: stuckAfterMs,
+  } = settings;
   return new WorkflowEngine({
     backend,
     logger,
