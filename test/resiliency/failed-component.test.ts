@@ -56,7 +56,7 @@ async function door(slam: boolean): Promise<Door> {
   };
 }
 
-const component = (name: string, type: string, host: string, initTimeout = '2s') => `
+const component = (name: string, type: string, host: string, initTimeout = '2s', field = 'redisHost') => `
 apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata: {name: ${name}}
@@ -66,7 +66,7 @@ spec:
   ignoreErrors: true
   initTimeout: ${initTimeout}
   metadata:
-    - {name: redisHost, value: "${host}"}
+    - {name: ${field}, value: "${host}"}
 `;
 
 let sidecar: TestSidecar | undefined;
@@ -99,6 +99,18 @@ describe('a component that fails to initialise', () => {
     sidecar = await startTestSidecar({
       resources: [component('cache', 'state.redis', host, '300ms'), component('events', 'pubsub.redis', host, '300ms'), component('queue', 'bindings.redis', host, '300ms')],
     });
+    expect(backend.attempts()).toBeGreaterThan(0);
+    await backend.allClosed();
+    const afterClose = backend.attempts();
+    const knocked = await Promise.race([backend.nextAttempt().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+    expect(knocked).toBe(false);
+    expect(backend.attempts()).toBe(afterClose);
+  });
+
+  it('is closed when its init times out: an MQTT client waiting for the CONNACK hangs up', async () => {
+    backend = await door(false);
+    const url = `tcp://127.0.0.1:${backend.port}`;
+    sidecar = await startTestSidecar({ resources: [component('mq', 'pubsub.mqtt3', url, '300ms', 'url'), component('mqin', 'bindings.mqtt3', url, '300ms', 'url')] });
     expect(backend.attempts()).toBeGreaterThan(0);
     await backend.allClosed();
     const afterClose = backend.attempts();

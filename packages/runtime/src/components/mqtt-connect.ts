@@ -17,21 +17,30 @@ export function withoutNagle(client: MqttClient): MqttClient {
   return client;
 }
 
-/** A connected client, or an error naming the broker and the cause. */
-export function connectMqtt(url: string, options: IClientOptions): Promise<MqttClient> {
+/**
+ * A connected client, or an error naming the broker and the cause. `signal` (the component's init
+ * being abandoned) hangs up a connection still waiting for the broker's CONNACK.
+ */
+export function connectMqtt(url: string, options: IClientOptions, signal?: AbortSignal): Promise<MqttClient> {
   const reconnectPeriod = options.reconnectPeriod ?? 1000;
   const client = mqtt.connect(url, { ...options, reconnectPeriod: 0 });
   withoutNagle(client);
   return new Promise<MqttClient>((resolve, reject) => {
     let lastError: unknown;
     const onError = (err: Error) => (lastError = err);
+    const onAbort = () => {
+      lastError = new Error('init was abandoned');
+      client.end(true);
+    };
     const onConnect = () => {
+      signal?.removeEventListener('abort', onAbort);
       client.off('error', onError);
       client.off('close', onClose);
       client.options.reconnectPeriod = reconnectPeriod;
       resolve(client);
     };
     const onClose = () => {
+      signal?.removeEventListener('abort', onAbort);
       client.off('connect', onConnect);
       client.end(true);
       reject(unreachable('MQTT broker', redactUrl(url), lastError ?? new Error('connection closed')));
@@ -39,5 +48,7 @@ export function connectMqtt(url: string, options: IClientOptions): Promise<MqttC
     client.on('error', onError);
     client.once('connect', onConnect);
     client.once('close', onClose);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

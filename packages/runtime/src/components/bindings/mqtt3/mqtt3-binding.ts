@@ -56,7 +56,7 @@ export class Mqtt3Binding implements InputBinding, OutputBinding, Component {
       clean: true,
       protocolVersion: 4,
       reconnectPeriod: 1000,
-    });
+    }, context.signal);
     this.publisher.on('error', (err) => this.logger.warn('mqtt publisher error', { error: err.message }));
   }
 

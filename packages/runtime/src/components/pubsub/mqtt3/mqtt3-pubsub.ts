@@ -64,7 +64,7 @@ export class Mqtt3PubSub implements PubSub {
       clean: true,
       protocolVersion: 4,
       reconnectPeriod: 1000,
-    });
+    }, context.signal);
     this.publisher.on('error', (err) => this.logger.warn('mqtt publisher error', { error: err.message }));
   }
 

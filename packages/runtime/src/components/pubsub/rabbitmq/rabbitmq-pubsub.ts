@@ -16,6 +16,9 @@ import { MetadataError, readBool, readEnum, readInt, readProperty } from '../../
 import { retryRejected } from '../handler-rejection.js';
 import type { MessageHandler, PubSub, PubSubMessage, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
 
+/** Longest the AMQP connection handshake may stay silent. */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+
 interface RabbitMetadata {
   connectionString: string;
   durable: boolean;
@@ -61,7 +64,9 @@ export class RabbitMqPubSub implements PubSub {
     this.logger = context.logger;
     try {
       // Nagle's algorithm would hold each small publish until the broker's delayed ACK (~40 ms).
-      this.connection = await amqp.connect(this.meta.connectionString, { noDelay: true });
+      // `timeout` bounds the handshake: a broker that accepts and never answers would hold the socket
+      // forever, long after the sidecar gave up on this init (amqplib cannot be aborted).
+      this.connection = await amqp.connect(this.meta.connectionString, { noDelay: true, timeout: HANDSHAKE_TIMEOUT_MS });
     } catch (err) {
       throw unreachable('RabbitMQ', redactUrl(this.meta.connectionString), err);
     }
