@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { KUBERNETES_INTERNAL_PORT, KUBERNETES_PUBLIC_PORT, podNamespace, resolveSidecarOptions } from '@weft/runtime';
-import type { AppProtocol, LogLevel, SidecarMode, SidecarOptions } from '@weft/runtime';
+import { ENGINE_SETTINGS, KUBERNETES_INTERNAL_PORT, KUBERNETES_PUBLIC_PORT, podNamespace, resolveSidecarOptions } from '@weft/runtime';
+import type { AppProtocol, EngineSettingSpec, LogLevel, SidecarMode, SidecarOptions } from '@weft/runtime';
 import { parseByteSize } from './sizes.js';
 import { addTlsFlags, mtlsSourcesFromFlags } from './tls-flags.js';
 import type { TlsFlagValues } from './tls-flags.js';
@@ -35,6 +35,21 @@ const toInt = (name: string) => (value: string) => {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number, got "${value}"`);
   return n;
 };
+
+const ENGINE_SETTINGS_NOTE = `
+Engine settings (--pubsub-*, --workflow-*) are taken from the flag, else the environment variable named,
+else the Configuration field named, else the default. Durations read like 1h30m, 300ms, 1.5h or 7d. An
+invalid value stops start-up with an error naming the setting.`;
+
+/** The engine-setting flags given, by setting (commander camel-cases `--workflow-retention`). */
+function engineFlagValues(values: SidecarFlagValues): Partial<Record<EngineSettingSpec['key'], string>> {
+  const flags: Partial<Record<EngineSettingSpec['key'], string>> = {};
+  for (const s of ENGINE_SETTINGS) {
+    const value = values[s.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
+    if (typeof value === 'string') flags[s.key] = value;
+  }
+  return flags;
+}
 
 /** Adds daprd's flags to a command; `defaults` differ between `sidecar` (fixed ports) and `run` (free ports). */
 export function addSidecarFlags(command: Command, defaults: { httpPort?: number; grpcPort?: number; metricsPort?: number }): Command {
@@ -74,6 +89,13 @@ export function addSidecarFlags(command: Command, defaults: { httpPort?: number;
     .option('--app-health-threshold <count>', 'consecutive failed probes before the app is unhealthy', (v) => Number(v), 3)
     .option('--dapr-graceful-shutdown-seconds <seconds>', 'grace period on shutdown', (v) => Number(v), 5);
   addTlsFlags(command);
+  // Engine settings: no commander default, so the environment and the Configuration can fill in.
+  for (const s of ENGINE_SETTINGS) {
+    const sources = [`env ${s.env}`, ...(s.configuration ? [`Configuration ${s.configuration}`] : [])].join(', ');
+    const option = new Option(`--${s.flag} <value>`, `${s.description}${s.defaultText ? ` (default: ${s.defaultText})` : ''}; also ${sources}`);
+    command.addOption(s.hidden ? option.hideHelp() : option);
+  }
+  command.addHelpText('after', ENGINE_SETTINGS_NOTE);
   for (const name of Object.keys(IGNORED_FLAGS)) {
     const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     command.addOption(new Option(`--${flag} [value]`).hideHelp());
@@ -178,6 +200,7 @@ export function sidecarOptionsFromFlags(values: SidecarFlagValues, env: NodeJS.P
         }
       : {}),
     ...(mtls ? { mtls } : {}),
+    engineFlags: engineFlagValues(values),
     env,
   });
 }

@@ -4,8 +4,8 @@
  * request carries it: `Authorization: Bearer`, or the cookie set when the page is opened with
  * `?token=`.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
+import { tokenMatches } from '@weft/runtime';
 
 /** The cookie that carries the token after `?token=` was used once. */
 export const TOKEN_COOKIE = 'weft_dashboard_token';
@@ -14,13 +14,6 @@ export const TOKEN_COOKIE = 'weft_dashboard_token';
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
-
-function sameSecret(expected: string, given: string | undefined): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Reads one cookie. */
@@ -40,7 +33,7 @@ export function authorize(req: http.IncomingMessage, token: string | undefined):
   if (token) {
     const header = req.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
-    if (sameSecret(token, bearer) || sameSecret(token, cookie(req, TOKEN_COOKIE))) return { allow: true };
+    if (tokenMatches(token, bearer) || tokenMatches(token, cookie(req, TOKEN_COOKIE))) return { allow: true };
     return { allow: false, status: 401, reason: 'this dashboard requires a token: open it as /?token=<token> or send Authorization: Bearer <token>' };
   }
   const hostHeader = req.headers.host ?? '';

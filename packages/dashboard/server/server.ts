@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tokenMatches } from '@weft/runtime';
 import type { AppLogsResponse, DashboardEvent, GraphNode, GraphResponse, SidecarsResponse, WorkflowCountsResponse, WorkflowListResponse } from '../src/shared/api.js';
 import { TOKEN_COOKIE, authorize, isLoopbackHost } from './auth.js';
 import { SidecarDirectory, summary } from './sidecars.js';
@@ -255,7 +256,7 @@ export async function startDashboardServer(options: DashboardServerOptions = {})
     const given = url.searchParams.get('token');
     if (options.token && given !== null && req.method === 'GET' && !url.pathname.startsWith('/api/')) {
       url.searchParams.delete('token');
-      if (given === options.token) {
+      if (tokenMatches(options.token, given)) {
         res.writeHead(303, {
           'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(given)}; HttpOnly; SameSite=Strict; Path=/`,
           location: url.pathname + (url.search || ''),

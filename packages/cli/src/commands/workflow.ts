@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
-import { SqliteWorkflowBackend, openPostgresWorkflowBackend, WORKFLOW_STATUSES, WorkflowEngine, historyEventJson, instanceJson, parseDurationMs, silentLogger } from '@weft/runtime';
+import { SqliteWorkflowBackend, openPostgresWorkflowBackend, WORKFLOW_STATUSES, WorkflowEngine, historyEventJson, instanceJson, parseDuration, parseDurationMs, silentLogger } from '@weft/runtime';
 import { ADMIN_PREFIX } from '@weft/runtime';
 import type { AdminRerunRequest, AdminRerunResponse, InstanceFilter, RerunRequest, WorkflowBackend, WorkflowStatus } from '@weft/runtime';
 import { findRunningApp, sidecarHeaders } from '../find-app.js';
@@ -245,8 +245,7 @@ export function workflowCommand(): Command {
         if (opts.filterName) filter.name = opts.filterName;
         if (opts.prefix) filter.instanceIdPrefix = opts.prefix;
         if (opts.filterMaxAge) filter.createdFrom = pointInTime(opts.filterMaxAge);
-        const stuckAfterMs = parseDurationMs(opts.stuckAfter);
-        if (stuckAfterMs === undefined || stuckAfterMs < 0) throw new Error(`--stuck-after expects a duration such as 5m, got "${opts.stuckAfter}"`);
+        const stuckAfterMs = parseDuration('--stuck-after', opts.stuckAfter);
         const entries = await ops.list(filter, opts.limit, stuckAfterMs);
         if (opts.output === 'json') console.log(JSON.stringify(entries, null, 2));
         else if (opts.output === 'yaml') process.stdout.write(toYaml(entries));

@@ -86,8 +86,8 @@ export class GrpcAppCallbacks implements BindingAppTransport {
     };
   }
 
-  /** `OnJobEventAlpha1`; resolves true when the app accepted the trigger. */
-  async triggerJob(name: string, data: AnyData | undefined): Promise<boolean> {
+  /** `OnJobEventAlpha1`; resolves `ok` when the app accepted the trigger, else the reason. */
+  async triggerJob(name: string, data: AnyData | undefined): Promise<{ ok: true } | { ok: false; reason: string }> {
     try {
       await this.unary(this.alpha, 'OnJobEventAlpha1', {
         name,
@@ -96,9 +96,9 @@ export class GrpcAppCallbacks implements BindingAppTransport {
         content_type: 'application/json',
         http_extension: { verb: 'POST', querystring: '' },
       }, 30_000);
-      return true;
-    } catch {
-      return false;
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message };
     }
   }
 

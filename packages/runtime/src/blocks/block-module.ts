@@ -64,6 +64,7 @@ import type { HealthState } from '../sidecar/health.js';
 import type { SidecarOptions } from '../sidecar/options.js';
 import type { RecentLogs } from '../admin/recent-logs.js';
 import type { DeliveryPolicy } from './pubsub/retry.js';
+import type { EngineSettings } from '../config/engine-settings.js';
 import type { MetadataBlock } from './core/metadata.js';
 
 export type { DaprGrpcMethods } from '../api/grpc/dapr-service.js';
@@ -90,6 +91,8 @@ export interface BlockContext {
   readonly metadata: MetadataBlock;
   /** Pub/sub delivery retries and timeout. */
   readonly deliveryPolicy: DeliveryPolicy;
+  /** The validated engine settings (flags, environment, Configuration; `config/engine-settings.ts`). */
+  readonly engineSettings: EngineSettings;
   /** Recent log lines (the admin API); undefined when an embedder's logger is not tapped. */
   readonly recentLogs: RecentLogs | undefined;
   /** When the sidecar was started. */

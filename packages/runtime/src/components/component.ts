@@ -19,6 +19,11 @@ export interface ComponentContext {
   readonly logger: Logger;
   /** The environment, injected so tests need not mutate `process.env`. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Aborted when the sidecar gives up on this init (it failed, or `initTimeout` passed): a driver still
+   * connecting stops and releases what it opened, since its `close()` may run before init assigned it.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The lifecycle shared by all components. */

@@ -6,7 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ComponentResource } from '../resources/component-schema.js';
 import type { LoadedDocument } from '../resources/loader.js';
 import { ComponentInitError, ResourceError } from '../resources/loader.js';
-import { parseDurationMs } from '../util/duration.js';
+import { durationField } from '../resources/duration-field.js';
 import type { Component } from './component.js';
 import type { MetadataProperties } from './metadata.js';
 import { MetadataError, trackMetadataReads } from './metadata.js';
@@ -27,6 +27,15 @@ export interface LoadedComponent {
   instance: Component;
   /** Where it was declared (a file, or "embedded default"). */
   source: string;
+}
+
+/** A component that did not start and was skipped (`ignoreErrors: true`); its instance is closed. */
+export interface FailedComponent {
+  name: string;
+  type: string;
+  version: string;
+  /** Why init failed (or that it timed out), as logged. */
+  error: string;
 }
 
 /** What the manager needs from the sidecar. */
@@ -81,6 +90,7 @@ const BLOCK_FIELDS: Record<string, readonly string[]> = {
 /** Owns every component instance of one sidecar. */
 export class ComponentManager {
   private readonly loaded = new Map<string, LoadedComponent>();
+  private readonly failedComponents = new Map<string, FailedComponent>();
 
   constructor(private readonly options: ComponentManagerOptions) {}
 
@@ -97,6 +107,11 @@ export class ComponentManager {
   /** Components that loaded, in load order. */
   list(): LoadedComponent[] {
     return [...this.loaded.values()];
+  }
+
+  /** Components skipped after a failed init (`ignoreErrors: true`), for the metadata API. */
+  failed(): FailedComponent[] {
+    return [...this.failedComponents.values()];
   }
 
   /** Components of one kind. */
@@ -158,10 +173,11 @@ export class ComponentManager {
       if (!kind) throw new ResourceError(file, 'spec.type', `unknown component kind in "${doc.spec.type}"; supported: ${this.options.registry.supportedTypes().join(', ')}`);
       const instance = await this.options.registry.create(doc.spec.type, doc.spec.version);
       const properties = await this.resolveMetadata(doc, file);
-      const timeoutMs = doc.spec.initTimeout ? parseDurationMs(doc.spec.initTimeout) : DEFAULT_INIT_TIMEOUT_MS;
-      if (timeoutMs === undefined) throw new ResourceError(file, 'spec.initTimeout', `expected a duration such as "5s", got "${doc.spec.initTimeout}"`);
+      const timeoutMs = doc.spec.initTimeout ? durationField(file, 'spec.initTimeout', doc.spec.initTimeout) : DEFAULT_INIT_TIMEOUT_MS;
       const read = trackMetadataReads(properties);
+      const abandon = new AbortController();
       const init = instance.init(properties, {
+          signal: abandon.signal,
           name,
           appId: this.options.appId,
           namespace: this.options.namespace,
@@ -174,9 +190,10 @@ export class ComponentManager {
       } catch (err) {
         // Whatever the driver opened (clients retrying in the background) must not outlive the failure:
         // close it now, and again when a timed-out init finishes late.
+        abandon.abort();
         const close = (): Promise<void> => Promise.resolve().then(() => instance.close()).catch(() => undefined);
         void close();
-        void init.then(close, () => undefined);
+        void init.then(close, close);
         throw err;
       }
       // A field nothing reads would silently do nothing: say so, naming it.
@@ -196,6 +213,7 @@ export class ComponentManager {
       this.options.onInit?.(doc.spec.type, name, 'init');
       if (doc.spec.ignoreErrors) {
         log.warn(`ignoring component that failed to initialise (ignoreErrors: true): ${reason}`);
+        this.failedComponents.set(name, { name, type: doc.spec.type, version: doc.spec.version, error: (err as Error).message });
         return;
       }
       if (err instanceof ResourceError) throw err;

@@ -3,7 +3,7 @@
  * driver parses its metadata through these so a bad value fails start-up with the field's name and
  * what was expected (STYLE.md #2: defaults, then decode, then cross-field checks).
  */
-import { parseDurationMs } from '../util/duration.js';
+import { DurationError, parseDuration } from '../util/duration.js';
 
 /** Resolved component metadata: names as written in YAML, values as strings. */
 export type MetadataProperties = Readonly<Record<string, string>>;
@@ -89,10 +89,12 @@ export function readBool(props: MetadataProperties, name: string, fallback: bool
 export function readDurationMs(props: MetadataProperties, name: string, fallbackMs: number, bareUnitMs = 1000): number {
   const value = readProperty(props, name);
   if (value === undefined || value === '') return fallbackMs;
-  if (/^\d+$/.test(value.trim())) return Number(value) * bareUnitMs;
-  const ms = parseDurationMs(value);
-  if (ms === undefined) throw new MetadataError(name, `expected a duration such as "5s" or "1m30s", got "${value}"`);
-  return ms;
+  try {
+    return parseDuration(name, value, { bareUnitMs, minMs: -Infinity });
+  } catch (err) {
+    if (err instanceof DurationError) throw new MetadataError(name, err.message.slice(name.length + 2));
+    throw err;
+  }
 }
 
 /** An optional property restricted to a fixed set of values. */

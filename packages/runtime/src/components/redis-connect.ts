@@ -10,7 +10,7 @@ import type { Logger } from '../logging/logger.js';
 import { describeNetworkError } from '../util/network-error.js';
 
 /** Opens a connected ioredis client or throws `cannot reach Redis at host:port: reason`. */
-export async function connectRedis(options: RedisOptions, logger: Logger, prepare?: (client: Redis) => void): Promise<Redis> {
+export async function connectRedis(options: RedisOptions, logger: Logger, prepare?: (client: Redis) => void, signal?: AbortSignal): Promise<Redis> {
   const target = `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
   const retryStrategy = options.retryStrategy ?? ((attempt: number) => Math.min(attempt * 50, 2000));
   let firstError: unknown;
@@ -20,12 +20,19 @@ export async function connectRedis(options: RedisOptions, logger: Logger, prepar
     logger.debug(`redis connection error (${target}): ${err.message}`);
   });
   prepare?.(client);
+  // A server that accepts and never answers would hold connect() open past any initTimeout.
+  const abort = () => client.disconnect();
+  signal?.addEventListener('abort', abort, { once: true });
   try {
+    if (signal?.aborted) throw new Error('init was abandoned');
     await client.connect();
     await client.ping();
+    if (signal?.aborted) throw new Error('init was abandoned');
   } catch (err) {
     client.disconnect();
     throw new Error(`cannot reach Redis at ${target}: ${describeNetworkError(firstError ?? err)}`);
+  } finally {
+    signal?.removeEventListener('abort', abort);
   }
   // Connected: from now on, reconnect and retry as the component's settings say.
   client.options.retryStrategy = retryStrategy;

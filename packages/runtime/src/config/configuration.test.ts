@@ -153,3 +153,26 @@ describe('metrics rules and error codes', () => {
     expect(err.message).toContain('invalid regular expression "(unclosed"');
   });
 });
+
+describe('Configuration durations', () => {
+  const withTimeout = (timeout: string) => `
+apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata: {name: c}
+spec:
+  tracing:
+    otel: {endpointAddress: "localhost:4317", timeout: ${timeout}}
+`;
+
+  it('reads the OTLP timeout as milliseconds or as a duration with a unit', () => {
+    expect(parseConfiguration('/cfg/c.yaml', withTimeout('10000')).tracing.otel?.timeoutMs).toBe(10_000);
+    expect(parseConfiguration('/cfg/c.yaml', withTimeout('"2500"')).tracing.otel?.timeoutMs).toBe(2500);
+    expect(parseConfiguration('/cfg/c.yaml', withTimeout('"1m30s"')).tracing.otel?.timeoutMs).toBe(90_000);
+  });
+
+  it('refuses a malformed OTLP timeout naming the file and the field', () => {
+    const err = parseError(withTimeout('"soon"'));
+    expect(err.field).toBe('spec.tracing.otel.timeout');
+    expect(err.message).toContain('/cfg/config.yaml: spec.tracing.otel.timeout: expected a duration');
+  });
+});

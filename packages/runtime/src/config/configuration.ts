@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ResourceError, parseYamlDocuments } from '../resources/loader.js';
+import { durationField } from '../resources/duration-field.js';
 import { MetricLabelRules, MetricRuleError } from '../observability/metric-rules.js';
 import type { MetricRuleSpec } from '../observability/metric-rules.js';
 import { configurationSchema } from './configuration-schema.js';
@@ -153,8 +154,9 @@ export function resolveConfiguration(spec: ConfigurationSpec, name: string, file
     config.tracing.stdout = t.stdout ?? false;
     if (t.zipkin?.endpointAddress) config.tracing.zipkinEndpoint = t.zipkin.endpointAddress;
     if (t.otel?.endpointAddress) {
-      const timeout = t.otel.timeout === undefined ? 10_000 : Number(t.otel.timeout);
-      if (!Number.isFinite(timeout) || timeout <= 0) throw new ResourceError(file, 'spec.tracing.otel.timeout', 'expected milliseconds, e.g. 10000');
+      // Dapr documents milliseconds (10000); a duration with a unit ("10s") reads the same.
+      const timeout = t.otel.timeout === undefined ? 10_000 : durationField(file, 'spec.tracing.otel.timeout', t.otel.timeout, 1);
+      if (timeout <= 0) throw new ResourceError(file, 'spec.tracing.otel.timeout', 'expected a positive timeout, e.g. 10000 (milliseconds) or 10s');
       config.tracing.otel = {
         endpointAddress: t.otel.endpointAddress,
         isSecure: t.otel.isSecure ?? true,

@@ -21,6 +21,7 @@ import { childTraceparent } from './headers.js';
 import { ProxyTargetError, proxyUnderPolicy } from './grpc-proxy-policy.js';
 import type { Mtls } from '../security/mtls.js';
 import type { SpiffeId } from '../security/spiffe.js';
+import { tokenMatches } from '../security/api-token.js';
 import { describeTlsFailure } from '../security/tls-failure.js';
 import type { ExpectedIdentity } from '../security/tls-material.js';
 import { calleeIdentity } from './sidecar-transport.js';
@@ -156,7 +157,7 @@ export class GrpcProxy {
     }
     const isCallee = !mtls && caller !== '' && target.split('.')[0] === appId;
     // The app's token guards calls from the app; sidecar-to-sidecar hops carry the caller id instead.
-    if (!isCallee && apiToken && first(headers['dapr-api-token']) !== apiToken) {
+    if (!isCallee && apiToken && !tokenMatches(apiToken, headers['dapr-api-token'])) {
       fail(stream, GrpcCode.UNAUTHENTICATED, 'invalid api token');
       return;
     }

@@ -6,6 +6,8 @@
  */
 import type { AppChannel } from '../appchannel/app-channel.js';
 import type { Logger } from '../logging/logger.js';
+import { reportDeliveryError } from '../observability/delivery-errors.js';
+import type { WeftMetrics } from '../observability/metrics.js';
 import { anyToJson } from './any-value.js';
 import type { AnyData } from './any-value.js';
 import { DEFAULT_FAILURE_POLICY, expired, firstRun, nextRun } from './job.js';
@@ -21,18 +23,23 @@ export interface JobSchedulerOptions {
   app: () => JobTarget | undefined;
   /** Longest sleep between checks of the store. @default 1000 */
   maxSleepMs?: number;
+  /** Counts refused triggers (`weft_delivery_errors_total{block="jobs"}`). */
+  metrics?: Pick<WeftMetrics, 'recordDeliveryError'> | undefined;
 }
 
 /** How long a claimed trigger stays with this sidecar; longer than the trigger timeout. */
 const TRIGGER_LEASE_MS = 45_000;
 
-/** Delivers one trigger to the app; resolves true when the app accepted it. */
+/** A trigger's outcome: accepted, or refused with the reason (reported once by the scheduler). */
+export type TriggerResult = { ok: true } | { ok: false; reason: string };
+
+/** Delivers one trigger to the app. */
 export interface JobTarget {
-  trigger(name: string, data: AnyData | undefined): Promise<boolean>;
+  trigger(name: string, data: AnyData | undefined): Promise<TriggerResult>;
 }
 
 /** Triggers for an HTTP app: `POST /job/{name}`, JSON data as the body; 2xx accepts. */
-export function httpJobTarget(channel: AppChannel, logger: Logger): JobTarget {
+export function httpJobTarget(channel: AppChannel): JobTarget {
   return {
     async trigger(name, data) {
       let body: Buffer;
@@ -50,10 +57,9 @@ export function httpJobTarget(channel: AppChannel, logger: Logger): JobTarget {
           body,
           signal: AbortSignal.timeout(30_000),
         });
-        return res.status >= 200 && res.status < 300;
+        return res.status >= 200 && res.status < 300 ? { ok: true } : { ok: false, reason: `the app answered HTTP ${res.status}` };
       } catch (err) {
-        logger.warn(`job ${name}: trigger failed`, { error: (err as Error).message });
-        return false;
+        return { ok: false, reason: (err as Error).message };
       }
     },
   };
@@ -154,13 +160,17 @@ export class JobScheduler {
       await store.remove(appId, record);
       return;
     }
-    const ok = await target.trigger(record.spec.name, record.spec.data);
+    const result = await target.trigger(record.spec.name, record.spec.data);
     const policy = record.spec.failurePolicy ?? DEFAULT_FAILURE_POLICY;
-    if (!ok && policy.kind === 'constant' && (policy.maxRetries === undefined || record.attempt < policy.maxRetries)) {
+    const retry = !result.ok && policy.kind === 'constant' && (policy.maxRetries === undefined || record.attempt < policy.maxRetries);
+    if (!result.ok) {
+      const then = retry ? `attempt ${record.attempt + 1} failed; retrying in ${policy.kind === 'constant' ? policy.intervalMs : 0}ms` : `giving up on this trigger after ${record.attempt + 1} attempts`;
+      reportDeliveryError({ logger, metrics: this.options.metrics }, { block: 'jobs', component: record.spec.name, eventId: record.spec.name, then }, result.reason);
+    }
+    if (retry && policy.kind === 'constant') {
       await store.update(appId, { ...record, attempt: record.attempt + 1, nextRunAt: Date.now() + policy.intervalMs });
       return;
     }
-    if (!ok) logger.warn(`job ${record.spec.name}: giving up on this trigger after ${record.attempt + 1} attempts`);
     const done = { ...record, count: record.count + 1, attempt: 0 };
     const next = nextRun(done, Date.now());
     if (next === undefined) await store.remove(appId, done);

@@ -98,6 +98,7 @@ export class WeftMetrics implements ResiliencyObserver {
   private readonly pubsubEgress: { count: CounterMetric; latency: HistogramMetric };
   private readonly pubsubIngress: { count: CounterMetric; latency: HistogramMetric };
   private readonly inputBinding: { count: CounterMetric; latency: HistogramMetric };
+  private readonly deliveryErrors: CounterMetric;
   /** `dapr_runtime_service_invocation_*`. */
   readonly invocation: InvocationMetrics;
   /** `dapr_grpc_io_client_*`: calls to a gRPC app and proxied calls to this app. */
@@ -186,6 +187,11 @@ export class WeftMetrics implements ResiliencyObserver {
       count: counter('dapr_component_input_binding_count', 'The number of incoming events arriving from the input binding component.', [...componentLabels, 'success']),
       latency: histogram('dapr_component_input_binding_latencies', 'The triggering app event processing latency.', [...componentLabels, 'success']),
     };
+    this.deliveryErrors = counter(
+      'weft_delivery_errors_total',
+      'Errors on a delivery path (pub/sub, input bindings, jobs) turned into a retry, a redelivery or a drop; each is also logged with its event id.',
+      [...componentLabels, 'block'],
+    );
     if (settings.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -281,6 +287,11 @@ export class WeftMetrics implements ResiliencyObserver {
     const labels = { ...this.base, component, namespace: this.settings.namespace, success: String(success) };
     this.inputBinding.count.inc(labels);
     this.inputBinding.latency.observe(labels, durationMs);
+  }
+
+  /** One swallowed delivery error (`weft_delivery_errors_total`); see `delivery-errors.ts`. */
+  recordDeliveryError(block: string, component: string): void {
+    this.deliveryErrors.inc({ ...this.base, component, namespace: this.settings.namespace, block });
   }
 
   /** Reports `weft_workflow_stuck_instances` from `count` at each scrape. */

@@ -19,7 +19,7 @@
 import type { LoadedDocument } from '../resources/loader.js';
 import { ResourceError } from '../resources/loader.js';
 import type { Logger } from '../logging/logger.js';
-import { parseDurationMs } from '../util/duration.js';
+import { durationField } from '../resources/duration-field.js';
 import type { z } from 'zod';
 import { CircuitBreaker, compileTrip } from './circuit-breaker.js';
 import type { CircuitBreakerSettings } from './circuit-breaker.js';
@@ -79,9 +79,7 @@ export interface ResiliencyOptions {
 }
 
 function ms(file: string, field: string, value: string | number): number {
-  const parsed = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : parseDurationMs(value);
-  if (parsed === undefined || parsed < 0) throw new ResourceError(file, field, `expected a duration such as "5s" or milliseconds, got "${value}"`);
-  return parsed;
+  return durationField(file, field, value, 1);
 }
 
 function fieldOf(issue: z.core.$ZodIssue): string {

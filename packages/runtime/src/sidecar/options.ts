@@ -7,6 +7,7 @@ import type { LogLevel } from '../logging/logger.js';
 import type { AppHealthSettings } from './app-health.js';
 import type { MtlsSources } from '../security/tls-material.js';
 import type { SidecarMode } from './kubernetes-mode.js';
+import type { EngineSettings } from '../config/engine-settings.js';
 
 /** Protocols the app may speak on its channel. */
 export type AppProtocol = 'http' | 'https' | 'grpc' | 'grpcs' | 'h2c';
@@ -69,7 +70,12 @@ export interface SidecarOptions {
   dataDir: string;
   /** `NAMESPACE`; empty in self-hosted mode. */
   namespace: string;
-  /** The environment components read (`envRef`, `secretstores.local.env`). */
+  /**
+   * Engine settings given as flags (`--workflow-retention 7d`), by setting; they override the
+   * `WEFT_*` environment and the Configuration. Validated at start (see `config/engine-settings.ts`).
+   */
+  engineFlags?: Partial<Record<keyof EngineSettings, string | undefined>>;
+  /** The environment components read (`envRef`, `secretstores.local.env`), and the `WEFT_*` engine settings. */
   env: Readonly<Record<string, string | undefined>>;
   /** App health checks (`--enable-app-health-check`); off when undefined. */
   appHealthCheck?: AppHealthSettings;

@@ -26,7 +26,9 @@ import type { PubSubSubscriber } from '../blocks/pubsub/subscriber.js';
 import type { OutputBindings } from '../blocks/bindings/output.js';
 import type { InputBindingsRunner } from '../blocks/bindings/input.js';
 import type { JobsBlock } from '../blocks/jobs/jobs-block.js';
-import { deliveryPolicyFromEnv } from '../blocks/pubsub/retry.js';
+import { deliveryPolicyOf } from '../blocks/pubsub/retry.js';
+import { resolveEngineSettings } from '../config/engine-settings.js';
+import type { EngineSettings } from '../config/engine-settings.js';
 import type { DeliveryPolicy } from '../blocks/pubsub/retry.js';
 import { builtinRegistry } from '../components/builtin.js';
 import { ComponentManager } from '../components/manager.js';
@@ -74,7 +76,7 @@ export interface SidecarStartOptions {
   fresh?: boolean;
   /** An already loaded Configuration; otherwise `options.configPath` is read. */
   configuration?: WeftConfiguration;
-  /** Pub/sub delivery retries and timeout; defaults come from `WEFT_PUBSUB_*` in the options' env. */
+  /** Pub/sub delivery retries and timeout; defaults come from the engine settings (`--pubsub-*`, `WEFT_PUBSUB_*`). */
   deliveryPolicy?: DeliveryPolicy;
   /**
    * Recent log lines for the admin API. Give the same instance to `createLogger({ onLine })` when
@@ -112,6 +114,8 @@ export class Sidecar {
   private stopping: Promise<void> | undefined;
   /** Recent log lines (the admin API); undefined when an embedder's logger is not tapped. */
   recentLogs: RecentLogs | undefined;
+  /** The validated engine settings (flags, environment, Configuration); see `config/engine-settings.ts`. */
+  engineSettings: EngineSettings = resolveEngineSettings({ env: {} });
   /** When {@link Sidecar.start} was called. */
   readonly startedAt = new Date();
 
@@ -189,6 +193,8 @@ export class Sidecar {
   /** Loads everything and starts serving; rejects (after cleaning up) if anything fails. */
   static async start(input: SidecarOptions, extra: SidecarStartOptions = {}): Promise<Sidecar> {
     const configuration = extra.configuration ?? (await loadConfiguration(input.configPath, input.env));
+    // Before anything opens: an invalid setting stops start-up naming it.
+    const engineSettings = resolveEngineSettings({ flags: input.engineFlags, env: input.env, configuration });
     const metrics =
       input.enableMetrics && configuration.metrics.enabled
         ? new WeftMetrics({
@@ -227,9 +233,10 @@ export class Sidecar {
       configuration,
       metrics,
       guards,
-      extra.deliveryPolicy ?? deliveryPolicyFromEnv(options.env),
+      extra.deliveryPolicy ?? deliveryPolicyOf(engineSettings),
     );
     sidecar.recentLogs = recentLogs;
+    sidecar.engineSettings = engineSettings;
     try {
       await sidecar.boot(extra.onShutdownRequested ?? (() => void sidecar.stop()));
     } catch (err) {
@@ -306,6 +313,7 @@ export class Sidecar {
       components: this.components,
       metrics,
       resiliency,
+      engineSettings: this.engineSettings,
       tracer: this.tracer,
       health: this.health,
       metadata: this.metadata,

@@ -1,7 +1,8 @@
 /**
  * Chooses the workflow backend the way Dapr users expect: a `state.postgresql` component marked
  * `actorStateStore: "true"` puts workflows on that Postgres; otherwise they live in the embedded
- * SQLite file `<dataDir>/workflows.sqlite`. Engine settings come from the injected environment:
+ * SQLite file `<dataDir>/workflows.sqlite`. Engine settings come resolved and validated
+ * (`config/engine-settings.ts`: flags, environment, Configuration); by their environment names:
  * `WEFT_WORKFLOW_LEASE_MS`, `WEFT_WORKFLOW_MAX_CONCURRENT_ORCHESTRATIONS`, `WEFT_WORKFLOW_MAX_CONCURRENT_ACTIVITIES`,
  * `WEFT_WORKFLOW_RETENTION` (purge finished instances older than this duration, e.g. `7d`),
  * `WEFT_WORKFLOW_REDELIVER_AFTER` (a Go-style duration, default `60s`: a work item a live worker
@@ -17,7 +18,7 @@
 import path from 'node:path';
 import type { ComponentManager } from '../components/manager.js';
 import { readProperty } from '../components/metadata.js';
-import { parseDurationMs } from '../util/duration.js';
+import type { EngineSettings } from '../config/engine-settings.js';
 import type { Logger } from '../logging/logger.js';
 import type { WorkflowBackend } from './backend.js';
 import { WorkflowEngine } from './engine.js';
@@ -30,38 +31,13 @@ export interface CreateEngineInput {
   appId: string;
   dataDir: string;
   components: ComponentManager;
-  env: Readonly<Record<string, string | undefined>>;
+  /** Leases, limits, retention, redelivery and stuck detection (the validated engine settings). */
+  settings: EngineSettings;
   logger: Logger;
   /** Orchestration, activity and timer spans; absent when tracing is off. */
   tracer?: Tracer | undefined;
   /** Metric events (`dapr_runtime_workflow_*`). */
   observer?: WorkflowObserver;
-}
-
-function positiveInt(env: CreateEngineInput['env'], name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
-
-/** A Go-style duration setting (`90s`, `1m30s`, `500ms`), undefined when unset. */
-function goDuration(env: CreateEngineInput['env'], name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const ms = parseDurationMs(raw);
-  if (ms === undefined || ms <= 0) throw new Error(`${name} must be a positive duration such as 30s or 5m, got "${raw}"`);
-  return ms;
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses a duration such as `500ms`, `90s`, `30m`, `24h`, `7d` (a bare number is milliseconds). */
-export function parseDuration(name: string, raw: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
-  if (!match) throw new Error(`${name} must be a duration such as 30m, 24h or 7d, got "${raw}"`);
-  return Math.round(Number(match[1]) * (UNITS[match[2] ?? 'ms'] ?? 1));
 }
 
 /** The Postgres connection string of the actor state store, if it is a `state.postgresql` component. */
@@ -73,7 +49,7 @@ export function actorPostgresConnection(components: ComponentManager): string | 
 
 /** Opens the backend and the engine over it. */
 export async function createWorkflowEngine(input: CreateEngineInput): Promise<WorkflowEngine> {
-  const { env, logger } = input;
+  const { settings, logger } = input;
   let backend: WorkflowBackend;
   const pgUrl = actorPostgresConnection(input.components);
   if (pgUrl) {
@@ -85,15 +61,16 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
     backend = new SqliteWorkflowBackend(file, input.appId, 5000, input.logger);
     logger.info(`workflows: embedded SQLite backend in ${file}`);
   }
-  const leaseMs = positiveInt(env, 'WEFT_WORKFLOW_LEASE_MS');
-  const maxO = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ORCHESTRATIONS');
-  const maxA = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ACTIVITIES');
-  const maxWorkItemBytes = positiveInt(env, 'WEFT_WORKFLOW_MAX_WORK_ITEM_BYTES');
-  const debugPoints = env['WEFT_DEBUG_POINTS'];
-  const retention = env['WEFT_WORKFLOW_RETENTION'];
-  const retentionMs = retention ? parseDuration('WEFT_WORKFLOW_RETENTION', retention) : undefined;
-  const redeliverAfterMs = goDuration(env, 'WEFT_WORKFLOW_REDELIVER_AFTER');
-  const stuckAfterMs = goDuration(env, 'WEFT_WORKFLOW_STUCK_AFTER');
+  const {
+    workflowLeaseMs: leaseMs,
+    workflowMaxConcurrentOrchestrations: maxO,
+    workflowMaxConcurrentActivities: maxA,
+    workflowMaxWorkItemBytes: maxWorkItemBytes,
+    debugPoints,
+    workflowRetentionMs: retentionMs,
+    workflowRedeliverAfterMs: redeliverAfterMs,
+    workflowStuckAfterMs: stuckAfterMs,
+  } = settings;
   return new WorkflowEngine({
     backend,
     logger,

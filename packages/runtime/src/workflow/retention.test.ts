@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logging/logger.js';
-import { parseDuration } from './create-engine.js';
+import { parseDuration } from '../util/duration.js';
 import { WorkflowEngine } from './engine.js';
 import { SqliteWorkflowBackend } from './sqlite-backend.js';
 
@@ -35,8 +35,9 @@ describe('workflow retention', () => {
 
   it('reads retention durations with units and rejects malformed ones by name', () => {
     expect(parseDuration('X', '7d')).toBe(7 * 86_400_000);
+    expect(parseDuration('X', '1h30m')).toBe(5_400_000);
     expect(parseDuration('X', '90s')).toBe(90_000);
-    expect(parseDuration('X', '250')).toBe(250);
-    expect(() => parseDuration('WEFT_WORKFLOW_RETENTION', 'a week')).toThrow(/WEFT_WORKFLOW_RETENTION must be a duration/);
+    expect(parseDuration('X', '250', { bareUnitMs: 1 })).toBe(250);
+    expect(() => parseDuration('WEFT_WORKFLOW_RETENTION', 'a week')).toThrow(/WEFT_WORKFLOW_RETENTION: expected a duration/);
   });
 });

@@ -11,6 +11,7 @@ import { interceptRawStreams } from './raw-streams.js';
 import type { RawStreamHandler } from './raw-streams.js';
 import type { Tracer } from '../../observability/tracing.js';
 import { traceGrpcCall } from '../../observability/grpc-spans.js';
+import { tokenMatches } from '../../security/api-token.js';
 
 /** Options of {@link GrpcApiServer}. */
 export interface GrpcApiServerOptions {
@@ -83,8 +84,7 @@ export class GrpcApiServer {
   /** True when the call carries the configured `dapr-api-token` (or none is configured). */
   authorized(call: { metadata: grpc.Metadata }): boolean {
     if (!this.options.apiToken) return true;
-    const [given] = call.metadata.get('dapr-api-token');
-    return given === this.options.apiToken;
+    return tokenMatches(this.options.apiToken, call.metadata.get('dapr-api-token'));
   }
 
   /**

@@ -4,7 +4,6 @@
  * crash the process: unexpected errors become `500 ERR_INTERNAL` and are logged.
  */
 import http from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import FindMyWay from 'find-my-way';
 import type { HTTPVersion } from 'find-my-way';
 import { ApiError, commonErrors } from '../../errors/index.js';
@@ -14,6 +13,7 @@ import type { HttpReply, HttpRequestContext, HttpRoute } from './types.js';
 import type { Tracer } from '../../observability/tracing.js';
 import { httpApiSpan } from '../../observability/api-spans.js';
 import { findInvokeTarget } from '../../invoke/target.js';
+import { tokenMatches } from '../../security/api-token.js';
 import { closeHttp, listenHttp } from '../../util/http-server.js';
 
 /** A handler for requests no route matched (service invocation plugs in here). */
@@ -68,12 +68,6 @@ interface RequestInfo {
   route?: HttpRoute;
   params?: Record<string, string>;
   requestBytes: number;
-}
-
-function tokenMatches(expected: Buffer, given: string | string[] | undefined): boolean {
-  if (typeof given !== 'string') return false;
-  const actual = Buffer.from(given);
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
 /** Writes an {@link HttpReply}. */

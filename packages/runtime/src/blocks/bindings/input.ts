@@ -10,6 +10,7 @@ import { isInputBinding } from '../../components/bindings/binding.js';
 import type { BindingEvent } from '../../components/bindings/binding.js';
 import type { Logger } from '../../logging/logger.js';
 import { inputBindingSpan } from '../../observability/messaging-spans.js';
+import { bindingEventId, reportDeliveryError } from '../../observability/delivery-errors.js';
 import type { WeftMetrics } from '../../observability/metrics.js';
 import type { Tracer } from '../../observability/tracing.js';
 import type { AttemptContext } from '../../resiliency/policy.js';
@@ -95,7 +96,8 @@ export class InputBindingsRunner {
     } catch (err) {
       span?.end({ error: true, message: (err as Error).message });
       this.deps.metrics?.recordInputBinding(name, false, performance.now() - started);
-      this.deps.logger.warn(`delivery of input binding ${name} failed`, { error: (err as Error).message });
+      // Reported (and counted) here once; the driver only retries or drops it, without logging again.
+      reportDeliveryError(this.deps, { block: 'bindings', component: name, eventId: bindingEventId(event.metadata), then: 'the binding retries or drops it' }, err);
       throw err;
     }
     if (reply) await applyReply(reply, { output: this.deps.output, state: this.deps.state, logger: this.deps.logger, binding: name });

@@ -2,7 +2,7 @@
  * The metadata API: who this sidecar is, what it loaded and how it reaches the app. The SDKs use
  * `GET /v1.0/metadata` as their readiness probe, so the body is never empty.
  */
-import type { ComponentManager, LoadedComponent } from '../../components/manager.js';
+import type { ComponentManager, FailedComponent, LoadedComponent } from '../../components/manager.js';
 import type { SecretStore } from '../../components/secretstores/store.js';
 import type { StateStore } from '../../components/state/store.js';
 import type { PubSub } from '../../components/pubsub/store.js';
@@ -29,6 +29,11 @@ export interface MetadataResponse {
   subscriptions: unknown[];
   /** Connected workflow workers (as Dapr reports them) and, beyond Dapr, instances flagged stuck. */
   workflows?: { connectedWorkers: number; stuckInstances: number };
+  /**
+   * Beyond Dapr (which leaves them out): components skipped because their init failed or timed out
+   * under `ignoreErrors: true`, with the reason. Omitted when there are none.
+   */
+  failedComponents?: FailedComponent[];
   httpEndpoints: { name: string }[];
   appConnectionProperties: {
     port?: number;
@@ -95,12 +100,14 @@ export class MetadataBlock {
   /** The full metadata document. */
   get(): MetadataResponse {
     const { options } = this;
+    const failed = this.components.failed();
     return {
       id: options.appId,
       runtimeVersion: RUNTIME_VERSION,
       enabledFeatures: [],
       actors: [],
       components: this.components.list().map((c) => ({ name: c.name, type: c.type, version: c.version, capabilities: capabilitiesOf(c) })),
+      ...(failed.length > 0 ? { failedComponents: failed } : {}),
       extended: Object.fromEntries(this.extended),
       subscriptions: this.subscriptionsSource(),
       ...(this.workflowsSource ? { workflows: this.workflowsSource() } : {}),

@@ -41,6 +41,7 @@ export const jobsModule: BlockModule<JobsBlockInstance> = {
       appId: options.appId,
       store,
       logger: logger.child('weft.runtime.jobs'),
+      metrics: ctx.metrics,
       app: () => (ctx.health.appAvailable() ? target : undefined),
     });
     const jobs = new JobsBlock(scheduler, options.appId, options.namespace);
@@ -49,7 +50,7 @@ export const jobsModule: BlockModule<JobsBlockInstance> = {
       httpRoutes: () => jobsRoutes(jobs),
       grpcMethods: () => jobMethods(jobs),
       appDiscovered: ({ channel, grpcCallbacks }) => {
-        target = grpcCallbacks ? { trigger: (name, data) => grpcCallbacks.triggerJob(name, data) } : httpJobTarget(channel, logger.child('weft.runtime.jobs'));
+        target = grpcCallbacks ? { trigger: (name, data) => grpcCallbacks.triggerJob(name, data) } : httpJobTarget(channel);
         scheduler.start();
       },
       stop: async () => {

@@ -92,7 +92,10 @@ export class BulkHandler {
           reason = result.reason;
           if (remaining.length > 0) throw new Error(reason);
         })
-        .catch(() => undefined);
+        // The entries still remaining are settled (and reported, with this reason) below.
+        .catch((err: unknown) => {
+          reason = (err as Error).message || reason;
+        });
     } else {
       for (let attempt = 0; attempt <= ctx.policy.maxRetries && remaining.length > 0; attempt++) {
         if (attempt > 0 && !(await sleep(backoffMs(ctx.policy, attempt), ctx.signal))) break;

@@ -16,6 +16,8 @@ import type { WeftMetrics } from '../../observability/metrics.js';
 import type { PubSubTraffic } from '../../admin/pubsub-traffic.js';
 import type { Tracer } from '../../observability/tracing.js';
 import { deliverySpan } from '../../observability/messaging-spans.js';
+import { cloudEventId, reportDeliveryError } from '../../observability/delivery-errors.js';
+import type { DeliveryFailure } from '../../observability/delivery-errors.js';
 import { markPermanent } from '../../resiliency/policy.js';
 import type { PolicyRunner } from '../../resiliency/policy.js';
 import type { CloudEvent } from './cloudevents.js';
@@ -156,9 +158,13 @@ export async function deadLetter(ctx: HandlerContext, message: PubSubMessage, wh
     ctx.traffic?.recordDeadLetter({ pubsubName: ctx.spec.pubsubName, deadLetterTopic: topic, reason: why, message });
     return true;
   } catch (err) {
-    ctx.logger.error(`failed to publish to dead-letter topic ${topic}; the event will be redelivered`, { error: (err as Error).message });
+    reportDeliveryError(ctx, failure(ctx, message, `the broker redelivers it (publishing to dead-letter topic ${topic} failed)`), err);
     return false;
   }
+}
+
+function failure(ctx: HandlerContext, message: PubSubMessage, then: string): DeliveryFailure {
+  return { block: 'pubsub', component: ctx.spec.pubsubName, topic: message.topic, eventId: cloudEventId(message.data), then };
 }
 
 /** Settles a final verdict into the driver outcome. */
@@ -172,7 +178,12 @@ export async function settle(ctx: HandlerContext, message: PubSubMessage, verdic
     case 'drop':
       return (await deadLetter(ctx, message, reason)) ? 'ack' : 'retry';
     case 'retry':
-      if (ctx.signal.aborted || !ctx.spec.deadLetterTopic) return 'retry';
+      if (ctx.signal.aborted) return 'retry';
+      if (!ctx.spec.deadLetterTopic) {
+        // Retries are exhausted and there is nowhere to park the event: say so before the broker redelivers it.
+        reportDeliveryError(ctx, failure(ctx, message, 'handed back to the broker for redelivery'), reason || 'the app asked for a retry');
+        return 'retry';
+      }
       return (await deadLetter(ctx, message, `retries exhausted (${reason})`)) ? 'ack' : 'retry';
   }
 }

@@ -1,9 +1,10 @@
 /**
  * The subscriber's retry policy: how often and how fast a RETRY (or a failed delivery) is tried again
- * in process before the message is dead-lettered or handed back to the broker. Read from the
- * sidecar's environment so black-box tests and operators can tune it without a Resiliency resource.
+ * in process before the message is dead-lettered or handed back to the broker. Comes from the engine
+ * settings (flags or `WEFT_PUBSUB_*`), so black-box tests and operators can tune it without a
+ * Resiliency resource.
  */
-import { parseDurationMs } from '../../util/duration.js';
+import type { EngineSettings } from '../../config/engine-settings.js';
 
 /** Retry and timeout settings of event delivery. */
 export interface DeliveryPolicy {
@@ -25,22 +26,14 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
   deliveryTimeoutMs: 60_000,
 };
 
-/**
- * The policy from `WEFT_PUBSUB_MAX_RETRIES`, `WEFT_PUBSUB_RETRY_INTERVAL`,
- * `WEFT_PUBSUB_RETRY_MAX_INTERVAL` and `WEFT_PUBSUB_DELIVERY_TIMEOUT` (durations such as `200ms`).
- */
-export function deliveryPolicyFromEnv(env: Readonly<Record<string, string | undefined>>): DeliveryPolicy {
-  const policy = { ...DEFAULT_DELIVERY_POLICY };
-  const retries = Number(env['WEFT_PUBSUB_MAX_RETRIES']);
-  if (env['WEFT_PUBSUB_MAX_RETRIES'] && Number.isInteger(retries) && retries >= 0) policy.maxRetries = retries;
-  const duration = (name: string): number | undefined => {
-    const value = env[name];
-    return value ? parseDurationMs(value) : undefined;
+/** The delivery policy of the resolved engine settings (`--pubsub-*` flags, `WEFT_PUBSUB_*`). */
+export function deliveryPolicyOf(settings: EngineSettings): DeliveryPolicy {
+  return {
+    maxRetries: settings.pubsubMaxRetries,
+    initialIntervalMs: settings.pubsubRetryIntervalMs,
+    maxIntervalMs: settings.pubsubRetryMaxIntervalMs,
+    deliveryTimeoutMs: settings.pubsubDeliveryTimeoutMs,
   };
-  policy.initialIntervalMs = duration('WEFT_PUBSUB_RETRY_INTERVAL') ?? policy.initialIntervalMs;
-  policy.maxIntervalMs = duration('WEFT_PUBSUB_RETRY_MAX_INTERVAL') ?? Math.max(policy.maxIntervalMs, policy.initialIntervalMs);
-  policy.deliveryTimeoutMs = duration('WEFT_PUBSUB_DELIVERY_TIMEOUT') ?? policy.deliveryTimeoutMs;
-  return policy;
 }
 
 /** Backoff before retry number `attempt` (1-based). */

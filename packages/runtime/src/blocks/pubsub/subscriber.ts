@@ -13,6 +13,7 @@ import type { WeftMetrics } from '../../observability/metrics.js';
 import type { Resiliency } from '../../resiliency/resiliency.js';
 import type { Tracer } from '../../observability/tracing.js';
 import type { LoadedDocument } from '../../resources/loader.js';
+import { cloudEventId, reportDeliveryError } from '../../observability/delivery-errors.js';
 import { BulkHandler } from './bulk-handler.js';
 import { handleMessage } from './handler.js';
 import type { HandlerContext } from './handler.js';
@@ -174,7 +175,11 @@ export class PubSubSubscriber {
     const bulk = spec.bulkSubscribe ? new BulkHandler(ctx) : undefined;
     if (bulk) this.bulkHandlers.push(bulk);
     const handle = (message: PubSubMessage): Promise<HandlerOutcome> => {
-      const work = bulk ? bulk.handle(message) : handleMessage(ctx, message);
+      // A rejection would reach the driver, which can only retry: report it here, once, and count it.
+      const work = (bulk ? bulk.handle(message) : handleMessage(ctx, message)).catch((err: unknown) => {
+        reportDeliveryError(ctx, { block: 'pubsub', component: spec.pubsubName, topic: message.topic, eventId: cloudEventId(message.data), then: 'the message will be retried' }, err);
+        return 'retry' as const;
+      });
       this.inFlight.add(work);
       void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
       return work;

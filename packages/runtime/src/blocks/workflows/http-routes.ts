@@ -9,20 +9,13 @@ import { commonErrors, isApiError, workflowErrors } from '../../errors/index.js'
 import type { InstanceFilter } from '../../workflow/backend.js';
 import type { WorkflowEngine } from '../../workflow/engine.js';
 import { historyEventJson, instanceJson } from '../../workflow/history-json.js';
+import { validateInstanceId } from '../../workflow/instance-id.js';
 import type { WorkflowStatus } from '../../workflow/types.js';
 import { WORKFLOW_STATUSES, isTerminal } from '../../workflow/types.js';
 import type { HttpRequestContext, HttpRoute } from '../../api/http/types.js';
 import { jsonReply } from '../../api/http/types.js';
 
 const VERSIONS = ['v1.0', 'v1.0-beta1', 'v1.0-alpha1'] as const;
-const MAX_INSTANCE_ID = 64;
-const VALID_ID = /^[A-Za-z0-9_-]+$/;
-
-/** Dapr's start-time instance id rules. */
-export function validateInstanceId(id: string): void {
-  if (id.length > MAX_INSTANCE_ID) throw workflowErrors.instanceIdTooLong(MAX_INSTANCE_ID);
-  if (!VALID_ID.test(id)) throw workflowErrors.instanceIdInvalid(id);
-}
 
 function component(req: HttpRequestContext): void {
   const name = req.params['component'] ?? '';

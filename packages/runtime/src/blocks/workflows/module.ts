@@ -24,7 +24,7 @@ export const workflowsModule: BlockModule<WorkflowsBlockInstance> = {
       appId: options.appId,
       dataDir: options.dataDir,
       components: ctx.components,
-      env: options.env,
+      settings: ctx.engineSettings,
       logger: logger.child('weft.runtime.workflow'),
       tracer: ctx.tracer,
       ...(metrics ? { observer: metrics.workflows } : {}),

@@ -13,6 +13,7 @@ import { fromTimestamp, sv, svValue, toTimestamp } from '../../workflow/history.
 import { statusName } from '../../workflow/step.js';
 import type { FailureDetails, InstanceRecord, OrchestratorAction, StringValue, Timestamp, TraceContextMessage, WorkflowStatus } from '../../workflow/types.js';
 import { WORKFLOW_STATUSES, isTerminal } from '../../workflow/types.js';
+import { validateInstanceId } from '../../workflow/instance-id.js';
 import { taskHubService } from '../../api/grpc/protos.js';
 import type { GrpcApiServer } from '../../api/grpc/server.js';
 import { toGrpcError } from '../../api/grpc/server.js';
@@ -141,6 +142,7 @@ export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEn
         call,
       ) => {
         if (!req.name) throw workflowErrors.nameMissing();
+        if (req.instanceId) validateInstanceId(req.instanceId);
         const scheduledStartAt = optionalDate(req.scheduledStartTimestamp);
         const instanceId = await engine.start({
           trace: startTrace(req.parentTraceContext, call),

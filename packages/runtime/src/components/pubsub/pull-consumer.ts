@@ -2,9 +2,10 @@
  * The consume loop shared by pull-based drivers (SQLite, Redis Streams): claim up to the spare
  * concurrency, hand each message to the handler, settle it, and sleep until woken or the poll
  * interval passes. A claimed message is settled exactly once: `ack` after `'ack'`, `retry` after
- * `'retry'` or a rejection; closing leaves in-flight messages to the broker's redelivery.
+ * `'retry'` or a rejection (logged with the event id); closing leaves in-flight messages to the broker's redelivery.
  */
 import type { Logger } from '../../logging/logger.js';
+import { retryRejected } from './handler-rejection.js';
 import type { MessageHandler, PubSubMessage } from './store.js';
 
 /** A message a driver claimed for this consumer. */
@@ -112,8 +113,8 @@ export class PullConsumer {
       let outcome: 'ack' | 'retry';
       try {
         outcome = await this.options.handler(claimed.message);
-      } catch {
-        outcome = 'retry';
+      } catch (err) {
+        outcome = retryRejected(this.options.logger, claimed.message, err);
       }
       try {
         await (outcome === 'ack' ? claimed.ack() : claimed.retry());

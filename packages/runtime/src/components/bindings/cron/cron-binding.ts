@@ -48,7 +48,7 @@ export class CronBinding implements InputBinding, Component {
           if (Date.now() < next.getTime()) return arm(after);
           arm(next);
           handler({ data: Buffer.alloc(0), metadata: { timeZone: this.timeZone, readTimeUTC: new Date().toISOString() } }).catch(
-            (err: unknown) => this.context?.logger.warn('cron event not handled', { error: (err as Error).message }),
+            (err: unknown) => this.context?.logger.debug('cron event not handled (reported by the input binding runner)', { error: (err as Error).message }),
           );
         },
         Math.min(Math.max(wait, 0), MAX_TIMER_MS),

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
-import { connectMqtt } from '../../mqtt-connect.js';
+import { connectMqtt, withoutNagle } from '../../mqtt-connect.js';
 import type { MqttClient } from 'mqtt';
 import type { Component, ComponentContext } from '../../component.js';
 import { MetadataError, readBool, readDurationMs, readInt, readProperty, requireString } from '../../metadata.js';
@@ -56,7 +56,7 @@ export class Mqtt3Binding implements InputBinding, OutputBinding, Component {
       clean: true,
       protocolVersion: 4,
       reconnectPeriod: 1000,
-    });
+    }, context.signal);
     this.publisher.on('error', (err) => this.logger.warn('mqtt publisher error', { error: err.message }));
   }
 
@@ -76,7 +76,7 @@ export class Mqtt3Binding implements InputBinding, OutputBinding, Component {
 
   async read(handler: BindingHandler): Promise<void> {
     const { meta } = this;
-    const client = mqtt.connect(meta.url, { clientId: meta.consumerID, clean: meta.cleanSession, protocolVersion: 4, reconnectPeriod: 1000 });
+    const client = withoutNagle(mqtt.connect(meta.url, { clientId: meta.consumerID, clean: meta.cleanSession, protocolVersion: 4, reconnectPeriod: 1000 }));
     // The PUBACK goes out when handleMessage calls back: only after the app took the message.
     client.handleMessage = (packet, callback) => {
       const attempt = (): void => {
@@ -84,7 +84,7 @@ export class Mqtt3Binding implements InputBinding, OutputBinding, Component {
           () => callback(),
           (err: unknown) => {
             if (this.closed) return; // No PUBACK: the broker redelivers on the next session.
-            this.logger.warn('mqtt input event not taken by the app; retrying', { error: (err as Error).message });
+            this.logger.debug('mqtt input event not taken by the app; retrying (reported by the input binding runner)', { error: (err as Error).message });
             setTimeout(attempt, meta.retryIntervalMs).unref();
           },
         );

@@ -32,7 +32,7 @@ export class RedisBinding implements OutputBinding, Component {
   private client: Redis | undefined;
 
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
-    const client = await connectRedis(redisOptions(parseRedisStateMetadata(props)), context.logger);
+    const client = await connectRedis(redisOptions(parseRedisStateMetadata(props)), context.logger, undefined, context.signal);
     this.client = client;
   }
 

@@ -4,7 +4,10 @@
  * hand-over and in-order delivery at concurrency 1 behave as in the durable drivers; nothing survives
  * the process.
  */
+import type { Logger } from '../../../logging/logger.js';
+import { silentLogger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
+import { retryRejected } from '../handler-rejection.js';
 import type { MetadataProperties } from '../../metadata.js';
 import { readDurationMs } from '../../metadata.js';
 import type {
@@ -20,6 +23,8 @@ import type {
 interface Consumer {
   request: SubscribeRequest;
   handler: MessageHandler;
+  /** The subscribing component's logger (a group's consumers may belong to several instances). */
+  logger: Logger;
   inFlight: number;
   closed: boolean;
 }
@@ -58,8 +63,8 @@ class Group {
     let outcome: 'ack' | 'retry';
     try {
       outcome = await consumer.handler(message);
-    } catch {
-      outcome = 'retry';
+    } catch (err) {
+      outcome = retryRejected(consumer.logger, message, err);
     }
     consumer.inFlight--;
     if (outcome === 'retry') {
@@ -83,9 +88,11 @@ export class InMemoryPubSub implements PubSub {
   private bus: Bus = new Map();
   private redeliverDelayMs = 100;
   private readonly subscriptions = new Set<Consumer>();
+  private logger: Logger = silentLogger();
 
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.redeliverDelayMs = readDurationMs(props, 'redeliverInterval', 100, 1);
+    this.logger = context.logger;
     let bus = buses.get(context.name);
     if (!bus) {
       bus = new Map();
@@ -118,7 +125,7 @@ export class InMemoryPubSub implements PubSub {
       group = new Group(() => this.redeliverDelayMs);
       groups.set(request.group, group);
     }
-    const consumer: Consumer = { request: { ...request, concurrency: Math.max(1, request.concurrency) }, handler, inFlight: 0, closed: false };
+    const consumer: Consumer = { request: { ...request, concurrency: Math.max(1, request.concurrency) }, handler, logger: this.logger, inFlight: 0, closed: false };
     group.consumers.push(consumer);
     this.subscriptions.add(consumer);
     const owner = group;

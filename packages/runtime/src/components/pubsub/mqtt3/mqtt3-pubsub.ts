@@ -20,13 +20,14 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
-import { connectMqtt } from '../../mqtt-connect.js';
+import { connectMqtt, withoutNagle } from '../../mqtt-connect.js';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
 import { MetadataError, readBool, readDurationMs, readInt, readProperty, requireString } from '../../metadata.js';
-import type { MessageHandler, PubSub, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
+import { retryRejected } from '../handler-rejection.js';
+import type { MessageHandler, PubSub, PubSubMessage, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
 
 interface Mqtt3Metadata {
   url: string;
@@ -69,7 +70,7 @@ export class Mqtt3PubSub implements PubSub {
       clean: true,
       protocolVersion: 4,
       reconnectPeriod: 1000,
-    });
+    }, context.signal);
     this.publisher.on('error', (err) => this.logger.warn('mqtt publisher error', { error: err.message }));
   }
 
@@ -92,8 +93,9 @@ export class Mqtt3PubSub implements PubSub {
     // one message at a time: in order, whatever the requested concurrency.
     const handle = (topic: string, payload: Buffer, ack: () => void): void => {
       const attempt = (): void => {
-        void handler({ topic, data: payload, metadata: {} })
-          .catch(() => 'retry' as const)
+        const message: PubSubMessage = { topic, data: payload, metadata: {} };
+        void handler(message)
+          .catch((err: unknown) => retryRejected(this.logger, message, err))
           .then((outcome) => {
             if (!open) return; // no PUBACK: the session keeps it for the next connection
             if (outcome === 'retry') setTimeout(attempt, this.meta.redeliverIntervalMs).unref();
@@ -102,12 +104,14 @@ export class Mqtt3PubSub implements PubSub {
       };
       attempt();
     };
-    const client = mqtt.connect(this.meta.url, {
-      clientId,
-      clean: this.meta.cleanSession,
-      protocolVersion: 4,
-      reconnectPeriod: 1000,
-    });
+    const client = withoutNagle(
+      mqtt.connect(this.meta.url, {
+        clientId,
+        clean: this.meta.cleanSession,
+        protocolVersion: 4,
+        reconnectPeriod: 1000,
+      }),
+    );
     // mqtt.js sends the PUBACK when handleMessage calls back: only once the handler acked (set before
     // connecting, since a resumed session replays its messages right away).
     client.handleMessage = (packet, callback) => handle(packet.topic, Buffer.from(packet.payload), () => callback());

@@ -13,7 +13,11 @@ import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
 import { redactUrl, unreachable } from '../../../util/network-error.js';
 import { MetadataError, readBool, readEnum, readInt, readProperty } from '../../metadata.js';
-import type { MessageHandler, PubSub, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
+import { retryRejected } from '../handler-rejection.js';
+import type { MessageHandler, PubSub, PubSubMessage, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
+
+/** Longest the AMQP connection handshake may stay silent. */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 interface RabbitMetadata {
   connectionString: string;
@@ -59,7 +63,10 @@ export class RabbitMqPubSub implements PubSub {
     this.meta = parseMetadata(props);
     this.logger = context.logger;
     try {
-      this.connection = await amqp.connect(this.meta.connectionString);
+      // Nagle's algorithm would hold each small publish until the broker's delayed ACK (~40 ms).
+      // `timeout` bounds the handshake: a broker that accepts and never answers would hold the socket
+      // forever, long after the sidecar gave up on this init (amqplib cannot be aborted).
+      this.connection = await amqp.connect(this.meta.connectionString, { noDelay: true, timeout: HANDSHAKE_TIMEOUT_MS });
     } catch (err) {
       throw unreachable('RabbitMQ', redactUrl(this.meta.connectionString), err);
     }
@@ -129,8 +136,9 @@ export class RabbitMqPubSub implements PubSub {
       const metadata: Record<string, string> = {};
       for (const [k, v] of Object.entries(msg.properties.headers ?? {})) if (v !== undefined && v !== null) metadata[k] = String(v);
       const contentType = msg.properties.contentType as string | undefined;
-      void handler({ topic: request.topic, data: msg.content, metadata, ...(contentType ? { contentType } : {}) })
-        .catch(() => 'retry' as const)
+      const message: PubSubMessage = { topic: request.topic, data: msg.content, metadata, ...(contentType ? { contentType } : {}) };
+      void handler(message)
+        .catch((err: unknown) => retryRejected(this.logger, message, err))
         .then((outcome) => {
           if (!open) return;
           if (outcome === 'ack') channel.ack(msg);

@@ -46,6 +46,8 @@ export class RedisPubSub implements PubSub {
   private meta!: RedisPubSubMetadata;
   private logger!: Logger;
   private connectionName = '';
+  /** Aborted if the sidecar gives up on init; later connections (subscriptions) never see it abort. */
+  private initSignal: AbortSignal | undefined;
   private readonly closers = new Set<() => Promise<void>>();
   /** Opened with the first subscription; one per component. */
   private reader: Promise<SharedStreamReader> | undefined;
@@ -57,6 +59,7 @@ export class RedisPubSub implements PubSub {
     this.logger = context.logger;
     // Named, so `CLIENT LIST` shows which sidecar and component a connection belongs to.
     this.connectionName = `weft:${context.appId}:${context.name}`.replace(/\s/g, '_');
+    this.initSignal = context.signal;
     this.client = await this.connect();
   }
 
@@ -178,6 +181,8 @@ export class RedisPubSub implements PubSub {
         connectionName: this.connectionName,
       },
       this.logger,
+      undefined,
+      this.initSignal,
     );
   }
 

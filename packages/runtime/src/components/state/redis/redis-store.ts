@@ -95,7 +95,7 @@ export class RedisStateStore implements TransactionalStateStore, BulkStateStore 
       context.logger.warn('queryIndexes is ignored: state.redis in Weft has no query API (it needs the RediSearch module)');
     }
     this.defaultTtl = meta.ttlInSeconds;
-    const client = await connectRedis(redisOptions(meta), context.logger, (c) => c.defineCommand('weftStateApply', { lua: APPLY_SCRIPT }));
+    const client = await connectRedis(redisOptions(meta), context.logger, (c) => c.defineCommand('weftStateApply', { lua: APPLY_SCRIPT }), context.signal);
     this.client = client as Redis & ApplyCommand;
   }
 
