@@ -22,6 +22,8 @@ const OPERATIONS: Partial<Record<string, { metric: ComponentMetricKind | 'pubsub
     ops: { get: 'get', set: 'set', delete: 'delete', bulkGet: 'bulk_get', bulkSet: 'bulk_set', bulkDelete: 'bulk_delete', multi: 'transaction', query: 'query' },
   },
   secretstores: { metric: 'secret', ops: { getSecret: 'get', bulkGetSecret: 'bulk_get' } },
+  // daprd's `dapr_component_configuration_*` operations: `get` and `subscribe` (a watch starting).
+  configuration: { metric: 'configuration', ops: { get: 'get', watch: 'subscribe' } },
   // Publishing only: deliveries run under the inbound policy in the subscriber.
   pubsub: { metric: 'pubsub', ops: { publish: 'publish', bulkPublish: 'bulk_publish' } },
 };

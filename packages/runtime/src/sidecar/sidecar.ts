@@ -68,6 +68,9 @@ import { DEFAULT_NAMESPACE, DEFAULT_TRUST_DOMAIN, formatSpiffeId } from '../secu
 import type { HttpRequestRecord } from '../api/http/server.js';
 import type { GrpcCallRecord } from '../api/grpc/server.js';
 import { adminRoutes } from '../admin/admin-routes.js';
+import type { BlockModule } from '../blocks/module.js';
+import { lockModule } from '../blocks/lock/index.js';
+import { configurationModule } from '../blocks/configuration/index.js';
 import { PubSubTraffic } from '../admin/pubsub-traffic.js';
 import { RecentLogs } from '../admin/recent-logs.js';
 
@@ -137,6 +140,8 @@ export class Sidecar {
   readonly traffic = new PubSubTraffic();
   /** Recent log lines (the admin API); undefined when an embedder's logger is not tapped. */
   recentLogs: RecentLogs | undefined;
+  /** Building blocks wired as modules (configuration, lock); set once components are loaded. */
+  modules: BlockModule[] = [];
   /** When {@link Sidecar.start} was called. */
   readonly startedAt = new Date();
 
@@ -269,6 +274,10 @@ export class Sidecar {
     if (lastLoaded) metrics?.setResiliencyResource(lastLoaded.name, lastLoaded.namespace);
     this.guards.resiliency = this.resiliency;
     await this.components.loadAll(resources.components);
+    this.modules = [
+      lockModule({ components: this.components, appId: options.appId }),
+      configurationModule({ components: this.components, logger: logger.child('weft.runtime.configuration'), appChannel: () => this.appChannel }),
+    ];
     this.subscriber = new PubSubSubscriber({
       components: this.components,
       appId: options.appId,
@@ -317,6 +326,7 @@ export class Sidecar {
       ...pubsubRoutes(this.publisher),
       ...bindingsRoutes(this.bindings),
       ...jobsRoutes(this.jobs),
+      ...this.modules.flatMap((m) => m.httpRoutes),
       ...adminRoutes({
         appId: options.appId,
         startedAt: this.startedAt,
@@ -415,6 +425,7 @@ export class Sidecar {
       publisher: this.publisher,
       bindings: this.bindings,
       jobs: this.jobs,
+      modules: this.modules,
       shutdown: onShutdown,
       invokeService: grpcInvokeHandler(this.invocation.forwarder) as never,
     });
@@ -500,6 +511,7 @@ export class Sidecar {
     // Workflows before the gRPC server: it ends the worker streams, which would otherwise hold it open.
     await this.workflows?.close();
     await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close(), this.publicServer?.close()]);
+    for (const m of this.modules) await m.stop?.();
     await this.components.closeAll();
     await this.tracer?.shutdown();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import { commonErrors } from '../../errors/index.js';
 import type { HealthState } from '../../sidecar/health.js';
 import { daprService } from './protos.js';
 import type { GrpcApiServer } from './server.js';
+import type { BlockModule } from '../../blocks/module.js';
 
 /** What the Dapr gRPC service needs. */
 export interface DaprGrpcDeps {
@@ -31,6 +32,8 @@ export interface DaprGrpcDeps {
   /** The Jobs API; the job RPCs answer UNIMPLEMENTED when absent. */
   jobs?: JobsBlock;
   shutdown(): void;
+  /** Blocks wired as modules: their RPCs join the service. */
+  modules?: readonly BlockModule[];
   /** `InvokeService` (service invocation); UNIMPLEMENTED when absent. */
   invokeService?: (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>;
 }
@@ -189,6 +192,7 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
     ...(deps.publisher ? pubsubMethods(deps.publisher) : {}),
     ...(deps.bindings ? bindingMethods(deps.bindings) : {}),
     ...(deps.jobs ? jobMethods(deps.jobs) : {}),
+    ...Object.assign({}, ...(deps.modules ?? []).map((m) => m.grpcUnary)),
     GetSecret: async (req: { store_name: string; key: string; metadata?: StringMap }) => ({
       data: await secrets.get(req.store_name, req.key, req.metadata ?? {}),
     }),
@@ -196,7 +200,8 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
       const all = await secrets.bulk(req.store_name, req.metadata ?? {});
       return { data: Object.fromEntries(Object.entries(all).map(([name, secret]) => [name, { secrets: secret }])) };
     },
-  } as Record<string, (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>>);
+  } as Record<string, (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>>,
+  Object.assign({}, ...(deps.modules ?? []).map((m) => m.grpcStreaming?.(server) ?? {})) as grpc.UntypedServiceImplementation);
 }
 
 /** The call's trace context (the API span's, see `observability/grpc-spans.ts`) as W3C headers. */
