@@ -27,7 +27,7 @@ spec:
     return {
       set: async (key, value, version, metadata) => void upsert.run(key, value, version, metadata ? JSON.stringify(metadata) : null),
       delete: async (key) => void remove.run(key),
-      close: async () => db.close(),
+      close: async () => void db.close(),
     };
   },
 });
