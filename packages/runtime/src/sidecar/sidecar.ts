@@ -508,10 +508,10 @@ export class Sidecar {
     await this.invocation?.close();
     this.grpcProxy?.close();
     this.mtls?.close();
-    // Workflows before the gRPC server: it ends the worker streams, which would otherwise hold it open.
+    // Workflows and modules before the gRPC server: they end their streams, which would otherwise hold it open.
     await this.workflows?.close();
-    await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close(), this.publicServer?.close()]);
     for (const m of this.modules) await m.stop?.();
+    await Promise.all([this.httpServer?.close(), this.grpcServer?.close(), this.appChannel?.close(), this.metricsServer?.close(), this.publicServer?.close()]);
     await this.components.closeAll();
     await this.tracer?.shutdown();
     if (this.freshDir) await fs.rm(this.freshDir, { recursive: true, force: true });

@@ -43,8 +43,9 @@ export function configurationUnaryMethods(configuration: ConfigurationBlock): Re
 /** The streaming RPCs, to pass to `addUnaryService`'s `streaming` argument. */
 export function configurationStreamingMethods(server: GrpcApiServer, configuration: ConfigurationBlock, logger: Logger): grpc.UntypedServiceImplementation {
   const subscribe = (call: grpc.ServerWritableStream<ProtoConfigurationRequest, unknown>) => {
+    // grpc-js turns an 'error' event into the call's status; destroy() would skip sending it.
     const fail = (err: unknown) => {
-      if (!call.destroyed) call.destroy(toGrpcError(err, logger));
+      if (!call.destroyed && !call.writableEnded) call.emit('error', toGrpcError(err, logger));
     };
     if (!server.authorized(call)) return fail(commonErrors.invalidToken());
     const open = () => !call.destroyed && !call.writableEnded && !call.cancelled;
