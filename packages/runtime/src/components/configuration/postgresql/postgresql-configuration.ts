@@ -9,7 +9,8 @@
  * function and trigger names and the payload Dapr's conformance tests use
  * (`configuration_event_<channel>`, `configTrigger_<channel>`, `{"table","action","data":row}`). A
  * trigger the user created under those names is kept. A DELETE arrives as an empty item (Dapr
- * forwards the deleted row's old value).
+ * forwards the deleted row's old value). A listener whose connection is lost connects again with
+ * backoff and then delivers the watched items as they are, since changes meanwhile were not notified.
  *
  * Metadata: `connectionString`, `table`, `timeout` (default 20s).
  */
@@ -88,9 +89,7 @@ export class PostgresConfigurationStore implements ConfigurationStore {
     if (!CHANNEL.test(channel)) throw new Error(`pgNotifyChannel must be a plain identifier (letters, digits, _), got "${channel}"`);
     await this.ensureTrigger(channel);
     const keys = new Set(request.keys);
-    const client = new pg.Client({ ...this.settings?.connection, connectionTimeoutMillis: this.settings?.timeoutMs });
-    client.on('error', (err) => this.logger?.warn(`configuration.postgresql listener on "${channel}": ${err.message}`));
-    client.on('notification', (msg) => {
+    const onNotification = (msg: pg.Notification) => {
       if (msg.channel !== channel || !msg.payload) return;
       const payload = safeJson(msg.payload) as { action?: string; data?: Partial<Row> } | undefined;
       const row = payload?.data;
@@ -99,24 +98,75 @@ export class PostgresConfigurationStore implements ConfigurationStore {
       const item: ConfigurationItem =
         payload?.action === 'DELETE' ? DELETED_ITEM : { value: String(row.value ?? ''), version: String(row.version ?? ''), metadata: metadataOf(row.metadata) };
       onChange({ [row.key]: item });
-    });
-    await client.connect();
-    this.listeners.add(client);
-    try {
-      // Quoted: pg_notify sends to the channel's exact spelling, and an unquoted LISTEN would lower-case it.
-      await client.query(`LISTEN "${channel}"`);
-    } catch (err) {
-      this.listeners.delete(client);
-      await client.end().catch(() => undefined);
-      throw err;
-    }
+    };
     let closed = false;
+    let current: pg.Client | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let attempt = 0;
+    const listen = async (): Promise<void> => {
+      const client = new pg.Client({
+        ...this.settings?.connection,
+        connectionTimeoutMillis: this.settings?.timeoutMs,
+        application_name: `weft-configuration-listener-${channel}`,
+      });
+      client.on('error', (err) => this.logger?.warn(`configuration.postgresql listener on "${channel}": ${err.message}`));
+      client.on('notification', onNotification);
+      client.on('end', () => {
+        this.listeners.delete(client);
+        if (!closed && current === client) reconnect();
+      });
+      try {
+        await client.connect();
+        // Quoted: pg_notify sends to the channel's exact spelling, and an unquoted LISTEN would lower-case it.
+        await client.query(`LISTEN "${channel}"`);
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        throw err;
+      }
+      if (closed) {
+        await client.end().catch(() => undefined);
+        return;
+      }
+      current = client;
+      this.listeners.add(client);
+    };
+    // A lost connection is re-established with backoff; changes made meanwhile were not notified, so
+    // the watched items are re-read and delivered once listening again.
+    const reconnect = () => {
+      const delay = Math.min(100 * 2 ** attempt++, 5000);
+      retry = setTimeout(() => {
+        listen().then(
+          async () => {
+            attempt = 0;
+            if (closed) return;
+            this.logger?.info(`configuration.postgresql: listening on "${channel}" again`);
+            try {
+              const items = await this.get({ keys: [...keys], metadata: request.metadata });
+              if (!closed && Object.keys(items).length > 0) onChange(items);
+            } catch (err) {
+              this.logger?.warn(`configuration.postgresql: re-reading items after reconnecting failed: ${(err as Error).message}`);
+            }
+          },
+          (err: unknown) => {
+            this.logger?.warn(`configuration.postgresql: cannot listen on "${channel}" again: ${(err as Error).message}`);
+            if (!closed) reconnect();
+          },
+        );
+      }, delay);
+      retry.unref();
+    };
+    await listen();
     return {
       close: async () => {
         if (closed) return;
         closed = true;
-        this.listeners.delete(client);
-        await client.end().catch(() => undefined);
+        clearTimeout(retry);
+        const client = current;
+        current = undefined;
+        if (client) {
+          this.listeners.delete(client);
+          await client.end().catch(() => undefined);
+        }
       },
     };
   }
