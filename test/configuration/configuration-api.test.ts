@@ -3,10 +3,13 @@
  * (which differ by transport for an unknown store and a failed subscribe), a subscription without an
  * app, the alpha1 paths and RPC names, and shutdown ending open gRPC streams.
  */
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDaprRuntimePackage } from '../../packages/runtime/src/api/grpc/protos.js';
 import { startTestSidecar } from '../support/in-process.js';
+import { startRecordingApp } from '../support/recording-app.js';
 import type { TestSidecar } from '../support/in-process.js';
 import { daprGrpcClient } from '../support/grpc-client.js';
 import type { DaprGrpcClient } from '../support/grpc-client.js';
@@ -82,6 +85,33 @@ describe('configuration API with a store and no app', () => {
       expect(await ended).toBe('end');
     } finally {
       raw.close();
+    }
+  });
+});
+
+describe('configuration updates to the app', () => {
+  it("are retried under the store's inbound resiliency policy when the app does not answer 200", async () => {
+    let calls = 0;
+    const app = await startRecordingApp({ '/configuration/cfgr/k': () => ({ status: ++calls < 3 ? 500 : 200 }) });
+    const side = await startTestSidecar({
+      resources: [
+        configYaml('cfgr', 'cfgr.sqlite'),
+        `apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata: {name: cfg}\nspec:\n  policies:\n    retries:\n      quick: {policy: constant, duration: 10ms, maxRetries: 3}\n  targets:\n    components:\n      cfgr: {inbound: {retry: quick}}\n`,
+      ],
+      appPort: app.port,
+    });
+    try {
+      const db = new Database(path.join(side.dir, 'cfgr.sqlite'));
+      db.prepare("INSERT INTO configuration (key, value, version) VALUES ('k', 'v', '1')").run();
+      db.close();
+      expect((await fetch(`${side.baseUrl}/v1.0/configuration/cfgr/subscribe?key=k`)).status).toBe(200);
+      const deadline = Date.now() + 10_000;
+      while (app.received('POST', '/configuration/cfgr/k').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(app.received('POST', '/configuration/cfgr/k').map((r) => r.body)).toEqual(Array(3).fill(app.received('POST', '/configuration/cfgr/k')[0]?.body));
+      expect(JSON.parse(app.received('POST', '/configuration/cfgr/k')[0]?.body ?? '{}')).toMatchObject({ items: { k: { value: 'v', version: '1' } } });
+    } finally {
+      await side.stop();
+      await app.close();
     }
   });
 });

@@ -276,7 +276,7 @@ export class Sidecar {
     await this.components.loadAll(resources.components);
     this.modules = [
       lockModule({ components: this.components, appId: options.appId }),
-      configurationModule({ components: this.components, logger: logger.child('weft.runtime.configuration'), appChannel: () => this.appChannel }),
+      configurationModule({ components: this.components, logger: logger.child('weft.runtime.configuration'), appChannel: () => this.appChannel, resiliency: () => this.resiliency }),
     ];
     this.subscriber = new PubSubSubscriber({
       components: this.components,

@@ -5,6 +5,8 @@
  * daprd sends it) and `GET {store}/{id}/unsubscribe` (`{ok: true}`, or 500 with `{message}`).
  */
 import type { AppChannel } from '../../appchannel/app-channel.js';
+import type { PolicyRunner } from '../../resiliency/policy.js';
+import type { Resiliency } from '../../resiliency/resiliency.js';
 import type { HttpRequestContext, HttpRoute } from '../../api/http/types.js';
 import { jsonReply, metadataFromQuery, noContent } from '../../api/http/types.js';
 import type { ConfigurationBlock, ConfigurationQuery, ConfigurationSink } from './configuration-block.js';
@@ -19,25 +21,34 @@ function query(req: HttpRequestContext): ConfigurationQuery {
  * Delivers an update to an HTTP app the way daprd does: one POST per changed key, each carrying the
  * whole update; the app must answer 200.
  */
-export function appSink(storeName: string, channel: () => AppChannel | undefined): ConfigurationSink {
+export function appSink(storeName: string, channel: () => AppChannel | undefined, policy: () => PolicyRunner | undefined): ConfigurationSink {
   return async ({ id, items }) => {
     const app = channel();
     if (!app) throw new Error(`app channel is nil. unable to send configuration update from ${storeName}`);
     const body = `${JSON.stringify({ id, items: itemsJson(items) })}\n`;
     for (const key of Object.keys(items)) {
-      const res = await app.call({
-        method: 'POST',
-        path: `/configuration/${storeName}/${key}`,
-        headers: { 'content-type': 'application/json' },
-        body,
-      });
-      if (res.status !== 200) throw new Error(`error sending configuration item to application, status ${res.status}`);
+      const send = async ({ signal }: { signal?: AbortSignal }) => {
+        const res = await app.call({
+          method: 'POST',
+          path: `/configuration/${storeName}/${key}`,
+          headers: { 'content-type': 'application/json' },
+          body,
+          ...(signal ? { signal } : {}),
+        });
+        if (res.status !== 200) throw new Error(`error sending configuration item to application, status ${res.status}`);
+      };
+      // The store's inbound policy (retries, timeout, breaker), as daprd applies it to these calls.
+      const runner = policy();
+      await (runner && !runner.isNoop ? runner.execute(send) : send({}));
     }
   };
 }
 
-/** The configuration routes over a {@link ConfigurationBlock}; `channel` is the app channel when there is one. */
-export function configurationRoutes(configuration: ConfigurationBlock, channel: () => AppChannel | undefined): HttpRoute[] {
+/**
+ * The configuration routes over a {@link ConfigurationBlock}; `channel` is the app channel when there
+ * is one, `resiliency` gives each store's inbound policy for deliveries to the app.
+ */
+export function configurationRoutes(configuration: ConfigurationBlock, channel: () => AppChannel | undefined, resiliency: () => Resiliency | undefined = () => undefined): HttpRoute[] {
   const routes: HttpRoute[] = [];
   for (const version of ['v1.0', 'v1.0-alpha1']) {
     routes.push(
@@ -60,7 +71,8 @@ export function configurationRoutes(configuration: ConfigurationBlock, channel: 
           const q = query(req);
           configuration.checkStore(q.storeName);
           if (!channel()) throw configurationErrors.appChannelNil();
-          const id = await configuration.subscribe(q, appSink(q.storeName, channel));
+          const policy = () => resiliency()?.policyFor({ kind: 'component', name: q.storeName, direction: 'inbound', componentKind: 'configuration' });
+          const id = await configuration.subscribe(q, appSink(q.storeName, channel, policy));
           return jsonReply(200, { id });
         },
       },
