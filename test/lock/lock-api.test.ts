@@ -36,6 +36,13 @@ describe('lock API with a lock store', () => {
     await side?.stop();
   });
 
+  it('lists the lock stores in the metadata API', async () => {
+    const meta = (await (await fetch(`${side.baseUrl}/v1.0/metadata`)).json()) as { components: { name: string; type: string; version: string }[] };
+    expect(meta.components).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'locks', type: 'lock.in-memory', version: 'v1' }), expect.objectContaining({ name: 'named', type: 'lock.in-memory' })]),
+    );
+  });
+
   it('answers {"success": false} with the field present when the lock is held', async () => {
     expect(await post(side.baseUrl, '/v1.0-alpha1/lock/locks', '{"resourceId":"r1","lockOwner":"a","expiryInSeconds":10}')).toEqual({ status: 200, json: { success: true } });
     expect(await post(side.baseUrl, '/v1.0-alpha1/lock/locks', '{"resourceId":"r1","lockOwner":"b","expiryInSeconds":10}')).toEqual({ status: 200, json: { success: false } });
