@@ -3,6 +3,8 @@
  * (which differ by transport for an unknown store and a failed subscribe), a subscription without an
  * app, the alpha1 paths and RPC names, and shutdown ending open gRPC streams.
  */
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
@@ -112,6 +114,29 @@ describe('configuration updates to the app', () => {
     } finally {
       await side.stop();
       await app.close();
+    }
+  });
+});
+
+describe('configuration API and the API allow-list', () => {
+  it('refuses SubscribeConfiguration with PERMISSION_DENIED when the Configuration allows gRPC state only', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-cfg-acl-'));
+    const configPath = path.join(dir, 'config.yaml');
+    await fs.writeFile(configPath, 'apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: c}\nspec:\n  api:\n    allowed:\n    - {name: state, version: v1, protocol: grpc}\n');
+    const side = await startTestSidecar({ resources: [configYaml('cfga', 'cfga.sqlite')], configPath });
+    const raw = rawClient(side.sidecar.grpcPort);
+    try {
+      const stream = raw['SubscribeConfiguration']!({ store_name: 'cfga', keys: [] }) as Stream;
+      const err = await new Promise<grpc.ServiceError | undefined>((resolve) => {
+        stream.on('error', resolve);
+        stream.on('data', () => resolve(undefined));
+      });
+      expect(err?.code).toBe(7);
+      expect(err?.details).toBe('access to method /dapr.proto.runtime.v1.Dapr/SubscribeConfiguration is not allowed');
+    } finally {
+      raw.close();
+      await side.stop();
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 });

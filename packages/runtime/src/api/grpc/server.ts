@@ -87,6 +87,11 @@ export class GrpcApiServer {
     return given === this.options.apiToken;
   }
 
+  /** The Configuration's API allow-list for a method name (`SubscribeConfiguration`), for streaming handlers. */
+  methodAllowed(method: string): boolean {
+    return this.options.methodAllowed?.(method) ?? true;
+  }
+
   /**
    * Registers a service whose unary handlers are plain async functions; each is wrapped with token
    * enforcement and error conversion. Streaming handlers are passed through `streaming` untouched.

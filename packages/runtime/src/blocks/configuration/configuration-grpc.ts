@@ -42,12 +42,13 @@ export function configurationUnaryMethods(configuration: ConfigurationBlock): Re
 
 /** The streaming RPCs, to pass to `addUnaryService`'s `streaming` argument. */
 export function configurationStreamingMethods(server: GrpcApiServer, configuration: ConfigurationBlock, logger: Logger): grpc.UntypedServiceImplementation {
-  const subscribe = (call: grpc.ServerWritableStream<ProtoConfigurationRequest, unknown>) => {
+  const subscribe = (method: string) => (call: grpc.ServerWritableStream<ProtoConfigurationRequest, unknown>) => {
     // grpc-js turns an 'error' event into the call's status; destroy() would skip sending it.
     const fail = (err: unknown) => {
       if (!call.destroyed && !call.writableEnded) call.emit('error', toGrpcError(err, logger));
     };
     if (!server.authorized(call)) return fail(commonErrors.invalidToken());
+    if (!server.methodAllowed(method)) return fail(commonErrors.apiNotAllowed(`/dapr.proto.runtime.v1.Dapr/${method}`));
     const open = () => !call.destroyed && !call.writableEnded && !call.cancelled;
     let id: string | undefined;
     let ended = false;
@@ -84,5 +85,5 @@ export function configurationStreamingMethods(server: GrpcApiServer, configurati
         fail,
       );
   };
-  return { SubscribeConfiguration: subscribe, SubscribeConfigurationAlpha1: subscribe };
+  return { SubscribeConfiguration: subscribe('SubscribeConfiguration'), SubscribeConfigurationAlpha1: subscribe('SubscribeConfigurationAlpha1') };
 }
