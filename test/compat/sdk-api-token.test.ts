@@ -10,6 +10,8 @@ import { CommunicationProtocolEnum, GRPCClient, HTTPClient } from '@dapr/dapr';
 import { PROTOCOLS, STORES, sdkClient, startCompatSidecar } from './support/compat-env.js';
 import type { CompatSidecar } from './support/compat-env.js';
 import { sdkGrpcError, sdkHttpError, thrownBy } from './support/sdk-errors.js';
+import * as grpcJs from '@grpc/grpc-js';
+import { taskHubService } from '../../packages/runtime/src/api/grpc/protos.js';
 
 const TOKEN = `token-${process.pid}`;
 const GRPC_UNAUTHENTICATED = 16;
@@ -44,6 +46,22 @@ it('refuses the gRPC SDK readiness probe without the token with UNAUTHENTICATED'
   expect(err.code).toBe(GRPC_UNAUTHENTICATED);
   expect(err.rawMessage).toBe('invalid api token');
   await client.stop();
+});
+
+it('ends a workflow worker stream without the token with UNAUTHENTICATED, instead of leaving it open', async () => {
+  const TaskHub = grpcJs.makeGenericClientConstructor(taskHubService(), 'TaskHubSidecarService');
+  const client = new TaskHub(`127.0.0.1:${sidecar.weft.grpcPort}`, grpcJs.credentials.createInsecure());
+  try {
+    const stream = (client as unknown as { GetWorkItems(req: object): grpcJs.ClientReadableStream<unknown> }).GetWorkItems({});
+    const err = await new Promise<grpcJs.ServiceError>((resolve) => {
+      stream.on('error', resolve);
+      stream.on('data', () => undefined);
+    });
+    expect(err.code).toBe(GRPC_UNAUTHENTICATED);
+    expect(err.details).toBe('invalid api token');
+  } finally {
+    client.close();
+  }
 });
 
 it('refuses a wrong token as it refuses none', async () => {

@@ -54,7 +54,8 @@ describe.each(PROTOCOLS)('DaprClient metadata and secrets over $name', ({ name, 
     const byName = Object.fromEntries(metadata.components.map((c) => [c.name, c]));
     expect(Object.keys(byName).sort()).toEqual([STORES.envSecrets, STORES.fileSecrets, STORES.state].sort());
     expect(byName[STORES.state]).toMatchObject({ type: 'state.sqlite', version: 'v1' });
-    expect(byName[STORES.state]?.capabilities).toEqual(expect.arrayContaining(['ETAG', 'TRANSACTIONAL', 'TTL']));
+    // No store declares actorStateStore here: daprd lists ACTOR for every store with ETags and transactions.
+    expect(byName[STORES.state]?.capabilities).toEqual(expect.arrayContaining(['ETAG', 'TRANSACTIONAL', 'TTL', 'ACTOR']));
     expect(byName[STORES.fileSecrets]).toEqual({ name: STORES.fileSecrets, type: 'secretstores.local.file', version: 'v1', capabilities: [] });
     expect(byName[STORES.envSecrets]).toEqual({ name: STORES.envSecrets, type: 'secretstores.local.env', version: 'v1', capabilities: [] });
     expect(metadata.extended['daprRuntimeVersion']).toMatch(/^\d+\.\d+\.\d+/);

@@ -2,7 +2,8 @@
  * The dashboard in a real browser (Debian Chromium through playwright-core) over real `weft`
  * processes: `weft run -f` starts a workflow app (`@dapr/dapr` WorkflowRuntime) and a pub/sub app with
  * `dashboard:` in the run file. The tests assert what the pages show and act through them: instance
- * counts, a fan-out timeline, raising an event, terminating, replaying a dead letter, editing state
+ * counts, a fan-out timeline, raising an event, terminating, rerunning from a step with an edited
+ * input, replaying a dead letter, editing state
  * with a stale ETag refused, and the token required beyond loopback. They save the screenshots of
  * the main pages shown in the README (`docs/dashboard/*.png`, with `WEFT_UPDATE_SCREENSHOTS=1`).
  */
@@ -255,6 +256,34 @@ describe.skipIf(!runnable)('the dashboard in a browser', () => {
     await shows(page.getByTestId('instance-status'), 'TERMINATED');
     const api = await json<{ runtimeStatus: string }>(`${workflowSidecar.httpUrl}/v1.0/workflows/dapr/${FOREVER}`);
     expect(api.runtimeStatus).toBe('TERMINATED');
+  }, STEP_MS);
+
+  it('reruns a finished fan-out from one activity with an edited input, and opens the new instance', async () => {
+    await page.goto(`${dashboardUrl}/workflows/orders/${FANOUT}`);
+    await shows(page.getByTestId('instance-status'), 'COMPLETED');
+    const pear = page.locator('table.timeline tr[data-step="activity"]').filter({ hasText: '"sku":"pear"' });
+    await pear.getByRole('button', { name: /Rerun from priceItem/ }).click();
+    const form = page.getByRole('form', { name: 'Rerun from a step' });
+    const input = form.getByLabel('Input of priceItem (JSON)');
+    // The editor starts from what the step was called with.
+    expect(JSON.parse(await input.inputValue())).toEqual({ sku: 'pear', qty: 3 });
+    await input.fill('{"sku": "pear", "qty": }');
+    await form.getByRole('button', { name: 'Rerun' }).click();
+    await shows(form.getByRole('alert'), 'not valid JSON');
+    await input.fill('{"sku": "pear", "qty": 30}');
+    await form.getByLabel('New instance id (optional)').fill(`${FANOUT}-rerun`);
+    await form.getByRole('button', { name: 'Rerun' }).click();
+    await until('the new instance page', async () => page.url(), (u) => u.endsWith(`/workflows/orders/${FANOUT}-rerun`));
+    await shows(page.getByTestId('instance-id'), `${FANOUT}-rerun`);
+    await shows(page.getByTestId('instance-status'), 'COMPLETED');
+    // 2×10 + 30×10 + 1×10 + 5×10: only the edited step's result changed.
+    await shows(page.getByLabel('workflow output'), '"total":380');
+    await shows(page.locator('table.timeline'), '{"sku":"pear","total":300}');
+    const api = await json<{ properties: Record<string, string> }>(`${workflowSidecar.httpUrl}/v1.0/workflows/dapr/${FANOUT}-rerun`);
+    expect(JSON.parse(api.properties['dapr.workflow.output'] ?? '{}')).toEqual({ lines: 4, total: 380 });
+    // The source is unchanged.
+    const source = await json<{ properties: Record<string, string> }>(`${workflowSidecar.httpUrl}/v1.0/workflows/dapr/${FANOUT}`);
+    expect(JSON.parse(source.properties['dapr.workflow.output'] ?? '{}')).toEqual({ lines: 4, total: 110 });
   }, STEP_MS);
 
   it('shows a dead-lettered event and replays it to its topic', async () => {

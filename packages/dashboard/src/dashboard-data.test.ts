@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, errorFromBody, sidecarPath } from './api/client.js';
 import { pickSidecar } from './api/sidecars.js';
 import { href, instanceHref, parseRoute } from './router.js';
-import { filterQuery, instanceDetails } from './features/workflows/data.js';
+import { filterQuery, instanceDetails, runAction } from './features/workflows/data.js';
 import { readTokens } from './features/workflows/WorkflowsPage.js';
 import { parseEditedValue } from './features/state/data.js';
 import { subscriptionRules } from './shared/api.js';
@@ -69,4 +69,33 @@ describe('dashboard data layer', () => {
     expect(subscriptionRules({ pubsubname: 'p', topic: 't', rules: { rules: [{ path: '/b' }] } })).toEqual([{ path: '/b' }]);
     expect(subscriptionRules({ pubsubname: 'p', topic: 't' })).toEqual([]);
   });
+
+  it("reruns from a step through the sidecar's admin API and resolves with the new instance id", async () => {
+    const calls: { url: string; init: RequestInit | undefined }[] = [];
+    vi.stubGlobal('fetch', async (url: string, init?: RequestInit) => {
+      calls.push({ url, init });
+      return new Response(JSON.stringify({ newInstanceID: 'order 7-b' }), { status: 202 });
+    });
+    const newId = await runAction('orders', 'order 7', { kind: 'rerun-from', eventId: 2, input: '{"qty":30}', newInstanceId: 'order 7-b' });
+    expect(newId).toBe('order 7-b');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.url).toBe(sidecarPath('orders', '/v1.0-weft/admin/workflows/order%207/rerun'));
+    expect(calls[0]?.init?.method).toBe('POST');
+    expect(JSON.parse(String(calls[0]?.init?.body))).toEqual({ eventId: 2, input: '{"qty":30}', newInstanceId: 'order 7-b' });
+  });
+
+  it('turns a refused rerun into an error with its code and message', async () => {
+    vi.stubGlobal('fetch', async () =>
+      new Response(JSON.stringify({ errorCode: 'ERR_RERUN_WORKFLOW', message: "'x' is not in a terminal state" }), { status: 400 }),
+    );
+    await expect(runAction('orders', 'x', { kind: 'rerun-from', eventId: 1, input: '1' })).rejects.toMatchObject({
+      status: 400,
+      errorCode: 'ERR_RERUN_WORKFLOW',
+      message: "'x' is not in a terminal state",
+    });
+  });
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
 });

@@ -25,6 +25,7 @@ export { historyEventJson, instanceJson } from './workflow/history-json.js';
 export { WORKFLOW_STATUSES } from './workflow/types.js';
 export type { WorkflowStatus, InstanceRecord } from './workflow/types.js';
 export type { WorkflowBackend, InstanceFilter } from './workflow/backend.js';
+export type { RerunRequest } from './workflow/rerun.js';
 export { loadConfiguration, defaultConfiguration, parseConfiguration } from './config/configuration.js';
 export type { WeftConfiguration } from './config/configuration.js';
 export { Resiliency } from './resiliency/resiliency.js';
@@ -41,6 +42,8 @@ export { ADMIN_PREFIX } from './admin/admin-routes.js';
 export type {
   AdminInfo,
   AdminLogEntry,
+  AdminRerunRequest,
+  AdminRerunResponse,
   AdminStateKey,
   AdminStateKeysPage,
   DeadLetterEntry,

@@ -4,7 +4,7 @@
  * are at-least-once: a retried activity records the same transition again and nothing changes.
  */
 import { EventEmitter } from 'node:events';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, ExecutionEventsTable, RunStatus } from '../db/schema.js';
 import type { ExecutionPlan } from './plan.js';
 
@@ -105,6 +105,7 @@ export class ExecutionStore {
   /** Moves the execution to `status` (never out of a final status) and logs the change. */
   async markExecution(executionId: string, status: RunStatus, error?: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
+      await lockExecution(tx, executionId);
       const now = new Date();
       await tx
         .updateTable('executions')
@@ -129,6 +130,7 @@ export class ExecutionStore {
   async markTask(executionId: string, taskId: string, status: RunStatus, outcome: { result?: unknown; error?: string } = {}): Promise<void> {
     const resultJson = outcome.result === undefined ? null : JSON.stringify(outcome.result);
     await this.db.transaction().execute(async (tx) => {
+      await lockExecution(tx, executionId);
       const now = new Date();
       const run = await tx.selectFrom('task_runs').select('name').where('execution_id', '=', executionId).where('task_id', '=', taskId).executeTakeFirst();
       if (!run) throw new Error(`execution ${executionId} has no task ${taskId}`);
@@ -229,4 +231,14 @@ function toEvent(row: Selectable<ExecutionEventsTable>): ExecutionEvent {
     result: row.result ?? null,
     at: row.at.toISOString(),
   };
+}
+
+/**
+ * Locks an execution's row for the rest of the transaction. Every writer of the execution log takes
+ * it before inserting: the log's ids are drawn after the lock, so one execution's events commit in id
+ * order, and a reader following the log by id (`events(after)`) never skips an event whose
+ * transaction committed after one with a higher id.
+ */
+async function lockExecution(tx: Transaction<Database>, executionId: string): Promise<void> {
+  await tx.selectFrom('executions').select('id').where('id', '=', executionId).forUpdate().executeTakeFirst();
 }

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { SqliteWorkflowBackend, openPostgresWorkflowBackend, WORKFLOW_STATUSES, WorkflowEngine, historyEventJson, instanceJson, parseDurationMs, silentLogger } from '@weft/runtime';
-import type { InstanceFilter, WorkflowBackend, WorkflowStatus } from '@weft/runtime';
+import { ADMIN_PREFIX } from '@weft/runtime';
+import type { AdminRerunRequest, AdminRerunResponse, InstanceFilter, RerunRequest, WorkflowBackend, WorkflowStatus } from '@weft/runtime';
 import { findRunningApp, sidecarHeaders } from '../find-app.js';
 
 interface StoreFlags {
@@ -31,6 +32,8 @@ interface WorkflowOps {
   terminate(id: string, output: string | null): Promise<boolean>;
   purge(id: string): Promise<number | undefined>;
   purgeWhere(filter: InstanceFilter): Promise<number>;
+  /** `RerunWorkflowFromEvent`; resolves with the new instance's id. */
+  rerun(request: RerunRequest): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -59,6 +62,7 @@ function storeOps(engine: WorkflowEngine): WorkflowOps {
     terminate: (id, output) => engine.terminate(id, output),
     purge: (id) => engine.purge(id),
     purgeWhere: (filter) => engine.purgeWhere(filter),
+    rerun: (request) => engine.rerun(request),
     close: () => engine.close(),
   };
 }
@@ -135,6 +139,19 @@ function sidecarOps(appId: string, httpPort: number): WorkflowOps {
       const r = await call('DELETE', `${base}?${filterQuery(filter).toString()}`);
       if (r.status !== 200) throw new Error(`the sidecar of app "${appId}" answered ${r.status}: ${JSON.stringify(r.json)}`);
       return Number((r.json as { deletedInstanceCount: number }).deletedInstanceCount);
+    },
+    async rerun(request) {
+      // Dapr serves the rerun on gRPC only; Weft's admin API carries the same request over HTTP.
+      const body: AdminRerunRequest = {
+        eventId: request.eventId,
+        ...(request.newInstanceId ? { newInstanceId: request.newInstanceId } : {}),
+        ...(request.overwriteInput ? { overwriteInput: true, ...(request.input !== null && request.input !== undefined ? { input: request.input } : {}) } : {}),
+      };
+      const url = `http://127.0.0.1:${httpPort}${ADMIN_PREFIX}/workflows/${id(request.sourceInstanceId)}/rerun`;
+      const r = await call('POST', url, JSON.stringify(body));
+      if (r.status === 202) return String((r.json as AdminRerunResponse).newInstanceID);
+      const message = (r.json as { message?: unknown } | undefined)?.message;
+      throw new Error(typeof message === 'string' ? message : `the sidecar of app "${appId}" answered ${r.status}: ${JSON.stringify(r.json)}`);
     },
     close: async () => undefined,
   };
@@ -298,6 +315,26 @@ export function workflowCommand(): Command {
     .action(async (id: string, opts: { output?: string }, cmd: Command) =>
       withOps(cmd, async (ops) => {
         if (!(await ops.terminate(id, opts.output ?? null))) throw new Error(`no workflow instance ${id}`);
+      }),
+    );
+
+  wf.command('rerun <instanceID>')
+    .description('rerun a finished instance from one of its steps (an activity, timer or child workflow) as a new instance')
+    .option('-e, --event-id <n>', 'the event id of the step to rerun from (see `weft workflow history`)', '0')
+    .option('--new-instance-id <id>', 'id of the new instance (default: a random UUID)')
+    .option('-x, --input <json>', "the step's new input as JSON (default: its recorded input)")
+    .action(async (id: string, opts: { eventId: string; newInstanceId?: string; input?: string }, cmd: Command) =>
+      withOps(cmd, async (ops) => {
+        const eventId = Number(opts.eventId);
+        if (!/^\d+$/.test(opts.eventId) || eventId > 0xffffffff) throw new Error(`--event-id expects a non-negative integer, got "${opts.eventId}"`);
+        if (opts.input !== undefined) JSON.parse(opts.input);
+        const newId = await ops.rerun({
+          sourceInstanceId: id,
+          eventId,
+          ...(opts.newInstanceId !== undefined ? { newInstanceId: opts.newInstanceId } : {}),
+          ...(opts.input !== undefined ? { overwriteInput: true, input: opts.input } : {}),
+        });
+        console.log(`Rerunning workflow instance: ${newId}`);
       }),
     );
 

@@ -1,6 +1,7 @@
 /**
  * The Weft admin API (`/v1.0-weft/admin/...`): what the dashboard needs that Dapr's API lacks — state
- * keys by prefix, recent pub/sub traffic with delivery outcomes, dead-letter replay and recent logs.
+ * keys by prefix, recent pub/sub traffic with delivery outcomes, dead-letter replay, recent logs and
+ * workflow rerun from a step (daprd serves that on gRPC only).
  * Routes are data like every other API group (group `admin`), so the `dapr-api-token` check, the
  * API allow-lists, metrics and tracing apply unchanged: with a token set, none of it answers without
  * the token. See docs/admin-api.md.
@@ -15,7 +16,11 @@ import { adminErrors } from './admin-errors.js';
 import type { PubSubTraffic } from './pubsub-traffic.js';
 import type { RecentLogs } from './recent-logs.js';
 import { previewText } from './ring.js';
-import type { AdminInfo, AdminStateKeysPage } from './types.js';
+import type { AdminInfo, AdminRerunResponse, AdminStateKeysPage } from './types.js';
+import { parseJsonBody } from '../api/http/body.js';
+import { traceHeaders } from '../api/http/workflow-routes.js';
+import type { WorkflowEngine } from '../workflow/engine.js';
+import type { RerunRequest } from '../workflow/rerun.js';
 
 /** The path prefix of every admin route. */
 export const ADMIN_PREFIX = '/v1.0-weft/admin';
@@ -29,6 +34,42 @@ export interface AdminRoutesDeps {
   traffic: PubSubTraffic;
   /** Absent when the embedder gave its own logger without a tap. */
   logs?: RecentLogs | undefined;
+  /** The workflow engine, for rerun; its routes are absent without it. */
+  workflows?: Pick<WorkflowEngine, 'rerun'> | undefined;
+}
+
+/**
+ * Reads a rerun request body: `eventId` (required), `newInstanceId`, `input` (the step's new input as
+ * serialized text, like the RPC's `StringValue`), `overwriteInput` (default: true when `input` is
+ * given, as durabletask-go's `WithRerunInput` sets it) and `newChildWorkflowInstanceId`.
+ */
+export function rerunBody(sourceInstanceId: string, body: Buffer): RerunRequest {
+  const raw = parseJsonBody(body);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw commonErrors.malformedRequest('expected a JSON object');
+  const b = raw as Record<string, unknown>;
+  const eventId = b['eventId'];
+  if (typeof eventId !== 'number' || !Number.isInteger(eventId) || eventId < 0 || eventId > 0xffffffff) {
+    throw commonErrors.badRequest('eventId must be a non-negative integer (the id of the step to rerun from)');
+  }
+  const text = (name: string): string | undefined => {
+    const v = b[name];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') throw commonErrors.badRequest(`${name} must be a string`);
+    return v;
+  };
+  const overwrite = b['overwriteInput'];
+  if (overwrite !== undefined && typeof overwrite !== 'boolean') throw commonErrors.badRequest('overwriteInput must be a boolean');
+  const input = text('input');
+  const newInstanceId = text('newInstanceId');
+  const newChild = text('newChildWorkflowInstanceId');
+  return {
+    sourceInstanceId,
+    eventId,
+    ...(newInstanceId ? { newInstanceId } : {}),
+    ...(newChild ? { newChildWorkflowInstanceId: newChild } : {}),
+    overwriteInput: overwrite ?? input !== undefined,
+    input: input ?? null,
+  };
 }
 
 /** Reads a positive integer query parameter within bounds. */
@@ -38,6 +79,20 @@ export function intParam(query: URLSearchParams, name: string, fallback: number,
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > max) throw commonErrors.badRequest(`${name} must be an integer from 0 to ${max}`);
   return n;
+}
+
+/** `POST /v1.0-weft/admin/workflows/{instanceId}/rerun`: `RerunWorkflowFromEvent` over HTTP. */
+function rerunRoute(engine: Pick<WorkflowEngine, 'rerun'>): HttpRoute {
+  return {
+    methods: ['POST'],
+    path: `${ADMIN_PREFIX}/workflows/:instanceId/rerun`,
+    group: 'admin',
+    name: 'AdminRerunWorkflow',
+    handler: async (req) => {
+      const newInstanceID = await engine.rerun(rerunBody(req.params['instanceId'] ?? '', req.body), traceHeaders(req));
+      return jsonReply(202, { newInstanceID } satisfies AdminRerunResponse);
+    },
+  };
 }
 
 /** The admin routes. */
@@ -140,6 +195,7 @@ export function adminRoutes(deps: AdminRoutesDeps): HttpRoute[] {
         return jsonReply(200, { id, topic: entry.topic, pubsubName: entry.pubsubName, replays: entry.replays });
       },
     },
+    ...(deps.workflows ? [rerunRoute(deps.workflows)] : []),
     {
       methods: ['GET'],
       path: `${ADMIN_PREFIX}/logs`,

@@ -86,3 +86,23 @@ export interface AdminInfo {
   /** State stores that support key listing. */
   listableStores: string[];
 }
+
+/**
+ * The answer of `POST /v1.0-weft/admin/workflows/{instanceId}/rerun` (202): the new instance's id,
+ * named as `RerunWorkflowFromEventResponse` names it.
+ */
+export interface AdminRerunResponse {
+  newInstanceID: string;
+}
+
+/** The body of a rerun request; see docs/admin-api.md. */
+export interface AdminRerunRequest {
+  /** The id of the step's `TaskScheduled`, `TimerCreated` or child-workflow creation event. */
+  eventId: number;
+  newInstanceId?: string;
+  /** The step's new input, serialized (JSON text). */
+  input?: string;
+  /** @default true when `input` is given */
+  overwriteInput?: boolean;
+  newChildWorkflowInstanceId?: string;
+}

@@ -18,7 +18,8 @@ describe('GrpcAppChannel pub/sub callbacks', () => {
     const onTopicEvent: Handler = (call, callback) => {
       events.push({ request: call.request, pubsubname: call.metadata.get('pubsubname')[0]?.toString() });
       const data = Buffer.from(call.request['data'] as Buffer).toString();
-      callback(null, { status: data.includes('drop') ? 'DROP' : data.includes('retry') ? 'RETRY' : 'SUCCESS' });
+      // 7 is outside TopicEventResponseStatus: what an app built on a newer or broken proto could send.
+      callback(null, { status: data.includes('unknown') ? 7 : data.includes('drop') ? 'DROP' : data.includes('retry') ? 'RETRY' : 'SUCCESS' });
     };
     const listTopicSubscriptions: Handler = (_call, callback) =>
       callback(null, {
@@ -77,6 +78,16 @@ describe('GrpcAppChannel pub/sub callbacks', () => {
     const fields = (seen.request['extensions'] as { fields: Record<string, { stringValue?: string }> }).fields;
     expect(fields['custom']?.stringValue).toBe('x');
     expect(fields['topic']?.stringValue).toBe('original');
+  });
+
+  it('passes a status outside the enum on as its number, an unknown status (retried, as daprd does), not SUCCESS', async () => {
+    const res = await channel.call({
+      method: 'POST',
+      path: '/orders',
+      body: JSON.stringify({ id: 'e3', specversion: '1.0', datacontenttype: 'text/plain', data: 'unknown status please' }),
+      callback: { kind: 'topic-event', topic: 'orders', pubsubName: 'ps' },
+    });
+    expect(JSON.parse(res.body.toString())).toEqual({ status: '7' });
   });
 
   it('decodes data_base64 into the raw bytes', async () => {

@@ -140,7 +140,10 @@ export class GrpcAppChannel implements AppChannel {
   private async topicEvent(message: object, metadata: grpc.Metadata, signal: AbortSignal | undefined): Promise<AppResponse> {
     const { err, response } = await callUnary(this.client, 'OnTopicEvent', message, metadata, signal);
     if (err) return errorResponse(err, this.target);
-    return jsonResponse({ status: typeof response?.['status'] === 'string' ? response['status'] : 'SUCCESS' });
+    // An unset status is SUCCESS (the proto's zero). A number outside the enum reaches us as a number:
+    // it is passed on as that number in a string, an unknown status the block retries, as daprd does.
+    const status = response?.['status'];
+    return jsonResponse({ status: typeof status === 'number' ? String(status) : typeof status === 'string' ? status : 'SUCCESS' });
   }
 
   /** An app without a bulk method gets each entry through `OnTopicEvent`. */

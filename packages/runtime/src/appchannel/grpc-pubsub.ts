@@ -6,7 +6,8 @@
  *
  * Mapping of answers, as daprd does for gRPC apps: `UNIMPLEMENTED` is a 404 (dropped without a dead
  * letter; for `ListTopicSubscriptions`, no programmatic subscriptions), other errors a 500 (retried),
- * `TopicEventResponse.status` becomes `{"status": "SUCCESS" | "RETRY" | "DROP"}`.
+ * `TopicEventResponse.status` becomes `{"status": "SUCCESS" | "RETRY" | "DROP"}`, and a value outside
+ * the enum its number as a string (an unknown status: retried, as daprd does).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { AppResponse } from './app-channel.js';
@@ -146,5 +147,5 @@ export function callUnary(
 /** Statuses of a `TopicEventBulkResponse` as the HTTP bulk answer (`{statuses:[{entryId,status}]}`). */
 export function bulkStatusesAsJson(response: Json | undefined): { statuses: { entryId: string; status: string }[] } {
   const list = Array.isArray(response?.['statuses']) ? (response['statuses'] as unknown[]).filter(isObj) : [];
-  return { statuses: list.map((s) => ({ entryId: str(s['entry_id']), status: typeof s['status'] === 'string' ? s['status'] : 'SUCCESS' })) };
+  return { statuses: list.map((s) => ({ entryId: str(s['entry_id']), status: typeof s['status'] === 'number' ? String(s['status']) : typeof s['status'] === 'string' ? s['status'] : 'SUCCESS' })) };
 }

@@ -8,7 +8,6 @@ import type { StateStore } from '../components/state/store.js';
 import type { PubSub } from '../components/pubsub/store.js';
 import { bindingCapabilities } from '../components/bindings/binding.js';
 import type { SidecarOptions } from '../sidecar/options.js';
-import { isActorStateStore } from './state.js';
 import { RUNTIME_VERSION } from '../version.js';
 
 /** One component as the metadata API lists it. */
@@ -44,9 +43,11 @@ export interface MetadataResponse {
 export function capabilitiesOf(component: LoadedComponent): string[] {
   switch (component.kind) {
     case 'state': {
-      const features: string[] = [...(component.instance as StateStore).features()];
-      if (isActorStateStore(component.properties)) features.push('ACTOR');
-      return features;
+      const features = (component.instance as StateStore).features();
+      // As daprd (runtime.go getComponentsCapabilitesMap): any store with ETags and transactions can
+      // host actors, so it is listed as ACTOR whether or not `actorStateStore` is set on it.
+      const canHostActors = features.includes('ETAG') && features.includes('TRANSACTIONAL');
+      return canHostActors ? [...features, 'ACTOR'] : [...features];
     }
     case 'secretstores':
       return [...(component.instance as SecretStore).features()];

@@ -138,5 +138,15 @@ export function builtinRegistry(): ComponentRegistry {
       type: 'lock.postgresql',
       versions: ['v1'],
       create: async () => new (await import('./lock/postgresql/postgresql-lock.js')).PostgresLockStore(),
+    })
+    .register({
+      type: 'crypto.dapr.jwks',
+      versions: ['v1'],
+      create: async () => new (await import('./crypto/jwks/jwks-provider.js')).JwksCryptoProvider(),
+    })
+    .register({
+      type: 'crypto.dapr.localstorage',
+      versions: ['v1'],
+      create: async () => new (await import('./crypto/localstorage/localstorage-provider.js')).LocalStorageCryptoProvider(),
     });
 }

@@ -22,6 +22,8 @@ const OPERATIONS: Partial<Record<string, { metric: ComponentMetricKind | 'pubsub
     ops: { get: 'get', set: 'set', delete: 'delete', bulkGet: 'bulk_get', bulkSet: 'bulk_set', bulkDelete: 'bulk_delete', multi: 'transaction', query: 'query' },
   },
   secretstores: { metric: 'secret', ops: { getSecret: 'get', bulkGetSecret: 'bulk_get' } },
+  // Wrapping and unwrapping the file key are what daprd counts for encrypt/decrypt (`crypto_op`).
+  crypto: { metric: 'crypto', ops: { wrapKey: 'crypto_op', unwrapKey: 'crypto_op', getKey: 'get' } },
   // daprd's `dapr_component_configuration_*` operations: `get` and `subscribe` (a watch starting).
   configuration: { metric: 'configuration', ops: { get: 'get', watch: 'subscribe' } },
   // daprd runs lock calls under the outbound policy but has no lock component metric.

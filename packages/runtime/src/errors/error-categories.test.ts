@@ -8,7 +8,7 @@ import { errorCategory } from './error-categories.js';
 import { bindingErrors, commonErrors, invokeErrors, jobErrors, pubsubErrors, secretErrors, stateErrors, workflowErrors } from './index.js';
 
 /** Codes Weft answers that daprd's catalogue does not list (daprd does not count them either). */
-const UNCATALOGUED = new Set(['ERR_NOT_FOUND', 'ERR_METHOD_NOT_ALLOWED', 'ERR_UNAUTHENTICATED', 'ERR_HTTP_REQUEST_TIMEOUT']);
+const UNCATALOGUED = new Set(['ERR_NOT_FOUND', 'ERR_METHOD_NOT_ALLOWED', 'ERR_UNAUTHENTICATED', 'ERR_HTTP_REQUEST_TIMEOUT', 'ERR_RERUN_WORKFLOW']);
 
 function everyCatalogError(): ApiError[] {
   const families = [bindingErrors, commonErrors, invokeErrors, jobErrors, pubsubErrors, secretErrors, stateErrors, workflowErrors];

@@ -1,5 +1,12 @@
 import { ApiError, GrpcCode } from './api-error.js';
 
+/** HTTP statuses of the gRPC codes a rerun is refused with. */
+const RERUN_HTTP_STATUS: Partial<Record<number, number>> = {
+  [GrpcCode.INVALID_ARGUMENT]: 400,
+  [GrpcCode.NOT_FOUND]: 404,
+  [GrpcCode.ALREADY_EXISTS]: 409,
+};
+
 /** Workflow API errors (dapr `pkg/messages/predefined.go`, workflow section). */
 export const workflowErrors = {
   nameMissing: () => new ApiError('ERR_WORKFLOW_NAME_MISSING', 400, GrpcCode.INVALID_ARGUMENT, 'workflow name is not configured'),
@@ -29,4 +36,11 @@ export const workflowErrors = {
   resume: (id: string, detail: string) => new ApiError('ERR_RESUME_WORKFLOW', 500, GrpcCode.INTERNAL, `error resuming workflow ${id}: ${detail}`),
   purge: (id: string, detail: string, grpcCode: (typeof GrpcCode)[keyof typeof GrpcCode] = GrpcCode.INTERNAL) =>
     new ApiError('ERR_PURGE_WORKFLOW', 500, grpcCode, `error purging workflow ${id}: ${detail}`),
+  /**
+   * A refused `RerunWorkflowFromEvent`. daprd answers it on gRPC only, with these bare status errors
+   * (message and code as its workflow actor returns them); the code and HTTP status serve Weft's
+   * admin route, which reruns over HTTP.
+   */
+  rerun: (message: string, grpcCode: (typeof GrpcCode)[keyof typeof GrpcCode]) =>
+    new ApiError('ERR_RERUN_WORKFLOW', RERUN_HTTP_STATUS[grpcCode] ?? 500, grpcCode, message),
 };

@@ -1,6 +1,8 @@
 /**
  * Readiness as Dapr defines it: `healthz/outbound` once components are loaded and the API is up (the
- * SDK's "wait for sidecar"), `healthz` once the app channel is ready too.
+ * SDK's "wait for sidecar"), `healthz` once the app channel is ready and every subscription of the app
+ * is established at its broker too (daprd starts the app's subscriptions before it reports ready), so
+ * an event published right after readiness reaches the app.
  */
 
 /** The sidecar's readiness flags. */
@@ -11,6 +13,8 @@ export class HealthState {
   appReady = false;
   /** False while app health checks report the app unhealthy (or before their first success). */
   appHealthy = true;
+  /** False from app discovery until every subscription of the app is established. */
+  subscriptionsReady = true;
 
   /** Whether calls may be sent to the app now. */
   appAvailable(): boolean {
@@ -22,8 +26,8 @@ export class HealthState {
     return this.componentsReady && this.apiReady;
   }
 
-  /** Fully ready, app channel included. */
+  /** Fully ready, app channel and subscriptions included. */
   ready(): boolean {
-    return this.outboundReady() && this.appReady;
+    return this.outboundReady() && this.appReady && this.subscriptionsReady;
   }
 }

@@ -25,6 +25,7 @@ import { createWorkflowEngine } from '../workflow/create-engine.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import { MetadataBlock } from '../blocks/metadata.js';
 import { SecretsBlock } from '../blocks/secrets.js';
+import { CryptoBlock, cryptoGrpcMethods, cryptoRoutes } from '../blocks/crypto/index.js';
 import { StateBlock } from '../blocks/state.js';
 import { PubSubPublisher } from '../blocks/pubsub/publish.js';
 import { PubSubSubscriber } from '../blocks/pubsub/subscriber.js';
@@ -322,6 +323,7 @@ export class Sidecar {
       ...coreRoutes({ appId: options.appId, health: this.health, metadata: this.metadata, shutdown: onShutdown }),
       ...stateRoutes(this.state),
       ...secretsRoutes(this.secrets),
+      ...cryptoRoutes(new CryptoBlock(this.components)),
       ...workflowRoutes(this.workflows),
       ...pubsubRoutes(this.publisher),
       ...bindingsRoutes(this.bindings),
@@ -334,6 +336,7 @@ export class Sidecar {
         components: this.components,
         traffic: this.traffic,
         logs: this.recentLogs,
+        workflows: this.workflows,
       }),
     ].filter((r) => r.public || apiAllowed({ group: r.group, version: httpRouteVersion(r.path), protocol: 'http' }));
     const apiLogging = options.enableApiLogging ?? configuration.apiLogging.enabled;
@@ -428,6 +431,7 @@ export class Sidecar {
       modules: this.modules,
       shutdown: onShutdown,
       invokeService: grpcInvokeHandler(this.invocation.forwarder) as never,
+      streaming: cryptoGrpcMethods(new CryptoBlock(this.components), { logger, authorized: (call) => this.grpcServer!.authorized(call), allowed: (method) => apiAllowed(grpcMethodEndpoint(method)) }),
     });
     registerTaskHubService(this.grpcServer, this.workflows, logger.child('weft.runtime.workflow'));
     this.grpcPort = await this.grpcServer.listen(options.grpcPort, host);
@@ -464,12 +468,15 @@ export class Sidecar {
     }
     if (options.appPort) {
       const { appChannelAddress, appPort } = options;
+      this.health.subscriptionsReady = false;
       waitForAppPort(appChannelAddress, appPort, this.appWait.signal).then(
         () => {
           this.health.appReady = true;
           logger.info(`application discovered on port ${appPort}`);
           this.startAppHealthChecks();
-          if (this.appChannel && this.subscriber) void this.subscriber.start(this.appChannel);
+          // healthz turns ready only once every subscription is established (as daprd's does).
+          const subscribed = this.appChannel && this.subscriber ? this.subscriber.start(this.appChannel) : Promise.resolve();
+          void subscribed.finally(() => (this.health.subscriptionsReady = true));
           if (this.appChannel && !this.stopping) this.appEvents?.start(this.appChannel);
         },
         () => {},

@@ -83,6 +83,24 @@ export interface OrchestrationStep {
   newInstances: NewInstance[];
 }
 
+/**
+ * An instance made from another one's history (a rerun): RUNNING from the start with `history`, and
+ * the work its pending steps need queued at once, as if a step had just scheduled it.
+ */
+export interface ForkedInstance {
+  instanceId: string;
+  name: string;
+  input: string | null;
+  executionId: string;
+  createdAt: Date;
+  history: HistoryEvent[];
+  activities: { taskId: number; name: string; input: string | null }[];
+  /** Its own inbox events (timers, visible at their fire time). */
+  messages: OutgoingMessage[];
+  /** Child instances it starts. */
+  newInstances: NewInstance[];
+}
+
 /** Filters for listing and purging instances. */
 export interface InstanceFilter {
   statuses?: WorkflowStatus[];
@@ -121,6 +139,12 @@ export type TerminateResult = { found: false } | { found: true; alreadyFinished:
 export interface WorkflowBackend {
   /** Creates an instance; returns false if one with that id exists and is not finished (a finished one is replaced). */
   createInstance(instance: NewInstance): Promise<boolean>;
+  /**
+   * Creates a forked instance (rerun) with its history, activities, timers and children in one
+   * transaction. Creates nothing and returns the id in the way when the instance or one of the
+   * children already exists, in any state.
+   */
+  createForkedInstance(instance: ForkedInstance): Promise<string | undefined>;
   /** Appends an event to an instance's inbox; false if the instance does not exist or is finished. */
   enqueue(message: OutgoingMessage): Promise<boolean>;
   getInstance(instanceId: string): Promise<InstanceRecord | undefined>;
@@ -164,6 +188,14 @@ export interface WorkflowBackend {
    * retention works in bounded transactions); returns how many were deleted, children included.
    */
   purgeWhere(filter: InstanceFilter, limit?: number): Promise<number>;
+
+  /**
+   * Optional: calls `onWork` when another process (another replica's sidecar or client) made work
+   * available in this store, so the engine looks at once instead of at its next poll. Work this
+   * backend object created itself is not reported (its engine already knows). Stops on `close()`.
+   * `onError` hears about a lost notification channel (the poll still covers it meanwhile).
+   */
+  watchNewWork?(onWork: () => void, onError: (err: unknown) => void): void;
 
   close(): Promise<void>;
 }

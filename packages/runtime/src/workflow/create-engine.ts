@@ -10,7 +10,9 @@
  * therefore delivered again, so set it above the longest activity), `WEFT_WORKFLOW_STUCK_AFTER` (a
  * Go-style duration, default `5m`: an instance with work waiting — a visible event or a queued activity — and no committed
  * progress for this long is flagged stuck in the list API, the metadata API and the
- * `weft_workflow_stuck_instances` gauge) and `WEFT_DEBUG_POINTS` (crash tests).
+ * `weft_workflow_stuck_instances` gauge), `WEFT_WORKFLOW_MAX_WORK_ITEM_BYTES` (default 128 MiB, what
+ * `@dapr/dapr` workers receive: a larger work item fails its instance or activity instead of ending the
+ * worker's stream) and `WEFT_DEBUG_POINTS` (crash tests).
  */
 import path from 'node:path';
 import type { ComponentManager } from '../components/manager.js';
@@ -86,6 +88,7 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
   const leaseMs = positiveInt(env, 'WEFT_WORKFLOW_LEASE_MS');
   const maxO = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ORCHESTRATIONS');
   const maxA = positiveInt(env, 'WEFT_WORKFLOW_MAX_CONCURRENT_ACTIVITIES');
+  const maxWorkItemBytes = positiveInt(env, 'WEFT_WORKFLOW_MAX_WORK_ITEM_BYTES');
   const debugPoints = env['WEFT_DEBUG_POINTS'];
   const retention = env['WEFT_WORKFLOW_RETENTION'];
   const retentionMs = retention ? parseDuration('WEFT_WORKFLOW_RETENTION', retention) : undefined;
@@ -98,6 +101,7 @@ export async function createWorkflowEngine(input: CreateEngineInput): Promise<Wo
     ...(leaseMs ? { leaseMs } : {}),
     ...(maxO ? { maxConcurrentOrchestrations: maxO } : {}),
     ...(maxA ? { maxConcurrentActivities: maxA } : {}),
+    ...(maxWorkItemBytes ? { maxWorkItemBytes } : {}),
     ...(debugPoints ? { debugPoints } : {}),
     ...(redeliverAfterMs !== undefined ? { redeliverAfterMs } : {}),
     ...(stuckAfterMs !== undefined ? { stuckAfterMs } : {}),

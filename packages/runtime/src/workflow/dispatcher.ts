@@ -33,9 +33,31 @@ export type WorkItemMessage =
       };
     };
 
+/**
+ * Thrown by a stream's `send` for a work item whose encoding exceeds what the worker can receive
+ * (a history grown too large, an activity input too big): sending it would end the stream, and the
+ * item would be redelivered for ever.
+ */
+export class WorkItemTooLargeError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the work item is ${bytes} bytes, more than the ${limit} bytes a worker can receive`);
+    this.name = 'WorkItemTooLargeError';
+  }
+}
+
+/** What the dispatcher does with a work item too large to send (see {@link WorkItemTooLargeError}). */
+export type TooLargeHandler = (
+  item: { kind: 'orchestration'; instanceId: string; token: string } | { kind: 'activity'; instanceId: string; taskId: number; token: string },
+  error: WorkItemTooLargeError,
+) => void;
+
 /** A connected worker stream. */
 export interface WorkerStream {
   readonly id: number;
+  /** Sends an item; throws {@link WorkItemTooLargeError} for one the worker could not receive. */
   send(item: WorkItemMessage): void;
   /** Ends the underlying call (sidecar shutdown). */
   end(): void;
@@ -112,6 +134,11 @@ export interface DispatcherOptions {
   activityTrace?: ((item: ActivityWorkItem) => Promise<TraceContextMessage | undefined>) | undefined;
   /** Metrics: dispatches, and runs that have to be done again. */
   observer?: WorkflowObserver | undefined;
+  /**
+   * Answers a work item that was too large to send (the engine fails the instance or the activity),
+   * as if its worker had answered: the item counts as sent until then.
+   */
+  onTooLarge?: TooLargeHandler | undefined;
 }
 
 const activityKey = (instanceId: string, taskId: number) => `${instanceId}\u0000${taskId}`;
@@ -482,10 +509,24 @@ export class Dispatcher {
       this.o.observer?.scheduled(item.instance.name, sentAt - fromTimestamp(due).getTime());
     }
     stream.inFlight += 1;
-    stream.send({
-      orchestratorRequest: { instanceId: id, executionId: { value: item.instance.executionId }, pastEvents: item.history, newEvents },
-      completionToken: f.token,
-    });
+    this.sendOrAnswer(
+      stream,
+      {
+        orchestratorRequest: { instanceId: id, executionId: { value: item.instance.executionId }, pastEvents: item.history, newEvents },
+        completionToken: f.token,
+      },
+      { kind: 'orchestration', instanceId: id, token: f.token },
+    );
+  }
+
+  /** Sends an item; one too large to send is handed to `onTooLarge` to be answered (it stays in flight until then). */
+  private sendOrAnswer(stream: WorkerStream, message: WorkItemMessage, item: Parameters<TooLargeHandler>[0]): void {
+    try {
+      stream.send(message);
+    } catch (err) {
+      if (!(err instanceof WorkItemTooLargeError) || !this.o.onTooLarge) throw err;
+      this.o.onTooLarge(item, err);
+    }
   }
 
   private sendActivity(stream: WorkerStream, item: ActivityWorkItem, trace: TraceContextMessage | undefined): void {
@@ -495,16 +536,20 @@ export class Dispatcher {
     const token = `${item.executionId}#${item.taskId}`;
     this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, token, sentAt: Date.now(), sentPerf: performance.now() });
     stream.inFlight += 1;
-    stream.send({
-      completionToken: token,
-      activityRequest: {
-        name: item.name,
-        input: sv(item.input) as { value: string } | null,
-        orchestrationInstance: { instanceId: item.instanceId, executionId: { value: item.executionId } },
-        taskId: item.taskId,
-        ...(trace ? { parentTraceContext: trace } : {}),
+    this.sendOrAnswer(
+      stream,
+      {
+        completionToken: token,
+        activityRequest: {
+          name: item.name,
+          input: sv(item.input) as { value: string } | null,
+          orchestrationInstance: { instanceId: item.instanceId, executionId: { value: item.executionId } },
+          taskId: item.taskId,
+          ...(trace ? { parentTraceContext: trace } : {}),
+        },
       },
-    });
+      { kind: 'activity', instanceId: item.instanceId, taskId: item.taskId, token },
+    );
   }
 
   private async scheduleWake(): Promise<void> {

@@ -7,12 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import { GrpcCode, workflowErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
-import type { InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, WorkflowBackend } from './backend.js';
+import type { ForkedInstance, InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, WorkflowBackend } from './backend.js';
 import { DebugPoints } from './debug-points.js';
 import { Dispatcher } from './dispatcher.js';
-import type { WorkItemMessage, WorkerStream } from './dispatcher.js';
+import type { TooLargeHandler, WorkItemMessage, WorkItemTooLargeError, WorkerStream } from './dispatcher.js';
 import { ev, fromTimestamp } from './history.js';
 import type { WorkflowObserver, WorkflowOperation } from './observer.js';
+import { checkRerunSource, planRerun, rerunInstanceId } from './rerun.js';
+import type { RerunRequest } from './rerun.js';
 import { planStep } from './step.js';
 import type { OrchestratorResult } from './step.js';
 import type { FailureDetails, HistoryEvent, InstanceRecord } from './types.js';
@@ -48,7 +50,16 @@ export interface WorkflowEngineOptions {
   tracer?: Pick<Tracer, 'startSpan' | 'startSpanFromHeaders'> | undefined;
   /** Receives metric events (`dapr_runtime_workflow_*`); none when absent. */
   observer?: WorkflowObserver;
+  /**
+   * The largest encoded work item a worker can receive (`@dapr/dapr` workers accept 128 MiB, other
+   * SDKs' defaults are 4 MiB). Read by the worker stream's encoder; a larger orchestration work item
+   * fails its instance, a larger activity request fails the activity. @default 134217728
+   */
+  maxWorkItemBytes?: number;
 }
+
+/** `errorType` of the failure recorded for a work item too large to send. */
+export const WORK_ITEM_TOO_LARGE = 'WorkItemTooLarge';
 
 /** A request to start an instance. */
 export interface StartRequest {
@@ -92,6 +103,8 @@ export class WorkflowEngine {
   private readonly leaseMs: number;
   /** Threshold of {@link WorkflowEngine.stuckInstances}. */
   readonly stuckAfterMs: number;
+  /** See {@link WorkflowEngineOptions.maxWorkItemBytes}. */
+  readonly maxWorkItemBytes: number;
   private stuckCached = 0;
   private stuckSnapshot = new Map<string, Date>();
   private readonly stuckTimer: NodeJS.Timeout;
@@ -107,6 +120,7 @@ export class WorkflowEngine {
     this.debug = new DebugPoints(options.debugPoints);
     this.stuckAfterMs = options.stuckAfterMs ?? 300_000;
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.maxWorkItemBytes = options.maxWorkItemBytes ?? 128 * 1024 * 1024;
     this.dispatcher = new Dispatcher({
       backend: this.backend,
       logger: options.logger,
@@ -121,7 +135,13 @@ export class WorkflowEngine {
       lateAnswerMs: options.lateAnswerMs ?? 2000,
       activityTrace: tracing ? (item) => tracing.activityStarted(item, () => this.backend.getHistory(item.instanceId)) : undefined,
       observer: options.observer,
+      onTooLarge: (item, error) => void this.answerTooLarge(item, error),
     });
+    // Other replicas' new work wakes the dispatcher at once where the store can tell (Postgres NOTIFY).
+    this.backend.watchNewWork?.(
+      () => this.dispatcher.kick(),
+      (err) => this.logger.warn('lost the notification channel for new workflow work; polling until it is back', { error: String(err) }),
+    );
     // Cached for synchronous readers (metadata, the metrics gauge); refreshed a few times per threshold.
     this.stuckTimer = setInterval(() => void this.refreshStuckCount(), Math.max(250, Math.min(15_000, Math.floor(this.stuckAfterMs / 4))));
     this.stuckTimer.unref();
@@ -268,6 +288,35 @@ export class WorkflowEngine {
     }
     this.changed(instanceId);
     return instanceId;
+  }
+
+  /**
+   * Reruns a finished top-level instance from one of its steps (`RerunWorkflowFromEvent`) as a new
+   * instance, which starts RUNNING with the source's history up to that step and that step (plus any
+   * still unfinished then) scheduled again. Resolves with the new instance's id; refusals are
+   * daprd's errors (see `rerun.ts`). The source is left as it is.
+   */
+  async rerun(request: RerunRequest, trace?: StartRequest['trace']): Promise<string> {
+    const newInstanceId = rerunInstanceId(request);
+    const source = await this.backend.getInstance(request.sourceInstanceId);
+    checkRerunSource(request.sourceInstanceId, source);
+    const history = await this.backend.getHistory(request.sourceInstanceId);
+    // Traced like a start: the new instance gets an orchestration span of its own under the request's.
+    const scheduling = this.tracing?.scheduling(source.name, newInstanceId, trace);
+    let taken: string | undefined;
+    let fork: ForkedInstance;
+    try {
+      fork = planRerun(source, history, request, newInstanceId, new Date(), scheduling?.start);
+      taken = await this.backend.createForkedInstance(fork);
+    } catch (err) {
+      scheduling?.span.end({ error: true, message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+    scheduling?.span.end(taken === undefined ? {} : { error: true, message: `workflow '${taken}' has already been created` });
+    if (taken !== undefined) throw workflowErrors.rerun(`workflow '${taken}' has already been created`, GrpcCode.ALREADY_EXISTS);
+    this.changed(newInstanceId, 'all');
+    for (const child of fork.newInstances) this.changed(child.instanceId);
+    return newInstanceId;
   }
 
   get(instanceId: string): Promise<InstanceRecord | undefined> {
@@ -499,6 +548,34 @@ export class WorkflowEngine {
     await this.debug.hit('workflow.activity.after-complete');
     if (!accepted) this.logger.debug(`ignoring duplicate completion of activity ${result.taskId} of ${result.instanceId}`);
     this.changed(result.instanceId);
+  }
+
+  /**
+   * Answers a work item that could not be sent because it is too large, in place of its worker: the
+   * instance fails (its history no longer fits in a work item, so no worker could ever run it), or the
+   * activity fails, non-retriable, so the workflow code sees why.
+   */
+  private async answerTooLarge(item: Parameters<TooLargeHandler>[0], error: WorkItemTooLargeError): Promise<void> {
+    const errorMessage =
+      item.kind === 'orchestration'
+        ? `the workflow's history no longer fits in a work item: ${error.message}`
+        : `the activity's input does not fit in a work item: ${error.message}`;
+    this.logger.error(`${item.kind === 'orchestration' ? 'failing workflow' : `failing activity ${item.taskId} of`} ${item.instanceId}: ${errorMessage}`);
+    const failureDetails = { errorType: WORK_ITEM_TOO_LARGE, errorMessage, stackTrace: null, innerFailure: null, isNonRetriable: true };
+    try {
+      if (item.kind === 'orchestration') {
+        await this.completeOrchestration(
+          item.instanceId,
+          { actions: [{ id: -1, completeOrchestration: { orchestrationStatus: 'ORCHESTRATION_STATUS_FAILED', result: null, failureDetails } }], customStatus: null },
+          item.token,
+        );
+      } else {
+        await this.completeActivity({ instanceId: item.instanceId, taskId: item.taskId, result: null, failure: failureDetails, completionToken: item.token });
+      }
+    } catch (err) {
+      // Left in flight: redelivered after `redeliverAfterMs`, and answered the same way then.
+      this.logger.warn(`recording the failure of ${item.instanceId} failed`, { error: String(err) });
+    }
   }
 
   /** Instances waiting for a worker that registers their workflow (as seen by this sidecar). */

@@ -16,6 +16,7 @@ import type { WorkflowBackend } from './backend.js';
 import type { WorkItemMessage, WorkerStream } from './dispatcher.js';
 import { WorkflowEngine } from './engine.js';
 import type { WorkflowEngineOptions } from './engine.js';
+import { MemoryWorkflowBackend } from './memory-backend.js';
 import { PostgresWorkflowBackend } from './postgres-backend.js';
 import { SqliteWorkflowBackend } from './sqlite-backend.js';
 import type { OrchestratorResult } from './step.js';
@@ -29,6 +30,10 @@ afterEach(async () => {
 
 /** Two backends on one store (two sidecars of one app). */
 const sharedStores: Record<string, () => Promise<[WorkflowBackend, WorkflowBackend] | undefined>> = {
+  memory: async () => {
+    const store = new MemoryWorkflowBackend();
+    return [store, store];
+  },
   sqlite: async () => {
     const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'weft-late-')), 'wf.sqlite');
     return [new SqliteWorkflowBackend(file, 'late'), new SqliteWorkflowBackend(file, 'late')];
@@ -41,6 +46,7 @@ const sharedStores: Record<string, () => Promise<[WorkflowBackend, WorkflowBacke
 };
 
 const backends: Record<string, () => Promise<WorkflowBackend | undefined>> = {
+  memory: async () => new MemoryWorkflowBackend(),
   sqlite: async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-late-'));
     return new SqliteWorkflowBackend(path.join(dir, 'wf.sqlite'), 'late');

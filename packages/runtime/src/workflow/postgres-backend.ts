@@ -2,11 +2,15 @@
  * The PostgreSQL workflow backend, for several sidecars of one app sharing the work. Instances and
  * activity tasks are claimed with `FOR UPDATE SKIP LOCKED` plus a lease (owner + expiry) that the
  * holder renews; a replica that dies stops renewing and its work goes to the next one that asks.
- * Every step is one transaction, committed durably (Postgres defaults).
+ * Every step is one transaction, committed durably (Postgres defaults). A transaction that makes work
+ * available to other replicas sends a NOTIFY with its commit, so their engines look at once instead of
+ * at their next poll (see {@link PostgresWorkflowBackend.watchNewWork}).
  */
+import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type {
   ActivityWorkItem,
+  ForkedInstance,
   InstanceFilter,
   InstancePage,
   NewInstance,
@@ -63,10 +67,22 @@ const p = (n: number) => `$${n}`;
 
 /** PostgreSQL implementation of {@link WorkflowBackend}. */
 export class PostgresWorkflowBackend implements WorkflowBackend {
+  /** The NOTIFY channel of this app id's work (an identifier: at most 63 bytes, so a digest). */
+  private readonly channel: string;
+  /** Identifies this backend object's notifications, so its own listener ignores them. */
+  private readonly notifier = randomUUID();
+  /** `NOTIFY …; COMMIT` in one round trip: both are literals (a hex digest and a UUID). */
+  private readonly notifyAndCommit: string;
+  private listener: NewWorkListener | undefined;
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly appId: string,
-  ) {}
+    private readonly connectionString: string,
+  ) {
+    this.channel = `weft_wf_${createHash('sha256').update(appId).digest('hex').slice(0, 32)}`;
+    this.notifyAndCommit = `NOTIFY ${this.channel}, '${this.notifier}'; COMMIT`;
+  }
 
   /** Connects and creates the tables if needed (serialised with an advisory lock across replicas). */
   static async open(connectionString: string, appId: string): Promise<PostgresWorkflowBackend> {
@@ -92,15 +108,20 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     } finally {
       client.release();
     }
-    return new PostgresWorkflowBackend(pool, appId);
+    return new PostgresWorkflowBackend(pool, appId, connectionString);
   }
 
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a durable transaction. `notify(result)` says whether the commit made work available
+   * that other replicas should hear about; the NOTIFY then goes with the COMMIT (delivered only if it
+   * commits, in the same round trip).
+   */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>, notify?: (result: T) => boolean): Promise<T> {
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN; SET LOCAL synchronous_commit = on');
       const result = await fn(c);
-      await c.query('COMMIT');
+      await c.query(notify?.(result) ? this.notifyAndCommit : 'COMMIT');
       return result;
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -151,9 +172,47 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
       if (existing && !isTerminal(existing.status as WorkflowStatus)) return false;
       await this.insertInstance(c, instance);
       return true;
-    }).catch((err: unknown) => {
+    }, (created) => created).catch((err: unknown) => {
       // Two concurrent creations of one id: the loser sees a unique violation.
       if ((err as { code?: string }).code === '23505') return false;
+      throw err;
+    });
+  }
+
+  async createForkedInstance(f: ForkedInstance): Promise<string | undefined> {
+    const ids = [f.instanceId, ...f.newInstances.map((c) => c.instanceId)];
+    return this.tx(async (c) => {
+      const existing = await c.query<{ instance_id: string }>('SELECT instance_id FROM weft_wf_instances WHERE app_id = $1 AND instance_id = ANY($2)', [
+        this.appId,
+        ids,
+      ]);
+      const taken = ids.find((id) => existing.rows.some((r) => r.instance_id === id));
+      if (taken !== undefined) return taken;
+      const t = f.createdAt.getTime();
+      await c.query(
+        `INSERT INTO weft_wf_instances (app_id, instance_id, name, status, execution_id, input, created_at, updated_at)
+         VALUES ($1, $2, $3, 'RUNNING', $4, $5, $6, $6)`,
+        [this.appId, f.instanceId, f.name, f.executionId, f.input, t],
+      );
+      if (f.history.length > 0) {
+        await c.query(
+          `INSERT INTO weft_wf_history (app_id, instance_id, seq, event)
+           SELECT $1, $2, s, e FROM unnest($3::int[], $4::text[]) AS h(s, e)`,
+          [this.appId, f.instanceId, f.history.map((_, i) => i + 1), f.history.map((e) => JSON.stringify(e))],
+        );
+      }
+      for (const a of f.activities) {
+        await c.query(
+          'INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+          [this.appId, f.instanceId, a.taskId, f.executionId, a.name, a.input, t],
+        );
+      }
+      for (const m of f.messages) await this.insertInbox(c, m);
+      for (const child of f.newInstances) await this.insertInstance(c, child);
+      return undefined;
+    }).catch((err: unknown) => {
+      // A concurrent creation of the same id: the loser sees a unique violation.
+      if ((err as { code?: string }).code === '23505') return f.instanceId;
       throw err;
     });
   }
@@ -164,7 +223,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
       if (!existing || isTerminal(existing.status as WorkflowStatus)) return false;
       await this.insertInbox(c, message);
       return true;
-    });
+    }, (queued) => queued);
   }
 
   async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
@@ -326,7 +385,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
         ],
       );
       return true;
-    });
+    }, (committed) => committed && madeWorkForOthers(step, now));
   }
 
   private async appendHistory(c: pg.PoolClient, instanceId: string, events: HistoryEvent[]): Promise<void> {
@@ -348,8 +407,10 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
 
   async releaseOrchestration(owner: string, instanceId: string): Promise<void> {
     await this.pool.query(
-      'UPDATE weft_wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = $1 AND instance_id = $2 AND lock_owner = $3',
-      [this.appId, instanceId, owner],
+      `WITH released AS (UPDATE weft_wf_instances SET lock_owner = NULL, lock_expires_at = NULL
+         WHERE app_id = $1 AND instance_id = $2 AND lock_owner = $3 RETURNING 1)
+       SELECT pg_notify($4, $5) FROM released`,
+      [this.appId, instanceId, owner, this.channel, this.notifier],
     );
   }
 
@@ -375,14 +436,16 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
       `WITH done AS (DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2 AND task_id = $3 RETURNING instance_id)
        INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer) SELECT $1, instance_id, $4, $5, false FROM done`,
       [this.appId, instanceId, taskId, JSON.stringify(event), now.getTime()],
-    ));
+    ), (r) => (r.rowCount ?? 0) > 0);
     return (r.rowCount ?? 0) > 0;
   }
 
   async releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void> {
     await this.pool.query(
-      'UPDATE weft_wf_activities SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = $1 AND instance_id = $2 AND task_id = $3 AND lock_owner = $4',
-      [this.appId, instanceId, taskId, owner],
+      `WITH released AS (UPDATE weft_wf_activities SET lock_owner = NULL, lock_expires_at = NULL
+         WHERE app_id = $1 AND instance_id = $2 AND task_id = $3 AND lock_owner = $4 RETURNING 1)
+       SELECT pg_notify($5, $6) FROM released`,
+      [this.appId, instanceId, taskId, owner, this.channel, this.notifier],
     );
   }
 
@@ -429,7 +492,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
         [this.appId, instanceId],
       );
       return { found: true, alreadyFinished: false, children: children.rows.map((r) => r.instance_id) };
-    });
+    }, (result) => result.found && !result.alreadyFinished);
   }
 
   async setSuspended(instanceId: string, suspended: boolean, now: Date): Promise<WorkflowStatus | undefined> {
@@ -447,7 +510,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
         await c.query('UPDATE weft_wf_instances SET status = $1, updated_at = $2 WHERE app_id = $3 AND instance_id = $4', [next, now.getTime(), this.appId, instanceId]);
       }
       return previous;
-    });
+    }, (previous) => previous === 'SUSPENDED' && !suspended);
   }
 
   async purge(instanceId: string): Promise<number> {
@@ -483,7 +546,89 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     });
   }
 
+  watchNewWork(onWork: () => void, onError: (err: unknown) => void): void {
+    this.listener ??= new NewWorkListener(this.connectionString, this.channel, this.notifier, onWork, onError);
+  }
+
   async close(): Promise<void> {
+    await this.listener?.close();
     await this.pool.end();
+  }
+}
+
+/**
+ * Whether a committed step left work that another replica may pick up: an event for another instance
+ * due now, a child to start, or activities beyond those leased to the committing sidecar. (Its own
+ * instance's next events are the committing engine's to look at; future timers are found by polls.)
+ */
+function madeWorkForOthers(step: OrchestrationStep, now: Date): boolean {
+  const leased = step.lockActivities ? Math.min(step.lockActivities.max, step.activities.length) : 0;
+  return (
+    step.newInstances.length > 0 ||
+    step.activities.length > leased ||
+    step.messages.some((m) => m.instanceId !== step.instanceId && m.visibleAt.getTime() <= now.getTime())
+  );
+}
+
+/**
+ * A connection that LISTENs on an app's work channel and reconnects after losing it (with backoff),
+ * so replicas hear of new work at once. Notifications from `self` are ignored.
+ */
+class NewWorkListener {
+  private client: pg.Client | undefined;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly channel: string,
+    private readonly self: string,
+    private readonly onWork: () => void,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.connectionString });
+    this.client = client;
+    client.on('notification', (n) => {
+      if (n.payload !== this.self) this.onWork();
+    });
+    client.on('error', (err) => this.lost(client, err));
+    client.on('end', () => this.lost(client, new Error('the LISTEN connection ended')));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${this.channel}`);
+      this.failures = 0;
+      // Work may have appeared while no one listened.
+      if (!this.closed) this.onWork();
+    } catch (err) {
+      this.lost(client, err);
+    }
+  }
+
+  private lost(client: pg.Client, err: unknown): void {
+    if (this.closed || this.client !== client) return;
+    this.client = undefined;
+    client.removeAllListeners('end');
+    client.end().catch(() => undefined);
+    this.onError(err);
+    this.failures += 1;
+    this.retryTimer = setTimeout(() => void this.connect(), Math.min(30_000, 250 * 2 ** Math.min(this.failures, 7)));
+    this.retryTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+    }
   }
 }

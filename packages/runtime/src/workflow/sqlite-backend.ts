@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { openSqlite } from '../components/state/sqlite/sqlite-store.js';
 import type {
   ActivityWorkItem,
+  ForkedInstance,
   InstanceFilter,
   InstancePage,
   NewInstance,
@@ -144,6 +145,28 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
       if (existing && !isTerminal(existing.status as WorkflowStatus)) return false;
       this.insertInstance(instance);
       return true;
+    });
+  }
+
+  async createForkedInstance(f: ForkedInstance): Promise<string | undefined> {
+    return this.tx(() => {
+      const taken = [f.instanceId, ...f.newInstances.map((c) => c.instanceId)].find((id) => this.row(id));
+      if (taken !== undefined) return taken;
+      const t = f.createdAt.getTime();
+      this.q(
+          `INSERT INTO wf_instances (app_id, instance_id, name, status, execution_id, input, created_at, updated_at)
+           VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?)`,
+        )
+        .run(this.appId, f.instanceId, f.name, f.executionId, f.input, t, t);
+      const addHistory = this.q('INSERT INTO wf_history (app_id, instance_id, seq, event) VALUES (?, ?, ?, ?)');
+      f.history.forEach((event, i) => addHistory.run(this.appId, f.instanceId, i + 1, JSON.stringify(event)));
+      const addActivity = this.q(
+        'INSERT INTO wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const a of f.activities) addActivity.run(this.appId, f.instanceId, a.taskId, f.executionId, a.name, a.input, t);
+      for (const m of f.messages) this.insertInbox(m);
+      for (const child of f.newInstances) this.insertInstance(child);
+      return undefined;
     });
   }
 

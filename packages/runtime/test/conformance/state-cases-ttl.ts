@@ -84,9 +84,12 @@ export function ttlCases(run: DriverRun): void {
     await run.api.save([{ key, value: 'short', metadata: { ttlInSeconds: '2' } }]);
     const { etag } = await run.api.read(key);
     await sleep(PAST_TWO_SECONDS_MS);
-    expect((await run.api.save([{ key, value: 'late', etag }])).status).toBe(409);
-    expect((await run.api.delete(key, etag)).status).toBe(409);
-    expect((await run.api.delete(key, foreignEtag(run))).status).toBe(409);
+    // A store that ignores an etag on a missing key (Dapr's Redis) lets both through.
+    const etagStatus = run.driver.etagOnMissingKey === 'conflict' ? 409 : 204;
+    expect((await run.api.delete(key, etag)).status).toBe(etagStatus);
+    expect((await run.api.delete(key, foreignEtag(run))).status).toBe(etagStatus);
+    expect((await run.api.save([{ key, value: 'late', etag }])).status).toBe(etagStatus);
+    if (etagStatus === 204) expect((await run.api.delete(key)).status).toBe(204);
     expect((await run.api.save([{ key, value: 'again', options: { concurrency: 'first-write' } }])).status).toBe(204);
     expect((await run.api.read(key)).value).toBe('again');
   });

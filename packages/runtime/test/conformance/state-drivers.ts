@@ -42,6 +42,18 @@ export interface StateDriverSpec {
   /** Whether etags are numbers (version counters, `xmin`) or UUIDs. */
   etagFormat: 'numeric' | 'uuid';
   /**
+   * What an etag on a key that does not exist does: `conflict` (409, the key stays absent) or
+   * `ignored` (the save or delete goes through), as Dapr's Redis Lua scripts check an etag only
+   * against a key that exists.
+   */
+  etagOnMissingKey: 'conflict' | 'ignored';
+  /**
+   * What an etag the store cannot have minted does on a save and on a delete: `invalid` (400) or
+   * `mismatch` (409). Dapr's SQLite store compares it with the stored one without parsing it; Dapr's
+   * Redis store parses it as a number on saves only.
+   */
+  malformedEtag: { save: 'invalid' | 'mismatch'; delete: 'invalid' | 'mismatch' };
+  /**
    * Whether JSON values come back as equal JSON rather than the same bytes: Dapr's
    * `state.postgresql` v1 keeps them in a jsonb column, which reorders keys and respaces.
    */
@@ -81,6 +93,8 @@ function postgresDriver(version: 'v1' | 'v2'): StateDriverSpec {
     sharedBackend: true,
     gaps: version === 'v1' ? {} : { QUERY_API: 'state.postgresql v2 has no query API, as in Dapr (its value is bytea)' },
     etagFormat: version === 'v1' ? 'numeric' : 'uuid',
+    etagOnMissingKey: 'conflict',
+    malformedEtag: { save: 'invalid', delete: 'invalid' },
     normalisesJson: version === 'v1',
     provision: async (runId) => {
       // v1 names its table with tableName; v2, as Dapr's v2, with tablePrefix + "state".
@@ -113,6 +127,8 @@ export const STATE_DRIVERS: readonly StateDriverSpec[] = [
     sharedBackend: false,
     gaps: { SHARED_BACKEND: 'state.in-memory lives inside one sidecar; two sidecars cannot share it' },
     etagFormat: 'numeric',
+    etagOnMissingKey: 'conflict',
+    malformedEtag: { save: 'invalid', delete: 'invalid' },
     provision: async () => ({ metadata: {}, cleanup: async () => undefined }),
   },
   {
@@ -123,6 +139,8 @@ export const STATE_DRIVERS: readonly StateDriverSpec[] = [
     sharedBackend: true,
     gaps: {},
     etagFormat: 'uuid',
+    etagOnMissingKey: 'conflict',
+    malformedEtag: { save: 'mismatch', delete: 'mismatch' },
     // The file lives in the run's temp directory, which the suite removes.
     provision: async (runId, dir) => ({
       metadata: { connectionString: path.join(dir, `${runId}.sqlite`) },
@@ -138,6 +156,8 @@ export const STATE_DRIVERS: readonly StateDriverSpec[] = [
     sharedBackend: true,
     gaps: { QUERY_API: 'state.redis declares no QUERY_API (needs RediSearch)' },
     etagFormat: 'numeric',
+    etagOnMissingKey: 'ignored',
+    malformedEtag: { save: 'invalid', delete: 'mismatch' },
     provision: async (runId) => ({
       metadata: { redisHost: REDIS_HOST },
       cleanup: () => deleteRedisKeys(runId),

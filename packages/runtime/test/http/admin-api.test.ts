@@ -1,6 +1,7 @@
 /**
  * The Weft admin API over HTTP against in-process sidecars: state keys by prefix with paging, values,
- * etags and TTLs; recent pub/sub traffic with outcomes; dead-letter replay; the API token guard.
+ * etags and TTLs; recent pub/sub traffic with outcomes; dead-letter replay; workflow rerun from a step;
+ * the API token guard.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSidecar } from '../../../../test/support/in-process.js';
@@ -8,6 +9,8 @@ import type { TestSidecar } from '../../../../test/support/in-process.js';
 import { startSubscriberApp } from '../../../../test/support/subscriber-app.js';
 import type { SubscriberApp } from '../../../../test/support/subscriber-app.js';
 import type { AdminStateKeysPage, DeadLetterEntry, PubSubTrafficEntry } from '../../src/index.js';
+import { DaprWorkflowClient, WorkflowRuntime } from '@dapr/dapr';
+import type { TWorkflow, WorkflowActivityContext, WorkflowContext } from '@dapr/dapr';
 import { call, errorCodeOf } from './http-client.js';
 
 const component = (name: string, type: string) =>
@@ -95,6 +98,7 @@ describe('admin pub/sub traffic and dead-letter replay', () => {
       ['GET', '/v1.0-weft/admin/pubsub/deadletters'],
       ['POST', '/v1.0-weft/admin/pubsub/deadletters/x/replay'],
       ['GET', '/v1.0-weft/admin/logs'],
+      ['POST', '/v1.0-weft/admin/workflows/x/rerun'],
     ] as const) {
       expect((await call(s.baseUrl, method, route)).status, route).toBe(401);
       expect((await call(s.baseUrl, method, route, undefined, { 'dapr-api-token': 'wrong' })).status, route).toBe(401);
@@ -127,5 +131,70 @@ describe('admin pub/sub traffic and dead-letter replay', () => {
     const res = await call(s.baseUrl, 'POST', '/v1.0-weft/admin/pubsub/deadletters/nope/replay', undefined, auth);
     expect(res.status).toBe(404);
     expect(errorCodeOf(res)).toBe('ERR_ADMIN_DEAD_LETTER_NOT_FOUND');
+  });
+});
+
+const double = async (_: WorkflowActivityContext, n: number): Promise<number> => n * 2;
+const doubleTwice: TWorkflow = async function* (ctx: WorkflowContext, n: number): AsyncGenerator<unknown, number[], number> {
+  const a = yield ctx.callActivity(double, n);
+  const b = yield ctx.callActivity(double, a);
+  return [a, b];
+};
+
+describe('admin workflow rerun', () => {
+  let s: TestSidecar;
+  let runtime: WorkflowRuntime;
+  let client: DaprWorkflowClient;
+  const auth = { 'dapr-api-token': 'tok' };
+
+  beforeAll(async () => {
+    s = await startTestSidecar({ apiToken: 'tok' });
+    const options = { daprHost: '127.0.0.1', daprPort: String(s.sidecar.grpcPort), daprApiToken: 'tok', logger: { level: 0 } };
+    runtime = new WorkflowRuntime(options).registerWorkflow(doubleTwice).registerActivity(double);
+    client = new DaprWorkflowClient(options);
+    await runtime.start();
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+    await client?.stop();
+    await s?.stop();
+  });
+
+  async function finished(): Promise<{ id: string; second: number }> {
+    const id = await client.scheduleNewWorkflow(doubleTwice, 3);
+    expect((await client.waitForWorkflowCompletion(id, true, 30))?.serializedOutput).toBe('[6,12]');
+    const { history } = (await call(s.baseUrl, 'GET', `/v1.0/workflows/dapr/${id}/history`, undefined, auth)).json as { history: { type: string; eventId: number }[] };
+    return { id, second: history.filter((e) => e.type === 'TaskScheduled')[1]!.eventId };
+  }
+
+  it('reruns from a step with a new input and answers 202 with the new instance id', async () => {
+    const { id, second } = await finished();
+    const res = await call(s.baseUrl, 'POST', `/v1.0-weft/admin/workflows/${id}/rerun`, { eventId: second, newInstanceId: `${id}-again`, input: '100' }, auth);
+    expect(res.status).toBe(202);
+    expect(res.json).toEqual({ newInstanceID: `${id}-again` });
+    expect((await client.waitForWorkflowCompletion(`${id}-again`, true, 30))?.serializedOutput).toBe('[6,200]');
+  });
+
+  it('reruns with the recorded input when overwriteInput is false', async () => {
+    const { id, second } = await finished();
+    const res = await call(s.baseUrl, 'POST', `/v1.0-weft/admin/workflows/${id}/rerun`, { eventId: second, input: '100', overwriteInput: false }, auth);
+    const { newInstanceID } = res.json as { newInstanceID: string };
+    expect((await client.waitForWorkflowCompletion(newInstanceID, true, 30))?.serializedOutput).toBe('[6,12]');
+  });
+
+  it('answers 404, 400 and 409 ERR_RERUN_WORKFLOW with daprd\'s messages for bad reruns', async () => {
+    const { id, second } = await finished();
+    const rerun = (source: string, body: unknown) => call(s.baseUrl, 'POST', `/v1.0-weft/admin/workflows/${source}/rerun`, body, auth);
+    const unknown = await rerun('nope', { eventId: 1 });
+    expect([unknown.status, errorCodeOf(unknown), (unknown.json as { message: string }).message]).toEqual([404, 'ERR_RERUN_WORKFLOW', "workflow instance does not exist with ID 'nope'"]);
+    const noEvent = await rerun(id, { eventId: 999 });
+    expect([noEvent.status, (noEvent.json as { message: string }).message]).toEqual([404, "does not have history event with ID '999'"]);
+    const taken = await rerun(id, { eventId: second, newInstanceId: `${id}-taken` });
+    expect(taken.status).toBe(202);
+    const again = await rerun(id, { eventId: second, newInstanceId: `${id}-taken` });
+    expect([again.status, errorCodeOf(again)]).toEqual([409, 'ERR_RERUN_WORKFLOW']);
+    expect(errorCodeOf(await rerun(id, { eventId: 'two' }))).toBe('ERR_BAD_REQUEST');
+    expect(errorCodeOf(await rerun(id, { eventId: second, input: 5 }))).toBe('ERR_BAD_REQUEST');
+    expect(errorCodeOf(await call(s.baseUrl, 'POST', `/v1.0-weft/admin/workflows/${id}/rerun`, undefined, auth))).toBe('ERR_MALFORMED_REQUEST');
   });
 });

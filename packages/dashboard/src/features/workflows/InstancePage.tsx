@@ -1,11 +1,12 @@
 /**
  * One workflow instance: input, output, custom status, failure with stack, a timeline of every step,
- * the raw history, and the actions (terminate, suspend, resume, raise event, purge, run again).
+ * the raw history, and the actions (terminate, suspend, resume, raise event, purge, run again, and
+ * rerun from a step with an edited input).
  */
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { href, instanceHref, navigate } from '../../router.js';
-import { Badge, Empty, ErrorBox, Json, Link, Loading, Section, Time, formatDuration } from '../../ui/ui.js';
+import { Badge, Empty, ErrorBox, Json, Link, Loading, Section, Time, formatDuration, prettyJson } from '../../ui/ui.js';
 import type { InstanceAction } from './data.js';
 import { instanceDetails, useInstance, useInstanceAction } from './data.js';
 import type { StepFailure, TimelineStep } from './timeline.js';
@@ -21,16 +22,26 @@ function Failure({ failure }: { failure: StepFailure | undefined }) {
   );
 }
 
-function StepRow({ step, sidecar }: { step: TimelineStep; sidecar: string }) {
+/** A step that can be rerun from: an activity or a child workflow. */
+type RerunnableStep = Extract<TimelineStep, { kind: 'activity' | 'child' }>;
+
+function StepRow({ step, sidecar, onRerun }: { step: TimelineStep; sidecar: string; onRerun?: ((step: RerunnableStep) => void) | undefined }) {
   switch (step.kind) {
     case 'activity':
       return (
-        <tr className={`step step-${step.status}`} data-step="activity">
+        <tr className={`step step-${step.status}`} data-step="activity" data-event-id={step.id}>
           <td>
             <span className="step-kind">activity</span>
           </td>
           <td>
             <strong>{step.name}</strong> <Badge value={step.status === 'completed' ? 'COMPLETED' : step.status === 'failed' ? 'FAILED' : 'RUNNING'} />
+            {onRerun ? (
+              <div>
+                <button type="button" className="link small" onClick={() => onRerun(step)} aria-label={`Rerun from ${step.name} (step ${step.id})`}>
+                  Rerun from here
+                </button>
+              </div>
+            ) : null}
           </td>
           <td>
             <Time iso={step.start} precise />
@@ -48,12 +59,19 @@ function StepRow({ step, sidecar }: { step: TimelineStep; sidecar: string }) {
       );
     case 'child':
       return (
-        <tr className={`step step-${step.status}`} data-step="child">
+        <tr className={`step step-${step.status}`} data-step="child" data-event-id={step.id}>
           <td>
             <span className="step-kind">child workflow</span>
           </td>
           <td>
             <strong>{step.name}</strong> <Link to={instanceHref(sidecar, step.instanceId)}>{step.instanceId}</Link>
+            {onRerun ? (
+              <div>
+                <button type="button" className="link small" onClick={() => onRerun(step)} aria-label={`Rerun from ${step.name} (step ${step.id})`}>
+                  Rerun from here
+                </button>
+              </div>
+            ) : null}
           </td>
           <td>
             <Time iso={step.start} precise />
@@ -128,6 +146,63 @@ function StepRow({ step, sidecar }: { step: TimelineStep; sidecar: string }) {
   }
 }
 
+/**
+ * Rerun from a step: the step's input in a JSON editor (prefilled with what it was called with) and
+ * an optional id for the new instance.
+ */
+function RerunForm({
+  step,
+  disabled,
+  onRerun,
+  onCancel,
+}: {
+  step: RerunnableStep;
+  disabled: boolean;
+  onRerun: (input: string, newInstanceId: string) => void;
+  onCancel: () => void;
+}) {
+  const [input, setInput] = useState(() => prettyJson(step.input));
+  const [newId, setNewId] = useState('');
+  const [problem, setProblem] = useState<string | undefined>();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      JSON.parse(input);
+    } catch (err) {
+      return setProblem(`the input is not valid JSON: ${(err as Error).message}`);
+    }
+    setProblem(undefined);
+    onRerun(input.trim(), newId.trim());
+  };
+  return (
+    <form className="raise" onSubmit={submit} aria-label="Rerun from a step">
+      <p className="small muted" style={{ flexBasis: '100%', margin: 0 }}>
+        A new instance replays this one's history up to {step.kind === 'activity' ? 'activity' : 'child workflow'} <strong>{step.name}</strong> (step{' '}
+        {step.id}) and runs it again with the input below; the steps after it run anew.
+      </p>
+      <label className="field grow">
+        <span>Input of {step.name} (JSON)</span>
+        <textarea value={input} onChange={(e) => setInput(e.target.value)} rows={Math.min(12, Math.max(3, input.split('\n').length))} spellCheck={false} autoFocus />
+      </label>
+      <label className="field">
+        <span>New instance id (optional)</span>
+        <input value={newId} onChange={(e) => setNewId(e.target.value)} placeholder="random" />
+      </label>
+      <button type="submit" disabled={disabled}>
+        Rerun
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+      {problem ? (
+        <p className="notice bad" role="alert">
+          {problem}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
 function RaiseEventForm({ onRaise, disabled }: { onRaise: (name: string, payload: string) => void; disabled: boolean }) {
   const [name, setName] = useState('');
   const [payload, setPayload] = useState('');
@@ -171,6 +246,7 @@ export function InstancePage({ sidecar, instanceId }: { sidecar: string; instanc
   const query = useInstance(sidecar, instanceId);
   const action = useInstanceAction(sidecar);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'bad'; text: string } | undefined>();
+  const [rerunStep, setRerunStep] = useState<RerunnableStep | undefined>();
   const back = <Link to={href('/workflows', { app: sidecar })}>← all instances</Link>;
   if (query.isPending) return <Loading what="the instance" />;
   if (query.error) return <ErrorBox error={query.error} what="the instance" />;
@@ -192,6 +268,8 @@ export function InstancePage({ sidecar, instanceId }: { sidecar: string; instanc
   const failureDetails = completed?.['failureDetails'] as StepFailure | undefined;
   const status = instance.runtimeStatus;
   const finished = ['COMPLETED', 'FAILED', 'TERMINATED'].includes(status);
+  // As in Dapr: only a finished top-level instance can be rerun from a step.
+  const canRerun = finished && !parent;
   const run = (a: InstanceAction, done: string) => {
     if ((a.kind === 'terminate' || a.kind === 'purge') && !window.confirm(`${a.kind === 'terminate' ? 'Terminate' : 'Purge'} ${instanceId}?`)) return;
     action.mutate(
@@ -199,7 +277,10 @@ export function InstancePage({ sidecar, instanceId }: { sidecar: string; instanc
       {
         onSuccess: (newId) => {
           setNotice({ kind: 'ok', text: done });
-          if (a.kind === 'rerun' && newId) navigate(instanceHref(sidecar, newId));
+          if ((a.kind === 'rerun' || a.kind === 'rerun-from') && newId) {
+            setRerunStep(undefined);
+            navigate(instanceHref(sidecar, newId));
+          }
         },
         onError: (err) => setNotice({ kind: 'bad', text: err.message }),
       },
@@ -291,6 +372,17 @@ export function InstancePage({ sidecar, instanceId }: { sidecar: string; instanc
         {!finished ? <RaiseEventForm disabled={action.isPending} onRaise={(name, payload) => run({ kind: 'raise', eventName: name, payload }, `Event ${name} raised.`)} /> : null}
       </Section>
       <Section title={`Timeline (${timeline.length} steps)`}>
+        {rerunStep ? (
+          <RerunForm
+            key={rerunStep.id}
+            step={rerunStep}
+            disabled={action.isPending}
+            onCancel={() => setRerunStep(undefined)}
+            onRerun={(input, newInstanceId) =>
+              run({ kind: 'rerun-from', eventId: rerunStep.id, input, ...(newInstanceId ? { newInstanceId } : {}) }, `Rerunning from ${rerunStep.name}.`)
+            }
+          />
+        ) : null}
         {timeline.length === 0 ? (
           <Empty>No history yet: the instance has not run (is a worker connected?).</Empty>
         ) : (
@@ -308,7 +400,7 @@ export function InstancePage({ sidecar, instanceId }: { sidecar: string; instanc
             </thead>
             <tbody>
               {timeline.map((step, i) => (
-                <StepRow key={i} step={step} sidecar={sidecar} />
+                <StepRow key={i} step={step} sidecar={sidecar} onRerun={canRerun ? setRerunStep : undefined} />
               ))}
             </tbody>
           </table>

@@ -1,5 +1,6 @@
 /** Workflow data: list, counts, one instance with its history, and the management actions. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { AdminRerunRequest, AdminRerunResponse } from '@weft/runtime';
 import type { WorkflowCountsResponse, WorkflowHistoryResponse, WorkflowInstance, WorkflowListResponse } from '../../shared/api.js';
 import { ApiError, getJson, keys, sidecarJson, sidecarSend } from '../../api/client.js';
 
@@ -81,16 +82,27 @@ export function useInstance(sidecarId: string, instanceId: string) {
 export type InstanceAction =
   | { kind: 'terminate' | 'suspend' | 'resume' | 'purge' }
   | { kind: 'raise'; eventName: string; payload: string }
-  | { kind: 'rerun'; name: string; input: string | undefined };
+  | { kind: 'rerun'; name: string; input: string | undefined }
+  /** Rerun from one step (`RerunWorkflowFromEvent`, through the admin API) with the step's input. */
+  | { kind: 'rerun-from'; eventId: number; input: string; newInstanceId?: string };
 
 const ACTION_PATH = { terminate: 'terminate', suspend: 'pause', resume: 'resume', purge: 'purge' } as const;
 
-/** Runs an action; `rerun` resolves with the new instance id. */
+/** Runs an action; `rerun` and `rerun-from` resolve with the new instance id. */
 export async function runAction(sidecarId: string, instanceId: string, action: InstanceAction): Promise<string | undefined> {
   const id = encodeURIComponent(instanceId);
   if (action.kind === 'raise') {
     await sidecarSend(sidecarId, 'POST', `${W}/${id}/raiseEvent/${encodeURIComponent(action.eventName)}`, action.payload === '' ? undefined : action.payload);
     return undefined;
+  }
+  if (action.kind === 'rerun-from') {
+    const body: AdminRerunRequest = {
+      eventId: action.eventId,
+      input: action.input,
+      ...(action.newInstanceId ? { newInstanceId: action.newInstanceId } : {}),
+    };
+    const res = await sidecarSend(sidecarId, 'POST', `/v1.0-weft/admin/workflows/${id}/rerun`, body);
+    return (JSON.parse(res.text) as AdminRerunResponse).newInstanceID;
   }
   if (action.kind === 'rerun') {
     const res = await sidecarSend(sidecarId, 'POST', `${W}/${encodeURIComponent(action.name)}/start`, action.input);

@@ -36,6 +36,8 @@ export interface DaprGrpcDeps {
   modules?: readonly BlockModule[];
   /** `InvokeService` (service invocation); UNIMPLEMENTED when absent. */
   invokeService?: (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>;
+  /** Streaming methods of blocks that bring their own (crypto's `EncryptAlpha1`/`DecryptAlpha1`). */
+  streaming?: grpc.UntypedServiceImplementation;
 }
 
 interface ProtoBulkEntry {
@@ -200,8 +202,10 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
       const all = await secrets.bulk(req.store_name, req.metadata ?? {});
       return { data: Object.fromEntries(Object.entries(all).map(([name, secret]) => [name, { secrets: secret }])) };
     },
-  } as Record<string, (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>>,
-  Object.assign({}, ...(deps.modules ?? []).map((m) => m.grpcStreaming?.(server) ?? {})) as grpc.UntypedServiceImplementation);
+  } as Record<string, (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>>, {
+    ...deps.streaming,
+    ...(Object.assign({}, ...(deps.modules ?? []).map((m) => m.grpcStreaming?.(server) ?? {})) as grpc.UntypedServiceImplementation),
+  });
 }
 
 /** The call's trace context (the API span's, see `observability/grpc-spans.ts`) as W3C headers. */

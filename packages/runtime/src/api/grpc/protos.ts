@@ -67,8 +67,30 @@ const TRACE_FIELDS: [message: string, field: string, id: number, type: string][]
 ];
 
 /**
+ * Messages and RPCs of dapr/durabletask-protobuf (`protos/orchestrator_service.proto`) that the proto
+ * shipped with `@dapr/durabletask-js` predates, copied with their names and field numbers.
+ */
+const NEWER_MESSAGES = `
+syntax = "proto3";
+message RerunWorkflowFromEventRequest {
+  string sourceInstanceID = 1;
+  uint32 eventID = 2;
+  optional string newInstanceID = 3;
+  google.protobuf.StringValue input = 4;
+  bool overwriteInput = 5;
+  optional string newChildWorkflowInstanceID = 6;
+}
+message RerunWorkflowFromEventResponse {
+  string newInstanceID = 1;
+}
+`;
+const NEWER_RPCS: [name: string, request: string, response: string][] = [
+  ['RerunWorkflowFromEvent', 'RerunWorkflowFromEventRequest', 'RerunWorkflowFromEventResponse'],
+];
+
+/**
  * The durabletask `TaskHubSidecarService`, from the `.proto` shipped in `@dapr/durabletask-js` (the
- * same schema `@dapr/dapr` vendors) plus {@link TRACE_FIELDS}. The proto has no package: methods are
+ * same schema `@dapr/dapr` vendors) plus {@link TRACE_FIELDS} and {@link NEWER_RPCS}. The proto has no package: methods are
  * `/TaskHubSidecarService/<Rpc>`.
  */
 export function taskHubService(): grpc.ServiceDefinition {
@@ -80,6 +102,11 @@ export function taskHubService(): grpc.ServiceDefinition {
     for (const [message, field, id, fieldType] of TRACE_FIELDS) {
       const type = root.lookupType(message);
       if (!type.fields[field]) type.add(new protobuf.Field(field, id, fieldType));
+    }
+    const service = root.lookupService('TaskHubSidecarService');
+    if (!root.lookup('RerunWorkflowFromEventRequest')) protobuf.parse(NEWER_MESSAGES, root, { keepCase: true });
+    for (const [name, request, response] of NEWER_RPCS) {
+      if (!service.methods[name]) service.add(new protobuf.Method(name, 'rpc', request, response));
     }
     const definition = protoLoader.fromJSON(root.toJSON(), LOADER_OPTIONS);
     const ctor = grpc.loadPackageDefinition(definition)['TaskHubSidecarService'] as { service?: grpc.ServiceDefinition } | undefined;

@@ -8,6 +8,7 @@ import { commonErrors, workflowErrors } from '../../errors/index.js';
 import type { Logger } from '../../logging/logger.js';
 import type { InstanceFilter } from '../../workflow/backend.js';
 import type { WorkflowEngine } from '../../workflow/engine.js';
+import { WorkItemTooLargeError } from '../../workflow/dispatcher.js';
 import { fromTimestamp, sv, svValue, toTimestamp } from '../../workflow/history.js';
 import { statusName } from '../../workflow/step.js';
 import type { FailureDetails, InstanceRecord, OrchestratorAction, StringValue, Timestamp, TraceContextMessage, WorkflowStatus } from '../../workflow/types.js';
@@ -72,16 +73,34 @@ function startTrace(given: TraceContextMessage | null | undefined, call: grpc.Se
   return { ...(typeof traceparent === 'string' ? { traceparent } : {}), ...(typeof tracestate === 'string' ? { tracestate } : {}) };
 }
 
+/** Encodes a `WorkItem` as the stream would. */
+function encodeWorkItem(item: unknown): Buffer {
+  return taskHubService()['GetWorkItems']!.responseSerialize(item);
+}
+
+/** The service definition, with `GetWorkItems` writing buffers that {@link encodeWorkItem} made as they are. */
+function withPreEncodedWorkItems(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const getWorkItems = definition['GetWorkItems']!;
+  const encode = getWorkItems.responseSerialize;
+  return { ...definition, GetWorkItems: { ...getWorkItems, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value)) } };
+}
+
 /** Registers `TaskHubSidecarService` on the gRPC server. */
 export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEngine, logger: Logger): void {
   const getWorkItems = (call: grpc.ServerWritableStream<unknown, unknown>) => {
     if (!server.authorized(call)) {
-      call.destroy(toGrpcError(commonErrors.invalidToken(), logger));
+      // grpc-js sends no status for destroy() on a server stream (the client would wait for ever):
+      // an 'error' event is what ends the call with one.
+      call.emit('error', toGrpcError(commonErrors.invalidToken(), logger));
       return;
     }
     const stream = engine.connect(
       (item) => {
-        if (!call.destroyed && !call.writableEnded) call.write(item);
+        // Encoded here, once, so its size is known before it is written (the definition below
+        // passes buffers through): a work item the worker cannot receive would end the stream.
+        const bytes = encodeWorkItem(item);
+        if (bytes.length > engine.maxWorkItemBytes) throw new WorkItemTooLargeError(bytes.length, engine.maxWorkItemBytes);
+        if (!call.destroyed && !call.writableEnded) call.write(bytes);
       },
       () => {
         if (!call.destroyed && !call.writableEnded) call.end();
@@ -100,7 +119,7 @@ export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEn
   };
 
   server.addUnaryService(
-    taskHubService(),
+    withPreEncodedWorkItems(taskHubService()),
     {
       Hello: async () => ({}),
       CompleteOrchestratorTask: async (req: { instanceId: string; actions?: OrchestratorAction[]; customStatus?: StringValue; completionToken?: string }) => {
@@ -157,6 +176,24 @@ export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEn
         const id = requireId(req.instanceId);
         if (!(await engine.setSuspended(id, false))) throw workflowErrors.instanceNotFound(id);
         return {};
+      },
+      RerunWorkflowFromEvent: async (req: {
+        sourceInstanceID?: string;
+        eventID?: number;
+        newInstanceID?: string | null;
+        input?: StringValue;
+        overwriteInput?: boolean;
+        newChildWorkflowInstanceID?: string | null;
+      }, call) => {
+        const newInstanceID = await engine.rerun({
+          sourceInstanceId: req.sourceInstanceID ?? '',
+          eventId: Number(req.eventID ?? 0),
+          newInstanceId: req.newInstanceID || undefined,
+          overwriteInput: req.overwriteInput === true,
+          input: svValue(req.input),
+          newChildWorkflowInstanceId: req.newChildWorkflowInstanceID || undefined,
+        }, startTrace(undefined, call));
+        return { newInstanceID };
       },
       PurgeInstances: async (req: {
         instanceId?: string;

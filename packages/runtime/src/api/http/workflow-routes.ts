@@ -83,7 +83,7 @@ export function filterFromQuery(query: URLSearchParams): InstanceFilter {
 }
 
 /** The request's trace context (the API span's, set by the server). */
-function traceHeaders(req: HttpRequestContext): { traceparent?: string; tracestate?: string } {
+export function traceHeaders(req: HttpRequestContext): { traceparent?: string; tracestate?: string } {
   const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
   const traceparent = first(req.headers['traceparent']);
   const tracestate = first(req.headers['tracestate']);

@@ -126,6 +126,7 @@ export class BulkHandler {
         timeoutMs: ctx.policy.deliveryTimeoutMs,
         signal: controller.signal,
       });
+      for (const warning of result.warnings ?? []) ctx.logger.warn(warning, { pubsubName: ctx.spec.pubsubName, topic: ctx.spec.topic, route: path });
       const timedOut = attemptSignal?.aborted === true;
       this.recordAttempt(remaining, timedOut ? undefined : result.verdicts, performance.now() - started);
       // A timed-out attempt settles nothing: the policy's next attempt owns the entries.

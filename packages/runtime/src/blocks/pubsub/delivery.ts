@@ -1,8 +1,11 @@
 /**
- * Delivering events to the app over the app channel and reading its answer with Dapr's contract:
- * 2xx + `SUCCESS`/empty/non-JSON → success; 2xx + `RETRY` → retry; 2xx + `DROP` → drop (dead letter);
- * 2xx + another status → retry; 404 → dropped without dead-lettering; any other status, an
- * unreachable app or a timeout → retry. Bulk answers are per entry, and a missing entry means RETRY.
+ * Delivering events to the app over the app channel and reading its answer with daprd's contract
+ * (pkg/runtime/subscription/postman): 2xx + `SUCCESS`/empty → success; 2xx + `RETRY` → retry; 2xx +
+ * `DROP` → drop (dead letter); 2xx + any other status → retry, with a warning naming it; a 2xx body
+ * daprd cannot decode into `{status: string}` (not JSON, not an object, a status that is not a
+ * string) → success; 404 → dropped without dead-lettering; any other status, an unreachable app or a
+ * timeout → retry. Statuses are case-sensitive, as Go's comparison is. Bulk answers are per entry, and
+ * a missing entry or an empty status means RETRY.
  */
 import { randomUUID } from 'node:crypto';
 import type { AppCallback, AppChannel } from '../../appchannel/app-channel.js';
@@ -32,12 +35,13 @@ export interface DeliverOptions {
 export interface DeliveryResult {
   verdict: Verdict;
   reason?: string;
+  /** Set when the app's answer is one daprd would also retry but the app may not mean to (a status it does not know). */
+  warning?: string;
 }
 
-function statusVerdict(value: unknown): Verdict | undefined {
-  if (value === undefined || value === null || value === '') return 'success';
-  if (typeof value !== 'string') return undefined;
-  switch (value.toUpperCase()) {
+/** The statuses daprd knows, spelled exactly (Go compares them case-sensitively). */
+function statusVerdict(value: string): Verdict | undefined {
+  switch (value) {
     case 'SUCCESS':
       return 'success';
     case 'RETRY':
@@ -47,6 +51,24 @@ function statusVerdict(value: unknown): Verdict | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * A field of a JSON object as Go's `encoding/json` fills a struct field: the key matches
+ * case-insensitively and the last matching key wins.
+ */
+function goField(object: Record<string, unknown>, name: string): unknown {
+  let value: unknown;
+  for (const [key, v] of Object.entries(object)) if (key.toLowerCase() === name) value = v;
+  return value;
+}
+
+/** Why an unknown status is retried, for the warning (daprd retries it too, so an app must not rely on it). */
+function unknownStatusWarning(status: string, what: string): string {
+  return (
+    `unknown status ${JSON.stringify(status)} returned from app while processing ${what}; retrying it, as Dapr does: ` +
+    'the status must be exactly "SUCCESS", "RETRY", "DROP" or empty (statuses are case-sensitive)'
+  );
 }
 
 function parseJson(body: Buffer): unknown {
@@ -111,11 +133,17 @@ export async function deliverEvent(options: DeliverOptions): Promise<DeliveryRes
   if (res.status === 404) return { verdict: 'notFound', reason: `the app answered 404 on ${options.path}` };
   if (res.status < 200 || res.status > 299) return { verdict: 'retry', reason: `the app answered HTTP ${res.status}` };
   const json = parseJson(res.body);
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { verdict: 'success' };
-  const status = (json as Record<string, unknown>)['status'];
+  // daprd decodes the body into {status string}; when that fails it skips the status check: success.
+  if (typeof json !== 'object' || Array.isArray(json)) return { verdict: 'success' };
+  const status = json === null ? undefined : goField(json as Record<string, unknown>, 'status');
+  if (status === undefined || status === null || status === '') return { verdict: 'success' };
+  if (typeof status !== 'string') return { verdict: 'success' };
   const verdict = statusVerdict(status);
-  if (!verdict) return { verdict: 'retry', reason: `unknown status ${JSON.stringify(status)} in the app's answer` };
-  return verdict === 'success' ? { verdict } : { verdict, reason: `the app answered ${String(status)}` };
+  if (!verdict) {
+    const warning = unknownStatusWarning(status, `pub/sub event ${String(options.event['id'])} on topic ${options.topic}`);
+    return { verdict: 'retry', reason: `unknown status ${JSON.stringify(status)} in the app's answer`, warning };
+  }
+  return verdict === 'success' ? { verdict } : { verdict, reason: `the app answered ${status}` };
 }
 
 /** One entry of a bulk delivery. */
@@ -129,7 +157,7 @@ export interface BulkEntry {
 /** Delivers a batch; returns a verdict per entry id. */
 export async function deliverBulk(
   options: Omit<DeliverOptions, 'event'> & { topic: string; entries: readonly BulkEntry[] },
-): Promise<{ verdicts: Map<string, Verdict>; reason?: string }> {
+): Promise<{ verdicts: Map<string, Verdict>; reason?: string; warnings?: string[] }> {
   const body = {
     id: randomUUID(),
     type: 'com.dapr.event.sent.bulk',
@@ -150,15 +178,22 @@ export async function deliverBulk(
   if (res.status < 200 || res.status > 299) return { verdicts: all('retry'), reason: `the app answered HTTP ${res.status}` };
   const verdicts = all('retry');
   const json = parseJson(res.body);
-  const statuses = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['statuses'] : undefined;
+  const statuses = typeof json === 'object' && json !== null && !Array.isArray(json) ? goField(json as Record<string, unknown>, 'statuses') : undefined;
   if (!Array.isArray(statuses)) return { verdicts, reason: 'the app answered without "statuses"' };
+  const warnings: string[] = [];
+  const undecodable = { verdicts: all('retry'), reason: "failed unmarshalling the app's answer for bulk subscribe" };
   for (const item of statuses) {
-    if (typeof item !== 'object' || item === null) continue;
-    const { entryId, status } = item as Record<string, unknown>;
-    if (typeof entryId !== 'string' || !verdicts.has(entryId)) continue;
+    if (item === null) continue;
+    // daprd decodes into [{entryId string, status string}]: any other shape fails the whole answer.
+    if (typeof item !== 'object' || Array.isArray(item)) return undecodable;
+    const entryId = goField(item as Record<string, unknown>, 'entryid') ?? '';
+    const status = goField(item as Record<string, unknown>, 'status') ?? '';
+    if (typeof entryId !== 'string' || typeof status !== 'string') return undecodable;
     // Unlike single delivery, an empty status means RETRY.
-    const verdict = status === '' || status === undefined ? 'retry' : (statusVerdict(status) ?? 'retry');
-    verdicts.set(entryId, verdict);
+    if (!verdicts.has(entryId) || status === '') continue;
+    const verdict = statusVerdict(status);
+    if (!verdict) warnings.push(unknownStatusWarning(status, `bulk entry ${entryId} on topic ${options.topic}`));
+    verdicts.set(entryId, verdict ?? 'retry');
   }
-  return { verdicts };
+  return { verdicts, ...(warnings.length > 0 ? { warnings } : {}) };
 }

@@ -87,6 +87,7 @@ async function attemptOnce(ctx: HandlerContext, path: string, event: CloudEvent,
       signal: controller.signal,
     });
     recordIngress(ctx, message.topic, result.verdict, started);
+    if (result.warning) ctx.logger.warn(result.warning, { pubsubName: ctx.spec.pubsubName, topic: message.topic, route: path });
     ctx.traffic?.record({
       pubsubName: ctx.spec.pubsubName,
       topic: message.topic,

@@ -9,6 +9,12 @@
  * mqtt.js reads the next packet only after the current one is acknowledged, so each subscription
  * handles one message at a time (in order).
  *
+ * Why a connection per subscription, unlike the other drivers (one per component): MQTT 3.1.1 (§4.6)
+ * requires PUBACKs in the order the PUBLISHes arrived on a connection, and mqtt.js holds the next
+ * packet until the current one is acknowledged. On one shared connection, an event being retried on
+ * one topic (it is PUBACKed only once handled, so a crash never loses it) would stall every other
+ * topic of the component; with a connection each, only its own topic waits.
+ *
  * Not supported, as in MQTT 3 itself: consumer groups (two instances of one app id need distinct
  * `consumerID`s and then each gets every message), message metadata and content types.
  */

@@ -5,6 +5,9 @@
  * until acknowledged; every `redeliverInterval` each consumer takes over (XAUTOCLAIM) pending messages
  * idle for longer than `processingTimeout`, which is how the messages of a killed consumer come back.
  * In-flight messages are kept fresh (XCLAIM … JUSTID) so a slow app is not mistaken for a dead one.
+ *
+ * Connections: one for commands (publish, ack, claims) and one {@link SharedStreamReader} blocked in
+ * XREADGROUP over every subscribed stream, so a component holds two whatever its number of topics.
  */
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -18,8 +21,8 @@ import type { MessageHandler, PubSub, PubSubFeature, PubSubMessage, PublishReque
 import type { RedisPubSubMetadata } from './metadata.js';
 import { parseRedisPubSubMetadata } from './metadata.js';
 import { connectRedis } from '../../redis-connect.js';
-
-type StreamEntry = [id: string, fields: Buffer[]];
+import { SharedStreamReader } from './stream-reader.js';
+import type { StreamEntry } from './stream-reader.js';
 
 function toMessage(topic: string, fields: Buffer[]): PubSubMessage {
   const values = new Map<string, Buffer>();
@@ -42,11 +45,18 @@ export class RedisPubSub implements PubSub {
   private client: Redis | undefined;
   private meta!: RedisPubSubMetadata;
   private logger!: Logger;
+  private connectionName = '';
   private readonly closers = new Set<() => Promise<void>>();
+  /** Opened with the first subscription; one per component. */
+  private reader: Promise<SharedStreamReader> | undefined;
+  /** This sidecar's consumer name in the groups of this component. */
+  private readonly consumerName = `${os.hostname()}:${process.pid}:${randomUUID()}`;
 
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseRedisPubSubMetadata(props);
     this.logger = context.logger;
+    // Named, so `CLIENT LIST` shows which sidecar and component a connection belongs to.
+    this.connectionName = `weft:${context.appId}:${context.name}`.replace(/\s/g, '_');
     this.client = await this.connect();
   }
 
@@ -71,37 +81,36 @@ export class RedisPubSub implements PubSub {
     } catch (err) {
       if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
     }
-    const consumerName = `${os.hostname()}:${process.pid}:${randomUUID()}`;
-    // Blocking reads get their own connection so publishes and acks never wait behind them.
-    const reader = await this.connect();
+    const consumerName = this.consumerName;
+    const reader = await this.sharedReader();
+    const buffered: StreamEntry[] = [];
     const reclaimed: StreamEntry[] = [];
     const idOf = new WeakMap<ClaimedMessage, string>();
+    const readerSubscription = reader.add(stream, group, (entries) => {
+      buffered.push(...entries);
+      consumer.wake();
+    });
     const claim = async (max: number): Promise<ClaimedMessage[]> => {
-      let entries: StreamEntry[] = reclaimed.splice(0, max);
-      if (entries.length === 0) {
-        const res = (await reader.callBuffer(
-          'XREADGROUP', 'GROUP', group, consumerName, 'COUNT', max, 'BLOCK', this.meta.blockMs, 'STREAMS', stream, '>',
-        )) as [Buffer, [Buffer, Buffer[]][]][] | null;
-        entries = (res?.[0]?.[1] ?? []).map(([id, fields]) => [id.toString(), fields]);
-      }
-      return entries
-        .filter(([, fields]) => fields !== null)
-        .map(([id, fields]) => {
-          const claimed: ClaimedMessage = {
-            message: toMessage(stream, fields),
-            ack: async () => void (await client.xack(stream, group, id)),
-            // Left pending: XAUTOCLAIM hands it out again after processingTimeout.
-            retry: async () => undefined,
-          };
-          idOf.set(claimed, id);
-          return claimed;
-        });
+      const entries: StreamEntry[] = reclaimed.splice(0, max);
+      entries.push(...buffered.splice(0, max - entries.length));
+      if (entries.length === 0) readerSubscription.demand(max);
+      return entries.map(([id, fields]) => {
+        const claimed: ClaimedMessage = {
+          message: toMessage(stream, fields),
+          ack: async () => void (await client.xack(stream, group, id)),
+          // Left pending: XAUTOCLAIM hands it out again after processingTimeout.
+          retry: async () => undefined,
+        };
+        idOf.set(claimed, id);
+        return claimed;
+      });
     };
     const consumer = new PullConsumer({
       claim,
       handler,
       concurrency: request.concurrency,
-      pollIntervalMs: 1,
+      // The reader wakes the consumer when entries arrive; the poll only backs up a missed wake-up.
+      pollIntervalMs: 250,
       logger: this.logger,
       heartbeatMs: Math.max(100, Math.floor(this.meta.processingTimeoutMs / 3)),
       heartbeat: async (inFlight) => {
@@ -128,8 +137,7 @@ export class RedisPubSub implements PubSub {
     const close = async () => {
       clearInterval(timer);
       this.closers.delete(close);
-      // Disconnecting ends a blocked XREADGROUP at once.
-      reader.disconnect();
+      readerSubscription.remove();
       await consumer.close();
     };
     this.closers.add(close);
@@ -138,8 +146,21 @@ export class RedisPubSub implements PubSub {
 
   async close(): Promise<void> {
     await Promise.all([...this.closers].map((c) => c()));
+    const reader = this.reader;
+    this.reader = undefined;
+    await reader?.then((r) => r.close(), () => undefined);
     this.client?.disconnect();
     this.client = undefined;
+  }
+
+  /** The component's one reading connection, opened on first use. */
+  private sharedReader(): Promise<SharedStreamReader> {
+    this.reader ??= this.connect().then(
+      (reader) => new SharedStreamReader({ reader, control: this.requireClient(), consumerName: this.consumerName, blockMs: this.meta.blockMs, logger: this.logger }),
+    );
+    // A failed connect is not cached: the next subscription tries again.
+    this.reader.catch(() => (this.reader = undefined));
+    return this.reader;
   }
 
   /** A connected client; fails at once, naming host and cause, when Redis cannot be reached. */
@@ -154,6 +175,7 @@ export class RedisPubSub implements PubSub {
         ...(m.password ? { password: m.password } : {}),
         ...(m.enableTLS ? { tls: {} } : {}),
         maxRetriesPerRequest: 3,
+        connectionName: this.connectionName,
       },
       this.logger,
     );

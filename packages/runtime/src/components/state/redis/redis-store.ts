@@ -136,7 +136,9 @@ export class RedisStateStore implements TransactionalStateStore, BulkStateStore 
     const keys: string[] = [VERSION_COUNTER_KEY];
     const args: (string | Buffer)[] = [];
     for (const op of operations) {
-      assertNumericEtag(op.request.etag);
+      // As Dapr's store: a save's etag is parsed as a version number (400 when it is not one); a
+      // delete's is only compared with the stored version, so a malformed one is a mismatch.
+      if (op.type !== 'delete') assertNumericEtag(op.request.etag);
       keys.push(op.request.key);
       const etag = op.request.etag ?? '';
       if (op.type === 'delete') {

@@ -39,8 +39,10 @@ for i = 1, n do
   local base = (i - 1) * ${ARGS_PER_OP}
   local kind, etag, fw = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local cur = current(key)
+  -- As Dapr's Lua scripts: an etag is checked only against a key that exists, so a save or a delete
+  -- with an etag on a missing key goes through.
   if etag ~= '' then
-    if cur == false or cur ~= etag then return i end
+    if cur ~= false and cur ~= etag then return i end
   elseif kind == 's' and fw == '1' and cur ~= false then
     return i
   end

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
-import { assertUuidEtag, checkWrite, expiryFromTtl } from '../etag.js';
+import { checkWrite, expiryFromTtl } from '../etag.js';
 import { evaluateQuery } from '../query.js';
 import type {
   BulkStateStore,
@@ -197,7 +197,8 @@ export class SqliteStateStore implements TransactionalStateStore, BulkStateStore
       const nowText = sqliteTimestamp(now);
       for (const op of operations) {
         const request = op.request;
-        assertUuidEtag(request.etag);
+        // No format check, as Dapr's SQLite store: an etag that is not one of ours matches no row, so
+        // it is a mismatch (409), never a bad request.
         const row = this.statements.get.get(request.key, nowText);
         checkWrite(request.key, row ? toItem(row) : undefined, request);
         if (op.type === 'delete') {
