@@ -3,7 +3,7 @@
  * folder; see `block-module.ts`). The order is the start order (a block still starts after the blocks
  * it depends on) and the order in which routes are listed; blocks stop in the reverse order.
  *
- * Blocks that call into the app (input bindings, job triggers, pub/sub deliveries) come after the
+ * Blocks that call into the app (input bindings, job triggers, configuration updates, pub/sub deliveries) come after the
  * APIs an app's handler may call meanwhile (invocation, workflows), so at shutdown they stop first
  * and a delivery still in flight can finish its calls.
  */
@@ -11,9 +11,11 @@ import { adminModule } from './admin/module.js';
 import type { BlockModule } from './block-module.js';
 import { bindingsModule } from './bindings/module.js';
 import { coreModule } from './core/module.js';
+import { configurationModule } from './configuration/index.js';
 import { cryptoModule } from './crypto/module.js';
 import { invocationModule } from './invocation/module.js';
 import { jobsModule } from './jobs/module.js';
+import { lockModule } from './lock/index.js';
 import { pubsubModule } from './pubsub/module.js';
 import { secretsModule } from './secrets/module.js';
 import { stateModule } from './state/module.js';
@@ -25,10 +27,12 @@ export const BUILDING_BLOCKS: readonly BlockModule[] = [
   stateModule,
   secretsModule,
   cryptoModule,
+  lockModule,
   workflowsModule,
   invocationModule,
   bindingsModule,
   jobsModule,
+  configurationModule,
   pubsubModule,
   adminModule,
 ];

@@ -100,6 +100,46 @@ export function builtinRegistry(): ComponentRegistry {
       create: async () => new (await import('./bindings/mqtt3/mqtt3-binding.js')).Mqtt3Binding(),
     })
     .register({
+      type: 'configuration.redis',
+      versions: ['v1'],
+      create: async () => new (await import('./configuration/redis/redis-configuration.js')).RedisConfigurationStore(),
+    })
+    .register({
+      type: 'configuration.postgresql',
+      versions: ['v1'],
+      create: async () => new (await import('./configuration/postgresql/postgresql-configuration.js')).PostgresConfigurationStore(),
+    })
+    .register({
+      type: 'configuration.postgres',
+      versions: ['v1'],
+      create: async () => new (await import('./configuration/postgresql/postgresql-configuration.js')).PostgresConfigurationStore(),
+    })
+    .register({
+      type: 'configuration.sqlite',
+      versions: ['v1'],
+      create: async () => new (await import('./configuration/sqlite/sqlite-configuration.js')).SqliteConfigurationStore(),
+    })
+    .register({
+      type: 'lock.in-memory',
+      versions: ['v1'],
+      create: async () => new (await import('./lock/in-memory/in-memory-lock.js')).InMemoryLockStore(),
+    })
+    .register({
+      type: 'lock.redis',
+      versions: ['v1'],
+      create: async () => new (await import('./lock/redis/redis-lock.js')).RedisLockStore(),
+    })
+    .register({
+      type: 'lock.sqlite',
+      versions: ['v1'],
+      create: async () => new (await import('./lock/sqlite/sqlite-lock.js')).SqliteLockStore(),
+    })
+    .register({
+      type: 'lock.postgresql',
+      versions: ['v1'],
+      create: async () => new (await import('./lock/postgresql/postgresql-lock.js')).PostgresLockStore(),
+    })
+    .register({
       type: 'crypto.dapr.jwks',
       versions: ['v1'],
       create: async () => new (await import('./crypto/jwks/jwks-provider.js')).JwksCryptoProvider(),

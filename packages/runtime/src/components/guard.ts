@@ -16,7 +16,7 @@ import { QueryParseError } from './state/query.js';
 import { ETagInvalidError, ETagMismatchError } from './state/store.js';
 
 /** Methods of each kind that reach the backend, with Dapr's `operation` metric label. */
-const OPERATIONS: Partial<Record<string, { metric: ComponentMetricKind | 'pubsub'; ops: Record<string, string> }>> = {
+const OPERATIONS: Partial<Record<string, { metric: ComponentMetricKind | 'pubsub' | undefined; ops: Record<string, string> }>> = {
   state: {
     metric: 'state',
     ops: { get: 'get', set: 'set', delete: 'delete', bulkGet: 'bulk_get', bulkSet: 'bulk_set', bulkDelete: 'bulk_delete', multi: 'transaction', query: 'query' },
@@ -24,6 +24,10 @@ const OPERATIONS: Partial<Record<string, { metric: ComponentMetricKind | 'pubsub
   secretstores: { metric: 'secret', ops: { getSecret: 'get', bulkGetSecret: 'bulk_get' } },
   // Wrapping and unwrapping the file key are what daprd counts for encrypt/decrypt (`crypto_op`).
   crypto: { metric: 'crypto', ops: { wrapKey: 'crypto_op', unwrapKey: 'crypto_op', getKey: 'get' } },
+  // daprd's `dapr_component_configuration_*` operations: `get` and `subscribe` (a watch starting).
+  configuration: { metric: 'configuration', ops: { get: 'get', watch: 'subscribe' } },
+  // daprd runs lock calls under the outbound policy but has no lock component metric.
+  lock: { metric: undefined, ops: { tryLock: 'try_lock', unlock: 'unlock' } },
   // Publishing only: deliveries run under the inbound policy in the subscriber.
   pubsub: { metric: 'pubsub', ops: { publish: 'publish', bulkPublish: 'bulk_publish' } },
 };
@@ -109,7 +113,7 @@ function guardedProxy(
             // A bulk publish is counted by the publisher in the bulk metrics, as daprd does.
             if (spec.metric === 'pubsub') {
               if (prop !== 'bulkPublish') metrics?.recordPubsubEgress(name, topicOf(args), success, elapsed);
-            } else metrics?.recordComponentOp(spec.metric, name, operation, success, elapsed);
+            } else if (spec.metric) metrics?.recordComponentOp(spec.metric, name, operation, success, elapsed);
           };
           try {
             const result = policy && !policy.isNoop ? await policy.execute(call) : await call();

@@ -85,6 +85,7 @@ const BLOCK_FIELDS: Record<string, readonly string[]> = {
   pubsub: ['publishingScopes', 'subscriptionScopes', 'allowedTopics', 'protectedTopics', 'concurrencyMode', 'concurrency', 'consumerID'],
   bindings: ['direction', 'route'],
   secretstores: [],
+  lock: ['keyPrefix'],
 };
 
 /** Owns every component instance of one sidecar. */
