@@ -68,6 +68,8 @@ import { DEFAULT_NAMESPACE, DEFAULT_TRUST_DOMAIN, formatSpiffeId } from '../secu
 import type { HttpRequestRecord } from '../api/http/server.js';
 import type { GrpcCallRecord } from '../api/grpc/server.js';
 import { adminRoutes } from '../admin/admin-routes.js';
+import { actorGrpcMethods, actorRoutes, createActorsBlock } from '../blocks/actors/index.js';
+import type { ActorsBlock } from '../blocks/actors/index.js';
 import { PubSubTraffic } from '../admin/pubsub-traffic.js';
 import { RecentLogs } from '../admin/recent-logs.js';
 
@@ -126,6 +128,8 @@ export class Sidecar {
   inputBindings: InputBindingsRunner | undefined;
   /** The Jobs API (durable in `<dataDir>/jobs.sqlite`); set once resources are loaded. */
   jobs: JobsBlock | undefined;
+  /** The actors API and runtime; set once resources are loaded. */
+  actors: ActorsBlock | undefined;
   private appEvents: AppEvents | undefined;
   private readonly appWait = new AbortController();
   private appHealth: AppHealthMonitor | undefined;
@@ -294,6 +298,9 @@ export class Sidecar {
     });
     this.inputBindings = this.appEvents.inputBindings;
     this.jobs = this.appEvents.jobs;
+    this.actors = await createActorsBlock({ appId: options.appId, dataDir: options.dataDir, components: this.components, logger, features: configuration.features, metrics });
+    const actors = this.actors;
+    this.metadata.setActorsSource(() => actors.activeActors());
     this.health.componentsReady = true;
     this.workflows = await createWorkflowEngine({
       appId: options.appId,
@@ -317,6 +324,7 @@ export class Sidecar {
       ...pubsubRoutes(this.publisher),
       ...bindingsRoutes(this.bindings),
       ...jobsRoutes(this.jobs),
+      ...actorRoutes(this.actors),
       ...adminRoutes({
         appId: options.appId,
         startedAt: this.startedAt,
@@ -415,6 +423,7 @@ export class Sidecar {
       publisher: this.publisher,
       bindings: this.bindings,
       jobs: this.jobs,
+      actors: actorGrpcMethods(this.actors),
       shutdown: onShutdown,
       invokeService: grpcInvokeHandler(this.invocation.forwarder) as never,
     });
@@ -460,6 +469,7 @@ export class Sidecar {
           this.startAppHealthChecks();
           if (this.appChannel && this.subscriber) void this.subscriber.start(this.appChannel);
           if (this.appChannel && !this.stopping) this.appEvents?.start(this.appChannel);
+          if (this.appChannel && !this.stopping) void this.actors?.start(this.appChannel);
         },
         () => {},
       );
@@ -494,6 +504,7 @@ export class Sidecar {
     this.health.apiReady = false;
     await this.subscriber?.stop();
     await this.appEvents?.close();
+    await this.actors?.close();
     await this.invocation?.close();
     this.grpcProxy?.close();
     this.mtls?.close();

@@ -30,6 +30,8 @@ export interface DaprGrpcDeps {
   bindings?: OutputBindings;
   /** The Jobs API; the job RPCs answer UNIMPLEMENTED when absent. */
   jobs?: JobsBlock;
+  /** The actor RPCs by name (`blocks/actors`); UNIMPLEMENTED when absent. */
+  actors?: Record<string, (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>>;
   shutdown(): void;
   /** `InvokeService` (service invocation); UNIMPLEMENTED when absent. */
   invokeService?: (request: never, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>;
@@ -98,7 +100,17 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
         id: m.id,
         runtime_version: m.runtimeVersion,
         enabled_features: m.enabledFeatures,
-        active_actors_count: [],
+        active_actors_count: m.actors,
+        ...(m.actorRuntime
+          ? {
+              actor_runtime: {
+                runtime_status: m.actorRuntime.runtimeStatus,
+                active_actors: m.actorRuntime.activeActors,
+                host_ready: m.actorRuntime.hostReady,
+                placement: m.actorRuntime.placement,
+              },
+            }
+          : {}),
         registered_components: m.components,
         extended_metadata: m.extended,
         subscriptions: (m.subscriptions as { pubsubname: string; topic: string; metadata: StringMap; rules: unknown[]; deadLetterTopic: string; type: string }[]).map((sub) => ({
@@ -189,6 +201,7 @@ export function registerDaprGrpcService(server: GrpcApiServer, deps: DaprGrpcDep
     ...(deps.publisher ? pubsubMethods(deps.publisher) : {}),
     ...(deps.bindings ? bindingMethods(deps.bindings) : {}),
     ...(deps.jobs ? jobMethods(deps.jobs) : {}),
+    ...(deps.actors ?? {}),
     GetSecret: async (req: { store_name: string; key: string; metadata?: StringMap }) => ({
       data: await secrets.get(req.store_name, req.key, req.metadata ?? {}),
     }),
