@@ -113,8 +113,8 @@ export async function startActorApp(mode: 'http' | 'grpc', appId: string): Promi
     logger,
   });
   await server.actor.init();
-  server.actor.registerActor(CounterActor);
-  server.actor.registerActor(IdleActor);
+  await server.actor.registerActor(CounterActor);
+  await server.actor.registerActor(IdleActor);
   await server.start();
   // The sidecar reads /dapr/config once it sees the app's port; wait until it lists the types.
   const deadline = Date.now() + 15_000;
