@@ -298,7 +298,16 @@ export class Sidecar {
     });
     this.inputBindings = this.appEvents.inputBindings;
     this.jobs = this.appEvents.jobs;
-    this.actors = await createActorsBlock({ appId: options.appId, dataDir: options.dataDir, components: this.components, logger, features: configuration.features, metrics });
+    this.actors = await createActorsBlock({
+      appId: options.appId,
+      dataDir: options.dataDir,
+      components: this.components,
+      logger,
+      features: configuration.features,
+      metrics,
+      resolver: () => this.invocation?.resolver,
+      internalPort: () => this.invocation?.internalPort,
+    });
     const actors = this.actors;
     this.metadata.setActorsSource(() => actors.activeActors());
     this.health.componentsReady = true;
@@ -369,6 +378,7 @@ export class Sidecar {
       mtls: this.mtls,
       grpcStream: () => this.grpcProxy?.handlePeer,
       plainGrpcStream: () => this.grpcProxy?.handlePlainPeer,
+      actorCalls: () => this.actors?.internalCalls,
     });
     this.metadata.httpEndpointNames = this.invocation.endpoints.names();
     this.httpServer = new HttpApiServer({

@@ -78,10 +78,17 @@ export interface ActorRuntimeOptions {
   remote?: RemoteActors | undefined;
 }
 
-/** Calls into actors hosted by other sidecars (placement without a placement service). */
+/** Where an actor lives: here, at another sidecar's internal port, or nowhere (undefined). */
+export type ActorRoute = { local: true } | { host: string; port: number } | undefined;
+
+/** Placement without a placement service: finds an actor's sidecar and calls it there. */
 export interface RemoteActors {
-  /** Calls the actor on the sidecar that hosts its type; undefined when no sidecar hosts it. */
-  call(call: ActorCall): Promise<ActorAnswer | undefined>;
+  /** Announces the types this sidecar's app hosts. */
+  announce(types: readonly string[]): Promise<void>;
+  /** Where the actor lives; `hostedHere` says whether this sidecar's app hosts the type. */
+  route(actorType: string, actorId: string, hostedHere: boolean): Promise<ActorRoute>;
+  /** Calls the actor on another sidecar, which runs it under its turn lock. */
+  call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer>;
 }
 
 const actorKey = (type: string, id: string) => `${type}||${id}`;
@@ -153,17 +160,29 @@ export class ActorRuntime {
     this.types = config.types;
     this.configRead = true;
     if (config.entities.length > 0) logger.info(`actors: the app hosts ${config.entities.join(', ')}`);
+    await this.options.remote?.announce(config.entities).catch((err: unknown) => logger.warn(`cannot announce the hosted actor types: ${errorMessage(err)}`));
   }
 
   /** Invokes an actor method (any client verb becomes PUT toward the app, as in daprd). */
   async invoke(call: ActorCall): Promise<ActorAnswer> {
     if (this.closed) throw actorErrors.runtimeClosed();
-    if (!this.hosts(call.actorType)) {
-      const answer = await this.options.remote?.call(call);
-      if (answer) return answer;
-      throw actorErrors.invoke(`failed to lookup actor: did not find address for actor '${actorKey(call.actorType, call.actorId)}'`);
+    const route = await this.route(call.actorType, call.actorId);
+    if (!route) throw actorErrors.invoke(`failed to lookup actor: did not find address for actor '${actorKey(call.actorType, call.actorId)}'`);
+    if ('local' in route) return this.invokeLocal(call);
+    return (this.options.remote as RemoteActors).call(route, call);
+  }
+
+  /** Where an actor lives (local when no placement is configured and the app hosts the type). */
+  private async route(actorType: string, actorId: string): Promise<ActorRoute> {
+    const hosted = this.hosts(actorType);
+    const remote = this.options.remote;
+    if (!remote) return hosted ? { local: true } : undefined;
+    try {
+      return await remote.route(actorType, actorId, hosted);
+    } catch (err) {
+      this.options.logger.warn(`actor placement lookup failed: ${errorMessage(err)}`);
+      return hosted ? { local: true } : undefined;
     }
-    return this.invokeLocal(call);
   }
 
   /** Invokes an actor hosted here (also the entry point of calls from other sidecars). */
@@ -215,6 +234,23 @@ export class ActorRuntime {
   async fireReminder(reminder: StoredReminder): Promise<FireOutcome> {
     if (!this.hosts(reminder.actorType) || this.closed) return 'not-hosted';
     const body = callbackBody(reminder.data, { dueTime: reminder.dueTime, period: reminder.period });
+    const route = await this.route(reminder.actorType, reminder.actorId);
+    if (route && !('local' in route)) {
+      // The actor lives on another replica of the app: deliver it there, under that sidecar's lock.
+      try {
+        const answer = await (this.options.remote as RemoteActors).call(route, {
+          actorType: reminder.actorType,
+          actorId: reminder.actorId,
+          method: `remind/${reminder.name}`,
+          body,
+          headers: { 'content-type': 'application/json' },
+        });
+        return isTruthy(answer.headers[REMINDER_CANCEL_HEADER]) ? 'cancel' : 'ok';
+      } catch (err) {
+        this.options.logger.warn(`actor reminder ${reminder.actorType}||${reminder.actorId}||${reminder.name} failed on its sidecar: ${errorMessage(err)}`);
+        return 'failed';
+      }
+    }
     try {
       const res = await this.underLock(reminder.actorType, reminder.actorId, undefined, (id) =>
         this.callApp(reminder.actorType, reminder.actorId, `remind/${reminder.name}`, body, { 'content-type': 'application/json' }, id),

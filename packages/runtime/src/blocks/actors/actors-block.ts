@@ -12,7 +12,9 @@ import type { Logger } from '../../logging/logger.js';
 import { actorErrors, invalidName, normalizeMethod } from './actor-errors.js';
 import type { ActorMetrics } from './actor-metrics.js';
 import { ActorRuntime } from './actor-runtime.js';
-import type { ActorAnswer, RemoteActors, TimerRequest } from './actor-runtime.js';
+import type { ActorAnswer, TimerRequest } from './actor-runtime.js';
+import type { SidecarPlacement } from './local-placement.js';
+import type { InternalActorHandler } from '../../invoke/internal-server.js';
 import { ActorState } from './actor-state.js';
 import type { ActorStateOperation, ActorStateValue } from './actor-state.js';
 import { ActorReminders } from './reminders.js';
@@ -29,7 +31,8 @@ export interface ActorsBlockOptions {
   /** The Configuration's `ActorStateTTL` feature. @default false */
   stateTtlEnabled?: boolean;
   metrics?: ActorMetrics | undefined;
-  remote?: RemoteActors | undefined;
+  /** Placement across sidecars; without it actors run only where their app is. */
+  placement?: SidecarPlacement | undefined;
 }
 
 /** A reminder as the API returns it. */
@@ -49,10 +52,13 @@ export class ActorsBlock {
   readonly runtime: ActorRuntime;
   readonly state: ActorState;
   readonly reminders: ActorReminders;
+  /** Serves actor calls from other sidecars on the internal port (undefined without placement). */
+  readonly internalCalls: InternalActorHandler | undefined;
 
   constructor(private readonly options: ActorsBlockOptions) {
     const { logger } = options;
-    this.runtime = new ActorRuntime({ logger: logger.child('weft.runtime.actors'), metrics: options.metrics, remote: options.remote });
+    this.runtime = new ActorRuntime({ logger: logger.child('weft.runtime.actors'), metrics: options.metrics, remote: options.placement });
+    this.internalCalls = options.placement?.handler((call) => this.runtime.invokeLocal(call));
     this.state = new ActorState({
       appId: options.appId,
       dataDir: options.dataDir,
@@ -154,6 +160,7 @@ export class ActorsBlock {
     await this.runtime.close();
     await this.state.close();
     await this.options.reminderStore.close();
+    await this.options.placement?.close();
   }
 }
 

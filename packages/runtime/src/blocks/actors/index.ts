@@ -11,11 +11,13 @@ import type { WeftMetrics } from '../../observability/metrics.js';
 import { actorPostgresConnection } from '../../workflow/create-engine.js';
 import { ActorMetrics } from './actor-metrics.js';
 import { ActorsBlock } from './actors-block.js';
-import type { RemoteActors } from './actor-runtime.js';
+import { SidecarPlacement } from './local-placement.js';
+import type { NameResolver } from '../../nameresolution/resolver.js';
 
 export { ActorsBlock } from './actors-block.js';
 export { actorRoutes } from './http-routes.js';
 export { actorGrpcMethods } from './grpc-methods.js';
+export { SidecarPlacement } from './local-placement.js';
 
 /** What {@link createActorsBlock} needs. */
 export interface CreateActorsBlockInput {
@@ -26,7 +28,10 @@ export interface CreateActorsBlockInput {
   /** The Configuration's preview features (`ActorStateTTL`). */
   features: Readonly<Record<string, boolean>>;
   metrics?: WeftMetrics | undefined;
-  remote?: RemoteActors | undefined;
+  /** The sidecar's name resolver once invocation runs (local registry: actor placement across sidecars). */
+  resolver: () => NameResolver | undefined;
+  /** This sidecar's internal (sidecar-to-sidecar) port once it listens. */
+  internalPort: () => number | undefined;
 }
 
 /** Opens the reminder store and builds the block (which closes the store when it closes). */
@@ -39,6 +44,15 @@ export async function createActorsBlock(input: CreateActorsBlockInput): Promise<
   } else {
     store = new SqliteJobStore(input.dataDir);
   }
+  const logger = input.logger.child('weft.runtime.actors');
+  const placement = new SidecarPlacement(
+    input.resolver,
+    () => {
+      const port = input.internalPort();
+      return port ? { appId: input.appId, pid: process.pid, internalPort: port } : undefined;
+    },
+    logger,
+  );
   return new ActorsBlock({
     appId: input.appId,
     dataDir: input.dataDir,
@@ -47,6 +61,6 @@ export async function createActorsBlock(input: CreateActorsBlockInput): Promise<
     logger: input.logger,
     stateTtlEnabled: input.features['ActorStateTTL'] === true,
     metrics: input.metrics ? new ActorMetrics(input.metrics.registry, input.appId) : undefined,
-    remote: input.remote,
+    placement,
   });
 }
