@@ -9,12 +9,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startWeftSidecar } from '../support/weft-process.js';
 import type { WeftProcess } from '../support/weft-process.js';
+import { daprGrpcClient } from '../support/grpc-client.js';
 import { nextCall, startRawActorApp, waitForHosted } from './raw-actor-app.js';
 import type { RawActorApp } from './raw-actor-app.js';
 
 let app: RawActorApp;
 let weft: WeftProcess;
 let dir: string;
+let metricsPort: number;
 const url = (p: string) => `http://127.0.0.1:${weft.httpPort}/v1.0/actors${p}`;
 const uid = (label: string) => `${label}-${Math.random().toString(36).slice(2, 8)}`;
 const put = (p: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -28,7 +30,11 @@ beforeAll(async () => {
     reentrancy: { enabled: true, maxStackDepth: 3 },
     entitiesConfig: [{ entities: ['Plain'], reentrancy: { enabled: false } }],
   });
-  weft = await startWeftSidecar(['--app-id', 'actors-api', '--app-port', String(appPort), '--log-level', 'warn'], { cwd: dir, env: { WEFT_REGISTRY_DIR: path.join(dir, 'registry') } });
+  metricsPort = await freePort();
+  weft = await startWeftSidecar(['--app-id', 'actors-api', '--app-port', String(appPort), '--log-level', 'warn', '--metrics-port', String(metricsPort)], {
+    cwd: dir,
+    env: { WEFT_REGISTRY_DIR: path.join(dir, 'registry') },
+  });
   app.sidecarPort = weft.httpPort;
   await waitForHosted(weft.httpPort, 'Nester');
 });
@@ -176,5 +182,62 @@ describe('metadata', () => {
     const meta = (await (await fetch(`http://127.0.0.1:${weft.httpPort}/v1.0/metadata`)).json()) as Record<string, unknown>;
     expect(meta['actors']).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Plain' }), expect.objectContaining({ type: 'Nester' })]));
     expect(meta['actorRuntime']).toMatchObject({ runtimeStatus: 'RUNNING', hostReady: true });
+  });
+});
+
+describe('the gRPC actor API', () => {
+  it('invokes, runs state transactions and reads reminders with daprd status codes', async () => {
+    const client = daprGrpcClient(weft.grpcPort);
+    try {
+      const id = uid('grpc');
+      const invoked = await client.call('InvokeActor', { actor_type: 'Plain', actor_id: id, method: 'echo', data: Buffer.from('{"g":1}') });
+      expect(invoked.error).toBeUndefined();
+      expect(Buffer.from(invoked.reply?.['data'] as Buffer).toString()).toBe('{"g":1}');
+      const tx = await client.call('ExecuteActorStateTransaction', {
+        actor_type: 'Plain',
+        actor_id: id,
+        operations: [{ operationType: 'upsert', key: 'k', value: { type_url: '', value: Buffer.from('raw bytes') } }],
+      });
+      expect(tx.error).toBeUndefined();
+      const state = await client.call('GetActorState', { actor_type: 'Plain', actor_id: id, key: 'k' });
+      expect(Buffer.from(state.reply?.['data'] as Buffer).toString()).toBe('raw bytes');
+      const missing = await client.call('ExecuteActorStateTransaction', { actor_type: 'Plain', actor_id: uid('cold'), operations: [{ operationType: 'delete', key: 'k' }] });
+      expect(missing.error?.code).toBe(13);
+      expect(missing.error?.metadata.get('dapr-error-code')).toEqual(['ERR_ACTOR_INSTANCE_MISSING']);
+      const unknown = await client.call('InvokeActor', { actor_type: 'Nobody', actor_id: '1', method: 'x' });
+      expect(unknown.error?.code).toBe(13);
+      expect(unknown.error?.details).toBe("error invoke actor method: failed to lookup actor: did not find address for actor 'Nobody||1'");
+      expect((await client.call('RegisterActorReminder', { actor_type: 'Plain', actor_id: id, name: 'g', due_time: '1h', data: Buffer.from('hi') })).error).toBeUndefined();
+      const got = await client.call('GetActorReminder', { actor_type: 'Plain', actor_id: id, name: 'g' });
+      expect(got.reply).toMatchObject({ actor_type: 'Plain', actor_id: id, due_time: '1h' });
+      // daprd keeps gRPC data as the JSON string of its base64, wrapped in a BytesValue.
+      const any = got.reply?.['data'] as { type_url: string; value: Buffer };
+      expect(any.type_url).toBe('type.googleapis.com/google.protobuf.BytesValue');
+      expect(Buffer.from(any.value).subarray(2).toString()).toBe(JSON.stringify(Buffer.from('hi').toString('base64')));
+      const none = await client.call('GetActorReminder', { actor_type: 'Plain', actor_id: id, name: 'none' });
+      expect(none.error?.code).toBe(5);
+      const nonHosted = await client.call('RegisterActorReminder', { actor_type: 'Nobody', actor_id: id, name: 'g', due_time: '1h' });
+      expect(nonHosted.error?.code).toBe(7);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('actor metrics', () => {
+  it("exposes daprd's actor metric names with app_id and actor_type", async () => {
+    const id = uid('metrics');
+    await put(`/Plain/${id}/reminders/m`, { dueTime: '0s' });
+    await nextCall(app, (c) => c.path === `/actors/Plain/${id}/method/remind/m`);
+    const deadline = Date.now() + 5000;
+    let text = '';
+    while (Date.now() < deadline) {
+      text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      if (/dapr_runtime_actor_reminders_fired_total\{app_id="actors-api",actor_type="Plain",success="true"\} [1-9]/.test(text)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(text).toMatch(/dapr_runtime_actor_reminders_fired_total\{app_id="actors-api",actor_type="Plain",success="true"\} [1-9]/);
+    expect(text).toMatch(/dapr_runtime_actor_timers_fired_total\{app_id="actors-api",actor_type="Plain",success="true"\} [1-9]/);
+    expect(text).toContain('# TYPE dapr_runtime_actor_pending_actor_calls gauge');
   });
 });
