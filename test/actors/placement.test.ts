@@ -103,7 +103,10 @@ spec:
     const owner = new Map<string, RawActorApp>();
     for (const id of ids) {
       for (let round = 0; round < 2; round++) {
-        for (const via of [caller.weft, a.weft, b.weft]) expect((await invoke(via, 'Rep', id, 'echo', { id })).status).toBe(200);
+        for (const via of [caller.weft, a.weft, b.weft]) {
+          const r = await invoke(via, 'Rep', id, 'echo', { id });
+          if (r.status !== 200) throw new Error(`${r.status} ${await r.text()}`);
+        }
       }
       const on = [a.app, b.app].filter((app) => app?.calls.some((c) => c.path === `/actors/Rep/${id}/method/echo`));
       expect(on).toHaveLength(1);
@@ -139,5 +142,39 @@ spec:
     expect(b.app?.calls.some((c) => c.path === `/actors/Rep/${id}/method/echo` && c.body === '{"after":true}')).toBe(true);
     await fetch(`http://127.0.0.1:${b.weft.httpPort}/v1.0/actors/Rep/${id}/reminders/after`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dueTime: '0s' }) });
     await nextCall(b.app as RawActorApp, (c) => c.path === `/actors/Rep/${id}/method/remind/after`);
+  }, 60_000);
+
+  it('keeps each actor id on one replica through leases alone when the replicas share no registry (as on two machines)', async () => {
+    const table = `weft_actor_state_${randomUUID().slice(0, 8)}`;
+    const appId = `lease-${randomUUID().slice(0, 8)}`;
+    const store = `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: actorstore}
+spec:
+  type: state.postgresql
+  version: v1
+  metadata:
+  - {name: connectionString, value: "${POSTGRES_URL}"}
+  - {name: actorStateStore, value: "true"}
+  - {name: tableName, value: ${table}}
+  - {name: metadataTableName, value: ${table}_meta}
+`;
+    const a = await start(appId, await tempDir('registry-a'), ['Leased'], store);
+    const b = await start(appId, await tempDir('registry-b'), ['Leased'], store);
+    const ids = Array.from({ length: 6 }, (_, i) => `L${i}`);
+    for (const id of ids) {
+      // The first call claims the lease where it lands; later calls through the other replica follow it.
+      const first = id.endsWith('0') || id.endsWith('2') || id.endsWith('4') ? a : b;
+      const second = first === a ? b : a;
+      for (const via of [first, second, first]) expect((await invoke(via.weft, 'Leased', id, 'echo', { id })).status).toBe(200);
+      const on = [a.app, b.app].filter((app) => app?.calls.some((c) => c.path === `/actors/Leased/${id}/method/echo`));
+      expect(on).toEqual([first.app]);
+    }
+    const exited = new Promise((resolve) => a.weft.child.once('exit', resolve));
+    a.weft.child.kill('SIGKILL');
+    await exited;
+    const res = await invoke(b.weft, 'Leased', 'L0', 'echo', { moved: true });
+    expect(res.status).toBe(200);
+    expect(b.app?.calls.some((c) => c.path === '/actors/Leased/L0/method/echo' && c.body === '{"moved":true}')).toBe(true);
   }, 60_000);
 });

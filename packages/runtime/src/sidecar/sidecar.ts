@@ -68,7 +68,7 @@ import { DEFAULT_NAMESPACE, DEFAULT_TRUST_DOMAIN, formatSpiffeId } from '../secu
 import type { HttpRequestRecord } from '../api/http/server.js';
 import type { GrpcCallRecord } from '../api/grpc/server.js';
 import { adminRoutes } from '../admin/admin-routes.js';
-import { actorGrpcMethods, actorRoutes, createActorsBlock } from '../blocks/actors/index.js';
+import { actorGrpcMethods, actorRoutes, createActorsBlock, reachableHost } from '../blocks/actors/index.js';
 import type { ActorsBlock } from '../blocks/actors/index.js';
 import { PubSubTraffic } from '../admin/pubsub-traffic.js';
 import { RecentLogs } from '../admin/recent-logs.js';
@@ -307,6 +307,7 @@ export class Sidecar {
       metrics,
       resolver: () => this.invocation?.resolver,
       internalPort: () => this.invocation?.internalPort,
+      internalAddress: () => this.invocation && `${reachableHost(this.invocation.listenHost, this.invocation.host, options.env)}:${this.invocation.internalPort}`,
     });
     const actors = this.actors;
     this.metadata.setActorsSource(() => actors.activeActors());

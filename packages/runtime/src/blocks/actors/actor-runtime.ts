@@ -89,7 +89,14 @@ export interface RemoteActors {
   route(actorType: string, actorId: string, hostedHere: boolean): Promise<ActorRoute>;
   /** Calls the actor on another sidecar, which runs it under its turn lock. */
   call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer>;
+  /** Gives up this sidecar's claim on a deactivated actor. */
+  release?(actorType: string, actorId: string): Promise<void>;
 }
+
+/** The answer of a sidecar to a call for an actor that now lives elsewhere (daprd's words). */
+const MOVED = 'remote actor moved';
+/** Marks a call forwarded a second time between sidecars. */
+const HOP_HEADER = 'x-weft-actor-hop';
 
 const actorKey = (type: string, id: string) => `${type}||${id}`;
 const seg = encodeURIComponent;
@@ -166,10 +173,30 @@ export class ActorRuntime {
   /** Invokes an actor method (any client verb becomes PUT toward the app, as in daprd). */
   async invoke(call: ActorCall): Promise<ActorAnswer> {
     if (this.closed) throw actorErrors.runtimeClosed();
+    for (let attempt = 1; ; attempt++) {
+      const route = await this.route(call.actorType, call.actorId);
+      if (!route) throw actorErrors.invoke(`failed to lookup actor: did not find address for actor '${actorKey(call.actorType, call.actorId)}'`);
+      if ('local' in route) return this.invokeLocal(call);
+      try {
+        return await (this.options.remote as RemoteActors).call(route, call);
+      } catch (err) {
+        // The actor moved between our lookup and the callee's: look it up again.
+        if (attempt < 3 && err instanceof ApiError && err.message.endsWith(MOVED)) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** A call forwarded by another sidecar: served here unless the actor now lives elsewhere. */
+  async invokeForwarded(call: ActorCall): Promise<ActorAnswer> {
     const route = await this.route(call.actorType, call.actorId);
-    if (!route) throw actorErrors.invoke(`failed to lookup actor: did not find address for actor '${actorKey(call.actorType, call.actorId)}'`);
-    if ('local' in route) return this.invokeLocal(call);
-    return (this.options.remote as RemoteActors).call(route, call);
+    if (route && !('local' in route)) {
+      // One more hop at most: callers with another view of placement (the local registry) reach
+      // the owner through us; a second hop means the actor moved meanwhile.
+      if (call.headers?.[HOP_HEADER] !== undefined) throw actorErrors.invoke(MOVED);
+      return (this.options.remote as RemoteActors).call(route, { ...call, headers: { ...call.headers, [HOP_HEADER]: '1' } });
+    }
+    return this.invokeLocal(call);
   }
 
   /** Where an actor lives (local when no placement is configured and the app hosts the type). */
@@ -311,6 +338,7 @@ export class ActorRuntime {
     this.countTimers(actor.type);
     actor.lock.close();
     const { metrics, logger } = this.options;
+    void this.options.remote?.release?.(actor.type, actor.id).catch((err: unknown) => logger.debug(`releasing actor ${key} failed: ${errorMessage(err)}`));
     const channel = this.channel;
     // The JS SDK's app crashes on a DELETE for an actor it never activated.
     if (!channel || !actor.called) return;
@@ -367,7 +395,7 @@ export class ActorRuntime {
   ): Promise<AppResponse> {
     const channel = this.channel;
     if (!channel) throw actorErrors.noAppChannel();
-    const out = passThroughHeaders(headers ?? {}, ['content-length', 'dapr-api-token', REENTRANCY_HEADER, 'accept-encoding']);
+    const out = passThroughHeaders(headers ?? {}, ['content-length', 'dapr-api-token', REENTRANCY_HEADER, 'accept-encoding', HOP_HEADER]);
     if (reentrancyId) out['Dapr-Reentrancy-Id'] = reentrancyId;
     const path = `/actors/${seg(type)}/${seg(id)}/method/${method.split('/').map(seg).join('/')}`;
     try {

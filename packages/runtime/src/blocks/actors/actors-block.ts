@@ -58,7 +58,7 @@ export class ActorsBlock {
   constructor(private readonly options: ActorsBlockOptions) {
     const { logger } = options;
     this.runtime = new ActorRuntime({ logger: logger.child('weft.runtime.actors'), metrics: options.metrics, remote: options.placement });
-    this.internalCalls = options.placement?.handler((call) => this.runtime.invokeLocal(call));
+    this.internalCalls = options.placement?.handler((call) => this.runtime.invokeForwarded(call));
     this.state = new ActorState({
       appId: options.appId,
       dataDir: options.dataDir,

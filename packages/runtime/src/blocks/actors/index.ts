@@ -12,12 +12,14 @@ import { actorPostgresConnection } from '../../workflow/create-engine.js';
 import { ActorMetrics } from './actor-metrics.js';
 import { ActorsBlock } from './actors-block.js';
 import { SidecarPlacement } from './local-placement.js';
+import { PostgresPlacement } from './postgres-placement.js';
 import type { NameResolver } from '../../nameresolution/resolver.js';
 
 export { ActorsBlock } from './actors-block.js';
 export { actorRoutes } from './http-routes.js';
 export { actorGrpcMethods } from './grpc-methods.js';
 export { SidecarPlacement } from './local-placement.js';
+export { reachableHost } from './postgres-placement.js';
 
 /** What {@link createActorsBlock} needs. */
 export interface CreateActorsBlockInput {
@@ -32,19 +34,23 @@ export interface CreateActorsBlockInput {
   resolver: () => NameResolver | undefined;
   /** This sidecar's internal (sidecar-to-sidecar) port once it listens. */
   internalPort: () => number | undefined;
+  /** The address other sidecars reach the internal port on (`host:port`), once it listens. */
+  internalAddress: () => string | undefined;
 }
 
 /** Opens the reminder store and builds the block (which closes the store when it closes). */
 export async function createActorsBlock(input: CreateActorsBlockInput): Promise<ActorsBlock> {
   const pgUrl = actorPostgresConnection(input.components);
+  const logger = input.logger.child('weft.runtime.actors');
   let store: JobStore;
+  let shared: PostgresPlacement | undefined;
   if (pgUrl) {
     const { PostgresJobStore } = await import('../../jobs/postgres-job-store.js');
     store = await PostgresJobStore.open(pgUrl);
+    shared = await PostgresPlacement.open(pgUrl, { appId: input.appId, address: input.internalAddress, logger });
   } else {
     store = new SqliteJobStore(input.dataDir);
   }
-  const logger = input.logger.child('weft.runtime.actors');
   const placement = new SidecarPlacement(
     input.resolver,
     () => {
@@ -52,6 +58,7 @@ export async function createActorsBlock(input: CreateActorsBlockInput): Promise<
       return port ? { appId: input.appId, pid: process.pid, internalPort: port } : undefined;
     },
     logger,
+    shared,
   );
   return new ActorsBlock({
     appId: input.appId,

@@ -40,6 +40,72 @@ export interface LocalPlacementOptions {
   logger: Logger;
 }
 
+/** Actor calls between sidecars: HTTP on the callee's internal port, under {@link INTERNAL_ACTOR_PREFIX}. */
+export class ActorPeer {
+  private readonly agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+
+  async call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer> {
+    const path = `${INTERNAL_ACTOR_PREFIX}${encodeURIComponent(call.actorType)}/${encodeURIComponent(call.actorId)}/method/${call.method
+      .split('/')
+      .map(encodeURIComponent)
+      .join('/')}${call.query ? `?${call.query}` : ''}`;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.agent.request({
+        origin: `http://${route.host.includes(':') ? `[${route.host}]` : route.host}:${route.port}`,
+        path,
+        method: 'PUT',
+        headers: passThroughHeaders(call.headers ?? {}, ['content-length', 'dapr-api-token']),
+        body: call.body,
+      });
+    } catch (err) {
+      throw actorErrors.invoke(`failed to invoke target ${route.host}:${route.port}: ${errorMessage(err)}`);
+    }
+    const body = Buffer.from(await res.body.arrayBuffer());
+    const headers = passThroughHeaders(res.headers as Record<string, string | string[]>, ['content-length', 'connection', 'keep-alive', 'transfer-encoding']);
+    const grpcCode = res.headers[ERROR_HEADER];
+    if (typeof grpcCode === 'string') {
+      const parsed = JSON.parse(body.toString('utf8')) as { errorCode: string; message: string };
+      throw new ApiError(parsed.errorCode, res.statusCode, Number(grpcCode) as GrpcCodeValue, parsed.message);
+    }
+    return { status: res.statusCode, headers, body };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** The internal-port handler: serves `/weft-internal/actors/...` with the local runtime. */
+export function actorPeerHandler(invokeLocal: (call: ActorCall) => Promise<ActorAnswer>): (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void> {
+  return async (req, res, body) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rest = (q === -1 ? url : url.slice(0, q)).slice(INTERNAL_ACTOR_PREFIX.length);
+    const m = /^([^/]+)\/([^/]+)\/method\/(.+)$/.exec(rest);
+    try {
+      if (!m) throw actorErrors.badRequest(`malformed internal actor path ${url}`);
+      const [, type, id, method] = m;
+      const answer = await invokeLocal({
+        actorType: decodeURIComponent(type ?? ''),
+        actorId: decodeURIComponent(id ?? ''),
+        method: (method ?? '').split('/').map(decodeURIComponent).join('/'),
+        body,
+        headers: req.headers,
+        ...(q === -1 ? {} : { query: url.slice(q + 1) }),
+      });
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+    } catch (err) {
+      const api = err instanceof ApiError ? err : actorErrors.invoke(errorMessage(err));
+      // Marks an error of the actor runtime (not the app's own answer), so the caller rethrows it as is.
+      res.setHeader(ERROR_HEADER, String(api.grpcCode));
+      sendError(res, api);
+    }
+  };
+}
+
+
 /** Rendezvous (highest random weight) hashing: the same owner for an id from every caller. */
 function pick(entries: readonly RegistryEntry[], actorKey: string): RegistryEntry | undefined {
   let best: RegistryEntry | undefined;
@@ -56,7 +122,7 @@ function pick(entries: readonly RegistryEntry[], actorKey: string): RegistryEntr
 
 /** Local placement over the registry directory. */
 export class LocalPlacement implements RemoteActors {
-  private readonly agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+  private readonly peer = new ActorPeer();
   private cache: { entries: RegistryEntry[]; until: number } | undefined;
 
   constructor(private readonly options: LocalPlacementOptions) {}
@@ -82,65 +148,15 @@ export class LocalPlacement implements RemoteActors {
     return { host: owner.host, port: owner.internalPort };
   }
 
-  async call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer> {
-    const path = `${INTERNAL_ACTOR_PREFIX}${encodeURIComponent(call.actorType)}/${encodeURIComponent(call.actorId)}/method/${call.method
-      .split('/')
-      .map(encodeURIComponent)
-      .join('/')}${call.query ? `?${call.query}` : ''}`;
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await this.agent.request({
-        origin: `http://${route.host.includes(':') ? `[${route.host}]` : route.host}:${route.port}`,
-        path,
-        method: 'PUT',
-        headers: passThroughHeaders(call.headers ?? {}, ['content-length', 'dapr-api-token']),
-        body: call.body,
-      });
-    } catch (err) {
+  call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer> {
+    return this.peer.call(route, call).catch((err: unknown) => {
       this.cache = undefined;
-      throw actorErrors.invoke(`failed to invoke target ${route.host}:${route.port}: ${errorMessage(err)}`);
-    }
-    const body = Buffer.from(await res.body.arrayBuffer());
-    const headers = passThroughHeaders(res.headers as Record<string, string | string[]>, ['content-length', 'connection', 'keep-alive', 'transfer-encoding']);
-    const grpcCode = res.headers[ERROR_HEADER];
-    if (typeof grpcCode === 'string') {
-      const parsed = JSON.parse(body.toString('utf8')) as { errorCode: string; message: string };
-      throw new ApiError(parsed.errorCode, res.statusCode, Number(grpcCode) as GrpcCodeValue, parsed.message);
-    }
-    return { status: res.statusCode, headers, body };
-  }
-
-  /** The internal-port handler: serves `/weft-internal/actors/...` with the local runtime; false for other paths. */
-  handler(invokeLocal: (call: ActorCall) => Promise<ActorAnswer>): (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void> {
-    return async (req, res, body) => {
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      const rest = (q === -1 ? url : url.slice(0, q)).slice(INTERNAL_ACTOR_PREFIX.length);
-      const m = /^([^/]+)\/([^/]+)\/method\/(.+)$/.exec(rest);
-      try {
-        if (!m) throw actorErrors.badRequest(`malformed internal actor path ${url}`);
-        const [, type, id, method] = m;
-        const answer = await invokeLocal({
-          actorType: decodeURIComponent(type ?? ''),
-          actorId: decodeURIComponent(id ?? ''),
-          method: (method ?? '').split('/').map(decodeURIComponent).join('/'),
-          body,
-          headers: req.headers,
-          ...(q === -1 ? {} : { query: url.slice(q + 1) }),
-        });
-        res.writeHead(answer.status, answer.headers);
-        res.end(answer.body);
-      } catch (err) {
-        const api = err instanceof ApiError ? err : actorErrors.invoke(errorMessage(err));
-        // Marks an error of the actor runtime (not the app's own answer), so the caller rethrows it as is.
-        res.setHeader(ERROR_HEADER, String(api.grpcCode));
-        sendError(res, api);
-      }
-    };
+      throw err;
+    });
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.peer.close();
   }
 
   private async entries(): Promise<RegistryEntry[]> {
@@ -153,9 +169,10 @@ export class LocalPlacement implements RemoteActors {
 }
 
 /**
- * Placement over whatever name resolution the sidecar ends up with (it starts after the actors
- * block): the local registry's, or none (actors then stay with the sidecar whose app hosts them, and
- * other types answer "did not find address").
+ * The sidecar's placement: through the shared Postgres when the actor state store is one (see
+ * `postgres-placement.ts`), else over the name resolution the sidecar ends up with (it starts after
+ * the actors block): the local registry's, or none (actors then stay with the sidecar whose app hosts
+ * them, and other types answer "did not find address").
  */
 export class SidecarPlacement implements RemoteActors {
   private local: LocalPlacement | undefined;
@@ -164,10 +181,18 @@ export class SidecarPlacement implements RemoteActors {
     private readonly resolver: () => NameResolver | undefined,
     private readonly self: () => { appId: string; pid: number; internalPort: number } | undefined,
     private readonly logger: Logger,
+    /** Placement through the shared database (a Postgres actor state store); wins over the registry. */
+    private readonly shared?: RemoteActors & { close(): Promise<void> },
   ) {}
 
+  async release(actorType: string, actorId: string): Promise<void> {
+    await this.shared?.release?.(actorType, actorId);
+  }
+
+  /** Announces in the shared database and in the local registry, where callers without it look. */
   async announce(types: readonly string[]): Promise<void> {
-    await this.placement()?.announce(types);
+    await this.shared?.announce(types);
+    await this.registry()?.announce(types);
   }
 
   async route(actorType: string, actorId: string, hostedHere: boolean): Promise<ActorRoute> {
@@ -184,14 +209,19 @@ export class SidecarPlacement implements RemoteActors {
 
   /** The internal-port handler over the local runtime. */
   handler(invokeLocal: (call: ActorCall) => Promise<ActorAnswer>): (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void> {
-    return (req, res, body) => (this.placement() ?? new LocalPlacement({ dir: '', self: this.self, publish: async () => {}, logger: this.logger })).handler(invokeLocal)(req, res, body);
+    return actorPeerHandler(invokeLocal);
   }
 
   async close(): Promise<void> {
     await this.local?.close();
+    await this.shared?.close();
   }
 
-  private placement(): LocalPlacement | undefined {
+  private placement(): RemoteActors | undefined {
+    return this.shared ?? this.registry();
+  }
+
+  private registry(): LocalPlacement | undefined {
     if (this.local) return this.local;
     const resolver = this.resolver();
     if (!(resolver instanceof LocalResolver)) return undefined;
