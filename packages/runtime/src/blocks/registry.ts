@@ -7,6 +7,7 @@
  * APIs an app's handler may call meanwhile (invocation, workflows), so at shutdown they stop first
  * and a delivery still in flight can finish its calls.
  */
+import { actorsModule } from './actors/module.js';
 import { adminModule } from './admin/module.js';
 import type { BlockModule } from './block-module.js';
 import { bindingsModule } from './bindings/module.js';
@@ -30,6 +31,7 @@ export const BUILDING_BLOCKS: readonly BlockModule[] = [
   lockModule,
   workflowsModule,
   invocationModule,
+  actorsModule,
   bindingsModule,
   jobsModule,
   configurationModule,

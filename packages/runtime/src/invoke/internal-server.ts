@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import type { AccessControlSpec } from '../acl/access-control.js';
 import { isAllowed } from '../acl/access-control.js';
 import { sendError } from '../api/http/server.js';
+import { readBody } from '../api/http/body.js';
 import type { AppChannel, AppStreamResponse } from '../appchannel/app-channel.js';
 import { ApiError, GrpcCode, commonErrors, invokeErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
@@ -65,7 +66,15 @@ export interface InvokeInternalServerOptions {
    * as daprd's internal port carries them). The handler returns false for a stream it does not take.
    */
   plainGrpcStream?: (() => PlainGrpcHandler | undefined) | undefined;
+  /** Serves actor calls from other sidecars (`/weft-internal/actors/...`, see `blocks/actors`); read per call. */
+  actorCalls?: (() => InternalActorHandler | undefined) | undefined;
 }
+
+/** Serves one actor call from another sidecar; gets the whole request body. */
+export type InternalActorHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => Promise<void>;
+
+/** The path prefix of actor calls between sidecars. */
+const INTERNAL_ACTORS = '/weft-internal/actors/';
 
 /** Takes a proxied gRPC call that arrived as cleartext HTTP/2; false when it is not a proxied call. */
 export type PlainGrpcHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
@@ -168,6 +177,11 @@ export class InvokeInternalServer {
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const method = req.method ?? 'GET';
+    const actorCalls = path.startsWith(INTERNAL_ACTORS) ? this.options.actorCalls?.() : undefined;
+    if (actorCalls) {
+      await actorCalls(req, res, await readBody(req, maxBodyBytes));
+      return;
+    }
     const allowed = isAllowed(this.options.acl, {
       callerAppId: caller.appId,
       callerNamespace: caller.namespace,

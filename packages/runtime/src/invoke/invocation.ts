@@ -18,7 +18,7 @@ import { nameResolutionComponent } from '../sidecar/kubernetes-mode.js';
 import { InvokeForwarder } from './forwarder.js';
 import { HttpEndpoints } from './http-endpoints.js';
 import { InvokeInternalServer } from './internal-server.js';
-import type { PeerGrpcHandler, PlainGrpcHandler } from './internal-server.js';
+import type { InternalActorHandler, PeerGrpcHandler, PlainGrpcHandler } from './internal-server.js';
 import type { Mtls } from '../security/mtls.js';
 import { mtlsTransport } from './sidecar-transport.js';
 
@@ -43,6 +43,8 @@ export interface InvocationDeps {
   grpcStream?: (() => PeerGrpcHandler | undefined) | undefined;
   /** Takes proxied gRPC calls arriving as cleartext HTTP/2 (Kubernetes mode without mTLS). */
   plainGrpcStream?: (() => PlainGrpcHandler | undefined) | undefined;
+  /** Serves actor calls from other sidecars on the internal port. */
+  actorCalls?: (() => InternalActorHandler | undefined) | undefined;
 }
 
 /** The running invocation machinery of one sidecar. */
@@ -87,6 +89,7 @@ export class Invocation {
       tracer: deps.tracer,
       mtls: deps.mtls,
       grpcStream: deps.grpcStream,
+      actorCalls: deps.actorCalls,
       // On a cluster the gRPC API listens on loopback only, so peers send proxied gRPC calls here.
       ...(onCluster && !deps.mtls ? { plainGrpcStream: deps.plainGrpcStream } : {}),
     });

@@ -22,7 +22,17 @@ export function coreMethods(deps: CoreMethodDeps): DaprGrpcMethods {
         id: m.id,
         runtime_version: m.runtimeVersion,
         enabled_features: m.enabledFeatures,
-        active_actors_count: [],
+        active_actors_count: m.actors,
+        ...(m.actorRuntime
+          ? {
+              actor_runtime: {
+                runtime_status: m.actorRuntime.runtimeStatus,
+                active_actors: m.actorRuntime.activeActors,
+                host_ready: m.actorRuntime.hostReady,
+                placement: m.actorRuntime.placement,
+              },
+            }
+          : {}),
         registered_components: m.components,
         extended_metadata: m.extended,
         subscriptions: (m.subscriptions as { pubsubname: string; topic: string; metadata: StringMap; rules: unknown[]; deadLetterTopic: string; type: string }[]).map((sub) => ({

@@ -24,6 +24,8 @@ export interface MetadataResponse {
   runtimeVersion: string;
   enabledFeatures: string[];
   actors: { type: string; count: number }[];
+  /** The actor runtime's status (Dapr 1.16's `actorRuntime`). */
+  actorRuntime?: { runtimeStatus: string; activeActors: { type: string; count: number }[]; hostReady: boolean; placement: string };
   components: ComponentMetadata[];
   extended: Record<string, string>;
   subscriptions: unknown[];
@@ -92,6 +94,13 @@ export class MetadataBlock {
     this.workflowsSource = source;
   }
 
+  private actorsSource: (() => { type: string; count: number }[]) | undefined;
+
+  /** Where the active actors come from, once the actor runtime exists. */
+  setActorsSource(source: () => { type: string; count: number }[]): void {
+    this.actorsSource = source;
+  }
+
   /** Sets one extended attribute (in memory only, as in Dapr). */
   set(key: string, value: string): void {
     this.extended.set(key, value);
@@ -105,7 +114,10 @@ export class MetadataBlock {
       id: options.appId,
       runtimeVersion: RUNTIME_VERSION,
       enabledFeatures: [],
-      actors: [],
+      actors: this.actorsSource?.() ?? [],
+      ...(this.actorsSource
+        ? { actorRuntime: { runtimeStatus: 'RUNNING', activeActors: this.actorsSource(), hostReady: true, placement: 'weft: no placement service (local registry)' } }
+        : {}),
       components: this.components.list().map((c) => ({ name: c.name, type: c.type, version: c.version, capabilities: capabilitiesOf(c) })),
       ...(failed.length > 0 ? { failedComponents: failed } : {}),
       extended: Object.fromEntries(this.extended),

@@ -8,6 +8,7 @@ import { nameResolutionSpec } from '../../config/configuration.js';
 import { grpcInvokeHandler } from '../../invoke/grpc-invoke.js';
 import { GrpcProxy } from '../../invoke/grpc-proxy.js';
 import { Invocation } from '../../invoke/invocation.js';
+import type { InternalActorHandler } from '../../invoke/internal-server.js';
 import { MtlsMetrics } from '../../observability/mtls-metrics.js';
 import { Mtls } from '../../security/mtls.js';
 import { DEFAULT_NAMESPACE, DEFAULT_TRUST_DOMAIN, formatSpiffeId } from '../../security/spiffe.js';
@@ -18,6 +19,8 @@ export interface InvocationBlockInstance extends BlockInstance {
   readonly invocation: Invocation;
   /** Mutual TLS between sidecars; undefined when off. */
   readonly mtls: Mtls | undefined;
+  /** Lets the actors block serve actor calls that other sidecars send to the internal port. */
+  serveActorCalls(handler: InternalActorHandler | undefined): void;
 }
 
 async function startMtls(ctx: BlockContext): Promise<Mtls | undefined> {
@@ -45,6 +48,7 @@ export const invocationModule: BlockModule<InvocationBlockInstance> = {
     const mtls = await startMtls(ctx);
     // The internal server hands peers' gRPC hops to the proxy, which needs the resolver made here.
     const proxyRef: { current?: GrpcProxy } = {};
+    let actorCalls: InternalActorHandler | undefined;
     let invocation: Invocation;
     try {
       invocation = await Invocation.start({
@@ -61,6 +65,7 @@ export const invocationModule: BlockModule<InvocationBlockInstance> = {
         mtls,
         grpcStream: () => proxyRef.current?.handlePeer,
         plainGrpcStream: () => proxyRef.current?.handlePlainPeer,
+        actorCalls: () => actorCalls,
       });
     } catch (err) {
       mtls?.close();
@@ -89,6 +94,9 @@ export const invocationModule: BlockModule<InvocationBlockInstance> = {
     return {
       invocation,
       mtls,
+      serveActorCalls: (handler) => {
+        actorCalls = handler;
+      },
       httpIntercept: invocation.forwarder.handle,
       grpcRawStreams: proxy.handle,
       grpcMethods: () => ({ InvokeService: grpcInvokeHandler(invocation.forwarder) as never }),
