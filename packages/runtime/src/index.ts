@@ -43,7 +43,10 @@ export type {
   AdminLogEntry,
   AdminStateKey,
   AdminStateKeysPage,
+  AdminWorkflowCounts,
   DeadLetterEntry,
   DeliveryOutcome,
   PubSubTrafficEntry,
+  WorkflowHealthResponse,
+  WorkflowHealthRow,
 } from './admin/types.js';

@@ -15,7 +15,10 @@ import { adminErrors } from './admin-errors.js';
 import type { PubSubTraffic } from './pubsub-traffic.js';
 import type { RecentLogs } from './recent-logs.js';
 import { previewText } from './ring.js';
-import type { AdminInfo, AdminStateKeysPage } from './types.js';
+import type { AdminInfo, AdminStateKeysPage, AdminWorkflowCounts } from './types.js';
+import type { WorkflowEngine } from '../workflow/engine.js';
+import { filterFromQuery } from '../api/http/workflow-routes.js';
+import { healthOverview } from './workflow-health.js';
 
 /** The path prefix of every admin route. */
 export const ADMIN_PREFIX = '/v1.0-weft/admin';
@@ -29,7 +32,12 @@ export interface AdminRoutesDeps {
   traffic: PubSubTraffic;
   /** Absent when the embedder gave its own logger without a tap. */
   logs?: RecentLogs | undefined;
+  /** The workflow engine (counts and the health overview). */
+  workflows?: WorkflowEngine | undefined;
 }
+
+/** The longest health-overview window: a week. */
+const MAX_HEALTH_WINDOW_SECONDS = 7 * 24 * 3600;
 
 /** Reads a positive integer query parameter within bounds. */
 export function intParam(query: URLSearchParams, name: string, fallback: number, max: number): number {
@@ -43,6 +51,10 @@ export function intParam(query: URLSearchParams, name: string, fallback: number,
 /** The admin routes. */
 export function adminRoutes(deps: AdminRoutesDeps): HttpRoute[] {
   const { state, traffic } = deps;
+  const workflowEngine = (): WorkflowEngine => {
+    if (!deps.workflows) throw adminErrors.workflowsUnavailable();
+    return deps.workflows;
+  };
   return [
     {
       methods: ['GET'],
@@ -138,6 +150,30 @@ export function adminRoutes(deps: AdminRoutesDeps): HttpRoute[] {
         }
         entry.replays += 1;
         return jsonReply(200, { id, topic: entry.topic, pubsubName: entry.pubsubName, replays: entry.replays });
+      },
+    },
+    {
+      methods: ['GET'],
+      path: `${ADMIN_PREFIX}/workflows/counts`,
+      group: 'admin',
+      name: 'AdminWorkflowCounts',
+      handler: async (req) => {
+        // The list API's filters; the counts are exact (an index scan, not a page walk).
+        const counts = await workflowEngine().count(filterFromQuery(req.query));
+        const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+        return jsonReply(200, { counts, total } satisfies AdminWorkflowCounts);
+      },
+    },
+    {
+      methods: ['GET'],
+      path: `${ADMIN_PREFIX}/workflows/health`,
+      group: 'admin',
+      name: 'AdminWorkflowHealth',
+      handler: async (req) => {
+        const windowSeconds = Math.max(1, intParam(req.query, 'windowSeconds', 3600, MAX_HEALTH_WINDOW_SECONDS));
+        const now = new Date();
+        const recent = await workflowEngine().recent(new Date(now.getTime() - windowSeconds * 1000));
+        return jsonReply(200, healthOverview(recent, now, windowSeconds));
       },
     },
     {

@@ -324,6 +324,7 @@ export class Sidecar {
         components: this.components,
         traffic: this.traffic,
         logs: this.recentLogs,
+        workflows: this.workflows,
       }),
     ].filter((r) => r.public || apiAllowed({ group: r.group, version: httpRouteVersion(r.path), protocol: 'http' }));
     const apiLogging = options.enableApiLogging ?? configuration.apiLogging.enabled;

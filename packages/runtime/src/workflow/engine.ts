@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { GrpcCode, workflowErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
-import type { InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, WorkflowBackend } from './backend.js';
+import type { InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, RecentInstance, WorkflowBackend } from './backend.js';
 import { DebugPoints } from './debug-points.js';
 import { Dispatcher } from './dispatcher.js';
 import type { WorkItemMessage, WorkerStream } from './dispatcher.js';
@@ -15,7 +15,7 @@ import { ev, fromTimestamp } from './history.js';
 import type { WorkflowObserver, WorkflowOperation } from './observer.js';
 import { planStep } from './step.js';
 import type { OrchestratorResult } from './step.js';
-import type { FailureDetails, HistoryEvent, InstanceRecord } from './types.js';
+import type { FailureDetails, HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { isTerminal } from './types.js';
 import type { Tracer } from '../observability/tracing.js';
 import { WorkflowTracing, startedEventOf } from './workflow-tracing.js';
@@ -280,6 +280,16 @@ export class WorkflowEngine {
 
   list(filter: InstanceFilter, pageSize: number, continuationToken?: string): Promise<InstancePage> {
     return this.backend.listInstances(filter, pageSize, continuationToken);
+  }
+
+  /** Exact instance counts per status under the filter. */
+  count(filter: InstanceFilter): Promise<Partial<Record<WorkflowStatus, number>>> {
+    return this.backend.countInstances(filter);
+  }
+
+  /** Instances changed at or after `since` (name, status, created and last-change times). */
+  recent(since: Date): Promise<RecentInstance[]> {
+    return this.backend.recentInstances(since);
   }
 
   /**

@@ -14,6 +14,7 @@ import type {
   OrchestrationWorkItem,
   OutgoingMessage,
   PendingWorkInstance,
+  RecentInstance,
   TerminateResult,
   WorkflowBackend,
 } from './backend.js';
@@ -23,7 +24,7 @@ import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
-import { isTerminal } from './types.js';
+import { WORKFLOW_STATUSES, isTerminal } from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS wf_instances (
@@ -33,7 +34,12 @@ CREATE TABLE IF NOT EXISTS wf_instances (
   parent_instance_id TEXT, parent_task_id INTEGER, lock_owner TEXT, lock_expires_at INTEGER,
   PRIMARY KEY (app_id, instance_id)
 );
-CREATE INDEX IF NOT EXISTS wf_instances_created ON wf_instances (app_id, created_at);
+-- The list's order (newest first, id as tie-break) and its keyset, per status and per name too, so a
+-- filtered page and the counts per status read index entries only (100,000 instances stay fast).
+DROP INDEX IF EXISTS wf_instances_created;
+CREATE INDEX IF NOT EXISTS wf_instances_page ON wf_instances (app_id, created_at, instance_id);
+CREATE INDEX IF NOT EXISTS wf_instances_status_page ON wf_instances (app_id, status, created_at, instance_id);
+CREATE INDEX IF NOT EXISTS wf_instances_name_page ON wf_instances (app_id, name, status, created_at, instance_id);
 CREATE INDEX IF NOT EXISTS wf_instances_parent ON wf_instances (app_id, parent_instance_id);
 CREATE TABLE IF NOT EXISTS wf_history (
   app_id TEXT NOT NULL, instance_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
@@ -173,8 +179,9 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     const args: unknown[] = [this.appId, ...where.args];
     const after = continuationToken ? decodeToken(continuationToken) : undefined;
     if (after) {
-      sql += ' AND (created_at < ? OR (created_at = ? AND instance_id < ?))';
-      args.push(after[0], after[0], after[1]);
+      // A row value: the index seeks straight to the position instead of filtering from the top.
+      sql += ' AND (created_at, instance_id) < (?, ?)';
+      args.push(after[0], after[1]);
     }
     sql += ' ORDER BY created_at DESC, instance_id DESC LIMIT ?';
     args.push(pageSize + 1);
@@ -184,6 +191,23 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return rows.length > pageSize && last
       ? { instances: page, continuationToken: encodeToken(last.createdAt.getTime(), last.instanceId) }
       : { instances: page };
+  }
+
+  async countInstances(filter: InstanceFilter): Promise<Partial<Record<WorkflowStatus, number>>> {
+    const where = filterClause(filter, () => '?', 0);
+    const rows = this.q(`SELECT status, COUNT(*) AS n FROM wf_instances WHERE app_id = ?${where.sql} GROUP BY status`)
+      .all(this.appId, ...where.args) as { status: WorkflowStatus; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async recentInstances(since: Date): Promise<RecentInstance[]> {
+    // `status IN (every status)` lets the (app_id, status, updated_at) index serve the range.
+    const rows = this.q(
+        `SELECT name, status, created_at, updated_at FROM wf_instances
+         WHERE app_id = ? AND status IN (${WORKFLOW_STATUSES.map(() => '?').join(', ')}) AND updated_at >= ?`,
+      )
+      .all(this.appId, ...WORKFLOW_STATUSES, since.getTime()) as { name: string; status: WorkflowStatus; created_at: number; updated_at: number }[];
+    return rows.map((r) => ({ name: r.name, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
   }
 
   async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
