@@ -52,7 +52,7 @@ describe('admin workflow routes', () => {
     db.close();
     await backend.createInstance({
       instanceId: 'live', name: 'pay', input: null, executionId: 'x', createdAt: new Date(now - 50_000),
-      scheduledStartAt: null, parentInstanceId: null, parentTaskId: null, startEvent: ev.executionStarted('pay', 'live', null, { at: new Date(now - 50_000) }),
+      scheduledStartAt: null, parentInstanceId: null, parentTaskId: null, startEvent: ev.executionStarted('live', 'pay', null, { at: new Date(now - 50_000) }),
     });
     engine = new WorkflowEngine({ backend, logger: createLogger({ level: 'error' }) });
     routes = adminRoutes({ appId: 'app', startedAt: new Date(), state: {} as StateBlock, components: {} as ComponentManager, traffic: new PubSubTraffic(1), workflows: engine });

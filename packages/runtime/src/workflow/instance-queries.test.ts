@@ -40,7 +40,7 @@ async function fill(backend: WorkflowBackend, setRow: (r: (typeof rows)[number])
       scheduledStartAt: null,
       parentInstanceId: null,
       parentTaskId: null,
-      startEvent: ev.executionStarted(r.name, r.id, null, { at: new Date(r.createdAt) }),
+      startEvent: ev.executionStarted(r.id, r.name, null, { at: new Date(r.createdAt) }),
     });
     await setRow(r);
   }
