@@ -39,8 +39,12 @@ export type { SidecarMode } from './sidecar/kubernetes-mode.js';
 export { RecentLogs } from './admin/recent-logs.js';
 export { ADMIN_PREFIX } from './admin/admin-routes.js';
 export type {
+  AdminAccessPolicy,
   AdminInfo,
   AdminLogEntry,
+  AdminResource,
+  AdminResources,
+  AdminSubscription,
   AdminStateKey,
   AdminStateKeysPage,
   AdminWorkflowCounts,

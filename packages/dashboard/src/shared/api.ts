@@ -52,6 +52,25 @@ export interface WorkflowCountsResponse {
   capped: boolean;
 }
 
+/** One status × workflow-name cell of the sidecar's `GET /v1.0-weft/admin/workflows/health`. */
+export interface WorkflowHealthRow {
+  name: string;
+  status: string;
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** The sidecar's `GET /v1.0-weft/admin/workflows/health?windowSeconds=`. */
+export interface WorkflowHealthResponse {
+  since: string;
+  until: string;
+  windowSeconds: number;
+  rows: WorkflowHealthRow[];
+}
+
 /** `GET /api/sidecars/{id}/app-logs?source=app|daprd`: the tail of a `weft run -f` log file. */
 export interface AppLogsResponse {
   source: 'app' | 'daprd';

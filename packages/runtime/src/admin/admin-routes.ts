@@ -19,6 +19,7 @@ import type { AdminInfo, AdminStateKeysPage, AdminWorkflowCounts } from './types
 import type { WorkflowEngine } from '../workflow/engine.js';
 import { filterFromQuery } from '../api/http/workflow-routes.js';
 import { healthOverview } from './workflow-health.js';
+import type { AdminResources } from './resources-view.js';
 
 /** The path prefix of every admin route. */
 export const ADMIN_PREFIX = '/v1.0-weft/admin';
@@ -32,6 +33,8 @@ export interface AdminRoutesDeps {
   traffic: PubSubTraffic;
   /** Absent when the embedder gave its own logger without a tap. */
   logs?: RecentLogs | undefined;
+  /** The Configuration, resiliency, subscriptions and access control in effect (the components page). */
+  resources?: (() => AdminResources) | undefined;
   /** The workflow engine (counts and the health overview). */
   workflows?: WorkflowEngine | undefined;
 }
@@ -150,6 +153,16 @@ export function adminRoutes(deps: AdminRoutesDeps): HttpRoute[] {
         }
         entry.replays += 1;
         return jsonReply(200, { id, topic: entry.topic, pubsubName: entry.pubsubName, replays: entry.replays });
+      },
+    },
+    {
+      methods: ['GET'],
+      path: `${ADMIN_PREFIX}/resources`,
+      group: 'admin',
+      name: 'AdminResources',
+      handler: () => {
+        if (!deps.resources) throw adminErrors.resourcesUnavailable();
+        return jsonReply(200, deps.resources());
       },
     },
     {

@@ -67,6 +67,7 @@ import { Mtls } from '../security/mtls.js';
 import { DEFAULT_NAMESPACE, DEFAULT_TRUST_DOMAIN, formatSpiffeId } from '../security/spiffe.js';
 import type { HttpRequestRecord } from '../api/http/server.js';
 import type { GrpcCallRecord } from '../api/grpc/server.js';
+import { resourcesView } from '../admin/resources-view.js';
 import { adminRoutes } from '../admin/admin-routes.js';
 import { PubSubTraffic } from '../admin/pubsub-traffic.js';
 import { RecentLogs } from '../admin/recent-logs.js';
@@ -325,6 +326,15 @@ export class Sidecar {
         traffic: this.traffic,
         logs: this.recentLogs,
         workflows: this.workflows,
+        resources: () =>
+          resourcesView({
+            appId: options.appId,
+            configuration,
+            resiliencyDocs: resources.others.get('Resiliency') ?? [],
+            resiliencyLoaded: this.resiliency?.loaded ?? [],
+            subscriptionDocs: resources.others.get('Subscription') ?? [],
+            subscriptions: this.subscriber?.list() ?? [],
+          }),
       }),
     ].filter((r) => r.public || apiAllowed({ group: r.group, version: httpRouteVersion(r.path), protocol: 'http' }));
     const apiLogging = options.enableApiLogging ?? configuration.apiLogging.enabled;
