@@ -92,6 +92,24 @@ function contract(label: string, open: () => Promise<{ backend: WorkflowBackend;
       expect(failed.sort()).toEqual(rows.filter((r) => r.status === 'FAILED' && r.name === 'a').map((r) => r.id).sort());
     });
 
+    it('keeps the unfiltered counts (the status counters) exact through terminate, purge, re-creation and folding', async () => {
+      const extra = { instanceId: 'extra', name: 'a', input: null, executionId: 'x', createdAt: new Date(BASE), scheduledStartAt: null, parentInstanceId: null, parentTaskId: null };
+      const base = expected(() => true);
+      await backend.createInstance({ ...extra, startEvent: ev.executionStarted('extra', 'a', null, { at: new Date(BASE) }) });
+      expect(await backend.countInstances({})).toEqual({ ...base, PENDING: 1 });
+      await backend.terminate('extra', null, new Date(BASE + 1));
+      expect(await backend.countInstances({})).toEqual({ ...base, TERMINATED: (base['TERMINATED'] ?? 0) + 1 });
+      // A finished instance started again under its id: the old row goes, a PENDING one comes.
+      await backend.createInstance({ ...extra, startEvent: ev.executionStarted('extra', 'a', null, { at: new Date(BASE) }) });
+      expect(await backend.countInstances({})).toEqual({ ...base, PENDING: 1 });
+      await backend.terminate('extra', null, new Date(BASE + 1));
+      expect(await backend.purge('extra')).toBe(1);
+      await (backend as { foldCounts?: () => Promise<void> }).foldCounts?.();
+      expect(await backend.countInstances({})).toEqual(base);
+      // The counters agree with counting the rows (a filter that selects everything takes the index path).
+      expect(await backend.countInstances({ createdFrom: new Date(0) })).toEqual(base);
+    });
+
     it('returns the instances changed since a time, with their times', async () => {
       const since = BASE + 25_000;
       const recent = await backend.recentInstances(new Date(since));
@@ -137,6 +155,26 @@ contract(
   },
   pgUp,
 );
+
+describe('SQLite status counters', () => {
+  it('are backfilled exactly when a store from before them is opened', async () => {
+    const file = path.join(dir, 'old-store.sqlite');
+    await new SqliteWorkflowBackend(file, 'app').close();
+    const db = new Database(file);
+    // As a store written before the counters existed: no triggers, no counts, rows of two apps.
+    db.exec('DROP TRIGGER wf_count_insert; DROP TRIGGER wf_count_delete; DROP TRIGGER wf_count_update; DROP TABLE wf_status_counts');
+    const insert = db.prepare(`INSERT INTO wf_instances (app_id, instance_id, name, status, execution_id, created_at, updated_at) VALUES (?, ?, 'w', ?, 'x', 1, 1)`);
+    for (let i = 0; i < 7; i++) insert.run('app', `i${i}`, i < 5 ? 'COMPLETED' : 'FAILED');
+    insert.run('other', 'o1', 'RUNNING');
+    db.close();
+    const backend = new SqliteWorkflowBackend(file, 'app');
+    expect(await backend.countInstances({})).toEqual({ COMPLETED: 5, FAILED: 2 });
+    await backend.close();
+    const other = new SqliteWorkflowBackend(file, 'other');
+    expect(await other.countInstances({})).toEqual({ RUNNING: 1 });
+    await other.close();
+  });
+});
 
 describe('SQLite query plans', () => {
   it('reads the first page, a keyset page and the counts from indexes, never scanning the table', () => {

@@ -23,6 +23,7 @@ import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { WORKFLOW_STATUSES, isTerminal } from './types.js';
+import { isUnfiltered } from './sql-rows.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS weft_wf_instances (
@@ -64,15 +65,53 @@ CREATE INDEX IF NOT EXISTS weft_wf_instances_status_page ON weft_wf_instances (a
 CREATE INDEX IF NOT EXISTS weft_wf_instances_name_page ON weft_wf_instances (app_id, name, status, created_at, instance_id);
 `;
 
+/**
+ * Instances per status for the dashboard's unfiltered counts, without counting rows: a trigger
+ * appends a +1/-1 delta per insert, delete and status change (appends only, so concurrent steps never
+ * wait on a shared counter row), and {@link PostgresWorkflowBackend.foldCounts} moves them into the
+ * totals in one statement. Totals plus the deltas not yet folded are exact at any moment. Installed
+ * once with a backfill, under a lock that holds writers off, so an existing store starts exact.
+ */
+const COUNTERS = [
+  `CREATE TABLE IF NOT EXISTS weft_wf_status_counts (app_id TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (app_id, status))`,
+  `CREATE TABLE IF NOT EXISTS weft_wf_status_deltas (app_id TEXT NOT NULL, status TEXT NOT NULL, d INTEGER NOT NULL)`,
+  `CREATE OR REPLACE FUNCTION weft_wf_status_delta() RETURNS trigger LANGUAGE plpgsql AS $fn$
+   BEGIN
+     IF TG_OP = 'INSERT' THEN
+       INSERT INTO weft_wf_status_deltas (app_id, status, d) VALUES (NEW.app_id, NEW.status, 1);
+     ELSIF TG_OP = 'DELETE' THEN
+       INSERT INTO weft_wf_status_deltas (app_id, status, d) VALUES (OLD.app_id, OLD.status, -1);
+     ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+       INSERT INTO weft_wf_status_deltas (app_id, status, d) VALUES (OLD.app_id, OLD.status, -1), (NEW.app_id, NEW.status, 1);
+     END IF;
+     RETURN NULL;
+   END $fn$`,
+  `CREATE TRIGGER weft_wf_status_count AFTER INSERT OR DELETE OR UPDATE OF status ON weft_wf_instances
+   FOR EACH ROW EXECUTE FUNCTION weft_wf_status_delta()`,
+  // Left over if the instance table (and with it the trigger) was dropped and made again.
+  `DELETE FROM weft_wf_status_counts`,
+  `DELETE FROM weft_wf_status_deltas`,
+  `INSERT INTO weft_wf_status_counts (app_id, status, n) SELECT app_id, status, COUNT(*) FROM weft_wf_instances GROUP BY app_id, status`,
+];
+
+/** How often a backend folds its app's count deltas into the totals. */
+const FOLD_INTERVAL_MS = 10_000;
+
 const TERMINAL_SQL = `('COMPLETED', 'FAILED', 'TERMINATED')`;
 const p = (n: number) => `$${n}`;
 
 /** PostgreSQL implementation of {@link WorkflowBackend}. */
 export class PostgresWorkflowBackend implements WorkflowBackend {
+  private readonly foldTimer: NodeJS.Timeout;
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly appId: string,
-  ) {}
+  ) {
+    // Keeps the delta table small whether or not anyone reads the counts.
+    this.foldTimer = setInterval(() => void this.foldCounts().catch(() => undefined), FOLD_INTERVAL_MS);
+    this.foldTimer.unref();
+  }
 
   /** Connects and creates the tables if needed (serialised with an advisory lock across replicas). */
   static async open(connectionString: string, appId: string): Promise<PostgresWorkflowBackend> {
@@ -91,6 +130,19 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
         // holding several table locks while running replicas write those tables can deadlock.
         for (const statement of SCHEMA.split(';').map((s) => s.trim()).filter((s) => s !== '')) {
           await client.query(statement);
+        }
+        const installed = await client.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'weft_wf_status_count'`);
+        if (installed.rowCount === 0) {
+          // One transaction, writers held off: no instance is both backfilled and counted by a trigger.
+          await client.query('BEGIN');
+          try {
+            await client.query('LOCK TABLE weft_wf_instances IN SHARE ROW EXCLUSIVE MODE');
+            for (const statement of COUNTERS) await client.query(statement);
+            await client.query('COMMIT');
+          } catch (err) {
+            await client.query('ROLLBACK');
+            throw err;
+          }
         }
       } finally {
         await client.query('SELECT pg_advisory_unlock(774411)');
@@ -219,7 +271,29 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
       : { instances: page };
   }
 
+  /** Moves this app's count deltas into the totals (one statement: atomic, and concurrent folds skip each other's rows). */
+  async foldCounts(): Promise<void> {
+    await this.pool.query(
+      `WITH moved AS (DELETE FROM weft_wf_status_deltas WHERE app_id = $1 RETURNING status, d),
+            sums AS (SELECT status, SUM(d) AS n FROM moved GROUP BY status)
+       INSERT INTO weft_wf_status_counts (app_id, status, n) SELECT $1, status, n FROM sums
+       ON CONFLICT (app_id, status) DO UPDATE SET n = weft_wf_status_counts.n + EXCLUDED.n`,
+      [this.appId],
+    );
+  }
+
   async countInstances(filter: InstanceFilter): Promise<Partial<Record<WorkflowStatus, number>>> {
+    if (isUnfiltered(filter)) {
+      // Totals plus pending deltas, in one statement (one snapshot): exact without folding first.
+      const r = await this.pool.query<{ status: WorkflowStatus; n: string }>(
+        `SELECT status, SUM(n) AS n FROM (
+           SELECT status, n FROM weft_wf_status_counts WHERE app_id = $1
+           UNION ALL SELECT status, d FROM weft_wf_status_deltas WHERE app_id = $1) c
+         GROUP BY status HAVING SUM(n) > 0`,
+        [this.appId],
+      );
+      return Object.fromEntries(r.rows.map((row) => [row.status, Number(row.n)]));
+    }
     const where = filterClause(filter, p, 2);
     const r = await this.pool.query<{ status: WorkflowStatus; n: string }>(
       `SELECT status, COUNT(*) AS n FROM weft_wf_instances WHERE app_id = $1${where.sql} GROUP BY status`,
@@ -508,6 +582,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.foldTimer);
     await this.pool.end();
   }
 }

@@ -21,7 +21,7 @@ import type {
 import type { Logger } from '../logging/logger.js';
 import { ev } from './history.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
-import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
+import { INSTANCE_COLUMNS, isUnfiltered, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { WORKFLOW_STATUSES, isTerminal } from './types.js';
@@ -66,6 +66,31 @@ CREATE INDEX IF NOT EXISTS wf_instances_scheduled ON wf_instances (app_id, sched
 CREATE INDEX IF NOT EXISTS wf_activities_lock ON wf_activities (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
 `;
 
+/**
+ * Instances per status, kept by triggers, so the dashboard's unfiltered counts are one small read
+ * however many instances the store holds. Created with a backfill in one write transaction, so a
+ * store from before the counters starts with exact numbers.
+ */
+const COUNTERS = `
+CREATE TABLE IF NOT EXISTS wf_status_counts (
+  app_id TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (app_id, status)
+) WITHOUT ROWID;
+CREATE TRIGGER wf_count_insert AFTER INSERT ON wf_instances BEGIN
+  INSERT INTO wf_status_counts (app_id, status, n) VALUES (NEW.app_id, NEW.status, 1)
+    ON CONFLICT (app_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER wf_count_delete AFTER DELETE ON wf_instances BEGIN
+  UPDATE wf_status_counts SET n = n - 1 WHERE app_id = OLD.app_id AND status = OLD.status;
+END;
+CREATE TRIGGER wf_count_update AFTER UPDATE OF status ON wf_instances WHEN OLD.status <> NEW.status BEGIN
+  UPDATE wf_status_counts SET n = n - 1 WHERE app_id = OLD.app_id AND status = OLD.status;
+  INSERT INTO wf_status_counts (app_id, status, n) VALUES (NEW.app_id, NEW.status, 1)
+    ON CONFLICT (app_id, status) DO UPDATE SET n = n + 1;
+END;
+DELETE FROM wf_status_counts;
+INSERT INTO wf_status_counts (app_id, status, n) SELECT app_id, status, COUNT(*) FROM wf_instances GROUP BY app_id, status;
+`;
+
 interface ActivityRow {
   instance_id: string;
   task_id: number;
@@ -93,11 +118,21 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   ) {
     this.db = openSqlite(filePath, busyTimeoutMs);
     this.db.exec(SCHEMA);
+    this.installCounters();
     if (checkpointLogger && filePath !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
       this.checkpointer = new SqliteCheckpointer(filePath, checkpointLogger);
     }
     this.runInTx = this.db.transaction((fn: () => unknown) => fn());
+  }
+
+  /** Creates the status counters once per store, with their backfill, atomically (several processes may open it). */
+  private installCounters(): void {
+    const present = () => this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'wf_count_update'").get() !== undefined;
+    if (present()) return;
+    this.db.transaction(() => {
+      if (!present()) this.db.exec(COUNTERS);
+    }).immediate();
   }
 
   // Prepared once: preparing a statement costs more than running it, and every step runs a dozen.
@@ -194,6 +229,10 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async countInstances(filter: InstanceFilter): Promise<Partial<Record<WorkflowStatus, number>>> {
+    if (isUnfiltered(filter)) {
+      const rows = this.q('SELECT status, n FROM wf_status_counts WHERE app_id = ? AND n > 0').all(this.appId) as { status: WorkflowStatus; n: number }[];
+      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    }
     const where = filterClause(filter, () => '?', 0);
     const rows = this.q(`SELECT status, COUNT(*) AS n FROM wf_instances WHERE app_id = ?${where.sql} GROUP BY status`)
       .all(this.appId, ...where.args) as { status: WorkflowStatus; n: number }[];
