@@ -46,7 +46,8 @@ export function renderReport(r: BenchResults): string {
     '',
     `Each row: a real \`weft sidecar\` on the store, a real \`weft dashboard --sidecar\` in front of it, the`,
     "requests the page makes sent to the dashboard server (as the browser does, through its proxy), timed",
-    'from the first request to the last byte of the slowest; sequential samples after a warm-up. Target:',
+    'from the first request to the last byte of the slowest; sequential samples after a warm-up, taken',
+    'round-robin (each round samples every scenario once). Target:',
     `the list's first page and the instance page under ${r.targetMs} ms (✅ when p99 is under it).`,
     '',
   ];

@@ -72,17 +72,6 @@ async function get(base: string, p: string): Promise<unknown> {
   return JSON.parse(text) as unknown;
 }
 
-async function time(n: number, run: (i: number) => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await run(i);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await run(i);
-    out.push(performance.now() - t0);
-  }
-  return out;
-}
-
 async function startDashboard(sidecarUrl: string, registryDir: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, [WEFT_BIN, 'dashboard', '--port', String(port), '--sidecar', sidecarUrl, '--no-discover'], {
@@ -167,27 +156,47 @@ spec:
       deepToken = page.continuationToken ?? '';
     }
     const ids = seed.sampleIds;
-    const scenarios: Scenario[] = [];
-    const add = async (name: string, what: string, n: number, run: (i: number) => Promise<unknown>) => {
-      scenarios.push({ name, what, ...stats(await time(n, run)) });
-      process.stderr.write(`[${backend}] ${name}: ${JSON.stringify(scenarios.at(-1))}\n`);
-    };
-    await add('list-first-page', 'list (25) + counts per status, in parallel', samples, () => Promise.all([get(base, `${W}?pageSize=25`), counts()]));
-    await add('list-only', 'the list request alone', samples, () => get(base, `${W}?pageSize=25`));
-    await add('counts-only', 'the counts request alone', samples, () => counts());
-    await add('list-filtered', 'status=FAILED & name=payment: list + counts', samples, () =>
-      Promise.all([get(base, `${W}?pageSize=25&status=FAILED&name=payment`), counts('name=payment')]),
-    );
-    await add('list-deep-page', 'a page 80,000 instances in + counts', samples, () => Promise.all([get(base, `${W}?pageSize=25&continuationToken=${deepToken}`), counts()]));
-    await add('instance-page', `instance + history, over ${ids.length} instances`, samples, (i) => {
-      const iid = encodeURIComponent(ids[i % ids.length]!);
-      return Promise.all([get(base, `${W}/${iid}`), get(base, `${W}/${iid}/history`)]);
-    });
-    await add('instance-page-largest', `instance + history of ${seed.largestId} (${seed.largestEvents} events)`, samples, () => {
-      const iid = encodeURIComponent(seed.largestId);
-      return Promise.all([get(base, `${W}/${iid}`), get(base, `${W}/${iid}/history`)]);
-    });
-    await add('health-overview', 'status × name p50/p90/p99 over the last hour', samples, () => get(base, `/api/sidecars/${id}/proxy/v1.0-weft/admin/workflows/health`));
+    const plan: { name: string; what: string; run: (i: number) => Promise<unknown> }[] = [
+      { name: 'list-first-page', what: 'list (25) + counts per status, in parallel', run: () => Promise.all([get(base, `${W}?pageSize=25`), counts()]) },
+      { name: 'list-only', what: 'the list request alone', run: () => get(base, `${W}?pageSize=25`) },
+      { name: 'counts-only', what: 'the counts request alone (status counters)', run: () => counts() },
+      {
+        name: 'list-filtered',
+        what: 'status=FAILED & name=payment: list + counts (index)',
+        run: () => Promise.all([get(base, `${W}?pageSize=25&status=FAILED&name=payment`), counts('name=payment')]),
+      },
+      { name: 'list-deep-page', what: 'a page 80,000 instances in + counts', run: () => Promise.all([get(base, `${W}?pageSize=25&continuationToken=${deepToken}`), counts()]) },
+      {
+        name: 'instance-page',
+        what: `instance + history, over ${ids.length} instances`,
+        run: (i) => {
+          const iid = encodeURIComponent(ids[i % ids.length]!);
+          return Promise.all([get(base, `${W}/${iid}`), get(base, `${W}/${iid}/history`)]);
+        },
+      },
+      {
+        name: 'instance-page-largest',
+        what: `instance + history of the largest (${seed.largestEvents} events)`,
+        run: () => {
+          const iid = encodeURIComponent(seed.largestId);
+          return Promise.all([get(base, `${W}/${iid}`), get(base, `${W}/${iid}/history`)]);
+        },
+      },
+      { name: 'health-overview', what: 'status × name p50/p90/p99 over the last hour', run: () => get(base, `/api/sidecars/${id}/proxy/v1.0-weft/admin/workflows/health`) },
+    ];
+    // Round-robin: each round samples every scenario once, so a burst of load elsewhere on the
+    // machine spreads over all of them instead of landing on one.
+    for (let i = 0; i < warmup; i++) for (const p of plan) await p.run(i);
+    const ms = plan.map(() => [] as number[]);
+    for (let i = 0; i < samples; i++) {
+      for (const [k, p] of plan.entries()) {
+        const t0 = performance.now();
+        await p.run(i);
+        ms[k]!.push(performance.now() - t0);
+      }
+    }
+    const scenarios: Scenario[] = plan.map((p, k) => ({ name: p.name, what: p.what, ...stats(ms[k]!) }));
+    for (const sc of scenarios) process.stderr.write(`[${backend}] ${JSON.stringify(sc)}\n`);
     if (browserSamples > 0) scenarios.push(...(await browserScenarios(base, decodeURIComponent(id), ids, backend)));
     const { sampleIds: _ids, ...kept } = seed;
     return { backend, seed: { ...kept, seedMs }, loadAtStart: loadAfter, scenarios };
