@@ -71,6 +71,33 @@ export interface WorkflowHealthResponse {
   rows: WorkflowHealthRow[];
 }
 
+/** A resource with its YAML, as the sidecar's `GET /v1.0-weft/admin/resources` reports it. */
+export interface AdminResource {
+  name: string;
+  file?: string;
+  yaml: string;
+}
+
+/** The sidecar's `GET /v1.0-weft/admin/resources`: what is in effect besides the components. */
+export interface AdminResources {
+  appId: string;
+  configuration: AdminResource & { isDefault: boolean };
+  resiliency: AdminResource[];
+  subscriptions: (AdminResource & {
+    pubsubName: string;
+    topic: string;
+    type: 'declarative' | 'programmatic';
+    rules: { match: string; path: string }[];
+    deadLetterTopic?: string;
+  })[];
+  accessControl?: {
+    defaultAction: string;
+    trustDomain: string;
+    policies: { appId: string; defaultAction: string; trustDomain: string; namespace: string; operations: { name: string; httpVerb: string[]; action: string }[] }[];
+    yaml: string;
+  };
+}
+
 /** `GET /api/sidecars/{id}/app-logs?source=app|daprd`: the tail of a `weft run -f` log file. */
 export interface AppLogsResponse {
   source: 'app' | 'daprd';

@@ -13,16 +13,19 @@ export function healthWindow(raw: string | null): keyof typeof HEALTH_WINDOWS {
 
 export function HealthOverview({
   sidecarId,
+  ready,
   window,
   onWindow,
   onPick,
 }: {
   sidecarId: string;
+  /** False until the instance list has loaded: the overview never delays the list. */
+  ready: boolean;
   window: keyof typeof HEALTH_WINDOWS;
   onWindow: (w: keyof typeof HEALTH_WINDOWS) => void;
   onPick: (name: string, status: string) => void;
 }) {
-  const health = useWorkflowHealth(sidecarId, HEALTH_WINDOWS[window]);
+  const health = useWorkflowHealth(ready ? sidecarId : '', HEALTH_WINDOWS[window]);
   const rows = health.data?.rows ?? [];
   return (
     <Section

@@ -241,6 +241,7 @@ export function WorkflowsPage() {
 
       <HealthOverview
         sidecarId={id}
+        ready={list.data !== undefined}
         window={healthWindow(params.get('window'))}
         onWindow={(w) => setParams({ window: w === '1h' ? undefined : w }, true)}
         onPick={(name, status) => setFilter({ name, status })}
