@@ -139,7 +139,29 @@ describe.skipIf(!runnable)('the dashboard in a browser', () => {
         '  - appID: shipping',
         '    appDirPath: ./shipping',
         `    appPort: ${appPort}`,
+        `    configFilePath: ${path.join(dir, 'shipping-config.yaml')}`,
         `    command: ${command('pubsub-app.ts')}`,
+        '',
+      ].join('\n'),
+    );
+    // The components page shows the Configuration and its access-control rules (all allowed here).
+    await fs.writeFile(
+      path.join(dir, 'shipping-config.yaml'),
+      [
+        'apiVersion: dapr.io/v1alpha1',
+        'kind: Configuration',
+        'metadata:',
+        '  name: shipping-config',
+        'spec:',
+        '  accessControl:',
+        '    defaultAction: allow',
+        '    policies:',
+        '      - appId: orders',
+        '        defaultAction: allow',
+        '        operations:',
+        '          - name: /health',
+        '            httpVerb: [GET]',
+        '            action: allow',
         '',
       ].join('\n'),
     );
@@ -330,6 +352,12 @@ describe.skipIf(!runnable)('the dashboard in a browser', () => {
     await page.goto(`${dashboardUrl}/components?app=shipping`);
     await shows(page.locator('main'), 'state.sqlite');
     await shows(page.locator('main'), 'orders-dead');
+    await shows(page.getByTestId('configuration'), 'shipping-config');
+    await shows(page.getByTestId('subscriptions'), 'programmatic');
+    await page.getByTestId('subscriptions').locator('summary').first().click();
+    await shows(page.getByLabel('Subscription orders YAML'), 'deadLetterTopic: orders-dead');
+    await shows(page.getByTestId('access-control'), 'GET /health → allow');
+    await shows(page.locator('section[aria-label="Resiliency"]'), 'No Resiliency resource applies');
     await page.screenshot({ path: path.join(SHOTS, 'components.png') });
     await page.goto(`${dashboardUrl}/workflows/orders/${FANOUT}`);
     await page.getByRole('button', { name: /dark theme/ }).click();
