@@ -94,6 +94,8 @@ export class WorkflowEngine {
   readonly stuckAfterMs: number;
   private stuckCached = 0;
   private stuckSnapshot = new Map<string, Date>();
+  /** RUNNING instances the last stuck scan found waiting for an external event, with their last-change time. */
+  private waitingForEvent = new Map<string, number>();
   private readonly stuckTimer: NodeJS.Timeout;
   private readonly tracing: WorkflowTracing | undefined;
   private readonly observer: WorkflowObserver | undefined;
@@ -145,20 +147,38 @@ export class WorkflowEngine {
   async stuckInstances(now = new Date()): Promise<{ instanceId: string; stuckSince: Date }[]> {
     const idle: PendingWorkInstance[] = await this.backend.idleWithPendingWork(new Date(now.getTime() - this.stuckAfterMs), now);
     const stuck: { instanceId: string; stuckSince: Date }[] = [];
+    const waiting = new Map<string, number>();
+    let checked = 0;
     for (const i of idle) {
-      if (i.nothingPending && !(await this.waitsForLostWork(i.instanceId))) continue;
+      if (i.nothingPending) {
+        // Unchanged since the last scan found it waiting for an external event: its history is the same.
+        const since = i.idleSince.getTime();
+        if (this.waitingForEvent.get(i.instanceId) === since) {
+          waiting.set(i.instanceId, since);
+          continue;
+        }
+        // SQLite reads resolve at once: give the event loop a turn now and then, so thousands of
+        // history reads never hold up API requests (the dashboard's pages) in one long block.
+        if (++checked % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+        const verdict = await this.waitsForLostWork(i.instanceId);
+        // Only "nothing open at all" is cached: a live child can still vanish without telling its parent.
+        if (verdict === 'event') waiting.set(i.instanceId, since);
+        if (verdict !== 'lost') continue;
+      }
       stuck.push({ instanceId: i.instanceId, stuckSince: i.idleSince });
     }
+    this.waitingForEvent = waiting;
     this.stuckSnapshot = new Map(stuck.map((s) => [s.instanceId, s.stuckSince]));
     return stuck;
   }
 
   /**
    * Whether a RUNNING instance with nothing pending waits for an activity, timer or child whose
-   * result can no longer arrive (no queued task, no inbox event, the child gone or finished). One
-   * that waits for nothing in its history waits for an external event: not stuck.
+   * result can no longer arrive (no queued task, no inbox event, the child gone or finished): `lost`.
+   * One that waits for nothing in its history waits for an external event (`event`), one that waits
+   * for a live child waits for it (`child`): neither is stuck.
    */
-  private async waitsForLostWork(instanceId: string): Promise<boolean> {
+  private async waitsForLostWork(instanceId: string): Promise<'lost' | 'child' | 'event'> {
     const history = await this.backend.getHistory(instanceId);
     const open = new Map<number, string | undefined>();
     for (const e of history) {
@@ -169,11 +189,11 @@ export class WorkflowEngine {
       if (done !== undefined) open.delete(done);
     }
     for (const child of open.values()) {
-      if (child === undefined) return true;
+      if (child === undefined) return 'lost';
       const c = await this.backend.getInstance(child);
-      if (!c || isTerminal(c.status)) return true;
+      if (!c || isTerminal(c.status)) return 'lost';
     }
-    return false;
+    return open.size > 0 ? 'child' : 'event';
   }
 
   /** Stuck instances as of the last scan (the list API marks them; it never scans per page). */
