@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WEFT_BIN, freePort, startWeftSidecar } from '../../test/support/weft-process.js';
 import type { WeftProcess } from '../../test/support/weft-process.js';
-import { seedPostgres, seedSqlite } from './seed.js';
+import { dropPostgresApp, seedPostgres, seedSqlite } from './seed.js';
 import type { SeedSummary } from './seed.js';
 import { renderReport } from './report.js';
 import type { BackendResult, BenchResults, Scenario } from './report.js';
@@ -204,6 +204,8 @@ spec:
     if (dashboard) await stopChild(dashboard.child);
     await sidecar?.stop();
     await fsp.rm(dataDir, { recursive: true, force: true });
+    // The database is shared: leave it as it was.
+    if (backend === 'postgres') await dropPostgresApp(postgresUrl, appId);
   }
 }
 

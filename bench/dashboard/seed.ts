@@ -262,3 +262,16 @@ export async function seedPostgres(url: string, appId: string, count: number, no
   }
   return summary.done();
 }
+
+/** Removes an app's workflow rows from the Postgres store. */
+export async function dropPostgresApp(url: string, appId: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const t of ['weft_wf_instances', 'weft_wf_history', 'weft_wf_inbox', 'weft_wf_activities', 'weft_wf_status_counts', 'weft_wf_status_deltas']) {
+      await client.query(`DELETE FROM ${t} WHERE app_id = $1`, [appId]);
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -177,7 +177,7 @@ describe('SQLite status counters', () => {
 });
 
 describe('SQLite query plans', () => {
-  it('reads the first page, a keyset page and the counts from indexes, never scanning the table', () => {
+  it('reads the first page, a keyset page, the counts and the recent changes from indexes, never scanning the table', () => {
     const file = path.join(dir, 'plans.sqlite');
     new SqliteWorkflowBackend(file, 'app').close();
     const db = new Database(file);
@@ -192,6 +192,12 @@ describe('SQLite query plans', () => {
       expect(p).toMatch(/USING INDEX wf_instances_(status_)?page/);
       expect(p).not.toContain('TEMP B-TREE');
     }
+    const recent = plan(
+      "SELECT name, status, created_at, updated_at FROM wf_instances WHERE app_id = ? AND status IN ('RUNNING', 'COMPLETED', 'FAILED') AND updated_at >= ?",
+      'app',
+      1,
+    );
+    expect(recent).toContain('USING COVERING INDEX wf_instances_status_recent');
     expect(counts).toMatch(/USING COVERING INDEX/);
     expect(countsByName).toContain('USING COVERING INDEX wf_instances_name_page');
     for (const p of [first, next, byStatus, counts, countsByName]) expect(p).not.toMatch(/^SCAN wf_instances$|SCAN wf_instances(?! USING)/);

@@ -53,13 +53,16 @@ CREATE TABLE IF NOT EXISTS weft_wf_activities (
 CREATE INDEX IF NOT EXISTS weft_wf_activities_created ON weft_wf_activities (app_id, created_at);
 -- Unfinished instances by status (stuck scan, retention) and the wake-up times: none of these
 -- queries may scan finished instances (issue 10: flat as history grows).
-CREATE INDEX IF NOT EXISTS weft_wf_instances_status ON weft_wf_instances (app_id, status, updated_at);
+-- name and created_at ride along so the health overview (changes since a time) reads this index only.
+-- It supersedes weft_wf_instances_status (app_id, status, updated_at), and weft_wf_instances_page
+-- supersedes weft_wf_instances_created: a store from before keeps those two until they are dropped
+-- by hand (not here, so replicas of an older version opening the same database never fight over them).
+CREATE INDEX IF NOT EXISTS weft_wf_instances_status_recent ON weft_wf_instances (app_id, status, updated_at, name, created_at);
 CREATE INDEX IF NOT EXISTS weft_wf_instances_lock ON weft_wf_instances (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS weft_wf_instances_scheduled ON weft_wf_instances (app_id, scheduled_start_at) WHERE scheduled_start_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS weft_wf_activities_lock ON weft_wf_activities (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
 -- The list's order (newest first, id as tie-break) and its keyset, per status and per name too, so a
 -- filtered page and the counts per status are index(-only) scans (100,000 instances stay fast).
-DROP INDEX IF EXISTS weft_wf_instances_created;
 CREATE INDEX IF NOT EXISTS weft_wf_instances_page ON weft_wf_instances (app_id, created_at, instance_id);
 CREATE INDEX IF NOT EXISTS weft_wf_instances_status_page ON weft_wf_instances (app_id, status, created_at, instance_id);
 CREATE INDEX IF NOT EXISTS weft_wf_instances_name_page ON weft_wf_instances (app_id, name, status, created_at, instance_id);

@@ -60,7 +60,9 @@ CREATE TABLE IF NOT EXISTS wf_activities (
 CREATE INDEX IF NOT EXISTS wf_activities_created ON wf_activities (app_id, created_at);
 -- Unfinished instances by status (stuck scan, retention) and the wake-up times: none of these
 -- queries may scan finished instances (issue 10: flat as history grows).
-CREATE INDEX IF NOT EXISTS wf_instances_status ON wf_instances (app_id, status, updated_at);
+-- name and created_at ride along so the health overview (changes since a time) reads this index only.
+DROP INDEX IF EXISTS wf_instances_status;
+CREATE INDEX IF NOT EXISTS wf_instances_status_recent ON wf_instances (app_id, status, updated_at, name, created_at);
 CREATE INDEX IF NOT EXISTS wf_instances_lock ON wf_instances (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS wf_instances_scheduled ON wf_instances (app_id, scheduled_start_at) WHERE scheduled_start_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS wf_activities_lock ON wf_activities (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
