@@ -95,4 +95,3 @@ export interface AdminWorkflowCounts {
 }
 
 export type { WorkflowHealthResponse, WorkflowHealthRow } from './workflow-health.js';
-export type { AdminAccessPolicy, AdminResource, AdminResources, AdminSubscription } from './resources-view.js';

@@ -177,9 +177,9 @@ describe('SQLite status counters', () => {
 });
 
 describe('SQLite query plans', () => {
-  it('reads the first page, a keyset page, the counts and the recent changes from indexes, never scanning the table', () => {
+  it('reads the first page, a keyset page, the counts and the recent changes from indexes, never scanning the table', async () => {
     const file = path.join(dir, 'plans.sqlite');
-    new SqliteWorkflowBackend(file, 'app').close();
+    await new SqliteWorkflowBackend(file, 'app').close();
     const db = new Database(file);
     const plan = (sql: string, ...args: unknown[]) =>
       (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join(' | ');
