@@ -140,7 +140,29 @@ describe.skipIf(!runnable)('the dashboard in a browser', () => {
         '  - appID: shipping',
         '    appDirPath: ./shipping',
         `    appPort: ${appPort}`,
+        `    configFilePath: ${path.join(dir, 'shipping-config.yaml')}`,
         `    command: ${command('pubsub-app.ts')}`,
+        '',
+      ].join('\n'),
+    );
+    // The components page shows the Configuration and its access-control rules (all allowed here).
+    await fs.writeFile(
+      path.join(dir, 'shipping-config.yaml'),
+      [
+        'apiVersion: dapr.io/v1alpha1',
+        'kind: Configuration',
+        'metadata:',
+        '  name: shipping-config',
+        'spec:',
+        '  accessControl:',
+        '    defaultAction: allow',
+        '    policies:',
+        '      - appId: orders',
+        '        defaultAction: allow',
+        '        operations:',
+        '          - name: /health',
+        '            httpVerb: [GET]',
+        '            action: allow',
         '',
       ].join('\n'),
     );
@@ -341,10 +363,30 @@ describe.skipIf(!runnable)('the dashboard in a browser', () => {
     await page.screenshot({ path: path.join(SHOTS, 'state.png') });
   }, STEP_MS);
 
+  it('shows the status × workflow-name health overview with its percentiles, and filters the list from it', async () => {
+    await page.goto(`${dashboardUrl}/workflows?app=orders&window=15m`);
+    const row = page.getByTestId('health-orderFanOut-COMPLETED');
+    await shows(row, 'orderFanOut');
+    // Instances, p50, p90, p99 and the slowest: a count and four durations.
+    const cells = (await row.locator('td').allTextContents()).map((t) => t.trim());
+    expect(Number(cells[2])).toBeGreaterThanOrEqual(1);
+    for (const d of cells.slice(3)) expect(d).toMatch(/^\d+(\.\d+)? (ms|s)$|min/);
+    expect(await page.getByLabel('Health window').inputValue()).toBe('15m');
+    await row.getByRole('button', { name: 'orderFanOut' }).click();
+    await until('the list filtered to the row', async () => page.url(), (u) => u.includes('name=orderFanOut') && u.includes('status=COMPLETED'));
+    await shows(page.locator('table.instances tbody'), FANOUT);
+  }, STEP_MS);
+
   it('shows the components and subscriptions, and the dark theme', async () => {
     await page.goto(`${dashboardUrl}/components?app=shipping`);
     await shows(page.locator('main'), 'state.sqlite');
     await shows(page.locator('main'), 'orders-dead');
+    await shows(page.getByTestId('configuration'), 'shipping-config');
+    await shows(page.getByTestId('subscriptions'), 'programmatic');
+    await page.getByTestId('subscriptions').locator('summary').first().click();
+    await shows(page.getByLabel('Subscription orders YAML'), 'deadLetterTopic: orders-dead');
+    await shows(page.getByTestId('access-control'), 'GET /health → allow');
+    await shows(page.locator('section[aria-label="Resiliency"]'), 'No Resiliency resource applies');
     await page.screenshot({ path: path.join(SHOTS, 'components.png') });
     await page.goto(`${dashboardUrl}/workflows/orders/${FANOUT}`);
     await page.getByRole('button', { name: /dark theme/ }).click();

@@ -56,7 +56,7 @@ const PROXY_PREFIXES = ['/v1.0/', '/v1.0-alpha1/', '/v1.0-beta1/', '/v1.0-weft/a
 const FORWARD_REQUEST = ['content-type', 'if-match', 'accept'];
 /** Response headers passed back. */
 const FORWARD_RESPONSE = ['content-type', 'etag'];
-/** Counting stops here; beyond it the counts are lower bounds. */
+/** A sidecar without the admin counts route is counted by paging, which stops here (lower bounds). */
 const COUNT_LIMIT = 50_000;
 /** Bytes read from the end of a log file. */
 const LOG_TAIL_BYTES = 256 * 1024;
@@ -67,6 +67,14 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function readBody(req: http.IncomingMessage, limit = 4 * 1024 * 1024): Promise<Buffer> {
@@ -232,6 +240,14 @@ export async function startDashboardServer(options: DashboardServerOptions = {})
     if (action === 'workflow-counts') {
       const filters = new URLSearchParams(url.search);
       filters.delete('status');
+      // Exact counts from the sidecar's index (one query); paging is the fallback for older sidecars.
+      const exact = await callSidecar(sidecar, 'GET', `/v1.0-weft/admin/workflows/counts?${filters.toString()}`, {});
+      if (exact.ok) {
+        const body = (await exact.json()) as { counts: Record<string, number>; total: number };
+        return sendJson(res, 200, { counts: body.counts, total: body.total, capped: false } satisfies WorkflowCountsResponse);
+      }
+      const reason = await exact.text();
+      if (exact.status !== 404) return sendJson(res, exact.status, safeJson(reason) ?? { error: reason });
       const result = await countWorkflows(async (query) => {
         const r = await callSidecar(sidecar, 'GET', `/v1.0/workflows/dapr?${query.toString()}`, {});
         if (!r.ok) throw new Error(`the sidecar answered HTTP ${r.status}: ${await r.text()}`);

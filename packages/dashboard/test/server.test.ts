@@ -1,6 +1,6 @@
 /**
  * The dashboard server against an in-process sidecar with an API token: the proxy adds the token and
- * forwards only API paths, workflow counting pages through the list API, and the dashboard's own
+ * forwards only API paths, workflow counts come exact from the admin API (paging is the fallback), and the dashboard's own
  * token and loopback rules hold.
  */
 import fs from 'node:fs/promises';
@@ -37,6 +37,21 @@ describe('dashboard server', () => {
     expect(body.sidecars).toHaveLength(1);
     expect(body.sidecars[0]).toMatchObject({ appId: 'test-app', healthy: true, source: 'flag' });
     expect(JSON.stringify(body)).not.toContain('sidecar-secret');
+  });
+
+  it("counts workflow instances exactly through the sidecar's admin API, under the filters", async () => {
+    const id = encodeURIComponent(new URL(sidecar.baseUrl).host);
+    for (const i of ['c1', 'c2']) {
+      const started = await fetch(`${sidecar.baseUrl}/v1.0/workflows/dapr/countme/start?instanceID=${i}`, { method: 'POST', headers: { 'dapr-api-token': 'sidecar-secret' } });
+      expect(started.status).toBe(202);
+    }
+    const all = await (await fetch(`${dashboard.url}/api/sidecars/${id}/workflow-counts`)).json();
+    expect(all).toEqual({ counts: { PENDING: 2 }, total: 2, capped: false });
+    const none = await (await fetch(`${dashboard.url}/api/sidecars/${id}/workflow-counts?name=other`)).json();
+    expect(none).toEqual({ counts: {}, total: 0, capped: false });
+    const bad = await fetch(`${dashboard.url}/api/sidecars/${id}/workflow-counts?createdFrom=yesterday`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errorCode: string }).errorCode).toBe('ERR_BAD_REQUEST');
   });
 
   it('proxies API calls with the sidecar token, passing ETags and Dapr errors through', async () => {

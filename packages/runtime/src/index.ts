@@ -43,6 +43,7 @@ export { KUBERNETES_INTERNAL_PORT, KUBERNETES_PUBLIC_PORT, SERVICE_ACCOUNT_NAMES
 export type { SidecarMode } from './sidecar/kubernetes-mode.js';
 export { RecentLogs } from './admin/recent-logs.js';
 export { ADMIN_PREFIX } from './admin/admin-routes.js';
+export type { AdminAccessPolicy, AdminResource, AdminResources, AdminSubscription } from './admin/resources-view.js';
 export type {
   AdminInfo,
   AdminLogEntry,
@@ -50,7 +51,10 @@ export type {
   AdminRerunResponse,
   AdminStateKey,
   AdminStateKeysPage,
+  AdminWorkflowCounts,
   DeadLetterEntry,
   DeliveryOutcome,
   PubSubTrafficEntry,
+  WorkflowHealthResponse,
+  WorkflowHealthRow,
 } from './admin/types.js';

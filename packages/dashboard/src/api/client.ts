@@ -78,8 +78,10 @@ export function fetchSidecars(): Promise<SidecarsResponse> {
 export const keys = {
   sidecars: ['sidecars'] as const,
   metadata: (id: string) => ['sidecar', id, 'metadata'] as const,
+  resources: (id: string) => ['sidecar', id, 'resources'] as const,
   workflows: (id: string, filters: string) => ['sidecar', id, 'workflows', filters] as const,
   workflowCounts: (id: string, filters: string) => ['sidecar', id, 'workflow-counts', filters] as const,
+  workflowHealth: (id: string, windowSeconds: number) => ['sidecar', id, 'workflow-health', windowSeconds] as const,
   instance: (id: string, instanceId: string) => ['sidecar', id, 'instance', instanceId] as const,
   traffic: (id: string, topic: string) => ['sidecar', id, 'traffic', topic] as const,
   deadLetters: (id: string) => ['sidecar', id, 'deadletters'] as const,

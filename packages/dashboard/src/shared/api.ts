@@ -52,6 +52,52 @@ export interface WorkflowCountsResponse {
   capped: boolean;
 }
 
+/** One status × workflow-name cell of the sidecar's `GET /v1.0-weft/admin/workflows/health`. */
+export interface WorkflowHealthRow {
+  name: string;
+  status: string;
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** The sidecar's `GET /v1.0-weft/admin/workflows/health?windowSeconds=`. */
+export interface WorkflowHealthResponse {
+  since: string;
+  until: string;
+  windowSeconds: number;
+  rows: WorkflowHealthRow[];
+}
+
+/** A resource with its YAML, as the sidecar's `GET /v1.0-weft/admin/resources` reports it. */
+export interface AdminResource {
+  name: string;
+  file?: string;
+  yaml: string;
+}
+
+/** The sidecar's `GET /v1.0-weft/admin/resources`: what is in effect besides the components. */
+export interface AdminResources {
+  appId: string;
+  configuration: AdminResource & { isDefault: boolean };
+  resiliency: AdminResource[];
+  subscriptions: (AdminResource & {
+    pubsubName: string;
+    topic: string;
+    type: 'declarative' | 'programmatic';
+    rules: { match: string; path: string }[];
+    deadLetterTopic?: string;
+  })[];
+  accessControl?: {
+    defaultAction: string;
+    trustDomain: string;
+    policies: { appId: string; defaultAction: string; trustDomain: string; namespace: string; operations: { name: string; httpVerb: string[]; action: string }[] }[];
+    yaml: string;
+  };
+}
+
 /** `GET /api/sidecars/{id}/app-logs?source=app|daprd`: the tail of a `weft run -f` log file. */
 export interface AppLogsResponse {
   source: 'app' | 'daprd';

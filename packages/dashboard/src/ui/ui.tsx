@@ -66,6 +66,10 @@ const STATUS_CLASS: Record<string, string> = {
   deadlettered: 'bad',
   healthy: 'ok',
   down: 'bad',
+  allow: 'ok',
+  deny: 'bad',
+  declarative: 'info',
+  programmatic: 'info',
 };
 
 /** A coloured label (status, outcome, health). */

@@ -9,4 +9,8 @@ export const adminErrors = {
     new ApiError('ERR_ADMIN_DEAD_LETTER_NOT_FOUND', 404, GrpcCode.NOT_FOUND, `no dead-lettered message with id ${id} is kept by this sidecar`),
   replay: (id: string, detail: string) =>
     new ApiError('ERR_ADMIN_REPLAY', 500, GrpcCode.INTERNAL, `failed to replay dead-lettered message ${id}: ${detail}`),
+  resourcesUnavailable: () =>
+    new ApiError('ERR_ADMIN_RESOURCES_UNAVAILABLE', 501, GrpcCode.UNIMPLEMENTED, 'this sidecar does not report its loaded resources'),
+  workflowsUnavailable: () =>
+    new ApiError('ERR_ADMIN_WORKFLOWS_UNAVAILABLE', 501, GrpcCode.UNIMPLEMENTED, 'this sidecar has no workflow engine'),
 };

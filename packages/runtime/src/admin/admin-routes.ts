@@ -16,11 +16,13 @@ import { adminErrors } from './admin-errors.js';
 import type { PubSubTraffic } from './pubsub-traffic.js';
 import type { RecentLogs } from './recent-logs.js';
 import { previewText } from './ring.js';
-import type { AdminInfo, AdminRerunResponse, AdminStateKeysPage } from './types.js';
+import type { AdminInfo, AdminRerunResponse, AdminStateKeysPage, AdminWorkflowCounts } from './types.js';
 import { parseJsonBody } from '../api/http/body.js';
-import { traceHeaders } from '../blocks/workflows/http-routes.js';
+import { filterFromQuery, traceHeaders } from '../blocks/workflows/http-routes.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { RerunRequest } from '../workflow/rerun.js';
+import { healthOverview } from './workflow-health.js';
+import type { AdminResources } from './resources-view.js';
 
 /** The path prefix of every admin route. */
 export const ADMIN_PREFIX = '/v1.0-weft/admin';
@@ -34,8 +36,10 @@ export interface AdminRoutesDeps {
   traffic: PubSubTraffic;
   /** Absent when the embedder gave its own logger without a tap. */
   logs?: RecentLogs | undefined;
-  /** The workflow engine, for rerun; its routes are absent without it. */
-  workflows?: Pick<WorkflowEngine, 'rerun'> | undefined;
+  /** The Configuration, resiliency, subscriptions and access control in effect (the components page). */
+  resources?: (() => AdminResources) | undefined;
+  /** The workflow engine (counts, the health overview, reruns); its routes are absent without it. */
+  workflows?: WorkflowEngine | undefined;
 }
 
 /**
@@ -72,6 +76,9 @@ export function rerunBody(sourceInstanceId: string, body: Buffer): RerunRequest 
   };
 }
 
+/** The longest health-overview window: a week. */
+const MAX_HEALTH_WINDOW_SECONDS = 7 * 24 * 3600;
+
 /** Reads a positive integer query parameter within bounds. */
 export function intParam(query: URLSearchParams, name: string, fallback: number, max: number): number {
   const raw = query.get(name);
@@ -98,6 +105,10 @@ function rerunRoute(engine: Pick<WorkflowEngine, 'rerun'>): HttpRoute {
 /** The admin routes. */
 export function adminRoutes(deps: AdminRoutesDeps): HttpRoute[] {
   const { state, traffic } = deps;
+  const workflowEngine = (): WorkflowEngine => {
+    if (!deps.workflows) throw adminErrors.workflowsUnavailable();
+    return deps.workflows;
+  };
   return [
     {
       methods: ['GET'],
@@ -196,6 +207,40 @@ export function adminRoutes(deps: AdminRoutesDeps): HttpRoute[] {
       },
     },
     ...(deps.workflows ? [rerunRoute(deps.workflows)] : []),
+    {
+      methods: ['GET'],
+      path: `${ADMIN_PREFIX}/resources`,
+      group: 'admin',
+      name: 'AdminResources',
+      handler: () => {
+        if (!deps.resources) throw adminErrors.resourcesUnavailable();
+        return jsonReply(200, deps.resources());
+      },
+    },
+    {
+      methods: ['GET'],
+      path: `${ADMIN_PREFIX}/workflows/counts`,
+      group: 'admin',
+      name: 'AdminWorkflowCounts',
+      handler: async (req) => {
+        // The list API's filters; the counts are exact (an index scan, not a page walk).
+        const counts = await workflowEngine().count(filterFromQuery(req.query));
+        const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+        return jsonReply(200, { counts, total } satisfies AdminWorkflowCounts);
+      },
+    },
+    {
+      methods: ['GET'],
+      path: `${ADMIN_PREFIX}/workflows/health`,
+      group: 'admin',
+      name: 'AdminWorkflowHealth',
+      handler: async (req) => {
+        const windowSeconds = Math.max(1, intParam(req.query, 'windowSeconds', 3600, MAX_HEALTH_WINDOW_SECONDS));
+        const now = new Date();
+        const recent = await workflowEngine().recent(new Date(now.getTime() - windowSeconds * 1000));
+        return jsonReply(200, healthOverview(recent, now, windowSeconds));
+      },
+    },
     {
       methods: ['GET'],
       path: `${ADMIN_PREFIX}/logs`,

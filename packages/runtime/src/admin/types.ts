@@ -106,3 +106,12 @@ export interface AdminRerunRequest {
   overwriteInput?: boolean;
   newChildWorkflowInstanceId?: string;
 }
+
+/** `GET /v1.0-weft/admin/workflows/counts`: exact instance counts per runtime status under the list filters. */
+export interface AdminWorkflowCounts {
+  /** Statuses with no instance are absent. */
+  counts: Record<string, number>;
+  total: number;
+}
+
+export type { WorkflowHealthResponse, WorkflowHealthRow } from './workflow-health.js';

@@ -351,6 +351,22 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       expect((await b.listInstances({ statuses: ['TERMINATED'] }, 10)).instances.map((i) => i.instanceId)).toEqual(['list-4']);
     });
 
+    it('counts instances per status exactly, with and without filters, and lists those changed since a time', async () => {
+      const b = await open();
+      if (!b) return;
+      for (let i = 0; i < 4; i++) await b.createInstance(newInstance(`count-${i}`, { name: i < 3 ? 'a' : 'b', createdAt: at(i) }));
+      await b.terminate('count-0', null, at(100));
+      await b.setSuspended('count-1', true, at(101));
+      expect(await b.countInstances({})).toEqual({ PENDING: 2, TERMINATED: 1, SUSPENDED: 1 });
+      expect(await b.countInstances({ name: 'a' })).toEqual({ PENDING: 1, TERMINATED: 1, SUSPENDED: 1 });
+      expect(await b.countInstances({ statuses: ['PENDING'], instanceIdPrefix: 'count-' })).toEqual({ PENDING: 2 });
+      await b.purge('count-0');
+      expect(await b.countInstances({})).toEqual({ PENDING: 2, SUSPENDED: 1 });
+      const recent = await b.recentInstances(at(50));
+      expect(recent.map((r) => [r.name, r.status, r.updatedAt])).toEqual([['a', 'SUSPENDED', at(101).getTime()]]);
+      expect((await b.recentInstances(at(0))).length).toBe(3);
+    });
+
     it('purges finished instances with their children, never unfinished ones, in bounded batches', async () => {
       const b = await open();
       if (!b) return;

@@ -112,6 +112,14 @@ export interface InstanceFilter {
   updatedTo?: Date;
 }
 
+/** An instance changed recently, reduced to what the health overview needs. */
+export interface RecentInstance {
+  name: string;
+  status: WorkflowStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
 /** A page of instances, newest first. */
 export interface InstancePage {
   instances: InstanceRecord[];
@@ -150,6 +158,13 @@ export interface WorkflowBackend {
   getInstance(instanceId: string): Promise<InstanceRecord | undefined>;
   getHistory(instanceId: string): Promise<HistoryEvent[]>;
   listInstances(filter: InstanceFilter, pageSize: number, continuationToken?: string): Promise<InstancePage>;
+  /** Exact instance counts per status under the filter (read from an index, never the rows). */
+  countInstances(filter: InstanceFilter): Promise<Partial<Record<WorkflowStatus, number>>>;
+  /**
+   * Instances whose last change is at or after `since`, as (name, status, created, updated) only: the
+   * health overview's durations. Reads the status index's range, not the whole table.
+   */
+  recentInstances(since: Date): Promise<RecentInstance[]>;
 
   /** Locks the instance whose oldest visible inbox event is oldest, if any. */
   lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined>;

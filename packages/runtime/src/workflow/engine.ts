@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { GrpcCode, workflowErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
-import type { ForkedInstance, InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, WorkflowBackend } from './backend.js';
+import type { ForkedInstance, InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, RecentInstance, WorkflowBackend } from './backend.js';
 import { DebugPoints } from './debug-points.js';
 import { Dispatcher } from './dispatcher.js';
 import type { TooLargeHandler, WorkItemMessage, WorkItemTooLargeError, WorkerStream } from './dispatcher.js';
@@ -17,7 +17,7 @@ import { checkRerunSource, planRerun, rerunInstanceId } from './rerun.js';
 import type { RerunRequest } from './rerun.js';
 import { planStep } from './step.js';
 import type { OrchestratorResult } from './step.js';
-import type { FailureDetails, HistoryEvent, InstanceRecord } from './types.js';
+import type { FailureDetails, HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { isTerminal } from './types.js';
 import type { Tracer } from '../observability/tracing.js';
 import { WorkflowTracing, startedEventOf } from './workflow-tracing.js';
@@ -107,6 +107,8 @@ export class WorkflowEngine {
   readonly maxWorkItemBytes: number;
   private stuckCached = 0;
   private stuckSnapshot = new Map<string, Date>();
+  /** RUNNING instances the last stuck scan found waiting for an external event, with their last-change time. */
+  private waitingForEvent = new Map<string, number>();
   private readonly stuckTimer: NodeJS.Timeout;
   private readonly tracing: WorkflowTracing | undefined;
   private readonly observer: WorkflowObserver | undefined;
@@ -165,20 +167,38 @@ export class WorkflowEngine {
   async stuckInstances(now = new Date()): Promise<{ instanceId: string; stuckSince: Date }[]> {
     const idle: PendingWorkInstance[] = await this.backend.idleWithPendingWork(new Date(now.getTime() - this.stuckAfterMs), now);
     const stuck: { instanceId: string; stuckSince: Date }[] = [];
+    const waiting = new Map<string, number>();
+    let checked = 0;
     for (const i of idle) {
-      if (i.nothingPending && !(await this.waitsForLostWork(i.instanceId))) continue;
+      if (i.nothingPending) {
+        // Unchanged since the last scan found it waiting for an external event: its history is the same.
+        const since = i.idleSince.getTime();
+        if (this.waitingForEvent.get(i.instanceId) === since) {
+          waiting.set(i.instanceId, since);
+          continue;
+        }
+        // SQLite reads resolve at once: give the event loop a turn now and then, so thousands of
+        // history reads never hold up API requests (the dashboard's pages) in one long block.
+        if (++checked % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+        const verdict = await this.waitsForLostWork(i.instanceId);
+        // Only "nothing open at all" is cached: a live child can still vanish without telling its parent.
+        if (verdict === 'event') waiting.set(i.instanceId, since);
+        if (verdict !== 'lost') continue;
+      }
       stuck.push({ instanceId: i.instanceId, stuckSince: i.idleSince });
     }
+    this.waitingForEvent = waiting;
     this.stuckSnapshot = new Map(stuck.map((s) => [s.instanceId, s.stuckSince]));
     return stuck;
   }
 
   /**
    * Whether a RUNNING instance with nothing pending waits for an activity, timer or child whose
-   * result can no longer arrive (no queued task, no inbox event, the child gone or finished). One
-   * that waits for nothing in its history waits for an external event: not stuck.
+   * result can no longer arrive (no queued task, no inbox event, the child gone or finished): `lost`.
+   * One that waits for nothing in its history waits for an external event (`event`), one that waits
+   * for a live child waits for it (`child`): neither is stuck.
    */
-  private async waitsForLostWork(instanceId: string): Promise<boolean> {
+  private async waitsForLostWork(instanceId: string): Promise<'lost' | 'child' | 'event'> {
     const history = await this.backend.getHistory(instanceId);
     const open = new Map<number, string | undefined>();
     for (const e of history) {
@@ -189,11 +209,11 @@ export class WorkflowEngine {
       if (done !== undefined) open.delete(done);
     }
     for (const child of open.values()) {
-      if (child === undefined) return true;
+      if (child === undefined) return 'lost';
       const c = await this.backend.getInstance(child);
-      if (!c || isTerminal(c.status)) return true;
+      if (!c || isTerminal(c.status)) return 'lost';
     }
-    return false;
+    return open.size > 0 ? 'child' : 'event';
   }
 
   /** Stuck instances as of the last scan (the list API marks them; it never scans per page). */
@@ -329,6 +349,16 @@ export class WorkflowEngine {
 
   list(filter: InstanceFilter, pageSize: number, continuationToken?: string): Promise<InstancePage> {
     return this.backend.listInstances(filter, pageSize, continuationToken);
+  }
+
+  /** Exact instance counts per status under the filter. */
+  count(filter: InstanceFilter): Promise<Partial<Record<WorkflowStatus, number>>> {
+    return this.backend.countInstances(filter);
+  }
+
+  /** Instances changed at or after `since` (name, status, created and last-change times). */
+  recent(since: Date): Promise<RecentInstance[]> {
+    return this.backend.recentInstances(since);
   }
 
   /**

@@ -14,6 +14,7 @@ import type {
   OrchestrationWorkItem,
   OutgoingMessage,
   PendingWorkInstance,
+  RecentInstance,
   TerminateResult,
   WorkflowBackend,
 } from './backend.js';
@@ -184,6 +185,19 @@ export class MemoryWorkflowBackend implements WorkflowBackend {
     return matching.length > pageSize && last
       ? { instances: page, continuationToken: encodeToken(last.createdAt.getTime(), last.instanceId) }
       : { instances: page };
+  }
+
+  async countInstances(filter: InstanceFilter): Promise<Partial<Record<WorkflowStatus, number>>> {
+    const counts: Partial<Record<WorkflowStatus, number>> = {};
+    for (const { record } of this.instances.values()) if (matches(record, filter)) counts[record.status] = (counts[record.status] ?? 0) + 1;
+    return counts;
+  }
+
+  async recentInstances(since: Date): Promise<RecentInstance[]> {
+    return [...this.instances.values()]
+      .map((s) => s.record)
+      .filter((r) => r.lastUpdatedAt.getTime() >= since.getTime())
+      .map((r) => ({ name: r.name, status: r.status, createdAt: r.createdAt.getTime(), updatedAt: r.lastUpdatedAt.getTime() }));
   }
 
   async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {

@@ -18,6 +18,7 @@ import type {
   OrchestrationWorkItem,
   OutgoingMessage,
   PendingWorkInstance,
+  RecentInstance,
   TerminateResult,
   WorkflowBackend,
 } from './backend.js';
@@ -25,7 +26,8 @@ import { ev } from './history.js';
 import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
-import { isTerminal } from './types.js';
+import { WORKFLOW_STATUSES, isTerminal } from './types.js';
+import { isUnfiltered } from './sql-rows.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS weft_wf_instances (
@@ -35,7 +37,6 @@ CREATE TABLE IF NOT EXISTS weft_wf_instances (
   parent_instance_id TEXT, parent_task_id INTEGER, lock_owner TEXT, lock_expires_at BIGINT,
   PRIMARY KEY (app_id, instance_id)
 );
-CREATE INDEX IF NOT EXISTS weft_wf_instances_created ON weft_wf_instances (app_id, created_at);
 CREATE INDEX IF NOT EXISTS weft_wf_instances_parent ON weft_wf_instances (app_id, parent_instance_id);
 CREATE TABLE IF NOT EXISTS weft_wf_history (
   app_id TEXT NOT NULL, instance_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
@@ -56,11 +57,55 @@ CREATE TABLE IF NOT EXISTS weft_wf_activities (
 CREATE INDEX IF NOT EXISTS weft_wf_activities_created ON weft_wf_activities (app_id, created_at);
 -- Unfinished instances by status (stuck scan, retention) and the wake-up times: none of these
 -- queries may scan finished instances (issue 10: flat as history grows).
-CREATE INDEX IF NOT EXISTS weft_wf_instances_status ON weft_wf_instances (app_id, status, updated_at);
+-- name and created_at ride along so the health overview (changes since a time) reads this index only.
+-- It supersedes weft_wf_instances_status (app_id, status, updated_at), and weft_wf_instances_page
+-- supersedes weft_wf_instances_created: a store from before keeps those two until they are dropped
+-- by hand (not here, so replicas of an older version opening the same database never fight over them).
+CREATE INDEX IF NOT EXISTS weft_wf_instances_status_recent ON weft_wf_instances (app_id, status, updated_at, name, created_at);
 CREATE INDEX IF NOT EXISTS weft_wf_instances_lock ON weft_wf_instances (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS weft_wf_instances_scheduled ON weft_wf_instances (app_id, scheduled_start_at) WHERE scheduled_start_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS weft_wf_activities_lock ON weft_wf_activities (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
+-- The list's order (newest first, id as tie-break) and its keyset, per status and per name too, so a
+-- filtered page and the counts per status are index(-only) scans (100,000 instances stay fast).
+CREATE INDEX IF NOT EXISTS weft_wf_instances_page ON weft_wf_instances (app_id, created_at, instance_id);
+CREATE INDEX IF NOT EXISTS weft_wf_instances_status_page ON weft_wf_instances (app_id, status, created_at, instance_id);
+CREATE INDEX IF NOT EXISTS weft_wf_instances_name_page ON weft_wf_instances (app_id, name, status, created_at, instance_id);
+-- Replaced by the paging and status indexes above; an older store still has them.
+DROP INDEX IF EXISTS weft_wf_instances_created;
+DROP INDEX IF EXISTS weft_wf_instances_status;
 `;
+
+/**
+ * Instances per status for the dashboard's unfiltered counts, without counting rows: a trigger
+ * appends a +1/-1 delta per insert, delete and status change (appends only, so concurrent steps never
+ * wait on a shared counter row), and {@link PostgresWorkflowBackend.foldCounts} moves them into the
+ * totals in one statement. Totals plus the deltas not yet folded are exact at any moment. Installed
+ * once with a backfill, under a lock that holds writers off, so an existing store starts exact.
+ */
+const COUNTERS = [
+  `CREATE TABLE IF NOT EXISTS weft_wf_status_counts (app_id TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (app_id, status))`,
+  `CREATE TABLE IF NOT EXISTS weft_wf_status_deltas (app_id TEXT NOT NULL, status TEXT NOT NULL, d INTEGER NOT NULL)`,
+  `CREATE OR REPLACE FUNCTION weft_wf_status_delta() RETURNS trigger LANGUAGE plpgsql AS $fn$
+   BEGIN
+     IF TG_OP = 'INSERT' THEN
+       INSERT INTO weft_wf_status_deltas (app_id, status, d) VALUES (NEW.app_id, NEW.status, 1);
+     ELSIF TG_OP = 'DELETE' THEN
+       INSERT INTO weft_wf_status_deltas (app_id, status, d) VALUES (OLD.app_id, OLD.status, -1);
+     ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+       INSERT INTO weft_wf_status_deltas (app_id, status, d) VALUES (OLD.app_id, OLD.status, -1), (NEW.app_id, NEW.status, 1);
+     END IF;
+     RETURN NULL;
+   END $fn$`,
+  `CREATE TRIGGER weft_wf_status_count AFTER INSERT OR DELETE OR UPDATE OF status ON weft_wf_instances
+   FOR EACH ROW EXECUTE FUNCTION weft_wf_status_delta()`,
+  // Left over if the instance table (and with it the trigger) was dropped and made again.
+  `DELETE FROM weft_wf_status_counts`,
+  `DELETE FROM weft_wf_status_deltas`,
+  `INSERT INTO weft_wf_status_counts (app_id, status, n) SELECT app_id, status, COUNT(*) FROM weft_wf_instances GROUP BY app_id, status`,
+];
+
+/** How often a backend folds its app's count deltas into the totals. */
+const FOLD_INTERVAL_MS = 10_000;
 
 const TERMINAL_SQL = `('COMPLETED', 'FAILED', 'TERMINATED')`;
 const p = (n: number) => `$${n}`;
@@ -74,6 +119,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   /** `NOTIFY …; COMMIT` in one round trip: both are literals (a hex digest and a UUID). */
   private readonly notifyAndCommit: string;
   private listener: NewWorkListener | undefined;
+  private readonly foldTimer: NodeJS.Timeout;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -82,6 +128,9 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   ) {
     this.channel = `weft_wf_${createHash('sha256').update(appId).digest('hex').slice(0, 32)}`;
     this.notifyAndCommit = `NOTIFY ${this.channel}, '${this.notifier}'; COMMIT`;
+    // Keeps the delta table small whether or not anyone reads the counts.
+    this.foldTimer = setInterval(() => void this.foldCounts().catch(() => undefined), FOLD_INTERVAL_MS);
+    this.foldTimer.unref();
   }
 
   /** Connects and creates the tables if needed (serialised with an advisory lock across replicas). */
@@ -102,6 +151,22 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
         for (const statement of SCHEMA.split(';').map((s) => s.trim()).filter((s) => s !== '')) {
           await client.query(statement);
         }
+        const installed = await client.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'weft_wf_status_count'`);
+        if (installed.rowCount === 0) {
+          // One transaction, writers held off: no instance is both backfilled and counted by a trigger.
+          await client.query('BEGIN');
+          try {
+            await client.query('LOCK TABLE weft_wf_instances IN SHARE ROW EXCLUSIVE MODE');
+            for (const statement of COUNTERS) await client.query(statement);
+            await client.query('COMMIT');
+          } catch (err) {
+            await client.query('ROLLBACK');
+            throw err;
+          }
+        }
+        // By app: a burst of instances leaves many dead delta rows until autovacuum, and a count must
+        // not read them all (with the index, a scan marks them dead once and skips them after).
+        await client.query('CREATE INDEX IF NOT EXISTS weft_wf_status_deltas_app ON weft_wf_status_deltas (app_id)');
       } finally {
         await client.query('SELECT pg_advisory_unlock(774411)');
       }
@@ -259,7 +324,8 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     const after = continuationToken ? decodeToken(continuationToken) : undefined;
     if (after) {
       args.push(after[0], after[1]);
-      sql += ` AND (created_at < $${args.length - 1} OR (created_at = $${args.length - 1} AND instance_id < $${args.length}))`;
+      // A row comparison: the index seeks straight to the position instead of filtering from the top.
+      sql += ` AND (created_at, instance_id) < ($${args.length - 1}, $${args.length})`;
     }
     args.push(pageSize + 1);
     sql += ` ORDER BY created_at DESC, instance_id DESC LIMIT $${args.length}`;
@@ -269,6 +335,45 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     return rows.length > pageSize && last
       ? { instances: page, continuationToken: encodeToken(last.createdAt.getTime(), last.instanceId) }
       : { instances: page };
+  }
+
+  /** Moves this app's count deltas into the totals (one statement: atomic, and concurrent folds skip each other's rows). */
+  async foldCounts(): Promise<void> {
+    await this.pool.query(
+      `WITH moved AS (DELETE FROM weft_wf_status_deltas WHERE app_id = $1 RETURNING status, d),
+            sums AS (SELECT status, SUM(d) AS n FROM moved GROUP BY status)
+       INSERT INTO weft_wf_status_counts (app_id, status, n) SELECT $1, status, n FROM sums
+       ON CONFLICT (app_id, status) DO UPDATE SET n = weft_wf_status_counts.n + EXCLUDED.n`,
+      [this.appId],
+    );
+  }
+
+  async countInstances(filter: InstanceFilter): Promise<Partial<Record<WorkflowStatus, number>>> {
+    if (isUnfiltered(filter)) {
+      // Totals plus pending deltas, in one statement (one snapshot): exact without folding first.
+      const r = await this.pool.query<{ status: WorkflowStatus; n: string }>(
+        `SELECT status, SUM(n) AS n FROM (
+           SELECT status, n FROM weft_wf_status_counts WHERE app_id = $1
+           UNION ALL SELECT status, d FROM weft_wf_status_deltas WHERE app_id = $1) c
+         GROUP BY status HAVING SUM(n) > 0`,
+        [this.appId],
+      );
+      return Object.fromEntries(r.rows.map((row) => [row.status, Number(row.n)]));
+    }
+    const where = filterClause(filter, p, 2);
+    const r = await this.pool.query<{ status: WorkflowStatus; n: string }>(
+      `SELECT status, COUNT(*) AS n FROM weft_wf_instances WHERE app_id = $1${where.sql} GROUP BY status`,
+      [this.appId, ...where.args],
+    );
+    return Object.fromEntries(r.rows.map((row) => [row.status, Number(row.n)]));
+  }
+
+  async recentInstances(since: Date): Promise<RecentInstance[]> {
+    const r = await this.pool.query<{ name: string; status: WorkflowStatus; created_at: string; updated_at: string }>(
+      `SELECT name, status, created_at, updated_at FROM weft_wf_instances WHERE app_id = $1 AND status = ANY($2) AND updated_at >= $3`,
+      [this.appId, [...WORKFLOW_STATUSES], since.getTime()],
+    );
+    return r.rows.map((row) => ({ name: row.name, status: row.status, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) }));
   }
 
   async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
@@ -551,6 +656,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.foldTimer);
     await this.listener?.close();
     await this.pool.end();
   }

@@ -82,6 +82,11 @@ export function filterClause(filter: InstanceFilter, param: (n: number) => strin
   return { sql: parts.length > 0 ? ` AND ${parts.join(' AND ')}` : '', args };
 }
 
+/** True when the filter selects every instance (the status counters answer it without counting). */
+export function isUnfiltered(filter: InstanceFilter): boolean {
+  return !(filter.statuses && filter.statuses.length > 0) && !filter.name && !filter.instanceIdPrefix && !filter.createdFrom && !filter.createdTo && !filter.updatedTo;
+}
+
 /** Encodes a paging position (created_at, instance_id) as an opaque token. */
 export function encodeToken(createdAt: number, instanceId: string): string {
   return Buffer.from(JSON.stringify([createdAt, instanceId])).toString('base64url');

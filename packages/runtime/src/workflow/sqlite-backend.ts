@@ -15,16 +15,17 @@ import type {
   OrchestrationWorkItem,
   OutgoingMessage,
   PendingWorkInstance,
+  RecentInstance,
   TerminateResult,
   WorkflowBackend,
 } from './backend.js';
 import type { Logger } from '../logging/logger.js';
 import { ev } from './history.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
-import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
+import { INSTANCE_COLUMNS, isUnfiltered, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
-import { isTerminal } from './types.js';
+import { WORKFLOW_STATUSES, isTerminal } from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS wf_instances (
@@ -34,7 +35,12 @@ CREATE TABLE IF NOT EXISTS wf_instances (
   parent_instance_id TEXT, parent_task_id INTEGER, lock_owner TEXT, lock_expires_at INTEGER,
   PRIMARY KEY (app_id, instance_id)
 );
-CREATE INDEX IF NOT EXISTS wf_instances_created ON wf_instances (app_id, created_at);
+-- The list's order (newest first, id as tie-break) and its keyset, per status and per name too, so a
+-- filtered page and the counts per status read index entries only (100,000 instances stay fast).
+DROP INDEX IF EXISTS wf_instances_created;
+CREATE INDEX IF NOT EXISTS wf_instances_page ON wf_instances (app_id, created_at, instance_id);
+CREATE INDEX IF NOT EXISTS wf_instances_status_page ON wf_instances (app_id, status, created_at, instance_id);
+CREATE INDEX IF NOT EXISTS wf_instances_name_page ON wf_instances (app_id, name, status, created_at, instance_id);
 CREATE INDEX IF NOT EXISTS wf_instances_parent ON wf_instances (app_id, parent_instance_id);
 CREATE TABLE IF NOT EXISTS wf_history (
   app_id TEXT NOT NULL, instance_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
@@ -55,10 +61,37 @@ CREATE TABLE IF NOT EXISTS wf_activities (
 CREATE INDEX IF NOT EXISTS wf_activities_created ON wf_activities (app_id, created_at);
 -- Unfinished instances by status (stuck scan, retention) and the wake-up times: none of these
 -- queries may scan finished instances (issue 10: flat as history grows).
-CREATE INDEX IF NOT EXISTS wf_instances_status ON wf_instances (app_id, status, updated_at);
+-- name and created_at ride along so the health overview (changes since a time) reads this index only.
+DROP INDEX IF EXISTS wf_instances_status;
+CREATE INDEX IF NOT EXISTS wf_instances_status_recent ON wf_instances (app_id, status, updated_at, name, created_at);
 CREATE INDEX IF NOT EXISTS wf_instances_lock ON wf_instances (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS wf_instances_scheduled ON wf_instances (app_id, scheduled_start_at) WHERE scheduled_start_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS wf_activities_lock ON wf_activities (app_id, lock_expires_at) WHERE lock_expires_at IS NOT NULL;
+`;
+
+/**
+ * Instances per status, kept by triggers, so the dashboard's unfiltered counts are one small read
+ * however many instances the store holds. Created with a backfill in one write transaction, so a
+ * store from before the counters starts with exact numbers.
+ */
+const COUNTERS = `
+CREATE TABLE IF NOT EXISTS wf_status_counts (
+  app_id TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (app_id, status)
+) WITHOUT ROWID;
+CREATE TRIGGER wf_count_insert AFTER INSERT ON wf_instances BEGIN
+  INSERT INTO wf_status_counts (app_id, status, n) VALUES (NEW.app_id, NEW.status, 1)
+    ON CONFLICT (app_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER wf_count_delete AFTER DELETE ON wf_instances BEGIN
+  UPDATE wf_status_counts SET n = n - 1 WHERE app_id = OLD.app_id AND status = OLD.status;
+END;
+CREATE TRIGGER wf_count_update AFTER UPDATE OF status ON wf_instances WHEN OLD.status <> NEW.status BEGIN
+  UPDATE wf_status_counts SET n = n - 1 WHERE app_id = OLD.app_id AND status = OLD.status;
+  INSERT INTO wf_status_counts (app_id, status, n) VALUES (NEW.app_id, NEW.status, 1)
+    ON CONFLICT (app_id, status) DO UPDATE SET n = n + 1;
+END;
+DELETE FROM wf_status_counts;
+INSERT INTO wf_status_counts (app_id, status, n) SELECT app_id, status, COUNT(*) FROM wf_instances GROUP BY app_id, status;
 `;
 
 interface ActivityRow {
@@ -88,11 +121,21 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   ) {
     this.db = openSqlite(filePath, busyTimeoutMs);
     this.db.exec(SCHEMA);
+    this.installCounters();
     if (checkpointLogger && filePath !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
       this.checkpointer = new SqliteCheckpointer(filePath, checkpointLogger);
     }
     this.runInTx = this.db.transaction((fn: () => unknown) => fn());
+  }
+
+  /** Creates the status counters once per store, with their backfill, atomically (several processes may open it). */
+  private installCounters(): void {
+    const present = () => this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'wf_count_update'").get() !== undefined;
+    if (present()) return;
+    this.db.transaction(() => {
+      if (!present()) this.db.exec(COUNTERS);
+    }).immediate();
   }
 
   // Prepared once: preparing a statement costs more than running it, and every step runs a dozen.
@@ -196,8 +239,9 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     const args: unknown[] = [this.appId, ...where.args];
     const after = continuationToken ? decodeToken(continuationToken) : undefined;
     if (after) {
-      sql += ' AND (created_at < ? OR (created_at = ? AND instance_id < ?))';
-      args.push(after[0], after[0], after[1]);
+      // A row value: the index seeks straight to the position instead of filtering from the top.
+      sql += ' AND (created_at, instance_id) < (?, ?)';
+      args.push(after[0], after[1]);
     }
     sql += ' ORDER BY created_at DESC, instance_id DESC LIMIT ?';
     args.push(pageSize + 1);
@@ -207,6 +251,27 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return rows.length > pageSize && last
       ? { instances: page, continuationToken: encodeToken(last.createdAt.getTime(), last.instanceId) }
       : { instances: page };
+  }
+
+  async countInstances(filter: InstanceFilter): Promise<Partial<Record<WorkflowStatus, number>>> {
+    if (isUnfiltered(filter)) {
+      const rows = this.q('SELECT status, n FROM wf_status_counts WHERE app_id = ? AND n > 0').all(this.appId) as { status: WorkflowStatus; n: number }[];
+      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    }
+    const where = filterClause(filter, () => '?', 0);
+    const rows = this.q(`SELECT status, COUNT(*) AS n FROM wf_instances WHERE app_id = ?${where.sql} GROUP BY status`)
+      .all(this.appId, ...where.args) as { status: WorkflowStatus; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async recentInstances(since: Date): Promise<RecentInstance[]> {
+    // `status IN (every status)` lets the (app_id, status, updated_at) index serve the range.
+    const rows = this.q(
+        `SELECT name, status, created_at, updated_at FROM wf_instances
+         WHERE app_id = ? AND status IN (${WORKFLOW_STATUSES.map(() => '?').join(', ')}) AND updated_at >= ?`,
+      )
+      .all(this.appId, ...WORKFLOW_STATUSES, since.getTime()) as { name: string; status: WorkflowStatus; created_at: number; updated_at: number }[];
+    return rows.map((r) => ({ name: r.name, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
   }
 
   async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {

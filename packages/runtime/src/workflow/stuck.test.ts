@@ -110,3 +110,40 @@ describe.each(Object.keys(backends))('stuck workflow instances on %s', (driver) 
     expect(e.stuckSnapshotMap.has('lost')).toBe(true);
   });
 });
+
+describe('the stuck scan over many instances waiting for events', () => {
+  it('reads each history once while the instance is unchanged, and lets other work run during the scan', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-stuck-many-'));
+    const file = path.join(dir, 'wf.sqlite');
+    const backend = new SqliteWorkflowBackend(file, 'many');
+    // 120 RUNNING instances that wait for an external event: nothing pending, nothing open in their history.
+    const db = new Database(file);
+    const old = Date.now() - 3_600_000;
+    const insert = db.prepare(`INSERT INTO wf_instances (app_id, instance_id, name, status, execution_id, created_at, updated_at) VALUES ('many', ?, 'w', 'RUNNING', 'x', ?, ?)`);
+    for (let i = 0; i < 120; i++) insert.run(`wait-${i}`, old, old);
+    db.close();
+    let reads = 0;
+    const read = backend.getHistory.bind(backend);
+    backend.getHistory = async (id: string) => {
+      reads++;
+      return read(id);
+    };
+    // Ten minutes: the periodic scan (every 15 s then) stays out of this test's own scans.
+    const e = new WorkflowEngine({ backend, logger: silentLogger(), stuckAfterMs: 600_000 });
+    engines.push(e);
+    let ranDuringScan = false;
+    const scan = e.stuckInstances();
+    setImmediate(() => (ranDuringScan = reads > 0 && reads < 120));
+    expect(await scan).toEqual([]);
+    expect(reads).toBe(120);
+    expect(ranDuringScan).toBe(true);
+    expect(await e.stuckInstances()).toEqual([]);
+    expect(reads).toBe(120);
+    // A change makes the next scan read that history again.
+    const db2 = new Database(file);
+    db2.prepare(`UPDATE wf_instances SET updated_at = ? WHERE instance_id = 'wait-7'`).run(old + 1);
+    db2.close();
+    await e.stuckInstances();
+    expect(reads).toBe(121);
+  });
+});

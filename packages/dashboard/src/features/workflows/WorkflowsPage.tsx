@@ -11,6 +11,7 @@ import { AppPicker } from '../../ui/app-picker.js';
 import { Badge, Empty, ErrorBox, Link, Loading, Section, Time } from '../../ui/ui.js';
 import type { WorkflowFilters } from './data.js';
 import { bulk, purgeWhere, useWorkflowCounts, useWorkflowList } from './data.js';
+import { HealthOverview, healthWindow } from './HealthOverview.js';
 
 const PAGE_SIZE = 25;
 
@@ -237,6 +238,14 @@ export function WorkflowsPage() {
           </button>
         </div>
       </Section>
+
+      <HealthOverview
+        sidecarId={id}
+        ready={list.data !== undefined}
+        window={healthWindow(params.get('window'))}
+        onWindow={(w) => setParams({ window: w === '1h' ? undefined : w }, true)}
+        onPick={(name, status) => setFilter({ name, status })}
+      />
     </>
   );
 }

@@ -1,7 +1,7 @@
 /** Workflow data: list, counts, one instance with its history, and the management actions. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { AdminRerunRequest, AdminRerunResponse } from '@weft/runtime';
-import type { WorkflowCountsResponse, WorkflowHistoryResponse, WorkflowInstance, WorkflowListResponse } from '../../shared/api.js';
+import type { WorkflowCountsResponse, WorkflowHealthResponse, WorkflowHistoryResponse, WorkflowInstance, WorkflowListResponse } from '../../shared/api.js';
 import { ApiError, getJson, keys, sidecarJson, sidecarSend } from '../../api/client.js';
 
 /** The list filters, as the URL and the sidecar's list API both spell them. */
@@ -51,6 +51,20 @@ export function useWorkflowCounts(sidecarId: string, filters: WorkflowFilters) {
   return useQuery({
     queryKey: keys.workflowCounts(sidecarId, q.toString()),
     queryFn: () => getJson<WorkflowCountsResponse>(`/api/sidecars/${encodeURIComponent(sidecarId)}/workflow-counts?${q.toString()}`),
+    enabled: sidecarId !== '',
+    meta: { live: true },
+    placeholderData: (previous) => previous,
+  });
+}
+
+/** The health overview's windows, as the URL spells them (`?window=`). */
+export const HEALTH_WINDOWS = { '15m': 900, '1h': 3600, '6h': 21_600, '24h': 86_400 } as const;
+
+/** The status × workflow-name overview over the last `windowSeconds`. */
+export function useWorkflowHealth(sidecarId: string, windowSeconds: number) {
+  return useQuery({
+    queryKey: keys.workflowHealth(sidecarId, windowSeconds),
+    queryFn: () => sidecarJson<WorkflowHealthResponse>(sidecarId, `/v1.0-weft/admin/workflows/health?windowSeconds=${windowSeconds}`),
     enabled: sidecarId !== '',
     meta: { live: true },
     placeholderData: (previous) => previous,
