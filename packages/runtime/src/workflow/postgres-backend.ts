@@ -70,7 +70,7 @@ CREATE INDEX IF NOT EXISTS weft_wf_activities_lock ON weft_wf_activities (app_id
 CREATE INDEX IF NOT EXISTS weft_wf_instances_page ON weft_wf_instances (app_id, created_at, instance_id);
 CREATE INDEX IF NOT EXISTS weft_wf_instances_status_page ON weft_wf_instances (app_id, status, created_at, instance_id);
 CREATE INDEX IF NOT EXISTS weft_wf_instances_name_page ON weft_wf_instances (app_id, name, status, created_at, instance_id);
--- Replaced by the paging and status indexes above; an older store still has them.
+-- Replaced by the paging and status indexes above (an older store still has them).
 DROP INDEX IF EXISTS weft_wf_instances_created;
 DROP INDEX IF EXISTS weft_wf_instances_status;
 `;
