@@ -111,6 +111,6 @@ it('answers SaveState with a stale etag with ABORTED and no rich details, keepin
 });
 
 it('answers an RPC that Weft does not serve yet with UNIMPLEMENTED', async () => {
-  const error = await failure('TryLockAlpha1', { store_name: 'locks', resource_id: 'r', lock_owner: 'o', expiry_in_seconds: 5 });
+  const error = await failure('ListActorReminders', { actor_type: 'cart' });
   expect(error.code).toBe(grpc.status.UNIMPLEMENTED);
 });

@@ -230,6 +230,10 @@ scopes: [${scopes}]
         res.end(JSON.stringify([{ pubsubname: ps, topic: 'c', route: '/c', metadata: { concurrency: '2' } }]));
         return;
       }
+      if (req.url === '/dapr/config') {
+        res.writeHead(404).end(); // no actors here
+        return;
+      }
       req.resume();
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);

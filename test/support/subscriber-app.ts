@@ -53,6 +53,11 @@ export async function startSubscriberApp(subscriptions: unknown, port = 0): Prom
         res.end(JSON.stringify(subscriptions));
         return;
       }
+      if (req.method === 'GET' && path === '/dapr/config') {
+        // The sidecar reads the app's actor configuration at discovery (as daprd does); this app hosts none.
+        res.writeHead(404).end();
+        return;
+      }
       const raw = Buffer.concat(chunks).toString('utf8');
       let body: unknown = raw;
       try {
