@@ -24,6 +24,7 @@ http.createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify([{ pubsubname: 'pubsub', topic: 'orders', route: '/orders' }]));
     }
+    if (req.url !== '/orders') return res.writeHead(404).end(); // /dapr/config: no actors here
     fs.appendFileSync(out, JSON.stringify(JSON.parse(body).data) + '\\n');
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"status":"SUCCESS"}');
