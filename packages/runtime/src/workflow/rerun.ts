@@ -13,12 +13,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GrpcCode, workflowErrors } from '../errors/index.js';
-import type { ForkedInstance, NewInstance } from './backend.js';
+import type { ForkedInstance } from './backend.js';
 import { ev, eventKind, fromTimestamp, sv, toTimestamp } from './history.js';
-import { childInstanceId } from './step.js';
+import { childInstanceId, newChild } from './step.js';
 import type { HistoryEvent, InstanceRecord } from './types.js';
 import { isTerminal } from './types.js';
-import { childStartTrace, orchestrationSpanContext, traceContextOf } from './workflow-tracing.js';
+import { orchestrationSpanContext, traceContextOf } from './workflow-tracing.js';
 import type { StartTrace } from './workflow-tracing.js';
 
 /** A `RerunWorkflowFromEventRequest`, as the engine takes it. */
@@ -153,7 +153,7 @@ export function planRerun(
     } else if (e.subOrchestrationInstanceCreated) {
       const c = e.subOrchestrationInstanceCreated;
       const parent = { instanceId: newInstanceId, name: source.name, taskId: e.eventId };
-      fork.newInstances.push(childOf(c.instanceId, c.name, c.input?.value ?? null, parent, now, childStartTrace(parentTraceContext)));
+      fork.newInstances.push(newChild(c.instanceId, c.name, c.input?.value ?? null, parent, now, parentTraceContext));
     }
   }
   return fork;
@@ -166,29 +166,3 @@ function startedAs(e: HistoryEvent, instanceId: string, executionId: string, tra
   return { ...e, executionStarted: { ...started, orchestrationInstance: { instanceId, executionId: sv(executionId) }, ...(trace ?? {}) } };
 }
 
-function childOf(
-  childId: string,
-  name: string,
-  input: string | null,
-  parent: { instanceId: string; name: string; taskId: number },
-  now: Date,
-  trace: StartTrace | undefined,
-): NewInstance {
-  const executionId = randomUUID();
-  return {
-    instanceId: childId,
-    name,
-    input,
-    executionId,
-    createdAt: now,
-    scheduledStartAt: null,
-    parentInstanceId: parent.instanceId,
-    parentTaskId: parent.taskId,
-    startEvent: ev.executionStarted(childId, name, input, {
-      executionId,
-      at: now,
-      parent: { taskScheduledId: parent.taskId, name: sv(parent.name), orchestrationInstance: { instanceId: parent.instanceId } },
-      trace,
-    }),
-  };
-}

@@ -138,7 +138,8 @@ export function nonDeterminism(history: HistoryEvent[], actions: OrchestratorAct
   return undefined;
 }
 
-function newChild(
+/** A child instance to create, started by its parent's step (or a rerun's fork), in the parent's trace. */
+export function newChild(
   childId: string,
   name: string,
   input: string | null,
