@@ -12,6 +12,7 @@ import { anyToJson } from './any-value.js';
 import type { AnyData } from './any-value.js';
 import { DEFAULT_FAILURE_POLICY, expired, firstRun, nextRun } from './job.js';
 import type { JobRecord, JobSpec } from './job.js';
+import { DueLoop } from './due-loop.js';
 import type { JobStore } from './job-store.js';
 
 /** What the scheduler needs. */
@@ -75,12 +76,21 @@ export class JobExistsError extends Error {
 
 /** Schedules, lists and triggers the jobs of one app. */
 export class JobScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private running: Promise<void> | undefined;
   private readonly inFlight = new Set<string>();
+  private readonly loop: DueLoop;
 
-  constructor(private readonly options: JobSchedulerOptions) {}
+  constructor(private readonly options: JobSchedulerOptions) {
+    this.loop = new DueLoop({
+      store: options.store,
+      namespace: options.appId,
+      runDue: () => this.runDue(),
+      ready: () => options.app() !== undefined,
+      maxSleepMs: options.maxSleepMs ?? 1000,
+      idleSleepMs: options.maxSleepMs ?? 1000,
+      logger: options.logger,
+      what: 'job scheduler',
+    });
+  }
 
   /** Validates and stores a job; throws `InvalidJobError` or {@link JobExistsError}. */
   async schedule(spec: JobSpec, overwrite: boolean): Promise<void> {
@@ -107,34 +117,12 @@ export class JobScheduler {
 
   /** Checks the store now (after the app became available, or a job was added). */
   wake(): void {
-    if (this.closed) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), 0);
+    this.loop.wake();
   }
 
   /** Stops triggering; in-flight triggers finish. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private async tick(): Promise<void> {
-    if (this.closed || this.running) return;
-    const run = this.runDue();
-    this.running = run;
-    try {
-      await run;
-    } catch (err) {
-      this.options.logger.error('job scheduler pass failed', { error: (err as Error).message });
-    } finally {
-      this.running = undefined;
-    }
-    if (this.closed) return;
-    const { store, appId, maxSleepMs = 1000 } = this.options;
-    const earliest = await store.earliest(appId).catch(() => undefined);
-    const wait = earliest === undefined ? maxSleepMs : Math.min(Math.max(earliest - Date.now(), 0), maxSleepMs);
-    this.timer = setTimeout(() => void this.tick(), this.options.app() ? wait : maxSleepMs);
+  close(): Promise<void> {
+    return this.loop.close();
   }
 
   private async runDue(): Promise<void> {

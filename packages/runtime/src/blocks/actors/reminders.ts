@@ -6,6 +6,7 @@
  * one whose sidecar dies mid-call fires again once the lease ends.
  */
 import type { JobRecord } from '../../jobs/job.js';
+import { DueLoop } from '../../jobs/due-loop.js';
 import type { JobStore } from '../../jobs/job-store.js';
 import type { Logger } from '../../logging/logger.js';
 import { actorErrors } from './actor-errors.js';
@@ -117,10 +118,8 @@ export interface ReminderHost {
 /** Registers, reads and fires the reminders of one app. */
 export class ActorReminders {
   private readonly namespace: string;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private closed = false;
   private readonly inFlight = new Set<string>();
+  private readonly loop: DueLoop;
 
   constructor(
     appId: string,
@@ -130,6 +129,16 @@ export class ActorReminders {
     private readonly onFired?: (actorType: string, success: boolean) => void,
   ) {
     this.namespace = `${appId}${SEP}actors`;
+    this.loop = new DueLoop({
+      store,
+      namespace: this.namespace,
+      runDue: () => this.runDue(),
+      ready: () => host.ready(),
+      maxSleepMs: 1000,
+      idleSleepMs: 500,
+      logger,
+      what: 'actor reminders',
+    });
   }
 
   /** Stores a reminder (replacing one of the same name unless `overwrite` is false). */
@@ -195,33 +204,12 @@ export class ActorReminders {
 
   /** Looks at the store now. */
   wake(): void {
-    if (this.closed) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), 0);
+    this.loop.wake();
   }
 
   /** Stops firing; callbacks in flight finish. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private async tick(): Promise<void> {
-    if (this.closed || this.running) return;
-    const run = this.runDue();
-    this.running = run;
-    try {
-      await run;
-    } catch (err) {
-      this.logger.error('actor reminders: pass failed', { error: (err as Error).message });
-    } finally {
-      this.running = undefined;
-    }
-    if (this.closed) return;
-    const earliest = await this.store.earliest(this.namespace).catch(() => undefined);
-    const wait = earliest === undefined ? 1000 : Math.min(Math.max(earliest - Date.now(), 0), 1000);
-    this.timer = setTimeout(() => void this.tick(), this.host.ready() ? wait : 500);
+  close(): Promise<void> {
+    return this.loop.close();
   }
 
   private async runDue(): Promise<void> {
