@@ -63,7 +63,9 @@ export async function listRegistry(dir: string): Promise<RegistryEntry[]> {
         else await fsp.rm(file, { force: true });
       }),
   );
-  return entries.sort((a, b) => a.created.localeCompare(b.created));
+  // Files are read concurrently, so entries arrive in any order: ties on `created` (one millisecond)
+  // are broken by pid and port, or round-robin over two instances could pick the same one twice.
+  return entries.sort((a, b) => a.created.localeCompare(b.created) || a.pid - b.pid || a.internalPort - b.internalPort);
 }
 
 /** Registry files of sidecars in this process, removed synchronously if the process exits unclosed. */
