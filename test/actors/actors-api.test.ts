@@ -224,6 +224,46 @@ describe('the gRPC actor API', () => {
   });
 });
 
+describe('listing and removing reminders by type over gRPC (daprd 1.17 RPCs in the @dapr/dapr protos)', () => {
+  it('lists the reminders of a type or of one actor and removes them by type or actor, as daprd answers', async () => {
+    const client = daprGrpcClient(weft.grpcPort);
+    try {
+      const [a, b] = [uid('la'), uid('lb')];
+      for (const [id, name] of [[a, 'r1'], [a, 'r2'], [b, 'r1']] as const) {
+        const made = await client.call('RegisterActorReminder', { actor_type: 'Nester', actor_id: id, name, due_time: '1h', period: 'PT1H', ttl: '2h', data: Buffer.from('x') });
+        expect(made.error).toBeUndefined();
+      }
+      const mine = (list: unknown) => ((list as { reminders: { name: string; reminder: { actor_id: string } }[] }).reminders ?? []).filter((r) => [a, b].includes(r.reminder.actor_id));
+      const all = await client.call('ListActorReminders', { actor_type: 'Nester' });
+      expect(all.error).toBeUndefined();
+      const listed = mine(all.reply);
+      expect(listed.map((r) => `${r.reminder.actor_id}/${r.name}`).sort()).toEqual([`${a}/r1`, `${a}/r2`, `${b}/r1`].sort());
+      const one = listed.find((r) => r.reminder.actor_id === a && r.name === 'r1') as unknown as { reminder: Record<string, unknown> };
+      // daprd's list carries no ttl (its scheduler list does not return the expiry).
+      expect(one.reminder).toMatchObject({ actor_type: 'Nester', actor_id: a, due_time: '1h', period: 'PT1H' });
+      expect(one.reminder['ttl'] ?? undefined).toBeUndefined();
+      expect((one.reminder['data'] as { type_url: string }).type_url).toBe('type.googleapis.com/google.protobuf.BytesValue');
+
+      const ofA = await client.call('ListActorReminders', { actor_type: 'Nester', actor_id: a });
+      expect(mine(ofA.reply).map((r) => r.name).sort()).toEqual(['r1', 'r2']);
+
+      expect((await client.call('UnregisterActorRemindersByType', { actor_type: 'Nester', actor_id: a })).error).toBeUndefined();
+      expect(mine((await client.call('ListActorReminders', { actor_type: 'Nester' })).reply).map((r) => r.reminder.actor_id)).toEqual([b]);
+      expect((await client.call('UnregisterActorRemindersByType', { actor_type: 'Nester' })).error).toBeUndefined();
+      expect(mine((await client.call('ListActorReminders', { actor_type: 'Nester' })).reply)).toEqual([]);
+      expect((await fetch(url(`/Nester/${b}/reminders/r1`))).status).toBe(404);
+
+      for (const rpc of ['ListActorReminders', 'UnregisterActorRemindersByType']) {
+        const nonHosted = await client.call(rpc, { actor_type: 'Nobody' });
+        expect(nonHosted.error?.code).toBe(7);
+        expect(nonHosted.error?.metadata.get('dapr-error-code')).toEqual(['ERR_ACTOR_REMINDER_NON_HOSTED']);
+      }
+    } finally {
+      client.close();
+    }
+  });
+});
+
 describe('actor metrics', () => {
   it("exposes daprd's actor metric names with app_id and actor_type", async () => {
     const id = uid('metrics');

@@ -110,7 +110,8 @@ it('answers SaveState with a stale etag with ABORTED and no rich details, keepin
   expect(Buffer.from(now.data).toString()).toBe('"v2"');
 });
 
-it('answers an RPC that Weft does not serve yet with UNIMPLEMENTED', async () => {
-  const error = await failure('ListActorReminders', { actor_type: 'cart' });
+it('answers an RPC that Weft does not serve with UNIMPLEMENTED', async () => {
+  // The conversation (LLM) API has no Weft block.
+  const error = await failure('ConverseAlpha1', { name: 'llm', inputs: [] });
   expect(error.code).toBe(grpc.status.UNIMPLEMENTED);
 });

@@ -16,6 +16,8 @@ export interface JobStore {
   /** Replaces the scheduling state of an existing job (no-op if it was deleted meanwhile). */
   update(appId: string, record: JobRecord): Promise<void>;
   delete(appId: string, name: string): Promise<void>;
+  /** Every job whose name starts with `prefix`, ordered by name (code point order). */
+  list(appId: string, prefix: string): Promise<JobRecord[]>;
   /** Deletes this version of a job (not one that replaced it meanwhile). */
   remove(appId: string, record: JobRecord): Promise<void>;
   /**
@@ -86,6 +88,14 @@ export class SqliteJobStore implements JobStore {
   delete(appId: string, name: string): Promise<void> {
     this.db.prepare('DELETE FROM jobs WHERE app_id = ? AND name = ?').run(appId, name);
     return Promise.resolve();
+  }
+
+  list(appId: string, prefix: string): Promise<JobRecord[]> {
+    const rows = this.db
+      // length() counts characters as substr() does (a JS length counts UTF-16 units).
+      .prepare('SELECT * FROM jobs WHERE app_id = @appId AND substr(name, 1, length(@prefix)) = @prefix ORDER BY name')
+      .all({ appId, prefix }) as Row[];
+    return Promise.resolve(rows.map(toRecord));
   }
 
   remove(appId: string, r: JobRecord): Promise<void> {

@@ -83,6 +83,11 @@ export class PostgresJobStore implements JobStore {
     await this.pool.query('DELETE FROM weft_jobs WHERE app_id = $1 AND name = $2', [appId, name]);
   }
 
+  async list(appId: string, prefix: string): Promise<JobRecord[]> {
+    const res = await this.pool.query<PgRow>('SELECT * FROM weft_jobs WHERE app_id = $1 AND starts_with(name, $2) ORDER BY name COLLATE "C"', [appId, prefix]);
+    return res.rows.map(fromPg);
+  }
+
   async remove(appId: string, r: JobRecord): Promise<void> {
     await this.pool.query('DELETE FROM weft_jobs WHERE app_id = $1 AND name = $2 AND created_at = $3', [appId, r.spec.name, r.createdAt]);
   }

@@ -149,6 +149,25 @@ export class ActorsBlock {
     await this.reminders.delete(actorType, actorId, name);
   }
 
+  /**
+   * The reminders of a hosted type, or of one actor of it (gRPC `ListActorReminders`, daprd 1.17+).
+   * As daprd's list (from its scheduler), the views carry no `ttl`.
+   */
+  async listReminders(actorType: string, actorId?: string): Promise<(ReminderView & { name: string })[]> {
+    if (!this.runtime.hosts(actorType)) throw actorErrors.reminderNonHosted();
+    const list = await this.reminders.list(actorType, actorId);
+    return list.map((r) => {
+      const { ttl: _ttl, ...rest } = view(r);
+      return { name: r.name, ...rest };
+    });
+  }
+
+  /** Removes the reminders of a hosted type, or of one actor of it (gRPC `UnregisterActorRemindersByType`). */
+  async deleteReminders(actorType: string, actorId?: string): Promise<void> {
+    if (!this.runtime.hosts(actorType)) throw actorErrors.reminderNonHosted();
+    await this.reminders.deleteAll(actorType, actorId);
+  }
+
   /** Active actors per hosted type (metadata API). */
   activeActors(): { type: string; count: number }[] {
     return this.runtime.activeCounts();

@@ -4,7 +4,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { ApiError, GrpcCode } from '../../errors/api-error.js';
-import type { ActorsBlock } from './actors-block.js';
+import type { ActorsBlock, ReminderView } from './actors-block.js';
 import type { ActorStateOperation } from './actor-state.js';
 
 type StringMap = Record<string, string>;
@@ -35,6 +35,24 @@ function bytesValueAny(json: string): { type_url: string; value: Buffer } {
  */
 function grpcData(data: Buffer | undefined): string | undefined {
   return data && data.length > 0 ? JSON.stringify(data.toString('base64')) : undefined;
+}
+
+/** A proto3 `optional` string: with oneofs on, a set field names itself in `_<field>`; undefined when unset. */
+function optionalString(req: Record<string, unknown>, field: string): string | undefined {
+  const value = req[field];
+  return req[`_${field}`] === field && typeof value === 'string' ? value : undefined;
+}
+
+/** `GetActorReminderResponse` / `ActorReminder` (same field numbers and names). */
+function reminderMessage(r: ReminderView): Record<string, unknown> {
+  return {
+    actor_type: r.actorType,
+    actor_id: r.actorId,
+    ...(r.dueTime !== undefined ? { due_time: r.dueTime } : {}),
+    ...(r.period !== undefined ? { period: r.period } : {}),
+    ...(r.ttl !== undefined ? { ttl: r.ttl } : {}),
+    ...(r.data !== undefined ? { data: bytesValueAny(r.data) } : {}),
+  };
 }
 
 /** The handlers, keyed by RPC name. */
@@ -104,16 +122,15 @@ export function actorGrpcMethods(actors: ActorsBlock): Record<string, Handler> {
       await actors.deleteReminder(req.actor_type, req.actor_id, req.name);
       return {};
     },
-    GetActorReminder: async (req: Target & { name: string }) => {
-      const r = await actors.getReminder(req.actor_type, req.actor_id, req.name);
-      return {
-        actor_type: r.actorType,
-        actor_id: r.actorId,
-        ...(r.dueTime !== undefined ? { due_time: r.dueTime } : {}),
-        ...(r.period !== undefined ? { period: r.period } : {}),
-        ...(r.ttl !== undefined ? { ttl: r.ttl } : {}),
-        ...(r.data !== undefined ? { data: bytesValueAny(r.data) } : {}),
-      };
+    GetActorReminder: async (req: Target & { name: string }) => reminderMessage(await actors.getReminder(req.actor_type, req.actor_id, req.name)),
+    // daprd 1.17+ (the @dapr/dapr protos declare them; daprd 1.16 answers Unimplemented).
+    ListActorReminders: async (req: { actor_type: string; actor_id?: string | null; _actor_id?: string }) => {
+      const list = await actors.listReminders(req.actor_type, optionalString(req, 'actor_id'));
+      return { reminders: list.map((r) => ({ name: r.name, reminder: reminderMessage(r) })) };
+    },
+    UnregisterActorRemindersByType: async (req: { actor_type: string; actor_id?: string | null; _actor_id?: string }) => {
+      await actors.deleteReminders(req.actor_type, optionalString(req, 'actor_id'));
+      return {};
     },
   };
   return methods as unknown as Record<string, Handler>;

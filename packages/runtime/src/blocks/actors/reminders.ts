@@ -197,6 +197,25 @@ export class ActorReminders {
     }
   }
 
+  /**
+   * The reminders of an actor type, or of one actor of it when `actorId` is given, ordered by key.
+   * Rows are matched on the stored type and id, not only on the key prefix, since ids may hold `||`.
+   */
+  async list(actorType: string, actorId?: string): Promise<StoredReminder[]> {
+    const prefix = [actorType, ...(actorId !== undefined ? [actorId] : []), ''].join(SEP);
+    const records = await this.store.list(this.namespace, prefix);
+    return records.map(decode).filter((r) => r.actorType === actorType && (actorId === undefined || r.actorId === actorId));
+  }
+
+  /** Deletes the reminders of an actor type, or of one actor of it. */
+  async deleteAll(actorType: string, actorId?: string): Promise<void> {
+    try {
+      for (const r of await this.list(actorType, actorId)) await this.store.delete(this.namespace, [r.actorType, r.actorId, r.name].join(SEP));
+    } catch (err) {
+      throw actorErrors.reminderDelete((err as Error).message);
+    }
+  }
+
   /** Starts firing due reminders. */
   start(): void {
     this.wake();
