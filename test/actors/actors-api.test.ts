@@ -78,10 +78,13 @@ describe('actor invocation', () => {
     expect(await res.json()).toEqual({ errorCode: 'ERR_ACTOR_INVOKE_METHOD', message: 'error invoke actor method: error from actor service: (500) boom' });
   });
 
-  it('answers 500 ERR_ACTOR_INVOKE_METHOD for an actor type no sidecar hosts', async () => {
+  it('answers 500 ERR_ACTOR_INVOKE_METHOD with daprd text for an actor type no sidecar hosts, after its lookup retries', async () => {
     const res = await put('/Nobody/1/method/x', {});
     expect(res.status).toBe(500);
-    expect(await res.json()).toMatchObject({ errorCode: 'ERR_ACTOR_INVOKE_METHOD', message: "error invoke actor method: failed to lookup actor: did not find address for actor 'Nobody||1'" });
+    expect(await res.json()).toEqual({
+      errorCode: 'ERR_ACTOR_INVOKE_METHOD',
+      message: 'error invoke actor method: failed to lookup actor: api error: code = FailedPrecondition desc = did not find address for actor',
+    });
   });
 });
 
@@ -205,8 +208,9 @@ describe('the gRPC actor API', () => {
       expect(missing.error?.code).toBe(13);
       expect(missing.error?.metadata.get('dapr-error-code')).toEqual(['ERR_ACTOR_INSTANCE_MISSING']);
       const unknown = await client.call('InvokeActor', { actor_type: 'Nobody', actor_id: '1', method: 'x' });
-      expect(unknown.error?.code).toBe(13);
-      expect(unknown.error?.details).toBe("error invoke actor method: failed to lookup actor: did not find address for actor 'Nobody||1'");
+      // daprd passes the wrapped placement error's FailedPrecondition status through on gRPC.
+      expect(unknown.error?.code).toBe(9);
+      expect(unknown.error?.details).toBe('failed to lookup actor: api error: code = FailedPrecondition desc = did not find address for actor');
       expect((await client.call('RegisterActorReminder', { actor_type: 'Plain', actor_id: id, name: 'g', due_time: '1h', data: Buffer.from('hi') })).error).toBeUndefined();
       const got = await client.call('GetActorReminder', { actor_type: 'Plain', actor_id: id, name: 'g' });
       expect(got.reply).toMatchObject({ actor_type: 'Plain', actor_id: id, due_time: '1h' });

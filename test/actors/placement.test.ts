@@ -77,6 +77,31 @@ describe('actors hosted by another app on this machine', () => {
   });
 });
 
+describe('an actor type no sidecar hosts yet', () => {
+  it('is looked up again, as daprd retries placement lookups, so a host that comes up meanwhile gets the call', async () => {
+    const registry = await tempDir('registry-late');
+    const dir = await tempDir('late-caller');
+    const caller = await startWeftSidecar(['--app-id', 'late-caller', '--log-level', 'debug'], { cwd: dir, env: { WEFT_REGISTRY_DIR: registry } });
+    sidecars.push(caller);
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const app = await startRawActorApp(await freePort(), { entities: ['Late'] }, gate);
+    apps.push(app);
+    const asked = new Promise((resolve) => app.events.once('config', resolve));
+    // The host's sidecar is up, but its app has not told it yet which types it hosts.
+    const host = await startWeftSidecar(['--app-id', 'late-host', '--log-level', 'warn', '--app-port', String(app.port)], { cwd: await tempDir('late-host'), env: { WEFT_REGISTRY_DIR: registry } });
+    sidecars.push(host);
+    await asked;
+    const answer = invoke(caller, 'Late', 'l1', 'echo', { late: true });
+    // Once the caller has found no host and is waiting to look again, the host learns its types.
+    while (!caller.output().includes('actor type Late is not hosted by any sidecar yet')) await new Promise((r) => setTimeout(r, 20));
+    openGate();
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ late: true });
+  }, 30_000);
+});
+
 const pgUp = await requireService(SERVICES.postgres, 'actor placement across replicas on PostgreSQL');
 
 describe.skipIf(!pgUp)('actors across replicas of one app (PostgreSQL actor state store)', () => {

@@ -20,7 +20,7 @@ export interface AppCall {
 export interface RawActorApp {
   port: number;
   calls: AppCall[];
-  /** Emits `call` with each {@link AppCall}. */
+  /** Emits `call` with each {@link AppCall}, and `config` when the sidecar asks for `/dapr/config`. */
   events: EventEmitter;
   /** The sidecar's HTTP port, for nested calls; set once it runs. */
   sidecarPort: number;
@@ -29,8 +29,8 @@ export interface RawActorApp {
   close(): Promise<void>;
 }
 
-/** Starts the app on `port`. */
-export function startRawActorApp(port: number, config: unknown): Promise<RawActorApp> {
+/** Starts the app on `port`; with `configGate`, `GET /dapr/config` is answered once it resolves. */
+export function startRawActorApp(port: number, config: unknown, configGate?: Promise<void>): Promise<RawActorApp> {
   const events = new EventEmitter();
   const app: RawActorApp = {
     port,
@@ -46,7 +46,8 @@ export function startRawActorApp(port: number, config: unknown): Promise<RawActo
     req.on('end', () => {
       const call: AppCall = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       if (call.path === '/dapr/config') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(config));
+        void (configGate ?? Promise.resolve()).then(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(config)));
+        events.emit('config');
         return;
       }
       app.calls.push(call);

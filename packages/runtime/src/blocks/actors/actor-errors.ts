@@ -1,6 +1,9 @@
 /** Actor API errors (dapr `pkg/messages/predefined.go`, `pkg/messages/errorcodes/errorcodes.go`). */
 import { ApiError, GrpcCode } from '../../errors/api-error.js';
 
+/** daprd's text of a failed actor lookup: `failed to lookup actor: ` + `ErrActorNoAddress.Error()`. */
+export const LOOKUP_NO_ADDRESS = 'failed to lookup actor: api error: code = FailedPrecondition desc = did not find address for actor';
+
 export const actorErrors = {
   runtimeNotFound: () =>
     new ApiError(
@@ -26,6 +29,18 @@ export const actorErrors = {
   timerCreate: (detail: string) => new ApiError('ERR_ACTOR_TIMER_CREATE', 500, GrpcCode.INTERNAL, `error creating actor timer: ${detail}`),
   stackDepth: () => new ApiError('ERR_ACTOR_STACK_DEPTH', 500, GrpcCode.RESOURCE_EXHAUSTED, 'maximum stack depth exceeded'),
   runtimeClosed: () => new ApiError('ERR_ACTOR_RUNTIME_CLOSED', 503, GrpcCode.UNAVAILABLE, 'actor runtime is closed'),
+  /**
+   * No sidecar hosts the actor's type (after daprd's `DaprBuiltInActorNotFoundRetries`): daprd wraps
+   * placement's `ErrActorNoAddress` in a plain error, so HTTP renders it as ERR_ACTOR_INVOKE_METHOD
+   * around the wrapped error's text, while gRPC keeps the wrapped error's FailedPrecondition status.
+   */
+  lookupNoAddress: () =>
+    new ApiError(
+      'ERR_ACTOR_INVOKE_METHOD',
+      500,
+      GrpcCode.FAILED_PRECONDITION,
+      `error invoke actor method: ${LOOKUP_NO_ADDRESS}`,
+    ),
   noAddress: (key: string) => new ApiError('ERR_ACTOR_NO_ADDRESS', 404, GrpcCode.FAILED_PRECONDITION, `did not find address for actor '${key}'`),
   badRequest: (detail: string) => new ApiError('ERR_BAD_REQUEST', 400, GrpcCode.INVALID_ARGUMENT, `invalid request: ${detail}`),
   malformed: (detail: string) => new ApiError('ERR_MALFORMED_REQUEST', 400, GrpcCode.INVALID_ARGUMENT, `failed deserializing HTTP body: ${detail}`),

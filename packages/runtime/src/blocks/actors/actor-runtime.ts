@@ -16,6 +16,8 @@ import type { ActorTypeConfig } from './app-config.js';
 import { computeSchedule, followingDue } from './reminders.js';
 import type { FireOutcome, Schedule, StoredReminder } from './reminders.js';
 import { ActorClosedError, TurnLock } from './turn-lock.js';
+import { backoffMs } from '../../resiliency/retry.js';
+import type { RetryPolicy } from '../../resiliency/retry.js';
 
 /** Dapr's reentrancy header, sent to the app and read back from its nested calls. */
 export const REENTRANCY_HEADER = 'dapr-reentrancy-id';
@@ -76,6 +78,11 @@ export interface ActorRuntimeOptions {
   metrics?: ActorMetrics | undefined;
   /** Where actor types hosted by other sidecars are called; undefined: only local types. */
   remote?: RemoteActors | undefined;
+  /**
+   * How long a call for an actor type no sidecar hosts keeps looking it up: daprd's built-in
+   * `DaprBuiltInActorNotFoundRetries` (constant, 1s, 5 retries). Undefined: no retry.
+   */
+  notFoundRetry?: RetryPolicy | undefined;
 }
 
 /** Where an actor lives: here, at another sidecar's internal port, or nowhere (undefined). */
@@ -174,8 +181,7 @@ export class ActorRuntime {
   async invoke(call: ActorCall): Promise<ActorAnswer> {
     if (this.closed) throw actorErrors.runtimeClosed();
     for (let attempt = 1; ; attempt++) {
-      const route = await this.route(call.actorType, call.actorId);
-      if (!route) throw actorErrors.invoke(`failed to lookup actor: did not find address for actor '${actorKey(call.actorType, call.actorId)}'`);
+      const route = await this.lookup(call.actorType, call.actorId);
       if ('local' in route) return this.invokeLocal(call);
       try {
         return await (this.options.remote as RemoteActors).call(route, call);
@@ -184,6 +190,22 @@ export class ActorRuntime {
         if (attempt < 3 && err instanceof ApiError && err.message.endsWith(MOVED)) continue;
         throw err;
       }
+    }
+  }
+
+  /**
+   * Where an actor lives, looking again while no sidecar hosts its type, as daprd's router retries
+   * placement lookups under `DaprBuiltInActorNotFoundRetries` (a host may be starting).
+   */
+  private async lookup(actorType: string, actorId: string): Promise<NonNullable<ActorRoute>> {
+    const policy = this.options.notFoundRetry;
+    for (let retry = 1; ; retry++) {
+      const route = await this.route(actorType, actorId);
+      if (route) return route;
+      if (!policy || (policy.maxRetries >= 0 && retry > policy.maxRetries) || this.closed) throw actorErrors.lookupNoAddress();
+      const wait = backoffMs(policy, retry);
+      this.options.logger.debug(`actor type ${actorType} is not hosted by any sidecar yet; looking up ${actorKey(actorType, actorId)} again in ${wait}ms`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 
@@ -215,7 +237,7 @@ export class ActorRuntime {
   /** Invokes an actor hosted here (also the entry point of calls from other sidecars). */
   async invokeLocal(call: ActorCall): Promise<ActorAnswer> {
     if (this.closed) throw actorErrors.runtimeClosed();
-    if (!this.hosts(call.actorType)) throw actorErrors.invoke(`failed to lookup actor: did not find address for actor '${actorKey(call.actorType, call.actorId)}'`);
+    if (!this.hosts(call.actorType)) throw actorErrors.lookupNoAddress();
     const headerValue = call.headers?.[REENTRANCY_HEADER];
     const reentrancyId = Array.isArray(headerValue) ? headerValue[0] : headerValue;
     const res = await this.underLock(call.actorType, call.actorId, reentrancyId, (id) =>

@@ -13,6 +13,7 @@ import { actorErrors, invalidName, normalizeMethod } from './actor-errors.js';
 import type { ActorMetrics } from './actor-metrics.js';
 import { ActorRuntime } from './actor-runtime.js';
 import type { ActorAnswer, TimerRequest } from './actor-runtime.js';
+import type { RetryPolicy } from '../../resiliency/retry.js';
 import type { SidecarPlacement } from './local-placement.js';
 import type { InternalActorHandler } from '../../invoke/internal-server.js';
 import { ActorState } from './actor-state.js';
@@ -33,6 +34,8 @@ export interface ActorsBlockOptions {
   metrics?: ActorMetrics | undefined;
   /** Placement across sidecars; without it actors run only where their app is. */
   placement?: SidecarPlacement | undefined;
+  /** daprd's `DaprBuiltInActorNotFoundRetries` (see the runtime's `notFoundRetry`). */
+  notFoundRetry?: RetryPolicy | undefined;
 }
 
 /** A reminder as the API returns it. */
@@ -57,7 +60,7 @@ export class ActorsBlock {
 
   constructor(private readonly options: ActorsBlockOptions) {
     const { logger } = options;
-    this.runtime = new ActorRuntime({ logger: logger.child('weft.runtime.actors'), metrics: options.metrics, remote: options.placement });
+    this.runtime = new ActorRuntime({ logger: logger.child('weft.runtime.actors'), metrics: options.metrics, remote: options.placement, notFoundRetry: options.notFoundRetry });
     this.internalCalls = options.placement?.handler((call) => this.runtime.invokeForwarded(call));
     this.state = new ActorState({
       appId: options.appId,

@@ -4,6 +4,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { ApiError, GrpcCode } from '../../errors/api-error.js';
+import { LOOKUP_NO_ADDRESS } from './actor-errors.js';
 import type { ActorsBlock, ReminderView } from './actors-block.js';
 import type { ActorStateOperation } from './actor-state.js';
 
@@ -67,6 +68,8 @@ export function actorGrpcMethods(actors: ActorsBlock): Record<string, Handler> {
       } catch (err) {
         // daprd answers bad names over gRPC with a plain InvalidArgument status.
         if (err instanceof ApiError && err.code === 'ERR_BAD_REQUEST') throw new ApiError('ERR_BAD_REQUEST', 400, GrpcCode.INVALID_ARGUMENT, err.message.replace(/^invalid request: /, ''));
+        // daprd passes a failed lookup's own status on gRPC, without the ERR_ACTOR_INVOKE_METHOD wrapping.
+        if (err instanceof ApiError && err.message.endsWith(LOOKUP_NO_ADDRESS)) throw new ApiError(err.code, err.httpStatus, err.grpcCode, LOOKUP_NO_ADDRESS);
         throw err;
       }
     },

@@ -14,6 +14,7 @@ import { ActorsBlock } from './actors-block.js';
 import { SidecarPlacement } from './local-placement.js';
 import { PostgresPlacement } from './postgres-placement.js';
 import type { NameResolver } from '../../nameresolution/resolver.js';
+import type { RetryPolicy } from '../../resiliency/retry.js';
 
 export { ActorsBlock } from './actors-block.js';
 export { actorRoutes } from './http-routes.js';
@@ -34,6 +35,8 @@ export interface CreateActorsBlockInput {
   resolver: () => NameResolver | undefined;
   /** This sidecar's internal (sidecar-to-sidecar) port once it listens. */
   internalPort: () => number | undefined;
+  /** daprd's `DaprBuiltInActorNotFoundRetries`, from the sidecar's resiliency. */
+  notFoundRetry?: RetryPolicy | undefined;
   /** The address other sidecars reach the internal port on (`host:port`), once it listens. */
   internalAddress: () => string | undefined;
 }
@@ -69,5 +72,6 @@ export async function createActorsBlock(input: CreateActorsBlockInput): Promise<
     stateTtlEnabled: input.features['ActorStateTTL'] === true,
     metrics: input.metrics ? new ActorMetrics(input.metrics.registry, input.appId) : undefined,
     placement,
+    notFoundRetry: input.notFoundRetry,
   });
 }

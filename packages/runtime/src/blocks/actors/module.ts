@@ -34,6 +34,7 @@ export const actorsModule: BlockModule<ActorsBlockInstance> = {
       metrics: ctx.metrics,
       resolver: () => resolver,
       internalPort: () => invocation.invocation.internalPort,
+      notFoundRetry: ctx.resiliency.builtInPolicy('DaprBuiltInActorNotFoundRetries').retryPolicy,
       internalAddress: () => `${reachableHost(listenHost, host, options.env)}:${invocation.invocation.internalPort}`,
     });
     invocation.serveActorCalls(actors.internalCalls);
