@@ -184,7 +184,17 @@ describe('metadata', () => {
   it('lists the hosted types with their active counts and the actor runtime status', async () => {
     const meta = (await (await fetch(`http://127.0.0.1:${weft.httpPort}/v1.0/metadata`)).json()) as Record<string, unknown>;
     expect(meta['actors']).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Plain' }), expect.objectContaining({ type: 'Nester' })]));
-    expect(meta['actorRuntime']).toMatchObject({ runtimeStatus: 'RUNNING', hostReady: true });
+    const runtime = meta['actorRuntime'] as Record<string, unknown>;
+    expect(Object.keys(runtime).sort()).toEqual(['activeActors', 'hostReady', 'placement', 'runtimeStatus']);
+    expect(runtime).toMatchObject({ runtimeStatus: 'RUNNING', hostReady: true, placement: 'placement: connected (weft: local name-resolution registry)' });
+    expect(runtime['activeActors']).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Plain', count: expect.any(Number) })]));
+    const client = daprGrpcClient(weft.grpcPort);
+    try {
+      const got = await client.call('GetMetadata', {});
+      expect(got.reply?.['actor_runtime']).toMatchObject({ runtime_status: 'RUNNING', host_ready: true, placement: 'placement: connected (weft: local name-resolution registry)' });
+    } finally {
+      client.close();
+    }
   });
 });
 

@@ -92,6 +92,11 @@ describe('an actor type no sidecar hosts yet', () => {
     const host = await startWeftSidecar(['--app-id', 'late-host', '--log-level', 'warn', '--app-port', String(app.port)], { cwd: await tempDir('late-host'), env: { WEFT_REGISTRY_DIR: registry } });
     sidecars.push(host);
     await asked;
+    // daprd's actorRuntime: INITIALIZING (nothing else) until the app's configuration is read; a
+    // sidecar without an app runs at once, hosting nothing.
+    const runtimeOf = async (weft: WeftProcess) => ((await (await fetch(`http://127.0.0.1:${weft.httpPort}/v1.0/metadata`)).json()) as { actorRuntime: unknown }).actorRuntime;
+    expect(await runtimeOf(host)).toEqual({ runtimeStatus: 'INITIALIZING', hostReady: false });
+    expect(await runtimeOf(caller)).toEqual({ runtimeStatus: 'RUNNING', hostReady: true, placement: 'placement: connected (weft: local name-resolution registry)' });
     const answer = invoke(caller, 'Late', 'l1', 'echo', { late: true });
     // Once the caller has found no host and is waiting to look again, the host learns its types.
     while (!caller.output().includes('actor type Late is not hosted by any sidecar yet')) await new Promise((r) => setTimeout(r, 20));
@@ -186,6 +191,8 @@ spec:
 `;
     const a = await start(appId, await tempDir('registry-a'), ['Leased'], store);
     const b = await start(appId, await tempDir('registry-b'), ['Leased'], store);
+    const meta = (await (await fetch(`http://127.0.0.1:${a.weft.httpPort}/v1.0/metadata`)).json()) as { actorRuntime: { placement: string } };
+    expect(meta.actorRuntime.placement).toBe('placement: connected (weft: leases in the shared PostgreSQL of the actor state store)');
     const ids = Array.from({ length: 6 }, (_, i) => `L${i}`);
     for (const id of ids) {
       // The first call claims the lease where it lands; later calls through the other replica follow it.

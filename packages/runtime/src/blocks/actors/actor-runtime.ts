@@ -145,6 +145,11 @@ export class ActorRuntime {
     return this.active.has(actorKey(actorType, actorId));
   }
 
+  /** Starts with no hosted types: no app, or an app without actor callbacks (gRPC). */
+  hostNothing(): void {
+    this.configRead = true;
+  }
+
   /** Reads the app's `GET /dapr/config` over the (HTTP) app channel and starts hosting its types. */
   async start(channel: AppChannel): Promise<void> {
     this.channel = channel;

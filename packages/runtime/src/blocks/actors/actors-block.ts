@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AppChannel } from '../../appchannel/app-channel.js';
 import { HttpAppChannel } from '../../appchannel/http-app-channel.js';
 import type { ComponentManager } from '../../components/manager.js';
+import type { ActorRuntimeStatus } from '../core/metadata.js';
 import type { JobStore } from '../../jobs/job-store.js';
 import type { Logger } from '../../logging/logger.js';
 import { actorErrors, invalidName, normalizeMethod } from './actor-errors.js';
@@ -82,6 +83,7 @@ export class ActorsBlock {
   async start(channel: AppChannel): Promise<void> {
     if (!(channel instanceof HttpAppChannel)) {
       this.options.logger.info('actors: the app speaks gRPC, which has no actor callbacks; it hosts no actors');
+      this.runtime.hostNothing();
       this.reminders.start();
       return;
     }
@@ -169,6 +171,22 @@ export class ActorsBlock {
   async deleteReminders(actorType: string, actorId?: string): Promise<void> {
     if (!this.runtime.hosts(actorType)) throw actorErrors.reminderNonHosted();
     await this.reminders.deleteAll(actorType, actorId);
+  }
+
+  /**
+   * The metadata API's `actorRuntime`, with daprd's fields and states. daprd's `placement` text is
+   * `placement: connected`; Weft keeps those words (there is nothing to disconnect from) and says which
+   * placement it uses instead of a placement service.
+   */
+  runtimeStatus(): ActorRuntimeStatus {
+    if (!this.runtime.ready) return { runtimeStatus: 'INITIALIZING', hostReady: false };
+    const active = this.activeActors();
+    return {
+      runtimeStatus: 'RUNNING',
+      ...(active.length > 0 ? { activeActors: active } : {}),
+      hostReady: true,
+      placement: `placement: connected (weft: ${this.options.placement?.describe() ?? 'no placement; actors of this app only'})`,
+    };
   }
 
   /** Active actors per hosted type (metadata API). */

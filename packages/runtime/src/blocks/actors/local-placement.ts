@@ -207,6 +207,13 @@ export class SidecarPlacement implements RemoteActors {
     return placement.call(route, call);
   }
 
+  /** What places actors, for the metadata API: Postgres leases, the local registry, or nothing. */
+  describe(): string {
+    if (this.shared) return 'leases in the shared PostgreSQL of the actor state store';
+    if (this.registry()) return 'local name-resolution registry';
+    return 'no placement; actors of this app only';
+  }
+
   /** The internal-port handler over the local runtime. */
   handler(invokeLocal: (call: ActorCall) => Promise<ActorAnswer>): (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void> {
     return actorPeerHandler(invokeLocal);

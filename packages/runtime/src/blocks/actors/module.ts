@@ -38,7 +38,12 @@ export const actorsModule: BlockModule<ActorsBlockInstance> = {
       internalAddress: () => `${reachableHost(listenHost, host, options.env)}:${invocation.invocation.internalPort}`,
     });
     invocation.serveActorCalls(actors.internalCalls);
-    ctx.metadata.setActorsSource(() => actors.activeActors());
+    // Without an app there is no configuration to wait for: the runtime runs, hosting nothing.
+    if (!options.appPort) actors.runtime.hostNothing();
+    ctx.metadata.setActorsSource(
+      () => actors.activeActors(),
+      () => actors.runtimeStatus(),
+    );
     return {
       actors,
       httpRoutes: () => actorRoutes(actors),

@@ -27,9 +27,9 @@ export function coreMethods(deps: CoreMethodDeps): DaprGrpcMethods {
           ? {
               actor_runtime: {
                 runtime_status: m.actorRuntime.runtimeStatus,
-                active_actors: m.actorRuntime.activeActors,
+                active_actors: m.actorRuntime.activeActors ?? [],
                 host_ready: m.actorRuntime.hostReady,
-                placement: m.actorRuntime.placement,
+                placement: m.actorRuntime.placement ?? '',
               },
             }
           : {}),

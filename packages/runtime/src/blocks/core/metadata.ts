@@ -18,6 +18,17 @@ export interface ComponentMetadata {
   capabilities: string[];
 }
 
+/**
+ * daprd's `actorRuntime` (`pkg/actors/actors.go` `RuntimeStatus`): `INITIALIZING` until the app's actor
+ * configuration is read, then `RUNNING`; `activeActors` and `placement` are left out when empty.
+ */
+export interface ActorRuntimeStatus {
+  runtimeStatus: 'INITIALIZING' | 'DISABLED' | 'RUNNING';
+  activeActors?: { type: string; count: number }[];
+  hostReady: boolean;
+  placement?: string;
+}
+
 /** The `GET /v1.0/metadata` body (Dapr's JSON field names). */
 export interface MetadataResponse {
   id: string;
@@ -25,7 +36,7 @@ export interface MetadataResponse {
   enabledFeatures: string[];
   actors: { type: string; count: number }[];
   /** The actor runtime's status (Dapr 1.16's `actorRuntime`). */
-  actorRuntime?: { runtimeStatus: string; activeActors: { type: string; count: number }[]; hostReady: boolean; placement: string };
+  actorRuntime?: ActorRuntimeStatus;
   components: ComponentMetadata[];
   extended: Record<string, string>;
   subscriptions: unknown[];
@@ -95,10 +106,12 @@ export class MetadataBlock {
   }
 
   private actorsSource: (() => { type: string; count: number }[]) | undefined;
+  private actorRuntimeSource: (() => ActorRuntimeStatus) | undefined;
 
-  /** Where the active actors come from, once the actor runtime exists. */
-  setActorsSource(source: () => { type: string; count: number }[]): void {
+  /** Where the active actors and the actor runtime's status come from, once the actor runtime exists. */
+  setActorsSource(source: () => { type: string; count: number }[], runtime: () => ActorRuntimeStatus): void {
     this.actorsSource = source;
+    this.actorRuntimeSource = runtime;
   }
 
   /** Sets one extended attribute (in memory only, as in Dapr). */
@@ -115,9 +128,7 @@ export class MetadataBlock {
       runtimeVersion: RUNTIME_VERSION,
       enabledFeatures: [],
       actors: this.actorsSource?.() ?? [],
-      ...(this.actorsSource
-        ? { actorRuntime: { runtimeStatus: 'RUNNING', activeActors: this.actorsSource(), hostReady: true, placement: 'weft: no placement service (local registry)' } }
-        : {}),
+      ...(this.actorRuntimeSource ? { actorRuntime: this.actorRuntimeSource() } : {}),
       components: this.components.list().map((c) => ({ name: c.name, type: c.type, version: c.version, capabilities: capabilitiesOf(c) })),
       ...(failed.length > 0 ? { failedComponents: failed } : {}),
       extended: Object.fromEntries(this.extended),
