@@ -2,7 +2,7 @@
  * A hand-written HTTP actor app (no SDK), so tests see exactly what the sidecar sends: it serves
  * `GET /dapr/config` from the given config, records every call, and hosts methods:
  * `nest` (calls itself through the sidecar with the `Dapr-Reentrancy-Id` it got, `depth` times),
- * `fail` (500 `boom`), `echo` (the body back), and timer/reminder callbacks (200, or a reminder-cancel
+ * `fail` (500 `boom`), `echo` (the body back), `hold` (answers once the test calls `release(id)`), and timer/reminder callbacks (200, or a reminder-cancel
  * answer for names starting with `cancel`).
  */
 import { EventEmitter } from 'node:events';
@@ -26,18 +26,25 @@ export interface RawActorApp {
   sidecarPort: number;
   /** Results of nested calls the `nest` method made (status and body). */
   nested: { status: number; body: string }[];
+  /** Answers the `hold` calls of an actor id, which wait until then. */
+  release(actorId: string): void;
   close(): Promise<void>;
 }
 
 /** Starts the app on `port`; with `configGate`, `GET /dapr/config` is answered once it resolves. */
 export function startRawActorApp(port: number, config: unknown, configGate?: Promise<void>): Promise<RawActorApp> {
   const events = new EventEmitter();
+  const held = new Map<string, (() => void)[]>();
   const app: RawActorApp = {
     port,
     calls: [],
     events,
     sidecarPort: 0,
     nested: [],
+    release: (actorId) => {
+      for (const answer of held.get(actorId) ?? []) answer();
+      held.delete(actorId);
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const server = http.createServer((req, res) => {
@@ -61,6 +68,12 @@ export function startRawActorApp(port: number, config: unknown, configGate?: Pro
     const [, type, id, method] = m;
     if (call.method === 'DELETE' && method === undefined) return void res.writeHead(200).end();
     if (method === 'fail') return void res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
+    if (method === 'hold') {
+      const list = held.get(id ?? '') ?? [];
+      list.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end('"released"'));
+      held.set(id ?? '', list);
+      return;
+    }
     if (method === 'echo') return void res.writeHead(200, { 'content-type': 'application/json' }).end(call.body);
     if (method?.startsWith('remind/cancel')) return void res.writeHead(200, { 'X-DaprReminderCancel': 'true' }).end();
     if (method?.startsWith('remind/') || method?.startsWith('timer/')) return void res.writeHead(200).end();

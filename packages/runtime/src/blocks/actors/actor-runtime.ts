@@ -98,6 +98,8 @@ export interface RemoteActors {
   call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer>;
   /** Gives up this sidecar's claim on a deactivated actor. */
   release?(actorType: string, actorId: string): Promise<void>;
+  /** Calls `onChange` when the sidecars hosting actors change (actors may move); returns the unsubscribe. */
+  watch?(onChange: () => void): () => void;
 }
 
 /** The answer of a sidecar to a call for an actor that now lives elsewhere (daprd's words). */
@@ -115,6 +117,7 @@ export class ActorRuntime {
   private readonly active = new Map<string, ActiveActor>();
   private configRead = false;
   private closed = false;
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly options: ActorRuntimeOptions) {}
 
@@ -180,6 +183,7 @@ export class ActorRuntime {
     this.configRead = true;
     if (config.entities.length > 0) logger.info(`actors: the app hosts ${config.entities.join(', ')}`);
     await this.options.remote?.announce(config.entities).catch((err: unknown) => logger.warn(`cannot announce the hosted actor types: ${errorMessage(err)}`));
+    if (config.entities.length > 0 && !this.closed) this.unwatch = this.options.remote?.watch?.(() => void this.rebalance());
   }
 
   /** Invokes an actor method (any client verb becomes PUT toward the app, as in daprd). */
@@ -321,10 +325,45 @@ export class ActorRuntime {
     }
   }
 
-  /** Deactivates every active actor (shutdown) and refuses further calls. */
+  /** Deactivates every active actor (shutdown, draining as its type says) and refuses further calls. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.active.values()].map((a) => this.deactivate(a, true)));
+    this.unwatch?.();
+    await Promise.all([...this.active.values()].map((a) => this.deactivate(a, 'shutdown')));
+  }
+
+  /**
+   * Deactivates the active actors that placement now puts on another sidecar (a replica joined or
+   * came back), as daprd halts the actors a new placement table moves away (`HaltNonHosted`).
+   */
+  async rebalance(): Promise<void> {
+    const remote = this.options.remote;
+    if (!remote || this.closed) return;
+    const moved: ActiveActor[] = [];
+    for (const actor of [...this.active.values()]) {
+      let route: ActorRoute;
+      try {
+        route = await remote.route(actor.type, actor.id, this.hosts(actor.type));
+      } catch {
+        continue;
+      }
+      if (route && !('local' in route)) moved.push(actor);
+    }
+    if (moved.length > 0) this.options.logger.info(`actors: ${moved.length} active actor(s) now placed on another sidecar; deactivating them here`);
+    await Promise.all(moved.map((a) => this.deactivate(a, 'rebalance')));
+  }
+
+  /** With `drainRebalancedActors`, waits up to `drainOngoingCallTimeout` for the actor's ongoing call. */
+  private async drain(actor: ActiveActor, reason: 'shutdown' | 'rebalance'): Promise<void> {
+    const config = this.types.get(actor.type);
+    if (!config?.drainRebalancedActors || !actor.lock.busy) return;
+    const key = actorKey(actor.type, actor.id);
+    this.options.logger.info(`actors: draining ${key} (${reason}): waiting up to ${config.drainOngoingCallTimeoutMs}ms for its ongoing call`);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), config.drainOngoingCallTimeoutMs)));
+    const late = await Promise.race([actor.lock.whenIdle().then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) this.options.logger.warn(`actors: ${key} still had a call running after drainOngoingCallTimeout; deactivating it anyway`);
   }
 
   private getOrCreate(type: string, id: string): ActiveActor {
@@ -351,12 +390,17 @@ export class ActorRuntime {
         actor.idle?.refresh();
         return;
       }
-      void this.deactivate(actor, false);
+      void this.deactivate(actor, 'idle');
     }, idleMs);
     actor.idle.unref();
   }
 
-  private async deactivate(actor: ActiveActor, closing: boolean): Promise<void> {
+  /**
+   * Deactivates an actor: refuses its new calls, then (when it is halted, not idle, and its type says
+   * `drainRebalancedActors`) lets its ongoing call finish for up to `drainOngoingCallTimeout`, gives up
+   * its placement claim and sends the app `DELETE /actors/{type}/{id}`.
+   */
+  private async deactivate(actor: ActiveActor, reason: 'idle' | 'shutdown' | 'rebalance'): Promise<void> {
     const key = actorKey(actor.type, actor.id);
     if (this.active.get(key) !== actor) return;
     this.active.delete(key);
@@ -365,12 +409,13 @@ export class ActorRuntime {
     this.countTimers(actor.type);
     actor.lock.close();
     const { metrics, logger } = this.options;
+    if (reason !== 'idle') await this.drain(actor, reason);
     void this.options.remote?.release?.(actor.type, actor.id).catch((err: unknown) => logger.debug(`releasing actor ${key} failed: ${errorMessage(err)}`));
     const channel = this.channel;
     // The JS SDK's app crashes on a DELETE for an actor it never activated.
     if (!channel || !actor.called) return;
     try {
-      const res = await channel.call({ method: 'DELETE', path: `/actors/${seg(actor.type)}/${seg(actor.id)}`, signal: AbortSignal.timeout(closing ? 2_000 : 30_000) });
+      const res = await channel.call({ method: 'DELETE', path: `/actors/${seg(actor.type)}/${seg(actor.id)}`, signal: AbortSignal.timeout(reason === 'shutdown' ? 2_000 : 30_000) });
       if (res.status !== 200) {
         metrics?.deactivationFailedFor(actor.type, `status_code_${res.status}`);
         logger.debug(`deactivating actor ${key}: the app answered ${res.status}`);

@@ -34,6 +34,19 @@ describe('the app actor config', () => {
     expect(config.types.get('B')).toMatchObject({ idleTimeoutMs: 5000, reentrancy: { enabled: false, maxStackDepth: 4 } });
   });
 
+  it("takes daprd's drain defaults (no drain, 60s) and does not pass top-level settings into an entitiesConfig entry", () => {
+    const config = parseAppActorConfig({
+      entities: ['A', 'B', 'C'],
+      actorIdleTimeout: '10m',
+      drainOngoingCallTimeout: '5s',
+      drainRebalancedActors: true,
+      entitiesConfig: [{ entities: ['B'], actorIdleTimeout: '1m' }],
+    });
+    expect(config.types.get('A')).toMatchObject({ idleTimeoutMs: 600_000, drainOngoingCallTimeoutMs: 5000, drainRebalancedActors: true });
+    expect(config.types.get('B')).toMatchObject({ idleTimeoutMs: 60_000, drainOngoingCallTimeoutMs: 60_000, drainRebalancedActors: false });
+    expect(parseAppActorConfig({ entities: ['A'] }).types.get('A')).toMatchObject({ drainOngoingCallTimeoutMs: 60_000, drainRebalancedActors: false });
+  });
+
   it('keeps the default for a bad duration and says so', () => {
     const config = parseAppActorConfig({ entities: ['A'], actorIdleTimeout: 'soon' });
     expect(config.types.get('A')?.idleTimeoutMs).toBe(3_600_000);

@@ -1,18 +1,21 @@
 /**
  * The app's actor configuration (`GET /dapr/config`, dapr `pkg/config/app_configuration.go`), resolved
- * per actor type: `entitiesConfig` entries override the top-level settings for the types they list.
+ * per actor type: an `entitiesConfig` entry replaces the top-level settings for the types it lists,
+ * and what it leaves out takes daprd's defaults, not the top-level values (`TranslateEntityConfig`).
  */
 import { parseGoDurationMs } from './durations.js';
 
 /** Dapr's defaults (`pkg/actors/api/config.go`). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60 * 60_000;
-export const DEFAULT_DRAIN_TIMEOUT_MS = 2_000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_STACK_DEPTH = 32;
 
 /** The settings of one actor type. */
 export interface ActorTypeConfig {
   idleTimeoutMs: number;
+  /** How long a halted actor's ongoing call may finish before the deactivation. @default 60s */
   drainOngoingCallTimeoutMs: number;
+  /** Wait for the ongoing call (up to the timeout) when the actor moves away or the sidecar stops. @default false */
   drainRebalancedActors: boolean;
   reentrancy: { enabled: boolean; maxStackDepth: number };
 }
@@ -45,7 +48,7 @@ function resolve(raw: Json, base: ActorTypeConfig | undefined, warnings: string[
   return {
     idleTimeoutMs: duration('actorIdleTimeout', base?.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS),
     drainOngoingCallTimeoutMs: duration('drainOngoingCallTimeout', base?.drainOngoingCallTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS),
-    drainRebalancedActors: typeof raw['drainRebalancedActors'] === 'boolean' ? raw['drainRebalancedActors'] : (base?.drainRebalancedActors ?? true),
+    drainRebalancedActors: typeof raw['drainRebalancedActors'] === 'boolean' ? raw['drainRebalancedActors'] : (base?.drainRebalancedActors ?? false),
     reentrancy: {
       enabled: typeof reentrancy['enabled'] === 'boolean' ? reentrancy['enabled'] : (base?.reentrancy.enabled ?? false),
       maxStackDepth: typeof depth === 'number' && Number.isInteger(depth) ? depth : (base?.reentrancy.maxStackDepth ?? DEFAULT_MAX_STACK_DEPTH),
@@ -65,7 +68,7 @@ export function parseAppActorConfig(body: unknown): AppActorConfig {
   const perEntity = Array.isArray(raw['entitiesConfig']) ? (raw['entitiesConfig'] as unknown[]) : [];
   for (const entry of perEntity) {
     if (typeof entry !== 'object' || entry === null) continue;
-    const config = resolve(entry as Json, top, warnings);
+    const config = resolve(entry as Json, undefined, warnings);
     for (const type of strings((entry as Json)['entities'])) {
       if (!types.has(type)) warnings.push(`entitiesConfig names actor type "${type}", which is not among the app's entities`);
       else types.set(type, config);

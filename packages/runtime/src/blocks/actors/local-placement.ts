@@ -26,6 +26,8 @@ export const INTERNAL_ACTOR_PREFIX = '/weft-internal/actors/';
 /** The registry attribute listing the hosted actor types. */
 const TYPES_ATTRIBUTE = 'actorTypes';
 const CACHE_MS = 500;
+/** How often a hosting sidecar looks for sidecars that joined or left (rebalancing). */
+const WATCH_MS = 1_000;
 /** Set on an answer that is an actor runtime error of the callee sidecar, with its gRPC code. */
 const ERROR_HEADER = 'x-weft-actor-error';
 
@@ -148,6 +150,40 @@ export class LocalPlacement implements RemoteActors {
     return { host: owner.host, port: owner.internalPort };
   }
 
+  /**
+   * Polls the registry for the sidecars hosting actor types; calls `onChange` (with a fresh view) when
+   * that set changes, since rendezvous hashing then moves some ids.
+   */
+  watch(onChange: () => void): () => void {
+    let last: string | undefined;
+    let busy = false;
+    const poll = async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        const entries = await listRegistry(this.options.dir);
+        const hosting = entries
+          .filter((e) => (e.extra?.[TYPES_ATTRIBUTE] ?? '') !== '')
+          .map((e) => `${e.appId}|${e.pid}|${e.internalPort}|${e.extra?.[TYPES_ATTRIBUTE] ?? ''}`)
+          .sort()
+          .join('\n');
+        if (last !== undefined && hosting !== last) {
+          this.cache = { entries, until: Date.now() + CACHE_MS };
+          onChange();
+        }
+        last = hosting;
+      } catch (err) {
+        this.options.logger.debug(`actor placement: cannot read the registry: ${errorMessage(err)}`);
+      } finally {
+        busy = false;
+      }
+    };
+    void poll();
+    const timer = setInterval(() => void poll(), WATCH_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer> {
     return this.peer.call(route, call).catch((err: unknown) => {
       this.cache = undefined;
@@ -205,6 +241,12 @@ export class SidecarPlacement implements RemoteActors {
     const placement = this.placement();
     if (!placement) return Promise.reject(actorErrors.invoke('no actor placement'));
     return placement.call(route, call);
+  }
+
+  /** Watches the local registry (leases in Postgres do not move while their holder lives). */
+  watch(onChange: () => void): () => void {
+    if (this.shared) return () => {};
+    return this.registry()?.watch(onChange) ?? (() => {});
   }
 
   /** What places actors, for the metadata API: Postgres leases, the local registry, or nothing. */

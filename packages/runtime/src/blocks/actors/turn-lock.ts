@@ -28,6 +28,7 @@ export class TurnLock {
   private readonly flights: Flight[] = [];
   private closed = false;
   private readonly closeWaiters = new Set<(err: Error) => void>();
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly reentrancy: { enabled: boolean; maxStackDepth: number }) {}
 
@@ -68,6 +69,10 @@ export class TurnLock {
       const at = this.flights.indexOf(own);
       if (at !== -1) this.flights.splice(at, 1);
       const next = this.flights[0];
+      if (!next) {
+        for (const resolve of this.idleWaiters) resolve();
+        this.idleWaiters = [];
+      }
       if (next && !next.started) {
         next.started = true;
         next.start();
@@ -87,6 +92,12 @@ export class TurnLock {
       });
     }
     return { release, reentrancyId: enabled ? id : undefined };
+  }
+
+  /** Resolves once no call runs or waits (at once when none does). */
+  whenIdle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Refuses new calls and fails the queued ones; the running call finishes. */
