@@ -85,8 +85,15 @@ export interface ActorRuntimeOptions {
   notFoundRetry?: RetryPolicy | undefined;
 }
 
+/** Another sidecar's internal port, and the app id its certificate must show under mTLS (default: this app). */
+export interface RemoteRoute {
+  host: string;
+  port: number;
+  appId?: string | undefined;
+}
+
 /** Where an actor lives: here, at another sidecar's internal port, or nowhere (undefined). */
-export type ActorRoute = { local: true } | { host: string; port: number } | undefined;
+export type ActorRoute = { local: true } | RemoteRoute | undefined;
 
 /** Placement without a placement service: finds an actor's sidecar and calls it there. */
 export interface RemoteActors {
@@ -95,7 +102,7 @@ export interface RemoteActors {
   /** Where the actor lives; `hostedHere` says whether this sidecar's app hosts the type. */
   route(actorType: string, actorId: string, hostedHere: boolean): Promise<ActorRoute>;
   /** Calls the actor on another sidecar, which runs it under its turn lock. */
-  call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer>;
+  call(route: RemoteRoute, call: ActorCall): Promise<ActorAnswer>;
   /** Gives up this sidecar's claim on a deactivated actor. */
   release?(actorType: string, actorId: string): Promise<void>;
   /** Calls `onChange` when the sidecars hosting actors change (actors may move); returns the unsubscribe. */

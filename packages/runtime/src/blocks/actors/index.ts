@@ -15,6 +15,8 @@ import { SidecarPlacement } from './local-placement.js';
 import { PostgresPlacement } from './postgres-placement.js';
 import type { NameResolver } from '../../nameresolution/resolver.js';
 import type { RetryPolicy } from '../../resiliency/retry.js';
+import { mtlsTransport, plainTransport } from '../../invoke/sidecar-transport.js';
+import type { Mtls } from '../../security/mtls.js';
 
 export { ActorsBlock } from './actors-block.js';
 export { actorRoutes } from './http-routes.js';
@@ -35,6 +37,10 @@ export interface CreateActorsBlockInput {
   resolver: () => NameResolver | undefined;
   /** This sidecar's internal (sidecar-to-sidecar) port once it listens. */
   internalPort: () => number | undefined;
+  /** Mutual TLS between sidecars (`--enable-mtls`): actor calls to other sidecars go over it. */
+  mtls?: Mtls | undefined;
+  /** This sidecar's namespace (the callee identity's, under mTLS). */
+  namespace?: string | undefined;
   /** daprd's `DaprBuiltInActorNotFoundRetries`, from the sidecar's resiliency. */
   notFoundRetry?: RetryPolicy | undefined;
   /** The address other sidecars reach the internal port on (`host:port`), once it listens. */
@@ -47,10 +53,11 @@ export async function createActorsBlock(input: CreateActorsBlockInput): Promise<
   const logger = input.logger.child('weft.runtime.actors');
   let store: JobStore;
   let shared: PostgresPlacement | undefined;
+  const transport = input.mtls ? mtlsTransport(input.mtls, input.namespace ?? '') : plainTransport;
   if (pgUrl) {
     const { PostgresJobStore } = await import('../../jobs/postgres-job-store.js');
     store = await PostgresJobStore.open(pgUrl);
-    shared = await PostgresPlacement.open(pgUrl, { appId: input.appId, address: input.internalAddress, logger });
+    shared = await PostgresPlacement.open(pgUrl, { appId: input.appId, address: input.internalAddress, logger, transport });
   } else {
     store = new SqliteJobStore(input.dataDir);
   }
@@ -62,6 +69,7 @@ export async function createActorsBlock(input: CreateActorsBlockInput): Promise<
     },
     logger,
     shared,
+    transport,
   );
   return new ActorsBlock({
     appId: input.appId,

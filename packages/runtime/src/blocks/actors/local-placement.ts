@@ -19,7 +19,9 @@ import { LocalResolver, listRegistry } from '../../nameresolution/local/local-re
 import type { NameResolver } from '../../nameresolution/resolver.js';
 import type { RegistryEntry } from '../../nameresolution/local/local-resolver.js';
 import { actorErrors } from './actor-errors.js';
-import type { ActorAnswer, ActorCall, ActorRoute, RemoteActors } from './actor-runtime.js';
+import type { ActorAnswer, ActorCall, ActorRoute, RemoteActors, RemoteRoute } from './actor-runtime.js';
+import { plainTransport } from '../../invoke/sidecar-transport.js';
+import type { SidecarTransport } from '../../invoke/sidecar-transport.js';
 
 /** The path prefix of actor calls between sidecars. */
 export const INTERNAL_ACTOR_PREFIX = '/weft-internal/actors/';
@@ -40,13 +42,27 @@ export interface LocalPlacementOptions {
   /** Publishes this sidecar's hosted types. */
   publish: (extra: Record<string, string>) => Promise<void>;
   logger: Logger;
+  /** How other sidecars' internal ports are dialled. @default plainTransport */
+  transport?: SidecarTransport | undefined;
 }
 
-/** Actor calls between sidecars: HTTP on the callee's internal port, under {@link INTERNAL_ACTOR_PREFIX}. */
+/**
+ * Actor calls between sidecars: HTTP on the callee's internal port, under {@link INTERNAL_ACTOR_PREFIX},
+ * dialled as service invocation dials it: over mTLS when it is on (the callee's certificate must carry
+ * the SPIFFE ID of the app hosting the actor, and the internal port takes nothing else), else plain.
+ */
 export class ActorPeer {
-  private readonly agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+  private readonly agent: Agent;
 
-  async call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer> {
+  constructor(
+    private readonly transport: SidecarTransport = plainTransport,
+    /** The app id a route without one is for (a replica of this app). */
+    private readonly ownAppId = '',
+  ) {
+    this.agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0, connect: transport.connect });
+  }
+
+  async call(route: RemoteRoute, call: ActorCall): Promise<ActorAnswer> {
     const path = `${INTERNAL_ACTOR_PREFIX}${encodeURIComponent(call.actorType)}/${encodeURIComponent(call.actorId)}/method/${call.method
       .split('/')
       .map(encodeURIComponent)
@@ -54,14 +70,15 @@ export class ActorPeer {
     let res: Dispatcher.ResponseData;
     try {
       res = await this.agent.request({
-        origin: `http://${route.host.includes(':') ? `[${route.host}]` : route.host}:${route.port}`,
+        origin: this.transport.origin(route.host, route.port, route.appId ?? this.ownAppId),
         path,
         method: 'PUT',
         headers: passThroughHeaders(call.headers ?? {}, ['content-length', 'dapr-api-token']),
         body: call.body,
       });
     } catch (err) {
-      throw actorErrors.invoke(`failed to invoke target ${route.host}:${route.port}: ${errorMessage(err)}`);
+      const cause = this.transport.describe(err, route.appId ?? this.ownAppId) ?? errorMessage(err);
+      throw actorErrors.invoke(`failed to invoke target ${route.host}:${route.port}: ${cause}`);
     }
     const body = Buffer.from(await res.body.arrayBuffer());
     const headers = passThroughHeaders(res.headers as Record<string, string | string[]>, ['content-length', 'connection', 'keep-alive', 'transfer-encoding']);
@@ -124,10 +141,12 @@ function pick(entries: readonly RegistryEntry[], actorKey: string): RegistryEntr
 
 /** Local placement over the registry directory. */
 export class LocalPlacement implements RemoteActors {
-  private readonly peer = new ActorPeer();
+  private readonly peer: ActorPeer;
   private cache: { entries: RegistryEntry[]; until: number } | undefined;
 
-  constructor(private readonly options: LocalPlacementOptions) {}
+  constructor(private readonly options: LocalPlacementOptions) {
+    this.peer = new ActorPeer(options.transport, options.self()?.appId ?? '');
+  }
 
   /** Announces the types this sidecar's app hosts. */
   async announce(types: readonly string[]): Promise<void> {
@@ -147,7 +166,7 @@ export class LocalPlacement implements RemoteActors {
     const owner = pick(hosts, `${actorType}||${actorId}`);
     if (!owner) return undefined;
     if (isSelf(owner)) return { local: true };
-    return { host: owner.host, port: owner.internalPort };
+    return { host: owner.host, port: owner.internalPort, appId: owner.appId };
   }
 
   /**
@@ -184,7 +203,7 @@ export class LocalPlacement implements RemoteActors {
     return () => clearInterval(timer);
   }
 
-  call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer> {
+  call(route: RemoteRoute, call: ActorCall): Promise<ActorAnswer> {
     return this.peer.call(route, call).catch((err: unknown) => {
       this.cache = undefined;
       throw err;
@@ -219,6 +238,8 @@ export class SidecarPlacement implements RemoteActors {
     private readonly logger: Logger,
     /** Placement through the shared database (a Postgres actor state store); wins over the registry. */
     private readonly shared?: RemoteActors & { close(): Promise<void> },
+    /** How other sidecars' internal ports are dialled (mTLS when on). */
+    private readonly transport: SidecarTransport = plainTransport,
   ) {}
 
   async release(actorType: string, actorId: string): Promise<void> {
@@ -237,7 +258,7 @@ export class SidecarPlacement implements RemoteActors {
     return placement.route(actorType, actorId, hostedHere);
   }
 
-  call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer> {
+  call(route: RemoteRoute, call: ActorCall): Promise<ActorAnswer> {
     const placement = this.placement();
     if (!placement) return Promise.reject(actorErrors.invoke('no actor placement'));
     return placement.call(route, call);
@@ -274,7 +295,7 @@ export class SidecarPlacement implements RemoteActors {
     if (this.local) return this.local;
     const resolver = this.resolver();
     if (!(resolver instanceof LocalResolver)) return undefined;
-    this.local = new LocalPlacement({ dir: resolver.dir, self: this.self, publish: (extra) => resolver.update(extra), logger: this.logger });
+    this.local = new LocalPlacement({ dir: resolver.dir, self: this.self, publish: (extra) => resolver.update(extra), logger: this.logger, transport: this.transport });
     return this.local;
   }
 }

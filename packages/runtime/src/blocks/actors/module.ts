@@ -34,6 +34,8 @@ export const actorsModule: BlockModule<ActorsBlockInstance> = {
       metrics: ctx.metrics,
       resolver: () => resolver,
       internalPort: () => invocation.invocation.internalPort,
+      mtls: invocation.mtls,
+      namespace: options.namespace,
       notFoundRetry: ctx.resiliency.builtInPolicy('DaprBuiltInActorNotFoundRetries').retryPolicy,
       internalAddress: () => `${reachableHost(listenHost, host, options.env)}:${invocation.invocation.internalPort}`,
     });

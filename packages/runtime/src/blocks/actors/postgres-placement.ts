@@ -13,7 +13,8 @@ import pg from 'pg';
 import type { Logger } from '../../logging/logger.js';
 import { parsePostgresConnection } from '../../util/postgres-connection.js';
 import { actorErrors } from './actor-errors.js';
-import type { ActorAnswer, ActorCall, ActorRoute, RemoteActors } from './actor-runtime.js';
+import type { ActorAnswer, ActorCall, ActorRoute, RemoteActors, RemoteRoute } from './actor-runtime.js';
+import type { SidecarTransport } from '../../invoke/sidecar-transport.js';
 import { ActorPeer } from './local-placement.js';
 
 /** How long a host row and its leases live without a heartbeat. */
@@ -26,19 +27,23 @@ export interface PostgresPlacementOptions {
   /** `host:port` of this sidecar's internal port as other sidecars reach it, once it listens. */
   address: () => string | undefined;
   logger: Logger;
+  /** How other sidecars' internal ports are dialled (mTLS when on). */
+  transport?: SidecarTransport | undefined;
 }
 
 /** Postgres placement. */
 export class PostgresPlacement implements RemoteActors {
   private readonly instance = randomUUID();
-  private readonly peer = new ActorPeer();
+  private readonly peer: ActorPeer;
   private heartbeat: NodeJS.Timeout | undefined;
   private types: readonly string[] = [];
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly options: PostgresPlacementOptions,
-  ) {}
+  ) {
+    this.peer = new ActorPeer(options.transport, options.appId);
+  }
 
   /** Connects and creates the tables if needed. */
   static async open(connectionString: string, options: PostgresPlacementOptions): Promise<PostgresPlacement> {
@@ -72,12 +77,14 @@ export class PostgresPlacement implements RemoteActors {
 
   async route(actorType: string, actorId: string, hostedHere: boolean): Promise<ActorRoute> {
     const now = Date.now();
-    const held = await this.pool.query<{ instance: string; address: string }>(
-      'SELECT instance, address FROM weft_actor_leases WHERE actor_type = $1 AND actor_id = $2 AND expires_at > $3',
+    // The holder's app id (from its host row) is the identity its certificate must show under mTLS.
+    const held = await this.pool.query<{ instance: string; address: string; app_id: string | null }>(
+      `SELECT l.instance, l.address, h.app_id FROM weft_actor_leases l LEFT JOIN weft_actor_hosts h ON h.instance = l.instance
+       WHERE l.actor_type = $1 AND l.actor_id = $2 AND l.expires_at > $3`,
       [actorType, actorId, now],
     );
     const lease = held.rows[0];
-    if (lease) return lease.instance === this.instance ? { local: true } : toRoute(lease.address);
+    if (lease) return lease.instance === this.instance ? { local: true } : toRoute(lease.address, lease.app_id ?? undefined);
     const address = this.options.address();
     if (hostedHere && address) {
       const claimed = await this.pool.query<{ instance: string; address: string }>(
@@ -91,15 +98,15 @@ export class PostgresPlacement implements RemoteActors {
       return this.route(actorType, actorId, false);
     }
     if (hostedHere) return { local: true };
-    const hosts = await this.pool.query<{ address: string }>(
-      'SELECT address FROM weft_actor_hosts WHERE $1 = ANY(types) AND expires_at > $2 ORDER BY random() LIMIT 1',
+    const hosts = await this.pool.query<{ address: string; app_id: string }>(
+      'SELECT address, app_id FROM weft_actor_hosts WHERE $1 = ANY(types) AND expires_at > $2 ORDER BY random() LIMIT 1',
       [actorType, now],
     );
     const host = hosts.rows[0];
-    return host ? toRoute(host.address) : undefined;
+    return host ? toRoute(host.address, host.app_id) : undefined;
   }
 
-  async call(route: { host: string; port: number }, call: ActorCall): Promise<ActorAnswer> {
+  async call(route: RemoteRoute, call: ActorCall): Promise<ActorAnswer> {
     try {
       return await this.peer.call(route, call);
     } catch (err) {
@@ -141,11 +148,11 @@ export class PostgresPlacement implements RemoteActors {
   }
 }
 
-function toRoute(address: string): { host: string; port: number } {
+function toRoute(address: string, appId: string | undefined): RemoteRoute {
   const at = address.lastIndexOf(':');
   const port = Number(address.slice(at + 1));
   if (at === -1 || !Number.isInteger(port)) throw actorErrors.invoke(`bad actor host address ${address}`);
-  return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port };
+  return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port, ...(appId ? { appId } : {}) };
 }
 
 /** Where other machines reach this sidecar: `POD_IP` or the first external IPv4 when it listens on every interface. */
