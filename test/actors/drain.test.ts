@@ -23,12 +23,12 @@ afterAll(async () => {
   for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
 });
 
-async function start(appId: string, registry: string, config: Record<string, unknown>): Promise<{ weft: WeftProcess; app: RawActorApp }> {
+async function start(appId: string, registry: string, config: Record<string, unknown>, graceSeconds = 60): Promise<{ weft: WeftProcess; app: RawActorApp }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), `weft-drain-${appId}-`));
   dirs.push(dir);
   const app = await startRawActorApp(await freePort(), config);
   apps.push(app);
-  const weft = await startWeftSidecar(['--app-id', appId, '--log-level', 'info', '--app-port', String(app.port)], { cwd: dir, env: { WEFT_REGISTRY_DIR: registry } });
+  const weft = await startWeftSidecar(['--app-id', appId, '--log-level', 'info', '--app-port', String(app.port), '--dapr-graceful-shutdown-seconds', String(graceSeconds)], { cwd: dir, env: { WEFT_REGISTRY_DIR: registry } });
   sidecars.push(weft);
   app.sidecarPort = weft.httpPort;
   await waitForHosted(weft.httpPort, (config['entities'] as string[])[0] ?? '');
@@ -63,6 +63,19 @@ describe('on shutdown', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toBe('released');
     await nextCall(app, (c) => c.method === 'DELETE' && c.path === '/actors/Drained/d1');
+    await stopped;
+  }, 30_000);
+
+  it('drains for no longer than the graceful shutdown period (--dapr-graceful-shutdown-seconds)', async () => {
+    const { weft, app } = await start('drain-cap', await registry(), { entities: ['Capped'], drainRebalancedActors: true, drainOngoingCallTimeout: '10m' }, 1);
+    const answer = invoke(weft, 'Capped', 'c1', 'hold').catch(() => undefined);
+    await nextCall(app, (c) => c.path === '/actors/Capped/c1/method/hold');
+    const stopped = weft.stop();
+    // The call is never released: the DELETE comes once the grace period is over.
+    await nextCall(app, (c) => c.method === 'DELETE' && c.path === '/actors/Capped/c1');
+    expect(weft.output()).toContain('draining Capped||c1 (shutdown): waiting up to 1000ms');
+    app.release('c1');
+    await answer;
     await stopped;
   }, 30_000);
 

@@ -83,6 +83,11 @@ export interface ActorRuntimeOptions {
    * `DaprBuiltInActorNotFoundRetries` (constant, 1s, 5 retries). Undefined: no retry.
    */
   notFoundRetry?: RetryPolicy | undefined;
+  /**
+   * The longest a shutdown waits for an actor's ongoing call, whatever its `drainOngoingCallTimeout`
+   * (the sidecar's `--dapr-graceful-shutdown-seconds`). @default no cap
+   */
+  shutdownDrainCapMs?: number | undefined;
 }
 
 /** Another sidecar's internal port, and the app id its certificate must show under mTLS (default: this app). */
@@ -365,9 +370,11 @@ export class ActorRuntime {
     const config = this.types.get(actor.type);
     if (!config?.drainRebalancedActors || !actor.lock.busy) return;
     const key = actorKey(actor.type, actor.id);
-    this.options.logger.info(`actors: draining ${key} (${reason}): waiting up to ${config.drainOngoingCallTimeoutMs}ms for its ongoing call`);
+    const cap = reason === 'shutdown' ? this.options.shutdownDrainCapMs : undefined;
+    const waitMs = cap === undefined ? config.drainOngoingCallTimeoutMs : Math.min(cap, config.drainOngoingCallTimeoutMs);
+    this.options.logger.info(`actors: draining ${key} (${reason}): waiting up to ${waitMs}ms for its ongoing call`);
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), config.drainOngoingCallTimeoutMs)));
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), waitMs)));
     const late = await Promise.race([actor.lock.whenIdle().then(() => false), timedOut]);
     clearTimeout(timer);
     if (late) this.options.logger.warn(`actors: ${key} still had a call running after drainOngoingCallTimeout; deactivating it anyway`);

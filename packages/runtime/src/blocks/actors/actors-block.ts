@@ -37,6 +37,8 @@ export interface ActorsBlockOptions {
   placement?: SidecarPlacement | undefined;
   /** daprd's `DaprBuiltInActorNotFoundRetries` (see the runtime's `notFoundRetry`). */
   notFoundRetry?: RetryPolicy | undefined;
+  /** The sidecar's graceful shutdown period: the longest a shutdown drains an actor. */
+  shutdownDrainCapMs?: number | undefined;
 }
 
 /** A reminder as the API returns it. */
@@ -61,7 +63,7 @@ export class ActorsBlock {
 
   constructor(private readonly options: ActorsBlockOptions) {
     const { logger } = options;
-    this.runtime = new ActorRuntime({ logger: logger.child('weft.runtime.actors'), metrics: options.metrics, remote: options.placement, notFoundRetry: options.notFoundRetry });
+    this.runtime = new ActorRuntime({ logger: logger.child('weft.runtime.actors'), metrics: options.metrics, remote: options.placement, notFoundRetry: options.notFoundRetry, shutdownDrainCapMs: options.shutdownDrainCapMs });
     this.internalCalls = options.placement?.handler((call) => this.runtime.invokeForwarded(call));
     this.state = new ActorState({
       appId: options.appId,

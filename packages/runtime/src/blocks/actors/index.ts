@@ -41,6 +41,8 @@ export interface CreateActorsBlockInput {
   mtls?: Mtls | undefined;
   /** This sidecar's namespace (the callee identity's, under mTLS). */
   namespace?: string | undefined;
+  /** The sidecar's graceful shutdown period in ms (caps draining on shutdown). */
+  shutdownDrainCapMs?: number | undefined;
   /** daprd's `DaprBuiltInActorNotFoundRetries`, from the sidecar's resiliency. */
   notFoundRetry?: RetryPolicy | undefined;
   /** The address other sidecars reach the internal port on (`host:port`), once it listens. */
@@ -81,5 +83,6 @@ export async function createActorsBlock(input: CreateActorsBlockInput): Promise<
     metrics: input.metrics ? new ActorMetrics(input.metrics.registry, input.appId) : undefined,
     placement,
     notFoundRetry: input.notFoundRetry,
+    shutdownDrainCapMs: input.shutdownDrainCapMs,
   });
 }

@@ -35,6 +35,7 @@ export const actorsModule: BlockModule<ActorsBlockInstance> = {
       resolver: () => resolver,
       internalPort: () => invocation.invocation.internalPort,
       mtls: invocation.mtls,
+      shutdownDrainCapMs: options.gracefulShutdownSeconds * 1000,
       namespace: options.namespace,
       notFoundRetry: ctx.resiliency.builtInPolicy('DaprBuiltInActorNotFoundRetries').retryPolicy,
       internalAddress: () => `${reachableHost(listenHost, host, options.env)}:${invocation.invocation.internalPort}`,
