@@ -274,16 +274,18 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return rows.map((r) => ({ name: r.name, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
   }
 
-  async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
+  async lockNextOrchestration(owner: string, leaseMs: number, now: Date, skip?: ReadonlySet<string>): Promise<OrchestrationWorkItem | undefined> {
     return this.tx(() => {
       const t = now.getTime();
+      const skipping = skip !== undefined && skip.size > 0;
       const pick = this.q(
           `SELECT m.instance_id AS id FROM wf_inbox m JOIN wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
            WHERE m.app_id = ? AND m.visible_at <= ? AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
              AND (i.lock_expires_at IS NULL OR i.lock_expires_at < ?) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?)
+             ${skipping ? 'AND m.instance_id NOT IN (SELECT value FROM json_each(?))' : ''}
            ORDER BY m.seq LIMIT 1`,
         )
-        .get(this.appId, t, t, t) as { id: string } | undefined;
+        .get(this.appId, t, t, t, ...(skipping ? [JSON.stringify([...skip])] : [])) as { id: string } | undefined;
       if (!pick) return undefined;
       this.q('UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ? WHERE app_id = ? AND instance_id = ?')
         .run(owner, t + leaseMs, this.appId, pick.id);
@@ -385,25 +387,28 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     });
   }
 
-  async lockNextActivity(owner: string, leaseMs: number, now: Date): Promise<ActivityWorkItem | undefined> {
+  async lockActivities(owner: string, leaseMs: number, now: Date, max: number): Promise<ActivityWorkItem[]> {
+    if (max < 1) return [];
     return this.tx(() => {
       const t = now.getTime();
-      const row = this.q(
-          `SELECT instance_id, task_id, execution_id, name, input, attempt FROM wf_activities
-           WHERE app_id = ? AND (lock_expires_at IS NULL OR lock_expires_at < ?) ORDER BY created_at, task_id LIMIT 1`,
+      // One statement claims the batch: the oldest free tasks, each leased and counted as an attempt.
+      const rows = this.q(
+          `UPDATE wf_activities SET lock_owner = ?, lock_expires_at = ?, attempt = attempt + 1
+           WHERE rowid IN (SELECT rowid FROM wf_activities WHERE app_id = ? AND (lock_expires_at IS NULL OR lock_expires_at < ?)
+             ORDER BY created_at, task_id LIMIT ?)
+           RETURNING instance_id, task_id, execution_id, name, input, attempt, created_at`,
         )
-        .get(this.appId, t) as ActivityRow | undefined;
-      if (!row) return undefined;
-      this.q('UPDATE wf_activities SET lock_owner = ?, lock_expires_at = ?, attempt = attempt + 1 WHERE app_id = ? AND instance_id = ? AND task_id = ?')
-        .run(owner, t + leaseMs, this.appId, row.instance_id, row.task_id);
-      return {
+        .all(owner, t + leaseMs, this.appId, t, max) as (ActivityRow & { created_at: number })[];
+      // RETURNING comes in no particular order.
+      rows.sort((a, b) => a.created_at - b.created_at || a.task_id - b.task_id);
+      return rows.map((row) => ({
         instanceId: row.instance_id,
         taskId: row.task_id,
         executionId: row.execution_id,
         name: row.name,
         input: row.input,
-        attempt: row.attempt + 1,
-      };
+        attempt: row.attempt,
+      }));
     });
   }
 
