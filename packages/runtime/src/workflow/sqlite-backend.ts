@@ -21,6 +21,7 @@ import type {
 } from './backend.js';
 import type { Logger } from '../logging/logger.js';
 import { ev } from './history.js';
+import { retryWhenBusy } from './sqlite-busy.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { INSTANCE_COLUMNS, isUnfiltered, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
@@ -116,12 +117,15 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   constructor(
     filePath: string,
     private readonly appId: string,
-    busyTimeoutMs = 5000,
+    private readonly busyTimeoutMs = 5000,
     checkpointLogger?: Logger,
   ) {
     this.db = openSqlite(filePath, busyTimeoutMs);
     this.db.exec(SCHEMA);
     this.installCounters();
+    // Opening may wait (once, at start-up); from here on a held lock is waited for asynchronously
+    // (`tx`), never by SQLite's busy handler sleeping on the event loop.
+    this.db.pragma('busy_timeout = 0');
     if (checkpointLogger && filePath !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
       this.checkpointer = new SqliteCheckpointer(filePath, checkpointLogger);
@@ -151,8 +155,12 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return statement;
   }
 
-  private tx<T>(fn: () => T): T {
-    return this.runInTx.immediate(fn) as T;
+  /**
+   * Every write: one IMMEDIATE transaction, retried asynchronously while another process holds the
+   * write lock (at most `busyTimeoutMs`), so the event loop never sleeps in SQLite's busy handler.
+   */
+  private tx<T>(fn: () => T): Promise<T> {
+    return retryWhenBusy(() => this.runInTx.immediate(fn) as T, this.busyTimeoutMs);
   }
 
   private row(instanceId: string): InstanceRow | undefined {
@@ -381,7 +389,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async releaseOrchestration(owner: string, instanceId: string): Promise<void> {
-    this.tx(() => {
+    await this.tx(() => {
       this.q('UPDATE wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ? AND lock_owner = ?')
         .run(this.appId, instanceId, owner);
     });
@@ -422,7 +430,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void> {
-    this.tx(() => {
+    await this.tx(() => {
       this.q(
           'UPDATE wf_activities SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ? AND task_id = ? AND lock_owner = ?',
         )
@@ -432,7 +440,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
 
   async renewLeases(owner: string, leaseMs: number, now: Date): Promise<void> {
     const until = now.getTime() + leaseMs;
-    this.tx(() => {
+    await this.tx(() => {
       this.q('UPDATE wf_instances SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
       this.q('UPDATE wf_activities SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
     });
