@@ -62,6 +62,25 @@ describe('fan-out coalescing', () => {
     expect(e.dispatchStats.orchestrations).toBe(2);
   });
 
+  it('waits for the activities a step left queued (no room to send them) as well as those it sent', async () => {
+    const e = await engine({ coalesceMs: 600_000, maxConcurrentActivities: 2 });
+    const sent: WorkItemMessage[] = [];
+    e.connect((item) => sent.push(item), () => undefined);
+    await e.start({ instanceId: 'queued', name: 'wf', input: null });
+    await until(() => orchestrations(sent).length === 1, 'the first orchestrator run');
+    await e.completeOrchestration('queued', { actions: [1, 2, 3, 4].map((id) => ({ id, scheduleTask: { name: 'part', input: null } })) });
+    await until(() => activities(sent) === 2, 'the two activities there is room for');
+    await e.completeActivity({ instanceId: 'queued', taskId: 1, result: '1', failure: null });
+    await e.completeActivity({ instanceId: 'queued', taskId: 2, result: '2', failure: null });
+    await until(() => activities(sent) === 4, 'the two queued activities');
+    await e.completeActivity({ instanceId: 'queued', taskId: 3, result: '3', failure: null });
+    await turns(5);
+    expect(orchestrations(sent)).toHaveLength(1);
+    await e.completeActivity({ instanceId: 'queued', taskId: 4, result: '4', failure: null });
+    await until(() => orchestrations(sent).length === 2, 'the orchestrator to run with the results');
+    expect(results(orchestrations(sent)[1]!.newEvents)).toBe(4);
+  });
+
   it('dispatches at every result when coalescing is off (the behaviour it replaces)', async () => {
     const e = await engine({ coalesceMs: 0 });
     const sent: WorkItemMessage[] = [];

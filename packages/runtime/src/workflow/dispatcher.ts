@@ -182,8 +182,15 @@ export class Dispatcher {
   private readonly guards = new Map<string, DuplicateGuard>();
   /** Activities leased here and waiting for a stream with room. */
   private waitingActivities: ActivityWorkItem[] = [];
-  /** Per instance: activities sent from here whose results are not stored yet. */
+  /**
+   * Per instance: activities whose results are due here and not stored yet: sent from here, or
+   * left in the store's queue by a step committed here (counted in {@link queuedHere} until sent).
+   */
   private readonly openActivities = new Map<string, number>();
+  /** Per instance: activities a step committed here left in the store's queue (no stream had room). */
+  private readonly queuedHere = new Map<string, number>();
+  /** Activities taken from the store's queue by a claim (not pushed by a step). */
+  private readonly claimed = new WeakSet<ActivityWorkItem>();
   /** Instances whose orchestrator is held back for more activity results, until when (`Date.now()`). */
   private readonly held = new Map<string, number>();
   private coalesceTimer: NodeJS.Timeout | undefined;
@@ -348,6 +355,7 @@ export class Dispatcher {
       return;
     }
     this.openActivities.delete(instanceId);
+    this.queuedHere.delete(instanceId);
     // Nothing more is due from here: a held orchestrator goes now.
     if (this.held.delete(instanceId)) this.kick('orchestrations');
   }
@@ -373,6 +381,27 @@ export class Dispatcher {
     return true;
   }
 
+  /**
+   * A step committed here scheduled `count` activities it did not push (they wait in the store's
+   * queue): their results are due too, so the instance's orchestrator waits for them as well. Only
+   * as long as the window: another replica's worker may run them, and its results are not seen here.
+   */
+  expectQueued(instanceId: string, count: number): void {
+    if (count <= 0 || this.o.coalesceMs <= 0) return;
+    this.queuedHere.set(instanceId, (this.queuedHere.get(instanceId) ?? 0) + count);
+    this.openActivities.set(instanceId, (this.openActivities.get(instanceId) ?? 0) + count);
+  }
+
+  /** Stops expecting the instance's queued activities (the window ended, or the instance finished). */
+  forgetQueued(instanceId: string): void {
+    const queued = this.queuedHere.get(instanceId);
+    if (queued === undefined) return;
+    this.queuedHere.delete(instanceId);
+    const open = (this.openActivities.get(instanceId) ?? 0) - queued;
+    if (open > 0) this.openActivities.set(instanceId, open);
+    else this.openActivities.delete(instanceId);
+  }
+
   /** Instances held back now (for tests and metrics). */
   get heldInstances(): ReadonlySet<string> {
     return new Set(this.held.keys());
@@ -391,6 +420,7 @@ export class Dispatcher {
       for (const [id, at] of this.held) {
         if (at <= now) {
           this.held.delete(id);
+          this.forgetQueued(id);
           due = true;
         } else next = Math.min(next, at);
       }
@@ -577,6 +607,7 @@ export class Dispatcher {
           progressed = true;
           // A full batch may have left more behind; a short one emptied the queue.
           if (items.length === room) this.wantActivities = true;
+          for (const item of items) this.claimed.add(item);
           await this.sendActivities(items, lockStarted);
         }
       }
@@ -670,7 +701,11 @@ export class Dispatcher {
     // answer from before a continue-as-new (whose task ids start again at 1) is not.
     const token = `${item.executionId}#${item.taskId}`;
     this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, token, sentAt: Date.now(), sentPerf: performance.now() });
-    this.openActivities.set(item.instanceId, (this.openActivities.get(item.instanceId) ?? 0) + 1);
+    const queued = this.claimed.has(item) ? (this.queuedHere.get(item.instanceId) ?? 0) : 0;
+    // One of the instance's queued activities going out was counted as due already.
+    if (queued > 1) this.queuedHere.set(item.instanceId, queued - 1);
+    else if (queued === 1) this.queuedHere.delete(item.instanceId);
+    else this.openActivities.set(item.instanceId, (this.openActivities.get(item.instanceId) ?? 0) + 1);
     stream.inFlight += 1;
     this.stats.activities += 1;
     this.sendOrAnswer(

@@ -551,6 +551,9 @@ export class WorkflowEngine {
     if (committed) this.dispatcher.forgetRefusals(instanceId);
     if (committed && this.tracing) this.traceStep(inFlight.item.history, inFlight.newEvents, step);
     if (!committed) this.logger.info(`orchestrator step of ${instanceId} discarded: the instance was terminated or its lease was lost`);
+    if (committed && (isTerminal(step.status) || step.resetHistory)) this.dispatcher.forgetQueued(instanceId);
+    // Before the push: the activities left queued are due here as well (fan-out coalescing).
+    if (committed && !isTerminal(step.status)) this.dispatcher.expectQueued(instanceId, step.activities.length - push);
     if (committed && push > 0) {
       const executionId = step.newExecutionId ?? step.executionId;
       await this.dispatcher.pushActivities(
