@@ -4,15 +4,14 @@
  * busy stream first, and nothing more while its transport asks the writer to wait (gRPC write
  * backpressure); nothing is locked while no stream has room, so work waits in the database until
  * a worker connects. Activities are claimed in batches (one query for as many as the streams take).
- * While an instance has activities out here, their results are coalesced: its orchestrator is held
- * back until the last of them is in, or `coalesceMs` after the first, so a fan-out runs its
- * orchestrator about twice instead of once per result (see {@link Dispatcher.activityStored}). When a stream ends, its unfinished items are released for redelivery; so is an
+ * While an instance has activities out here, their results are coalesced (`fan-out-coalescer.ts`). When a stream ends, its unfinished items are released for redelivery; so is an
  * item a live stream leaves unanswered for `redeliverAfterMs` (a worker may drop work silently). Leases on
  * everything in flight are renewed periodically, so another replica takes over only from a dead one.
  */
 import type { Logger } from '../logging/logger.js';
 import type { ActivityWorkItem, OrchestrationWorkItem, WorkflowBackend } from './backend.js';
 import type { DebugPoints } from './debug-points.js';
+import { FanOutCoalescer } from './fan-out-coalescer.js';
 import { ev, fromTimestamp, sv } from './history.js';
 import type { WorkflowObserver } from './observer.js';
 import { orderBatch } from './step.js';
@@ -182,19 +181,9 @@ export class Dispatcher {
   private readonly guards = new Map<string, DuplicateGuard>();
   /** Activities leased here and waiting for a stream with room. */
   private waitingActivities: ActivityWorkItem[] = [];
-  /**
-   * Per instance: activities whose results are due here and not stored yet: sent from here, or
-   * left in the store's queue by a step committed here (counted in {@link queuedHere} until sent).
-   */
-  private readonly openActivities = new Map<string, number>();
-  /** Per instance: activities a step committed here left in the store's queue (no stream had room). */
-  private readonly queuedHere = new Map<string, number>();
   /** Activities taken from the store's queue by a claim (not pushed by a step). */
   private readonly claimed = new WeakSet<ActivityWorkItem>();
-  /** Instances whose orchestrator is held back for more activity results, until when (`Date.now()`). */
-  private readonly held = new Map<string, number>();
-  private coalesceTimer: NodeJS.Timeout | undefined;
-  private coalesceAt = Infinity;
+  private readonly coalescer: FanOutCoalescer;
   /** See {@link DispatchStats}. */
   readonly stats: DispatchStats = { orchestrations: 0, pastEvents: 0, activities: 0 };
   private nextStreamId = 1;
@@ -211,6 +200,7 @@ export class Dispatcher {
   private readonly redeliverTimer: NodeJS.Timeout;
 
   constructor(private readonly o: DispatcherOptions) {
+    this.coalescer = new FanOutCoalescer(o.coalesceMs, () => this.kick('orchestrations'));
     this.renewTimer = setInterval(() => {
       if (this.orchestrations.size + this.activities.size + this.parked.size === 0) return;
       this.o.backend.renewLeases(o.owner, o.leaseMs, new Date()).catch((err: unknown) => this.o.logger.warn('lease renewal failed', { error: String(err) }));
@@ -250,7 +240,7 @@ export class Dispatcher {
       if (now - f.sentAt < redeliverAfterMs || this.activities.get(key) !== f) continue;
       this.activities.delete(key);
       f.stream.inFlight -= 1;
-      this.closeActivity(f.item.instanceId);
+      this.coalescer.closed(f.item.instanceId);
       released += 1;
       this.o.logger.warn(`activity ${f.item.name}#${f.item.taskId} of ${f.item.instanceId} unanswered by stream ${f.stream.id} after ${redeliverAfterMs} ms: redelivering`);
       this.o.observer?.activityExecution(f.item.name, 'recoverable', performance.now() - f.sentPerf);
@@ -324,7 +314,7 @@ export class Dispatcher {
     for (const [key, f] of this.activities) {
       if (f.stream !== stream) continue;
       this.activities.delete(key);
-      this.closeActivity(f.item.instanceId);
+      this.coalescer.closed(f.item.instanceId);
       this.o.observer?.activityExecution(f.item.name, 'recoverable', performance.now() - f.sentPerf);
       await backend.releaseActivity(owner, f.item.instanceId, f.item.taskId);
     }
@@ -347,87 +337,23 @@ export class Dispatcher {
     for (const item of waiting) await this.o.backend.releaseActivity(this.o.owner, item.instanceId, item.taskId);
   }
 
-  /** An activity of the instance is no longer out here (answered and stored, or released). */
-  private closeActivity(instanceId: string): void {
-    const open = (this.openActivities.get(instanceId) ?? 0) - 1;
-    if (open > 0) {
-      this.openActivities.set(instanceId, open);
-      return;
-    }
-    this.openActivities.delete(instanceId);
-    this.queuedHere.delete(instanceId);
-    // Nothing more is due from here: a held orchestrator goes now.
-    if (this.held.delete(instanceId)) this.kick('orchestrations');
-  }
-
   /**
    * Called once an activity result of `instanceId` is in the store (`taken`: this sidecar had sent
    * that activity, see {@link takeActivity}). Returns true when the instance's orchestrator is held
-   * back because more of its activities are out here: it is dispatched when the last of them is in
-   * (or released), or `coalesceMs` after the first held result, whichever comes first. With one
-   * activity out (a sequence), nothing is held: the orchestrator is due at once.
+   * back because more of its activities are due here (see `fan-out-coalescer.ts`).
    */
   activityStored(instanceId: string, taken: boolean): boolean {
-    if (taken) this.closeActivity(instanceId);
-    if (this.o.coalesceMs <= 0 || !this.openActivities.has(instanceId)) {
-      this.held.delete(instanceId);
-      return false;
-    }
-    if (!this.held.has(instanceId)) {
-      const until = Date.now() + this.o.coalesceMs;
-      this.held.set(instanceId, until);
-      this.armCoalesceTimer(until);
-    }
-    return true;
+    return this.coalescer.stored(instanceId, taken);
   }
 
-  /**
-   * A step committed here scheduled `count` activities it did not push (they wait in the store's
-   * queue): their results are due too, so the instance's orchestrator waits for them as well. Only
-   * as long as the window: another replica's worker may run them, and its results are not seen here.
-   */
+  /** A step committed here left `count` activities in the store's queue: their results are due too. */
   expectQueued(instanceId: string, count: number): void {
-    if (count <= 0 || this.o.coalesceMs <= 0) return;
-    this.queuedHere.set(instanceId, (this.queuedHere.get(instanceId) ?? 0) + count);
-    this.openActivities.set(instanceId, (this.openActivities.get(instanceId) ?? 0) + count);
+    this.coalescer.expectQueued(instanceId, count);
   }
 
-  /** Stops expecting the instance's queued activities (the window ended, or the instance finished). */
+  /** The instance finished or started over: its queued activities are no longer due. */
   forgetQueued(instanceId: string): void {
-    const queued = this.queuedHere.get(instanceId);
-    if (queued === undefined) return;
-    this.queuedHere.delete(instanceId);
-    const open = (this.openActivities.get(instanceId) ?? 0) - queued;
-    if (open > 0) this.openActivities.set(instanceId, open);
-    else this.openActivities.delete(instanceId);
-  }
-
-  /** Instances held back now (for tests and metrics). */
-  get heldInstances(): ReadonlySet<string> {
-    return new Set(this.held.keys());
-  }
-
-  private armCoalesceTimer(until: number): void {
-    if (until >= this.coalesceAt) return;
-    if (this.coalesceTimer) clearTimeout(this.coalesceTimer);
-    this.coalesceAt = until;
-    this.coalesceTimer = setTimeout(() => {
-      this.coalesceTimer = undefined;
-      this.coalesceAt = Infinity;
-      const now = Date.now();
-      let next = Infinity;
-      let due = false;
-      for (const [id, at] of this.held) {
-        if (at <= now) {
-          this.held.delete(id);
-          this.forgetQueued(id);
-          due = true;
-        } else next = Math.min(next, at);
-      }
-      if (next !== Infinity) this.armCoalesceTimer(next);
-      if (due) this.kick('orchestrations');
-    }, Math.max(1, until - Date.now()));
-    this.coalesceTimer.unref();
+    this.coalescer.forgetQueued(instanceId);
   }
 
   /** Number of open worker streams. */
@@ -585,7 +511,8 @@ export class Dispatcher {
       if (this.wantOrchestrations && stream && this.orchestrations.size < this.o.maxOrchestrations) {
         // Cleared before the query, so a kick that arrives while it runs is not lost.
         this.wantOrchestrations = false;
-        const item = await backend.lockNextOrchestration(owner, leaseMs, new Date(), this.held.size > 0 ? new Set(this.held.keys()) : undefined);
+        // Instances held back for more activity results are passed over (fan-out coalescing).
+        const item = await backend.lockNextOrchestration(owner, leaseMs, new Date(), this.coalescer.held());
         if (item) {
           progressed = true;
           this.wantOrchestrations = true;
@@ -701,11 +628,7 @@ export class Dispatcher {
     // answer from before a continue-as-new (whose task ids start again at 1) is not.
     const token = `${item.executionId}#${item.taskId}`;
     this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, token, sentAt: Date.now(), sentPerf: performance.now() });
-    const queued = this.claimed.has(item) ? (this.queuedHere.get(item.instanceId) ?? 0) : 0;
-    // One of the instance's queued activities going out was counted as due already.
-    if (queued > 1) this.queuedHere.set(item.instanceId, queued - 1);
-    else if (queued === 1) this.queuedHere.delete(item.instanceId);
-    else this.openActivities.set(item.instanceId, (this.openActivities.get(item.instanceId) ?? 0) + 1);
+    this.coalescer.sent(item.instanceId, this.claimed.has(item));
     stream.inFlight += 1;
     this.stats.activities += 1;
     this.sendOrAnswer(
@@ -747,7 +670,7 @@ export class Dispatcher {
     clearInterval(this.redeliverTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.holdTimer) clearTimeout(this.holdTimer);
-    if (this.coalesceTimer) clearTimeout(this.coalesceTimer);
+    this.coalescer.close();
     await this.unparkAll();
     await this.releaseWaitingActivities();
     for (const s of [...this.streams]) {
