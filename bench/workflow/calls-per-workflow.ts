@@ -1,9 +1,12 @@
 /**
  * Store calls per workflow, independent of how busy the machine is: runs seq3 and fan10 through the
  * engine in process with a scripted worker (the answers `@dapr/dapr` would give) and counts the
- * backend calls each workflow costs, by method, on SQLite (and Postgres with `--postgres`).
+ * backend calls each workflow costs, by method, on SQLite (and Postgres with `--postgres`), the SQL
+ * statements they ran, and the orchestrator dispatches (with the past events they re-sent).
  *
- *   npx tsx bench/workflow/calls-per-workflow.ts [--count 200] [--postgres]
+ *   npx tsx bench/workflow/calls-per-workflow.ts [--count 200] [--postgres] [--coalesce-ms 20] [--per-stream 100]
+ *
+ * `--coalesce-ms 0 --per-stream 10` is the engine before fan-out coalescing (with batched claims).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +20,14 @@ import type { OrchestratorResult } from '../../packages/runtime/src/workflow/ste
 import { PostgresWorkflowBackend } from '../../packages/runtime/src/workflow/postgres-backend.js';
 import { SqliteWorkflowBackend } from '../../packages/runtime/src/workflow/sqlite-backend.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '200' }, postgres: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '200' },
+    postgres: { type: 'boolean', default: false },
+    'coalesce-ms': { type: 'string' },
+    'per-stream': { type: 'string' },
+  },
+});
 const count = Number(values.count);
 
 function counting(backend: WorkflowBackend, calls: Map<string, number>): WorkflowBackend {
@@ -33,11 +43,20 @@ function counting(backend: WorkflowBackend, calls: Map<string, number>): Workflo
   });
 }
 
+const results: (() => void)[] = [];
+function answerNext(): void {
+  results.shift()?.();
+  if (results.length > 0) setImmediate(answerNext);
+}
+
 /** Scripted worker: seq3 schedules one `inc` at a time; fan10 schedules ten `part`s, then completes. */
 function answer(e: WorkflowEngine, item: WorkItemMessage, workload: 'seq3' | 'fan10'): void {
   if ('activityRequest' in item) {
     const r = item.activityRequest;
-    void e.completeActivity({ instanceId: r.orchestrationInstance.instanceId, taskId: r.taskId, result: String(Number(r.input?.value ?? '0') + 1), failure: null });
+    // One result per turn of the event loop, in the order sent: a fan-out's results arrive one by one,
+    // with the sidecar's own work in between, as from a real worker (never all in one turn).
+    results.push(() => void e.completeActivity({ instanceId: r.orchestrationInstance.instanceId, taskId: r.taskId, result: String(Number(r.input?.value ?? '0') + 1), failure: null }));
+    if (results.length === 1) setImmediate(answerNext);
     return;
   }
   const o = item.orchestratorRequest;
@@ -53,10 +72,48 @@ function answer(e: WorkflowEngine, item: WorkItemMessage, workload: 'seq3' | 'fa
   setImmediate(() => void e.completeOrchestration(o.instanceId, { actions, customStatus: null }));
 }
 
+/** Counts SQL statements run by the backend: SQLite statements' run/get/all, Postgres queries. */
+function countStatements(backend: WorkflowBackend, counter: { n: number }): void {
+  const inner = backend as unknown as { db?: { prepare: (sql: string) => Record<string, unknown> }; pool?: Record<string, unknown> };
+  if (inner.db) {
+    const prepare = inner.db.prepare.bind(inner.db);
+    inner.db.prepare = (sql: string) => {
+      const statement = prepare(sql);
+      for (const m of ['run', 'get', 'all']) {
+        const f = statement[m] as (...a: unknown[]) => unknown;
+        statement[m] = (...a: unknown[]) => {
+          counter.n += 1;
+          return f.apply(statement, a);
+        };
+      }
+      return statement;
+    };
+  }
+  const pool = inner.pool as { query: (...a: unknown[]) => unknown; connect: () => Promise<{ query: (...a: unknown[]) => unknown }>; on: (e: string, f: (c: { query: (...a: unknown[]) => unknown }) => void) => void } | undefined;
+  if (pool) {
+    // Every client the pool hands out (pool.query uses one too) counts its queries.
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client);
+      client.query = (...a: unknown[]) => {
+        counter.n += 1;
+        return query(...a);
+      };
+    });
+  }
+}
+
 async function measure(name: string, open: () => Promise<WorkflowBackend>): Promise<void> {
   for (const workload of ['seq3', 'fan10'] as const) {
     const calls = new Map<string, number>();
-    const e = new WorkflowEngine({ backend: counting(await open(), calls), logger: silentLogger() });
+    const statements = { n: 0 };
+    const backend = await open();
+    countStatements(backend, statements);
+    const e = new WorkflowEngine({
+      backend: counting(backend, calls),
+      logger: silentLogger(),
+      ...(values['coalesce-ms'] !== undefined ? { coalesceMs: Number(values['coalesce-ms']) } : {}),
+      ...(values['per-stream'] !== undefined ? { maxPerStream: Number(values['per-stream']) } : {}),
+    });
     e.connect((item) => answer(e, item, workload), () => undefined);
     await Promise.all(
       Array.from({ length: count }, async (_, i) => {
@@ -64,10 +121,17 @@ async function measure(name: string, open: () => Promise<WorkflowBackend>): Prom
         await e.waitFor(id, (x) => x.status === 'COMPLETED');
       }),
     );
+    const stats = { ...e.dispatchStats };
+    // getInstance (one statement) serves the waits for completion, not the workflow.
+    const statementsRun = statements.n - (calls.get('getInstance') ?? 0);
     await e.close();
     const per = [...calls].filter(([k]) => !['getInstance', 'close', 'renewLeases', 'idleWithPendingWork'].includes(k)).sort();
     const total = per.reduce((a, [, v]) => a + v, 0);
-    process.stdout.write(`${name} ${workload}: ${(total / count).toFixed(1)} store calls/workflow — ${per.map(([k, v]) => `${k} ${(v / count).toFixed(1)}`).join(', ')}\n`);
+    const f = (n: number) => (n / count).toFixed(1);
+    process.stdout.write(
+      `${name} ${workload}: ${f(total)} store calls/workflow — ${per.map(([k, v]) => `${k} ${f(v)}`).join(', ')}\n` +
+        `  ${f(stats.orchestrations)} orchestrator dispatches, ${f(stats.pastEvents)} past events re-sent, ${f(statementsRun)} SQL statements per workflow\n`,
+    );
   }
 }
 

@@ -106,6 +106,22 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       expect((await other.lockNextOrchestration('two', LEASE, at(LEASE + 2)))?.instance.instanceId).toBe('x');
     });
 
+    it('passes over the instances it is told to skip, and claims at most the activities asked for', async () => {
+      const b = await open();
+      if (!b) return;
+      await b.createInstance(newInstance('held'));
+      await b.createInstance(newInstance('free'));
+      expect((await b.lockNextOrchestration('o', LEASE, at(1), new Set(['held'])))?.instance.instanceId).toBe('free');
+      expect(await b.lockNextOrchestration('o', LEASE, at(1), new Set(['held']))).toBeUndefined();
+      const item = (await b.lockNextOrchestration('o', LEASE, at(1), new Set()))!;
+      expect(item.instance.instanceId).toBe('held');
+      const activities = [1, 2, 3].map((taskId) => ({ taskId, name: 'a', input: null }));
+      await b.commitStep('o', stepFor(item, { activities }), at(2));
+      expect((await b.lockActivities('o', LEASE, at(3), 2)).map((a) => a.taskId)).toEqual([1, 2]);
+      expect(await b.lockActivities('o', LEASE, at(3), 0)).toEqual([]);
+      expect((await b.lockActivities('o', LEASE, at(3), 2)).map((a) => a.taskId)).toEqual([3]);
+    });
+
     it('commits a step only for the lock holder and the execution it ran against, and unlocks', async () => {
       const b = await open();
       if (!b) return;
@@ -162,7 +178,7 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       expect(await b.getInstance('fork')).toMatchObject({ status: 'RUNNING', name: 'wf', input: '1', executionId, parentInstanceId: null });
       expect(await b.getHistory('fork')).toEqual(history);
       expect(await b.getInstance('fork:0003')).toMatchObject({ status: 'PENDING', name: 'child', parentInstanceId: 'fork', parentTaskId: 3 });
-      expect(await b.lockNextActivity('o', LEASE, at(11))).toMatchObject({ instanceId: 'fork', taskId: 1, name: 'a', input: '"x"', executionId, attempt: 1 });
+      expect((await b.lockActivities('o', LEASE, at(11), 1))[0]).toMatchObject({ instanceId: 'fork', taskId: 1, name: 'a', input: '"x"', executionId, attempt: 1 });
       // The child's start is due now; the fork's own timer only at its time.
       expect((await b.lockNextOrchestration('o', LEASE, at(12)))?.instance.instanceId).toBe('fork:0003');
       expect(await b.lockNextOrchestration('o', LEASE, at(13))).toBeUndefined();
@@ -195,15 +211,17 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       const activities = [1, 2, 3].map((taskId) => ({ taskId, name: `a${taskId}`, input: String(taskId) }));
       await b.commitStep('o', stepFor(item, { activities, lockActivities: { leaseMs: LEASE, max: 1 } }), at(2));
       // Task 1 is leased to "o"; the others are free for anyone, oldest first.
-      const next = await other.lockNextActivity('p', LEASE, at(3));
-      expect(next).toMatchObject({ instanceId: 'act', taskId: 2, name: 'a2', input: '2', attempt: 1, executionId: item.instance.executionId });
-      expect((await other.lockNextActivity('p', LEASE, at(3)))?.taskId).toBe(3);
-      expect(await other.lockNextActivity('p', LEASE, at(3))).toBeUndefined();
+      const claimed = await other.lockActivities('p', LEASE, at(3), 10);
+      expect(claimed).toMatchObject([
+        { instanceId: 'act', taskId: 2, name: 'a2', input: '2', attempt: 1, executionId: item.instance.executionId },
+        { instanceId: 'act', taskId: 3, attempt: 1 },
+      ]);
+      expect(await other.lockActivities('p', LEASE, at(3), 10)).toEqual([]);
       expect(await b.completeActivity('act', 2, ev.taskCompleted(2, '"two"', at(4)), at(4))).toBe(true);
       expect(await b.completeActivity('act', 2, ev.taskCompleted(2, '"again"', at(5)), at(5))).toBe(false);
       // Released: handed out again, as a later attempt.
       await other.releaseActivity('p', 'act', 3);
-      expect(await b.lockNextActivity('o', LEASE, at(6))).toMatchObject({ taskId: 3, attempt: 2 });
+      expect(await b.lockActivities('o', LEASE, at(6), 10)).toMatchObject([{ taskId: 3, attempt: 2 }]);
       const batch = (await b.lockNextOrchestration('o', LEASE, at(7)))!;
       expect(batch.messages.map((m) => m.event.taskCompleted?.result)).toEqual([{ value: '"two"' }]);
     });
@@ -261,7 +279,7 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       const completed = ev.executionCompleted('COMPLETED', '"ok"', null, at(4));
       expect(await b.commitStep('o', stepFor(again, { status: 'COMPLETED', output: '"ok"', appendHistory: [...stepFor(again).appendHistory, completed] }), at(4))).toBe(true);
       expect(await b.getInstance('f')).toMatchObject({ status: 'COMPLETED', output: '"ok"' });
-      expect(await b.lockNextActivity('o', LEASE, at(5))).toBeUndefined();
+      expect(await b.lockActivities('o', LEASE, at(5), 10)).toEqual([]);
       expect(await b.completeActivity('f', 1, ev.taskCompleted(1, null, at(5)), at(5))).toBe(false);
       expect(await b.lockNextOrchestration('o', LEASE, at(6))).toBeUndefined();
     });
@@ -283,7 +301,7 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       ).toBe(true);
       expect(await b.getInstance('can')).toMatchObject({ input: '2', executionId: newExecutionId });
       expect(await b.getHistory('can')).toEqual([]);
-      expect(await b.lockNextActivity('o', LEASE, at(5))).toBeUndefined();
+      expect(await b.lockActivities('o', LEASE, at(5), 10)).toEqual([]);
       const fresh = (await b.lockNextOrchestration('o', LEASE, at(10_000)))!;
       expect(fresh.messages.map((m) => (m.event.executionStarted ? 'started' : (m.event.eventRaised?.name ?? (m.event.timerFired ? 'timer' : '?'))))).toEqual(['kept', 'started']);
     });

@@ -166,15 +166,18 @@ export interface WorkflowBackend {
    */
   recentInstances(since: Date): Promise<RecentInstance[]>;
 
-  /** Locks the instance whose oldest visible inbox event is oldest, if any. */
-  lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined>;
+  /**
+   * Locks the instance whose oldest visible inbox event is oldest, if any, passing over the instances
+   * in `skip` (the engine holds them back while more of their activity results are due: fan-out coalescing).
+   */
+  lockNextOrchestration(owner: string, leaseMs: number, now: Date, skip?: ReadonlySet<string>): Promise<OrchestrationWorkItem | undefined>;
   /** Applies a step if `owner` still holds the lock on that execution; releases the lock either way. */
   commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean>;
   /** Releases an instance lock without changes (the work becomes available again). */
   releaseOrchestration(owner: string, instanceId: string): Promise<void>;
 
-  /** Locks the oldest activity task that is free or whose lease expired. */
-  lockNextActivity(owner: string, leaseMs: number, now: Date): Promise<ActivityWorkItem | undefined>;
+  /** Locks up to `max` of the oldest activity tasks that are free or whose lease expired, in one statement, oldest first. */
+  lockActivities(owner: string, leaseMs: number, now: Date, max: number): Promise<ActivityWorkItem[]>;
   /** Removes the task and puts its result event in the instance's inbox; false if already completed. */
   completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean>;
   releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void>;

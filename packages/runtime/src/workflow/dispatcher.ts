@@ -1,14 +1,17 @@
 /**
  * Hands locked work to connected SDK workers. Each `GetWorkItems` stream gets a bounded number of
  * items at once (the JS worker silently drops anything beyond 10 running + 100 queued), the least
- * busy stream first; nothing is locked while no stream has room, so work waits in the database until
- * a worker connects. When a stream ends, its unfinished items are released for redelivery; so is an
+ * busy stream first, and nothing more while its transport asks the writer to wait (gRPC write
+ * backpressure); nothing is locked while no stream has room, so work waits in the database until
+ * a worker connects. Activities are claimed in batches (one query for as many as the streams take).
+ * While an instance has activities out here, their results are coalesced (`fan-out-coalescer.ts`). When a stream ends, its unfinished items are released for redelivery; so is an
  * item a live stream leaves unanswered for `redeliverAfterMs` (a worker may drop work silently). Leases on
  * everything in flight are renewed periodically, so another replica takes over only from a dead one.
  */
 import type { Logger } from '../logging/logger.js';
 import type { ActivityWorkItem, OrchestrationWorkItem, WorkflowBackend } from './backend.js';
 import type { DebugPoints } from './debug-points.js';
+import { FanOutCoalescer } from './fan-out-coalescer.js';
 import { ev, fromTimestamp, sv } from './history.js';
 import type { WorkflowObserver } from './observer.js';
 import { orderBatch } from './step.js';
@@ -57,12 +60,29 @@ export type TooLargeHandler = (
 /** A connected worker stream. */
 export interface WorkerStream {
   readonly id: number;
-  /** Sends an item; throws {@link WorkItemTooLargeError} for one the worker could not receive. */
-  send(item: WorkItemMessage): void;
+  /**
+   * Sends an item; throws {@link WorkItemTooLargeError} for one the worker could not receive.
+   * Returning `false` (exactly): the item was taken, but the transport's buffer is full; nothing more
+   * is sent on the stream until {@link Dispatcher.resumeStream} (on the transport's 'drain'). Any
+   * other value means go on.
+   */
+  send(item: WorkItemMessage): unknown;
   /** Ends the underlying call (sidecar shutdown). */
   end(): void;
   inFlight: number;
   closed: boolean;
+  /** The transport asked the writer to wait (write backpressure). */
+  paused: boolean;
+}
+
+/** What this sidecar has sent to workers (fan-out coalescing is visible in these). */
+export interface DispatchStats {
+  /** Orchestration work items sent (every delivery, redeliveries included). */
+  orchestrations: number;
+  /** Past history events those work items carried. */
+  pastEvents: number;
+  /** Activity work items sent. */
+  activities: number;
 }
 
 /** An orchestration batch locked here and not yet answered: on a stream, or waiting to be (re)sent. */
@@ -114,8 +134,13 @@ export interface DispatcherOptions {
   owner: string;
   /** @default 30000 */
   leaseMs: number;
-  /** Items in flight per stream. @default 10 */
+  /** Items in flight per stream. @default 100 */
   maxPerStream: number;
+  /**
+   * Fan-out coalescing: the longest an instance's orchestrator is held back after an activity result
+   * while more of its activities are out here; 0 dispatches at every result. @default 20
+   */
+  coalesceMs: number;
   /** Orchestration work items in flight per sidecar. @default 100 */
   maxOrchestrations: number;
   /** Activity work items in flight per sidecar. @default 100 */
@@ -154,6 +179,13 @@ export class Dispatcher {
   private readonly refused = new Map<string, Set<number>>();
   /** Instances whose last batch was answered while other deliveries of it may still answer. */
   private readonly guards = new Map<string, DuplicateGuard>();
+  /** Activities leased here and waiting for a stream with room. */
+  private waitingActivities: ActivityWorkItem[] = [];
+  /** Activities taken from the store's queue by a claim (not pushed by a step). */
+  private readonly claimed = new WeakSet<ActivityWorkItem>();
+  private readonly coalescer: FanOutCoalescer;
+  /** See {@link DispatchStats}. */
+  readonly stats: DispatchStats = { orchestrations: 0, pastEvents: 0, activities: 0 };
   private nextStreamId = 1;
   private nextToken = 1;
   private pumping = false;
@@ -168,6 +200,7 @@ export class Dispatcher {
   private readonly redeliverTimer: NodeJS.Timeout;
 
   constructor(private readonly o: DispatcherOptions) {
+    this.coalescer = new FanOutCoalescer(o.coalesceMs, () => this.kick('orchestrations'));
     this.renewTimer = setInterval(() => {
       if (this.orchestrations.size + this.activities.size + this.parked.size === 0) return;
       this.o.backend.renewLeases(o.owner, o.leaseMs, new Date()).catch((err: unknown) => this.o.logger.warn('lease renewal failed', { error: String(err) }));
@@ -207,6 +240,7 @@ export class Dispatcher {
       if (now - f.sentAt < redeliverAfterMs || this.activities.get(key) !== f) continue;
       this.activities.delete(key);
       f.stream.inFlight -= 1;
+      this.coalescer.closed(f.item.instanceId);
       released += 1;
       this.o.logger.warn(`activity ${f.item.name}#${f.item.taskId} of ${f.item.instanceId} unanswered by stream ${f.stream.id} after ${redeliverAfterMs} ms: redelivering`);
       this.o.observer?.activityExecution(f.item.name, 'recoverable', performance.now() - f.sentPerf);
@@ -229,8 +263,8 @@ export class Dispatcher {
   }
 
   /** Registers a stream; work starts flowing to it at once. */
-  addStream(send: (item: WorkItemMessage) => void, end: () => void): WorkerStream {
-    const stream: WorkerStream = { id: this.nextStreamId++, send, end, inFlight: 0, closed: false };
+  addStream(send: WorkerStream['send'], end: () => void): WorkerStream {
+    const stream: WorkerStream = { id: this.nextStreamId++, send, end, inFlight: 0, closed: false, paused: false };
     this.streams.add(stream);
     this.o.logger.info(`workflow worker stream ${stream.id} connected (${this.streams.size} open)`);
     // The new worker may register workflows the others did not: give parked instances another run.
@@ -280,11 +314,46 @@ export class Dispatcher {
     for (const [key, f] of this.activities) {
       if (f.stream !== stream) continue;
       this.activities.delete(key);
+      this.coalescer.closed(f.item.instanceId);
       this.o.observer?.activityExecution(f.item.name, 'recoverable', performance.now() - f.sentPerf);
       await backend.releaseActivity(owner, f.item.instanceId, f.item.taskId);
     }
+    // With no worker left here, activities waiting for one go back for other replicas' workers.
+    if (this.streams.size === 0) await this.releaseWaitingActivities();
     this.o.logger.info(`workflow worker stream ${stream.id} closed (${this.streams.size} open)`);
     this.kick();
+  }
+
+  /** The transport of a paused stream can take more ('drain'): sending to it resumes. */
+  resumeStream(stream: WorkerStream): void {
+    if (!stream.paused) return;
+    stream.paused = false;
+    this.kick();
+  }
+
+  private async releaseWaitingActivities(): Promise<void> {
+    const waiting = this.waitingActivities;
+    this.waitingActivities = [];
+    for (const item of waiting) await this.o.backend.releaseActivity(this.o.owner, item.instanceId, item.taskId);
+  }
+
+  /**
+   * Called once an activity result of `instanceId` is in the store (`taken`: this sidecar had sent
+   * that activity, see {@link takeActivity}). Returns true when the instance's orchestrator is held
+   * back because more of its activities are due here (see `fan-out-coalescer.ts`).
+   */
+  activityStored(instanceId: string, taken: boolean): boolean {
+    return this.coalescer.stored(instanceId, taken);
+  }
+
+  /** A step committed here left `count` activities in the store's queue: their results are due too. */
+  expectQueued(instanceId: string, count: number): void {
+    this.coalescer.expectQueued(instanceId, count);
+  }
+
+  /** The instance finished or started over: its queued activities are no longer due. */
+  forgetQueued(instanceId: string): void {
+    this.coalescer.forgetQueued(instanceId);
   }
 
   /** Number of open worker streams. */
@@ -329,7 +398,8 @@ export class Dispatcher {
 
   /**
    * Takes an in-flight activity, if this sidecar dispatched it; `token`, when the worker echoed one,
-   * must be its delivery's (`'stale'`: the answer belongs to an earlier delivery).
+   * must be its delivery's (`'stale'`: the answer belongs to an earlier delivery). Once its result is
+   * stored (or failed to be), the caller reports it with {@link activityStored}.
    */
   takeActivity(instanceId: string, taskId: number, token?: string): InFlightActivity | 'stale' | undefined {
     const key = activityKey(instanceId, taskId);
@@ -344,33 +414,51 @@ export class Dispatcher {
   /** How many more activities could be sent now (push dispatch leases no more than this). */
   activityCapacity(): number {
     let free = 0;
-    for (const s of this.streams) free += Math.max(0, this.o.maxPerStream - s.inFlight);
-    return Math.max(0, Math.min(free, this.o.maxActivities - this.activities.size));
+    for (const s of this.streams) if (!s.paused) free += Math.max(0, this.o.maxPerStream - s.inFlight);
+    return Math.max(0, Math.min(free, this.o.maxActivities - this.activities.size) - this.waitingActivities.length);
   }
 
   /**
-   * Sends activities a committed step leased to this sidecar (push dispatch: no claim query). One
-   * that finds no stream any more is released for whoever claims next.
+   * Sends activities a committed step leased to this sidecar (push dispatch: no claim query). Those
+   * that find no stream with room wait here for one (they are leased here already).
    */
   async pushActivities(items: ActivityWorkItem[]): Promise<void> {
+    await this.sendActivities(items, performance.now());
+  }
+
+  /** Sends leased activities to the least busy streams; the rest wait for room; with no stream at all they are released. */
+  private async sendActivities(items: ActivityWorkItem[], started: number): Promise<boolean> {
+    let sent = false;
     for (const item of items) {
-      const started = performance.now();
-      let stream = this.freeStream();
-      if (!stream) for (const s of this.streams) if (!stream || s.inFlight < stream.inFlight) stream = s;
-      if (!stream || this.closed) {
+      if (this.closed || this.streams.size === 0) {
         await this.o.backend.releaseActivity(this.o.owner, item.instanceId, item.taskId);
         this.kick('activities');
+        continue;
+      }
+      if (!this.freeStream()) {
+        this.waitingActivities.push(item);
         continue;
       }
       const trace = this.o.activityTrace ? await this.o.activityTrace(item).catch(() => undefined) : undefined;
-      if (stream.closed) {
-        await this.o.backend.releaseActivity(this.o.owner, item.instanceId, item.taskId);
-        this.kick('activities');
+      // Chosen after the await: another send may have filled or paused the stream meanwhile.
+      const stream = this.freeStream();
+      if (!stream) {
+        this.waitingActivities.push(item);
         continue;
       }
       this.sendActivity(stream, item, trace);
+      sent = true;
       this.o.observer?.activityOperation(item.name, 'success', performance.now() - started);
     }
+    return sent;
+  }
+
+  /** Sends activities waiting for room, as far as the streams have it; true if any was sent. */
+  private async sendWaitingActivities(): Promise<boolean> {
+    if (this.waitingActivities.length === 0 || !this.freeStream()) return false;
+    const waiting = this.waitingActivities;
+    this.waitingActivities = [];
+    return this.sendActivities(waiting, performance.now());
   }
 
   /**
@@ -409,7 +497,7 @@ export class Dispatcher {
 
   private freeStream(): WorkerStream | undefined {
     let best: WorkerStream | undefined;
-    for (const s of this.streams) if (s.inFlight < this.o.maxPerStream && (!best || s.inFlight < best.inFlight)) best = s;
+    for (const s of this.streams) if (!s.paused && s.inFlight < this.o.maxPerStream && (!best || s.inFlight < best.inFlight)) best = s;
     return best;
   }
 
@@ -418,11 +506,13 @@ export class Dispatcher {
     for (;;) {
       this.again = false;
       let progressed = this.sendWaiting();
-      let stream = this.freeStream();
+      if (await this.sendWaitingActivities()) progressed = true;
+      const stream = this.freeStream();
       if (this.wantOrchestrations && stream && this.orchestrations.size < this.o.maxOrchestrations) {
         // Cleared before the query, so a kick that arrives while it runs is not lost.
         this.wantOrchestrations = false;
-        const item = await backend.lockNextOrchestration(owner, leaseMs, new Date());
+        // Instances held back for more activity results are passed over (fan-out coalescing).
+        const item = await backend.lockNextOrchestration(owner, leaseMs, new Date(), this.coalescer.held());
         if (item) {
           progressed = true;
           this.wantOrchestrations = true;
@@ -434,17 +524,18 @@ export class Dispatcher {
           if (this.sendWaiting()) await this.o.debug.hit('workflow.orchestration.dispatched');
         }
       }
-      stream = this.freeStream();
-      if (this.wantActivities && stream && this.activities.size < this.o.maxActivities) {
+      const room = this.activityCapacity();
+      if (this.wantActivities && room > 0) {
         this.wantActivities = false;
         const lockStarted = performance.now();
-        const item = await backend.lockNextActivity(owner, leaseMs, new Date());
-        if (item) {
+        // One query claims as many as the streams have room for (not one round trip per task).
+        const items = await backend.lockActivities(owner, leaseMs, new Date(), room);
+        if (items.length > 0) {
           progressed = true;
-          this.wantActivities = true;
-          const trace = this.o.activityTrace ? await this.o.activityTrace(item).catch(() => undefined) : undefined;
-          this.sendActivity(stream, item, trace);
-          this.o.observer?.activityOperation(item.name, 'success', performance.now() - lockStarted);
+          // A full batch may have left more behind; a short one emptied the queue.
+          if (items.length === room) this.wantActivities = true;
+          for (const item of items) this.claimed.add(item);
+          await this.sendActivities(items, lockStarted);
         }
       }
       if ((!progressed && !this.again) || this.closed) return;
@@ -471,7 +562,7 @@ export class Dispatcher {
       const free = this.freeStream();
       if (!free) break;
       const refused = this.refused.get(id);
-      const target = refused?.has(free.id) ? [...this.streams].find((s) => !refused.has(s.id) && s.inFlight < this.o.maxPerStream) : free;
+      const target = refused?.has(free.id) ? [...this.streams].find((s) => !refused.has(s.id) && !s.paused && s.inFlight < this.o.maxPerStream) : free;
       if (!target) {
         // Every connected worker said it does not register this workflow: wait for a new one.
         this.orchestrations.delete(id);
@@ -509,6 +600,8 @@ export class Dispatcher {
       this.o.observer?.scheduled(item.instance.name, sentAt - fromTimestamp(due).getTime());
     }
     stream.inFlight += 1;
+    this.stats.orchestrations += 1;
+    this.stats.pastEvents += item.history.length;
     this.sendOrAnswer(
       stream,
       {
@@ -522,7 +615,7 @@ export class Dispatcher {
   /** Sends an item; one too large to send is handed to `onTooLarge` to be answered (it stays in flight until then). */
   private sendOrAnswer(stream: WorkerStream, message: WorkItemMessage, item: Parameters<TooLargeHandler>[0]): void {
     try {
-      stream.send(message);
+      if (stream.send(message) === false) stream.paused = true;
     } catch (err) {
       if (!(err instanceof WorkItemTooLargeError) || !this.o.onTooLarge) throw err;
       this.o.onTooLarge(item, err);
@@ -535,7 +628,9 @@ export class Dispatcher {
     // answer from before a continue-as-new (whose task ids start again at 1) is not.
     const token = `${item.executionId}#${item.taskId}`;
     this.activities.set(activityKey(item.instanceId, item.taskId), { stream, item, token, sentAt: Date.now(), sentPerf: performance.now() });
+    this.coalescer.sent(item.instanceId, this.claimed.has(item));
     stream.inFlight += 1;
+    this.stats.activities += 1;
     this.sendOrAnswer(
       stream,
       {
@@ -575,7 +670,9 @@ export class Dispatcher {
     clearInterval(this.redeliverTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.coalescer.close();
     await this.unparkAll();
+    await this.releaseWaitingActivities();
     for (const s of [...this.streams]) {
       await this.removeStream(s);
       s.end();

@@ -10,7 +10,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ForkedInstance, InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, RecentInstance, WorkflowBackend } from './backend.js';
 import { DebugPoints } from './debug-points.js';
 import { Dispatcher } from './dispatcher.js';
-import type { TooLargeHandler, WorkItemMessage, WorkItemTooLargeError, WorkerStream } from './dispatcher.js';
+import type { DispatchStats, TooLargeHandler, WorkItemTooLargeError, WorkerStream } from './dispatcher.js';
 import { ev, fromTimestamp } from './history.js';
 import type { WorkflowObserver, WorkflowOperation } from './observer.js';
 import { checkRerunSource, planRerun, rerunInstanceId } from './rerun.js';
@@ -28,8 +28,17 @@ export interface WorkflowEngineOptions {
   logger: Logger;
   /** Lease on locked instances and activities; renewed while in flight. @default 30000 */
   leaseMs?: number;
-  /** Work items in flight per worker stream. @default 10 */
+  /**
+   * Work items in flight per worker stream. The `@dapr/dapr` worker runs 10 and queues 100, and drops
+   * what comes beyond that without a word: 100 in flight (what the sidecar has not seen answered) never
+   * overfills it, since an answered item leaves the worker's count no later than the sidecar's. @default 100
+   */
   maxPerStream?: number;
+  /**
+   * Fan-out coalescing: after an activity result, while more activities of the instance are out here,
+   * its orchestrator waits for them at most this long (0: dispatch at every result). @default 20
+   */
+  coalesceMs?: number;
   /** @default 100 */
   maxConcurrentOrchestrations?: number;
   /** @default 100 */
@@ -129,7 +138,8 @@ export class WorkflowEngine {
       debug: this.debug,
       owner: this.owner,
       leaseMs: this.leaseMs,
-      maxPerStream: options.maxPerStream ?? 10,
+      maxPerStream: options.maxPerStream ?? 100,
+      coalesceMs: options.coalesceMs ?? 20,
       maxOrchestrations: options.maxConcurrentOrchestrations ?? 100,
       maxActivities: options.maxConcurrentActivities ?? 100,
       pollMs: options.pollMs ?? 1000,
@@ -466,14 +476,27 @@ export class WorkflowEngine {
   }
 
   /** Wakes waiters on the instance and the dispatcher (for `what` may have new work). */
-  private changed(instanceId: string, what: 'orchestrations' | 'activities' | 'all' = 'orchestrations'): void {
+  private changed(instanceId: string, what: 'orchestrations' | 'activities' | 'all' | 'none' = 'orchestrations'): void {
     for (const notify of [...(this.listeners.get(instanceId) ?? [])]) notify();
-    this.dispatcher.kick(what);
+    if (what !== 'none') this.dispatcher.kick(what);
   }
 
-  /** Opens a worker stream. */
-  connect(send: (item: WorkItemMessage) => void, end: () => void): WorkerStream {
+  /**
+   * Opens a worker stream. `send` returns false when the transport's buffer is full (write
+   * backpressure): nothing more goes to the stream until {@link resumeStream}.
+   */
+  connect(send: WorkerStream['send'], end: () => void): WorkerStream {
     return this.dispatcher.addStream(send, end);
+  }
+
+  /** The transport of a stream whose `send` returned false can take more again ('drain'). */
+  resumeStream(stream: WorkerStream): void {
+    this.dispatcher.resumeStream(stream);
+  }
+
+  /** Work items sent to workers so far (orchestrator dispatches, past events they carried, activities). */
+  get dispatchStats(): Readonly<DispatchStats> {
+    return this.dispatcher.stats;
   }
 
   /** Closes a worker stream; its unfinished items are redelivered elsewhere. */
@@ -528,6 +551,9 @@ export class WorkflowEngine {
     if (committed) this.dispatcher.forgetRefusals(instanceId);
     if (committed && this.tracing) this.traceStep(inFlight.item.history, inFlight.newEvents, step);
     if (!committed) this.logger.info(`orchestrator step of ${instanceId} discarded: the instance was terminated or its lease was lost`);
+    if (committed && (isTerminal(step.status) || step.resetHistory)) this.dispatcher.forgetQueued(instanceId);
+    // Before the push: the activities left queued are due here as well (fan-out coalescing).
+    if (committed && !isTerminal(step.status)) this.dispatcher.expectQueued(instanceId, step.activities.length - push);
     if (committed && push > 0) {
       const executionId = step.newExecutionId ?? step.executionId;
       await this.dispatcher.pushActivities(
@@ -571,13 +597,16 @@ export class WorkflowEngine {
       accepted = await this.backend.completeActivity(result.instanceId, result.taskId, event, now);
     } catch (err) {
       if (inFlight) this.observer?.activityExecution(inFlight.item.name, 'recoverable', performance.now() - inFlight.sentPerf);
+      this.dispatcher.activityStored(result.instanceId, inFlight !== undefined);
       throw err;
     }
+    // Fan-out coalescing: with more of its activities out here, the orchestrator waits for them.
+    const held = this.dispatcher.activityStored(result.instanceId, inFlight !== undefined);
     // Counted by the sidecar that handed the activity out, once, when its result is stored.
     if (inFlight && accepted) this.observer?.activityExecution(inFlight.item.name, result.failure ? 'failed' : 'success', performance.now() - inFlight.sentPerf);
     await this.debug.hit('workflow.activity.after-complete');
     if (!accepted) this.logger.debug(`ignoring duplicate completion of activity ${result.taskId} of ${result.instanceId}`);
-    this.changed(result.instanceId);
+    this.changed(result.instanceId, held ? 'none' : 'orchestrations');
   }
 
   /**

@@ -200,10 +200,10 @@ export class MemoryWorkflowBackend implements WorkflowBackend {
       .map((r) => ({ name: r.name, status: r.status, createdAt: r.createdAt.getTime(), updatedAt: r.lastUpdatedAt.getTime() }));
   }
 
-  async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
+  async lockNextOrchestration(owner: string, leaseMs: number, now: Date, skip?: ReadonlySet<string>): Promise<OrchestrationWorkItem | undefined> {
     const t = now.getTime();
     const pick = this.inbox.find((m) => {
-      if (m.visibleAt > t) return false;
+      if (m.visibleAt > t || skip?.has(m.instanceId)) return false;
       const i = this.instances.get(m.instanceId);
       if (!i || isTerminal(i.record.status) || i.record.status === 'SUSPENDED' || !free(i, t)) return false;
       return i.record.scheduledStartAt === null || i.record.scheduledStartAt.getTime() <= t;
@@ -279,18 +279,18 @@ export class MemoryWorkflowBackend implements WorkflowBackend {
     if (i && i.owner === owner) unlock(i);
   }
 
-  async lockNextActivity(owner: string, leaseMs: number, now: Date): Promise<ActivityWorkItem | undefined> {
+  async lockActivities(owner: string, leaseMs: number, now: Date, max: number): Promise<ActivityWorkItem[]> {
     const t = now.getTime();
-    let next: StoredActivity | undefined;
-    for (const a of this.activities.values()) {
-      if (!free(a, t)) continue;
-      if (!next || a.createdAt < next.createdAt || (a.createdAt === next.createdAt && a.taskId < next.taskId)) next = a;
-    }
-    if (!next) return undefined;
-    next.owner = owner;
-    next.expiresAt = t + leaseMs;
-    next.attempt += 1;
-    return { instanceId: next.instanceId, taskId: next.taskId, executionId: next.executionId, name: next.name, input: next.input, attempt: next.attempt };
+    const picked = [...this.activities.values()]
+      .filter((a) => free(a, t))
+      .sort((a, b) => a.createdAt - b.createdAt || a.taskId - b.taskId)
+      .slice(0, Math.max(0, max));
+    return picked.map((next) => {
+      next.owner = owner;
+      next.expiresAt = t + leaseMs;
+      next.attempt += 1;
+      return { instanceId: next.instanceId, taskId: next.taskId, executionId: next.executionId, name: next.name, input: next.input, attempt: next.attempt };
+    });
   }
 
   async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {

@@ -376,8 +376,9 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     return r.rows.map((row) => ({ name: row.name, status: row.status, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) }));
   }
 
-  async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
+  async lockNextOrchestration(owner: string, leaseMs: number, now: Date, skip?: ReadonlySet<string>): Promise<OrchestrationWorkItem | undefined> {
     const t = now.getTime();
+    const skipping = skip !== undefined && skip.size > 0;
     // One statement claims the instance (its own transaction); the reads after it need none, since
     // nobody else touches a leased instance's history. Two round trips instead of six.
     const pick = await this.pool.query<InstanceRow>(
@@ -387,9 +388,10 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
          JOIN weft_wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
          WHERE m.app_id = $1 AND m.visible_at <= $2 AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
            AND (i.lock_expires_at IS NULL OR i.lock_expires_at < $2) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= $2)
+           ${skipping ? 'AND m.instance_id <> ALL($5::text[])' : ''}
          ORDER BY m.seq LIMIT 1 FOR UPDATE OF i SKIP LOCKED)
        RETURNING ${INSTANCE_COLUMNS.split(',').map((c) => `u.${c.trim()}`).join(', ')}`,
-      [this.appId, t, owner, t + leaseMs],
+      [this.appId, t, owner, t + leaseMs, ...(skipping ? [[...skip]] : [])],
     );
     const row = pick.rows[0];
     if (!row) return undefined;
@@ -519,20 +521,22 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     );
   }
 
-  async lockNextActivity(owner: string, leaseMs: number, now: Date): Promise<ActivityWorkItem | undefined> {
+  async lockActivities(owner: string, leaseMs: number, now: Date, max: number): Promise<ActivityWorkItem[]> {
+    if (max < 1) return [];
     const t = now.getTime();
-    const r = await this.pool.query<{ instance_id: string; task_id: number; execution_id: string; name: string; input: string | null; attempt: number }>(
+    // One statement claims the batch: the oldest free tasks, each leased and counted as an attempt.
+    const r = await this.pool.query<{ instance_id: string; task_id: number; execution_id: string; name: string; input: string | null; attempt: number; created_at: string }>(
       `UPDATE weft_wf_activities a SET lock_owner = $2, lock_expires_at = $3, attempt = a.attempt + 1
-       WHERE (a.app_id, a.instance_id, a.task_id) = (
+       WHERE (a.app_id, a.instance_id, a.task_id) IN (
          SELECT app_id, instance_id, task_id FROM weft_wf_activities
          WHERE app_id = $1 AND (lock_expires_at IS NULL OR lock_expires_at < $4)
-         ORDER BY created_at, task_id LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING a.instance_id, a.task_id, a.execution_id, a.name, a.input, a.attempt`,
-      [this.appId, owner, t + leaseMs, t],
+         ORDER BY created_at, task_id LIMIT $5 FOR UPDATE SKIP LOCKED)
+       RETURNING a.instance_id, a.task_id, a.execution_id, a.name, a.input, a.attempt, a.created_at`,
+      [this.appId, owner, t + leaseMs, t, max],
     );
-    const row = r.rows[0];
-    if (!row) return undefined;
-    return { instanceId: row.instance_id, taskId: row.task_id, executionId: row.execution_id, name: row.name, input: row.input, attempt: row.attempt };
+    // RETURNING comes in no particular order.
+    const rows = r.rows.sort((a, b) => Number(a.created_at) - Number(b.created_at) || a.task_id - b.task_id);
+    return rows.map((row) => ({ instanceId: row.instance_id, taskId: row.task_id, executionId: row.execution_id, name: row.name, input: row.input, attempt: row.attempt }));
   }
 
   async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {

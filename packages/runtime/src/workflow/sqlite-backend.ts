@@ -21,6 +21,7 @@ import type {
 } from './backend.js';
 import type { Logger } from '../logging/logger.js';
 import { ev } from './history.js';
+import { retryWhenBusy } from './sqlite-busy.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { INSTANCE_COLUMNS, isUnfiltered, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
@@ -116,12 +117,15 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   constructor(
     filePath: string,
     private readonly appId: string,
-    busyTimeoutMs = 5000,
+    private readonly busyTimeoutMs = 5000,
     checkpointLogger?: Logger,
   ) {
     this.db = openSqlite(filePath, busyTimeoutMs);
     this.db.exec(SCHEMA);
     this.installCounters();
+    // Opening may wait (once, at start-up); from here on a held lock is waited for asynchronously
+    // (`tx`), never by SQLite's busy handler sleeping on the event loop.
+    this.db.pragma('busy_timeout = 0');
     if (checkpointLogger && filePath !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
       this.checkpointer = new SqliteCheckpointer(filePath, checkpointLogger);
@@ -151,8 +155,12 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return statement;
   }
 
-  private tx<T>(fn: () => T): T {
-    return this.runInTx.immediate(fn) as T;
+  /**
+   * Every write: one IMMEDIATE transaction, retried asynchronously while another process holds the
+   * write lock (at most `busyTimeoutMs`), so the event loop never sleeps in SQLite's busy handler.
+   */
+  private tx<T>(fn: () => T): Promise<T> {
+    return retryWhenBusy(() => this.runInTx.immediate(fn) as T, this.busyTimeoutMs);
   }
 
   private row(instanceId: string): InstanceRow | undefined {
@@ -274,16 +282,18 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return rows.map((r) => ({ name: r.name, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
   }
 
-  async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
+  async lockNextOrchestration(owner: string, leaseMs: number, now: Date, skip?: ReadonlySet<string>): Promise<OrchestrationWorkItem | undefined> {
     return this.tx(() => {
       const t = now.getTime();
+      const skipping = skip !== undefined && skip.size > 0;
       const pick = this.q(
           `SELECT m.instance_id AS id FROM wf_inbox m JOIN wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
            WHERE m.app_id = ? AND m.visible_at <= ? AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
              AND (i.lock_expires_at IS NULL OR i.lock_expires_at < ?) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?)
+             ${skipping ? 'AND m.instance_id NOT IN (SELECT value FROM json_each(?))' : ''}
            ORDER BY m.seq LIMIT 1`,
         )
-        .get(this.appId, t, t, t) as { id: string } | undefined;
+        .get(this.appId, t, t, t, ...(skipping ? [JSON.stringify([...skip])] : [])) as { id: string } | undefined;
       if (!pick) return undefined;
       this.q('UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ? WHERE app_id = ? AND instance_id = ?')
         .run(owner, t + leaseMs, this.appId, pick.id);
@@ -379,31 +389,34 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async releaseOrchestration(owner: string, instanceId: string): Promise<void> {
-    this.tx(() => {
+    await this.tx(() => {
       this.q('UPDATE wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ? AND lock_owner = ?')
         .run(this.appId, instanceId, owner);
     });
   }
 
-  async lockNextActivity(owner: string, leaseMs: number, now: Date): Promise<ActivityWorkItem | undefined> {
+  async lockActivities(owner: string, leaseMs: number, now: Date, max: number): Promise<ActivityWorkItem[]> {
+    if (max < 1) return [];
     return this.tx(() => {
       const t = now.getTime();
-      const row = this.q(
-          `SELECT instance_id, task_id, execution_id, name, input, attempt FROM wf_activities
-           WHERE app_id = ? AND (lock_expires_at IS NULL OR lock_expires_at < ?) ORDER BY created_at, task_id LIMIT 1`,
+      // One statement claims the batch: the oldest free tasks, each leased and counted as an attempt.
+      const rows = this.q(
+          `UPDATE wf_activities SET lock_owner = ?, lock_expires_at = ?, attempt = attempt + 1
+           WHERE rowid IN (SELECT rowid FROM wf_activities WHERE app_id = ? AND (lock_expires_at IS NULL OR lock_expires_at < ?)
+             ORDER BY created_at, task_id LIMIT ?)
+           RETURNING instance_id, task_id, execution_id, name, input, attempt, created_at`,
         )
-        .get(this.appId, t) as ActivityRow | undefined;
-      if (!row) return undefined;
-      this.q('UPDATE wf_activities SET lock_owner = ?, lock_expires_at = ?, attempt = attempt + 1 WHERE app_id = ? AND instance_id = ? AND task_id = ?')
-        .run(owner, t + leaseMs, this.appId, row.instance_id, row.task_id);
-      return {
+        .all(owner, t + leaseMs, this.appId, t, max) as (ActivityRow & { created_at: number })[];
+      // RETURNING comes in no particular order.
+      rows.sort((a, b) => a.created_at - b.created_at || a.task_id - b.task_id);
+      return rows.map((row) => ({
         instanceId: row.instance_id,
         taskId: row.task_id,
         executionId: row.execution_id,
         name: row.name,
         input: row.input,
-        attempt: row.attempt + 1,
-      };
+        attempt: row.attempt,
+      }));
     });
   }
 
@@ -417,7 +430,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void> {
-    this.tx(() => {
+    await this.tx(() => {
       this.q(
           'UPDATE wf_activities SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ? AND task_id = ? AND lock_owner = ?',
         )
@@ -427,7 +440,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
 
   async renewLeases(owner: string, leaseMs: number, now: Date): Promise<void> {
     const until = now.getTime() + leaseMs;
-    this.tx(() => {
+    await this.tx(() => {
       this.q('UPDATE wf_instances SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
       this.q('UPDATE wf_activities SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
     });

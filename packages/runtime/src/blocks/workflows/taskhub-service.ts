@@ -101,7 +101,11 @@ export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEn
         // passes buffers through): a work item the worker cannot receive would end the stream.
         const bytes = encodeWorkItem(item);
         if (bytes.length > engine.maxWorkItemBytes) throw new WorkItemTooLargeError(bytes.length, engine.maxWorkItemBytes);
-        if (!call.destroyed && !call.writableEnded) call.write(bytes);
+        if (call.destroyed || call.writableEnded) return true;
+        // Write backpressure: false asks the engine to send nothing more here until 'drain'.
+        const more = call.write(bytes);
+        if (!more) call.once('drain', () => engine.resumeStream(stream));
+        return more;
       },
       () => {
         if (!call.destroyed && !call.writableEnded) call.end();
