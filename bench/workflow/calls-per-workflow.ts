@@ -1,9 +1,10 @@
 /**
  * Store calls per workflow, independent of how busy the machine is: runs seq3 and fan10 through the
  * engine in process with a scripted worker (the answers `@dapr/dapr` would give) and counts the
- * backend calls each workflow costs, by method, on SQLite (and Postgres with `--postgres`).
+ * backend calls each workflow costs, by method, on SQLite (and Postgres with `--postgres`, Redis with
+ * `--redis`: there every call is one round trip, one Lua script for each change).
  *
- *   npx tsx bench/workflow/calls-per-workflow.ts [--count 200] [--postgres]
+ *   npx tsx bench/workflow/calls-per-workflow.ts [--count 200] [--postgres] [--redis]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,8 +17,9 @@ import { WorkflowEngine } from '../../packages/runtime/src/workflow/engine.js';
 import type { OrchestratorResult } from '../../packages/runtime/src/workflow/step.js';
 import { PostgresWorkflowBackend } from '../../packages/runtime/src/workflow/postgres-backend.js';
 import { SqliteWorkflowBackend } from '../../packages/runtime/src/workflow/sqlite-backend.js';
+import { dropRedisWorkflowApps, newRedisWorkflowApp, openRedisWorkflowBackend } from '../../test/support/redis-workflows.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '200' }, postgres: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { count: { type: 'string', default: '200' }, postgres: { type: 'boolean', default: false }, redis: { type: 'boolean', default: false } } });
 const count = Number(values.count);
 
 function counting(backend: WorkflowBackend, calls: Map<string, number>): WorkflowBackend {
@@ -77,6 +79,13 @@ async function main(): Promise<void> {
   if (values.postgres) {
     const url = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
     await measure('postgres', () => PostgresWorkflowBackend.open(url, `calls-${Math.random().toString(36).slice(2, 8)}`));
+  }
+  if (values.redis) {
+    try {
+      await measure('redis', () => openRedisWorkflowBackend(newRedisWorkflowApp('calls')));
+    } finally {
+      await dropRedisWorkflowApps();
+    }
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }
