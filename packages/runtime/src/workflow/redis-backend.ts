@@ -284,7 +284,7 @@ export class RedisWorkflowBackend implements WorkflowBackend {
   }
 
   async renewLeases(owner: string, leaseMs: number, now: Date): Promise<void> {
-    await this.run('wfRenew', owner, String(now.getTime() + leaseMs));
+    await this.run('wfRenew', owner, String(now.getTime() + leaseMs), String(now.getTime()));
   }
 
   async nextWakeAt(now: Date): Promise<Date | undefined> {

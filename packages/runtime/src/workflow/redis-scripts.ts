@@ -20,7 +20,8 @@
  *                inbox events. `P leases` zset id by lease expiry.
  * - `P aq`       zset of free activities by creation time; `P al` zset of leased ones by expiry. Members
  *                are `<taskId, 10 digits>|<instanceId>`.
- * - `P own:<owner>` set of `i|<id>` / `a|<member>`: what an owner may hold (lease renewal).
+ * - `P own:<owner>` set of `i|<id>` / `a|<member>`: what an owner may hold (lease renewal); it expires a
+ *                minute after the last lease it records, so dead sidecars leave nothing behind.
  * - `P all`, `P st:<status>`, `P nm:<name>` zsets id by creation time (list and filtered counts);
  *   `P upd` zset id by last change (recent changes); `P fin` zset of finished ids by last change (purge);
  *   `P counts` hash status → n (exact counts per status); `P seq` the inbox sequence.
@@ -36,6 +37,15 @@ local TERMINAL = { COMPLETED = true, FAILED = true, TERMINATED = true }
 local function ik(id) return P .. 'i:' .. id end
 local function fmt(n) return string.format('%.0f', n) end
 local function amember(id, task) return string.format('%010d', task) .. '|' .. id end
+
+-- What an owner holds is only worth keeping while its leases can be renewed: a sidecar that died
+-- leaves its set behind, so the set expires a minute after the last lease it was given or renewed
+-- would (relative to Redis's clock: lease times are the engine's).
+local function holds(owner, member, expiry, t)
+  local key = P .. 'own:' .. owner
+  redis.call('SADD', key, member)
+  redis.call('PEXPIRE', key, fmt(math.max(0, tonumber(expiry) - tonumber(t)) + 60000))
+end
 
 local function publish(notifier)
   if notifier and notifier ~= '' then redis.call('PUBLISH', P .. 'work', notifier) end
@@ -101,7 +111,7 @@ local function addActivity(id, task, exec, name, input, created, owner, expiry)
     a.o = owner
     a.x = expiry
     redis.call('ZADD', P .. 'al', expiry, m)
-    redis.call('SADD', P .. 'own:' .. owner, 'a|' .. m)
+    holds(owner, 'a|' .. m, expiry, created)
   else
     redis.call('ZADD', P .. 'aq', created, m)
   end
@@ -297,7 +307,7 @@ end
 redis.call('HSET', ik(id), 'owner', owner, 'exp', expiry)
 redis.call('ZADD', P .. 'leases', expiry, id)
 redis.call('ZREM', P .. 'ready', id)
-redis.call('SADD', P .. 'own:' .. owner, 'i|' .. id)
+holds(owner, 'i|' .. id, expiry, t)
 local seqs = redis.call('ZRANGEBYSCORE', P .. 'mv:' .. id, '-inf', t)
 table.sort(seqs, function(a, b) return tonumber(a) < tonumber(b) end)
 local events = {}
@@ -397,7 +407,7 @@ a.x = expiry
 raw = cjson.encode(a)
 redis.call('HSET', P .. 'ai:' .. id, task, raw)
 redis.call('ZADD', P .. 'al', expiry, m)
-redis.call('SADD', P .. 'own:' .. owner, 'a|' .. m)
+holds(owner, 'a|' .. m, expiry, t)
 return { id, tostring(task), raw }
 `,
   /** ARGV: instance id, task id, event, now, notifier. Returns 1 when the task was still there. */
@@ -433,7 +443,7 @@ redis.call('ZADD', P .. 'aq', a.c, m)
 publish(ARGV[4])
 return 1
 `,
-  /** ARGV: owner, lease expiry. */
+  /** ARGV: owner, lease expiry, now. */
   wfRenew: `
 local owner, expiry = ARGV[1], ARGV[2]
 local key = P .. 'own:' .. owner
@@ -463,6 +473,7 @@ for _, held in ipairs(redis.call('SMEMBERS', key)) do
   end
   if not kept then redis.call('SREM', key, held) end
 end
+if redis.call('EXISTS', key) == 1 then redis.call('PEXPIRE', key, fmt(math.max(0, tonumber(expiry) - tonumber(ARGV[3])) + 60000)) end
 return 1
 `,
   /** ARGV: idleBefore, now. Returns rows [id, status, updated, inbox, activity, queued, lock] ('' for null). */

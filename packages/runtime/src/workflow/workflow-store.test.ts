@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropRedisWorkflowApps, newRedisWorkflowApp, TEST_REDIS } from '../../../../test/support/redis-workflows.js';
 import { SERVICES, requireService } from '../../../../test/support/services.js';
+import { freePort } from '../../../../test/support/weft-process.js';
 import type { ComponentManager, LoadedComponent } from '../components/manager.js';
 import { resolveEngineSettings } from '../config/engine-settings.js';
 import { silentLogger } from '../logging/logger.js';
@@ -62,6 +63,24 @@ describe('choosing the workflow store', () => {
 
   it('refuses bad Redis metadata with the state.redis driver’s own error', () => {
     expect(() => chooseWorkflowStore(components({ type: 'state.redis', properties: { ...actor, redisHost: 'a:1,b:2' } }), DATA)).toThrow(/redisHost/);
+  });
+
+  it('fails start-up with the address tried when the Redis actor state store is unreachable', async () => {
+    const port = await freePort();
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-wf-store-'));
+    try {
+      await expect(
+        createWorkflowEngine({
+          appId: 'unreachable',
+          dataDir,
+          components: components({ type: 'state.redis', properties: { ...actor, redisHost: `127.0.0.1:${port}` } }),
+          settings: resolveEngineSettings({ env: {} }),
+          logger: silentLogger(),
+        }),
+      ).rejects.toThrow(`cannot reach Redis at 127.0.0.1:${port}`);
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('runs workflows on the Redis actor state store', async () => {
