@@ -577,7 +577,6 @@ return count
    */
   wfList: `
 local f, size = cjson.decode(ARGV[1]), tonumber(ARGV[2])
-local index = indexFor(f)
 local maxScore = f.createdTo and fmt(f.createdTo) or '+inf'
 local afterCreated, afterId = nil, nil
 if ARGV[3] ~= '' then
@@ -585,29 +584,65 @@ if ARGV[3] ~= '' then
   if not f.createdTo or afterCreated < f.createdTo then maxScore = fmt(afterCreated) end
 end
 local minScore = f.createdFrom and fmt(f.createdFrom) or '-inf'
-local out, counts = {}, {}
-local offset = 0
-while true do
-  local chunk = redis.call('ZREVRANGEBYSCORE', index, maxScore, minScore, 'WITHSCORES', 'LIMIT', offset, 200)
-  if #chunk == 0 then break end
-  for i = 1, #chunk, 2 do
-    local id, created = chunk[i], tonumber(chunk[i + 1])
-    local after = not afterCreated or created < afterCreated or (created == afterCreated and id < afterId)
-    if after and matches(id, f) then
-      if size == 0 then
-        local st = redis.call('HGET', ik(id), 'status')
-        counts[st] = (counts[st] or 0) + 1
-      else
-        out[#out + 1] = redis.call('HGETALL', ik(id))
-        if #out > size then return out end
+
+-- Matches in one index, newest first (created desc, id desc): at most \`limit\` (0: all).
+local function walk(index, limit)
+  local found = {}
+  local offset = 0
+  while true do
+    local chunk = redis.call('ZREVRANGEBYSCORE', index, maxScore, minScore, 'WITHSCORES', 'LIMIT', offset, 200)
+    if #chunk == 0 then break end
+    for i = 1, #chunk, 2 do
+      local id, created = chunk[i], tonumber(chunk[i + 1])
+      local after = not afterCreated or created < afterCreated or (created == afterCreated and id < afterId)
+      if after and matches(id, f) then
+        found[#found + 1] = { id, created }
+        if limit > 0 and #found >= limit then return found end
       end
     end
+    offset = offset + #chunk / 2
   end
-  offset = offset + #chunk / 2
+  return found
 end
+
+-- Several statuses: each status's own index, merged, so no other status is read.
+local indexes = {}
+if f.statuses and #f.statuses > 1 and not f.name then
+  for _, st in ipairs(f.statuses) do indexes[#indexes + 1] = P .. 'st:' .. st end
+else
+  indexes[1] = indexFor(f)
+end
+
 if size == 0 then
+  local out = {}
+  if f.statuses and not f.name and not f.prefix and not f.updatedTo and not afterCreated then
+    -- Statuses and a creation range only: the status indexes count it without reading instances.
+    for _, st in ipairs(f.statuses) do
+      local n = redis.call('ZCOUNT', P .. 'st:' .. st, minScore, maxScore)
+      if n > 0 then out[#out + 1] = { st, n } end
+    end
+    return out
+  end
+  local counts = {}
+  for _, index in ipairs(indexes) do
+    for _, hit in ipairs(walk(index, 0)) do
+      local st = redis.call('HGET', ik(hit[1]), 'status')
+      counts[st] = (counts[st] or 0) + 1
+    end
+  end
   for st, n in pairs(counts) do out[#out + 1] = { st, n } end
+  return out
 end
+
+local hits = {}
+for _, index in ipairs(indexes) do
+  for _, hit in ipairs(walk(index, size + 1)) do hits[#hits + 1] = hit end
+end
+if #indexes > 1 then
+  table.sort(hits, function(a, b) return a[2] > b[2] or (a[2] == b[2] and a[1] > b[1]) end)
+end
+local out = {}
+for i = 1, math.min(#hits, size + 1) do out[i] = redis.call('HGETALL', ik(hits[i][1])) end
 return out
 `,
   /** ARGV: since. Returns [name, status, created, updated] per instance changed since then. */
