@@ -47,8 +47,8 @@ export interface CreateEngineInput {
 async function openBackend(store: WorkflowStore, input: CreateEngineInput): Promise<WorkflowBackend> {
   switch (store.kind) {
     case 'postgres': {
-      const { PostgresWorkflowBackend } = await import('./postgres-backend.js');
-      return PostgresWorkflowBackend.open(store.connectionString, input.appId);
+      const { openPostgresWorkflowBackend } = await import('./open-postgres.js');
+      return openPostgresWorkflowBackend(store.connectionString, input.appId);
     }
     case 'redis': {
       const { RedisWorkflowBackend } = await import('./redis-backend.js');

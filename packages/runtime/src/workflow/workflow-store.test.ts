@@ -44,6 +44,8 @@ describe('choosing the workflow store', () => {
     const store = chooseWorkflowStore(components({ type: 'state.postgresql', version: 'v2', properties: { ...actor, connectionString: 'postgres://u:pw@db:5432/app' } }), DATA);
     expect(store).toMatchObject({ kind: 'postgres', connectionString: 'postgres://u:pw@db:5432/app' });
     expect(store.describe).toBe('PostgreSQL backend in the actor state store "store" (db:5432/app)');
+    const dsn = chooseWorkflowStore(components({ type: 'state.postgresql', properties: { ...actor, connectionString: 'host=db.internal user=app password=pw dbname=orders' } }), DATA);
+    expect(dsn.describe).toBe('PostgreSQL backend in the actor state store "store" (db.internal/orders)');
   });
 
   it("puts workflows in a declared SQLite actor store's own file, or in memory when the store is", () => {

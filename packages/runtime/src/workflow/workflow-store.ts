@@ -24,6 +24,7 @@ import { parseRedisStateMetadata } from '../components/state/redis/metadata.js';
 import { redisOptions } from '../components/state/redis/redis-store.js';
 import { parseSqliteStateMetadata } from '../components/state/sqlite/metadata.js';
 import { EMBEDDED_SOURCE } from '../sidecar/embedded.js';
+import { postgresUrl } from '../util/postgres-connection.js';
 
 /** The state component types that can hold workflows. */
 export const WORKFLOW_STORE_TYPES = ['state.postgresql', 'state.redis', 'state.sqlite', 'state.in-memory'] as const;
@@ -87,15 +88,14 @@ export function chooseWorkflowStore(components: ComponentManager, dataDir: strin
   throw new WorkflowStoreError(store);
 }
 
-/** Host, port and database of a Postgres connection string (never its password). */
+/** Host, port and database of a Postgres connection string, URL or key=value (never its password). */
 function postgresLocation(connectionString: string): string {
   try {
-    const url = new URL(connectionString);
-    return `${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`;
+    const url = new URL(postgresUrl(connectionString));
+    const socket = url.searchParams.get('host');
+    return `${socket ?? url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`;
   } catch {
-    // A key=value connection string: name its host and database only.
-    const host = /(?:^|\s)host=(\S+)/.exec(connectionString)?.[1] ?? 'localhost';
-    const db = /(?:^|\s)dbname=(\S+)/.exec(connectionString)?.[1];
-    return db ? `${host}/${db}` : host;
+    // Not parseable: the backend's own open reports it; the banner names no location.
+    return 'connection string not understood';
   }
 }
