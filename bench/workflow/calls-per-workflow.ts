@@ -1,10 +1,11 @@
 /**
  * Store calls per workflow, independent of how busy the machine is: runs seq3 and fan10 through the
  * engine in process with a scripted worker (the answers `@dapr/dapr` would give) and counts the
- * backend calls each workflow costs, by method, on SQLite (and Postgres with `--postgres`), the SQL
- * statements they ran, and the orchestrator dispatches (with the past events they re-sent).
+ * backend calls each workflow costs, by method, on SQLite (and Postgres with `--postgres`, Redis with
+ * `--redis`: there every call is one round trip, one Lua script for each change), the SQL statements
+ * they ran, and the orchestrator dispatches (with the past events they re-sent).
  *
- *   npx tsx bench/workflow/calls-per-workflow.ts [--count 200] [--postgres] [--coalesce-ms 20] [--per-stream 100]
+ *   npx tsx bench/workflow/calls-per-workflow.ts [--count 200] [--postgres] [--redis] [--coalesce-ms 20] [--per-stream 100]
  *
  * `--coalesce-ms 0 --per-stream 10` is the engine before fan-out coalescing (with batched claims).
  */
@@ -19,11 +20,13 @@ import { WorkflowEngine } from '../../packages/runtime/src/workflow/engine.js';
 import type { OrchestratorResult } from '../../packages/runtime/src/workflow/step.js';
 import { PostgresWorkflowBackend } from '../../packages/runtime/src/workflow/postgres-backend.js';
 import { SqliteWorkflowBackend } from '../../packages/runtime/src/workflow/sqlite-backend.js';
+import { dropRedisWorkflowApps, newRedisWorkflowApp, openRedisWorkflowBackend } from '../../test/support/redis-workflows.js';
 
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '200' },
     postgres: { type: 'boolean', default: false },
+    redis: { type: 'boolean', default: false },
     'coalesce-ms': { type: 'string' },
     'per-stream': { type: 'string' },
   },
@@ -141,6 +144,13 @@ async function main(): Promise<void> {
   if (values.postgres) {
     const url = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
     await measure('postgres', () => PostgresWorkflowBackend.open(url, `calls-${Math.random().toString(36).slice(2, 8)}`));
+  }
+  if (values.redis) {
+    try {
+      await measure('redis', () => openRedisWorkflowBackend(newRedisWorkflowApp('calls')));
+    } finally {
+      await dropRedisWorkflowApps();
+    }
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }

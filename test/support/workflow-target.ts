@@ -1,6 +1,7 @@
 /**
- * A Weft sidecar process for workflow compatibility suites, on the embedded SQLite backend or on
- * Postgres (a `state.postgresql` component marked `actorStateStore`), plus polling helpers.
+ * A Weft sidecar process for workflow compatibility suites, on the embedded SQLite backend, on
+ * Postgres (a `state.postgresql` component marked `actorStateStore`) or on Redis (a `state.redis` one),
+ * plus polling helpers.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -20,14 +21,19 @@ export interface WorkflowTarget {
   stop(): Promise<void>;
 }
 
-/** Starts `weft sidecar` for workflows; with `postgresUrl` the workflow backend is that database. */
+/**
+ * Starts `weft sidecar` for workflows; with `postgresUrl` the workflow backend is that database, with
+ * `redisHost` (`host:port`) that Redis (keys under the app id's prefix: drop them after the test with
+ * `dropRedisWorkflowApps` from `redis-workflows.ts`).
+ */
 export async function startWorkflowSidecar(
   appId: string,
-  options: { postgresUrl?: string; env?: NodeJS.ProcessEnv; dataDir?: string } = {},
+  options: { postgresUrl?: string; redisHost?: string; env?: NodeJS.ProcessEnv; dataDir?: string } = {},
 ): Promise<WorkflowTarget> {
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'weft-wf-')));
   const args = ['--app-id', appId, '--data-dir', dataDir, '--log-level', 'warn'];
   if (options.postgresUrl) args.push('--resources-path', await writePostgresComponent(dataDir, options.postgresUrl));
+  else if (options.redisHost) args.push('--resources-path', await writeRedisComponent(dataDir, options.redisHost));
   const sidecar = await startWeftSidecar(args, options.env ? { env: options.env } : {});
   return {
     sidecar,
@@ -92,6 +98,30 @@ async function writePostgresComponent(dataDir: string, postgresUrl: string): Pro
       `      value: weft_wft_state_${TABLE_SUFFIX}`,
       '    - name: metadataTableName',
       `      value: weft_wft_meta_${TABLE_SUFFIX}`,
+      '',
+    ].join('\n'),
+  );
+  return resources;
+}
+
+async function writeRedisComponent(dataDir: string, redisHost: string): Promise<string> {
+  const resources = path.join(dataDir, 'resources');
+  await fs.mkdir(resources, { recursive: true });
+  await fs.writeFile(
+    path.join(resources, 'statestore.yaml'),
+    [
+      'apiVersion: dapr.io/v1alpha1',
+      'kind: Component',
+      'metadata:',
+      '  name: statestore',
+      'spec:',
+      '  type: state.redis',
+      '  version: v1',
+      '  metadata:',
+      '    - name: redisHost',
+      `      value: "${redisHost}"`,
+      '    - name: actorStateStore',
+      '      value: "true"',
       '',
     ].join('\n'),
   );

@@ -2,6 +2,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
+import { dropRedisWorkflowApps, newRedisWorkflowApp, openRedisWorkflowBackend } from '../../../../test/support/redis-workflows.js';
 import { POSTGRES_URL, SERVICES, requireService } from '../../../../test/support/services.js';
 import type { WorkflowBackend } from './backend.js';
 import { backendConformance } from './backend-conformance.js';
@@ -38,3 +40,17 @@ backendConformance('PostgreSQL', {
   },
   share: async (first) => PostgresWorkflowBackend.open(POSTGRES_URL, postgresApps.get(first)!),
 });
+
+const redisApps = new WeakMap<WorkflowBackend, string>();
+backendConformance('Redis', {
+  open: async () => {
+    if (!(await requireService(SERVICES.redis, 'the workflow backend conformance suite on Redis'))) return undefined;
+    // A fresh app id is a fresh key prefix; its keys are deleted after the suite.
+    const appId = newRedisWorkflowApp('conformance');
+    const backend = await openRedisWorkflowBackend(appId);
+    redisApps.set(backend, appId);
+    return backend;
+  },
+  share: async (first) => openRedisWorkflowBackend(redisApps.get(first)!),
+});
+afterAll(() => dropRedisWorkflowApps());

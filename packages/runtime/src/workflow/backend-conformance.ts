@@ -369,6 +369,23 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       expect((await b.listInstances({ statuses: ['TERMINATED'] }, 10)).instances.map((i) => i.instanceId)).toEqual(['list-4']);
     });
 
+    it('lists and counts several statuses at once, newest first across them, with continuation tokens', async () => {
+      const b = await open();
+      if (!b) return;
+      for (let i = 0; i < 6; i++) await b.createInstance(newInstance(`multi-${i}`, { createdAt: at(i * 1000) }));
+      await b.terminate('multi-1', null, at(10_000));
+      await b.terminate('multi-4', null, at(10_000));
+      await b.setSuspended('multi-2', true, at(10_000));
+      const statuses: ('PENDING' | 'TERMINATED')[] = ['PENDING', 'TERMINATED'];
+      const first = await b.listInstances({ statuses }, 3);
+      expect(first.instances.map((i) => i.instanceId)).toEqual(['multi-5', 'multi-4', 'multi-3']);
+      const rest = await b.listInstances({ statuses }, 3, first.continuationToken);
+      expect(rest.instances.map((i) => i.instanceId)).toEqual(['multi-1', 'multi-0']);
+      expect(rest.continuationToken).toBeUndefined();
+      expect(await b.countInstances({ statuses })).toEqual({ PENDING: 3, TERMINATED: 2 });
+      expect(await b.countInstances({ statuses: ['PENDING', 'SUSPENDED'], createdFrom: at(2000) })).toEqual({ PENDING: 2, SUSPENDED: 1 });
+    });
+
     it('counts instances per status exactly, with and without filters, and lists those changed since a time', async () => {
       const b = await open();
       if (!b) return;

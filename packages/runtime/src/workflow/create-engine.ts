@@ -1,7 +1,8 @@
 /**
- * Chooses the workflow backend the way Dapr users expect: a `state.postgresql` component marked
- * `actorStateStore: "true"` puts workflows on that Postgres; otherwise they live in the embedded
- * SQLite file `<dataDir>/workflows.sqlite`. Engine settings come resolved and validated
+ * Opens the workflow backend where the declared actor state store says (`workflow-store.ts`: Postgres,
+ * Redis, SQLite or in-memory; the embedded SQLite file `<dataDir>/workflows.sqlite` when none is
+ * declared; a start-up error for a store that cannot host workflows), logs where workflows live, and
+ * starts the engine over it. Engine settings come resolved and validated
  * (`config/engine-settings.ts`: flags, environment, Configuration); by their environment names:
  * `WEFT_WORKFLOW_LEASE_MS`, `WEFT_WORKFLOW_MAX_CONCURRENT_ORCHESTRATIONS`, `WEFT_WORKFLOW_MAX_CONCURRENT_ACTIVITIES`,
  * `WEFT_WORKFLOW_RETENTION` (purge finished instances older than this duration, e.g. `7d`),
@@ -15,9 +16,7 @@
  * `@dapr/dapr` workers receive: a larger work item fails its instance or activity instead of ending the
  * worker's stream) and `WEFT_DEBUG_POINTS` (crash tests).
  */
-import path from 'node:path';
 import type { ComponentManager } from '../components/manager.js';
-import { readProperty } from '../components/metadata.js';
 import type { EngineSettings } from '../config/engine-settings.js';
 import type { Logger } from '../logging/logger.js';
 import type { WorkflowBackend } from './backend.js';
@@ -25,6 +24,10 @@ import { WorkflowEngine } from './engine.js';
 import type { Tracer } from '../observability/tracing.js';
 import type { WorkflowObserver } from './observer.js';
 import { SqliteWorkflowBackend } from './sqlite-backend.js';
+import { chooseWorkflowStore } from './workflow-store.js';
+import type { WorkflowStore } from './workflow-store.js';
+
+export { actorPostgresConnection } from './workflow-store.js';
 
 /** What the engine needs from the sidecar. */
 export interface CreateEngineInput {
@@ -40,27 +43,32 @@ export interface CreateEngineInput {
   observer?: WorkflowObserver;
 }
 
-/** The Postgres connection string of the actor state store, if it is a `state.postgresql` component. */
-export function actorPostgresConnection(components: ComponentManager): string | undefined {
-  const store = components.ofKind('state').find((c) => (readProperty(c.properties, 'actorStateStore') ?? '').toLowerCase() === 'true');
-  if (!store || !store.type.startsWith('state.postgres')) return undefined;
-  return readProperty(store.properties, 'connectionString');
+/** Opens the backend of the chosen store. */
+async function openBackend(store: WorkflowStore, input: CreateEngineInput): Promise<WorkflowBackend> {
+  switch (store.kind) {
+    case 'postgres': {
+      const { openPostgresWorkflowBackend } = await import('./open-postgres.js');
+      return openPostgresWorkflowBackend(store.connectionString, input.appId);
+    }
+    case 'redis': {
+      const { RedisWorkflowBackend } = await import('./redis-backend.js');
+      return RedisWorkflowBackend.open({ redis: store.options, appId: input.appId, logger: input.logger });
+    }
+    case 'memory': {
+      const { MemoryWorkflowBackend } = await import('./memory-backend.js');
+      return new MemoryWorkflowBackend();
+    }
+    case 'sqlite':
+      return new SqliteWorkflowBackend(store.file, input.appId, Math.max(5000, store.busyTimeoutMs ?? 0), store.file === ':memory:' ? undefined : input.logger);
+  }
 }
 
 /** Opens the backend and the engine over it. */
 export async function createWorkflowEngine(input: CreateEngineInput): Promise<WorkflowEngine> {
   const { settings, logger } = input;
-  let backend: WorkflowBackend;
-  const pgUrl = actorPostgresConnection(input.components);
-  if (pgUrl) {
-    const { PostgresWorkflowBackend } = await import('./postgres-backend.js');
-    backend = await PostgresWorkflowBackend.open(pgUrl, input.appId);
-    logger.info('workflows: PostgreSQL backend (the actor state store)');
-  } else {
-    const file = path.join(input.dataDir, 'workflows.sqlite');
-    backend = new SqliteWorkflowBackend(file, input.appId, 5000, input.logger);
-    logger.info(`workflows: embedded SQLite backend in ${file}`);
-  }
+  const store = chooseWorkflowStore(input.components, input.dataDir);
+  const backend = await openBackend(store, input);
+  logger.info(`workflows: ${store.describe}`);
   const {
     workflowLeaseMs: leaseMs,
     workflowMaxConcurrentOrchestrations: maxO,

@@ -5,7 +5,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { dropRedisWorkflowApps, newRedisWorkflowApp, openRedisWorkflowBackend } from '../../../../test/support/redis-workflows.js';
 import { POSTGRES_URL, SERVICES, requireService } from '../../../../test/support/services.js';
 import { silentLogger } from '../logging/logger.js';
 import type { Logger } from '../logging/logger.js';
@@ -30,7 +31,12 @@ const backends: Record<string, () => Promise<WorkflowBackend | undefined>> = {
     if (!(await requireService(SERVICES.postgres, 'workflow engine errors on Postgres'))) return undefined;
     return PostgresWorkflowBackend.open(POSTGRES_URL, `errors-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   },
+  redis: async () => {
+    if (!(await requireService(SERVICES.redis, 'workflow engine errors on Redis'))) return undefined;
+    return openRedisWorkflowBackend(newRedisWorkflowApp('errors'));
+  },
 };
+afterAll(() => dropRedisWorkflowApps());
 
 async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;

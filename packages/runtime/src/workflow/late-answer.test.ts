@@ -9,7 +9,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { dropRedisWorkflowApps, newRedisWorkflowApp, openRedisWorkflowBackend } from '../../../../test/support/redis-workflows.js';
 import { POSTGRES_URL, SERVICES, requireService } from '../../../../test/support/services.js';
 import { silentLogger } from '../logging/logger.js';
 import type { WorkflowBackend } from './backend.js';
@@ -43,6 +44,11 @@ const sharedStores: Record<string, () => Promise<[WorkflowBackend, WorkflowBacke
     const appId = `late-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     return [await PostgresWorkflowBackend.open(POSTGRES_URL, appId), await PostgresWorkflowBackend.open(POSTGRES_URL, appId)];
   },
+  redis: async () => {
+    if (!(await requireService(SERVICES.redis, 'late workflow answers on Redis'))) return undefined;
+    const appId = newRedisWorkflowApp('late');
+    return [await openRedisWorkflowBackend(appId), await openRedisWorkflowBackend(appId)];
+  },
 };
 
 const backends: Record<string, () => Promise<WorkflowBackend | undefined>> = {
@@ -55,7 +61,13 @@ const backends: Record<string, () => Promise<WorkflowBackend | undefined>> = {
     if (!(await requireService(SERVICES.postgres, 'late workflow answers on Postgres'))) return undefined;
     return PostgresWorkflowBackend.open(POSTGRES_URL, `late-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   },
+  redis: async () => {
+    if (!(await requireService(SERVICES.redis, 'late workflow answers on Redis'))) return undefined;
+    return openRedisWorkflowBackend(newRedisWorkflowApp('late'));
+  },
 };
+
+afterAll(() => dropRedisWorkflowApps());
 
 async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;

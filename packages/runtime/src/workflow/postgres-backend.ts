@@ -25,6 +25,7 @@ import type {
 import { ev } from './history.js';
 import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
+import { madeWorkForOthers } from './new-work.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { WORKFLOW_STATUSES, isTerminal } from './types.js';
 import { isUnfiltered } from './sql-rows.js';
@@ -664,20 +665,6 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     await this.listener?.close();
     await this.pool.end();
   }
-}
-
-/**
- * Whether a committed step left work that another replica may pick up: an event for another instance
- * due now, a child to start, or activities beyond those leased to the committing sidecar. (Its own
- * instance's next events are the committing engine's to look at; future timers are found by polls.)
- */
-function madeWorkForOthers(step: OrchestrationStep, now: Date): boolean {
-  const leased = step.lockActivities ? Math.min(step.lockActivities.max, step.activities.length) : 0;
-  return (
-    step.newInstances.length > 0 ||
-    step.activities.length > leased ||
-    step.messages.some((m) => m.instanceId !== step.instanceId && m.visibleAt.getTime() <= now.getTime())
-  );
 }
 
 /**

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { dropRedisWorkflowApps, newRedisWorkflowApp, openRedisWorkflowBackend } from '../../../../test/support/redis-workflows.js';
 import { POSTGRES_URL, SERVICES, requireService } from '../../../../test/support/services.js';
 import { ApiError, GrpcCode } from '../errors/index.js';
 import { silentLogger } from '../logging/logger.js';
@@ -210,7 +211,12 @@ const backends: Record<string, () => Promise<WorkflowBackend | undefined>> = {
     if (!(await requireService(SERVICES.postgres, 'workflow rerun on Postgres'))) return undefined;
     return PostgresWorkflowBackend.open(POSTGRES_URL, `rerun-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   },
+  redis: async () => {
+    if (!(await requireService(SERVICES.redis, 'workflow rerun on Redis'))) return undefined;
+    return openRedisWorkflowBackend(newRedisWorkflowApp('rerun'));
+  },
 };
+afterAll(() => dropRedisWorkflowApps());
 
 /**
  * A scripted worker for `plusTwice`: two `plusOne` activities in sequence on the input, the result is
@@ -282,12 +288,11 @@ describe.each(Object.keys(backends))('rerunning a workflow on %s', (driver) => {
   it('keeps a rerun made while no worker is connected, and runs it on the next engine over the same store', async () => {
     const store = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-rerun-restart-'));
     const appId = `rerun-restart-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-    const open = async (): Promise<WorkflowBackend | undefined> =>
-      driver === 'sqlite'
-        ? new SqliteWorkflowBackend(path.join(store, 'wf.sqlite'), appId)
-        : (await requireService(SERVICES.postgres, 'workflow rerun on Postgres'))
-          ? PostgresWorkflowBackend.open(POSTGRES_URL, appId)
-          : undefined;
+    const open = async (): Promise<WorkflowBackend | undefined> => {
+      if (driver === 'sqlite') return new SqliteWorkflowBackend(path.join(store, 'wf.sqlite'), appId);
+      if (driver === 'redis') return (await requireService(SERVICES.redis, 'workflow rerun on Redis')) ? openRedisWorkflowBackend(appId) : undefined;
+      return (await requireService(SERVICES.postgres, 'workflow rerun on Postgres')) ? PostgresWorkflowBackend.open(POSTGRES_URL, appId) : undefined;
+    };
     const first = await open();
     if (!first) return;
     const before = new WorkflowEngine({ backend: first, logger: silentLogger() });

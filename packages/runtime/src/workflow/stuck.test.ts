@@ -2,14 +2,17 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { TEST_REDIS, dropRedisWorkflowApps, newRedisWorkflowApp, openRedisWorkflowBackend } from '../../../../test/support/redis-workflows.js';
 import { POSTGRES_URL, SERVICES, requireService } from '../../../../test/support/services.js';
 import { silentLogger } from '../logging/logger.js';
 import type { WorkflowBackend } from './backend.js';
 import type { WorkItemMessage } from './dispatcher.js';
 import { WorkflowEngine } from './engine.js';
 import { PostgresWorkflowBackend } from './postgres-backend.js';
+import { redisWorkflowPrefix } from './redis-backend.js';
 import { SqliteWorkflowBackend } from './sqlite-backend.js';
 
 const engines: WorkflowEngine[] = [];
@@ -43,7 +46,25 @@ const backends: Record<string, () => Promise<WorkflowBackend | undefined>> = {
     };
     return PostgresWorkflowBackend.open(POSTGRES_URL, appId);
   },
+  redis: async () => {
+    if (!(await requireService(SERVICES.redis, 'stuck workflow instances on Redis'))) return undefined;
+    const appId = newRedisWorkflowApp('stuck');
+    const prefix = redisWorkflowPrefix(appId);
+    loseActivities['redis'] = async (id) => {
+      const client = new Redis({ ...TEST_REDIS });
+      // The task hash and both queues (members `<taskId, 10 digits>|<instanceId>`).
+      for (const task of await client.hkeys(`${prefix}ai:${id}`)) {
+        const member = `${task.padStart(10, '0')}|${id}`;
+        await client.zrem(`${prefix}aq`, member);
+        await client.zrem(`${prefix}al`, member);
+      }
+      await client.del(`${prefix}ai:${id}`);
+      client.disconnect();
+    };
+    return openRedisWorkflowBackend(appId);
+  },
 };
+afterAll(() => dropRedisWorkflowApps());
 
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;

@@ -3,6 +3,7 @@
  * `TaskHubSidecarService` (gRPC) and the HTTP workflow API.
  */
 import { createWorkflowEngine } from '../../workflow/create-engine.js';
+import { chooseWorkflowStore } from '../../workflow/workflow-store.js';
 import type { WorkflowEngine } from '../../workflow/engine.js';
 import type { BlockInstance, BlockModule } from '../block-module.js';
 import { workflowRoutes } from './http-routes.js';
@@ -36,6 +37,8 @@ export const workflowsModule: BlockModule<WorkflowsBlockInstance> = {
       httpRoutes: () => workflowRoutes(engine),
       grpcServices: (server) => registerTaskHubService(server, engine, logger.child('weft.runtime.workflow')),
       // Stopped before the gRPC server closes (every block is): it ends the worker streams, which would otherwise hold it open.
+      // Pure and cheap (it reads component metadata only): no need to carry the choice out of createWorkflowEngine.
+      banner: () => [`  workflows: ${chooseWorkflowStore(ctx.components, options.dataDir).describe}`],
       stop: () => engine.close(),
     };
   },

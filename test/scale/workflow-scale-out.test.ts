@@ -1,16 +1,32 @@
 /**
- * Scale-out on PostgreSQL: two Weft sidecars with the same app id on one database, each with its own
+ * Scale-out on a shared store (PostgreSQL, Redis): two Weft sidecars with the same app id on one database, each with its own
  * `@dapr/dapr` worker. Both take work, each activity runs exactly once (no instance is processed by
  * two sidecars at once), and when one sidecar is killed (`kill -9`) mid-flight the other finishes its workflows after its leases expire.
  */
 import { DaprWorkflowClient, WorkflowRuntime, WorkflowRuntimeStatus } from '@dapr/dapr';
 import type { TWorkflow, WorkflowActivityContext, WorkflowContext } from '@dapr/dapr';
-import { describe, expect, it } from 'vitest';
-import { POSTGRES_URL, SERVICES, requireService } from '../support/services.js';
-import { eventually, startPostgresWorkflowSidecar } from '../support/workflow-target.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dropRedisWorkflowApps, newRedisWorkflowApp } from '../support/redis-workflows.js';
+import { POSTGRES_URL, REDIS_HOST, SERVICES, requireService } from '../support/services.js';
+import { eventually, startPostgresWorkflowSidecar, startWorkflowSidecar } from '../support/workflow-target.js';
 import type { WorkflowTarget } from '../support/workflow-target.js';
 
-const run = await requireService(SERVICES.postgres, 'workflow scale-out on PostgreSQL');
+/** The shared stores: whether each is reachable, a fresh app id, and a sidecar on it. */
+const stores = [
+  {
+    name: 'PostgreSQL',
+    run: await requireService(SERVICES.postgres, 'workflow scale-out on PostgreSQL'),
+    appId: () => `scale-${Math.random().toString(36).slice(2, 8)}`,
+    start: (appId: string, env: NodeJS.ProcessEnv) => startPostgresWorkflowSidecar(appId, POSTGRES_URL, env),
+  },
+  {
+    name: 'Redis',
+    run: await requireService(SERVICES.redis, 'workflow scale-out on Redis'),
+    appId: () => newRedisWorkflowApp('scale'),
+    start: (appId: string, env: NodeJS.ProcessEnv) => startWorkflowSidecar(appId, { redisHost: REDIS_HOST, env }),
+  },
+];
+afterAll(() => dropRedisWorkflowApps());
 const executions = new Map<string, string[]>();
 
 function worker(target: WorkflowTarget, name: string): WorkflowRuntime {
@@ -31,12 +47,12 @@ function worker(target: WorkflowTarget, name: string): WorkflowRuntime {
     .registerActivityWithName('work', work);
 }
 
-describe.runIf(run)('workflow scale-out: two sidecars on one PostgreSQL', () => {
-  it('shares the work, runs each activity once, and finishes the workflows of a replica killed with kill -9', async () => {
-    const appId = `scale-${Math.random().toString(36).slice(2, 8)}`;
+describe.each(stores)('workflow scale-out: two sidecars on one $name', (store) => {
+  it.runIf(store.run)('shares the work, runs each activity once, and finishes the workflows of a replica killed with kill -9', async () => {
+    const appId = store.appId();
     const env = { WEFT_WORKFLOW_LEASE_MS: '2000' };
-    const a = await startPostgresWorkflowSidecar(appId, POSTGRES_URL, env);
-    const b = await startPostgresWorkflowSidecar(appId, POSTGRES_URL, env);
+    const a = await store.start(appId, env);
+    const b = await store.start(appId, env);
     const workerA = worker(a, 'a');
     const workerB = worker(b, 'b');
     await Promise.all([workerA.start(), workerB.start()]);
