@@ -65,7 +65,7 @@ export interface InvokeForwarderOptions {
   tracer?: Pick<Tracer, 'startSpanFromHeaders'> | undefined;
 }
 
-const HOP_BY_HOP_RESPONSE = ['connection', 'keep-alive', 'transfer-encoding'];
+const HOP_BY_HOP_RESPONSE: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding']);
 /** Most bytes of a refused body read before answering 413 (beyond it the connection is cut). */
 const DRAIN_CAP = 256 * 1024 * 1024;
 
@@ -73,7 +73,9 @@ const DRAIN_CAP = 256 * 1024 * 1024;
 export class InvokeForwarder {
   private readonly agent: Agent;
   private readonly transport: SidecarTransport;
-  private readonly cache = new Map<string, { address: ResolvedAddress; until: number }>();
+  private readonly cache = new Map<string, { address: ResolvedAddress; until: number; refreshAt: number }>();
+  /** Lookups under way, shared by the calls that wait for them. */
+  private readonly lookups = new Map<string, Promise<ResolvedAddress>>();
 
   constructor(private readonly options: InvokeForwarderOptions) {
     this.transport = options.transport ?? plainTransport;
@@ -96,6 +98,8 @@ export class InvokeForwarder {
       throw commonErrors.bodyTooLarge(this.options.maxBodyBytes);
     }
     const external = this.options.endpoints.lookup(target.appId);
+    // The app id without its namespace: the callee's own name in headers, metrics and policies.
+    const calleeName = external ? undefined : (target.appId.split('.')[0] ?? target.appId);
     const caller: CallerInfo = {
       appId: this.options.appId,
       namespace: this.options.namespace,
@@ -113,13 +117,13 @@ export class InvokeForwarder {
       const address = await this.resolve(target.appId);
       origin = this.transport.origin(address.host, address.port, target.appId);
       path = target.method;
-      headers = outboundInvokeHeaders(req.headers, target, target.appId.split('.')[0] ?? target.appId, caller);
+      headers = outboundInvokeHeaders(req.headers, target, calleeName ?? target.appId, caller);
     }
     if (target.query) path += `?${target.query}`;
     // Traced, the CLIENT span of each attempt (see `send`) is the child of this request's span.
     if (this.options.tracer && req.headers.traceparent) headers['traceparent'] = req.headers.traceparent;
     const policy = this.policyFor(target.appId, external ? origin + external.basePath : target.method);
-    const callee = external ? undefined : (target.appId.split('.')[0] ?? target.appId);
+    const callee = calleeName;
     if (!policy.isNoop) {
       const answer = await this.observed(callee, () => this.sendWithPolicy(policy, target, origin, req, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers }), (a) => a.status);
       res.writeHead(answer.status, passThroughHeaders(answer.headers, HOP_BY_HOP_RESPONSE));
@@ -206,6 +210,7 @@ export class InvokeForwarder {
    * `<appId>:<base URL>` for an external endpoint.
    */
   private policyFor(appId: string, methodOrBaseUrl: string): PolicyRunner {
+    if (!this.options.resiliency?.hasAppPolicies) return noopPolicy;
     const endpoint = `${appId}:${methodOrBaseUrl.replace(/^\/+/, '')}`;
     return this.options.resiliency?.policyFor({ kind: 'app', name: appId.split('.')[0] ?? appId, endpoint }) ?? noopPolicy;
   }
@@ -275,7 +280,9 @@ export class InvokeForwarder {
     body: LimitedBody | undefined,
   ): Promise<Dispatcher.ResponseData> {
     try {
-      return await this.agent.request({ ...request, origin });
+      // Every attempt builds its own request object, so it can take the origin without a copy.
+      (request as Dispatcher.RequestOptions).origin = origin;
+      return await this.agent.request(request as Dispatcher.RequestOptions);
     } catch (err) {
       if (body?.exceeded) throw commonErrors.bodyTooLarge(this.options.maxBodyBytes);
       body?.destroy();
@@ -285,18 +292,39 @@ export class InvokeForwarder {
     }
   }
 
-  private async resolve(appId: string): Promise<ResolvedAddress> {
+  /**
+   * The address of `appId`'s sidecar, cached for `resolveCacheMs`. A lookup reads the registry (files
+   * or a service), so it is never on the path of a steady stream of calls: concurrent misses share one
+   * lookup, and an entry past 3/4 of its life is refreshed in the background while it is still served
+   * (an address is never older than `resolveCacheMs`, as before).
+   */
+  private resolve(appId: string): Promise<ResolvedAddress> | ResolvedAddress {
     const now = Date.now();
     const cached = this.cache.get(appId);
-    if (cached && cached.until > now) return cached.address;
-    try {
-      const address = await this.options.resolver.resolve(appId);
-      this.cache.set(appId, { address, until: now + (this.options.resolveCacheMs ?? 1000) });
-      return address;
-    } catch (err) {
-      if (err instanceof ApiError) throw err;
-      if (err instanceof AppNotFoundError) throw invokeErrors.failed(appId, err.message, err);
-      throw invokeErrors.failed(appId, `failed to resolve address: ${(err as Error).message}`, err);
+    if (cached && cached.until > now) {
+      if (cached.refreshAt <= now && !this.lookups.has(appId)) this.lookup(appId).catch(() => {});
+      return cached.address;
     }
+    return this.lookups.get(appId) ?? this.lookup(appId);
+  }
+
+  private lookup(appId: string): Promise<ResolvedAddress> {
+    const pending = (async () => {
+      try {
+        const address = await this.options.resolver.resolve(appId);
+        const ttl = this.options.resolveCacheMs ?? 1000;
+        const now = Date.now();
+        this.cache.set(appId, { address, until: now + ttl, refreshAt: now + (ttl * 3) / 4 });
+        return address;
+      } catch (err) {
+        if (err instanceof ApiError) throw err;
+        if (err instanceof AppNotFoundError) throw invokeErrors.failed(appId, err.message, err);
+        throw invokeErrors.failed(appId, `failed to resolve address: ${(err as Error).message}`, err);
+      } finally {
+        this.lookups.delete(appId);
+      }
+    })();
+    this.lookups.set(appId, pending);
+    return pending;
   }
 }

@@ -95,6 +95,9 @@ export function sendError(res: http.ServerResponse, err: ApiError): void {
   sendReply(res, { status: err.httpStatus, json: err.toJSON(), headers });
 }
 
+/** The body of a request that has none (GET, HEAD, DELETE); empty, so one buffer serves all. */
+const NO_BODY = Buffer.alloc(0);
+
 interface RouteStore {
   route: HttpRoute;
 }
@@ -158,20 +161,21 @@ export class HttpApiServer {
 
   private observe(req: http.IncomingMessage, res: http.ServerResponse, info: RequestInfo, observer: (r: HttpRequestRecord) => void): void {
     const started = performance.now();
-    const url = req.url ?? '/';
-    const queryAt = url.indexOf('?');
     res.once('finish', () => {
+      const url = req.url ?? '/';
+      const queryAt = url.indexOf('?');
       const length = Number(res.getHeader('content-length') ?? 0);
-      observer({
+      const record: HttpRequestRecord = {
         method: req.method ?? 'GET',
         path: queryAt === -1 ? url : url.slice(0, queryAt),
         url,
-        ...(info.route ? { route: info.route } : {}),
         status: res.statusCode,
         durationMs: performance.now() - started,
         requestBytes: info.requestBytes,
         responseBytes: Number.isFinite(length) ? length : 0,
-      });
+      };
+      if (info.route) record.route = info.route;
+      observer(record);
     });
   }
 
@@ -228,16 +232,24 @@ export class HttpApiServer {
       throw commonErrors.notFound(method, path);
     }
     const needsBody = method !== 'GET' && method !== 'HEAD' && method !== 'DELETE';
-    const body = needsBody ? await readBody(req, this.options.maxRequestBodyBytes) : Buffer.alloc(0);
+    const body = needsBody ? await readBody(req, this.options.maxRequestBodyBytes) : NO_BODY;
     if (needsBody) info.requestBytes = body.length;
     const params: Record<string, string> = {};
-    for (const [name, value] of Object.entries(found.params)) if (value !== undefined) params[name] = value;
+    for (const name in found.params) {
+      const value = found.params[name];
+      if (value !== undefined) params[name] = value;
+    }
     info.params = params;
+    let query: URLSearchParams | undefined;
     const context: HttpRequestContext = {
       method,
       path,
       params,
-      query: new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1)),
+      // Parsed when a handler first reads it: most requests carry no query string.
+      get query() {
+        query ??= new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+        return query;
+      },
       headers: req.headers,
       body,
     };
