@@ -28,6 +28,7 @@ import { StatusCodeError, isFailureHttpStatus } from '../resiliency/retry.js';
 import { plainTransport } from './sidecar-transport.js';
 import type { SidecarTransport } from './sidecar-transport.js';
 import { relayBody } from '../util/relay-body.js';
+import { isWarmUp } from './warm-up.js';
 
 /** A buffered answer of the callee (status, headers, whole body). */
 export interface BufferedAnswer {
@@ -142,7 +143,7 @@ export class InvokeForwarder {
     try {
       upstream = await this.observed(
         callee,
-        () => this.send(target, origin, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort.signal }, body),
+        () => this.send(target, origin, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort.signal }, body, isWarmUp(req.headers)),
         (u) => u.statusCode,
       );
     } catch (err) {
@@ -269,8 +270,9 @@ export class InvokeForwarder {
   }
 
   /** {@link sendUntraced} under a CLIENT span whose context the callee receives. */
-  private send(target: InvokeTarget, origin: string, request: Omit<Dispatcher.RequestOptions, 'origin'>, body: LimitedBody | undefined): Promise<Dispatcher.ResponseData> {
-    return traceInvokeCall(this.options.tracer, target, request, (traced) => this.sendUntraced(target, origin, traced, body));
+  private send(target: InvokeTarget, origin: string, request: Omit<Dispatcher.RequestOptions, 'origin'>, body: LimitedBody | undefined, warmUp = false): Promise<Dispatcher.ResponseData> {
+    // A warm-up call (see warm-up.ts) leaves no span.
+    return traceInvokeCall(warmUp ? undefined : this.options.tracer, target, request, (traced) => this.sendUntraced(target, origin, traced, body));
   }
 
   private async sendUntraced(

@@ -30,6 +30,7 @@ import type { Mtls } from '../security/mtls.js';
 import type { SpiffeId } from '../security/spiffe.js';
 import { MtlsListener } from './mtls-listener.js';
 import { relayBody } from '../util/relay-body.js';
+import { WARM_UP_METHOD, isWarmUp } from './warm-up.js';
 
 /** Takes a proxied gRPC call that arrived over mTLS, with the caller's verified identity. */
 export type PeerGrpcHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, caller: SpiffeId | undefined) => void;
@@ -89,6 +90,13 @@ export class InvokeInternalServer {
 
   constructor(private readonly options: InvokeInternalServerOptions) {
     this.server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+      if (req.url === WARM_UP_METHOD && isWarmUp(req.headers)) {
+        // This sidecar warming up its own paths (see warm-up.ts): answered here, never by the app.
+        req.resume();
+        res.writeHead(204);
+        res.end();
+        return;
+      }
       const caller = this.callerOf(req);
       const metrics = options.metrics;
       if (metrics) {

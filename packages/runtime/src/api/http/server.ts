@@ -13,6 +13,7 @@ import type { HttpReply, HttpRequestContext, HttpRoute } from './types.js';
 import type { Tracer } from '../../observability/tracing.js';
 import { httpApiSpan } from '../../observability/api-spans.js';
 import { findInvokeTarget } from '../../invoke/target.js';
+import { isWarmUp } from '../../invoke/warm-up.js';
 import { tokenMatches } from '../../security/api-token.js';
 import { closeHttp, listenHttp } from '../../util/http-server.js';
 
@@ -131,8 +132,10 @@ export class HttpApiServer {
       },
       (req, res) => {
         const info: RequestInfo = { requestBytes: Number(req.headers['content-length'] ?? 0) || 0 };
-        if (options.observer) this.observe(req, res, info, options.observer);
-        if (options.tracer) this.trace(req, res, info, options.tracer);
+        // A warm-up call of this sidecar to itself is neither counted nor traced.
+        const recorded = !isWarmUp(req.headers);
+        if (options.observer && recorded) this.observe(req, res, info, options.observer);
+        if (options.tracer && recorded) this.trace(req, res, info, options.tracer);
         this.handle(req, res, info).catch((err: unknown) => this.fail(res, err));
       },
     );
