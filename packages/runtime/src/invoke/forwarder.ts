@@ -29,6 +29,7 @@ import { plainTransport } from './sidecar-transport.js';
 import type { SidecarTransport } from './sidecar-transport.js';
 import { relayBody } from '../util/relay-body.js';
 import { isWarmUp } from './warm-up.js';
+import { CallerGone } from '../util/caller-gone.js';
 
 /** A buffered answer of the callee (status, headers, whole body). */
 export interface BufferedAnswer {
@@ -134,7 +135,7 @@ export class InvokeForwarder {
     const body = limitedBody(req, this.options.maxBodyBytes);
     // A caller that gives up (timeout, disconnect) cancels the call downstream, so a hanging callee
     // holds no connection of ours once nobody waits for it.
-    const abort = new AbortController();
+    const abort = new CallerGone();
     const onClose = () => {
       if (!res.writableFinished) abort.abort();
     };
@@ -143,7 +144,7 @@ export class InvokeForwarder {
     try {
       upstream = await this.observed(
         callee,
-        () => this.send(target, origin, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort.signal }, body, isWarmUp(req.headers)),
+        () => this.send(target, origin, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort }, body, isWarmUp(req.headers)),
         (u) => u.statusCode,
       );
     } catch (err) {
