@@ -243,6 +243,7 @@ const results = {
 fs.writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
 const f = (n) => (Number.isFinite(n) ? n.toFixed(2) : '–');
+const signed = (n) => (Number.isFinite(n) ? `${n < 0 ? '−' : '+'}${Math.abs(n).toFixed(2)}` : '–');
 const f0 = (n) => (Number.isFinite(n) ? n.toFixed(0) : '–');
 const met = (ok) => (ok ? 'met' : '**not met**');
 const t = results.targets;
@@ -276,7 +277,7 @@ const md = [
   '|---|---|---|---|',
   ...[direct, weft, proxies].map((r) => `| ${r.name} | ${f(r.seq.p50)} | ${f(r.seq.p90)} | ${f(r.seq.p99)} |`),
   '',
-  `Added at ${RATE} rps over direct: weft pair p50 +${f(results.added.weft.p50)}, p90 +${f(results.added.weft.p90)}, p99 +${f(results.added.weft.p99)} ms; two bare hops p50 +${f(results.added.proxies.p50)}, p90 +${f(results.added.proxies.p90)}, p99 +${f(results.added.proxies.p99)} ms. ` +
+  `Added at ${RATE} rps over direct: weft pair p50 ${signed(results.added.weft.p50)}, p90 ${signed(results.added.weft.p90)}, p99 ${signed(results.added.weft.p99)} ms; two bare hops p50 ${signed(results.added.proxies.p50)}, p90 ${signed(results.added.proxies.p90)}, p99 ${signed(results.added.proxies.p99)} ms. ` +
     `Saturation, weft pair ÷ two bare hops: ${f((weft.sat.rps / proxies.sat.rps) * 100)} %. RSS after saturation: caller ${f(weft.rss[0])}, callee ${f(weft.rss[1])} MB; proxy hops ${f(proxies.rss[0])}, ${f(proxies.rss[1])} MB.`,
   loadBefore[0] > 1.5 || loadAfter[0] > 3
     ? '\n**Other work loaded the machine during this run: the latencies above are not representative; CPU per request and GC counts are the figures to compare.**'
