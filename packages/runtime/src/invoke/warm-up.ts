@@ -68,8 +68,12 @@ export async function warmUp(options: WarmUpOptions): Promise<{ calls: number; f
       try {
         const res = await pool.request({ method: 'GET', path, headers, headersTimeout: budgetMs * 4, bodyTimeout: budgetMs * 4 });
         await res.body.dump();
-        if (res.statusCode === 204) answered++;
-        else failed++;
+        if (res.statusCode !== 204) {
+          // Refused (an API allow-list, a token): the path is not open to warm up.
+          failed++;
+          return;
+        }
+        answered++;
       } catch {
         failed++;
         // Nothing listens or answers as expected: warming up further would only delay readiness.
