@@ -72,7 +72,7 @@ function caseRows(r: BenchResults): string[] {
   const rows: string[] = [];
   for (const s of r.stores) {
     if (!s.measured) {
-      rows.push(`| ${s.store} | — | — | not measured: ${s.reason} | | | | | | | | |`);
+      rows.push(`| ${s.store} | — | — | not measured: ${s.reason} | | | | | | | | | |`);
       continue;
     }
     for (const c of s.cases) {
@@ -81,6 +81,7 @@ function caseRows(r: BenchResults): string[] {
         `| ${s.store} | ${c.op} | ${modeLabel(r, c.mode)} | ${fmt(c.raw.p50Ms)} / ${fmt(c.raw.p99Ms)} | ` +
           `${fmt(c.weft.p50Ms)} / ${fmt(c.weft.p99Ms)} | ${fmt(c.addedP50Ms)} | **${fmt(c.addedP99Ms)}** | ` +
           `${c.raw.throughputPerSec} | ${c.weft.throughputPerSec} | ${c.weft.sidecarCpuUsPerRequest ?? '—'} | ` +
+          `${c.weft.sidecarGcPer10k ? `${c.weft.sidecarGcPer10k.scavenges} / ${c.weft.sidecarGcPer10k.markCompacts}` : '—'} | ` +
           `${c.raw.machineBusyPercent ?? '—'}% / ${c.weft.machineBusyPercent ?? '—'}% | ` +
           `${ok(c.met)}${errors > 0 ? ` (${errors} errors/skipped)` : ''} |`,
       );
@@ -140,8 +141,8 @@ export function renderMarkdown(r: BenchResults, notes: readonly string[]): strin
     'the sidecar process\'s CPU time per request (µs, from /proc, 10 ms tick resolution); "cores busy" is the',
     'share of both cores in use during each window, whatever used them.',
     '',
-    '| store | op | load | raw p50 / p99 | Weft p50 / p99 | added p50 | added p99 | raw req/s | Weft req/s | sidecar CPU µs/req | cores busy raw / Weft | target |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| store | op | load | raw p50 / p99 | Weft p50 / p99 | added p50 | added p99 | raw req/s | Weft req/s | sidecar CPU µs/req | sidecar GC per 10k req (scavenges / mark-compacts) | cores busy raw / Weft | target |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...caseRows(r),
     '',
     '## Sidecar start and memory',

@@ -159,7 +159,15 @@ async function benchStore(setup: StoreSetup, runId: string, workDir: string): Pr
         for (const mode of ['closed', 'open'] as const) {
           log(`${setup.id}: ${op}, ${mode} loop`);
           rawCases.push(await raw.runCase(op, mode));
-          weftCases.push(await weft.runCase(op, mode));
+          const gcBefore = sidecar.gcCounts();
+          const weftCase = await weft.runCase(op, mode);
+          const gcAfter = sidecar.gcCounts();
+          const per10k = (n: number) => round1((n * 10_000) / Math.max(1, weftCase.summary.requests));
+          weftCase.summary.sidecarGcPer10k = {
+            scavenges: per10k(gcAfter.scavenges - gcBefore.scavenges),
+            markCompacts: per10k(gcAfter.markCompacts - gcBefore.markCompacts),
+          };
+          weftCases.push(weftCase);
         }
       }
       const loaded = memoryOf(sidecar.pid);

@@ -31,8 +31,10 @@ export interface BenchSidecar {
   startupMs: number;
   /** CPU time the process had used when it answered 204 (10 ms resolution), in ms. */
   startupCpuMs: number;
-  /** Everything it printed. */
+  /** Everything it printed (but the --trace-gc lines). */
   output(): string;
+  /** Garbage collections of its main thread so far (from --trace-gc). */
+  gcCounts(): { scavenges: number; markCompacts: number };
   /** SIGTERM and wait for exit. */
   stop(): Promise<void>;
 }
@@ -61,6 +63,8 @@ export async function startSidecar(options: {
 }): Promise<BenchSidecar> {
   const [httpPort, grpcPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const args = [
+    // GC counts per request are one of the figures this benchmark reports (see gcCounts).
+    '--trace-gc',
     WEFT_BIN,
     'sidecar',
     '--app-id', options.appId,
@@ -80,7 +84,25 @@ export async function startSidecar(options: {
     env: { ...process.env, ...options.env },
   });
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  const gc = { scavenges: 0, markCompacts: 0 };
+  let isolate: string | undefined;
+  let partial = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact)/.exec(line);
+      if (!m) {
+        output += `${line}\n`;
+        continue;
+      }
+      // The main thread's isolate prints first; worker threads have their own.
+      isolate ??= m[1];
+      if (m[1] !== isolate) continue;
+      if (m[2] === 'Scavenge') gc.scavenges++;
+      else gc.markCompacts++;
+    }
+  });
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   let spawnError: Error | undefined;
   child.once('error', (err) => (spawnError = err));
@@ -108,7 +130,8 @@ export async function startSidecar(options: {
     metricsPort,
     startupMs,
     startupCpuMs: processCpuMs(child.pid),
-    output: () => output,
+    output: () => output + partial,
+    gcCounts: () => ({ ...gc }),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

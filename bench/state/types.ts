@@ -81,6 +81,8 @@ export interface LoadSummary {
   machineBusyPercent?: number;
   /** `weft` only: CPU time the sidecar process spent per completed request, in microseconds. */
   sidecarCpuUsPerRequest?: number;
+  /** `weft` only: the sidecar's scavenges and mark-compacts per 10,000 completed requests. */
+  sidecarGcPer10k?: { scavenges: number; markCompacts: number };
   /** First error seen, to explain a non-zero `errors`. */
   firstError?: string;
 }

@@ -49,20 +49,17 @@ export class HttpAppChannel implements AppChannel {
   }
 
   private async send(request: AppRequest): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string | string[]> = { ...request.headers };
-    if (this.options.appApiToken) headers['dapr-api-token'] = this.options.appApiToken;
+    // The caller's headers go out as they are (undici does not change them); a copy only to add the token.
+    const token = this.options.appApiToken;
+    const headers = token ? { ...request.headers, 'dapr-api-token': token } : request.headers;
     const path = request.query ? `${request.path}?${request.query}` : request.path;
     const observer = this.options.observer;
     const started = observer ? performance.now() : 0;
     const observe = (status: number) => observer?.({ method: request.method, path: request.path, status, durationMs: performance.now() - started });
     try {
-      const response = await this.pool.request({
-        method: request.method as Dispatcher.HttpMethod,
-        path,
-        headers,
-        body: request.body ?? null,
-        ...(request.signal ? { signal: request.signal } : {}),
-      });
+      const options: Dispatcher.RequestOptions = { method: request.method as Dispatcher.HttpMethod, path, headers, body: request.body ?? null };
+      if (request.signal) options.signal = request.signal;
+      const response = await this.pool.request(options);
       observe(response.statusCode);
       return response;
     } catch (err) {

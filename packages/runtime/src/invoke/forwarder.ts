@@ -28,6 +28,8 @@ import { StatusCodeError, isFailureHttpStatus } from '../resiliency/retry.js';
 import { plainTransport } from './sidecar-transport.js';
 import type { SidecarTransport } from './sidecar-transport.js';
 import { relayBody } from '../util/relay-body.js';
+import { isWarmUp } from './warm-up.js';
+import { CallerGone } from '../util/caller-gone.js';
 
 /** A buffered answer of the callee (status, headers, whole body). */
 export interface BufferedAnswer {
@@ -65,7 +67,7 @@ export interface InvokeForwarderOptions {
   tracer?: Pick<Tracer, 'startSpanFromHeaders'> | undefined;
 }
 
-const HOP_BY_HOP_RESPONSE = ['connection', 'keep-alive', 'transfer-encoding'];
+const HOP_BY_HOP_RESPONSE: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding']);
 /** Most bytes of a refused body read before answering 413 (beyond it the connection is cut). */
 const DRAIN_CAP = 256 * 1024 * 1024;
 
@@ -73,7 +75,9 @@ const DRAIN_CAP = 256 * 1024 * 1024;
 export class InvokeForwarder {
   private readonly agent: Agent;
   private readonly transport: SidecarTransport;
-  private readonly cache = new Map<string, { address: ResolvedAddress; until: number }>();
+  private readonly cache = new Map<string, { address: ResolvedAddress; until: number; refreshAt: number }>();
+  /** Lookups under way, shared by the calls that wait for them. */
+  private readonly lookups = new Map<string, Promise<ResolvedAddress>>();
 
   constructor(private readonly options: InvokeForwarderOptions) {
     this.transport = options.transport ?? plainTransport;
@@ -96,6 +100,8 @@ export class InvokeForwarder {
       throw commonErrors.bodyTooLarge(this.options.maxBodyBytes);
     }
     const external = this.options.endpoints.lookup(target.appId);
+    // The app id without its namespace: the callee's own name in headers, metrics and policies.
+    const calleeName = external ? undefined : (target.appId.split('.')[0] ?? target.appId);
     const caller: CallerInfo = {
       appId: this.options.appId,
       namespace: this.options.namespace,
@@ -113,13 +119,13 @@ export class InvokeForwarder {
       const address = await this.resolve(target.appId);
       origin = this.transport.origin(address.host, address.port, target.appId);
       path = target.method;
-      headers = outboundInvokeHeaders(req.headers, target, target.appId.split('.')[0] ?? target.appId, caller);
+      headers = outboundInvokeHeaders(req.headers, target, calleeName ?? target.appId, caller);
     }
     if (target.query) path += `?${target.query}`;
     // Traced, the CLIENT span of each attempt (see `send`) is the child of this request's span.
     if (this.options.tracer && req.headers.traceparent) headers['traceparent'] = req.headers.traceparent;
     const policy = this.policyFor(target.appId, external ? origin + external.basePath : target.method);
-    const callee = external ? undefined : (target.appId.split('.')[0] ?? target.appId);
+    const callee = calleeName;
     if (!policy.isNoop) {
       const answer = await this.observed(callee, () => this.sendWithPolicy(policy, target, origin, req, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers }), (a) => a.status);
       res.writeHead(answer.status, passThroughHeaders(answer.headers, HOP_BY_HOP_RESPONSE));
@@ -129,7 +135,7 @@ export class InvokeForwarder {
     const body = limitedBody(req, this.options.maxBodyBytes);
     // A caller that gives up (timeout, disconnect) cancels the call downstream, so a hanging callee
     // holds no connection of ours once nobody waits for it.
-    const abort = new AbortController();
+    const abort = new CallerGone();
     const onClose = () => {
       if (!res.writableFinished) abort.abort();
     };
@@ -138,7 +144,7 @@ export class InvokeForwarder {
     try {
       upstream = await this.observed(
         callee,
-        () => this.send(target, origin, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort.signal }, body),
+        () => this.send(target, origin, { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path, headers, body: body ?? null, signal: abort }, body, isWarmUp(req.headers)),
         (u) => u.statusCode,
       );
     } catch (err) {
@@ -206,6 +212,7 @@ export class InvokeForwarder {
    * `<appId>:<base URL>` for an external endpoint.
    */
   private policyFor(appId: string, methodOrBaseUrl: string): PolicyRunner {
+    if (!this.options.resiliency?.hasAppPolicies) return noopPolicy;
     const endpoint = `${appId}:${methodOrBaseUrl.replace(/^\/+/, '')}`;
     return this.options.resiliency?.policyFor({ kind: 'app', name: appId.split('.')[0] ?? appId, endpoint }) ?? noopPolicy;
   }
@@ -264,8 +271,9 @@ export class InvokeForwarder {
   }
 
   /** {@link sendUntraced} under a CLIENT span whose context the callee receives. */
-  private send(target: InvokeTarget, origin: string, request: Omit<Dispatcher.RequestOptions, 'origin'>, body: LimitedBody | undefined): Promise<Dispatcher.ResponseData> {
-    return traceInvokeCall(this.options.tracer, target, request, (traced) => this.sendUntraced(target, origin, traced, body));
+  private send(target: InvokeTarget, origin: string, request: Omit<Dispatcher.RequestOptions, 'origin'>, body: LimitedBody | undefined, warmUp = false): Promise<Dispatcher.ResponseData> {
+    // A warm-up call (see warm-up.ts) leaves no span.
+    return traceInvokeCall(warmUp ? undefined : this.options.tracer, target, request, (traced) => this.sendUntraced(target, origin, traced, body));
   }
 
   private async sendUntraced(
@@ -275,7 +283,9 @@ export class InvokeForwarder {
     body: LimitedBody | undefined,
   ): Promise<Dispatcher.ResponseData> {
     try {
-      return await this.agent.request({ ...request, origin });
+      // Every attempt builds its own request object, so it can take the origin without a copy.
+      (request as Dispatcher.RequestOptions).origin = origin;
+      return await this.agent.request(request as Dispatcher.RequestOptions);
     } catch (err) {
       if (body?.exceeded) throw commonErrors.bodyTooLarge(this.options.maxBodyBytes);
       body?.destroy();
@@ -285,18 +295,39 @@ export class InvokeForwarder {
     }
   }
 
-  private async resolve(appId: string): Promise<ResolvedAddress> {
+  /**
+   * The address of `appId`'s sidecar, cached for `resolveCacheMs`. A lookup reads the registry (files
+   * or a service), so it is never on the path of a steady stream of calls: concurrent misses share one
+   * lookup, and an entry past 3/4 of its life is refreshed in the background while it is still served
+   * (an address is never older than `resolveCacheMs`, as before).
+   */
+  private resolve(appId: string): Promise<ResolvedAddress> | ResolvedAddress {
     const now = Date.now();
     const cached = this.cache.get(appId);
-    if (cached && cached.until > now) return cached.address;
-    try {
-      const address = await this.options.resolver.resolve(appId);
-      this.cache.set(appId, { address, until: now + (this.options.resolveCacheMs ?? 1000) });
-      return address;
-    } catch (err) {
-      if (err instanceof ApiError) throw err;
-      if (err instanceof AppNotFoundError) throw invokeErrors.failed(appId, err.message, err);
-      throw invokeErrors.failed(appId, `failed to resolve address: ${(err as Error).message}`, err);
+    if (cached && cached.until > now) {
+      if (cached.refreshAt <= now && !this.lookups.has(appId)) this.lookup(appId).catch(() => {});
+      return cached.address;
     }
+    return this.lookups.get(appId) ?? this.lookup(appId);
+  }
+
+  private lookup(appId: string): Promise<ResolvedAddress> {
+    const pending = (async () => {
+      try {
+        const address = await this.options.resolver.resolve(appId);
+        const ttl = this.options.resolveCacheMs ?? 1000;
+        const now = Date.now();
+        this.cache.set(appId, { address, until: now + ttl, refreshAt: now + (ttl * 3) / 4 });
+        return address;
+      } catch (err) {
+        if (err instanceof ApiError) throw err;
+        if (err instanceof AppNotFoundError) throw invokeErrors.failed(appId, err.message, err);
+        throw invokeErrors.failed(appId, `failed to resolve address: ${(err as Error).message}`, err);
+      } finally {
+        this.lookups.delete(appId);
+      }
+    })();
+    this.lookups.set(appId, pending);
+    return pending;
   }
 }

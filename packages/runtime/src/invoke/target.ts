@@ -37,6 +37,8 @@ function decode(segment: string): string {
 
 /** The target, or undefined when the request is not an invocation; throws 404 for a malformed invoke path. */
 export function findInvokeTarget(url: string, headers: IncomingHttpHeaders): InvokeTarget | undefined {
+  // Most API requests are none of the three forms: say so without building anything.
+  if (headers['dapr-app-id'] === undefined && headers.authorization === undefined && !url.includes('invoke/')) return undefined;
   const queryAt = url.indexOf('?');
   const path = (queryAt === -1 ? url : url.slice(0, queryAt)).replace(/\/{2,}/g, '/');
   const query = queryAt === -1 ? '' : url.slice(queryAt + 1);

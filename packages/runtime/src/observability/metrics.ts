@@ -13,7 +13,7 @@ import { ErrorCodeMetrics } from './error-code-metrics.js';
 import { GrpcClientMetrics } from './grpc-client-metrics.js';
 import { grpcStatusLabel } from './grpc-status.js';
 import { InvocationMetrics } from './invocation-metrics.js';
-import type { CounterMetric, GaugeMetric, HistogramMetric } from './metric-factory.js';
+import type { BoundCounter, BoundHistogram, CounterMetric, GaugeMetric, HistogramMetric } from './metric-factory.js';
 import { MetricFactory } from './metric-factory.js';
 import { MetricLabelRules } from './metric-rules.js';
 import type { MetricRuleSpec } from './metric-rules.js';
@@ -69,13 +69,24 @@ function templateToRegExp(template: string): RegExp {
   return new RegExp(`^${escaped}/?$`);
 }
 
+/** A count and a latency recorded together for one label set. */
+interface CountAndLatency {
+  count: BoundCounter;
+  latency: BoundHistogram;
+}
+
 /** The metrics of one sidecar. */
 export class WeftMetrics implements ResiliencyObserver {
   readonly registry = new Registry();
   private readonly factory: MetricFactory;
   private readonly base: { app_id: string };
   private readonly pathPatterns: { template: string; regex: RegExp }[];
-  private readonly componentMetrics = new Map<string, { count: CounterMetric; latency: HistogramMetric }>();
+  private readonly componentMetrics = new Map<string, { count: CounterMetric; latency: HistogramMetric; series: Map<string, CountAndLatency> }>();
+  // Bound series by the label values that vary, so a request records without building label sets.
+  private readonly httpServerSeries = new Map<string, CountAndLatency & { responses: BoundCounter | undefined }>();
+  private readonly httpClientSeries = new Map<string, CountAndLatency>();
+  private readonly httpRequestBytesSeries: BoundHistogram;
+  private readonly httpResponseBytesSeries: BoundHistogram;
 
   private readonly httpRequests: CounterMetric;
   private readonly httpResponses: CounterMetric | undefined;
@@ -134,6 +145,8 @@ export class WeftMetrics implements ResiliencyObserver {
     this.httpLatency = histogram('dapr_http_server_latency', 'HTTP request end-to-end latency in server (ms).', httpLabels);
     this.httpRequestBytes = histogram('dapr_http_server_request_bytes', 'HTTP request size in bytes.', ['app_id'], DEFAULT_SIZE_BUCKETS);
     this.httpResponseBytes = histogram('dapr_http_server_response_bytes', 'HTTP response size in bytes.', ['app_id'], DEFAULT_SIZE_BUCKETS);
+    this.httpRequestBytesSeries = this.httpRequestBytes.bind(this.base);
+    this.httpResponseBytesSeries = this.httpResponseBytes.bind(this.base);
     // As daprd registers them: only the completed count carries the status.
     const grpcLabels = ['app_id', 'grpc_server_method'];
     this.grpcCompleted = counter('dapr_grpc_io_server_completed_rpcs', 'Count of RPCs by method and status.', [...grpcLabels, 'grpc_server_status']);
@@ -203,24 +216,35 @@ export class WeftMetrics implements ResiliencyObserver {
 
   /** Records one HTTP API request (`dapr_http_server_*`). */
   recordHttpServerRequest(r: HttpServerRequest): void {
-    const labels = {
-      ...this.base,
-      method: this.settings.http.excludeVerbs ? '' : r.method,
-      path: this.pathLabel(r.path),
-      status: String(r.status),
-    };
-    this.httpRequests.inc(labels);
-    this.httpResponses?.inc(labels);
-    this.httpLatency.observe(labels, r.durationMs);
-    this.httpRequestBytes.observe(this.base, r.requestBytes);
-    this.httpResponseBytes.observe(this.base, r.responseBytes);
+    const method = this.settings.http.excludeVerbs ? '' : r.method;
+    const path = this.pathLabel(r.path);
+    const key = `${r.status} ${method} ${path}`;
+    let series = this.httpServerSeries.get(key);
+    if (!series) {
+      const labels = { ...this.base, method, path, status: String(r.status) };
+      series = { count: this.httpRequests.bind(labels), responses: this.httpResponses?.bind(labels), latency: this.httpLatency.bind(labels) };
+      this.httpServerSeries.set(key, series);
+    }
+    series.count.inc();
+    series.responses?.inc();
+    series.latency.observe(r.durationMs);
+    this.httpRequestBytesSeries.observe(r.requestBytes);
+    this.httpResponseBytesSeries.observe(r.responseBytes);
   }
 
   /** Records one HTTP call from the sidecar to the app (`dapr_http_client_*`); `status` 0 when it failed without an answer. */
   recordHttpClientRequest(r: { method: string; path: string; status: number; durationMs: number }): void {
-    const labels = { ...this.base, method: this.settings.http.excludeVerbs ? '' : r.method, path: this.pathLabel(r.path), status: String(r.status) };
-    this.httpClientCompleted.inc(labels);
-    this.httpClientLatency.observe(labels, r.durationMs);
+    const method = this.settings.http.excludeVerbs ? '' : r.method;
+    const path = this.pathLabel(r.path);
+    const key = `${r.status} ${method} ${path}`;
+    let series = this.httpClientSeries.get(key);
+    if (!series) {
+      const labels = { ...this.base, method, path, status: String(r.status) };
+      series = { count: this.httpClientCompleted.bind(labels), latency: this.httpClientLatency.bind(labels) };
+      this.httpClientSeries.set(key, series);
+    }
+    series.count.inc();
+    series.latency.observe(r.durationMs);
   }
 
   /** Records one gRPC API call (`dapr_grpc_io_server_*`). */
@@ -260,12 +284,19 @@ export class WeftMetrics implements ResiliencyObserver {
       m = {
         count: this.factory.counter(`dapr_component_${kind}_count`, `The number of operations performed on the ${kind} component.`, labelNames),
         latency: this.factory.histogram(`dapr_component_${kind}_latencies`, `The latency of the operations performed on the ${kind} component (ms).`, labelNames),
+        series: new Map(),
       };
       this.componentMetrics.set(kind, m);
     }
-    const labels = { ...this.base, component, namespace: this.settings.namespace, operation, success: String(success) };
-    m.count.inc(labels);
-    m.latency.observe(labels, durationMs);
+    const key = `${success ? 1 : 0}\0${operation}\0${component}`;
+    let series = m.series.get(key);
+    if (!series) {
+      const labels = { ...this.base, component, namespace: this.settings.namespace, operation, success: String(success) };
+      series = { count: m.count.bind(labels), latency: m.latency.bind(labels) };
+      m.series.set(key, series);
+    }
+    series.count.inc();
+    series.latency.observe(durationMs);
   }
 
   /** A publish to a pub/sub component (`dapr_component_pubsub_egress_*`). */
@@ -359,10 +390,8 @@ export class WeftMetrics implements ResiliencyObserver {
  * label per key would grow without bound.
  */
 export function withoutKeySegment(path: string): string {
-  const parts = path.split('/');
-  // ['', 'v1.0', 'state' | 'secrets', store, key]
-  if (parts.length === 5 && (parts[2] === 'state' || parts[2] === 'secrets')) {
-    return parts.slice(0, 4).join('/');
-  }
-  return path;
+  // ['', 'v1.0', 'state' | 'secrets', store, key]: keep the first four segments.
+  return KEY_SEGMENT.exec(path)?.[1] ?? path;
 }
+
+const KEY_SEGMENT = /^(\/[^/]*\/(?:state|secrets)\/[^/]*)\/[^/]*$/;

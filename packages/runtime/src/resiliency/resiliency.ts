@@ -127,6 +127,9 @@ function retryFrom(file: string, name: string, spec: RetrySpec): RetryPolicy {
   };
 }
 
+/** The fallback levels of an app target's `Default…Policy` names. */
+const APP_LEVELS = ['App'] as const;
+
 /** All resiliency policies of one sidecar. */
 export class Resiliency {
   private readonly timeouts = new Map<string, number>();
@@ -136,6 +139,9 @@ export class Resiliency {
   private readonly components = new Map<string, { inbound?: PolicyNames; outbound?: PolicyNames }>();
   private readonly componentBreakers = new Map<string, CircuitBreaker>();
   private readonly endpointBreakers = new Map<string, Map<string, CircuitBreaker>>();
+  /** `Default…Policy` names by fallback levels; the policies are fixed once the documents are read. */
+  private readonly defaultNames = new Map<string, PolicyNames>();
+  private appPoliciesDefined: boolean | undefined;
   /** Names of the documents that applied to this app. */
   readonly loaded: { name: string; namespace: string }[] = [];
 
@@ -159,6 +165,15 @@ export class Resiliency {
   /** True when nothing but built-ins is defined. */
   get empty(): boolean {
     return this.loaded.length === 0;
+  }
+
+  /**
+   * False when no policy can apply to any app target (no app targets, no `DefaultApp…`/`Default…`
+   * timeout, retry or breaker): service invocation then skips building the per-call policy key.
+   */
+  get hasAppPolicies(): boolean {
+    this.appPoliciesDefined ??= this.apps.size > 0 || Object.keys(this.appDefaults()).length > 0;
+    return this.appPoliciesDefined;
   }
 
   /** The policy for a target; {@link noopPolicy} when none applies. */
@@ -237,6 +252,20 @@ export class Resiliency {
 
   /** Dapr's per-kind fallback for `Default…Policy` names. */
   private defaults(levels: readonly string[]): PolicyNames {
+    const key = levels.join('|');
+    let names = this.defaultNames.get(key);
+    if (!names) {
+      names = this.pickDefaults(levels);
+      this.defaultNames.set(key, names);
+    }
+    return names;
+  }
+
+  private appDefaults(): PolicyNames {
+    return this.defaults(APP_LEVELS);
+  }
+
+  private pickDefaults(levels: readonly string[]): PolicyNames {
     const pick = (kind: string, has: (n: string) => boolean) => [...levels.map((l) => `Default${l}${kind}Policy`), `Default${kind}Policy`].find(has);
     const timeout = pick('Timeout', (n) => this.timeouts.has(n));
     const retry = pick('Retry', (n) => this.retries.has(n));
@@ -263,7 +292,7 @@ export class Resiliency {
 
   private appPolicy(appId: string, endpoint: string): PolicyRunner {
     const named = this.apps.get(appId);
-    const names = named ?? this.defaults(['App']);
+    const names = named ?? this.appDefaults();
     const target = `app_${appId}`;
     let breaker: CircuitBreaker | undefined;
     if (names.circuitBreaker) {

@@ -42,6 +42,7 @@ import { HttpAppChannel } from '../appchannel/http-app-channel.js';
 import { GrpcAppChannel } from '../appchannel/grpc-app-channel.js';
 import { GrpcAppCallbacks } from '../appchannel/grpc-callbacks.js';
 import type { Invocation } from '../invoke/invocation.js';
+import { warmUp } from '../invoke/warm-up.js';
 import { waitForAppPort } from './app-channel.js';
 import { AppHealthMonitor } from './app-health.js';
 import { BlockRunner, servedKinds } from './block-runner.js';
@@ -378,6 +379,7 @@ export class Sidecar {
       this.publicPort = await this.publicServer.listen(options.publicPort, options.publicListenAddress);
     }
     for (const block of this.blocks.instances()) await block.listening?.({ httpPort: this.httpPort, grpcPort: this.grpcPort, metricsPort: this.metricsPort });
+    await this.warmUp(host);
     this.health.apiReady = true;
 
     if (options.appPort && (options.appProtocol === 'http' || options.appProtocol === 'https')) {
@@ -414,6 +416,24 @@ export class Sidecar {
     } else {
       this.health.appReady = true;
     }
+  }
+
+  /**
+   * Runs the hot paths of invocation a few hundred times before `healthz/outbound` turns ready, so the
+   * first real requests do not meet cold code (see `invoke/warm-up.ts`). Skipped under mTLS, where
+   * the internal port takes verified peers only.
+   */
+  private async warmUp(apiHost: string): Promise<void> {
+    const invocation = this.invocation;
+    if (!invocation || this.mtls) return;
+    const result = await warmUp({
+      apiHost,
+      apiPort: this.httpPort,
+      internalHost: invocation.host,
+      internalPort: invocation.internalPort,
+      apiToken: this.options.apiToken,
+    });
+    this.logger.debug(`warm-up: ${result.calls} calls answered, ${result.failed} failed, in ${result.ms.toFixed(1)} ms (${result.cpuMs.toFixed(1)} ms CPU)`);
   }
 
   /** Tells every block that the app is there (subscriptions, input bindings and job triggers start). */

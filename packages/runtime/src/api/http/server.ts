@@ -13,6 +13,7 @@ import type { HttpReply, HttpRequestContext, HttpRoute } from './types.js';
 import type { Tracer } from '../../observability/tracing.js';
 import { httpApiSpan } from '../../observability/api-spans.js';
 import { findInvokeTarget } from '../../invoke/target.js';
+import { isWarmUp } from '../../invoke/warm-up.js';
 import { tokenMatches } from '../../security/api-token.js';
 import { closeHttp, listenHttp } from '../../util/http-server.js';
 
@@ -95,6 +96,9 @@ export function sendError(res: http.ServerResponse, err: ApiError): void {
   sendReply(res, { status: err.httpStatus, json: err.toJSON(), headers });
 }
 
+/** The body of a request that has none (GET, HEAD, DELETE); empty, so one buffer serves all. */
+const NO_BODY = Buffer.alloc(0);
+
 interface RouteStore {
   route: HttpRoute;
 }
@@ -128,8 +132,10 @@ export class HttpApiServer {
       },
       (req, res) => {
         const info: RequestInfo = { requestBytes: Number(req.headers['content-length'] ?? 0) || 0 };
-        if (options.observer) this.observe(req, res, info, options.observer);
-        if (options.tracer) this.trace(req, res, info, options.tracer);
+        // A warm-up call of this sidecar to itself is neither counted nor traced.
+        const recorded = !isWarmUp(req.headers);
+        if (options.observer && recorded) this.observe(req, res, info, options.observer);
+        if (options.tracer && recorded) this.trace(req, res, info, options.tracer);
         this.handle(req, res, info).catch((err: unknown) => this.fail(res, err));
       },
     );
@@ -158,20 +164,21 @@ export class HttpApiServer {
 
   private observe(req: http.IncomingMessage, res: http.ServerResponse, info: RequestInfo, observer: (r: HttpRequestRecord) => void): void {
     const started = performance.now();
-    const url = req.url ?? '/';
-    const queryAt = url.indexOf('?');
     res.once('finish', () => {
+      const url = req.url ?? '/';
+      const queryAt = url.indexOf('?');
       const length = Number(res.getHeader('content-length') ?? 0);
-      observer({
+      const record: HttpRequestRecord = {
         method: req.method ?? 'GET',
         path: queryAt === -1 ? url : url.slice(0, queryAt),
         url,
-        ...(info.route ? { route: info.route } : {}),
         status: res.statusCode,
         durationMs: performance.now() - started,
         requestBytes: info.requestBytes,
         responseBytes: Number.isFinite(length) ? length : 0,
-      });
+      };
+      if (info.route) record.route = info.route;
+      observer(record);
     });
   }
 
@@ -228,16 +235,24 @@ export class HttpApiServer {
       throw commonErrors.notFound(method, path);
     }
     const needsBody = method !== 'GET' && method !== 'HEAD' && method !== 'DELETE';
-    const body = needsBody ? await readBody(req, this.options.maxRequestBodyBytes) : Buffer.alloc(0);
+    const body = needsBody ? await readBody(req, this.options.maxRequestBodyBytes) : NO_BODY;
     if (needsBody) info.requestBytes = body.length;
     const params: Record<string, string> = {};
-    for (const [name, value] of Object.entries(found.params)) if (value !== undefined) params[name] = value;
+    for (const name in found.params) {
+      const value = found.params[name];
+      if (value !== undefined) params[name] = value;
+    }
     info.params = params;
+    let query: URLSearchParams | undefined;
     const context: HttpRequestContext = {
       method,
       path,
       params,
-      query: new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1)),
+      // Parsed when a handler first reads it: most requests carry no query string.
+      get query() {
+        query ??= new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+        return query;
+      },
       headers: req.headers,
       body,
     };

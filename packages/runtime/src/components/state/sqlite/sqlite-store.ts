@@ -61,6 +61,14 @@ export function sqliteTimestamp(date: Date): string {
   return date.toISOString().replace('T', ' ').replace('Z', '');
 }
 
+
+/** Whether a write depends on the current row: an etag to compare, or first-write concurrency on a save. */
+function needsCurrent(op: StateOperation): boolean {
+  const { etag } = op.request;
+  if (etag !== undefined && etag !== '') return true;
+  return op.type !== 'delete' && op.request.options?.concurrency === 'first-write';
+}
+
 function parseSqliteTimestamp(text: string): Date {
   return new Date(`${text.trim().replace(' ', 'T')}Z`);
 }
@@ -192,25 +200,37 @@ export class SqliteStateStore implements TransactionalStateStore, BulkStateStore
          WHERE key > ? AND substr(key, 1, ?) = ? AND ${live} ORDER BY key LIMIT ?`,
       ),
     };
+    const applyOne = (op: StateOperation, now: Date, nowText: string): void => {
+      const request = op.request;
+      // No format check, as Dapr's SQLite store: an etag that is not one of ours matches no row, so
+      // it is a mismatch (409), never a bad request.
+      if (needsCurrent(op)) {
+        const row = this.statements.get.get(request.key, nowText);
+        checkWrite(request.key, row ? toItem(row) : undefined, request);
+      }
+      if (op.type === 'delete') {
+        this.statements.delete.run(request.key);
+      } else {
+        const expiresAt = expiryFromTtl(op.request.ttlSeconds, now.getTime());
+        const { text, isBinary } = encodeSqliteValue(op.request.value);
+        this.statements.upsert.run(request.key, text, isBinary ? 1 : 0, randomUUID(), expiresAt ? sqliteTimestamp(expiresAt) : null, nowText);
+      }
+    };
     const tx = db.transaction((operations: readonly StateOperation[]) => {
       const now = new Date();
       const nowText = sqliteTimestamp(now);
-      for (const op of operations) {
-        const request = op.request;
-        // No format check, as Dapr's SQLite store: an etag that is not one of ours matches no row, so
-        // it is a mismatch (409), never a bad request.
-        const row = this.statements.get.get(request.key, nowText);
-        checkWrite(request.key, row ? toItem(row) : undefined, request);
-        if (op.type === 'delete') {
-          this.statements.delete.run(request.key);
-        } else {
-          const expiresAt = expiryFromTtl(op.request.ttlSeconds, now.getTime());
-          const { text, isBinary } = encodeSqliteValue(op.request.value);
-          this.statements.upsert.run(request.key, text, isBinary ? 1 : 0, randomUUID(), expiresAt ? sqliteTimestamp(expiresAt) : null, nowText);
-        }
-      }
+      for (const op of operations) applyOne(op, now, nowText);
     });
-    this.applyAll = (operations) => tx.immediate(operations);
+    this.applyAll = (operations) => {
+      // One write that checks nothing is atomic on its own: no read of the current row, no BEGIN/COMMIT.
+      const only = operations.length === 1 ? operations[0] : undefined;
+      if (only && !needsCurrent(only)) {
+        const now = new Date();
+        applyOne(only, now, sqliteTimestamp(now));
+        return;
+      }
+      tx.immediate(operations);
+    };
     this.db = db;
     if (meta.cleanupIntervalMs > 0) {
       const interval = meta.cleanupIntervalMs;
