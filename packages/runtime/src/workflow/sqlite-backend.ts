@@ -107,7 +107,12 @@ interface ActivityRow {
 export class SqliteWorkflowBackend implements WorkflowBackend {
   private readonly db: Database.Database;
 
-  private readonly checkpointer: SqliteCheckpointer | undefined;
+  /**
+   * Started by the first write transaction, not by the constructor: a sidecar whose app runs no
+   * workflow never pays for the worker thread (about 10 MB of memory and its start-up).
+   */
+  private checkpointer: SqliteCheckpointer | undefined;
+  private readonly checkpoint: { file: string; logger: Logger } | undefined;
 
   /**
    * `checkpointLogger`: checkpoint the WAL in a worker thread (reporting to it) instead of inside
@@ -124,7 +129,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     this.installCounters();
     if (checkpointLogger && filePath !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new SqliteCheckpointer(filePath, checkpointLogger);
+      this.checkpoint = { file: filePath, logger: checkpointLogger };
     }
     this.runInTx = this.db.transaction((fn: () => unknown) => fn());
   }
@@ -152,6 +157,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   private tx<T>(fn: () => T): T {
+    if (this.checkpoint && !this.checkpointer) this.checkpointer = new SqliteCheckpointer(this.checkpoint.file, this.checkpoint.logger);
     return this.runInTx.immediate(fn) as T;
   }
 
