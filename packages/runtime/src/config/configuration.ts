@@ -11,7 +11,8 @@ import { ResourceError, parseYamlDocuments } from '../resources/loader.js';
 import { durationField } from '../resources/duration-field.js';
 import { MetricLabelRules, MetricRuleError } from '../observability/metric-rules.js';
 import type { MetricRuleSpec } from '../observability/metric-rules.js';
-import { configurationSchema } from './configuration-schema.js';
+import type * as ConfigurationSchema from './configuration-schema.js';
+import { lazyModule } from '../util/lazy-module.js';
 import type { AccessControlSpec, ApiAccessRule, ConfigurationSpec, SecretScope } from './configuration-schema.js';
 
 /** Dapr's default latency buckets, in milliseconds (`pkg/diagnostics/utils`). */
@@ -205,12 +206,15 @@ export function resolveConfiguration(spec: ConfigurationSpec, name: string, file
   return config;
 }
 
+/** The schema (and zod with it), loaded by the first Configuration file: the defaults need neither. */
+const schemas = lazyModule<typeof ConfigurationSchema>('./configuration-schema.js', import.meta.url);
+
 /** Parses the text of a Configuration file. */
 export function parseConfiguration(file: string, text: string): WeftConfiguration {
   const docs = parseYamlDocuments(file, text);
   const doc = docs.find((d) => d['kind'] === 'Configuration') ?? docs[0];
   if (!doc) throw new ResourceError(file, '', 'the file holds no Configuration document');
-  const result = configurationSchema.safeParse(doc);
+  const result = schemas().configurationSchema.safeParse(doc);
   if (!result.success) {
     const issue = result.error.issues[0] as z.core.$ZodIssue;
     throw new ResourceError(file, fieldOf(issue), issue.message);

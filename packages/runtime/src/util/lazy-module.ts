@@ -6,10 +6,11 @@
  */
 import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
-
-/** A getter that loads `specifier` the first time it is called and returns the cached module after. */
-export function lazyModule<T>(specifier: string): () => T {
+/**
+ * A getter that loads `specifier` the first time it is called and returns the cached module after.
+ * `from` is the importing module's `import.meta.url` when `specifier` is relative.
+ */
+export function lazyModule<T>(specifier: string, from: string = import.meta.url): () => T {
   let loaded: T | undefined;
-  return () => (loaded ??= require(specifier) as T);
+  return () => (loaded ??= createRequire(from)(specifier) as T);
 }
