@@ -11,8 +11,7 @@ import { ResourceError, parseYamlDocuments } from '../resources/loader.js';
 import { durationField } from '../resources/duration-field.js';
 import { MetricLabelRules, MetricRuleError } from '../observability/metric-rules.js';
 import type { MetricRuleSpec } from '../observability/metric-rules.js';
-import type * as ConfigurationSchema from './configuration-schema.js';
-import { lazyModule } from '../util/lazy-module.js';
+import { schemas } from './configuration-schema.js';
 import type { AccessControlSpec, ApiAccessRule, ConfigurationSpec, SecretScope } from './configuration-schema.js';
 
 /** Dapr's default latency buckets, in milliseconds (`pkg/diagnostics/utils`). */
@@ -205,9 +204,6 @@ export function resolveConfiguration(spec: ConfigurationSpec, name: string, file
   config.apiLogging = { enabled: a?.enabled ?? false, obfuscateURLs: a?.obfuscateURLs ?? false, omitHealthChecks: a?.omitHealthChecks ?? false };
   return config;
 }
-
-/** The schema (and zod with it), loaded by the first Configuration file: the defaults need neither. */
-const schemas = lazyModule<typeof ConfigurationSchema>('./configuration-schema.js', import.meta.url);
 
 /** Parses the text of a Configuration file. */
 export function parseConfiguration(file: string, text: string): WeftConfiguration {

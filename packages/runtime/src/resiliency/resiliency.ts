@@ -27,8 +27,7 @@ import { Policy, noopPolicy } from './policy.js';
 import type { FlowDirection, PolicyRunner, ResiliencyObserver } from './policy.js';
 import { RETRY_DEFAULTS, parseStatusCodes } from './retry.js';
 import type { RetryPolicy } from './retry.js';
-import type * as ResiliencySchema from './resiliency-schema.js';
-import { lazyModule } from '../util/lazy-module.js';
+import { schemas } from './resiliency-schema.js';
 import type { PolicyNames, ResiliencyResource, RetrySpec } from './resiliency-schema.js';
 
 /** Component kinds as Dapr names them in `Default…Policy` names. */
@@ -87,9 +86,6 @@ function fieldOf(issue: z.core.$ZodIssue): string {
   const parts = issue.path.map(String);
   return issue.code === 'unrecognized_keys' ? [...parts, issue.keys.join(', ')].join('.') : parts.join('.');
 }
-
-/** The schema (and zod with it), loaded by the first Resiliency document. */
-const schemas = lazyModule<typeof ResiliencySchema>('./resiliency-schema.js', import.meta.url);
 
 /** Validates one Resiliency document. */
 export function parseResiliency(file: string, doc: unknown): ResiliencyResource {

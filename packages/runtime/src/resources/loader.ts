@@ -8,7 +8,7 @@ import path from 'node:path';
 import type * as Yaml from 'yaml';
 import type { z } from 'zod';
 import type { ComponentResource } from './component-schema.js';
-import type * as ComponentSchema from './component-schema.js';
+import { schemas } from './component-schema.js';
 import { lazyModule } from '../util/lazy-module.js';
 
 /** Thrown for a resource file that cannot be used. */
@@ -50,9 +50,6 @@ function describeZodIssue(issue: z.core.$ZodIssue): [string, string] {
   const field = issue.path.map(String).join('.');
   return [field, issue.message];
 }
-
-/** The schema (and zod with it), loaded by the first Component document: the embedded defaults need neither. */
-const schemas = lazyModule<typeof ComponentSchema>('./component-schema.js', import.meta.url);
 
 /** Validates one Component document. */
 export function parseComponent(file: string, doc: unknown): ComponentResource {
