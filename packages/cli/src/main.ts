@@ -12,6 +12,7 @@ import { workflowCommand } from './commands/workflow.js';
 import { publishCommand } from './commands/publish.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { normalizeGoFlags } from './sidecar-flags.js';
+import { releaseYoungGeneration } from './startup-heap.js';
 
 /** Builds the program (exported for tests). */
 export function program(): Command {
@@ -33,6 +34,8 @@ export function program(): Command {
 export async function main(argv: readonly string[]): Promise<void> {
   const args = argv.slice(2);
   const normalized = args[0] === 'sidecar' ? ['sidecar', ...normalizeGoFlags(args.slice(1))] : args;
+  // Only the commands that start a sidecar keep the young generation small until it is ready.
+  if (args[0] !== 'sidecar' && args[0] !== 'run') releaseYoungGeneration();
   try {
     await program().parseAsync(normalized, { from: 'user' });
   } catch (err) {

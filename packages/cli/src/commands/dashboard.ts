@@ -6,8 +6,10 @@
  */
 import { Command, Option } from 'commander';
 import { registryDir } from '@weft/runtime';
-import { DashboardConfigError, isLoopbackHost, startDashboardServer } from '@weft/dashboard/server';
 import type { DashboardServer } from '@weft/dashboard/server';
+
+/** The dashboard server (its HTTP server, static files and sidecar client), loaded only by the commands that serve it. */
+const dashboardServer = () => import('@weft/dashboard/server');
 
 /** What the dashboard is started with. */
 export interface DashboardFlags {
@@ -25,6 +27,7 @@ export const DASHBOARD_PORT = 9999;
 
 /** Starts the dashboard and prints where it is; throws {@link DashboardConfigError} on unsafe flags. */
 export async function startDashboard(flags: DashboardFlags, env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<DashboardServer> {
+  const { DashboardConfigError, isLoopbackHost, startDashboardServer } = await dashboardServer();
   const token = flags.token ?? env['WEFT_DASHBOARD_TOKEN'] ?? undefined;
   const sidecarToken = flags.sidecarToken ?? env['DAPR_API_TOKEN'] ?? undefined;
   for (const url of flags.sidecar) {
@@ -59,6 +62,7 @@ export function dashboardCommand(): Command {
     .addOption(new Option('--sidecar-token <token>', "the --sidecar addresses' API token (their DAPR_API_TOKEN)"))
     .option('--no-discover', 'do not show the sidecars of the local registry')
     .action(async (flags: DashboardFlags) => {
+      const { DashboardConfigError } = await dashboardServer();
       if (!Number.isInteger(flags.port) || flags.port < 0 || flags.port > 65535) throw new DashboardConfigError(`--port must be a port number, got ${String(flags.port)}`);
       const server = await startDashboard(flags, process.env, process.stdout);
       await new Promise<void>((resolve) => {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { RecentLogs, Sidecar, createLogger, pidAlive } from '@weft/runtime';
 import { startFailure } from '../start-failure.js';
+import { releaseYoungGeneration } from '../startup-heap.js';
 import { loadRunFile } from '../runfile/run-file.js';
 import { superviseRunFile } from '../runfile/supervisor.js';
 import { addSidecarFlags, ignoredFlagWarnings, sidecarOptionsFromFlags } from '../sidecar-flags.js';
@@ -52,6 +53,8 @@ export async function runApp(values: SidecarFlagValues, command: readonly string
   } catch (err) {
     logger.error(startFailure(err, options));
     return 1;
+  } finally {
+    releaseYoungGeneration();
   }
   for (const line of sidecar.banner()) logger.info(line);
   sidecar.metadata.set('cliPID', String(process.pid));
@@ -187,6 +190,8 @@ export function runCommand(): Command {
       const dashboard = wanted ? await startDashboard(flags, process.env, process.stdout) : undefined;
       try {
         if (runFile) {
+          // The supervisor starts no sidecar in this process.
+          releaseYoungGeneration();
           process.exitCode = await superviseRunFile(runFile, {
             weft: [process.execPath, ...process.execArgv, process.argv[1] ?? 'weft'],
             out: process.stdout,

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { RecentLogs, Sidecar, createLogger } from '@weft/runtime';
 import { startFailure } from '../start-failure.js';
+import { releaseYoungGeneration } from '../startup-heap.js';
 import { addSidecarFlags, ignoredFlagWarnings, sidecarOptionsFromFlags } from '../sidecar-flags.js';
 import type { SidecarFlagValues } from '../sidecar-flags.js';
 
@@ -22,6 +23,8 @@ export async function runSidecar(values: SidecarFlagValues): Promise<number> {
   } catch (err) {
     logger.error(startFailure(err, options));
     return 1;
+  } finally {
+    releaseYoungGeneration();
   }
   for (const line of sidecar.banner()) logger.info(line);
   const onSignal = (signal: NodeJS.Signals) => {

@@ -7,7 +7,6 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { stringify as toYaml } from 'yaml';
 import { SqliteWorkflowBackend, openPostgresWorkflowBackend, WORKFLOW_STATUSES, WorkflowEngine, historyEventJson, instanceJson, parseDuration, parseDurationMs, silentLogger } from '@weft/runtime';
 import { ADMIN_PREFIX } from '@weft/runtime';
 import type { AdminRerunRequest, AdminRerunResponse, InstanceFilter, RerunRequest, WorkflowBackend, WorkflowStatus } from '@weft/runtime';
@@ -248,7 +247,7 @@ export function workflowCommand(): Command {
         const stuckAfterMs = parseDuration('--stuck-after', opts.stuckAfter);
         const entries = await ops.list(filter, opts.limit, stuckAfterMs);
         if (opts.output === 'json') console.log(JSON.stringify(entries, null, 2));
-        else if (opts.output === 'yaml') process.stdout.write(toYaml(entries));
+        else if (opts.output === 'yaml') process.stdout.write((await import('yaml')).stringify(entries));
         else console.log(instanceRows(entries, opts.output === 'wide'));
       }),
     );

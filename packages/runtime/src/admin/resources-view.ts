@@ -5,11 +5,15 @@
  * programmatic subscriptions show the equivalent `Subscription` resource. Header values of the
  * tracing exporter (often an API key) are replaced by `<redacted>`.
  */
-import { stringify } from 'yaml';
+import type * as Yaml from 'yaml';
+import { lazyModule } from '../util/lazy-module.js';
 import type { WeftConfiguration } from '../config/configuration.js';
 import type { AccessControlSpec } from '../config/configuration-schema.js';
 import type { LoadedDocument } from '../resources/loader.js';
 import type { SubscriptionMetadata } from '../blocks/pubsub/subscriber.js';
+
+/** The YAML writer, loaded when the admin API first shows a resource. */
+const yamlModule = lazyModule<typeof Yaml>('yaml');
 
 /** A resource as the page lists it. */
 export interface AdminResource {
@@ -122,7 +126,7 @@ function accessControlView(spec: AccessControlSpec): NonNullable<AdminResources[
       namespace: p.namespace ?? 'default',
       operations: (p.operations ?? []).map((o) => ({ name: o.name, httpVerb: o.httpVerb ?? ['*'], action: o.action })),
     })),
-    yaml: stringify({ accessControl: spec }),
+    yaml: yamlModule().stringify({ accessControl: spec }),
   };
 }
 
@@ -134,12 +138,12 @@ export function resourcesView(input: ResourcesViewInput): AdminResources {
     name: c.name,
     isDefault,
     ...(c.file ? { file: c.file } : {}),
-    yaml: stringify({ apiVersion: 'dapr.io/v1alpha1', kind: 'Configuration', metadata: { name: c.name }, spec: redactedSpec(c.spec) }),
+    yaml: yamlModule().stringify({ apiVersion: 'dapr.io/v1alpha1', kind: 'Configuration', metadata: { name: c.name }, spec: redactedSpec(c.spec) }),
   };
   const applied = new Set(input.resiliencyLoaded.map((r) => r.name));
   const resiliency = input.resiliencyDocs
     .filter((d) => applied.has(nameOf(d.doc)))
-    .map((d) => ({ name: nameOf(d.doc), file: d.file, yaml: stringify(d.doc) }));
+    .map((d) => ({ name: nameOf(d.doc), file: d.file, yaml: yamlModule().stringify(d.doc) }));
   const subscriptions = input.subscriptions.map((s): AdminSubscription => {
     const declared = s.type === 'DECLARATIVE' ? declaringDoc(s, input.subscriptionDocs) : undefined;
     return {
@@ -150,7 +154,7 @@ export function resourcesView(input: ResourcesViewInput): AdminResources {
       rules: s.rules,
       ...(s.deadLetterTopic ? { deadLetterTopic: s.deadLetterTopic } : {}),
       ...(declared ? { file: declared.file } : {}),
-      yaml: stringify(declared ? declared.doc : subscriptionDoc(s, input.appId)),
+      yaml: yamlModule().stringify(declared ? declared.doc : subscriptionDoc(s, input.appId)),
     };
   });
   const acl = c.spec.accessControl;

@@ -11,7 +11,7 @@ import { ResourceError, parseYamlDocuments } from '../resources/loader.js';
 import { durationField } from '../resources/duration-field.js';
 import { MetricLabelRules, MetricRuleError } from '../observability/metric-rules.js';
 import type { MetricRuleSpec } from '../observability/metric-rules.js';
-import { configurationSchema } from './configuration-schema.js';
+import { schemas } from './configuration-schema.js';
 import type { AccessControlSpec, ApiAccessRule, ConfigurationSpec, SecretScope } from './configuration-schema.js';
 
 /** Dapr's default latency buckets, in milliseconds (`pkg/diagnostics/utils`). */
@@ -210,7 +210,7 @@ export function parseConfiguration(file: string, text: string): WeftConfiguratio
   const docs = parseYamlDocuments(file, text);
   const doc = docs.find((d) => d['kind'] === 'Configuration') ?? docs[0];
   if (!doc) throw new ResourceError(file, '', 'the file holds no Configuration document');
-  const result = configurationSchema.safeParse(doc);
+  const result = schemas().configurationSchema.safeParse(doc);
   if (!result.success) {
     const issue = result.error.issues[0] as z.core.$ZodIssue;
     throw new ResourceError(file, fieldOf(issue), issue.message);

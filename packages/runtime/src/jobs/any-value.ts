@@ -4,7 +4,8 @@
  * and is delivered to the app as the original JSON. Encoding uses protobufjs's bundled
  * `struct.proto`, not a hand-written encoder.
  */
-import protobuf from 'protobufjs';
+import type * as Protobuf from 'protobufjs';
+import { lazyModule } from '../util/lazy-module.js';
 
 /** A `google.protobuf.Any`. */
 export interface AnyData {
@@ -15,8 +16,14 @@ export interface AnyData {
 /** The type URL Dapr uses for JSON job data. */
 export const VALUE_TYPE_URL = 'type.googleapis.com/google.protobuf.Value';
 
-const root = protobuf.Root.fromJSON(protobuf.common.get('google/protobuf/struct.proto') ?? {});
-const ValueType = root.lookupType('google.protobuf.Value');
+/** protobufjs, loaded by the first job with data rather than by every sidecar. */
+const protobuf = lazyModule<typeof Protobuf>('protobufjs');
+let valueType: Protobuf.Type | undefined;
+/** `google.protobuf.Value`, from protobufjs's bundled well-known types. */
+function valueMessageType(): Protobuf.Type {
+  const { Root, common } = protobuf();
+  return (valueType ??= Root.fromJSON(common.get('google/protobuf/struct.proto') ?? {}).lookupType('google.protobuf.Value'));
+}
 
 type ValueMessage =
   | { nullValue: 0 }
@@ -51,6 +58,7 @@ function fromValue(value: Record<string, unknown>): unknown {
 
 /** Wraps a JSON value as an Any holding a `google.protobuf.Value`. */
 export function jsonToAny(json: unknown): AnyData {
+  const ValueType = valueMessageType();
   const message = ValueType.fromObject(toValue(json));
   return { typeUrl: VALUE_TYPE_URL, value: Buffer.from(ValueType.encode(message).finish()) };
 }
@@ -58,6 +66,7 @@ export function jsonToAny(json: unknown): AnyData {
 /** The JSON inside an Any holding a `google.protobuf.Value`; undefined for other types. */
 export function anyToJson(data: AnyData): { json: unknown } | undefined {
   if (data.typeUrl !== VALUE_TYPE_URL) return undefined;
+  const ValueType = valueMessageType();
   const decoded = ValueType.toObject(ValueType.decode(data.value), { defaults: false, oneofs: false }) as Record<string, unknown>;
   return { json: fromValue(decoded) };
 }

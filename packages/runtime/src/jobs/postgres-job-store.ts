@@ -3,7 +3,8 @@
  * component, as for workflows. Claims use `FOR UPDATE SKIP LOCKED`, so replicas of one app share
  * the triggers instead of each firing every job.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from '../util/load-pg.js';
 import { parsePostgresConnection } from '../util/postgres-connection.js';
 import type { JobRecord } from './job.js';
 import type { JobStore, Row } from './job-store.js';
@@ -28,6 +29,7 @@ export class PostgresJobStore implements JobStore {
   /** Connects and creates the table if needed. */
   static async open(connectionString: string): Promise<PostgresJobStore> {
     // Either form Dapr accepts (URL or key=value), read by the one parser every Postgres user shares.
+    const pg = await loadPg();
     const pool = new pg.Pool({ ...parsePostgresConnection(connectionString), max: 4 });
     pool.on('error', () => {}); // A dropped idle client is reported by the next query.
     try {

@@ -4,7 +4,8 @@
  * `maxRequests` calls through and closes after that many consecutive successes, or re-opens on any
  * failure. In the closed state the counts reset every `interval` (0 = never).
  */
-import { Environment } from '@marcbachmann/cel-js';
+import type * as Cel from '@marcbachmann/cel-js';
+import { lazyModule } from '../util/lazy-module.js';
 
 /** Breaker states, spelled as Dapr's metrics label them. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -40,14 +41,18 @@ export class CircuitBreakerOpenError extends Error {
 }
 
 const VARIABLES = ['requests', 'totalSuccesses', 'totalFailures', 'consecutiveSuccesses', 'consecutiveFailures'] as const;
-const celEnv = VARIABLES.reduce((env, name) => env.registerVariable(name, 'int'), new Environment());
+/** The CEL implementation, loaded by the first circuit breaker with a `trip` expression. */
+const cel = lazyModule<typeof Cel>('@marcbachmann/cel-js');
+let celEnv: Cel.Environment | undefined;
+const tripEnvironment = (): Cel.Environment =>
+  (celEnv ??= VARIABLES.reduce((env, name) => env.registerVariable(name, 'int'), new (cel().Environment)()));
 
 /** A compiled `trip` expression. */
 export type TripPredicate = (counts: BreakerCounts) => boolean;
 
 /** Compiles and type-checks a `trip` expression; throws with the reason when it is not a boolean CEL expression over the counters. */
 export function compileTrip(expression: string): TripPredicate {
-  const program = celEnv.parse(expression);
+  const program = tripEnvironment().parse(expression);
   const check = program.check();
   if (!check.valid) throw new Error(check.error?.message.split('\n')[0] ?? 'invalid CEL expression');
   if (check.type !== 'bool') throw new Error(`must be a boolean expression, got ${check.type}`);

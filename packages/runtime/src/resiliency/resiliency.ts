@@ -27,7 +27,7 @@ import { Policy, noopPolicy } from './policy.js';
 import type { FlowDirection, PolicyRunner, ResiliencyObserver } from './policy.js';
 import { RETRY_DEFAULTS, parseStatusCodes } from './retry.js';
 import type { RetryPolicy } from './retry.js';
-import { resiliencySchema } from './resiliency-schema.js';
+import { schemas } from './resiliency-schema.js';
 import type { PolicyNames, ResiliencyResource, RetrySpec } from './resiliency-schema.js';
 
 /** Component kinds as Dapr names them in `Default…Policy` names. */
@@ -89,7 +89,7 @@ function fieldOf(issue: z.core.$ZodIssue): string {
 
 /** Validates one Resiliency document. */
 export function parseResiliency(file: string, doc: unknown): ResiliencyResource {
-  const result = resiliencySchema.safeParse(doc);
+  const result = schemas().resiliencySchema.safeParse(doc);
   if (!result.success) {
     const issue = result.error.issues[0] as z.core.$ZodIssue;
     throw new ResourceError(file, fieldOf(issue), issue.message);

@@ -5,10 +5,11 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import type * as Yaml from 'yaml';
 import type { z } from 'zod';
 import type { ComponentResource } from './component-schema.js';
-import { componentSchema } from './component-schema.js';
+import { schemas } from './component-schema.js';
+import { lazyModule } from '../util/lazy-module.js';
 
 /** Thrown for a resource file that cannot be used. */
 export class ResourceError extends Error {
@@ -52,7 +53,7 @@ function describeZodIssue(issue: z.core.$ZodIssue): [string, string] {
 
 /** Validates one Component document. */
 export function parseComponent(file: string, doc: unknown): ComponentResource {
-  const result = componentSchema.safeParse(doc);
+  const result = schemas().componentSchema.safeParse(doc);
   if (!result.success) {
     const [field, message] = describeZodIssue(result.error.issues[0] as z.core.$ZodIssue);
     throw new ResourceError(file, field, message);
@@ -75,9 +76,12 @@ async function listYamlFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
+/** The YAML parser, loaded by the first resource or Configuration file: the embedded defaults have none. */
+const yaml = lazyModule<typeof Yaml>('yaml');
+
 /** Parses the YAML text of one file into documents. */
 export function parseYamlDocuments(file: string, text: string): Record<string, unknown>[] {
-  const docs = parseAllDocuments(text);
+  const docs = yaml().parseAllDocuments(text);
   const result: Record<string, unknown>[] = [];
   for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
     if (doc.errors.length > 0) {

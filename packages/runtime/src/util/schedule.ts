@@ -3,8 +3,12 @@
  * also work), `@every <duration>`, the `@daily`-style descriptors, and a `CRON_TZ=<zone>` prefix.
  * Cron expressions are parsed by `cron-parser`; `@every` is a plain interval.
  */
-import { CronExpressionParser } from 'cron-parser';
+import type * as CronParser from 'cron-parser';
+import { lazyModule } from './lazy-module.js';
 import { parseDurationMs } from './duration.js';
+
+/** Loaded by the first cron schedule, not by every sidecar. */
+const cronParser = lazyModule<typeof CronParser>('cron-parser');
 
 /** Thrown for a schedule that cannot be parsed. */
 export class ScheduleError extends Error {
@@ -47,13 +51,13 @@ export function parseSchedule(text: string): Schedule {
   const cron = DESCRIPTORS[expression] ?? expression;
   if (cron.startsWith('@')) throw new ScheduleError(`unknown descriptor in schedule "${text}"`);
   try {
-    CronExpressionParser.parse(cron, tz ? { tz } : {});
+    cronParser().CronExpressionParser.parse(cron, tz ? { tz } : {});
   } catch (err) {
     throw new ScheduleError(`invalid schedule "${text}": ${(err as Error).message}`);
   }
   return {
     next(after) {
-      const it = CronExpressionParser.parse(cron, { currentDate: after, ...(tz ? { tz } : {}) });
+      const it = cronParser().CronExpressionParser.parse(cron, { currentDate: after, ...(tz ? { tz } : {}) });
       return it.hasNext() ? it.next().toDate() : undefined;
     },
   };

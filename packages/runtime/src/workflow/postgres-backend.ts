@@ -7,7 +7,8 @@
  * at their next poll (see {@link PostgresWorkflowBackend.watchNewWork}).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from '../util/load-pg.js';
 import type {
   ActivityWorkItem,
   ForkedInstance,
@@ -139,6 +140,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     // Sessions default to asynchronous commit: that only covers lease claims, renewals and releases,
     // whose loss in a database crash merely makes the work available again. Everything that records
     // progress runs in `tx()`, which switches durable commit back on for its transaction.
+    const pg = await loadPg();
     const pool = new pg.Pool({ connectionString, max: 8, options: '-c synchronous_commit=off' });
     pool.on('error', () => {
       // idle client errors surface on the next query
@@ -689,6 +691,7 @@ class NewWorkListener {
 
   private async connect(): Promise<void> {
     if (this.closed) return;
+    const pg = await loadPg();
     const client = new pg.Client({ connectionString: this.connectionString });
     this.client = client;
     client.on('notification', (n) => {

@@ -108,7 +108,12 @@ interface ActivityRow {
 export class SqliteWorkflowBackend implements WorkflowBackend {
   private readonly db: Database.Database;
 
-  private readonly checkpointer: SqliteCheckpointer | undefined;
+  /**
+   * Started by the first write transaction, not by the constructor: a sidecar whose app runs no
+   * workflow never pays for the worker thread (about 10 MB of memory and its start-up).
+   */
+  private checkpointer: SqliteCheckpointer | undefined;
+  private readonly checkpoint: { file: string; logger: Logger } | undefined;
 
   /**
    * `checkpointLogger`: checkpoint the WAL in a worker thread (reporting to it) instead of inside
@@ -128,7 +133,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     this.db.pragma('busy_timeout = 0');
     if (checkpointLogger && filePath !== ':memory:') {
       this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new SqliteCheckpointer(filePath, checkpointLogger);
+      this.checkpoint = { file: filePath, logger: checkpointLogger };
     }
     this.runInTx = this.db.transaction((fn: () => unknown) => fn());
   }
@@ -158,8 +163,11 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   /**
    * Every write: one IMMEDIATE transaction, retried asynchronously while another process holds the
    * write lock (at most `busyTimeoutMs`), so the event loop never sleeps in SQLite's busy handler.
+   * The checkpointer's worker thread starts with the first write (a sidecar whose app never runs a
+   * workflow does not pay for it).
    */
   private tx<T>(fn: () => T): Promise<T> {
+    if (this.checkpoint && !this.checkpointer) this.checkpointer = new SqliteCheckpointer(this.checkpoint.file, this.checkpoint.logger);
     return retryWhenBusy(() => this.runInTx.immediate(fn) as T, this.busyTimeoutMs);
   }
 

@@ -4,7 +4,7 @@
  * UNIMPLEMENTED, which grpc-js does for any method left out of the implementation.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { daprService } from './protos.js';
+import { lazyDaprService } from './protos.js';
 import type { GrpcApiServer } from './server.js';
 
 /** A unary handler of the Dapr service: the decoded request in, the reply object (or a thrown `ApiError`) out. */
@@ -18,7 +18,7 @@ export type DaprGrpcMethods = Record<string, DaprUnaryHandler>;
  * allow-list, error, metrics and tracing handling) and streaming methods (passed through as they are).
  */
 export function registerDaprGrpcService(server: GrpcApiServer, methods: DaprGrpcMethods, streaming: grpc.UntypedServiceImplementation = {}): void {
-  server.addUnaryService(daprService('dapr.proto.runtime.v1.Dapr'), methods, streaming);
+  server.addUnaryService(lazyDaprService(), methods, streaming);
 }
 
 /** The call's trace context (the API span's, see `observability/grpc-spans.ts`) as W3C headers. */

@@ -5,10 +5,17 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
+import type * as ProtoLoader from '@grpc/proto-loader';
+import type * as Protobuf from 'protobufjs';
+import { lazyModule } from '../../util/lazy-module.js';
+import { DAPR_METHODS, TASK_HUB_METHODS } from './service-methods.js';
+import type { ServiceMethods } from './service-methods.js';
 
 const require = createRequire(import.meta.url);
+
+// The parsers load with the first service definition that needs its messages (see lazyService).
+const protoLoader = lazyModule<typeof ProtoLoader>('@grpc/proto-loader');
+const protobuf = lazyModule<typeof Protobuf>('protobufjs');
 
 /** Directory holding `dapr/proto/...` inside the installed `@dapr/dapr` package. */
 export function daprProtoRoot(): string {
@@ -16,7 +23,7 @@ export function daprProtoRoot(): string {
 }
 
 /** proto-loader options shared by every service Weft serves: field names as in the .proto. */
-export const LOADER_OPTIONS: protoLoader.Options = {
+export const LOADER_OPTIONS: ProtoLoader.Options = {
   keepCase: true,
   longs: Number,
   enums: String,
@@ -30,7 +37,7 @@ let daprPackage: grpc.GrpcObject | undefined;
 export function loadDaprRuntimePackage(): grpc.GrpcObject {
   if (!daprPackage) {
     const root = daprProtoRoot();
-    const definition = protoLoader.loadSync(
+    const definition = protoLoader().loadSync(
       ['dapr/proto/runtime/v1/dapr.proto', 'dapr/proto/runtime/v1/appcallback.proto'],
       { ...LOADER_OPTIONS, includeDirs: [root] },
     );
@@ -96,22 +103,62 @@ const NEWER_RPCS: [name: string, request: string, response: string][] = [
 export function taskHubService(): grpc.ServiceDefinition {
   if (!taskHub) {
     const dir = path.join(path.dirname(require.resolve('@dapr/durabletask-js/package.json')), 'proto');
-    const root = new protobuf.Root();
+    const { Root, Field, Method, parse } = protobuf();
+    const root = new Root();
     root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(dir, target));
     root.loadSync('orchestrator_service.proto', { keepCase: true });
     for (const [message, field, id, fieldType] of TRACE_FIELDS) {
       const type = root.lookupType(message);
-      if (!type.fields[field]) type.add(new protobuf.Field(field, id, fieldType));
+      if (!type.fields[field]) type.add(new Field(field, id, fieldType));
     }
     const service = root.lookupService('TaskHubSidecarService');
-    if (!root.lookup('RerunWorkflowFromEventRequest')) protobuf.parse(NEWER_MESSAGES, root, { keepCase: true });
+    if (!root.lookup('RerunWorkflowFromEventRequest')) parse(NEWER_MESSAGES, root, { keepCase: true });
     for (const [name, request, response] of NEWER_RPCS) {
-      if (!service.methods[name]) service.add(new protobuf.Method(name, 'rpc', request, response));
+      if (!service.methods[name]) service.add(new Method(name, 'rpc', request, response));
     }
-    const definition = protoLoader.fromJSON(root.toJSON(), LOADER_OPTIONS);
+    const definition = protoLoader().fromJSON(root.toJSON(), LOADER_OPTIONS);
     const ctor = grpc.loadPackageDefinition(definition)['TaskHubSidecarService'] as { service?: grpc.ServiceDefinition } | undefined;
     if (!ctor?.service) throw new Error('TaskHubSidecarService not found in orchestrator_service.proto');
     taskHub = ctor.service;
   }
   return taskHub;
+}
+
+/**
+ * A service definition that grpc-js can register before any `.proto` is parsed: paths and streaming
+ * flags come from {@link ServiceMethods}, and the first (de)serialisation of any method loads the
+ * real definition with `load`. Parsing Dapr's protos and building their descriptors costs about
+ * 100 ms of CPU and a few MB of heap; a sidecar whose app never speaks gRPC never pays it.
+ */
+export function lazyService(prefix: string, shape: ServiceMethods, load: () => grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const name of shape.methods) {
+    const real = (): grpc.MethodDefinition<unknown, unknown> => {
+      const method = load()[name];
+      if (!method) throw new Error(`gRPC method ${prefix}/${name} not found in the loaded protos`);
+      return method;
+    };
+    const [requestStream, responseStream] = shape.streams[name] ?? [false, false];
+    definition[name] = {
+      path: `${prefix}/${name}`,
+      requestStream,
+      responseStream,
+      originalName: name.charAt(0).toLowerCase() + name.slice(1),
+      requestSerialize: (value: unknown) => real().requestSerialize(value),
+      requestDeserialize: (bytes: Buffer) => real().requestDeserialize(bytes),
+      responseSerialize: (value: unknown) => real().responseSerialize(value),
+      responseDeserialize: (bytes: Buffer) => real().responseDeserialize(bytes),
+    };
+  }
+  return definition;
+}
+
+/** `dapr.proto.runtime.v1.Dapr`, its protos loaded by the first call (see {@link lazyService}). */
+export function lazyDaprService(): grpc.ServiceDefinition {
+  return lazyService('/dapr.proto.runtime.v1.Dapr', DAPR_METHODS, () => daprService('dapr.proto.runtime.v1.Dapr'));
+}
+
+/** {@link taskHubService}, its protos loaded by the first call (see {@link lazyService}). */
+export function lazyTaskHubService(): grpc.ServiceDefinition {
+  return lazyService('/TaskHubSidecarService', TASK_HUB_METHODS, taskHubService);
 }

@@ -6,9 +6,10 @@
  *
  * Not here: `ResourceInfo` and `BadRequest` details, which the catalog does not model yet.
  */
-import * as protoLoader from '@grpc/proto-loader';
+import type * as ProtoLoader from '@grpc/proto-loader';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { ApiError } from '../../errors/index.js';
+import { lazyModule } from '../../util/lazy-module.js';
 
 /** Metadata key that carries the serialized `google.rpc.Status`. */
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
@@ -77,9 +78,12 @@ interface RpcMessages {
 
 let messages: RpcMessages | undefined;
 
+/** Loaded with the first rich error, not by every sidecar. */
+const protoLoader = lazyModule<typeof ProtoLoader>('@grpc/proto-loader');
+
 function rpcMessages(): RpcMessages {
   if (!messages) {
-    const definition = protoLoader.fromJSON(RPC_PROTOS, { keepCase: true, longs: Number, defaults: true });
+    const definition = protoLoader().fromJSON(RPC_PROTOS, { keepCase: true, longs: Number, defaults: true });
     messages = {
       status: definition['google.rpc.Status'] as RpcMessages['status'],
       errorInfo: definition['google.rpc.ErrorInfo'] as RpcMessages['errorInfo'],

@@ -9,7 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from '../../util/load-pg.js';
 import type { Logger } from '../../logging/logger.js';
 import { parsePostgresConnection } from '../../util/postgres-connection.js';
 import { actorErrors } from './actor-errors.js';
@@ -47,6 +48,7 @@ export class PostgresPlacement implements RemoteActors {
 
   /** Connects and creates the tables if needed. */
   static async open(connectionString: string, options: PostgresPlacementOptions): Promise<PostgresPlacement> {
+    const pg = await loadPg();
     const pool = new pg.Pool({ ...parsePostgresConnection(connectionString), max: 4 });
     pool.on('error', () => {});
     try {

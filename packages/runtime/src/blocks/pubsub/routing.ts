@@ -2,8 +2,12 @@
  * Route rules with CEL `match` expressions (`event.type == "widget"`, `has(event.data.x)`), evaluated
  * with a real CEL implementation against the CloudEvent bound to `event`, as Dapr does.
  */
-import { parse } from '@marcbachmann/cel-js';
+import type * as Cel from '@marcbachmann/cel-js';
+import { lazyModule } from '../../util/lazy-module.js';
 import type { CloudEvent } from './cloudevents.js';
+
+/** The CEL implementation, loaded by the first rule with a `match` expression. */
+const cel = lazyModule<typeof Cel>('@marcbachmann/cel-js');
 
 /** A rule ready to evaluate. An empty `match` always matches (the default route). */
 export interface CompiledRule {
@@ -15,9 +19,9 @@ export interface CompiledRule {
 /** Compiles one rule; throws with `where` in the message when the CEL does not parse. */
 export function compileRule(match: string, path: string, where: string): CompiledRule {
   if (match.trim() === '') return { match: '', path, test: () => true };
-  let program: ReturnType<typeof parse>;
+  let program: ReturnType<typeof Cel.parse>;
   try {
-    program = parse(match);
+    program = cel().parse(match);
   } catch (err) {
     throw new Error(`${where}: invalid CEL expression ${JSON.stringify(match)}: ${(err as Error).message.split('\n')[0] ?? ''}`);
   }

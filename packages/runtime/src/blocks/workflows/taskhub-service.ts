@@ -14,7 +14,7 @@ import { statusName } from '../../workflow/step.js';
 import type { FailureDetails, InstanceRecord, OrchestratorAction, StringValue, Timestamp, TraceContextMessage, WorkflowStatus } from '../../workflow/types.js';
 import { WORKFLOW_STATUSES, isTerminal } from '../../workflow/types.js';
 import { validateInstanceId } from '../../workflow/instance-id.js';
-import { taskHubService } from '../../api/grpc/protos.js';
+import { lazyTaskHubService, taskHubService } from '../../api/grpc/protos.js';
 import type { GrpcApiServer } from '../../api/grpc/server.js';
 import { toGrpcError } from '../../api/grpc/server.js';
 
@@ -124,7 +124,7 @@ export function registerTaskHubService(server: GrpcApiServer, engine: WorkflowEn
   };
 
   server.addUnaryService(
-    withPreEncodedWorkItems(taskHubService()),
+    withPreEncodedWorkItems(lazyTaskHubService()),
     {
       Hello: async () => ({}),
       CompleteOrchestratorTask: async (req: { instanceId: string; actions?: OrchestratorAction[]; customStatus?: StringValue; completionToken?: string }) => {
