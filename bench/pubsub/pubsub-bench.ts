@@ -4,9 +4,14 @@
  * Latency: sequential events (publish, wait for arrival) → p50/p99. Throughput: `--events` events with
  * `--concurrency` publishes in flight → events/s until the last one arrived.
  *
- * Run: `npx tsx bench/pubsub/pubsub-bench.ts [--events 5000] [--latency 500] [--concurrency 32]`
- * (needs Redis, NATS and RabbitMQ on their default local ports; a missing one is reported and skipped).
- * Writes `bench/pubsub/RESULTS.md`.
+ * Besides wall-clock figures (which mean little on a loaded machine) every row reports the CPU time
+ * the process spent per event during the throughput phase (`process.cpuUsage`, user + system): the
+ * sidecar, the app and the client all run in this one process, for the Weft rows as for the raw rows.
+ *
+ * Run: `npm run bench:pubsub` in `bench/` (or `npx tsx bench/pubsub/pubsub-bench.ts [--events 5000]
+ * [--latency 500] [--concurrency 32]`); `BENCH_ONLY=<substring>` runs only the matching rows. Needs
+ * Redis, NATS and RabbitMQ on their default local ports; a missing one is reported and skipped.
+ * Writes `bench/pubsub/RESULTS.md` and `bench/pubsub/results.json`.
  */
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -39,6 +44,8 @@ interface Result {
   p50: number;
   p99: number;
   throughput: number;
+  /** CPU time (user + system) of this process per event in the throughput phase, µs. */
+  cpuUsPerEvent: number;
 }
 
 /** A sink that records arrival latencies (the payload carries `performance.now()` at send). */
@@ -83,6 +90,7 @@ async function measure(target: string, sink: Sink, send: () => Promise<void>): P
   const sorted = [...sink.latencies].sort((a, b) => a - b);
   sink.reset();
   const start = performance.now();
+  const cpuBefore = process.cpuUsage();
   let next = 0;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -94,10 +102,16 @@ async function measure(target: string, sink: Sink, send: () => Promise<void>): P
   );
   await sink.until(EVENTS);
   const seconds = (performance.now() - start) / 1000;
-  return { target, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), throughput: EVENTS / seconds };
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    target,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    throughput: EVENTS / seconds,
+    cpuUsPerEvent: (cpu.user + cpu.system) / EVENTS,
+  };
 }
 
-/** Weft end to end with the given component YAML. */
 /** Deletes the broker-side stream a Weft run left behind (Redis stream, JetStream stream). */
 async function dropTopic(componentYaml: string, topic: string): Promise<void> {
   if (componentYaml.includes('pubsub.redis')) {
@@ -112,7 +126,8 @@ async function dropTopic(componentYaml: string, topic: string): Promise<void> {
   }
 }
 
-async function weft(target: string, componentYaml: string): Promise<Result> {
+/** Weft end to end with the given component YAML, or the embedded default `pubsub` when it is undefined. */
+async function weft(target: string, componentYaml: string | undefined): Promise<Result> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-bench-'));
   const sink = new Sink();
   const topic = `bench-${Date.now()}`;
@@ -125,14 +140,21 @@ async function weft(target: string, componentYaml: string): Promise<Result> {
         res.end(JSON.stringify([{ pubsubname: 'pubsub', topic, route: '/in', metadata: { concurrency: '64' } }]));
         return;
       }
+      if (req.url !== '/in') {
+        // The sidecar also asks for /dapr/config; only the route is an event.
+        res.writeHead(404).end();
+        return;
+      }
       sink.record(sentAtOf((JSON.parse(Buffer.concat(chunks).toString()) as { data: unknown }).data));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"status":"SUCCESS"}');
     });
   });
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-  await fs.mkdir(path.join(dir, 'resources'));
-  await fs.writeFile(path.join(dir, 'resources', 'pubsub.yaml'), componentYaml.replace('{DIR}', dir));
+  if (componentYaml !== undefined) {
+    await fs.mkdir(path.join(dir, 'resources'));
+    await fs.writeFile(path.join(dir, 'resources', 'pubsub.yaml'), componentYaml);
+  }
   const sidecar = await Sidecar.start(
     resolveSidecarOptions({
       appId: 'bench',
@@ -140,7 +162,7 @@ async function weft(target: string, componentYaml: string): Promise<Result> {
       grpcPort: 0,
       metricsPort: -1,
       dataDir: path.join(dir, '.weft'),
-      resourcesPaths: [path.join(dir, 'resources')],
+      resourcesPaths: componentYaml === undefined ? [] : [path.join(dir, 'resources')],
       appPort: (app.address() as AddressInfo).port,
       env: {},
     }),
@@ -159,7 +181,7 @@ async function weft(target: string, componentYaml: string): Promise<Result> {
     await agent.close();
     await sidecar.stop();
     app.close();
-    await dropTopic(componentYaml, topic).catch(() => undefined);
+    if (componentYaml !== undefined) await dropTopic(componentYaml, topic).catch(() => undefined);
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
@@ -181,7 +203,7 @@ const component = (type: string, meta: Record<string, string>) =>
 
 const only = process.env['BENCH_ONLY'];
 const allRuns: [string, () => Promise<Result>][] = [
-  ['Weft · embedded (pubsub.sqlite)', () => weft('Weft · embedded (pubsub.sqlite)', component('pubsub.sqlite', { connectionString: '{DIR}/pubsub.sqlite' }))],
+  ['Weft · embedded default (pubsub.sqlite)', () => weft('Weft · embedded default (pubsub.sqlite)', undefined)],
   ['Weft · pubsub.redis', () => weft('Weft · pubsub.redis', component('pubsub.redis', { redisHost: '127.0.0.1:6379' }))],
   ['raw ioredis Streams', () => raw('raw ioredis Streams', (on) => redisLoop('127.0.0.1', 6379, on))],
   ['Weft · pubsub.jetstream', () => weft('Weft · pubsub.jetstream', component('pubsub.jetstream', { natsURL: 'nats://127.0.0.1:4222', memoryStorage: 'false' }))],
@@ -191,26 +213,45 @@ const allRuns: [string, () => Promise<Result>][] = [
 ];
 
 const runs = only ? allRuns.filter(([name]) => name.includes(only)) : allRuns;
+const loadBefore = os.loadavg();
 const results: Result[] = [];
 for (const [name, run] of runs) {
   try {
     const r = await run();
     results.push(r);
-    console.log(`${name}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.throughput)} events/s`);
+    console.log(
+      `${name}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.throughput)} events/s, ${Math.round(r.cpuUsPerEvent)} µs CPU/event`,
+    );
   } catch (err) {
     console.log(`${name}: skipped (${(err as Error).message})`);
   }
 }
+const loadAfter = os.loadavg();
+const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const meta = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`,
+  loadBefore,
+  loadAfter,
+  events: EVENTS,
+  latencyEvents: LATENCY_EVENTS,
+  concurrency: CONCURRENCY,
+};
+await fs.writeFile(path.join(here, 'results.json'), `${JSON.stringify({ ...meta, results }, null, 2)}\n`);
 const lines = [
   '# Pub/sub benchmark results',
   '',
   `1 KB events; latency over ${LATENCY_EVENTS} sequential events, throughput over ${EVENTS} events with ${CONCURRENCY} publishes in flight.`,
-  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString()}.`,
+  `Machine: ${meta.cpus}, Node ${process.version}, ${meta.date}.`,
+  `Load average (1 / 5 / 15 min) before the run ${fmtLoad(loadBefore)}, after ${fmtLoad(loadAfter)}: on a loaded machine the wall-clock`,
+  'columns are not results; CPU µs/event (user + system of this process over the throughput phase) is the steadier measure.',
   'Weft rows are end to end (HTTP publish → sidecar → broker → sidecar → HTTP app), everything in one process.',
   '',
-  '| target | p50 ms | p99 ms | events/s |',
-  '|---|---:|---:|---:|',
-  ...results.map((r) => `| ${r.target} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Math.round(r.throughput)} |`),
+  '| target | p50 ms | p99 ms | events/s | CPU µs/event |',
+  '|---|---:|---:|---:|---:|',
+  ...results.map((r) => `| ${r.target} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Math.round(r.throughput)} | ${Math.round(r.cpuUsPerEvent)} |`),
   '',
 ];
-await fs.writeFile(path.join(path.dirname(fileURLToPath(import.meta.url)), 'RESULTS.md'), lines.join('\n'));
+await fs.writeFile(path.join(here, 'RESULTS.md'), lines.join('\n'));
