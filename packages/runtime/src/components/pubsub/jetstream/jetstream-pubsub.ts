@@ -108,7 +108,10 @@ export class JetStreamPubSub implements PubSub {
       }
       const claimed: ClaimedMessage = {
         message: { topic: request.topic, data: Buffer.from(msg.data), metadata, ...(contentType ? { contentType } : {}) },
-        ack: async () => void (await msg.ackAck()),
+        // A plain ack, as the NATS clients' own consumers send it: waiting for the server to confirm
+        // each one (ackAck) costs a round trip per message, and a lost ack only means a redelivery
+        // after ackWait, which at-least-once allows.
+        ack: async () => msg.ack(),
         retry: async () => msg.nak(),
       };
       msgOf.set(claimed, msg);
