@@ -85,7 +85,7 @@ describe('the body of a single delivery', () => {
     let sent = '';
     const channel: AppChannel = {
       call: async (request: AppRequest) => {
-        sent = Buffer.from(request.body ?? '').toString();
+        sent = Buffer.isBuffer(request.body) ? request.body.toString() : String(request.body);
         return { status: 200, headers: {}, body: Buffer.from('') };
       },
       close: async () => undefined,

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppCallback, AppChannel } from '../../appchannel/app-channel.js';
 import type { CloudEvent } from './cloudevents.js';
-import { CLOUDEVENT_CONTENT_TYPE, serializeCloudEvent } from './cloudevents.js';
+import { CLOUDEVENT_CONTENT_TYPE, keysSorted, serializeCloudEvent } from './cloudevents.js';
 
 /** What the app decided about one event. `notFound` is a 404: dropped, never dead-lettered. */
 export type Verdict = 'success' | 'retry' | 'drop' | 'notFound';
@@ -38,15 +38,6 @@ export interface DeliverOptions {
   bytes?: Buffer | undefined;
 }
 
-/** True when the event's keys are in sorted order, as {@link serializeCloudEvent} writes them. */
-function keysSorted(event: CloudEvent): boolean {
-  let previous = '';
-  for (const key of Object.keys(event)) {
-    if (key < previous) return false;
-    previous = key;
-  }
-  return true;
-}
 
 /** The result of one attempt, with a reason for logs when it is not success. */
 export interface DeliveryResult {
