@@ -91,12 +91,16 @@ export class PullConsumer {
   private async loop(): Promise<void> {
     const concurrency = Math.max(1, this.options.concurrency);
     let polled = true;
+    let lastClaim = 0;
     while (!this.closed) {
       const spare = concurrency - this.inFlight.size;
       let claimed: ClaimedMessage[] = [];
-      // A few free slots beside busy ones wait for more (or for the poll) rather than claim alone.
-      const worthClaiming = spare > 0 && (spare >= this.minBatch || this.inFlight.size === 0 || polled);
+      // A few free slots beside busy ones wait for more (or for a poll interval) rather than claim alone;
+      // the clock, not only the timer, counts, so frequent wake-ups cannot hold them back for ever.
+      const worthClaiming =
+        spare > 0 && (spare >= this.minBatch || this.inFlight.size === 0 || polled || performance.now() - lastClaim >= this.options.pollIntervalMs);
       if (worthClaiming) {
+        lastClaim = performance.now();
         try {
           claimed = await this.options.claim(spare);
         } catch (err) {
