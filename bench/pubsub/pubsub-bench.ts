@@ -295,6 +295,7 @@ const lines = [
     (IN_PROCESS
       ? 'the sidecar ran inside the bench process (`--in-process`), so "bench" CPU is client + app + sidecar.'
       : 'the sidecar ran as its own `weft sidecar` process; "bench" CPU is the client and the app (for raw rows, the client).'),
+  'Where the sidecar spends its CPU per event, and what bounds the targets: [NOTES.md](NOTES.md).',
   '',
   '| target | p50 ms | p99 ms | events/s | bench CPU µs/event | sidecar CPU µs/event |',
   '|---|---:|---:|---:|---:|---:|',
