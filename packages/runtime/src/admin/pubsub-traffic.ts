@@ -13,18 +13,24 @@ export interface StoredDeadLetter extends DeadLetterEntry {
   message: PubSubMessage;
 }
 
-/** The event's data as display text: the CloudEvent's `data`, else the raw bytes. */
-export function eventPayload(data: Buffer): { payload: string; eventId?: string } {
-  try {
-    const parsed = JSON.parse(data.toString('utf8')) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'specversion' in parsed) {
-      const event = parsed as Record<string, unknown>;
-      const body = event['data'] ?? event['data_base64'] ?? '';
-      const text = typeof body === 'string' ? body : JSON.stringify(body);
-      return { payload: previewText(Buffer.from(text)), ...(typeof event['id'] === 'string' ? { eventId: event['id'] } : {}) };
+/**
+ * The event's data as display text: the CloudEvent's `data`, else the raw bytes. `decoded` is the
+ * CloudEvent the caller already parsed from `data`, which saves parsing it again on every delivery.
+ */
+export function eventPayload(data: Buffer, decoded?: Record<string, unknown>): { payload: string; eventId?: string } {
+  let parsed: unknown = decoded;
+  if (parsed === undefined) {
+    try {
+      parsed = JSON.parse(data.toString('utf8')) as unknown;
+    } catch {
+      // Not JSON: shown as raw text.
     }
-  } catch {
-    // Not JSON: shown as raw text.
+  }
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'specversion' in parsed) {
+    const event = parsed as Record<string, unknown>;
+    const body = event['data'] ?? event['data_base64'] ?? '';
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    return { payload: previewText(Buffer.from(text)), ...(typeof event['id'] === 'string' ? { eventId: event['id'] } : {}) };
   }
   return { payload: previewText(data) };
 }
@@ -45,8 +51,17 @@ export class PubSubTraffic {
   }
 
   /** Records one delivery attempt or settlement. */
-  record(input: { pubsubName: string; topic: string; outcome: DeliveryOutcome; route?: string; reason?: string; data: Buffer }): PubSubTrafficEntry {
-    const { payload, eventId } = eventPayload(input.data);
+  record(input: {
+    pubsubName: string;
+    topic: string;
+    outcome: DeliveryOutcome;
+    route?: string;
+    reason?: string;
+    data: Buffer;
+    /** The CloudEvent already decoded from `data`, when the caller has it. */
+    event?: Record<string, unknown>;
+  }): PubSubTrafficEntry {
+    const { payload, eventId } = eventPayload(input.data, input.event);
     const entry: PubSubTrafficEntry = {
       seq: ++this.seq,
       time: new Date().toISOString(),

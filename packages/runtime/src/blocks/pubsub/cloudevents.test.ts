@@ -31,6 +31,17 @@ describe('CloudEvent envelopes', () => {
     expect(Object.keys(JSON.parse(serializeCloudEvent(ce).toString()) as object)[0]).toBe('data');
   });
 
+  it('serialises every key in sorted order, an added subject and an expiration too, and leaves out an empty payload', () => {
+    const keysOf = (ce: Record<string, unknown>) => Object.keys(JSON.parse(serializeCloudEvent(ce).toString()) as object);
+    const withSubject = newCloudEvent({ ...base, data: Buffer.from('1'), contentType: 'application/json', expiration: new Date(), metadata: { 'cloudevent.subject': 's' } });
+    expect(keysOf(withSubject)).toEqual([...keysOf(withSubject)].sort());
+    expect(keysOf(withSubject)).toContain('subject');
+    expect(keysOf(withSubject)).toContain('expiration');
+    const empty = newCloudEvent({ ...base, data: Buffer.alloc(0), contentType: 'application/json' });
+    expect(keysOf(empty)).not.toContain('data');
+    expect(keysOf(empty)).toEqual([...keysOf(empty)].sort());
+  });
+
   it('completes an app CloudEvent, keeping its id and overwriting topic and pubsubname', () => {
     const ce = completeCloudEvent(Buffer.from('{"id":"1","source":"me","type":"t","specversion":"1.0","topic":"x"}'), base);
     expect(ce).toMatchObject({ id: '1', source: 'me', type: 't', topic: 'orders', pubsubname: 'pubsub' });

@@ -14,8 +14,8 @@ export const CLOUDEVENT_CONTENT_TYPE = 'application/cloudevents+json';
 /** Dapr's event type for published events. */
 export const DAPR_EVENT_TYPE = 'com.dapr.event.sent';
 
-/** Keys `metadata.cloudevent.*` may override. */
-const OVERRIDABLE = ['id', 'source', 'type', 'traceid', 'traceparent', 'tracestate', 'subject'] as const;
+/** Keys `metadata.cloudevent.*` may override, with their metadata key. */
+const OVERRIDABLE = ['id', 'source', 'type', 'traceid', 'traceparent', 'tracestate', 'subject'].map((key) => [key, `cloudevent.${key}`] as const);
 
 /** Trace context carried into the envelope. */
 export interface TraceContext {
@@ -38,10 +38,25 @@ function isBinaryContentType(contentType: string): boolean {
   return contentType.split(';')[0]?.trim().toLowerCase() === 'application/octet-stream';
 }
 
-/** JSON with top-level keys sorted (Go map order), so `data` comes first. */
+/** True when the event's keys are in sorted order, as {@link serializeCloudEvent} writes them. */
+export function keysSorted(event: CloudEvent): boolean {
+  let previous = '';
+  for (const key in event) {
+    if (key < previous) return false;
+    previous = key;
+  }
+  return true;
+}
+
+/**
+ * JSON with top-level keys sorted (Go map order), so `data` comes first. An event built with its keys
+ * already in order ({@link newCloudEvent}) is written as it is, without a sorted copy.
+ */
 export function serializeCloudEvent(event: CloudEvent): Buffer {
+  // JSON.stringify leaves out undefined values itself.
+  if (keysSorted(event)) return Buffer.from(JSON.stringify(event));
   const sorted: CloudEvent = {};
-  for (const key of Object.keys(event).sort()) if (event[key] !== undefined) sorted[key] = event[key];
+  for (const key of Object.keys(event).sort()) sorted[key] = event[key];
   return Buffer.from(JSON.stringify(sorted));
 }
 
@@ -63,8 +78,8 @@ export interface NewCloudEventOptions {
 
 function applyOverrides(event: CloudEvent, metadata: Record<string, string> | undefined): void {
   if (!metadata) return;
-  for (const key of OVERRIDABLE) {
-    const value = metadata[`cloudevent.${key}`];
+  for (const [key, metadataKey] of OVERRIDABLE) {
+    const value = metadata[metadataKey];
     if (value !== undefined && value !== '') event[key] = value;
   }
 }
@@ -73,19 +88,8 @@ function applyOverrides(event: CloudEvent, metadata: Record<string, string> | un
 export function newCloudEvent(options: NewCloudEventOptions): CloudEvent {
   const contentType = options.contentType || 'text/plain';
   const traceparent = options.trace?.traceparent ?? '';
-  const event: CloudEvent = {
-    id: randomUUID(),
-    source: options.source,
-    type: DAPR_EVENT_TYPE,
-    specversion: '1.0',
-    datacontenttype: contentType,
-    topic: options.topic,
-    pubsubname: options.pubsubName,
-    traceid: traceparent,
-    traceparent,
-    tracestate: options.trace?.tracestate ?? '',
-    time: new Date().toISOString(),
-  };
+  // Keys in sorted order (data first), so serializeCloudEvent writes the object without sorting a copy.
+  const event: CloudEvent = {};
   if (isJsonContentType(contentType)) {
     try {
       event['data'] = options.data.length === 0 ? undefined : (JSON.parse(options.data.toString('utf8')) as unknown);
@@ -97,7 +101,18 @@ export function newCloudEvent(options: NewCloudEventOptions): CloudEvent {
   } else {
     event['data'] = options.data.toString('utf8');
   }
+  event['datacontenttype'] = contentType;
   if (options.expiration) event['expiration'] = options.expiration.toISOString();
+  event['id'] = randomUUID();
+  event['pubsubname'] = options.pubsubName;
+  event['source'] = options.source;
+  event['specversion'] = '1.0';
+  event['time'] = new Date().toISOString();
+  event['topic'] = options.topic;
+  event['traceid'] = traceparent;
+  event['traceparent'] = traceparent;
+  event['tracestate'] = options.trace?.tracestate ?? '';
+  event['type'] = DAPR_EVENT_TYPE;
   applyOverrides(event, options.metadata);
   return event;
 }

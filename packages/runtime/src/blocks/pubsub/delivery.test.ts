@@ -78,3 +78,29 @@ describe('reading a bulk delivery answer', () => {
     expect([...result.verdicts.values()]).toEqual(['retry', 'retry', 'retry', 'retry']);
   });
 });
+
+describe('the body of a single delivery', () => {
+  /** Delivers `bytes` (decoded as the handler decodes them) and returns the body the app received. */
+  async function bodyFor(bytes: string): Promise<string> {
+    let sent = '';
+    const channel: AppChannel = {
+      call: async (request: AppRequest) => {
+        sent = Buffer.isBuffer(request.body) ? request.body.toString() : String(request.body);
+        return { status: 200, headers: {}, body: Buffer.from('') };
+      },
+      close: async () => undefined,
+    };
+    const event = JSON.parse(bytes) as Record<string, unknown>;
+    await deliverEvent({ channel, path: '/t', pubsubName: 'ps', topic: 't', event, bytes: Buffer.from(bytes), metadata: {}, timeoutMs: 1000 });
+    return sent;
+  }
+
+  it('is the broker bytes unchanged when their keys are already sorted (a number past 2^53 keeps its digits)', async () => {
+    const bytes = '{"data":{"n":12345678901234567890},"id":"e1","specversion":"1.0","type":"t"}';
+    expect(await bodyFor(bytes)).toBe(bytes);
+  });
+
+  it('is the event serialised with sorted keys when the broker bytes are in another order', async () => {
+    expect(await bodyFor('{"specversion":"1.0","id":"e1","data":1}')).toBe('{"data":1,"id":"e1","specversion":"1.0"}');
+  });
+});

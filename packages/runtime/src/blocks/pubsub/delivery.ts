@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppCallback, AppChannel } from '../../appchannel/app-channel.js';
 import type { CloudEvent } from './cloudevents.js';
-import { CLOUDEVENT_CONTENT_TYPE, serializeCloudEvent } from './cloudevents.js';
+import { CLOUDEVENT_CONTENT_TYPE, keysSorted, serializeCloudEvent } from './cloudevents.js';
 
 /** What the app decided about one event. `notFound` is a 404: dropped, never dead-lettered. */
 export type Verdict = 'success' | 'retry' | 'drop' | 'notFound';
@@ -27,9 +27,17 @@ export interface DeliverOptions {
   metadata: Record<string, string>;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** A second signal that also ends the attempt (a resiliency policy's attempt timeout). */
+  attemptSignal?: AbortSignal | undefined;
   /** The delivery span's context, sent instead of the event's own `traceparent`. */
   traceparent?: string;
+  /**
+   * The event's bytes as the broker carried them, sent as they are when they already serialise it
+   * the way {@link serializeCloudEvent} would (top-level keys sorted), instead of serialising again.
+   */
+  bytes?: Buffer | undefined;
 }
+
 
 /** The result of one attempt, with a reason for logs when it is not success. */
 export interface DeliveryResult {
@@ -103,6 +111,7 @@ async function post(
   body: Buffer,
   timeoutMs: number,
   signal?: AbortSignal,
+  attemptSignal?: AbortSignal,
 ): Promise<{ status: number; body: Buffer } | { error: string }> {
   // One controller per call (AbortSignal.any on a long-lived parent signal piles up listeners on Node 20).
   const controller = new AbortController();
@@ -112,7 +121,9 @@ async function post(
     controller.abort();
   }, timeoutMs);
   const onAbort = () => controller.abort();
+  if (signal?.aborted || attemptSignal?.aborted) controller.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
+  attemptSignal?.addEventListener('abort', onAbort, { once: true });
   try {
     const res = await channel.call({ method: 'POST', path, headers, body, signal: controller.signal, callback });
     return { status: res.status, body: res.body };
@@ -121,6 +132,7 @@ async function post(
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
+    attemptSignal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -128,7 +140,17 @@ async function post(
 export async function deliverEvent(options: DeliverOptions): Promise<DeliveryResult> {
   const headers = deliveryHeaders(CLOUDEVENT_CONTENT_TYPE, options.pubsubName, options.metadata, options.event);
   if (options.traceparent) headers['traceparent'] = options.traceparent;
-  const res = await post({ kind: 'topic-event', topic: options.topic, pubsubName: options.pubsubName }, options.channel, options.path, headers, serializeCloudEvent(options.event), options.timeoutMs, options.signal);
+  const body = options.bytes && keysSorted(options.event) ? options.bytes : serializeCloudEvent(options.event);
+  const res = await post(
+    { kind: 'topic-event', topic: options.topic, pubsubName: options.pubsubName },
+    options.channel,
+    options.path,
+    headers,
+    body,
+    options.timeoutMs,
+    options.signal,
+    options.attemptSignal,
+  );
   if ('error' in res) return { verdict: 'retry', reason: res.error };
   if (res.status === 404) return { verdict: 'notFound', reason: `the app answered 404 on ${options.path}` };
   if (res.status < 200 || res.status > 299) return { verdict: 'retry', reason: `the app answered HTTP ${res.status}` };

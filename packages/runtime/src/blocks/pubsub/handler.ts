@@ -70,12 +70,10 @@ class RetryVerdictError extends Error {}
 
 /** One attempt, aborted by the subscription stopping as well as by `attemptSignal`. */
 async function attemptOnce(ctx: HandlerContext, path: string, event: CloudEvent, message: PubSubMessage, attemptSignal?: AbortSignal): Promise<DeliveryResult> {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  attemptSignal?.addEventListener('abort', onAbort, { once: true });
   const started = performance.now();
   const span = ctx.tracer ? deliverySpan(ctx.tracer, message.topic, event) : undefined;
+  // A raw payload's event is made here, not decoded from the broker's bytes.
+  const raw = isRawPayload(ctx.spec);
   try {
     const result = await deliverEvent({
       ...(span ? { traceparent: span.traceparent } : {}),
@@ -84,9 +82,11 @@ async function attemptOnce(ctx: HandlerContext, path: string, event: CloudEvent,
       pubsubName: ctx.spec.pubsubName,
       topic: message.topic,
       event,
+      bytes: raw ? undefined : message.data,
       metadata: message.metadata,
       timeoutMs: ctx.policy.deliveryTimeoutMs,
-      signal: controller.signal,
+      signal: ctx.signal,
+      attemptSignal,
     });
     recordIngress(ctx, message.topic, result.verdict, started);
     if (result.warning) ctx.logger.warn(result.warning, { pubsubName: ctx.spec.pubsubName, topic: message.topic, route: path });
@@ -97,15 +97,13 @@ async function attemptOnce(ctx: HandlerContext, path: string, event: CloudEvent,
       route: path,
       ...(result.reason ? { reason: result.reason } : {}),
       data: message.data,
+      ...(raw ? {} : { event }),
     });
     span?.end({ error: result.verdict === 'retry', ...(result.verdict === 'retry' ? { message: result.reason ?? 'the app asked for a retry' } : {}) });
     return result;
   } catch (err) {
     span?.end({ error: true, message: (err as Error).message });
     throw err;
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-    attemptSignal?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -3,6 +3,11 @@
  * concurrency, hand each message to the handler, settle it, and sleep until woken or the poll
  * interval passes. A claimed message is settled exactly once: `ack` after `'ack'`, `retry` after
  * `'retry'` or a rejection (logged with the event id); closing leaves in-flight messages to the broker's redelivery.
+ *
+ * Claims come in batches: a wake-up is deferred to the end of the current turn of the event loop, so
+ * every message settled and every publish seen in that turn is answered by one claim; and while more
+ * than a quarter of the slots are busy, a freed slot waits for others (or the poll interval) instead of
+ * costing a claim (a store transaction or a broker round trip) of its own.
  */
 import type { Logger } from '../../logging/logger.js';
 import { retryRejected } from './handler-rejection.js';
@@ -36,8 +41,13 @@ export class PullConsumer {
   private wakeUp: (() => void) | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private loopDone: Promise<void> = Promise.resolve();
+  private wakeScheduled = false;
+  /** Fewest free slots worth a claim while others are busy. */
+  private readonly minBatch: number;
 
-  constructor(private readonly options: PullConsumerOptions) {}
+  constructor(private readonly options: PullConsumerOptions) {
+    this.minBatch = Math.max(1, Math.floor(Math.max(1, options.concurrency) / 4));
+  }
 
   /** Starts the loop (and the heartbeat). */
   start(): void {
@@ -54,8 +64,17 @@ export class PullConsumer {
     }
   }
 
-  /** Ends a sleep early (a local publish, or a slot freed). */
+  /** Ends a sleep early (a local publish, or a slot freed), at the end of this turn of the event loop. */
   wake(): void {
+    if (this.wakeScheduled || !this.wakeUp) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.wakeNow();
+    });
+  }
+
+  private wakeNow(): void {
     const wake = this.wakeUp;
     this.wakeUp = undefined;
     wake?.();
@@ -65,16 +84,23 @@ export class PullConsumer {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeatTimer);
-    this.wake();
+    this.wakeNow();
     await this.loopDone;
   }
 
   private async loop(): Promise<void> {
     const concurrency = Math.max(1, this.options.concurrency);
+    let polled = true;
+    let lastClaim = 0;
     while (!this.closed) {
       const spare = concurrency - this.inFlight.size;
       let claimed: ClaimedMessage[] = [];
-      if (spare > 0) {
+      // A few free slots beside busy ones wait for more (or for a poll interval) rather than claim alone;
+      // the clock, not only the timer, counts, so frequent wake-ups cannot hold them back for ever.
+      const worthClaiming =
+        spare > 0 && (spare >= this.minBatch || this.inFlight.size === 0 || polled || performance.now() - lastClaim >= this.options.pollIntervalMs);
+      if (worthClaiming) {
+        lastClaim = performance.now();
         try {
           claimed = await this.options.claim(spare);
         } catch (err) {
@@ -90,18 +116,18 @@ export class PullConsumer {
       for (const c of claimed) this.dispatch(c);
       if (claimed.length > 0 && claimed.length === spare) continue;
       // With every slot busy only a settled message (or close) can make progress: no timer then.
-      const idleMs = spare > 0 ? this.options.pollIntervalMs : undefined;
-      await new Promise<void>((resolve) => {
+      const idleMs = this.inFlight.size < concurrency ? this.options.pollIntervalMs : undefined;
+      polled = await new Promise<boolean>((resolve) => {
         const timer =
           idleMs === undefined
             ? undefined
             : setTimeout(() => {
                 this.wakeUp = undefined;
-                resolve();
+                resolve(true);
               }, idleMs);
         this.wakeUp = () => {
           clearTimeout(timer);
-          resolve();
+          resolve(false);
         };
       });
     }

@@ -40,6 +40,33 @@ function toMessage(topic: string, fields: Buffer[]): PubSubMessage {
   return { topic, data: values.get('data') ?? Buffer.alloc(0), metadata, ...(contentType ? { contentType } : {}) };
 }
 
+/**
+ * Acks settled in the same turn of the event loop go out as one `XACK stream group id…`: one command
+ * and one reply for a batch instead of one each. Every caller resolves when its batch is acknowledged.
+ */
+class AckBatcher {
+  private ids: string[] = [];
+  private waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+
+  constructor(private readonly send: (ids: string[]) => Promise<unknown>) {}
+
+  ack(id: string): Promise<void> {
+    if (this.ids.length === 0) setImmediate(() => this.flush());
+    this.ids.push(id);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private flush(): void {
+    const { ids, waiters } = this;
+    this.ids = [];
+    this.waiters = [];
+    this.send(ids).then(
+      () => waiters.forEach((w) => w.resolve()),
+      (err: unknown) => waiters.forEach((w) => w.reject(err)),
+    );
+  }
+}
+
 /** Redis Streams pub/sub. */
 export class RedisPubSub implements PubSub {
   private client: Redis | undefined;
@@ -89,6 +116,7 @@ export class RedisPubSub implements PubSub {
     const buffered: StreamEntry[] = [];
     const reclaimed: StreamEntry[] = [];
     const idOf = new WeakMap<ClaimedMessage, string>();
+    const acks = new AckBatcher((ids) => client.xack(stream, group, ...ids));
     const readerSubscription = reader.add(stream, group, (entries) => {
       buffered.push(...entries);
       consumer.wake();
@@ -100,7 +128,7 @@ export class RedisPubSub implements PubSub {
       return entries.map(([id, fields]) => {
         const claimed: ClaimedMessage = {
           message: toMessage(stream, fields),
-          ack: async () => void (await client.xack(stream, group, id)),
+          ack: () => acks.ack(id),
           // Left pending: XAUTOCLAIM hands it out again after processingTimeout.
           retry: async () => undefined,
         };

@@ -1,16 +1,19 @@
 /**
  * `pubsub.sqlite`: the embedded durable default (`<dataDir>/pubsub.sqlite`, WAL). Several Weft
  * processes on one machine share the file. Every consumer group (the app id) keeps a cursor per topic
- * and a table of claimed messages with a lease: a claim, an ack and a lease renewal are each one
- * short `BEGIN IMMEDIATE` transaction, so two instances of one app never claim the same message, and
- * a message whose consumer died becomes visible again when its lease runs out.
+ * and a table of claimed messages with a lease: claims, acks and lease renewals run in short
+ * `BEGIN IMMEDIATE` transactions, so two instances of one app never claim the same message, and a
+ * message whose consumer died becomes visible again when its lease runs out. A claim takes a batch
+ * (up to the subscription's free slots) in one transaction and one read of the rows.
  *
  * Lease owners are named `host:pid:uuid`, so a consumer starting on the same host releases at once
  * the leases of a process that no longer exists (a crashed or killed sidecar) instead of waiting for
  * them to time out.
  *
- * Writes issued in the same turn of the event loop (publishes, acks) share one transaction (group
- * commit): each caller still resolves only after its write committed.
+ * Writes issued in the same turn of the event loop (publishes, acks, give-backs, renewals) share one
+ * transaction (group commit): each caller still resolves only after its write committed, so a 204 on
+ * publish still means the event is in the WAL. WAL checkpoints run in a worker thread
+ * ({@link WalCheckpointer}), not inside a commit on the event loop.
  *
  * A group created by its first subscription starts at the oldest retained message of the topic (as
  * Redis consumer groups created at `0`), so events published before the subscriber first ran reach it.
@@ -36,6 +39,7 @@ import type {
 } from '../store.js';
 import type { SqlitePubSubMetadata } from './metadata.js';
 import { parseSqlitePubSubMetadata } from './metadata.js';
+import { WalCheckpointer } from './checkpointer.js';
 
 interface MessageRow {
   seq: number;
@@ -53,6 +57,7 @@ export class SqlitePubSub implements BulkPublisher {
   private readonly published = new EventEmitter();
   private readonly consumers = new Set<PullConsumer>();
   private pruneTimer: NodeJS.Timeout | undefined;
+  private checkpointer: WalCheckpointer | undefined;
   private insert!: (entries: readonly PublishRequest[]) => void;
   /** Runs writes in one transaction; a write that throws fails alone (its error in the result). */
   private runBatch!: (ops: readonly (() => void)[]) => unknown[];
@@ -65,6 +70,7 @@ export class SqlitePubSub implements BulkPublisher {
     this.published.setMaxListeners(0);
     const db = openSqlite(this.meta.filePath, this.meta.busyTimeoutMs);
     this.db = db;
+    this.checkpointer = new WalCheckpointer(db, this.meta.filePath, this.logger);
     const p = this.meta.tablePrefix;
     db.exec(`
       CREATE TABLE IF NOT EXISTS ${p}messages (
@@ -103,8 +109,9 @@ export class SqlitePubSub implements BulkPublisher {
       `UPDATE ${p}pending SET lease_until = ?, owner = ?, attempts = attempts + 1 WHERE grp = ? AND topic = ? AND seq = ?`,
     );
     const cursorOf = db.prepare<[string, string], { cursor: number }>(`SELECT cursor FROM ${p}groups WHERE grp = ? AND topic = ?`);
-    const fresh = db.prepare<[string, number, number], { seq: number }>(
-      `SELECT seq FROM ${p}messages WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    // New messages come with their rows in the same query: one read for the whole batch.
+    const fresh = db.prepare<[string, number, number], MessageRow>(
+      `SELECT seq, topic, data, content_type, metadata FROM ${p}messages WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?`,
     );
     const addPending = db.prepare<[string, string, number, number, string]>(
       `INSERT OR REPLACE INTO ${p}pending (grp, topic, seq, lease_until, owner, attempts) VALUES (?, ?, ?, ?, ?, 1)`,
@@ -115,20 +122,20 @@ export class SqlitePubSub implements BulkPublisher {
     this.claimTx = db.transaction((group: string, topic: string, owner: string, max: number) => {
       const now = Date.now();
       const leaseUntil = now + this.meta.processingTimeoutMs;
-      const seqs = expired.all(group, topic, now, max).map((r) => r.seq);
-      for (const seq of seqs) relet.run(leaseUntil, owner, group, topic, seq);
-      if (seqs.length < max) {
-        const cursor = cursorOf.get(group, topic)?.cursor ?? 0;
-        const next = fresh.all(topic, cursor, max - seqs.length).map((r) => r.seq);
-        for (const seq of next) addPending.run(group, topic, seq, leaseUntil, owner);
-        if (next.length > 0) moveCursor.run(next[next.length - 1] as number, group, topic);
-        seqs.push(...next);
-      }
       const rows: MessageRow[] = [];
-      for (const seq of seqs) {
+      // Redeliveries first (leases run out, messages given back), then new messages past the cursor.
+      for (const { seq } of expired.all(group, topic, now, max)) {
+        relet.run(leaseUntil, owner, group, topic, seq);
         const row = load.get(seq);
         if (row) rows.push(row);
         else dropPending.run(group, topic, seq); // pruned by retention while pending
+      }
+      if (rows.length < max) {
+        const cursor = cursorOf.get(group, topic)?.cursor ?? 0;
+        const next = fresh.all(topic, cursor, max - rows.length);
+        for (const row of next) addPending.run(group, topic, row.seq, leaseUntil, owner);
+        if (next.length > 0) moveCursor.run((next[next.length - 1] as MessageRow).seq, group, topic);
+        rows.push(...next);
       }
       return rows;
     }).immediate as (group: string, topic: string, owner: string, max: number) => MessageRow[];
@@ -180,23 +187,29 @@ export class SqlitePubSub implements BulkPublisher {
       heartbeatMs: Math.max(50, Math.floor(this.meta.processingTimeoutMs / 3)),
       heartbeat: async (inFlight) => {
         const until = Date.now() + this.meta.processingTimeoutMs;
-        for (const c of inFlight) renew.run(until, group, topic, seqOf.get(c) ?? -1, owner);
+        // One commit for every lease, not one per message.
+        await this.write(() => {
+          for (const c of inFlight) renew.run(until, group, topic, seqOf.get(c) ?? -1, owner);
+        });
       },
-      claim: async (max) =>
-        this.claimTx(group, topic, owner, max).map((row) => {
+      claim: async (max) => {
+        const rows = this.claimTx(group, topic, owner, max);
+        if (rows.length > 0) this.checkpointer?.wrote();
+        return rows.map((row) => {
           const claimed: ClaimedMessage = {
             message: {
               topic: row.topic,
               data: row.data,
-              metadata: JSON.parse(row.metadata) as Record<string, string>,
+              metadata: row.metadata === '{}' ? {} : (JSON.parse(row.metadata) as Record<string, string>),
               ...(row.content_type ? { contentType: row.content_type } : {}),
             },
             ack: () => this.write(() => void ack.run(group, topic, row.seq)),
-            retry: async () => void giveBack.run(Date.now() + this.meta.redeliverIntervalMs, group, topic, row.seq, owner),
+            retry: () => this.write(() => void giveBack.run(Date.now() + this.meta.redeliverIntervalMs, group, topic, row.seq, owner)),
           };
           seqOf.set(claimed, row.seq);
           return claimed;
-        }),
+        });
+      },
     });
     const onPublish = () => consumer.wake();
     this.published.on(topic, onPublish);
@@ -216,6 +229,8 @@ export class SqlitePubSub implements BulkPublisher {
     await Promise.all([...this.consumers].map((c) => c.close()));
     this.consumers.clear();
     this.published.removeAllListeners();
+    await this.checkpointer?.close();
+    this.checkpointer = undefined;
     this.db?.close();
     this.db = undefined;
   }
@@ -253,6 +268,7 @@ export class SqlitePubSub implements BulkPublisher {
     try {
       this.requireDb();
       errors = this.runBatch(batch.map((b) => b.op));
+      this.checkpointer?.wrote();
     } catch (err) {
       for (const b of batch) b.reject(err);
       return;
