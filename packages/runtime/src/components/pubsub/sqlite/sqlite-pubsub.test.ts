@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../../../../../test/support/subscriber-app.js';
 import { silentLogger } from '../../../logging/logger.js';
-import { SAFETY_NET_PAGES } from './checkpointer.js';
+import { SAFETY_NET_PAGES } from '../../../util/sqlite-wal-checkpointer.js';
 import { SqlitePubSub } from './sqlite-pubsub.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];

@@ -39,7 +39,7 @@ import type {
 } from '../store.js';
 import type { SqlitePubSubMetadata } from './metadata.js';
 import { parseSqlitePubSubMetadata } from './metadata.js';
-import { WalCheckpointer } from './checkpointer.js';
+import { WalCheckpointer } from '../../../util/sqlite-wal-checkpointer.js';
 
 interface MessageRow {
   seq: number;
@@ -70,7 +70,7 @@ export class SqlitePubSub implements BulkPublisher {
     this.published.setMaxListeners(0);
     const db = openSqlite(this.meta.filePath, this.meta.busyTimeoutMs);
     this.db = db;
-    this.checkpointer = new WalCheckpointer(db, this.meta.filePath, this.logger);
+    this.checkpointer = new WalCheckpointer(db, this.meta.filePath, this.logger, 'pub/sub');
     const p = this.meta.tablePrefix;
     db.exec(`
       CREATE TABLE IF NOT EXISTS ${p}messages (
