@@ -13,6 +13,7 @@ import type {
   ForkedInstance,
   InstanceFilter,
   InstancePage,
+  KnownHistory,
   NewInstance,
   OrchestrationStep,
   OrchestrationWorkItem,
@@ -376,7 +377,12 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     return r.rows.map((row) => ({ name: row.name, status: row.status, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) }));
   }
 
-  async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
+  async lockNextOrchestration(
+    owner: string,
+    leaseMs: number,
+    now: Date,
+    known?: (instanceId: string) => KnownHistory | undefined,
+  ): Promise<OrchestrationWorkItem | undefined> {
     const t = now.getTime();
     // One statement claims the instance (its own transaction); the reads after it need none, since
     // nobody else touches a leased instance's history. Two round trips instead of six.
@@ -393,18 +399,36 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     );
     const row = pick.rows[0];
     if (!row) return undefined;
+    const have = known?.(row.instance_id);
+    // From the caller's last known event on (seq is its position, from 1): its presence proves the
+    // prefix is still there, and only the events after it are parsed.
+    const from = have && have.executionId === row.execution_id ? have.length : 0;
     const events = await this.pool.query<{ kind: string; seq: string; event: string }>(
       `SELECT 'm' AS kind, seq, event FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2 AND visible_at <= $3
-       UNION ALL SELECT 'h', seq, event FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2
+       UNION ALL SELECT 'h', seq, event FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2 AND seq >= $4
        ORDER BY kind, seq`,
-      [this.appId, row.instance_id, t],
+      [this.appId, row.instance_id, t, from],
     );
-    const history: HistoryEvent[] = [];
+    let history: HistoryEvent[] = [];
     const messages: { seq: number; event: HistoryEvent }[] = [];
+    let first = true;
+    let prefixFound = false;
     for (const e of events.rows) {
-      if (e.kind === 'h') history.push(parseEvent(e.event));
-      else messages.push({ seq: Number(e.seq), event: parseEvent(e.event) });
+      if (e.kind === 'm') {
+        messages.push({ seq: Number(e.seq), event: parseEvent(e.event) });
+        continue;
+      }
+      if (first && from > 0) {
+        first = false;
+        prefixFound = Number(e.seq) === from;
+        if (prefixFound) continue;
+      }
+      first = false;
+      history.push(parseEvent(e.event));
     }
+    if (from > 0 && prefixFound) return { instance: toInstance(row), history, messages, historyFrom: from };
+    // Not the caller's prefix (a shorter history): the whole history, read again.
+    if (from > 0) history = await this.getHistory(row.instance_id);
     return { instance: toInstance(row), history, messages };
   }
 

@@ -10,6 +10,7 @@ import type {
   ForkedInstance,
   InstanceFilter,
   InstancePage,
+  KnownHistory,
   NewInstance,
   OrchestrationStep,
   OrchestrationWorkItem,
@@ -93,6 +94,9 @@ END;
 DELETE FROM wf_status_counts;
 INSERT INTO wf_status_counts (app_id, status, n) SELECT app_id, status, COUNT(*) FROM wf_instances GROUP BY app_id, status;
 `;
+
+/** An instance's history from a position (seq) on. */
+const HISTORY_FROM = 'SELECT seq, event FROM wf_history WHERE app_id = ? AND instance_id = ? AND seq >= ? ORDER BY seq';
 
 interface ActivityRow {
   instance_id: string;
@@ -274,16 +278,28 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return rows.map((r) => ({ name: r.name, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
   }
 
-  async lockNextOrchestration(owner: string, leaseMs: number, now: Date): Promise<OrchestrationWorkItem | undefined> {
+  private pickOrchestration(t: number): { id: string } | undefined {
+    return this.q(
+        `SELECT m.instance_id AS id FROM wf_inbox m JOIN wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
+         WHERE m.app_id = ? AND m.visible_at <= ? AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
+           AND (i.lock_expires_at IS NULL OR i.lock_expires_at < ?) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?)
+         ORDER BY m.seq LIMIT 1`,
+      )
+      .get(this.appId, t, t, t) as { id: string } | undefined;
+  }
+
+  async lockNextOrchestration(
+    owner: string,
+    leaseMs: number,
+    now: Date,
+    known?: (instanceId: string) => KnownHistory | undefined,
+  ): Promise<OrchestrationWorkItem | undefined> {
+    const t = now.getTime();
+    // A claim that finds nothing costs a read, not a write transaction (most claims find nothing).
+    if (!this.pickOrchestration(t)) return undefined;
     return this.tx(() => {
-      const t = now.getTime();
-      const pick = this.q(
-          `SELECT m.instance_id AS id FROM wf_inbox m JOIN wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
-           WHERE m.app_id = ? AND m.visible_at <= ? AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
-             AND (i.lock_expires_at IS NULL OR i.lock_expires_at < ?) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?)
-           ORDER BY m.seq LIMIT 1`,
-        )
-        .get(this.appId, t, t, t) as { id: string } | undefined;
+      // Again under the write lock: another process may have taken it meanwhile.
+      const pick = this.pickOrchestration(t);
       if (!pick) return undefined;
       this.q('UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ? WHERE app_id = ? AND instance_id = ?')
         .run(owner, t + leaseMs, this.appId, pick.id);
@@ -293,12 +309,17 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         this.q('SELECT seq, event FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND visible_at <= ? ORDER BY seq')
           .all(this.appId, pick.id, t) as { seq: number; event: string }[]
       ).map((m) => ({ seq: m.seq, event: parseEvent(m.event) }));
-      const history = (
-        this.q('SELECT event FROM wf_history WHERE app_id = ? AND instance_id = ? ORDER BY seq').all(this.appId, pick.id) as {
-          event: string;
-        }[]
-      ).map((h) => parseEvent(h.event));
-      return { instance: toInstance(row), history, messages };
+      const have = known?.(pick.id);
+      const from = have && have.executionId === row.execution_id ? have.length : 0;
+      // From the last known event on (seq is its position, from 1): its presence proves the caller's
+      // prefix is still there; only the events after it are parsed.
+      const rows = this.q(HISTORY_FROM).all(this.appId, pick.id, from) as { seq: number; event: string }[];
+      if (from > 0 && rows[0]?.seq === from) {
+        return { instance: toInstance(row), history: rows.slice(1).map((h) => parseEvent(h.event)), messages, historyFrom: from };
+      }
+      // Not the caller's prefix (a shorter history): the whole history, read again.
+      const all = from > 0 ? (this.q(HISTORY_FROM).all(this.appId, pick.id, 0) as { event: string }[]) : rows;
+      return { instance: toInstance(row), history: all.map((h) => parseEvent(h.event)), messages };
     });
   }
 
@@ -385,14 +406,20 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     });
   }
 
+  private pickActivity(t: number): ActivityRow | undefined {
+    return this.q(
+        `SELECT instance_id, task_id, execution_id, name, input, attempt FROM wf_activities
+         WHERE app_id = ? AND (lock_expires_at IS NULL OR lock_expires_at < ?) ORDER BY created_at, task_id LIMIT 1`,
+      )
+      .get(this.appId, t) as ActivityRow | undefined;
+  }
+
   async lockNextActivity(owner: string, leaseMs: number, now: Date): Promise<ActivityWorkItem | undefined> {
+    const t = now.getTime();
+    // As for orchestrations: an empty claim is a read only.
+    if (!this.pickActivity(t)) return undefined;
     return this.tx(() => {
-      const t = now.getTime();
-      const row = this.q(
-          `SELECT instance_id, task_id, execution_id, name, input, attempt FROM wf_activities
-           WHERE app_id = ? AND (lock_expires_at IS NULL OR lock_expires_at < ?) ORDER BY created_at, task_id LIMIT 1`,
-        )
-        .get(this.appId, t) as ActivityRow | undefined;
+      const row = this.pickActivity(t);
       if (!row) return undefined;
       this.q('UPDATE wf_activities SET lock_owner = ?, lock_expires_at = ?, attempt = attempt + 1 WHERE app_id = ? AND instance_id = ? AND task_id = ?')
         .run(owner, t + leaseMs, this.appId, row.instance_id, row.task_id);
