@@ -1,7 +1,10 @@
 /**
  * Store calls per workflow, independent of how busy the machine is: runs seq3 and fan10 through the
  * engine in process with a scripted worker (the answers `@dapr/dapr` would give) and counts the
- * backend calls each workflow costs, by method, on SQLite (and Postgres with `--postgres`).
+ * backend calls each workflow costs, by method, on SQLite (and Postgres with `--postgres`), and what
+ * they cost the database: SQLite write transactions (BEGIN IMMEDIATE) and statements run; Postgres
+ * round trips (queries sent) and durable commits (COMMITs of transactions that switch
+ * `synchronous_commit` on, and single statements that do it themselves).
  *
  *   npx tsx bench/workflow/calls-per-workflow.ts [--count 200] [--postgres]
  */
@@ -9,6 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { silentLogger } from '../../packages/runtime/src/logging/logger.js';
 import type { WorkflowBackend } from '../../packages/runtime/src/workflow/backend.js';
 import type { WorkItemMessage } from '../../packages/runtime/src/workflow/dispatcher.js';
@@ -19,6 +24,51 @@ import { SqliteWorkflowBackend } from '../../packages/runtime/src/workflow/sqlit
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '200' }, postgres: { type: 'boolean', default: false } } });
 const count = Number(values.count);
+
+/** Database-level counts of the workload being measured. */
+const db = { writeTx: 0, statements: 0, roundTrips: 0, durableCommits: 0 };
+
+/** Counts statements and write transactions of every better-sqlite3 statement (BEGIN and COMMIT are statements too). */
+function countSqlite(backend: SqliteWorkflowBackend): void {
+  const handle = (backend as unknown as { db: Database.Database }).db;
+  const proto = Object.getPrototypeOf(handle.prepare('SELECT 1')) as Record<string, unknown> & { __counted?: boolean };
+  if (proto.__counted) return;
+  proto.__counted = true;
+  for (const name of ['run', 'get', 'all', 'iterate']) {
+    const original = proto[name] as (this: Database.Statement, ...args: unknown[]) => unknown;
+    proto[name] = function (this: Database.Statement, ...args: unknown[]) {
+      const sql = this.source;
+      if (sql === 'BEGIN IMMEDIATE') db.writeTx += 1;
+      else if (sql !== 'COMMIT' && sql !== 'ROLLBACK') db.statements += 1;
+      return original.apply(this, args);
+    };
+  }
+}
+
+/** Counts queries sent by every pg client (pool clients included), and the durable commits among them. */
+function countPostgres(): void {
+  // The runtime's copy of pg (the bench has its own), so its pool's clients are the ones counted.
+  const pg = createRequire(new URL('../../packages/runtime/package.json', import.meta.url))('pg') as typeof import('pg');
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown; __counted?: boolean };
+  if (proto.__counted) return;
+  proto.__counted = true;
+  const original = proto.query;
+  const durable = new WeakSet<object>();
+  proto.query = function (this: object, ...args: unknown[]) {
+    const first = args[0];
+    const sql = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
+    db.roundTrips += 1;
+    if (/synchronous_commit\s*=\s*on|set_config\('synchronous_commit', 'on'/i.test(sql)) {
+      // A transaction switching durable commit on (its COMMIT comes later), or one statement doing so itself.
+      if (/^\s*BEGIN/i.test(sql)) durable.add(this);
+      else db.durableCommits += 1;
+    } else if (/COMMIT\s*$/i.test(sql) && durable.has(this)) {
+      durable.delete(this);
+      db.durableCommits += 1;
+    }
+    return original.apply(this, args);
+  };
+}
 
 function counting(backend: WorkflowBackend, calls: Map<string, number>): WorkflowBackend {
   return new Proxy(backend, {
@@ -56,7 +106,9 @@ function answer(e: WorkflowEngine, item: WorkItemMessage, workload: 'seq3' | 'fa
 async function measure(name: string, open: () => Promise<WorkflowBackend>): Promise<void> {
   for (const workload of ['seq3', 'fan10'] as const) {
     const calls = new Map<string, number>();
-    const e = new WorkflowEngine({ backend: counting(await open(), calls), logger: silentLogger() });
+    const backend = await open();
+    Object.assign(db, { writeTx: 0, statements: 0, roundTrips: 0, durableCommits: 0 });
+    const e = new WorkflowEngine({ backend: counting(backend, calls), logger: silentLogger() });
     e.connect((item) => answer(e, item, workload), () => undefined);
     await Promise.all(
       Array.from({ length: count }, async (_, i) => {
@@ -67,14 +119,23 @@ async function measure(name: string, open: () => Promise<WorkflowBackend>): Prom
     await e.close();
     const per = [...calls].filter(([k]) => !['getInstance', 'close', 'renewLeases', 'idleWithPendingWork'].includes(k)).sort();
     const total = per.reduce((a, [, v]) => a + v, 0);
-    process.stdout.write(`${name} ${workload}: ${(total / count).toFixed(1)} store calls/workflow — ${per.map(([k, v]) => `${k} ${(v / count).toFixed(1)}`).join(', ')}\n`);
+    const f = (n: number) => (n / count).toFixed(1);
+    const database = name === 'sqlite'
+      ? `${f(db.writeTx)} write transactions, ${f(db.statements)} statements`
+      : `${f(db.roundTrips)} round trips, ${f(db.durableCommits)} durable commits`;
+    process.stdout.write(`${name} ${workload}: ${database}; ${f(total)} store calls/workflow — ${per.map(([k, v]) => `${k} ${f(v)}`).join(', ')}\n`);
   }
 }
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-calls-'));
-  await measure('sqlite', async () => new SqliteWorkflowBackend(path.join(dir, `${Math.random()}.sqlite`), 'calls'));
+  await measure('sqlite', async () => {
+    const backend = new SqliteWorkflowBackend(path.join(dir, `${Math.random()}.sqlite`), 'calls');
+    countSqlite(backend);
+    return backend;
+  });
   if (values.postgres) {
+    countPostgres();
     const url = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
     await measure('postgres', () => PostgresWorkflowBackend.open(url, `calls-${Math.random().toString(36).slice(2, 8)}`));
   }

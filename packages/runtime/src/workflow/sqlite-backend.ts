@@ -1,7 +1,8 @@
 /**
  * The embedded workflow backend: one WAL-mode SQLite file (`<dataDir>/workflows.sqlite`). Every write
  * is an IMMEDIATE transaction, so several Weft processes sharing the file never interleave a lock and
- * the step it guards. Rows carry the app id, so apps sharing a data directory stay apart.
+ * the step it guards; the writes asked for in one event loop turn share one transaction (group
+ * commit). Rows carry the app id, so apps sharing a data directory stay apart.
  */
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../components/state/sqlite/sqlite-store.js';
@@ -98,6 +99,13 @@ INSERT INTO wf_status_counts (app_id, status, n) SELECT app_id, status, COUNT(*)
 /** An instance's history from a position (seq) on. */
 const HISTORY_FROM = 'SELECT seq, event FROM wf_history WHERE app_id = ? AND instance_id = ? AND seq >= ? ORDER BY seq';
 
+/** A write waiting for the group commit. */
+interface QueuedWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 interface ActivityRow {
   instance_id: string;
   task_id: number;
@@ -155,8 +163,56 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return statement;
   }
 
-  private tx<T>(fn: () => T): T {
-    return this.runInTx.immediate(fn) as T;
+  /** Writes waiting for the next group commit. */
+  private queue: QueuedWrite[] = [];
+  private flushScheduled = false;
+
+  /**
+   * Runs `fn` in a write transaction, together with every other write asked for in the same event
+   * loop turn (group commit): steps, activity results, starts and claims that arrive together cost
+   * one IMMEDIATE transaction and one WAL commit. Each caller hears of its write only after the
+   * transaction committed.
+   */
+  private tx<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run: fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    if (!this.db.open) {
+      for (const w of batch) w.reject(new Error('the workflow store is closed'));
+      return;
+    }
+    let results: unknown[];
+    try {
+      results = this.runInTx.immediate(() => batch.map((w) => w.run())) as unknown[];
+    } catch (err) {
+      // The lock could not be had (another process held it past the busy timeout): all of them fail.
+      const busy = String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
+      if (batch.length === 1 || busy) {
+        for (const w of batch) w.reject(err);
+        return;
+      }
+      // One write failed and rolled the others back with it: each again on its own, so only it fails.
+      for (const w of batch) {
+        try {
+          w.resolve(this.runInTx.immediate(w.run));
+        } catch (e) {
+          w.reject(e);
+        }
+      }
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(results[i]));
   }
 
   private row(instanceId: string): InstanceRow | undefined {
@@ -296,15 +352,26 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   ): Promise<OrchestrationWorkItem | undefined> {
     const t = now.getTime();
     // A claim that finds nothing costs a read, not a write transaction (most claims find nothing).
-    if (!this.pickOrchestration(t)) return undefined;
+    const first = this.pickOrchestration(t);
+    if (!first) return undefined;
     return this.tx(() => {
-      // Again under the write lock: another process may have taken it meanwhile.
-      const pick = this.pickOrchestration(t);
-      if (!pick) return undefined;
-      this.q('UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ? WHERE app_id = ? AND instance_id = ?')
-        .run(owner, t + leaseMs, this.appId, pick.id);
-      const row = this.row(pick.id);
+      // Under the write lock, the instance must still be free with work visible: another process (or
+      // a write grouped before this one) may have taken it meanwhile; then the next one is picked.
+      const claim = (id: string) => this.q(
+          `UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ?
+           WHERE app_id = ? AND instance_id = ? AND status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
+             AND (lock_expires_at IS NULL OR lock_expires_at < ?) AND (scheduled_start_at IS NULL OR scheduled_start_at <= ?)
+             AND EXISTS (SELECT 1 FROM wf_inbox m WHERE m.app_id = wf_instances.app_id AND m.instance_id = wf_instances.instance_id AND m.visible_at <= ?)
+           RETURNING ${INSTANCE_COLUMNS}`,
+        )
+        .get(owner, t + leaseMs, this.appId, id, t, t, t) as InstanceRow | undefined;
+      let row = claim(first.id);
+      if (!row) {
+        const again = this.pickOrchestration(t);
+        row = again ? claim(again.id) : undefined;
+      }
       if (!row) return undefined;
+      const pick = { id: row.instance_id };
       const messages = (
         this.q('SELECT seq, event FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND visible_at <= ? ORDER BY seq')
           .all(this.appId, pick.id, t) as { seq: number; event: string }[]
@@ -400,7 +467,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async releaseOrchestration(owner: string, instanceId: string): Promise<void> {
-    this.tx(() => {
+    await this.tx(() => {
       this.q('UPDATE wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ? AND lock_owner = ?')
         .run(this.appId, instanceId, owner);
     });
@@ -417,12 +484,22 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   async lockNextActivity(owner: string, leaseMs: number, now: Date): Promise<ActivityWorkItem | undefined> {
     const t = now.getTime();
     // As for orchestrations: an empty claim is a read only.
-    if (!this.pickActivity(t)) return undefined;
+    const first = this.pickActivity(t);
+    if (!first) return undefined;
     return this.tx(() => {
-      const row = this.pickActivity(t);
+      // Still free under the write lock? Otherwise the next free one.
+      const claim = (r: ActivityRow) => this.q(
+          `UPDATE wf_activities SET lock_owner = ?, lock_expires_at = ?, attempt = attempt + 1
+           WHERE app_id = ? AND instance_id = ? AND task_id = ? AND (lock_expires_at IS NULL OR lock_expires_at < ?)
+           RETURNING instance_id, task_id, execution_id, name, input, attempt - 1 AS attempt`,
+        )
+        .get(owner, t + leaseMs, this.appId, r.instance_id, r.task_id, t) as ActivityRow | undefined;
+      let row = claim(first);
+      if (!row) {
+        const again = this.pickActivity(t);
+        row = again ? claim(again) : undefined;
+      }
       if (!row) return undefined;
-      this.q('UPDATE wf_activities SET lock_owner = ?, lock_expires_at = ?, attempt = attempt + 1 WHERE app_id = ? AND instance_id = ? AND task_id = ?')
-        .run(owner, t + leaseMs, this.appId, row.instance_id, row.task_id);
       return {
         instanceId: row.instance_id,
         taskId: row.task_id,
@@ -444,7 +521,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void> {
-    this.tx(() => {
+    await this.tx(() => {
       this.q(
           'UPDATE wf_activities SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = ? AND instance_id = ? AND task_id = ? AND lock_owner = ?',
         )
@@ -454,7 +531,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
 
   async renewLeases(owner: string, leaseMs: number, now: Date): Promise<void> {
     const until = now.getTime() + leaseMs;
-    this.tx(() => {
+    await this.tx(() => {
       this.q('UPDATE wf_instances SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
       this.q('UPDATE wf_activities SET lock_expires_at = ? WHERE app_id = ? AND lock_owner = ?').run(until, this.appId, owner);
     });
@@ -570,6 +647,8 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async close(): Promise<void> {
+    // Writes asked for before closing are committed first.
+    if (this.queue.length > 0 && this.db.open) this.flush();
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
