@@ -4,7 +4,8 @@
  * backend calls each workflow costs, by method, on SQLite (and Postgres with `--postgres`), and what
  * they cost the database: SQLite write transactions (BEGIN IMMEDIATE) and statements run; Postgres
  * round trips (queries sent) and durable commits (COMMITs of transactions that switch
- * `synchronous_commit` on, and single statements that do it themselves).
+ * `synchronous_commit` on, and single statements that do it themselves). With 200 workflows at once,
+ * group commit puts many writes in one transaction: the database counts depend on that concurrency.
  *
  *   npx tsx bench/workflow/calls-per-workflow.ts [--count 200] [--postgres]
  */
@@ -13,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type Database from 'better-sqlite3';
+import type pgModule from 'pg';
 import { createRequire } from 'node:module';
 import { silentLogger } from '../../packages/runtime/src/logging/logger.js';
 import type { WorkflowBackend } from '../../packages/runtime/src/workflow/backend.js';
@@ -48,7 +50,7 @@ function countSqlite(backend: SqliteWorkflowBackend): void {
 /** Counts queries sent by every pg client (pool clients included), and the durable commits among them. */
 function countPostgres(): void {
   // The runtime's copy of pg (the bench has its own), so its pool's clients are the ones counted.
-  const pg = createRequire(new URL('../../packages/runtime/package.json', import.meta.url))('pg') as typeof import('pg');
+  const pg = createRequire(new URL('../../packages/runtime/package.json', import.meta.url))('pg') as typeof pgModule;
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown; __counted?: boolean };
   if (proto.__counted) return;
   proto.__counted = true;
@@ -58,7 +60,8 @@ function countPostgres(): void {
     const first = args[0];
     const sql = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
     db.roundTrips += 1;
-    if (/synchronous_commit\s*=\s*on|set_config\('synchronous_commit', 'on'/i.test(sql)) {
+    // The batch statements of group commit call functions that switch it on themselves.
+    if (/synchronous_commit\s*=\s*on|set_config\('synchronous_commit', 'on'|weft_wf_(commit_step|create_instance)_v1\(/i.test(sql)) {
       // A transaction switching durable commit on (its COMMIT comes later), or one statement doing so itself.
       if (/^\s*BEGIN/i.test(sql)) durable.add(this);
       else db.durableCommits += 1;
