@@ -112,6 +112,7 @@ async function measure(name: string, open: () => Promise<WorkflowBackend>): Prom
     const backend = await open();
     Object.assign(db, { writeTx: 0, statements: 0, roundTrips: 0, durableCommits: 0 });
     const e = new WorkflowEngine({ backend: counting(backend, calls), logger: silentLogger() });
+    const cpuBefore = process.cpuUsage();
     e.connect((item) => answer(e, item, workload), () => undefined);
     await Promise.all(
       Array.from({ length: count }, async (_, i) => {
@@ -119,6 +120,7 @@ async function measure(name: string, open: () => Promise<WorkflowBackend>): Prom
         await e.waitFor(id, (x) => x.status === 'COMPLETED');
       }),
     );
+    const cpu = process.cpuUsage(cpuBefore);
     await e.close();
     const per = [...calls].filter(([k]) => !['getInstance', 'close', 'renewLeases', 'idleWithPendingWork'].includes(k)).sort();
     const total = per.reduce((a, [, v]) => a + v, 0);
@@ -126,7 +128,8 @@ async function measure(name: string, open: () => Promise<WorkflowBackend>): Prom
     const database = name === 'sqlite'
       ? `${f(db.writeTx)} write transactions, ${f(db.statements)} statements`
       : `${f(db.roundTrips)} round trips, ${f(db.durableCommits)} durable commits`;
-    process.stdout.write(`${name} ${workload}: ${database}; ${f(total)} store calls/workflow — ${per.map(([k, v]) => `${k} ${f(v)}`).join(', ')}\n`);
+    const cpuMs = ((cpu.user + cpu.system) / 1000 / count).toFixed(2);
+    process.stdout.write(`${name} ${workload}: ${database}; CPU ${cpuMs} ms/workflow (engine, store driver and scripted worker in one process); ${f(total)} store calls/workflow — ${per.map(([k, v]) => `${k} ${f(v)}`).join(', ')}\n`);
   }
 }
 

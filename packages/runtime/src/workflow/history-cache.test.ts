@@ -85,4 +85,22 @@ describe('HistoryCache', () => {
     await backend.releaseOrchestration('me', second.instance.instanceId);
     expect(cache.size).toBe(0);
   });
+
+  it('keeps at most its bounds of instances and events, dropping the least recently used', () => {
+    const cache = new HistoryCache(2, 5);
+    const commit = (id: string, events: number) => {
+      const item: OrchestrationWorkItem = {
+        instance: { instanceId: id, name: 'wf', status: 'RUNNING', executionId: 'x', input: null, output: null, customStatus: null, failure: null, createdAt: at(0), lastUpdatedAt: at(0), scheduledStartAt: null, parentInstanceId: null, parentTaskId: null },
+        history: [],
+        messages: [],
+      };
+      cache.committed(step(item, { appendHistory: Array.from({ length: events }, () => ev.orchestratorStarted(at(0))) }), []);
+    };
+    commit('a', 1);
+    commit('b', 1);
+    commit('c', 1);
+    expect(['a', 'b', 'c'].map((id) => cache.known(id)?.length)).toEqual([undefined, 1, 1]);
+    commit('d', 5);
+    expect(['b', 'c', 'd'].map((id) => cache.known(id)?.length)).toEqual([undefined, undefined, 5]);
+  });
 });

@@ -6,7 +6,7 @@
  *
  * An entry is appended to by every committed step and dropped when the instance finishes, when a step
  * is refused (the lease was lost or the instance terminated) and when the instance is released
- * unanswered; the least recently used go beyond `maxInstances`. Correctness never depends on an entry
+ * unanswered; the least recently used go beyond `maxInstances` instances or `maxEvents` events. Correctness never depends on an entry
  * being current: within one execution a history only grows, and the backend checks the held prefix
  * is still there (another replica may have run steps meanwhile) before returning just the rest.
  */
@@ -22,9 +22,16 @@ interface Entry {
 /** In-memory histories by instance id (see the module comment). */
 export class HistoryCache {
   private readonly entries = new Map<string, Entry>();
+  private events = 0;
 
-  /** @param maxInstances entries kept at most; the least recently used go first. @default 10000 */
-  constructor(private readonly maxInstances = 10_000) {}
+  /**
+   * @param maxInstances instances held at most; the least recently used go first. @default 10000
+   * @param maxEvents events held at most, over all instances (a bound on memory). @default 1000000
+   */
+  constructor(
+    private readonly maxInstances = 10_000,
+    private readonly maxEvents = 1_000_000,
+  ) {}
 
   /** What is held of an instance's history (the backend's hint). */
   readonly known = (instanceId: string): KnownHistory | undefined => {
@@ -69,7 +76,7 @@ export class HistoryCache {
    */
   committed(step: OrchestrationStep, history: HistoryEvent[]): void {
     if (isTerminal(step.status)) {
-      this.entries.delete(step.instanceId);
+      this.drop(step.instanceId);
       return;
     }
     const events = step.resetHistory ? [...step.appendHistory] : history.concat(step.appendHistory);
@@ -78,16 +85,21 @@ export class HistoryCache {
 
   /** Forgets an instance (lease lost or released, step refused, instance ended elsewhere). */
   drop(instanceId: string): void {
+    const e = this.entries.get(instanceId);
+    if (!e) return;
+    this.events -= e.events.length;
     this.entries.delete(instanceId);
   }
 
   private put(instanceId: string, executionId: string, events: HistoryEvent[]): void {
     // Re-inserted, so the map's order is least recently used first.
-    this.entries.delete(instanceId);
+    this.drop(instanceId);
     this.entries.set(instanceId, { executionId, events });
-    if (this.entries.size > this.maxInstances) {
+    this.events += events.length;
+    while (this.entries.size > this.maxInstances || (this.events > this.maxEvents && this.entries.size > 1)) {
       const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+      if (oldest.done) break;
+      this.drop(oldest.value);
     }
   }
 
