@@ -207,6 +207,31 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       expect(await b.getInstance('fork2')).toBeUndefined();
     });
 
+    it('applies writes asked for together each on its own terms (group commit)', async () => {
+      const b = await open();
+      if (!b) return;
+      // Starts of one turn, one of them a duplicate: the first wins.
+      expect(await Promise.all([b.createInstance(newInstance('g1')), b.createInstance(newInstance('g2')), b.createInstance(newInstance('g1'))])).toEqual([
+        true,
+        true,
+        false,
+      ]);
+      const one = (await b.lockNextOrchestration('o', LEASE, at(1)))!;
+      const two = (await b.lockNextOrchestration('o', LEASE, at(1)))!;
+      const activity = [{ taskId: 1, name: 'a', input: null }];
+      // Steps of one turn: a refused one (not the lock holder) does not take the other down with it.
+      expect(await Promise.all([b.commitStep('o', stepFor(one, { activities: activity }), at(2)), b.commitStep('intruder', stepFor(two), at(2))])).toEqual([true, false]);
+      expect((await b.getHistory(one.instance.instanceId)).length).toBe(1);
+      expect(await b.getHistory(two.instance.instanceId)).toEqual([]);
+      // Results of one turn, one twice: stored once.
+      const id = one.instance.instanceId;
+      const results = await Promise.all([b.completeActivity(id, 1, ev.taskCompleted(1, '1', at(3)), at(3)), b.completeActivity(id, 1, ev.taskCompleted(1, '2', at(3)), at(3))]);
+      expect(results.filter(Boolean)).toEqual([true]);
+      const next = await b.lockNextOrchestration('o', LEASE, at(4));
+      const forOne = next?.instance.instanceId === id ? next : await b.lockNextOrchestration('o', LEASE, at(4));
+      expect(forOne?.messages.map((m) => m.event.taskCompleted?.taskScheduledId)).toEqual([1]);
+    });
+
     it('refuses events for unknown and finished instances', async () => {
       const b = await open();
       if (!b) return;
