@@ -2,9 +2,10 @@
  * The PostgreSQL workflow backend, for several sidecars of one app sharing the work. Instances and
  * activity tasks are claimed with `FOR UPDATE SKIP LOCKED` plus a lease (owner + expiry) that the
  * holder renews; a replica that dies stops renewing and its work goes to the next one that asks.
- * Every step is one transaction, committed durably (Postgres defaults). A transaction that makes work
- * available to other replicas sends a NOTIFY with its commit, so their engines look at once instead of
- * at their next poll (see {@link PostgresWorkflowBackend.watchNewWork}).
+ * Every step is committed durably (Postgres defaults) in one round trip (`postgres-functions.ts`); the
+ * steps, starts and activity results that arrive together share one statement and one commit (group
+ * commit, `write-batcher.ts`). A transaction that makes work available to other replicas sends a
+ * NOTIFY with its commit, so their engines look at once instead of at their next poll (see {@link PostgresWorkflowBackend.watchNewWork}).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -491,13 +492,6 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
        FROM unnest($3::text[]) WITH ORDINALITY AS e(event, ord)`,
       [this.appId, instanceId, events.map((e) => JSON.stringify(e))],
     );
-  }
-
-  private async unlock(c: pg.PoolClient, instanceId: string): Promise<void> {
-    await c.query('UPDATE weft_wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = $1 AND instance_id = $2', [
-      this.appId,
-      instanceId,
-    ]);
   }
 
   async releaseOrchestration(owner: string, instanceId: string): Promise<void> {
