@@ -173,18 +173,23 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
    * one IMMEDIATE transaction and one WAL commit. Each caller hears of its write only after the
    * transaction committed.
    */
-  private tx<T>(fn: () => T): Promise<T> {
+  private tx<T>(fn: () => T, now = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run: fn, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.flushScheduled) {
+      // A claim does not wait for the turn to end: the dispatcher claims one item after another, and
+      // a turn under load is long. It takes the writes queued so far with it.
+      if (now) this.flush();
+      else if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flush();
+        });
       }
     });
   }
 
   private flush(): void {
-    this.flushScheduled = false;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
@@ -387,7 +392,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
       // Not the caller's prefix (a shorter history): the whole history, read again.
       const all = from > 0 ? (this.q(HISTORY_FROM).all(this.appId, pick.id, 0) as { event: string }[]) : rows;
       return { instance: toInstance(row), history: all.map((h) => parseEvent(h.event)), messages };
-    });
+    }, true);
   }
 
   async commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean> {
@@ -508,7 +513,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         input: row.input,
         attempt: row.attempt + 1,
       };
-    });
+    }, true);
   }
 
   async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {
