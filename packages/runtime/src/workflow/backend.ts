@@ -26,11 +26,6 @@ export interface OrchestrationWorkItem {
    * first `historyFrom` (which the caller already has). Absent: `history` is the whole history.
    */
   historyFrom?: number;
-  /**
-   * The history's events encoded as protobuf `HistoryEvent` messages, one per event, when the engine
-   * kept them (see `history-cache.ts`); never set by a backend.
-   */
-  encodedHistory?: readonly Uint8Array[];
 }
 
 /**
