@@ -2,8 +2,12 @@
  * Store calls per workflow, independent of how busy the machine is: runs seq3 and fan10 through the
  * engine in process with a scripted worker (the answers `@dapr/dapr` would give) and counts the
  * backend calls each workflow costs, by method, on SQLite (and Postgres with `--postgres`, Redis with
- * `--redis`: there every call is one round trip, one Lua script for each change), the SQL statements
- * they ran, and the orchestrator dispatches (with the past events they re-sent).
+ * `--redis`: there every call is one round trip, one Lua script for each change), the orchestrator
+ * dispatches (with the past events they re-sent), and what they cost the database: SQLite write
+ * transactions (BEGIN IMMEDIATE) and statements run; Postgres round trips (queries sent) and durable
+ * commits (COMMITs of transactions that switch `synchronous_commit` on, and single statements that do
+ * it themselves). With 200 workflows at once, group commit puts many writes in one transaction: the
+ * database counts depend on that concurrency.
  *
  *   npx tsx bench/workflow/calls-per-workflow.ts [--count 200] [--postgres] [--redis] [--coalesce-ms 20] [--per-stream 100]
  *
@@ -13,6 +17,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type Database from 'better-sqlite3';
+import type pgModule from 'pg';
+import { createRequire } from 'node:module';
 import { silentLogger } from '../../packages/runtime/src/logging/logger.js';
 import type { WorkflowBackend } from '../../packages/runtime/src/workflow/backend.js';
 import type { WorkItemMessage } from '../../packages/runtime/src/workflow/dispatcher.js';
@@ -32,6 +39,52 @@ const { values } = parseArgs({
   },
 });
 const count = Number(values.count);
+
+/** Database-level counts of the workload being measured. */
+const db = { writeTx: 0, statements: 0, roundTrips: 0, durableCommits: 0 };
+
+/** Counts statements and write transactions of every better-sqlite3 statement (BEGIN and COMMIT are statements too). */
+function countSqlite(backend: SqliteWorkflowBackend): void {
+  const handle = (backend as unknown as { db: Database.Database }).db;
+  const proto = Object.getPrototypeOf(handle.prepare('SELECT 1')) as Record<string, unknown> & { __counted?: boolean };
+  if (proto.__counted) return;
+  proto.__counted = true;
+  for (const name of ['run', 'get', 'all', 'iterate']) {
+    const original = proto[name] as (this: Database.Statement, ...args: unknown[]) => unknown;
+    proto[name] = function (this: Database.Statement, ...args: unknown[]) {
+      const sql = this.source;
+      if (sql === 'BEGIN IMMEDIATE') db.writeTx += 1;
+      else if (sql !== 'COMMIT' && sql !== 'ROLLBACK') db.statements += 1;
+      return original.apply(this, args);
+    };
+  }
+}
+
+/** Counts queries sent by every pg client (pool clients included), and the durable commits among them. */
+function countPostgres(): void {
+  // The runtime's copy of pg (the bench has its own), so its pool's clients are the ones counted.
+  const pg = createRequire(new URL('../../packages/runtime/package.json', import.meta.url))('pg') as typeof pgModule;
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown; __counted?: boolean };
+  if (proto.__counted) return;
+  proto.__counted = true;
+  const original = proto.query;
+  const durable = new WeakSet<object>();
+  proto.query = function (this: object, ...args: unknown[]) {
+    const first = args[0];
+    const sql = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
+    db.roundTrips += 1;
+    // The batch statements of group commit call functions that switch it on themselves.
+    if (/synchronous_commit\s*=\s*on|set_config\('synchronous_commit', 'on'|weft_wf_(commit_step|create_instance)_v1\(/i.test(sql)) {
+      // A transaction switching durable commit on (its COMMIT comes later), or one statement doing so itself.
+      if (/^\s*BEGIN/i.test(sql)) durable.add(this);
+      else db.durableCommits += 1;
+    } else if (/COMMIT\s*$/i.test(sql) && durable.has(this)) {
+      durable.delete(this);
+      db.durableCommits += 1;
+    }
+    return original.apply(this, args);
+  };
+}
 
 function counting(backend: WorkflowBackend, calls: Map<string, number>): WorkflowBackend {
   return new Proxy(backend, {
@@ -75,48 +128,18 @@ function answer(e: WorkflowEngine, item: WorkItemMessage, workload: 'seq3' | 'fa
   setImmediate(() => void e.completeOrchestration(o.instanceId, { actions, customStatus: null }));
 }
 
-/** Counts SQL statements run by the backend: SQLite statements' run/get/all, Postgres queries. */
-function countStatements(backend: WorkflowBackend, counter: { n: number }): void {
-  const inner = backend as unknown as { db?: { prepare: (sql: string) => Record<string, unknown> }; pool?: Record<string, unknown> };
-  if (inner.db) {
-    const prepare = inner.db.prepare.bind(inner.db);
-    inner.db.prepare = (sql: string) => {
-      const statement = prepare(sql);
-      for (const m of ['run', 'get', 'all']) {
-        const f = statement[m] as (...a: unknown[]) => unknown;
-        statement[m] = (...a: unknown[]) => {
-          counter.n += 1;
-          return f.apply(statement, a);
-        };
-      }
-      return statement;
-    };
-  }
-  const pool = inner.pool as { query: (...a: unknown[]) => unknown; connect: () => Promise<{ query: (...a: unknown[]) => unknown }>; on: (e: string, f: (c: { query: (...a: unknown[]) => unknown }) => void) => void } | undefined;
-  if (pool) {
-    // Every client the pool hands out (pool.query uses one too) counts its queries.
-    pool.on('connect', (client) => {
-      const query = client.query.bind(client);
-      client.query = (...a: unknown[]) => {
-        counter.n += 1;
-        return query(...a);
-      };
-    });
-  }
-}
-
 async function measure(name: string, open: () => Promise<WorkflowBackend>): Promise<void> {
   for (const workload of ['seq3', 'fan10'] as const) {
     const calls = new Map<string, number>();
-    const statements = { n: 0 };
     const backend = await open();
-    countStatements(backend, statements);
+    Object.assign(db, { writeTx: 0, statements: 0, roundTrips: 0, durableCommits: 0 });
     const e = new WorkflowEngine({
       backend: counting(backend, calls),
       logger: silentLogger(),
       ...(values['coalesce-ms'] !== undefined ? { coalesceMs: Number(values['coalesce-ms']) } : {}),
       ...(values['per-stream'] !== undefined ? { maxPerStream: Number(values['per-stream']) } : {}),
     });
+    const cpuBefore = process.cpuUsage();
     e.connect((item) => answer(e, item, workload), () => undefined);
     await Promise.all(
       Array.from({ length: count }, async (_, i) => {
@@ -124,24 +147,32 @@ async function measure(name: string, open: () => Promise<WorkflowBackend>): Prom
         await e.waitFor(id, (x) => x.status === 'COMPLETED');
       }),
     );
+    const cpu = process.cpuUsage(cpuBefore);
     const stats = { ...e.dispatchStats };
-    // getInstance (one statement) serves the waits for completion, not the workflow.
-    const statementsRun = statements.n - (calls.get('getInstance') ?? 0);
     await e.close();
     const per = [...calls].filter(([k]) => !['getInstance', 'close', 'renewLeases', 'idleWithPendingWork'].includes(k)).sort();
     const total = per.reduce((a, [, v]) => a + v, 0);
     const f = (n: number) => (n / count).toFixed(1);
+    const database = name === 'sqlite'
+      ? `${f(db.writeTx)} write transactions, ${f(db.statements)} statements`
+      : name === 'postgres' ? `${f(db.roundTrips)} round trips, ${f(db.durableCommits)} durable commits` : `${f(total)} round trips`;
+    const cpuMs = ((cpu.user + cpu.system) / 1000 / count).toFixed(2);
     process.stdout.write(
-      `${name} ${workload}: ${f(total)} store calls/workflow — ${per.map(([k, v]) => `${k} ${f(v)}`).join(', ')}\n` +
-        `  ${f(stats.orchestrations)} orchestrator dispatches, ${f(stats.pastEvents)} past events re-sent, ${f(statementsRun)} SQL statements per workflow\n`,
+      `${name} ${workload}: ${database}; CPU ${cpuMs} ms/workflow (engine, store driver and scripted worker in one process); ${f(total)} store calls/workflow — ${per.map(([k, v]) => `${k} ${f(v)}`).join(', ')}\n` +
+        `  ${f(stats.orchestrations)} orchestrator dispatches, ${f(stats.pastEvents)} past events re-sent\n`,
     );
   }
 }
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-calls-'));
-  await measure('sqlite', async () => new SqliteWorkflowBackend(path.join(dir, `${Math.random()}.sqlite`), 'calls'));
+  await measure('sqlite', async () => {
+    const backend = new SqliteWorkflowBackend(path.join(dir, `${Math.random()}.sqlite`), 'calls');
+    countSqlite(backend);
+    return backend;
+  });
   if (values.postgres) {
+    countPostgres();
     const url = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
     await measure('postgres', () => PostgresWorkflowBackend.open(url, `calls-${Math.random().toString(36).slice(2, 8)}`));
   }

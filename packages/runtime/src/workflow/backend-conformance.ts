@@ -158,6 +158,36 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       expect(third.history.length).toBe(2);
     });
 
+    it('returns only the history after a known prefix of the same execution, and the whole history otherwise', async () => {
+      const b = await open();
+      if (!b) return;
+      await b.createInstance(newInstance('k'));
+      const first = (await b.lockNextOrchestration('o', LEASE, at(1)))!;
+      const executionId = first.instance.executionId;
+      const events = [ev.orchestratorStarted(at(1)), ev.eventRaised('a', null, at(1)), ev.eventRaised('b', null, at(1))];
+      expect(await b.commitStep('o', stepFor(first, { appendHistory: events }), at(2))).toBe(true);
+      const raise = async (n: number) => {
+        await b.enqueue({ instanceId: 'k', event: ev.eventRaised(`e${n}`, null, at(n)), visibleAt: at(n) });
+        const item = (await b.lockNextOrchestration('o', LEASE, at(n), undefined, () => hint))!;
+        await b.releaseOrchestration('o', 'k');
+        return item;
+      };
+      let hint = { executionId, length: 2 };
+      // A backend may ignore the hint (the whole history), or honour it (the events after the prefix).
+      const honoured = await raise(3);
+      const full = (await b.getHistory('k')).map((e) => e.eventRaised?.name ?? 'started');
+      const names = (item: { history: { eventRaised?: { name: string } | null }[] }) => item.history.map((e) => e.eventRaised?.name ?? 'started');
+      if (honoured.historyFrom === undefined) expect(names(honoured)).toEqual(full);
+      else expect([honoured.historyFrom, names(honoured)]).toEqual([2, full.slice(2)]);
+      // Another execution, or a prefix longer than the history: never a partial history.
+      hint = { executionId: 'another', length: 2 };
+      const otherExecution = await raise(4);
+      expect([otherExecution.historyFrom, names(otherExecution)]).toEqual([undefined, full]);
+      hint = { executionId, length: 7 };
+      const tooLong = await raise(5);
+      expect([tooLong.historyFrom, names(tooLong)]).toEqual([undefined, full]);
+    });
+
     it('creates a forked instance RUNNING with its history, activities, timers and children at once, and never over an existing id', async () => {
       const b = await open();
       if (!b) return;
@@ -191,6 +221,31 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       const childTaken = { ...fork, instanceId: 'fork2', messages: [], activities: [] };
       expect(await b.createForkedInstance(childTaken)).toBe('fork:0003');
       expect(await b.getInstance('fork2')).toBeUndefined();
+    });
+
+    it('applies writes asked for together each on its own terms (group commit)', async () => {
+      const b = await open();
+      if (!b) return;
+      // Starts of one turn, one of them a duplicate: the first wins.
+      expect(await Promise.all([b.createInstance(newInstance('g1')), b.createInstance(newInstance('g2')), b.createInstance(newInstance('g1'))])).toEqual([
+        true,
+        true,
+        false,
+      ]);
+      const one = (await b.lockNextOrchestration('o', LEASE, at(1)))!;
+      const two = (await b.lockNextOrchestration('o', LEASE, at(1)))!;
+      const activity = [{ taskId: 1, name: 'a', input: null }];
+      // Steps of one turn: a refused one (not the lock holder) does not take the other down with it.
+      expect(await Promise.all([b.commitStep('o', stepFor(one, { activities: activity }), at(2)), b.commitStep('intruder', stepFor(two), at(2))])).toEqual([true, false]);
+      expect((await b.getHistory(one.instance.instanceId)).length).toBe(1);
+      expect(await b.getHistory(two.instance.instanceId)).toEqual([]);
+      // Results of one turn, one twice: stored once.
+      const id = one.instance.instanceId;
+      const results = await Promise.all([b.completeActivity(id, 1, ev.taskCompleted(1, '1', at(3)), at(3)), b.completeActivity(id, 1, ev.taskCompleted(1, '2', at(3)), at(3))]);
+      expect(results.filter(Boolean)).toEqual([true]);
+      const next = await b.lockNextOrchestration('o', LEASE, at(4));
+      const forOne = next?.instance.instanceId === id ? next : await b.lockNextOrchestration('o', LEASE, at(4));
+      expect(forOne?.messages.map((m) => m.event.taskCompleted?.taskScheduledId)).toEqual([1]);
     });
 
     it('refuses events for unknown and finished instances', async () => {

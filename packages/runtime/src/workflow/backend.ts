@@ -18,8 +18,24 @@ export interface InboxMessage {
 /** A locked instance with its full history and the inbox events visible now. */
 export interface OrchestrationWorkItem {
   instance: InstanceRecord;
+  /** The history; only the events from position {@link historyFrom} on when that is set. */
   history: HistoryEvent[];
   messages: InboxMessage[];
+  /**
+   * Set by a backend that honoured a {@link KnownHistory} hint: `history` holds the events after the
+   * first `historyFrom` (which the caller already has). Absent: `history` is the whole history.
+   */
+  historyFrom?: number;
+}
+
+/**
+ * What the caller already holds of an instance's history (see {@link WorkflowBackend.lockNextOrchestration}):
+ * the first `length` events of execution `executionId`. Within one execution the history only grows,
+ * so a backend may return just the events after them.
+ */
+export interface KnownHistory {
+  executionId: string;
+  length: number;
 }
 
 /** A locked activity task. */
@@ -168,9 +184,19 @@ export interface WorkflowBackend {
 
   /**
    * Locks the instance whose oldest visible inbox event is oldest, if any, passing over the instances
-   * in `skip` (the engine holds them back while more of their activity results are due: fan-out coalescing).
+   * in `skip` (the engine holds them back while more of their activity results are due: fan-out
+   * coalescing). `known`, when given, tells what the caller holds of an instance's history: a backend
+   * may then read only the events after it (setting `historyFrom`) when the instance is still on that
+   * execution and its history has at least that many events. Honouring the hint is optional; a
+   * backend that ignores it returns the whole history.
    */
-  lockNextOrchestration(owner: string, leaseMs: number, now: Date, skip?: ReadonlySet<string>): Promise<OrchestrationWorkItem | undefined>;
+  lockNextOrchestration(
+    owner: string,
+    leaseMs: number,
+    now: Date,
+    skip?: ReadonlySet<string>,
+    known?: (instanceId: string) => KnownHistory | undefined,
+  ): Promise<OrchestrationWorkItem | undefined>;
   /** Applies a step if `owner` still holds the lock on that execution; releases the lock either way. */
   commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean>;
   /** Releases an instance lock without changes (the work becomes available again). */

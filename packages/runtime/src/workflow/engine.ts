@@ -12,6 +12,7 @@ import { DebugPoints } from './debug-points.js';
 import { Dispatcher } from './dispatcher.js';
 import type { DispatchStats, TooLargeHandler, WorkItemTooLargeError, WorkerStream } from './dispatcher.js';
 import { ev, fromTimestamp } from './history.js';
+import { HistoryCache } from './history-cache.js';
 import type { WorkflowObserver, WorkflowOperation } from './observer.js';
 import { checkRerunSource, planRerun, rerunInstanceId } from './rerun.js';
 import type { RerunRequest } from './rerun.js';
@@ -121,6 +122,8 @@ export class WorkflowEngine {
   private readonly stuckTimer: NodeJS.Timeout;
   private readonly tracing: WorkflowTracing | undefined;
   private readonly observer: WorkflowObserver | undefined;
+  /** Histories of the instances running here, so a step's work item reads only what is new. */
+  private readonly histories = new HistoryCache();
 
   constructor(options: WorkflowEngineOptions) {
     this.backend = options.backend;
@@ -133,7 +136,7 @@ export class WorkflowEngine {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.maxWorkItemBytes = options.maxWorkItemBytes ?? 128 * 1024 * 1024;
     this.dispatcher = new Dispatcher({
-      backend: this.backend,
+      backend: this.histories.wrap(this.backend),
       logger: options.logger,
       debug: this.debug,
       owner: this.owner,
@@ -401,6 +404,7 @@ export class WorkflowEngine {
 
   private async terminateTree(instanceId: string, output: string | null, recursive: boolean): Promise<boolean> {
     const result = await this.backend.terminate(instanceId, output, new Date());
+    this.histories.drop(instanceId);
     if (!result.found) return false;
     if (this.tracing && !result.alreadyFinished) {
       const history = await this.backend.getHistory(instanceId);
@@ -548,6 +552,8 @@ export class WorkflowEngine {
       }
     }
     await this.debug.hit('workflow.step.after-commit');
+    if (committed) this.histories.committed(step, inFlight.item.history);
+    else this.histories.drop(instanceId);
     if (committed) this.dispatcher.forgetRefusals(instanceId);
     if (committed && this.tracing) this.traceStep(inFlight.item.history, inFlight.newEvents, step);
     if (!committed) this.logger.info(`orchestrator step of ${instanceId} discarded: the instance was terminated or its lease was lost`);

@@ -9,6 +9,7 @@ import type {
   ForkedInstance,
   InstanceFilter,
   InstancePage,
+  KnownHistory,
   NewInstance,
   OrchestrationStep,
   OrchestrationWorkItem,
@@ -200,7 +201,13 @@ export class MemoryWorkflowBackend implements WorkflowBackend {
       .map((r) => ({ name: r.name, status: r.status, createdAt: r.createdAt.getTime(), updatedAt: r.lastUpdatedAt.getTime() }));
   }
 
-  async lockNextOrchestration(owner: string, leaseMs: number, now: Date, skip?: ReadonlySet<string>): Promise<OrchestrationWorkItem | undefined> {
+  async lockNextOrchestration(
+    owner: string,
+    leaseMs: number,
+    now: Date,
+    skip?: ReadonlySet<string>,
+    known?: (instanceId: string) => KnownHistory | undefined,
+  ): Promise<OrchestrationWorkItem | undefined> {
     const t = now.getTime();
     const pick = this.inbox.find((m) => {
       if (m.visibleAt > t || skip?.has(m.instanceId)) return false;
@@ -215,6 +222,10 @@ export class MemoryWorkflowBackend implements WorkflowBackend {
     const messages = this.inbox
       .filter((m) => m.instanceId === pick.instanceId && m.visibleAt <= t)
       .map((m) => ({ seq: m.seq, event: copy(m.event) }));
+    const have = known?.(pick.instanceId);
+    if (have && have.executionId === instance.record.executionId && have.length > 0 && have.length <= instance.history.length) {
+      return { instance: copyRecord(instance.record), history: copy(instance.history.slice(have.length)), messages, historyFrom: have.length };
+    }
     return { instance: copyRecord(instance.record), history: copy(instance.history), messages };
   }
 

@@ -2,9 +2,10 @@
  * The PostgreSQL workflow backend, for several sidecars of one app sharing the work. Instances and
  * activity tasks are claimed with `FOR UPDATE SKIP LOCKED` plus a lease (owner + expiry) that the
  * holder renews; a replica that dies stops renewing and its work goes to the next one that asks.
- * Every step is one transaction, committed durably (Postgres defaults). A transaction that makes work
- * available to other replicas sends a NOTIFY with its commit, so their engines look at once instead of
- * at their next poll (see {@link PostgresWorkflowBackend.watchNewWork}).
+ * Every step is committed durably (Postgres defaults) in one round trip (`postgres-functions.ts`); the
+ * steps, starts and activity results that arrive together share one statement and one commit (group
+ * commit, `write-batcher.ts`). A transaction that makes work available to other replicas sends a
+ * NOTIFY with its commit, so their engines look at once instead of at their next poll (see {@link PostgresWorkflowBackend.watchNewWork}).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -14,6 +15,7 @@ import type {
   ForkedInstance,
   InstanceFilter,
   InstancePage,
+  KnownHistory,
   NewInstance,
   OrchestrationStep,
   OrchestrationWorkItem,
@@ -24,6 +26,8 @@ import type {
   WorkflowBackend,
 } from './backend.js';
 import { ev } from './history.js';
+import { WORKFLOW_FUNCTIONS } from './postgres-functions.js';
+import { WriteBatcher } from './write-batcher.js';
 import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
 import { madeWorkForOthers } from './new-work.js';
@@ -170,6 +174,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
         // By app: a burst of instances leaves many dead delta rows until autovacuum, and a count must
         // not read them all (with the index, a scan marks them dead once and skips them after).
         await client.query('CREATE INDEX IF NOT EXISTS weft_wf_status_deltas_app ON weft_wf_status_deltas (app_id)');
+        for (const fn of WORKFLOW_FUNCTIONS) await client.query(fn);
       } finally {
         await client.query('SELECT pg_advisory_unlock(774411)');
       }
@@ -235,17 +240,61 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   }
 
   async createInstance(instance: NewInstance): Promise<boolean> {
-    return this.tx(async (c) => {
-      const existing = await this.row(c, instance.instanceId, true);
-      if (existing && !isTerminal(existing.status as WorkflowStatus)) return false;
-      await this.insertInstance(c, instance);
-      return true;
-    }, (created) => created).catch((err: unknown) => {
-      // Two concurrent creations of one id: the loser sees a unique violation.
-      if ((err as { code?: string }).code === '23505') return false;
-      throw err;
-    });
+    return this.creates.add(instance);
   }
+
+  /**
+   * Group commit (see {@link WriteBatcher}): the starts, steps and activity results of one event loop
+   * turn go in one statement each, through the functions of `postgres-functions.ts`; sorted by
+   * instance id, so two replicas' batches lock rows in the same order. A write that makes work
+   * available to other replicas sends a NOTIFY with the commit.
+   */
+  private readonly creates = new WriteBatcher<NewInstance, boolean>(async (items) => {
+    const order = sortedBy(items, (i) => i.instanceId);
+    const r = await this.pool.query<{ ord: string; ok: boolean }>(
+      `WITH r AS (SELECT x.ord, weft_wf_create_instance_v1($1, x.i) AS ok FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS x(i, ord))
+       SELECT ord, ok, CASE WHEN ok THEN pg_notify($3, $4) END AS n FROM r ORDER BY ord`,
+      [this.appId, JSON.stringify(order.map((k) => instanceJson(items[k]!))), this.channel, this.notifier],
+    );
+    return unsort(order, r.rows.map((row) => row.ok));
+  });
+
+  private readonly steps = new WriteBatcher<{ owner: string; step: OrchestrationStep; now: Date }, boolean>(async (items) => {
+    const order = sortedBy(items, (i) => i.step.instanceId);
+    const r = await this.pool.query<{ ord: string; ok: boolean }>(
+      `WITH r AS (SELECT x.ord, weft_wf_commit_step_v1($1, x.s) AS ok, (x.s->>'notify')::boolean AS notify
+                  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS x(s, ord))
+       SELECT ord, ok, CASE WHEN ok AND notify THEN pg_notify($3, $4) END AS n FROM r ORDER BY ord`,
+      [this.appId, JSON.stringify(order.map((k) => stepJson(items[k]!.owner, items[k]!.step, items[k]!.now))), this.channel, this.notifier],
+    );
+    return unsort(order, r.rows.map((row) => row.ok));
+  });
+
+  private readonly completions = new WriteBatcher<{ instanceId: string; taskId: number; event: HistoryEvent; now: Date }, boolean>(async (items) => {
+    // One statement: each task leaves the queue and its result enters the inbox atomically; a task
+    // completed already (or twice in the batch) is skipped.
+    const r = await this.pool.query<{ ord: number }>(
+      `WITH x AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(ord int, instance_id text, task_id int, event text, visible_at bigint)),
+            done AS (DELETE FROM weft_wf_activities a USING x WHERE a.app_id = $1 AND a.instance_id = x.instance_id AND a.task_id = x.task_id
+                     RETURNING x.ord),
+            queued AS (INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer)
+                       SELECT $1, x.instance_id, x.event, x.visible_at, false FROM x JOIN done USING (ord) ORDER BY x.ord RETURNING 1)
+       SELECT ord, set_config('synchronous_commit', 'on', true) AS durable, pg_notify($3, $4) AS n FROM done`,
+      [
+        this.appId,
+        JSON.stringify(
+          sortedBy(items, (i) => `${i.instanceId}\u0000${i.taskId}`).map((k) => {
+            const i = items[k]!;
+            return { ord: k, instance_id: i.instanceId, task_id: i.taskId, event: JSON.stringify(i.event), visible_at: i.now.getTime() };
+          }),
+        ),
+        this.channel,
+        this.notifier,
+      ],
+    );
+    const done = new Set(r.rows.map((row) => Number(row.ord)));
+    return items.map((_, k) => done.has(k));
+  });
 
   async createForkedInstance(f: ForkedInstance): Promise<string | undefined> {
     const ids = [f.instanceId, ...f.newInstances.map((c) => c.instanceId)];
@@ -379,7 +428,13 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     return r.rows.map((row) => ({ name: row.name, status: row.status, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) }));
   }
 
-  async lockNextOrchestration(owner: string, leaseMs: number, now: Date, skip?: ReadonlySet<string>): Promise<OrchestrationWorkItem | undefined> {
+  async lockNextOrchestration(
+    owner: string,
+    leaseMs: number,
+    now: Date,
+    skip?: ReadonlySet<string>,
+    known?: (instanceId: string) => KnownHistory | undefined,
+  ): Promise<OrchestrationWorkItem | undefined> {
     const t = now.getTime();
     const skipping = skip !== undefined && skip.size > 0;
     // One statement claims the instance (its own transaction); the reads after it need none, since
@@ -398,104 +453,41 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     );
     const row = pick.rows[0];
     if (!row) return undefined;
+    const have = known?.(row.instance_id);
+    // From the caller's last known event on (seq is its position, from 1): its presence proves the
+    // prefix is still there, and only the events after it are parsed.
+    const from = have && have.executionId === row.execution_id ? have.length : 0;
     const events = await this.pool.query<{ kind: string; seq: string; event: string }>(
       `SELECT 'm' AS kind, seq, event FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2 AND visible_at <= $3
-       UNION ALL SELECT 'h', seq, event FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2
+       UNION ALL SELECT 'h', seq, event FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2 AND seq >= $4
        ORDER BY kind, seq`,
-      [this.appId, row.instance_id, t],
+      [this.appId, row.instance_id, t, from],
     );
-    const history: HistoryEvent[] = [];
+    let history: HistoryEvent[] = [];
     const messages: { seq: number; event: HistoryEvent }[] = [];
+    let first = true;
+    let prefixFound = false;
     for (const e of events.rows) {
-      if (e.kind === 'h') history.push(parseEvent(e.event));
-      else messages.push({ seq: Number(e.seq), event: parseEvent(e.event) });
+      if (e.kind === 'm') {
+        messages.push({ seq: Number(e.seq), event: parseEvent(e.event) });
+        continue;
+      }
+      if (first && from > 0) {
+        first = false;
+        prefixFound = Number(e.seq) === from;
+        if (prefixFound) continue;
+      }
+      first = false;
+      history.push(parseEvent(e.event));
     }
+    if (from > 0 && prefixFound) return { instance: toInstance(row), history, messages, historyFrom: from };
+    // Not the caller's prefix (a shorter history): the whole history, read again.
+    if (from > 0) history = await this.getHistory(row.instance_id);
     return { instance: toInstance(row), history, messages };
   }
 
   async commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean> {
-    const t = now.getTime();
-    const id = step.instanceId;
-    return this.tx(async (c) => {
-      const cur = (
-        await c.query<{ status: WorkflowStatus; execution_id: string; lock_owner: string | null }>(
-          'SELECT status, execution_id, lock_owner FROM weft_wf_instances WHERE app_id = $1 AND instance_id = $2 FOR UPDATE',
-          [this.appId, id],
-        )
-      ).rows[0];
-      if (!cur) return false;
-      if (cur.lock_owner !== owner || cur.execution_id !== step.executionId || isTerminal(cur.status)) {
-        if (cur.lock_owner === owner) await this.unlock(c, id);
-        return false;
-      }
-      if (step.consumedSeqs.length > 0) await c.query('DELETE FROM weft_wf_inbox WHERE seq = ANY($1::bigint[])', [step.consumedSeqs]);
-      if (step.resetHistory) {
-        await c.query('DELETE FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2', [this.appId, id]);
-        await c.query('DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2', [this.appId, id]);
-        // Timers of the old execution go; events raised meanwhile stay for the new one.
-        await c.query('DELETE FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2 AND timer', [this.appId, id]);
-      }
-      if (isTerminal(step.status)) {
-        await c.query('DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2', [this.appId, id]);
-        await c.query('DELETE FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2', [this.appId, id]);
-      }
-      await this.appendHistory(c, id, step.appendHistory);
-      const executionId = step.newExecutionId ?? step.executionId;
-      if (step.activities.length > 0) {
-        // The first `lockActivities.max` are leased to this sidecar at once (push dispatch).
-        const locked = step.lockActivities ? step.lockActivities.max : 0;
-        const until = step.lockActivities ? t + step.lockActivities.leaseMs : null;
-        await c.query(
-          `INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at, lock_owner, lock_expires_at, attempt)
-           SELECT $1, $2, a.task_id, $3, a.name, a.input, $4, CASE WHEN a.ord <= $8 THEN $9 END, CASE WHEN a.ord <= $8 THEN $10::bigint END,
-             CASE WHEN a.ord <= $8 THEN 1 ELSE 0 END
-           FROM unnest($5::int[], $6::text[], $7::text[]) WITH ORDINALITY AS a(task_id, name, input, ord) ON CONFLICT DO NOTHING`,
-          [
-            this.appId, id, executionId, t, step.activities.map((a) => a.taskId), step.activities.map((a) => a.name), step.activities.map((a) => a.input),
-            locked, owner, until,
-          ],
-        );
-      }
-      for (const child of step.newInstances) await this.insertInstance(c, child);
-      if (step.messages.length > 0) {
-        // Own events always; another instance's only while it exists and is unfinished.
-        await c.query(
-          `INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer)
-           SELECT $1, m.instance_id, m.event, m.visible_at, m.timer
-           FROM unnest($3::text[], $4::text[], $5::bigint[], $6::boolean[]) WITH ORDINALITY AS m(instance_id, event, visible_at, timer, ord)
-           WHERE m.instance_id = $2 OR EXISTS (SELECT 1 FROM weft_wf_instances i WHERE i.app_id = $1 AND i.instance_id = m.instance_id
-             AND i.status NOT IN ${TERMINAL_SQL})
-           ORDER BY m.ord`,
-          [
-            this.appId,
-            id,
-            step.messages.map((m) => m.instanceId),
-            step.messages.map((m) => JSON.stringify(m.event)),
-            step.messages.map((m) => m.visibleAt.getTime()),
-            step.messages.map((m) => Boolean(m.event.timerFired)),
-          ],
-        );
-      }
-      const status = step.status === 'RUNNING' && cur.status === 'SUSPENDED' ? 'SUSPENDED' : step.status;
-      await c.query(
-        `UPDATE weft_wf_instances SET status = $1, execution_id = $2, input = CASE WHEN $3 THEN $4 ELSE input END, output = $5,
-           custom_status = $6, failure = $7, updated_at = $8, lock_owner = NULL, lock_expires_at = NULL
-         WHERE app_id = $9 AND instance_id = $10`,
-        [
-          status,
-          executionId,
-          step.input !== undefined,
-          step.input ?? null,
-          step.output,
-          step.customStatus,
-          step.failure ? JSON.stringify(step.failure) : null,
-          t,
-          this.appId,
-          id,
-        ],
-      );
-      return true;
-    }, (committed) => committed && madeWorkForOthers(step, now));
+    return this.steps.add({ owner, step, now });
   }
 
   private async appendHistory(c: pg.PoolClient, instanceId: string, events: HistoryEvent[]): Promise<void> {
@@ -506,13 +498,6 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
        FROM unnest($3::text[]) WITH ORDINALITY AS e(event, ord)`,
       [this.appId, instanceId, events.map((e) => JSON.stringify(e))],
     );
-  }
-
-  private async unlock(c: pg.PoolClient, instanceId: string): Promise<void> {
-    await c.query('UPDATE weft_wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = $1 AND instance_id = $2', [
-      this.appId,
-      instanceId,
-    ]);
   }
 
   async releaseOrchestration(owner: string, instanceId: string): Promise<void> {
@@ -543,13 +528,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   }
 
   async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {
-    // One statement: the task leaves the queue and its result enters the inbox atomically.
-    const r = await this.tx((c) => c.query(
-      `WITH done AS (DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2 AND task_id = $3 RETURNING instance_id)
-       INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer) SELECT $1, instance_id, $4, $5, false FROM done`,
-      [this.appId, instanceId, taskId, JSON.stringify(event), now.getTime()],
-    ), (r) => (r.rowCount ?? 0) > 0);
-    return (r.rowCount ?? 0) > 0;
+    return this.completions.add({ instanceId, taskId, event, now });
   }
 
   async releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void> {
@@ -667,6 +646,63 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     await this.listener?.close();
     await this.pool.end();
   }
+}
+
+/** Positions of `items` in the order of `key` (lock order of a batch). */
+function sortedBy<T>(items: T[], key: (item: T) => string): number[] {
+  return items.map((_, k) => k).sort((a, b) => {
+    const ka = key(items[a]!);
+    const kb = key(items[b]!);
+    return ka < kb ? -1 : ka > kb ? 1 : a - b;
+  });
+}
+
+/** Results of a batch sent in `order` (`sortedBy`), back in the callers' order. */
+function unsort<R>(order: number[], sorted: R[]): R[] {
+  const results = new Array<R>(order.length);
+  order.forEach((k, position) => {
+    results[k] = sorted[position] as R;
+  });
+  return results;
+}
+
+/** An instance to create, as `weft_wf_insert_instance_v1` reads it. */
+function instanceJson(i: NewInstance): Record<string, unknown> {
+  return {
+    instanceId: i.instanceId,
+    name: i.name,
+    executionId: i.executionId,
+    input: i.input,
+    createdAt: i.createdAt.getTime(),
+    scheduledStartAt: i.scheduledStartAt?.getTime() ?? null,
+    parentInstanceId: i.parentInstanceId,
+    parentTaskId: i.parentTaskId,
+    startEvent: JSON.stringify(i.startEvent),
+  };
+}
+
+/** A step, as `weft_wf_commit_step_v1` reads it (events as the JSON text stored). */
+function stepJson(owner: string, step: OrchestrationStep, now: Date): Record<string, unknown> {
+  return {
+    owner,
+    now: now.getTime(),
+    instanceId: step.instanceId,
+    executionId: step.executionId,
+    consumedSeqs: step.consumedSeqs,
+    resetHistory: step.resetHistory,
+    appendHistory: step.appendHistory.map((e) => JSON.stringify(e)),
+    status: step.status,
+    ...(step.input !== undefined ? { input: step.input } : {}),
+    ...(step.newExecutionId !== undefined ? { newExecutionId: step.newExecutionId } : {}),
+    output: step.output,
+    customStatus: step.customStatus,
+    failure: step.failure ? JSON.stringify(step.failure) : null,
+    activities: step.activities,
+    ...(step.lockActivities ? { lockActivities: step.lockActivities } : {}),
+    messages: step.messages.map((m) => ({ instanceId: m.instanceId, event: JSON.stringify(m.event), visibleAt: m.visibleAt.getTime(), timer: Boolean(m.event.timerFired) })),
+    newInstances: step.newInstances.map(instanceJson),
+    notify: madeWorkForOthers(step, now),
+  };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The embedded workflow backend: one WAL-mode SQLite file (`<dataDir>/workflows.sqlite`). Every write
  * is an IMMEDIATE transaction, so several Weft processes sharing the file never interleave a lock and
- * the step it guards. Rows carry the app id, so apps sharing a data directory stay apart.
+ * the step it guards; the writes asked for in one event loop turn share one transaction (group
+ * commit). Rows carry the app id, so apps sharing a data directory stay apart.
  */
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../components/state/sqlite/sqlite-store.js';
@@ -10,6 +11,7 @@ import type {
   ForkedInstance,
   InstanceFilter,
   InstancePage,
+  KnownHistory,
   NewInstance,
   OrchestrationStep,
   OrchestrationWorkItem,
@@ -21,8 +23,8 @@ import type {
 } from './backend.js';
 import type { Logger } from '../logging/logger.js';
 import { ev } from './history.js';
-import { retryWhenBusy } from './sqlite-busy.js';
-import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { WalCheckpointer } from '../util/sqlite-wal-checkpointer.js';
+import { isBusy, retryWhenBusy } from './sqlite-busy.js';
 import { INSTANCE_COLUMNS, isUnfiltered, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
 import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
@@ -95,6 +97,16 @@ DELETE FROM wf_status_counts;
 INSERT INTO wf_status_counts (app_id, status, n) SELECT app_id, status, COUNT(*) FROM wf_instances GROUP BY app_id, status;
 `;
 
+/** An instance's history from a position (seq) on. */
+const HISTORY_FROM = 'SELECT seq, event FROM wf_history WHERE app_id = ? AND instance_id = ? AND seq >= ? ORDER BY seq';
+
+/** A write waiting for the group commit. */
+interface QueuedWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 interface ActivityRow {
   instance_id: string;
   task_id: number;
@@ -109,11 +121,10 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   private readonly db: Database.Database;
 
   /**
-   * Started by the first write transaction, not by the constructor: a sidecar whose app runs no
-   * workflow never pays for the worker thread (about 10 MB of memory and its start-up).
+   * WAL checkpoints in a worker thread; the thread starts with the first write, so a sidecar whose
+   * app runs no workflow never pays for it (about 10 MB of memory and its start-up).
    */
-  private checkpointer: SqliteCheckpointer | undefined;
-  private readonly checkpoint: { file: string; logger: Logger } | undefined;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   /**
    * `checkpointLogger`: checkpoint the WAL in a worker thread (reporting to it) instead of inside
@@ -131,10 +142,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     // Opening may wait (once, at start-up); from here on a held lock is waited for asynchronously
     // (`tx`), never by SQLite's busy handler sleeping on the event loop.
     this.db.pragma('busy_timeout = 0');
-    if (checkpointLogger && filePath !== ':memory:') {
-      this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpoint = { file: filePath, logger: checkpointLogger };
-    }
+    if (checkpointLogger && filePath !== ':memory:') this.checkpointer = new WalCheckpointer(this.db, filePath, checkpointLogger, 'workflow store');
     this.runInTx = this.db.transaction((fn: () => unknown) => fn());
   }
 
@@ -160,15 +168,64 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return statement;
   }
 
+  /** Writes waiting for the next group commit. */
+  private queue: QueuedWrite[] = [];
+  private flushScheduled = false;
+
   /**
-   * Every write: one IMMEDIATE transaction, retried asynchronously while another process holds the
-   * write lock (at most `busyTimeoutMs`), so the event loop never sleeps in SQLite's busy handler.
-   * The checkpointer's worker thread starts with the first write (a sidecar whose app never runs a
-   * workflow does not pay for it).
+   * Runs `fn` in a write transaction, together with every other write asked for in the same event
+   * loop turn (group commit): steps, activity results, starts and claims that arrive together cost
+   * one IMMEDIATE transaction and one WAL commit. Each caller hears of its write only after the
+   * transaction committed.
    */
-  private tx<T>(fn: () => T): Promise<T> {
-    if (this.checkpoint && !this.checkpointer) this.checkpointer = new SqliteCheckpointer(this.checkpoint.file, this.checkpoint.logger);
-    return retryWhenBusy(() => this.runInTx.immediate(fn) as T, this.busyTimeoutMs);
+  private tx<T>(fn: () => T, now = false): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run: fn, resolve: resolve as (value: unknown) => void, reject });
+      // A claim does not wait for the turn to end: the dispatcher claims one item after another, and
+      // a turn under load is long. It takes the writes queued so far with it.
+      if (now) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    if (!this.db.open) {
+      for (const w of batch) w.reject(new Error('the workflow store is closed'));
+      return;
+    }
+    // While another process holds the write lock, the batch waits asynchronously (`retryWhenBusy`),
+    // never in SQLite's busy handler on the event loop; an uncontended batch commits synchronously.
+    retryWhenBusy(() => this.runInTx.immediate(() => batch.map((w) => w.run())) as unknown[], this.busyTimeoutMs).then(
+      (results) => {
+        this.checkpointer?.wrote();
+        batch.forEach((w, i) => w.resolve(results[i]));
+      },
+      (err: unknown) => {
+        // The lock could not be had within the busy timeout: all of them fail.
+        if (batch.length === 1 || isBusy(err)) {
+          for (const w of batch) w.reject(err);
+          return;
+        }
+        // One write failed and rolled the others back with it: each again on its own, so only it fails.
+        for (const w of batch) {
+          try {
+            w.resolve(this.runInTx.immediate(w.run));
+          } catch (e) {
+            w.reject(e);
+          }
+        }
+        this.checkpointer?.wrote();
+      },
+    );
   }
 
   private row(instanceId: string): InstanceRow | undefined {
@@ -290,34 +347,64 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return rows.map((r) => ({ name: r.name, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
   }
 
-  async lockNextOrchestration(owner: string, leaseMs: number, now: Date, skip?: ReadonlySet<string>): Promise<OrchestrationWorkItem | undefined> {
+  /** The instance whose oldest visible inbox event is oldest, passing over `skip` (fan-out coalescing). */
+  private pickOrchestration(t: number, skip: ReadonlySet<string> | undefined): { id: string } | undefined {
+    const skipping = skip !== undefined && skip.size > 0;
+    return this.q(
+        `SELECT m.instance_id AS id FROM wf_inbox m JOIN wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
+         WHERE m.app_id = ? AND m.visible_at <= ? AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
+           AND (i.lock_expires_at IS NULL OR i.lock_expires_at < ?) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?)
+           ${skipping ? 'AND m.instance_id NOT IN (SELECT value FROM json_each(?))' : ''}
+         ORDER BY m.seq LIMIT 1`,
+      )
+      .get(this.appId, t, t, t, ...(skipping ? [JSON.stringify([...skip])] : [])) as { id: string } | undefined;
+  }
+
+  async lockNextOrchestration(
+    owner: string,
+    leaseMs: number,
+    now: Date,
+    skip?: ReadonlySet<string>,
+    known?: (instanceId: string) => KnownHistory | undefined,
+  ): Promise<OrchestrationWorkItem | undefined> {
+    const t = now.getTime();
+    // A claim that finds nothing costs a read, not a write transaction (most claims find nothing).
+    const first = this.pickOrchestration(t, skip);
+    if (!first) return undefined;
     return this.tx(() => {
-      const t = now.getTime();
-      const skipping = skip !== undefined && skip.size > 0;
-      const pick = this.q(
-          `SELECT m.instance_id AS id FROM wf_inbox m JOIN wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
-           WHERE m.app_id = ? AND m.visible_at <= ? AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
-             AND (i.lock_expires_at IS NULL OR i.lock_expires_at < ?) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?)
-             ${skipping ? 'AND m.instance_id NOT IN (SELECT value FROM json_each(?))' : ''}
-           ORDER BY m.seq LIMIT 1`,
+      // Under the write lock, the instance must still be free with work visible: another process (or
+      // a write grouped before this one) may have taken it meanwhile; then the next one is picked.
+      const claim = (id: string) => this.q(
+          `UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ?
+           WHERE app_id = ? AND instance_id = ? AND status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
+             AND (lock_expires_at IS NULL OR lock_expires_at < ?) AND (scheduled_start_at IS NULL OR scheduled_start_at <= ?)
+             AND EXISTS (SELECT 1 FROM wf_inbox m WHERE m.app_id = wf_instances.app_id AND m.instance_id = wf_instances.instance_id AND m.visible_at <= ?)
+           RETURNING ${INSTANCE_COLUMNS}`,
         )
-        .get(this.appId, t, t, t, ...(skipping ? [JSON.stringify([...skip])] : [])) as { id: string } | undefined;
-      if (!pick) return undefined;
-      this.q('UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ? WHERE app_id = ? AND instance_id = ?')
-        .run(owner, t + leaseMs, this.appId, pick.id);
-      const row = this.row(pick.id);
+        .get(owner, t + leaseMs, this.appId, id, t, t, t) as InstanceRow | undefined;
+      let row = claim(first.id);
+      if (!row) {
+        const again = this.pickOrchestration(t, skip);
+        row = again ? claim(again.id) : undefined;
+      }
       if (!row) return undefined;
+      const pick = { id: row.instance_id };
       const messages = (
         this.q('SELECT seq, event FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND visible_at <= ? ORDER BY seq')
           .all(this.appId, pick.id, t) as { seq: number; event: string }[]
       ).map((m) => ({ seq: m.seq, event: parseEvent(m.event) }));
-      const history = (
-        this.q('SELECT event FROM wf_history WHERE app_id = ? AND instance_id = ? ORDER BY seq').all(this.appId, pick.id) as {
-          event: string;
-        }[]
-      ).map((h) => parseEvent(h.event));
-      return { instance: toInstance(row), history, messages };
-    });
+      const have = known?.(pick.id);
+      const from = have && have.executionId === row.execution_id ? have.length : 0;
+      // From the last known event on (seq is its position, from 1): its presence proves the caller's
+      // prefix is still there; only the events after it are parsed.
+      const rows = this.q(HISTORY_FROM).all(this.appId, pick.id, from) as { seq: number; event: string }[];
+      if (from > 0 && rows[0]?.seq === from) {
+        return { instance: toInstance(row), history: rows.slice(1).map((h) => parseEvent(h.event)), messages, historyFrom: from };
+      }
+      // Not the caller's prefix (a shorter history): the whole history, read again.
+      const all = from > 0 ? (this.q(HISTORY_FROM).all(this.appId, pick.id, 0) as { event: string }[]) : rows;
+      return { instance: toInstance(row), history: all.map((h) => parseEvent(h.event)), messages };
+    }, true);
   }
 
   async commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean> {
@@ -405,6 +492,10 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
 
   async lockActivities(owner: string, leaseMs: number, now: Date, max: number): Promise<ActivityWorkItem[]> {
     if (max < 1) return [];
+    // As for orchestrations: a claim that finds nothing costs a read, not a write transaction.
+    const any = this.q('SELECT 1 FROM wf_activities WHERE app_id = ? AND (lock_expires_at IS NULL OR lock_expires_at < ?) LIMIT 1')
+      .get(this.appId, now.getTime());
+    if (!any) return [];
     return this.tx(() => {
       const t = now.getTime();
       // One statement claims the batch: the oldest free tasks, each leased and counted as an attempt.
@@ -425,7 +516,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         input: row.input,
         attempt: row.attempt,
       }));
-    });
+    }, true);
   }
 
   async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {
@@ -564,7 +655,9 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async close(): Promise<void> {
-    await this.checkpointer?.stop();
+    // Writes asked for before closing are committed first.
+    if (this.queue.length > 0 && this.db.open) this.flush();
+    await this.checkpointer?.close();
     if (this.db.open) this.db.close();
   }
 }

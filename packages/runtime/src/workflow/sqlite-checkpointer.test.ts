@@ -15,7 +15,7 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 }
 
 describe('SQLite workflow store checkpoints', () => {
-  it('copies committed WAL frames into the database file from a worker thread, with automatic checkpoints off', async () => {
+  it('copies committed WAL frames into the database file from a worker thread, with the automatic checkpoint only as a far safety net', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-ckpt-'));
     const file = path.join(dir, 'wf.sqlite');
     const backend = new SqliteWorkflowBackend(file, 'ckpt', 5000, silentLogger());

@@ -56,6 +56,7 @@ export function daprService(fullName: string): grpc.ServiceDefinition {
 }
 
 let taskHub: grpc.ServiceDefinition | undefined;
+let taskHubRoot: Protobuf.Root | undefined;
 
 /**
  * Trace fields newer durabletask protos have and the one shipped with `@dapr/durabletask-js` 1.0.0
@@ -116,6 +117,7 @@ export function taskHubService(): grpc.ServiceDefinition {
     for (const [name, request, response] of NEWER_RPCS) {
       if (!service.methods[name]) service.add(new Method(name, 'rpc', request, response));
     }
+    taskHubRoot = root;
     const definition = protoLoader().fromJSON(root.toJSON(), LOADER_OPTIONS);
     const ctor = grpc.loadPackageDefinition(definition)['TaskHubSidecarService'] as { service?: grpc.ServiceDefinition } | undefined;
     if (!ctor?.service) throw new Error('TaskHubSidecarService not found in orchestrator_service.proto');
@@ -161,4 +163,13 @@ export function lazyDaprService(): grpc.ServiceDefinition {
 /** {@link taskHubService}, its protos loaded by the first call (see {@link lazyService}). */
 export function lazyTaskHubService(): grpc.ServiceDefinition {
   return lazyService('/TaskHubSidecarService', TASK_HUB_METHODS, taskHubService);
+}
+
+/**
+ * A message type of the TaskHub schema (the one {@link taskHubService} serialises with), for code
+ * that encodes parts of a message itself (cached history events).
+ */
+export function taskHubMessageType(name: string): Protobuf.Type {
+  taskHubService();
+  return taskHubRoot!.lookupType(name);
 }

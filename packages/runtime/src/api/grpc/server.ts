@@ -106,6 +106,32 @@ export class GrpcApiServer {
   ): void {
     const implementation: grpc.UntypedServiceImplementation = { ...streaming };
     const { observer, methodAllowed, tracer, onApiError, logger } = this.options;
+    // Message sizes for the observer are taken where grpc-js (de)serialises anyway, never by encoding
+    // a message a second time: requests by object as they are decoded, a reply as it is encoded
+    // (synchronously inside the callback; a reply grpc-js never encodes counts 0 bytes).
+    const requestBytes = new WeakMap<object, number>();
+    const encoded: { reply: unknown; bytes: number } = { reply: undefined, bytes: 0 };
+    const served: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...definition };
+    if (observer) {
+      for (const name of Object.keys(handlers)) {
+        const method = definition[name];
+        if (!method) continue;
+        served[name] = {
+          ...method,
+          requestDeserialize: (bytes: Buffer) => {
+            const value: unknown = method.requestDeserialize(bytes);
+            if (typeof value === 'object' && value !== null) requestBytes.set(value, bytes.length);
+            return value;
+          },
+          responseSerialize: (value: unknown) => {
+            const bytes = method.responseSerialize(value);
+            encoded.reply = value;
+            encoded.bytes = bytes.length;
+            return bytes;
+          },
+        };
+      }
+    }
     const fail = (err: unknown) => toGrpcError(err, logger, onApiError);
     for (const [name, handler] of Object.entries(handlers)) {
       const method = definition[name];
@@ -115,17 +141,15 @@ export class GrpcApiServer {
         if (observer && method) {
           const started = performance.now();
           callback = (err, reply) => {
-            let requestBytes = 0;
-            let responseBytes = 0;
-            try {
-              requestBytes = method.requestSerialize(call.request).length;
-              if (!err && reply !== undefined && reply !== null) responseBytes = method.responseSerialize(reply).length;
-            } catch {
-              // sizes are best effort; the reply itself is serialised (and checked) by grpc-js
-            }
-            const code = err?.code ?? 0;
-            observer({ fullMethod, status: STATUS_NAMES.get(code) ?? 'UNKNOWN', code, durationMs: performance.now() - started, requestBytes, responseBytes });
+            const durationMs = performance.now() - started;
+            encoded.reply = undefined;
             rawCallback(err, reply);
+            const responseBytes = !err && reply !== undefined && encoded.reply === reply ? encoded.bytes : 0;
+            encoded.reply = undefined;
+            const request: unknown = call.request;
+            const bytesIn = typeof request === 'object' && request !== null ? (requestBytes.get(request) ?? 0) : 0;
+            const code = err?.code ?? 0;
+            observer({ fullMethod, status: STATUS_NAMES.get(code) ?? 'UNKNOWN', code, durationMs, requestBytes: bytesIn, responseBytes });
           };
         }
         if (tracer) {
@@ -150,7 +174,7 @@ export class GrpcApiServer {
         );
       };
     }
-    this.server.addService(definition, implementation);
+    this.server.addService(served as grpc.ServiceDefinition, implementation);
   }
 
   /** Registers a service implementation as is (it must check tokens itself via {@link authorized}). */

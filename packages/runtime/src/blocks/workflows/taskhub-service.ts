@@ -14,6 +14,7 @@ import { statusName } from '../../workflow/step.js';
 import type { FailureDetails, InstanceRecord, OrchestratorAction, StringValue, Timestamp, TraceContextMessage, WorkflowStatus } from '../../workflow/types.js';
 import { WORKFLOW_STATUSES, isTerminal } from '../../workflow/types.js';
 import { validateInstanceId } from '../../workflow/instance-id.js';
+import { encodeWorkItem } from './work-item-encoding.js';
 import { lazyTaskHubService, taskHubService } from '../../api/grpc/protos.js';
 import type { GrpcApiServer } from '../../api/grpc/server.js';
 import { toGrpcError } from '../../api/grpc/server.js';
@@ -72,11 +73,6 @@ function startTrace(given: TraceContextMessage | null | undefined, call: grpc.Se
   const [traceparent] = call.metadata.get('traceparent');
   const [tracestate] = call.metadata.get('tracestate');
   return { ...(typeof traceparent === 'string' ? { traceparent } : {}), ...(typeof tracestate === 'string' ? { tracestate } : {}) };
-}
-
-/** Encodes a `WorkItem` as the stream would. */
-function encodeWorkItem(item: unknown): Buffer {
-  return taskHubService()['GetWorkItems']!.responseSerialize(item);
 }
 
 /** The service definition, with `GetWorkItems` writing buffers that {@link encodeWorkItem} made as they are. */

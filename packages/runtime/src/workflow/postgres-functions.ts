@@ -1,0 +1,114 @@
+/**
+ * The PostgreSQL workflow backend's write paths as server-side functions, so a step, an instance
+ * start or an activity result costs one round trip however many rows it touches, and the writes that
+ * arrive together go in one statement (one durable commit): see `PostgresWorkflowBackend`. Created by
+ * the backend's migration with `CREATE OR REPLACE`; the names carry a version, so replicas of another
+ * version sharing the database keep the functions they were written for.
+ *
+ * Each function switches `synchronous_commit` on for its transaction (the sessions default to
+ * asynchronous commit, which only lease claims and renewals rely on).
+ */
+
+/** Inserts a new instance (replacing the rows of a finished one of the same id) with its start event. */
+const INSERT_INSTANCE = `
+CREATE OR REPLACE FUNCTION weft_wf_insert_instance_v1(app text, i jsonb) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  id text := i->>'instanceId';
+BEGIN
+  DELETE FROM weft_wf_instances WHERE app_id = app AND instance_id = id;
+  DELETE FROM weft_wf_history WHERE app_id = app AND instance_id = id;
+  DELETE FROM weft_wf_inbox WHERE app_id = app AND instance_id = id;
+  DELETE FROM weft_wf_activities WHERE app_id = app AND instance_id = id;
+  INSERT INTO weft_wf_instances (app_id, instance_id, name, status, execution_id, input, created_at, updated_at,
+    scheduled_start_at, parent_instance_id, parent_task_id)
+  VALUES (app, id, i->>'name', 'PENDING', i->>'executionId', i->>'input', (i->>'createdAt')::bigint, (i->>'createdAt')::bigint,
+    (i->>'scheduledStartAt')::bigint, i->>'parentInstanceId', (i->>'parentTaskId')::int);
+  INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer)
+  VALUES (app, id, i->>'startEvent', (i->>'createdAt')::bigint, false);
+END $fn$`;
+
+/** createInstance: false when an unfinished instance of that id exists (or is being created concurrently). */
+const CREATE_INSTANCE = `
+CREATE OR REPLACE FUNCTION weft_wf_create_instance_v1(app text, i jsonb) RETURNS boolean LANGUAGE plpgsql AS $fn$
+DECLARE
+  existing text;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'on', true);
+  SELECT status INTO existing FROM weft_wf_instances WHERE app_id = app AND instance_id = i->>'instanceId' FOR UPDATE;
+  IF FOUND AND existing NOT IN ('COMPLETED', 'FAILED', 'TERMINATED') THEN
+    RETURN false;
+  END IF;
+  PERFORM weft_wf_insert_instance_v1(app, i);
+  RETURN true;
+EXCEPTION WHEN unique_violation THEN
+  RETURN false;
+END $fn$`;
+
+/**
+ * commitStep: the rules of \`SqliteWorkflowBackend.commitStep\` (the reference is the in-memory
+ * backend); \`s\` is the step as the backend encodes it (history, messages and failure as JSON text).
+ */
+const COMMIT_STEP = `
+CREATE OR REPLACE FUNCTION weft_wf_commit_step_v1(app text, s jsonb) RETURNS boolean LANGUAGE plpgsql AS $fn$
+DECLARE
+  id text := s->>'instanceId';
+  holder text := s->>'owner';
+  t bigint := (s->>'now')::bigint;
+  exec_id text := COALESCE(s->>'newExecutionId', s->>'executionId');
+  next_status text := s->>'status';
+  lock_max int := COALESCE((s->'lockActivities'->>'max')::int, 0);
+  lock_until bigint := t + (s->'lockActivities'->>'leaseMs')::bigint;
+  cur record;
+  child jsonb;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'on', true);
+  SELECT status, execution_id, lock_owner INTO cur FROM weft_wf_instances WHERE app_id = app AND instance_id = id FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
+  IF cur.lock_owner IS DISTINCT FROM holder OR cur.execution_id <> s->>'executionId' OR cur.status IN ('COMPLETED', 'FAILED', 'TERMINATED') THEN
+    IF cur.lock_owner = holder THEN
+      UPDATE weft_wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = app AND instance_id = id;
+    END IF;
+    RETURN false;
+  END IF;
+  DELETE FROM weft_wf_inbox WHERE seq IN (SELECT jsonb_array_elements_text(s->'consumedSeqs')::bigint);
+  IF (s->>'resetHistory')::boolean THEN
+    DELETE FROM weft_wf_history WHERE app_id = app AND instance_id = id;
+    DELETE FROM weft_wf_activities WHERE app_id = app AND instance_id = id;
+    -- Timers of the old execution go; events raised meanwhile stay for the new one.
+    DELETE FROM weft_wf_inbox WHERE app_id = app AND instance_id = id AND timer;
+  END IF;
+  IF next_status IN ('COMPLETED', 'FAILED', 'TERMINATED') THEN
+    DELETE FROM weft_wf_activities WHERE app_id = app AND instance_id = id;
+    DELETE FROM weft_wf_inbox WHERE app_id = app AND instance_id = id;
+  END IF;
+  INSERT INTO weft_wf_history (app_id, instance_id, seq, event)
+  SELECT app, id, COALESCE((SELECT MAX(seq) FROM weft_wf_history WHERE app_id = app AND instance_id = id), 0) + e.ord, e.event
+  FROM jsonb_array_elements_text(s->'appendHistory') WITH ORDINALITY AS e(event, ord);
+  -- The first lockActivities.max are leased to the committing sidecar at once (push dispatch).
+  INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at, lock_owner, lock_expires_at, attempt)
+  SELECT app, id, (a.v->>'taskId')::int, exec_id, a.v->>'name', a.v->>'input', t,
+    CASE WHEN a.ord <= lock_max THEN holder END, CASE WHEN a.ord <= lock_max THEN lock_until END, CASE WHEN a.ord <= lock_max THEN 1 ELSE 0 END
+  FROM jsonb_array_elements(s->'activities') WITH ORDINALITY AS a(v, ord)
+  ON CONFLICT DO NOTHING;
+  FOR child IN SELECT jsonb_array_elements(s->'newInstances') LOOP
+    PERFORM weft_wf_insert_instance_v1(app, child);
+  END LOOP;
+  -- Own events always; another instance's only while it exists and is unfinished.
+  INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer)
+  SELECT app, m.v->>'instanceId', m.v->>'event', (m.v->>'visibleAt')::bigint, (m.v->>'timer')::boolean
+  FROM jsonb_array_elements(s->'messages') WITH ORDINALITY AS m(v, ord)
+  WHERE m.v->>'instanceId' = id OR EXISTS (SELECT 1 FROM weft_wf_instances i WHERE i.app_id = app AND i.instance_id = m.v->>'instanceId'
+    AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED'))
+  ORDER BY m.ord;
+  UPDATE weft_wf_instances SET
+    status = CASE WHEN next_status = 'RUNNING' AND cur.status = 'SUSPENDED' THEN 'SUSPENDED' ELSE next_status END,
+    execution_id = exec_id, input = CASE WHEN s ? 'input' THEN s->>'input' ELSE input END, output = s->>'output',
+    custom_status = s->>'customStatus', failure = s->>'failure', updated_at = t, lock_owner = NULL, lock_expires_at = NULL
+  WHERE app_id = app AND instance_id = id;
+  RETURN true;
+END $fn$`;
+
+/** The functions, in the order they must be created. */
+export const WORKFLOW_FUNCTIONS = [INSERT_INSTANCE, CREATE_INSTANCE, COMMIT_STEP];
