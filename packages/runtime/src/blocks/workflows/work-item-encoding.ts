@@ -5,15 +5,19 @@
  * remembered beside its object, and copied into every later work item as bytes. Everything else is
  * encoded by the service's own serializer.
  */
-import protobuf from 'protobufjs';
+import type * as Protobuf from 'protobufjs';
 import { taskHubMessageType, taskHubService } from '../../api/grpc/protos.js';
+import { lazyModule } from '../../util/lazy-module.js';
 import type { WorkItemMessage } from '../../workflow/dispatcher.js';
 import type { HistoryEvent } from '../../workflow/types.js';
 
 /** Encoded `HistoryEvent`s by event object; an event no longer referenced takes its bytes with it. */
 const encodedEvents = new WeakMap<HistoryEvent, Uint8Array>();
 
-let historyEventType: protobuf.Type | undefined;
+/** Loaded with the first work item (a sidecar whose app runs no workflow never loads it). */
+const protobuf = lazyModule<typeof Protobuf>('protobufjs');
+
+let historyEventType: Protobuf.Type | undefined;
 
 /** The protobuf encoding of one history event, made once per event object. */
 export function encodeHistoryEvent(event: HistoryEvent): Uint8Array {
@@ -46,7 +50,7 @@ export function encodeWorkItem(item: WorkItemMessage): Buffer {
     return taskHubService()['GetWorkItems']!.responseSerialize(item);
   }
   const r = item.orchestratorRequest;
-  const w = protobuf.Writer.create();
+  const w = protobuf().Writer.create();
   w.uint32(WORK_ITEM_ORCHESTRATOR_REQUEST).fork();
   if (r.instanceId) w.uint32(REQUEST_INSTANCE_ID).string(r.instanceId);
   w.uint32(REQUEST_EXECUTION_ID).fork();

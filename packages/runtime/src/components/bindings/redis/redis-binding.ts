@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Component, ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
 import { parseRedisStateMetadata } from '../../state/redis/metadata.js';
-import { redisOptions } from '../../state/redis/redis-store.js';
+import { redisOptions } from '../../state/redis/metadata.js';
 import { connectRedis } from '../../redis-connect.js';
 import type { InvokeRequest, InvokeResponse, OutputBinding } from '../binding.js';
 

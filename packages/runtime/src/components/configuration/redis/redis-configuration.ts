@@ -16,7 +16,7 @@ import type { MetadataProperties } from '../../metadata.js';
 import type { Logger } from '../../../logging/logger.js';
 import { connectRedis } from '../../redis-connect.js';
 import { parseRedisStateMetadata } from '../../state/redis/metadata.js';
-import { redisOptions } from '../../state/redis/redis-store.js';
+import { redisOptions } from '../../state/redis/metadata.js';
 import type { ConfigurationChangeHandler, ConfigurationItem, ConfigurationRequest, ConfigurationStore, ConfigurationWatch } from '../store.js';
 import { DELETED_ITEM } from '../store.js';
 

@@ -13,7 +13,7 @@ import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
 import { connectRedis } from '../../redis-connect.js';
 import { parseRedisStateMetadata } from '../../state/redis/metadata.js';
-import { redisOptions } from '../../state/redis/redis-store.js';
+import { redisOptions } from '../../state/redis/metadata.js';
 import type { LockStore, TryLockRequest, UnlockStatusValue } from '../store.js';
 import { UnlockStatus } from '../store.js';
 

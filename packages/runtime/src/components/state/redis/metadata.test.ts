@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MetadataError } from '../../metadata.js';
 import { parseRedisStateMetadata } from './metadata.js';
-import { redisOptions } from './redis-store.js';
+import { redisOptions } from './metadata.js';
 
 function fieldOf(props: Record<string, string>): string {
   try {

@@ -3,6 +3,7 @@
  * `ttlInSeconds`...). Dapr's connection-pool keys (`poolSize`, `minIdleConns`, `idleTimeout`...) are
  * accepted and ignored: ioredis multiplexes one connection, so they have nothing to tune.
  */
+import type { RedisOptions } from 'ioredis';
 import type { MetadataProperties } from '../../metadata.js';
 import {
   MetadataError,
@@ -119,5 +120,30 @@ export function parseRedisStateMetadata(props: MetadataProperties): RedisStateMe
     readTimeoutMs: Math.max(0, readTimeoutMs),
     actorStateStore: readBool(props, 'actorStateStore', false),
     queryIndexesIgnored: (readProperty(props, 'queryIndexes') ?? '') !== '',
+  };
+}
+
+/** ioredis connection options for parsed metadata (pure: importing it does not load ioredis). */
+export function redisOptions(meta: RedisStateMetadata): RedisOptions {
+  return {
+    host: meta.host,
+    port: meta.port,
+    db: meta.db,
+    ...(meta.password ? { password: meta.password } : {}),
+    ...(meta.username ? { username: meta.username } : {}),
+    ...(meta.enableTLS
+      ? {
+          tls: {
+            rejectUnauthorized: !meta.insecureSkipVerify,
+            ...(meta.clientCert && meta.clientKey ? { cert: meta.clientCert, key: meta.clientKey } : {}),
+          },
+        }
+      : {}),
+    connectTimeout: meta.dialTimeoutMs,
+    ...(meta.readTimeoutMs > 0 ? { commandTimeout: meta.readTimeoutMs } : {}),
+    maxRetriesPerRequest: meta.maxRetries,
+    retryStrategy: (attempt) => Math.min(meta.minRetryBackoffMs * 2 ** Math.min(attempt, 16), meta.maxRetryBackoffMs),
+    // Fail init instead of queueing commands forever when Redis is down at start-up.
+    lazyConnect: true,
   };
 }

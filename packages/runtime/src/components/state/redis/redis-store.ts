@@ -6,7 +6,6 @@
  * Not supported: the query API (Dapr's needs the RediSearch module), Redis Cluster and Sentinel.
  */
 import type { Redis } from 'ioredis';
-import type { RedisOptions } from 'ioredis';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
 import { assertNumericEtag } from '../etag.js';
@@ -21,7 +20,7 @@ import type {
   StateSetRequest,
   TransactionalStateStore,
 } from '../store.js';
-import { parseRedisStateMetadata } from './metadata.js';
+import { parseRedisStateMetadata, redisOptions } from './metadata.js';
 import type { RedisStateMetadata } from './metadata.js';
 import { connectRedis } from '../../redis-connect.js';
 import { APPLY_SCRIPT, VERSION_COUNTER_KEY } from './scripts.js';
@@ -34,31 +33,6 @@ interface ApplyCommand {
 }
 
 type RawReply = [Error | null, unknown][] | null;
-
-/** ioredis connection options for parsed metadata. */
-export function redisOptions(meta: RedisStateMetadata): RedisOptions {
-  return {
-    host: meta.host,
-    port: meta.port,
-    db: meta.db,
-    ...(meta.password ? { password: meta.password } : {}),
-    ...(meta.username ? { username: meta.username } : {}),
-    ...(meta.enableTLS
-      ? {
-          tls: {
-            rejectUnauthorized: !meta.insecureSkipVerify,
-            ...(meta.clientCert && meta.clientKey ? { cert: meta.clientCert, key: meta.clientKey } : {}),
-          },
-        }
-      : {}),
-    connectTimeout: meta.dialTimeoutMs,
-    ...(meta.readTimeoutMs > 0 ? { commandTimeout: meta.readTimeoutMs } : {}),
-    maxRetriesPerRequest: meta.maxRetries,
-    retryStrategy: (attempt) => Math.min(meta.minRetryBackoffMs * 2 ** Math.min(attempt, 16), meta.maxRetryBackoffMs),
-    // Fail init instead of queueing commands forever when Redis is down at start-up.
-    lazyConnect: true,
-  };
-}
 
 /** Turns one `HMGET data version contentType` + `PTTL` pair into an item. */
 function toItem(fields: unknown, pttl: unknown, now: number): StateItem | undefined {
