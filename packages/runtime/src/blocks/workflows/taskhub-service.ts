@@ -15,7 +15,7 @@ import type { FailureDetails, InstanceRecord, OrchestratorAction, StringValue, T
 import { WORKFLOW_STATUSES, isTerminal } from '../../workflow/types.js';
 import { validateInstanceId } from '../../workflow/instance-id.js';
 import { encodeWorkItem } from './work-item-encoding.js';
-import { lazyTaskHubService, taskHubService } from '../../api/grpc/protos.js';
+import { lazyTaskHubService } from '../../api/grpc/protos.js';
 import type { GrpcApiServer } from '../../api/grpc/server.js';
 import { toGrpcError } from '../../api/grpc/server.js';
 

@@ -21,7 +21,6 @@ import type {
   TransactionalStateStore,
 } from '../store.js';
 import { parseRedisStateMetadata, redisOptions } from './metadata.js';
-import type { RedisStateMetadata } from './metadata.js';
 import { connectRedis } from '../../redis-connect.js';
 import { APPLY_SCRIPT, VERSION_COUNTER_KEY } from './scripts.js';
 
