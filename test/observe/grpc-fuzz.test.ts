@@ -14,6 +14,13 @@ import type { ObservedSidecar } from './observe-env.js';
 const MEMORY_STORE = `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: memstore}\nspec: {type: state.in-memory, version: v1}\n`;
 const SENTINEL = { key: 'fuzz~sentinel~9c1d', value: '"do-not-touch"' };
 const RUNS = 25;
+/**
+ * How long a call may take. A random actor type is hosted nowhere, and InvokeActor then looks it up
+ * again under daprd's built-in (protected) DaprBuiltInActorNotFoundRetries for about five seconds
+ * before answering; its deadline cuts that short, since the wait is not what this test is about (a
+ * DEADLINE_EXCEEDED is not a crash).
+ */
+const deadlineMs = (name: string) => (name === 'InvokeActor' ? 250 : 5000);
 
 let s: ObservedSidecar;
 let client: grpc.Client;
@@ -32,14 +39,14 @@ afterAll(async () => {
   await s?.stop();
 });
 
-function callRaw(path: string, payload: Buffer): Promise<grpc.ServiceError | null> {
+function callRaw(path: string, payload: Buffer, timeoutMs: number): Promise<grpc.ServiceError | null> {
   return new Promise((resolve) => {
     client.makeUnaryRequest(
       path,
       (b: Buffer) => b,
       (b: Buffer) => b,
       payload,
-      { deadline: Date.now() + 5000 },
+      { deadline: Date.now() + timeoutMs },
       (err) => resolve(err),
     );
   });
@@ -54,7 +61,7 @@ function callTyped(name: string, request: unknown): Promise<grpc.ServiceError | 
   } catch {
     return Promise.resolve(null); // the generator made something protobuf cannot encode; nothing was sent
   }
-  return callRaw(method.path, payload);
+  return callRaw(method.path, payload, deadlineMs(name));
 }
 
 const crashed = (err: grpc.ServiceError | null) =>
@@ -83,7 +90,7 @@ it.each(unary.map(([name]) => name))('survives random bytes and random requests 
   const path = definition[name]?.path ?? '';
   await fc.assert(
     fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), async (bytes) => {
-      expect(crashed(await callRaw(path, Buffer.from(bytes)))).toBe(false);
+      expect(crashed(await callRaw(path, Buffer.from(bytes), deadlineMs(name)))).toBe(false);
     }),
     { numRuns: RUNS },
   );
