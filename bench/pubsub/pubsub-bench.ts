@@ -289,8 +289,10 @@ const lines = [
   '',
   `1 KB events; latency over ${LATENCY_EVENTS} sequential events, throughput over ${EVENTS} events with ${CONCURRENCY} publishes in flight.`,
   `Machine: ${meta.cpus}, Node ${process.version}, ${meta.date}.`,
-  `Load average (1 / 5 / 15 min) before the run ${fmtLoad(loadBefore)}, after ${fmtLoad(loadAfter)}: on a loaded machine the wall-clock`,
-  'columns are not results; CPU µs/event (user + system over the throughput phase) is the steadier measure.',
+  `Load average (1 / 5 / 15 min) before the run ${fmtLoad(loadBefore)}, after ${fmtLoad(loadAfter)}: ` +
+    ((loadBefore[0] ?? 0) > os.cpus().length / 2
+      ? 'other work loaded the machine, so the wall-clock columns are not results; CPU µs/event (user + system over the throughput phase) is the steadier measure.'
+      : 'the machine was otherwise idle when the run began; CPU µs/event is user + system time over the throughput phase.'),
   'Weft rows are end to end (HTTP publish → sidecar → broker → sidecar → HTTP app); ' +
     (IN_PROCESS
       ? 'the sidecar ran inside the bench process (`--in-process`), so "bench" CPU is client + app + sidecar.'
