@@ -75,9 +75,14 @@ export async function startPostgresWorkflowSidecar(appId: string, postgresUrl: s
 /** Unique to this test process, so parallel runs and other layouts never meet. */
 const TABLE_SUFFIX = `${process.pid}_${Date.now().toString(36)}`;
 
-async function writePostgresComponent(dataDir: string, postgresUrl: string): Promise<string> {
+/**
+ * Writes a state component marked as the actor state store (so workflows live there) into
+ * `<dataDir>/resources`, and returns that folder.
+ */
+async function writeActorStoreComponent(dataDir: string, type: string, metadata: Record<string, string>): Promise<string> {
   const resources = path.join(dataDir, 'resources');
   await fs.mkdir(resources, { recursive: true });
+  const entries = { ...metadata, actorStateStore: 'true' };
   await fs.writeFile(
     path.join(resources, 'statestore.yaml'),
     [
@@ -86,46 +91,27 @@ async function writePostgresComponent(dataDir: string, postgresUrl: string): Pro
       'metadata:',
       '  name: statestore',
       'spec:',
-      '  type: state.postgresql',
+      `  type: ${type}`,
       '  version: v1',
       '  metadata:',
-      '    - name: connectionString',
-      `      value: "${postgresUrl}"`,
-      '    - name: actorStateStore',
-      '      value: "true"',
-      // Its own tables: the shared test database may hold a "state" table of another layout.
-      '    - name: tableName',
-      `      value: weft_wft_state_${TABLE_SUFFIX}`,
-      '    - name: metadataTableName',
-      `      value: weft_wft_meta_${TABLE_SUFFIX}`,
+      ...Object.entries(entries).flatMap(([name, value]) => [`    - name: ${name}`, `      value: "${value}"`]),
       '',
     ].join('\n'),
   );
   return resources;
 }
 
-async function writeRedisComponent(dataDir: string, redisHost: string): Promise<string> {
-  const resources = path.join(dataDir, 'resources');
-  await fs.mkdir(resources, { recursive: true });
-  await fs.writeFile(
-    path.join(resources, 'statestore.yaml'),
-    [
-      'apiVersion: dapr.io/v1alpha1',
-      'kind: Component',
-      'metadata:',
-      '  name: statestore',
-      'spec:',
-      '  type: state.redis',
-      '  version: v1',
-      '  metadata:',
-      '    - name: redisHost',
-      `      value: "${redisHost}"`,
-      '    - name: actorStateStore',
-      '      value: "true"',
-      '',
-    ].join('\n'),
-  );
-  return resources;
+function writePostgresComponent(dataDir: string, postgresUrl: string): Promise<string> {
+  return writeActorStoreComponent(dataDir, 'state.postgresql', {
+    connectionString: postgresUrl,
+    // Its own tables: the shared test database may hold a "state" table of another layout.
+    tableName: `weft_wft_state_${TABLE_SUFFIX}`,
+    metadataTableName: `weft_wft_meta_${TABLE_SUFFIX}`,
+  });
+}
+
+function writeRedisComponent(dataDir: string, redisHost: string): Promise<string> {
+  return writeActorStoreComponent(dataDir, 'state.redis', { redisHost });
 }
 
 /** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */

@@ -40,7 +40,7 @@ function newInstance(instanceId: string, o: { name?: string; input?: string | nu
 }
 
 /** A step that consumes everything the work item carried and appends it to history. */
-function stepFor(item: { instance: { instanceId: string; executionId: string }; messages: { seq: number; event: ReturnType<typeof ev.eventRaised> }[] }, changes: Partial<OrchestrationStep> = {}): OrchestrationStep {
+export function stepFor(item: { instance: { instanceId: string; executionId: string }; messages: { seq: number; event: ReturnType<typeof ev.eventRaised> }[] }, changes: Partial<OrchestrationStep> = {}): OrchestrationStep {
   return {
     instanceId: item.instance.instanceId,
     executionId: item.instance.executionId,

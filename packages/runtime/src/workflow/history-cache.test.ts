@@ -1,28 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { OrchestrationStep, OrchestrationWorkItem, WorkflowBackend } from './backend.js';
 import { ev } from './history.js';
+import { stepFor } from './backend-conformance.js';
 import { HistoryCache } from './history-cache.js';
 import { MemoryWorkflowBackend } from './memory-backend.js';
 
 const at = (ms: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + ms);
 
 /** A step consuming the batch (after an OrchestratorStarted) and appending it to history. */
+/** A RUNNING step consuming `item`'s messages, with an `OrchestratorStarted` first. */
 function step(item: OrchestrationWorkItem, changes: Partial<OrchestrationStep> = {}): OrchestrationStep {
-  return {
-    instanceId: item.instance.instanceId,
-    executionId: item.instance.executionId,
-    consumedSeqs: item.messages.map((m) => m.seq),
-    resetHistory: false,
-    appendHistory: [ev.orchestratorStarted(at(1)), ...item.messages.map((m) => m.event)],
-    status: 'RUNNING',
-    output: null,
-    customStatus: null,
-    failure: null,
-    activities: [],
-    messages: [],
-    newInstances: [],
-    ...changes,
-  };
+  return stepFor(item, { appendHistory: [ev.orchestratorStarted(at(1)), ...item.messages.map((m) => m.event)], ...changes });
 }
 
 /** Records what each claim asked for and got back. */
