@@ -321,6 +321,78 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       expect(await b.setSuspended('nobody', true, at(8))).toBeUndefined();
     });
 
+    it('suspends only RUNNING and PENDING instances, resumes only SUSPENDED ones, and holds a suspended one back', async () => {
+      const b = await open();
+      if (!b) return;
+      await b.createInstance(newInstance('s'));
+      // Resuming an instance that is not suspended changes nothing.
+      expect(await b.setSuspended('s', false, at(1))).toBe('PENDING');
+      expect(await b.getInstance('s')).toMatchObject({ status: 'PENDING', lastUpdatedAt: at(0) });
+      const item = (await b.lockNextOrchestration('o', LEASE, at(2)))!;
+      await b.commitStep('o', stepFor(item), at(3));
+      expect(await b.setSuspended('s', true, at(4))).toBe('RUNNING');
+      expect(await b.getInstance('s')).toMatchObject({ status: 'SUSPENDED', lastUpdatedAt: at(4) });
+      // Suspending twice changes nothing; events raised meanwhile wait for the resume.
+      expect(await b.setSuspended('s', true, at(5))).toBe('SUSPENDED');
+      expect((await b.getInstance('s'))?.lastUpdatedAt).toEqual(at(4));
+      await b.enqueue({ instanceId: 's', event: ev.eventRaised('go', null, at(6)), visibleAt: at(6) });
+      expect(await b.lockNextOrchestration('o', LEASE, at(7))).toBeUndefined();
+      expect(await b.setSuspended('s', false, at(8))).toBe('SUSPENDED');
+      expect(await b.getInstance('s')).toMatchObject({ status: 'RUNNING', lastUpdatedAt: at(8) });
+      expect(await b.getHistory('s')).toHaveLength(1);
+      const resumed = (await b.lockNextOrchestration('o', LEASE, at(9)))!;
+      expect(resumed.messages.map((m) => m.event.eventRaised?.name)).toEqual(['go']);
+      // A finished instance neither suspends nor resumes.
+      await b.terminate('s', null, at(10));
+      expect(await b.setSuspended('s', true, at(11))).toBe('TERMINATED');
+      expect(await b.setSuspended('s', false, at(12))).toBe('TERMINATED');
+      expect(await b.getInstance('s')).toMatchObject({ status: 'TERMINATED', lastUpdatedAt: at(10) });
+    });
+
+    it('resumes to RUNNING an instance whose first step committed while it was suspended, and lets a finishing step end it', async () => {
+      const b = await open();
+      if (!b) return;
+      await b.createInstance(newInstance('late'));
+      const first = (await b.lockNextOrchestration('o', LEASE, at(1)))!;
+      expect(await b.setSuspended('late', true, at(2))).toBe('PENDING');
+      expect(await b.commitStep('o', stepFor(first), at(3))).toBe(true);
+      expect((await b.getInstance('late'))?.status).toBe('SUSPENDED');
+      await b.setSuspended('late', false, at(4));
+      expect((await b.getInstance('late'))?.status).toBe('RUNNING');
+      // Suspended while a step that finishes it runs: the step still finishes it.
+      await b.enqueue({ instanceId: 'late', event: ev.eventRaised('go', null, at(5)), visibleAt: at(5) });
+      const last = (await b.lockNextOrchestration('o', LEASE, at(6)))!;
+      await b.setSuspended('late', true, at(7));
+      const completed = ev.executionCompleted('COMPLETED', '"ok"', null, at(8));
+      expect(await b.commitStep('o', stepFor(last, { status: 'COMPLETED', output: '"ok"', appendHistory: [...stepFor(last).appendHistory, completed] }), at(8))).toBe(true);
+      expect(await b.getInstance('late')).toMatchObject({ status: 'COMPLETED', output: '"ok"' });
+    });
+
+    it('terminates a suspended instance and a locked one: drops their pending work and refuses the lock holder\'s step', async () => {
+      const b = await open();
+      if (!b) return;
+      await b.createInstance(newInstance('held'));
+      const item = (await b.lockNextOrchestration('o', LEASE, at(1)))!;
+      await b.commitStep('o', stepFor(item, { activities: [{ taskId: 1, name: 'a', input: null }], messages: [{ instanceId: 'held', event: ev.timerFired(2, at(9_000)), visibleAt: at(9_000) }] }), at(2));
+      await b.setSuspended('held', true, at(3));
+      expect(await b.terminate('held', '"bye"', at(4))).toEqual({ found: true, alreadyFinished: false, children: [] });
+      expect(await b.getInstance('held')).toMatchObject({ status: 'TERMINATED', output: '"bye"', lastUpdatedAt: at(4) });
+      expect(await b.lockActivities('o', LEASE, at(5), 10)).toEqual([]);
+      expect(await b.lockNextOrchestration('o', LEASE, at(10_000))).toBeUndefined();
+      expect(await b.nextWakeAt(at(5))).toBeUndefined();
+
+      await b.createInstance(newInstance('busy', { createdAt: at(20_000) }));
+      const busy = (await b.lockNextOrchestration('o', LEASE, at(20_001)))!;
+      expect(busy.instance.instanceId).toBe('busy');
+      expect((await b.terminate('busy', null, at(20_002))).found).toBe(true);
+      expect(await b.commitStep('o', stepFor(busy), at(20_003))).toBe(false);
+      expect(await b.getInstance('busy')).toMatchObject({ status: 'TERMINATED', output: null });
+      expect((await b.getHistory('busy')).map((e) => Object.keys(e).find((k) => k === 'executionTerminated' || k === 'executionCompleted'))).toEqual([
+        'executionTerminated',
+        'executionCompleted',
+      ]);
+    });
+
     it('finishes an instance: drops its pending work, and refuses later steps', async () => {
       const b = await open();
       if (!b) return;
@@ -476,6 +548,27 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       expect(await b.purgeWhere({ instanceIdPrefix: 'batch-', statuses: ['RUNNING'] })).toBe(0);
       expect(await b.purgeWhere({ instanceIdPrefix: 'batch-' })).toBe(1);
       expect((await b.listInstances({}, 10)).instances.map((i) => i.instanceId)).toEqual(['running']);
+    });
+
+    it('never purges an unfinished instance, suspended or pending, nor the unfinished children of a finished one', async () => {
+      const b = await open();
+      if (!b) return;
+      await b.createInstance(newInstance('pending'));
+      await b.createInstance(newInstance('paused'));
+      await b.setSuspended('paused', true, at(1));
+      await b.createInstance(newInstance('ended'));
+      await b.createInstance(newInstance('ended:alive', { parent: { instanceId: 'ended', taskId: 1 } }));
+      await b.createInstance(newInstance('ended:gone', { parent: { instanceId: 'ended', taskId: 2 } }));
+      await b.terminate('ended:gone', null, at(2));
+      // Terminated alone: its parent hears of it, its running sibling stays.
+      await b.terminate('ended', null, at(3));
+      expect(await b.purge('pending')).toBe(0);
+      expect(await b.purge('paused')).toBe(0);
+      expect(await b.purge('nobody')).toBe(0);
+      expect(await b.purgeWhere({ statuses: ['PENDING', 'SUSPENDED', 'RUNNING'] })).toBe(0);
+      expect(await b.purge('ended')).toBe(2);
+      expect((await b.listInstances({}, 10)).instances.map((i) => i.instanceId).sort()).toEqual(['ended:alive', 'paused', 'pending']);
+      expect(await b.getInstance('ended:alive')).toMatchObject({ status: 'PENDING', parentInstanceId: 'ended' });
     });
 
     it('reports instances idle with work waiting, and RUNNING ones waiting for nothing, but not locked or finished ones', async () => {
