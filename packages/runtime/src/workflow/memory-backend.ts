@@ -19,8 +19,9 @@ import type {
   TerminateResult,
   WorkflowBackend,
 } from './backend.js';
-import { ev } from './history.js';
-import { decodeToken, encodeToken, terminatedChildEvent } from './sql-rows.js';
+import { decodeToken, encodeToken } from './sql-rows.js';
+import type { InstanceFacts, Transition } from './transitions.js';
+import { planSuspend, planTerminate, purgeBatch, purgeStatuses, purgeable, statusAfterStep } from './transitions.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { isTerminal } from './types.js';
 
@@ -274,7 +275,7 @@ export class MemoryWorkflowBackend implements WorkflowBackend {
       if (m.instanceId === id || (target && !isTerminal(target.record.status))) this.insertInbox(m);
     }
     const r = current.record;
-    r.status = step.status === 'RUNNING' && r.status === 'SUSPENDED' ? 'SUSPENDED' : step.status;
+    r.status = statusAfterStep(r.status, step.status);
     r.executionId = executionId;
     if (step.input !== undefined) r.input = step.input;
     r.output = step.output;
@@ -355,45 +356,50 @@ export class MemoryWorkflowBackend implements WorkflowBackend {
     return out;
   }
 
-  async terminate(instanceId: string, output: string | null, now: Date): Promise<TerminateResult> {
+  private facts(instanceId: string): InstanceFacts | undefined {
     const i = this.instances.get(instanceId);
-    if (!i) return { found: false };
-    if (isTerminal(i.record.status)) return { found: true, alreadyFinished: true, children: [] };
-    this.dropActivities(instanceId);
-    this.dropInbox(instanceId, () => true);
-    i.history.push(ev.executionTerminated(output, now), ev.executionCompleted('TERMINATED', output, null, now));
-    i.record.status = 'TERMINATED';
-    i.record.output = output;
-    i.record.lastUpdatedAt = new Date(now);
-    unlock(i);
-    const { parentInstanceId, parentTaskId } = i.record;
-    const parent = parentInstanceId ? this.instances.get(parentInstanceId) : undefined;
-    if (parent && parentTaskId !== null && !isTerminal(parent.record.status)) {
-      this.insertInbox({ instanceId: parent.record.instanceId, event: terminatedChildEvent(parentTaskId, instanceId, now), visibleAt: now });
+    if (!i) return undefined;
+    const { status, executionId, parentInstanceId, parentTaskId } = i.record;
+    return { status, executionId, started: i.history.length > 0, parentInstanceId, parentTaskId };
+  }
+
+  /** Applies a planned transition (its guard holds: the facts were read just now); returns the unfinished children when it finishes the instance. */
+  private apply(x: Transition): string[] {
+    const i = this.instances.get(x.instanceId)!;
+    if (x.finish) {
+      this.dropActivities(x.instanceId);
+      this.dropInbox(x.instanceId, () => true);
+      unlock(i);
     }
-    const children = [...this.instances.values()]
-      .filter((c) => c.record.parentInstanceId === instanceId && !isTerminal(c.record.status))
+    i.history.push(...copy(x.appendHistory));
+    i.record.status = x.status;
+    if (x.output !== undefined) i.record.output = x.output;
+    i.record.lastUpdatedAt = new Date(x.at);
+    const m = x.parentMessage;
+    const parent = m ? this.instances.get(m.instanceId) : undefined;
+    if (m && parent && !isTerminal(parent.record.status)) this.insertInbox(m);
+    if (!x.finish) return [];
+    return [...this.instances.values()]
+      .filter((c) => c.record.parentInstanceId === x.instanceId && !isTerminal(c.record.status))
       .map((c) => c.record.instanceId);
-    return { found: true, alreadyFinished: false, children };
+  }
+
+  async terminate(instanceId: string, output: string | null, now: Date): Promise<TerminateResult> {
+    const plan = planTerminate(instanceId, this.facts(instanceId), output, now);
+    if (plan.kind === 'unknown') return { found: false };
+    if (plan.kind === 'finished') return { found: true, alreadyFinished: true, children: [] };
+    return { found: true, alreadyFinished: false, children: this.apply(plan.transition) };
   }
 
   async setSuspended(instanceId: string, suspended: boolean, now: Date): Promise<WorkflowStatus | undefined> {
-    const i = this.instances.get(instanceId);
-    if (!i) return undefined;
-    const previous = i.record.status;
-    let next: WorkflowStatus | undefined;
-    if (suspended && (previous === 'RUNNING' || previous === 'PENDING')) next = 'SUSPENDED';
-    if (!suspended && previous === 'SUSPENDED') next = i.history.length > 0 ? 'RUNNING' : 'PENDING';
-    if (next) {
-      i.record.status = next;
-      i.record.lastUpdatedAt = new Date(now);
-    }
-    return previous;
+    const plan = planSuspend(instanceId, this.facts(instanceId), suspended, now);
+    if (plan.transition) this.apply(plan.transition);
+    return plan.previous;
   }
 
   async purge(instanceId: string): Promise<number> {
     const i = this.instances.get(instanceId);
-    if (!i || !isTerminal(i.record.status)) return 0;
+    if (!i || !purgeable(i.record.status)) return 0;
     let count = 0;
     for (const child of [...this.instances.values()]) if (child.record.parentInstanceId === instanceId) count += await this.purge(child.record.instanceId);
     this.deleteInstance(instanceId);
@@ -401,13 +407,13 @@ export class MemoryWorkflowBackend implements WorkflowBackend {
   }
 
   async purgeWhere(filter: InstanceFilter, limit?: number): Promise<number> {
-    const statuses = (filter.statuses ?? ['COMPLETED', 'FAILED', 'TERMINATED']).filter(isTerminal);
+    const statuses = purgeStatuses(filter);
     if (statuses.length === 0) return 0;
     const ids = [...this.instances.values()]
       .map((s) => s.record)
       .filter((r) => matches(r, { ...filter, statuses }))
       .map((r) => r.instanceId)
-      .slice(0, limit === undefined ? undefined : Math.max(1, Math.floor(limit)));
+      .slice(0, purgeBatch(limit));
     let count = 0;
     for (const id of ids) count += await this.purge(id);
     return count;

@@ -25,11 +25,12 @@ import type {
   TerminateResult,
   WorkflowBackend,
 } from './backend.js';
-import { ev } from './history.js';
 import { WORKFLOW_FUNCTIONS } from './postgres-functions.js';
 import { WriteBatcher } from './write-batcher.js';
-import { INSTANCE_COLUMNS, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
-import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
+import { INSTANCE_COLUMNS, decodeToken, encodeToken, factsQuery, filterClause, idleInstances, parseEvent, toFacts, toInstance } from './sql-rows.js';
+import type { FactsRow, InstanceRow, PendingWorkRow } from './sql-rows.js';
+import type { InstanceFacts, Transition } from './transitions.js';
+import { planSuspend, planTerminate, purgeBatch, purgeStatuses, purgeable } from './transitions.js';
 import { madeWorkForOthers } from './new-work.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { WORKFLOW_STATUSES, isTerminal } from './types.js';
@@ -559,49 +560,62 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     return at === null || at === undefined ? undefined : new Date(Number(at));
   }
 
+  private async facts(c: pg.PoolClient, instanceId: string): Promise<InstanceFacts | undefined> {
+    const r = await c.query<FactsRow>(factsQuery('weft_wf_instances', 'weft_wf_history', '$1', '$2', ' FOR UPDATE OF i'), [this.appId, instanceId]);
+    return toFacts(r.rows[0]);
+  }
+
+  /**
+   * Applies a planned transition in the transaction, if the instance still has the status and
+   * execution it was planned from (it has: the facts were read under the row lock); returns the
+   * unfinished children when it finishes the instance, undefined when the guard failed.
+   */
+  private async apply(c: pg.PoolClient, x: Transition): Promise<string[] | undefined> {
+    const id = x.instanceId;
+    const updated = await c.query(
+      `UPDATE weft_wf_instances SET status = $1, output = CASE WHEN $2 THEN $3 ELSE output END, updated_at = $4,
+         lock_owner = CASE WHEN $5 THEN NULL ELSE lock_owner END, lock_expires_at = CASE WHEN $5 THEN NULL ELSE lock_expires_at END
+       WHERE app_id = $6 AND instance_id = $7 AND status = $8 AND execution_id = $9`,
+      [x.status, x.output !== undefined, x.output ?? null, x.at.getTime(), x.finish, this.appId, id, x.guard.status, x.guard.executionId],
+    );
+    if (updated.rowCount === 0) return undefined;
+    if (x.finish) {
+      await c.query('DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2', [this.appId, id]);
+      await c.query('DELETE FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2', [this.appId, id]);
+    }
+    await this.appendHistory(c, id, x.appendHistory);
+    const m = x.parentMessage;
+    const parent = m ? await this.row(c, m.instanceId) : undefined;
+    if (m && parent && !isTerminal(parent.status as WorkflowStatus)) await this.insertInbox(c, m);
+    if (!x.finish) return [];
+    const children = await c.query<{ instance_id: string }>(
+      `SELECT instance_id FROM weft_wf_instances WHERE app_id = $1 AND parent_instance_id = $2 AND status NOT IN ${TERMINAL_SQL}`,
+      [this.appId, id],
+    );
+    return children.rows.map((r) => r.instance_id);
+  }
+
   async terminate(instanceId: string, output: string | null, now: Date): Promise<TerminateResult> {
-    return this.tx(async (c) => {
-      const row = await this.row(c, instanceId, true);
-      if (!row) return { found: false };
-      if (isTerminal(row.status as WorkflowStatus)) return { found: true, alreadyFinished: true, children: [] };
-      await c.query('DELETE FROM weft_wf_activities WHERE app_id = $1 AND instance_id = $2', [this.appId, instanceId]);
-      await c.query('DELETE FROM weft_wf_inbox WHERE app_id = $1 AND instance_id = $2', [this.appId, instanceId]);
-      await this.appendHistory(c, instanceId, [ev.executionTerminated(output, now), ev.executionCompleted('TERMINATED', output, null, now)]);
-      await c.query(
-        `UPDATE weft_wf_instances SET status = 'TERMINATED', output = $1, updated_at = $2, lock_owner = NULL, lock_expires_at = NULL
-         WHERE app_id = $3 AND instance_id = $4`,
-        [output, now.getTime(), this.appId, instanceId],
-      );
-      if (row.parent_instance_id && row.parent_task_id !== null) {
-        const parent = await this.row(c, row.parent_instance_id);
-        if (parent && !isTerminal(parent.status as WorkflowStatus)) {
-          await this.insertInbox(c, { instanceId: parent.instance_id, event: terminatedChildEvent(row.parent_task_id, instanceId, now), visibleAt: now });
-        }
+    const done = await this.tx(async (c): Promise<{ result: TerminateResult; wakes: boolean }> => {
+      for (;;) {
+        const plan = planTerminate(instanceId, await this.facts(c, instanceId), output, now);
+        if (plan.kind === 'unknown') return { result: { found: false }, wakes: false };
+        if (plan.kind === 'finished') return { result: { found: true, alreadyFinished: true, children: [] }, wakes: false };
+        const children = await this.apply(c, plan.transition);
+        if (children) return { result: { found: true, alreadyFinished: false, children }, wakes: plan.transition.wakes };
       }
-      const children = await c.query<{ instance_id: string }>(
-        `SELECT instance_id FROM weft_wf_instances WHERE app_id = $1 AND parent_instance_id = $2 AND status NOT IN ${TERMINAL_SQL}`,
-        [this.appId, instanceId],
-      );
-      return { found: true, alreadyFinished: false, children: children.rows.map((r) => r.instance_id) };
-    }, (result) => result.found && !result.alreadyFinished);
+    }, (d) => d.wakes);
+    return done.result;
   }
 
   async setSuspended(instanceId: string, suspended: boolean, now: Date): Promise<WorkflowStatus | undefined> {
-    return this.tx(async (c) => {
-      const row = await this.row(c, instanceId, true);
-      if (!row) return undefined;
-      const previous = row.status as WorkflowStatus;
-      let next: WorkflowStatus | undefined;
-      if (suspended && (previous === 'RUNNING' || previous === 'PENDING')) next = 'SUSPENDED';
-      if (!suspended && previous === 'SUSPENDED') {
-        const started = await c.query('SELECT 1 FROM weft_wf_history WHERE app_id = $1 AND instance_id = $2 LIMIT 1', [this.appId, instanceId]);
-        next = (started.rowCount ?? 0) > 0 ? 'RUNNING' : 'PENDING';
+    const plan = await this.tx(async (c) => {
+      for (;;) {
+        const p = planSuspend(instanceId, await this.facts(c, instanceId), suspended, now);
+        if (!p.transition || (await this.apply(c, p.transition))) return p;
       }
-      if (next) {
-        await c.query('UPDATE weft_wf_instances SET status = $1, updated_at = $2 WHERE app_id = $3 AND instance_id = $4', [next, now.getTime(), this.appId, instanceId]);
-      }
-      return previous;
-    }, (previous) => previous === 'SUSPENDED' && !suspended);
+    }, (p) => p.transition?.wakes === true);
+    return plan.previous;
   }
 
   async purge(instanceId: string): Promise<number> {
@@ -610,7 +624,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
 
   private async purgeTree(c: pg.PoolClient, instanceId: string): Promise<number> {
     const row = await this.row(c, instanceId, true);
-    if (!row || !isTerminal(row.status as WorkflowStatus)) return 0;
+    if (!row || !purgeable(row.status as WorkflowStatus)) return 0;
     const children = await c.query<{ instance_id: string }>('SELECT instance_id FROM weft_wf_instances WHERE app_id = $1 AND parent_instance_id = $2', [
       this.appId,
       instanceId,
@@ -622,10 +636,11 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   }
 
   async purgeWhere(filter: InstanceFilter, limit?: number): Promise<number> {
-    const statuses = (filter.statuses ?? ['COMPLETED', 'FAILED', 'TERMINATED']).filter(isTerminal);
+    const statuses = purgeStatuses(filter);
     if (statuses.length === 0) return 0;
     const where = filterClause({ ...filter, statuses }, p, 2);
-    const bounded = limit === undefined ? '' : ` LIMIT ${Math.max(1, Math.floor(limit))}`;
+    const batch = purgeBatch(limit);
+    const bounded = batch === undefined ? '' : ` LIMIT ${batch}`;
     return this.tx(async (c) => {
       const rows = await c.query<{ instance_id: string }>(`SELECT instance_id FROM weft_wf_instances WHERE app_id = $1${where.sql}${bounded}`, [
         this.appId,

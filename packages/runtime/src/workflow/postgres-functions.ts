@@ -8,6 +8,7 @@
  * Each function switches `synchronous_commit` on for its transaction (the sessions default to
  * asynchronous commit, which only lease claims and renewals rely on).
  */
+import { statusAfterStepSql } from './transitions.js';
 
 /** Inserts a new instance (replacing the rows of a finished one of the same id) with its start event. */
 const INSERT_INSTANCE = `
@@ -103,7 +104,7 @@ BEGIN
     AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED'))
   ORDER BY m.ord;
   UPDATE weft_wf_instances SET
-    status = CASE WHEN next_status = 'RUNNING' AND cur.status = 'SUSPENDED' THEN 'SUSPENDED' ELSE next_status END,
+    status = ${statusAfterStepSql('cur.status', 'next_status')},
     execution_id = exec_id, input = CASE WHEN s ? 'input' THEN s->>'input' ELSE input END, output = s->>'output',
     custom_status = s->>'customStatus', failure = s->>'failure', updated_at = t, lock_owner = NULL, lock_expires_at = NULL
   WHERE app_id = app AND instance_id = id;

@@ -36,14 +36,14 @@ import type {
   TerminateResult,
   WorkflowBackend,
 } from './backend.js';
-import { ev } from './history.js';
 import { madeWorkForOthers } from './new-work.js';
 import { SCRIPTS } from './redis-scripts.js';
 import type { ScriptName } from './redis-scripts.js';
-import { decodeToken, encodeToken, idleInstances, isUnfiltered, parseEvent, terminatedChildEvent } from './sql-rows.js';
+import { decodeToken, encodeToken, idleInstances, isUnfiltered, parseEvent } from './sql-rows.js';
+import type { InstanceFacts, Transition } from './transitions.js';
+import { planSuspend, planTerminate, purgeBatch, purgeStatuses } from './transitions.js';
 import type { PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
-import { TERMINAL_STATUSES, isTerminal } from './types.js';
 
 /** The scripts as ioredis exposes them after `defineCommand` (one key: the prefix). */
 type ScriptClient = Redis & Record<ScriptName, (prefix: string, ...args: string[]) => Promise<unknown>>;
@@ -319,34 +319,52 @@ export class RedisWorkflowBackend implements WorkflowBackend {
     return idleInstances(pending, idleBefore, now);
   }
 
+  private async facts(instanceId: string): Promise<InstanceFacts | undefined> {
+    const f = (await this.run('wfFacts', instanceId)) as [unknown, unknown, unknown, unknown, number] | null;
+    if (!f) return undefined;
+    return {
+      status: asString(f[0]) as WorkflowStatus,
+      executionId: asString(f[1]),
+      started: f[4] === 1,
+      parentInstanceId: f[2] === null ? null : asString(f[2]),
+      parentTaskId: f[3] === null ? null : Number(asString(f[3])),
+    };
+  }
+
+  /** Applies a planned transition in one script; the unfinished children when it finishes the instance, undefined when the instance changed since it was read. */
+  private async apply(x: Transition): Promise<string[] | undefined> {
+    const payload = {
+      id: x.instanceId,
+      guard: { status: x.guard.status, exec: x.guard.executionId, started: x.guard.started },
+      status: x.status,
+      setOutput: x.output !== undefined,
+      ...(x.output !== undefined && x.output !== null ? { output: x.output } : {}),
+      history: x.appendHistory.map((e) => JSON.stringify(e)),
+      finish: x.finish,
+      ...(x.parentMessage ? { parent: messagePayload(x.parentMessage) } : {}),
+      wakes: x.wakes,
+      at: String(x.at.getTime()),
+    };
+    const reply = (await this.run('wfTransition', JSON.stringify(payload), this.notifier)) as [number, unknown[]?];
+    return reply[0] === 1 ? (reply[1] ?? []).map(asString).sort() : undefined;
+  }
+
   async terminate(instanceId: string, output: string | null, now: Date): Promise<TerminateResult> {
-    // The parent's notification names the task id the parent knows the child by: read it first, and
-    // the script checks that it has not changed (an instance of that id made again meanwhile).
+    // Planned from what was read, applied only if nothing changed in between; else planned again.
     for (;;) {
-      const parentTask = await this.client.hget(`${this.prefix}i:${instanceId}`, 'ptask');
-      const childEvent = parentTask === null ? '' : JSON.stringify(terminatedChildEvent(Number(parentTask), instanceId, now));
-      const reply = (await this.run(
-        'wfTerminate',
-        instanceId,
-        output ?? '',
-        output === null ? '0' : '1',
-        String(now.getTime()),
-        JSON.stringify(ev.executionTerminated(output, now)),
-        JSON.stringify(ev.executionCompleted('TERMINATED', output, null, now)),
-        parentTask ?? '',
-        childEvent,
-        this.notifier,
-      )) as [number, number?, unknown[]?];
-      if (reply[0] === -1) continue;
-      if (reply[0] === 0) return { found: false };
-      if (reply[1] === 1) return { found: true, alreadyFinished: true, children: [] };
-      return { found: true, alreadyFinished: false, children: (reply[2] ?? []).map(asString).sort() };
+      const plan = planTerminate(instanceId, await this.facts(instanceId), output, now);
+      if (plan.kind === 'unknown') return { found: false };
+      if (plan.kind === 'finished') return { found: true, alreadyFinished: true, children: [] };
+      const children = await this.apply(plan.transition);
+      if (children) return { found: true, alreadyFinished: false, children };
     }
   }
 
   async setSuspended(instanceId: string, suspended: boolean, now: Date): Promise<WorkflowStatus | undefined> {
-    const previous = await this.run('wfSuspend', instanceId, suspended ? '1' : '0', String(now.getTime()), this.notifier);
-    return previous === null ? undefined : (asString(previous) as WorkflowStatus);
+    for (;;) {
+      const plan = planSuspend(instanceId, await this.facts(instanceId), suspended, now);
+      if (!plan.transition || (await this.apply(plan.transition))) return plan.previous;
+    }
   }
 
   async purge(instanceId: string): Promise<number> {
@@ -354,9 +372,9 @@ export class RedisWorkflowBackend implements WorkflowBackend {
   }
 
   async purgeWhere(filter: InstanceFilter, limit?: number): Promise<number> {
-    const statuses = (filter.statuses ?? TERMINAL_STATUSES).filter(isTerminal);
+    const statuses = purgeStatuses(filter);
     if (statuses.length === 0) return 0;
-    const bound = limit === undefined ? 0 : Math.max(1, Math.floor(limit));
+    const bound = purgeBatch(limit) ?? 0;
     return Number(await this.run('wfPurgeWhere', JSON.stringify(filterPayload({ ...filter, statuses })), String(bound)));
   }
 

@@ -31,6 +31,7 @@
  */
 
 import { PRELUDE } from './redis-script-prelude.js';
+import { statusAfterStepLua } from './transitions.js';
 
 /** One script per operation (each runs with {@link PRELUDE} in front). */
 const BODIES = {
@@ -170,7 +171,7 @@ for _, m in ipairs(s.messages) do
   end
 end
 local status = s.status
-if status == 'RUNNING' and f[1] == 'SUSPENDED' then status = 'SUSPENDED' end
+${statusAfterStepLua("f[1]", 'status')}
 setStatus(id, f[1], status, f[4])
 local key = ik(id)
 redis.call('HSET', key, 'exec', exec)
@@ -308,54 +309,52 @@ for _, status in ipairs({ 'PENDING', 'RUNNING' }) do
 end
 return out
 `,
-  /** ARGV: instance id, output ('' with hasOutput 0 for null), hasOutput, now, terminated JSON, completed JSON, parent task id seen, child event, notifier. */
-  wfTerminate: `
-local id, t = ARGV[1], ARGV[4]
-local f = redis.call('HMGET', ik(id), 'status', 'parent', 'ptask', 'created')
-if not f[1] then return { 0 } end
-if TERMINAL[f[1]] then return { 1, 1 } end
-if (f[3] or '') ~= ARGV[7] then return { -1 } end
-dropActivities(id)
-dropInbox(id)
-redis.call('RPUSH', P .. 'h:' .. id, ARGV[5], ARGV[6])
-setStatus(id, f[1], 'TERMINATED', f[4])
-if ARGV[3] == '1' then redis.call('HSET', ik(id), 'output', ARGV[2]) else redis.call('HDEL', ik(id), 'output') end
-touch(id, t, 'TERMINATED')
-unlock(id)
+  /** ARGV: instance id. Returns [status, execution id, parent id, parent task id, 1 when it has history] or false (the facts the lifecycle rules plan from). */
+  wfFacts: `
+local f = redis.call('HMGET', ik(ARGV[1]), 'status', 'exec', 'parent', 'ptask')
+if not f[1] then return false end
+f[5] = redis.call('LLEN', P .. 'h:' .. ARGV[1]) > 0 and 1 or 0
+return f
+`,
+  /**
+   * ARGV: transition JSON (a planned `Transition`, see `redis-backend.ts`), notifier. Applies it while the
+   * instance still has the facts it was planned from: returns { 1, unfinished children (when it
+   * finishes the instance) }, or { -1 } when they changed (the caller plans again).
+   */
+  wfTransition: `
+local x, notifier = cjson.decode(ARGV[1]), ARGV[2]
+local id, t = x.id, x.at
+local f = redis.call('HMGET', ik(id), 'status', 'exec', 'created')
+if f[1] ~= x.guard.status or f[2] ~= x.guard.exec or (redis.call('LLEN', P .. 'h:' .. id) > 0) ~= x.guard.started then return { -1 } end
+if x.finish then
+  dropActivities(id)
+  dropInbox(id)
+end
+if #x.history > 0 then pushAll(P .. 'h:' .. id, x.history) end
+setStatus(id, f[1], x.status, f[3])
+if x.setOutput then
+  if x.output then redis.call('HSET', ik(id), 'output', x.output) else redis.call('HDEL', ik(id), 'output') end
+end
+touch(id, t, x.status)
+if x.finish then unlock(id) end
 refresh(id)
-if f[2] and f[3] then
-  local ps = redis.call('HGET', ik(f[2]), 'status')
+local m = x.parent
+if m then
+  local ps = redis.call('HGET', ik(m.id), 'status')
   if ps and not TERMINAL[ps] then
-    insertInbox(f[2], ARGV[8], t, false)
-    refresh(f[2])
+    insertInbox(m.id, m.event, m.at, m.timer)
+    refresh(m.id)
   end
 end
 local children = {}
-for _, child in ipairs(redis.call('SMEMBERS', P .. 'ch:' .. id)) do
-  local cs = redis.call('HGET', ik(child), 'status')
-  if cs and not TERMINAL[cs] then children[#children + 1] = child end
+if x.finish then
+  for _, child in ipairs(redis.call('SMEMBERS', P .. 'ch:' .. id)) do
+    local cs = redis.call('HGET', ik(child), 'status')
+    if cs and not TERMINAL[cs] then children[#children + 1] = child end
+  end
 end
-publish(ARGV[9])
-return { 1, 0, children }
-`,
-  /** ARGV: instance id, suspend (1/0), now, notifier. Returns the previous status or false. */
-  wfSuspend: `
-local id, t = ARGV[1], ARGV[3]
-local f = redis.call('HMGET', ik(id), 'status', 'created')
-local previous = f[1]
-if not previous then return false end
-local nextStatus = nil
-if ARGV[2] == '1' and (previous == 'RUNNING' or previous == 'PENDING') then nextStatus = 'SUSPENDED' end
-if ARGV[2] == '0' and previous == 'SUSPENDED' then
-  if redis.call('LLEN', P .. 'h:' .. id) > 0 then nextStatus = 'RUNNING' else nextStatus = 'PENDING' end
-end
-if nextStatus then
-  setStatus(id, previous, nextStatus, f[2])
-  touch(id, t, nextStatus)
-  refresh(id)
-  if ARGV[2] == '0' then publish(ARGV[4]) end
-end
-return previous
+if x.wakes then publish(notifier) end
+return { 1, children }
 `,
   /** ARGV: instance id. Returns how many were deleted. */
   wfPurge: `

@@ -2,9 +2,9 @@
  * Row mapping shared by the SQL drivers: both store times as epoch milliseconds and events as JSON
  * text, so an instance row reads the same from SQLite and PostgreSQL.
  */
-import { ev } from './history.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import type { InstanceFilter, PendingWorkInstance } from './backend.js';
+import type { InstanceFacts } from './transitions.js';
 
 /** An instance row as both drivers select it. */
 export interface InstanceRow {
@@ -51,9 +51,36 @@ export function parseEvent(text: string): HistoryEvent {
   return JSON.parse(text) as HistoryEvent;
 }
 
-/** The parent notification for a child that ended without completing (terminated). */
-export function terminatedChildEvent(taskId: number, instanceId: string, now: Date): HistoryEvent {
-  return ev.subOrchestrationFailed(taskId, { errorType: 'WorkflowTerminated', errorMessage: `child workflow ${instanceId} was terminated` }, now);
+/** An instance's {@link InstanceFacts} as both drivers select them ({@link factsQuery}). */
+export interface FactsRow {
+  status: string;
+  execution_id: string;
+  parent_instance_id: string | null;
+  parent_task_id: number | null;
+  /** 0/1 from SQLite, a boolean from PostgreSQL. */
+  started: number | boolean;
+}
+
+/**
+ * Selects one instance's {@link FactsRow} from `instances` (with its history in `history`), by app id
+ * and instance id (placeholders `app` and `id`); `suffix` ends the statement (`FOR UPDATE`).
+ */
+export function factsQuery(instances: string, history: string, app: string, id: string, suffix = ''): string {
+  return `SELECT status, execution_id, parent_instance_id, parent_task_id,
+    EXISTS (SELECT 1 FROM ${history} h WHERE h.app_id = i.app_id AND h.instance_id = i.instance_id) AS started
+    FROM ${instances} i WHERE i.app_id = ${app} AND i.instance_id = ${id}${suffix}`;
+}
+
+/** Maps a {@link FactsRow}. */
+export function toFacts(row: FactsRow | undefined): InstanceFacts | undefined {
+  if (!row) return undefined;
+  return {
+    status: row.status as WorkflowStatus,
+    executionId: row.execution_id,
+    started: Boolean(row.started),
+    parentInstanceId: row.parent_instance_id,
+    parentTaskId: row.parent_task_id === null ? null : Number(row.parent_task_id),
+  };
 }
 
 /**

@@ -22,11 +22,12 @@ import type {
   WorkflowBackend,
 } from './backend.js';
 import type { Logger } from '../logging/logger.js';
-import { ev } from './history.js';
 import { WalCheckpointer } from '../util/sqlite-wal-checkpointer.js';
 import { isBusy, retryWhenBusy } from './sqlite-busy.js';
-import { INSTANCE_COLUMNS, isUnfiltered, decodeToken, encodeToken, filterClause, idleInstances, parseEvent, terminatedChildEvent, toInstance } from './sql-rows.js';
-import type { InstanceRow, PendingWorkRow } from './sql-rows.js';
+import { INSTANCE_COLUMNS, isUnfiltered, decodeToken, encodeToken, factsQuery, filterClause, idleInstances, parseEvent, toFacts, toInstance } from './sql-rows.js';
+import type { InstanceFacts, Transition } from './transitions.js';
+import { planSuspend, planTerminate, purgeBatch, purgeStatuses, purgeable, statusAfterStep } from './transitions.js';
+import type { FactsRow, InstanceRow, PendingWorkRow } from './sql-rows.js';
 import type { HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { WORKFLOW_STATUSES, isTerminal } from './types.js';
 
@@ -457,7 +458,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         const target = m.instanceId === id ? current : this.row(m.instanceId);
         if (target && (m.instanceId === id || !isTerminal(target.status as WorkflowStatus))) this.insertInbox(m);
       }
-      const status = step.status === 'RUNNING' && current.status === 'SUSPENDED' ? 'SUSPENDED' : step.status;
+      const status = statusAfterStep(current.status, step.status);
       this.q(
           `UPDATE wf_instances SET status = ?, execution_id = ?, input = CASE WHEN ? THEN ? ELSE input END, output = ?,
              custom_status = ?, failure = ?, updated_at = ?, lock_owner = NULL, lock_expires_at = NULL
@@ -572,54 +573,64 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return row.at === null ? undefined : new Date(row.at);
   }
 
+  private facts(instanceId: string): InstanceFacts | undefined {
+    return toFacts(this.q(factsQuery('wf_instances', 'wf_history', '?', '?')).get(this.appId, instanceId) as FactsRow | undefined);
+  }
+
+  /**
+   * Applies a planned transition in the current transaction, if the instance still has the status and
+   * execution it was planned from (it has: the facts were read in this transaction); returns the
+   * unfinished children when it finishes the instance, undefined when the guard failed.
+   */
+  private apply(x: Transition): string[] | undefined {
+    const id = x.instanceId;
+    const finish = x.finish ? 1 : 0;
+    const updated = this.q(
+        `UPDATE wf_instances SET status = ?, output = CASE WHEN ? THEN ? ELSE output END, updated_at = ?,
+           lock_owner = CASE WHEN ? THEN NULL ELSE lock_owner END, lock_expires_at = CASE WHEN ? THEN NULL ELSE lock_expires_at END
+         WHERE app_id = ? AND instance_id = ? AND status = ? AND execution_id = ?`,
+      )
+      .run(x.status, x.output !== undefined ? 1 : 0, x.output ?? null, x.at.getTime(), finish, finish, this.appId, id, x.guard.status, x.guard.executionId);
+    if (updated.changes === 0) return undefined;
+    if (x.finish) {
+      this.q('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
+      this.q('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ?').run(this.appId, id);
+    }
+    if (x.appendHistory.length > 0) {
+      const last = this.q('SELECT MAX(seq) AS s FROM wf_history WHERE app_id = ? AND instance_id = ?').get(this.appId, id) as { s: number | null };
+      const add = this.q('INSERT INTO wf_history (app_id, instance_id, seq, event) VALUES (?, ?, ?, ?)');
+      let seq = last.s ?? 0;
+      for (const event of x.appendHistory) add.run(this.appId, id, ++seq, JSON.stringify(event));
+    }
+    const m = x.parentMessage;
+    const parent = m ? this.row(m.instanceId) : undefined;
+    if (m && parent && !isTerminal(parent.status as WorkflowStatus)) this.insertInbox(m);
+    if (!x.finish) return [];
+    const children = this.q(
+        `SELECT instance_id FROM wf_instances WHERE app_id = ? AND parent_instance_id = ? AND status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED')`,
+      )
+      .all(this.appId, id) as { instance_id: string }[];
+    return children.map((c) => c.instance_id);
+  }
+
   async terminate(instanceId: string, output: string | null, now: Date): Promise<TerminateResult> {
     return this.tx(() => {
-      const row = this.row(instanceId);
-      if (!row) return { found: false };
-      if (isTerminal(row.status as WorkflowStatus)) return { found: true, alreadyFinished: true, children: [] };
-      const t = now.getTime();
-      this.q('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ?').run(this.appId, instanceId);
-      this.q('DELETE FROM wf_inbox WHERE app_id = ? AND instance_id = ?').run(this.appId, instanceId);
-      const last = this.q('SELECT MAX(seq) AS s FROM wf_history WHERE app_id = ? AND instance_id = ?').get(this.appId, instanceId) as {
-        s: number | null;
-      };
-      const add = this.q('INSERT INTO wf_history (app_id, instance_id, seq, event) VALUES (?, ?, ?, ?)');
-      add.run(this.appId, instanceId, (last.s ?? 0) + 1, JSON.stringify(ev.executionTerminated(output, now)));
-      add.run(this.appId, instanceId, (last.s ?? 0) + 2, JSON.stringify(ev.executionCompleted('TERMINATED', output, null, now)));
-      this.q(
-          `UPDATE wf_instances SET status = 'TERMINATED', output = ?, updated_at = ?, lock_owner = NULL, lock_expires_at = NULL
-           WHERE app_id = ? AND instance_id = ?`,
-        )
-        .run(output, t, this.appId, instanceId);
-      if (row.parent_instance_id && row.parent_task_id !== null) {
-        const parent = this.row(row.parent_instance_id);
-        if (parent && !isTerminal(parent.status as WorkflowStatus)) {
-          this.insertInbox({ instanceId: parent.instance_id, event: terminatedChildEvent(row.parent_task_id, instanceId, now), visibleAt: now });
-        }
+      for (;;) {
+        const plan = planTerminate(instanceId, this.facts(instanceId), output, now);
+        if (plan.kind === 'unknown') return { found: false };
+        if (plan.kind === 'finished') return { found: true, alreadyFinished: true, children: [] };
+        const children = this.apply(plan.transition);
+        if (children) return { found: true, alreadyFinished: false, children };
       }
-      const children = this.q(
-          `SELECT instance_id FROM wf_instances WHERE app_id = ? AND parent_instance_id = ? AND status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED')`,
-        )
-        .all(this.appId, instanceId) as { instance_id: string }[];
-      return { found: true, alreadyFinished: false, children: children.map((c) => c.instance_id) };
     });
   }
 
   async setSuspended(instanceId: string, suspended: boolean, now: Date): Promise<WorkflowStatus | undefined> {
     return this.tx(() => {
-      const row = this.row(instanceId);
-      if (!row) return undefined;
-      const previous = row.status as WorkflowStatus;
-      let next: WorkflowStatus | undefined;
-      if (suspended && (previous === 'RUNNING' || previous === 'PENDING')) next = 'SUSPENDED';
-      if (!suspended && previous === 'SUSPENDED') {
-        const started = this.q('SELECT 1 FROM wf_history WHERE app_id = ? AND instance_id = ? LIMIT 1').get(this.appId, instanceId);
-        next = started ? 'RUNNING' : 'PENDING';
+      for (;;) {
+        const plan = planSuspend(instanceId, this.facts(instanceId), suspended, now);
+        if (!plan.transition || this.apply(plan.transition)) return plan.previous;
       }
-      if (next) {
-        this.q('UPDATE wf_instances SET status = ?, updated_at = ? WHERE app_id = ? AND instance_id = ?').run(next, now.getTime(), this.appId, instanceId);
-      }
-      return previous;
     });
   }
 
@@ -629,7 +640,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
 
   private purgeTree(instanceId: string): number {
     const row = this.row(instanceId);
-    if (!row || !isTerminal(row.status as WorkflowStatus)) return 0;
+    if (!row || !purgeable(row.status as WorkflowStatus)) return 0;
     const children = this.q('SELECT instance_id FROM wf_instances WHERE app_id = ? AND parent_instance_id = ?').all(this.appId, instanceId) as {
       instance_id: string;
     }[];
@@ -640,10 +651,11 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async purgeWhere(filter: InstanceFilter, limit?: number): Promise<number> {
-    const statuses = (filter.statuses ?? ['COMPLETED', 'FAILED', 'TERMINATED']).filter(isTerminal);
+    const statuses = purgeStatuses(filter);
     if (statuses.length === 0) return 0;
     const where = filterClause({ ...filter, statuses }, () => '?', 0);
-    const bounded = limit === undefined ? '' : ` LIMIT ${Math.max(1, Math.floor(limit))}`;
+    const batch = purgeBatch(limit);
+    const bounded = batch === undefined ? '' : ` LIMIT ${batch}`;
     return this.tx(() => {
       const rows = this.q(`SELECT instance_id FROM wf_instances WHERE app_id = ?${where.sql}${bounded}`).all(this.appId, ...where.args) as {
         instance_id: string;
