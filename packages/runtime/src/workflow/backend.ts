@@ -79,7 +79,7 @@ export interface OrchestrationStep {
   /** Drop the whole history first (continue-as-new), together with pending activities and timers. */
   resetHistory: boolean;
   appendHistory: HistoryEvent[];
-  /** New status; a RUNNING step of an instance suspended meanwhile stays SUSPENDED. */
+  /** New status; a RUNNING step of an instance suspended meanwhile stays SUSPENDED (`statusAfterStep` in `transitions.ts`). */
   status: WorkflowStatus;
   /** Replaces the stored input (continue-as-new). */
   input?: string | null;
@@ -221,11 +221,14 @@ export interface WorkflowBackend {
    */
   idleWithPendingWork(idleBefore: Date, now: Date): Promise<PendingWorkInstance[]>;
 
-  /** Marks an instance TERMINATED with the given output, drops its pending work, notifies its parent. */
+  /**
+   * Marks an instance TERMINATED with the given output, drops its pending work, notifies its parent:
+   * applies `planTerminate` (`transitions.ts`, where the lifecycle rules live) atomically.
+   */
   terminate(instanceId: string, output: string | null, now: Date): Promise<TerminateResult>;
-  /** Sets SUSPENDED (true) or back to RUNNING/PENDING (false); returns the previous status, undefined if unknown. */
+  /** Sets SUSPENDED (true) or back to RUNNING/PENDING (false) as `planSuspend` says; returns the previous status, undefined if unknown. */
   setSuspended(instanceId: string, suspended: boolean, now: Date): Promise<WorkflowStatus | undefined>;
-  /** Deletes a finished instance and, recursively, its children; returns how many were deleted. */
+  /** Deletes a finished instance and, recursively, its finished children (`purgeable`); returns how many were deleted. */
   purge(instanceId: string): Promise<number>;
   /**
    * Purges finished instances matching the filter (at most `limit` top-level ones per call, so

@@ -9,6 +9,7 @@ import type { NewInstance, OrchestrationStep, OrchestrationWorkItem } from './ba
 import { ev, fromTimestamp, normalizeEvent, sv, svValue } from './history.js';
 import type { FailureDetails, HistoryEvent, OrchestratorAction, StringValue, TraceContextMessage, WorkflowStatus } from './types.js';
 import { childStartTrace, orchestrationSpanContext, startedEventOf, traceContextOf } from './workflow-tracing.js';
+import { terminatedChildEvent } from './transitions.js';
 
 /** What the SDK sent back for a work item. */
 export interface OrchestratorResult {
@@ -217,11 +218,9 @@ function complete(
     const event =
       final === 'COMPLETED'
         ? ev.subOrchestrationCompleted(instance.parentTaskId, result, now)
-        : ev.subOrchestrationFailed(
-            instance.parentTaskId,
-            failure ?? { errorType: 'WorkflowTerminated', errorMessage: `child workflow ${instance.instanceId} was terminated` },
-            now,
-          );
+        : failure
+          ? ev.subOrchestrationFailed(instance.parentTaskId, failure, now)
+          : terminatedChildEvent(instance.parentTaskId, instance.instanceId, now);
     step.messages.push({ instanceId: instance.parentInstanceId, event, visibleAt: now });
   }
 }
