@@ -20,6 +20,7 @@ import { planStep } from './step.js';
 import type { OrchestratorResult } from './step.js';
 import type { FailureDetails, HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { isTerminal } from './types.js';
+import { purgeable } from './transitions.js';
 import type { Tracer } from '../observability/tracing.js';
 import { WorkflowTracing, startedEventOf } from './workflow-tracing.js';
 
@@ -441,7 +442,7 @@ export class WorkflowEngine {
       async () => {
         const instance = await this.backend.getInstance(instanceId);
         if (!instance) return undefined;
-        if (!isTerminal(instance.status)) {
+        if (!purgeable(instance.status)) {
           throw workflowErrors.purge(instanceId, `workflow is in state ${instance.status}; only finished workflows can be purged`, GrpcCode.FAILED_PRECONDITION);
         }
         return this.backend.purge(instanceId);
