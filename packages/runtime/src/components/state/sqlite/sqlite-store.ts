@@ -8,6 +8,7 @@
  * (a UUID), `expiration_time` and `update_time` (UTC `YYYY-MM-DD HH:MM:SS[.fff]` text, compared with
  * SQLite's `CURRENT_TIMESTAMP`), plus the `metadata` table holding the migration level and last cleanup.
  */
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -79,8 +80,9 @@ function parseSqliteTimestamp(text: string): Date {
  * `is_binary` set. The JSON text is kept exactly as sent, so values round-trip byte for byte.
  */
 export function encodeSqliteValue(value: Buffer): { text: string; isBinary: boolean } {
-  const text = value.toString('utf8');
-  if (Buffer.byteLength(text) === value.length && Buffer.from(text, 'utf8').equals(value)) {
+  // Valid UTF-8 is exactly what decodes to text that encodes back to the same bytes.
+  if (isUtf8(value)) {
+    const text = value.toString('utf8');
     try {
       JSON.parse(text);
       return { text, isBinary: false };
