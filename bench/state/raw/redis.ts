@@ -1,10 +1,12 @@
 /**
  * The raw baseline for `state.redis`: ioredis doing what the driver
  * (`packages/runtime/src/components/state/redis/redis-store.ts`) does for one save and one get, on one
- * connection like the driver's: a save runs the driver's own Lua script (imported, so the two cannot
- * drift apart), a get is `MULTI; HMGET key data version contentType; PTTL key; EXEC`.
+ * connection like the driver's, with the driver's client options (its metadata defaults: `readTimeout`
+ * 3 s as ioredis' `commandTimeout`, retries): a save runs the driver's own Lua script (imported, so the
+ * two cannot drift apart), a get is `MULTI; HMGET key data version contentType; PTTL key; EXEC`.
  */
 import { Redis } from 'ioredis';
+import { parseRedisStateMetadata, redisOptions } from '../../../packages/runtime/src/components/state/redis/metadata.js';
 import { APPLY_SCRIPT, VERSION_COUNTER_KEY } from '../../../packages/runtime/src/components/state/redis/scripts.js';
 import type { StateClient } from '../clients.js';
 import { valueJson } from '../clients.js';
@@ -15,7 +17,7 @@ interface ApplyCommand {
 
 /** Connects to Redis and registers the driver's script. */
 export async function rawRedisClient(host: string, port: number, valueBytes: number): Promise<StateClient> {
-  const redis = new Redis({ host, port, lazyConnect: true }) as Redis & ApplyCommand;
+  const redis = new Redis(redisOptions(parseRedisStateMetadata({ redisHost: `${host}:${port}` }))) as Redis & ApplyCommand;
   redis.defineCommand('weftStateApply', { lua: APPLY_SCRIPT });
   await redis.connect();
   const value = Buffer.from(valueJson(valueBytes));

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
 import { SqliteStateStore } from './sqlite-store.js';
@@ -112,5 +112,20 @@ describe('state.sqlite on Dapr\'s layout', () => {
     db.close();
     await expect(open('old.db')).rejects.toThrow(/lacks the columns is_binary, expiration_time, update_time/);
     await expect(open('wal.db', { disableWAL: 'true' })).rejects.toThrow(/disableWAL.*not supported/);
+  });
+
+  it('leaves WAL checkpoints to its worker thread: no save copies the WAL into the database file', async () => {
+    const file = path.join(dir, 'checkpoints.db');
+    const store = await open('checkpoints.db');
+    const sizeBefore = fs.statSync(file).size;
+    // About five WAL pages a save: 400 saves pass SQLite's automatic threshold (1,000 pages) twice,
+    // which would have copied pages into the database file inside a save, on the event loop.
+    const value = Buffer.from(JSON.stringify('v'.repeat(1022)));
+    for (let i = 0; i < 400; i++) await store.set({ key: `app||k${i % 100}`, value });
+    expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(1000 * 4096);
+    expect(fs.statSync(file).size).toBe(sizeBefore);
+    // The worker copies them shortly after.
+    await vi.waitFor(() => expect(fs.statSync(file).size).toBeGreaterThan(sizeBefore), { timeout: 10_000, interval: 20 });
+    expect((await store.get({ key: 'app||k99' }))?.value).toEqual(value);
   });
 });
