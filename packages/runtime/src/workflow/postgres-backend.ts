@@ -269,7 +269,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     const r = await this.pool.query<{ ord: string; ok: boolean }>(
       prepared(
         'weft_wf_steps',
-        `WITH r AS (SELECT x.ord, weft_wf_commit_step_v1($1, x.s) AS ok, (x.s->>'notify')::boolean AS notify
+        `WITH r AS (SELECT x.ord, weft_wf_commit_step_v2($1, x.s) AS ok, (x.s->>'notify')::boolean AS notify
                     FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS x(s, ord))
          SELECT ord, ok, CASE WHEN ok AND notify THEN pg_notify($3, $4) END AS n FROM r ORDER BY ord`,
         [this.appId, JSON.stringify(order.map((k) => stepJson(items[k]!.owner, items[k]!.step, items[k]!.now))), this.channel, this.notifier],
@@ -698,7 +698,7 @@ function instanceJson(i: NewInstance): Record<string, unknown> {
   };
 }
 
-/** A step, as `weft_wf_commit_step_v1` reads it (events as the JSON text stored). */
+/** A step, as `weft_wf_commit_step_v2` reads it (events as the JSON text stored). */
 function stepJson(owner: string, step: OrchestrationStep, now: Date): Record<string, unknown> {
   return {
     owner,
