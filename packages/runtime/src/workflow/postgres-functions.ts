@@ -78,7 +78,8 @@ BEGIN
     RETURN false;
   END IF;
   IF jsonb_array_length(s->'consumedSeqs') > 0 THEN
-    DELETE FROM weft_wf_inbox WHERE seq IN (SELECT jsonb_array_elements_text(s->'consumedSeqs')::bigint);
+    -- An array, not IN (subquery): the generic plan then looks the keys up instead of walking the index.
+    DELETE FROM weft_wf_inbox WHERE seq = ANY (ARRAY(SELECT jsonb_array_elements_text(s->'consumedSeqs'))::bigint[]);
   END IF;
   IF (s->>'resetHistory')::boolean THEN
     DELETE FROM weft_wf_history WHERE app_id = app AND instance_id = id;
