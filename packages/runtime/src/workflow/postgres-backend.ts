@@ -110,6 +110,16 @@ const COUNTERS = [
   `INSERT INTO weft_wf_status_counts (app_id, status, n) SELECT app_id, status, COUNT(*) FROM weft_wf_instances GROUP BY app_id, status`,
 ];
 
+/**
+ * Queue rows (inbox messages, activity tasks) this backend removes before it vacuums the queue
+ * tables, and the least time between two of its vacuums. A claim walks the inbox in seq order, and
+ * the rows removed since the last vacuum stay in the index at its low end: left to autovacuum (at
+ * most once a minute), a busy store made every claim walk tens of thousands of dead entries (about
+ * two thirds of the database's buffer reads per workflow).
+ */
+const VACUUM_AFTER_ROWS = 2_000;
+const VACUUM_INTERVAL_MS = 1_000;
+
 /** How often a backend folds its app's count deltas into the totals. */
 const FOLD_INTERVAL_MS = 10_000;
 
@@ -126,6 +136,11 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   private readonly notifyAndCommit: string;
   private listener: NewWorkListener | undefined;
   private readonly foldTimer: NodeJS.Timeout;
+  /** Queue rows removed since the last vacuum (see {@link VACUUM_AFTER_ROWS}). */
+  private removedRows = 0;
+  private lastVacuum = 0;
+  private vacuuming = false;
+  private closed = false;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -266,6 +281,8 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
 
   private readonly steps = new WriteBatcher<{ owner: string; step: OrchestrationStep; now: Date }, boolean>(async (items) => {
     const order = sortedBy(items, (i) => i.step.instanceId);
+    // Each step removes the messages it consumed.
+    this.removed(items.reduce((n, i) => n + i.step.consumedSeqs.length, 0));
     const r = await this.pool.query<{ ord: string; ok: boolean }>(
       prepared(
         'weft_wf_steps',
@@ -303,6 +320,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
         ],
       ),
     );
+    this.removed(r.rows.length);
     const done = new Set(r.rows.map((row) => Number(row.ord)));
     return items.map((_, k) => done.has(k));
   });
@@ -399,6 +417,27 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
       : { instances: page };
   }
 
+  /**
+   * Counts queue rows removed and, past {@link VACUUM_AFTER_ROWS}, vacuums the queue tables in the
+   * background (one at a time; SKIP_LOCKED so replicas never queue behind each other, no truncation
+   * so it never waits for an exclusive lock). A role that does not own the tables gets a warning from
+   * Postgres and nothing happens; autovacuum still runs.
+   */
+  private removed(rows: number): void {
+    this.removedRows += rows;
+    const now = Date.now();
+    if (this.removedRows < VACUUM_AFTER_ROWS || this.vacuuming || this.closed || now - this.lastVacuum < VACUUM_INTERVAL_MS) return;
+    this.removedRows = 0;
+    this.lastVacuum = now;
+    this.vacuuming = true;
+    this.pool
+      .query('VACUUM (SKIP_LOCKED, TRUNCATE false) weft_wf_inbox, weft_wf_activities, weft_wf_status_deltas')
+      .catch(() => undefined)
+      .finally(() => {
+        this.vacuuming = false;
+      });
+  }
+
   /** Moves this app's count deltas into the totals (one statement: atomic, and concurrent folds skip each other's rows). */
   async foldCounts(): Promise<void> {
     await this.pool.query(
@@ -447,6 +486,9 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   ): Promise<OrchestrationWorkItem | undefined> {
     const t = now.getTime();
     const skipping = skip !== undefined && skip.size > 0;
+    // The messages in order, each instance looked up by key and locked only if free, stopping at the
+    // first: the plan cannot turn into a scan of the instance table (a generic plan joined every
+    // instance of the app to the inbox once the statistics called the inbox empty).
     // One statement claims the instance (its own transaction) and reads its messages and history
     // length; the history itself is read only when the caller's copy does not end where the store's
     // does (nobody else writes a leased instance's history). One round trip per claim, usually.
@@ -455,12 +497,16 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
         skipping ? 'weft_wf_claim_skip' : 'weft_wf_claim',
         `WITH c AS (UPDATE weft_wf_instances u SET lock_owner = $3, lock_expires_at = $4
            WHERE (u.app_id, u.instance_id) = (
-             SELECT i.app_id, i.instance_id FROM weft_wf_inbox m
-             JOIN weft_wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
-             WHERE m.app_id = $1 AND m.visible_at <= $2 AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
-               AND (i.lock_expires_at IS NULL OR i.lock_expires_at < $2) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= $2)
-               ${skipping ? 'AND m.instance_id <> ALL($5::text[])' : ''}
-             ORDER BY m.seq LIMIT 1 FOR UPDATE OF i SKIP LOCKED)
+             SELECT m.app_id, m.instance_id FROM (
+               SELECT app_id, instance_id, seq FROM weft_wf_inbox WHERE app_id = $1 AND visible_at <= $2
+                 ${skipping ? 'AND instance_id <> ALL($5::text[])' : ''}
+               ORDER BY seq) m
+             CROSS JOIN LATERAL (
+               SELECT 1 FROM weft_wf_instances i WHERE i.app_id = m.app_id AND i.instance_id = m.instance_id
+                 AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
+                 AND (i.lock_expires_at IS NULL OR i.lock_expires_at < $2) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= $2)
+               FOR UPDATE SKIP LOCKED) free
+             ORDER BY m.seq LIMIT 1)
            RETURNING ${INSTANCE_COLUMNS.split(',').map((c) => `u.${c.trim()}`).join(', ')})
          SELECT c.*,
            (SELECT MAX(h.seq) FROM weft_wf_history h WHERE h.app_id = $1 AND h.instance_id = c.instance_id) AS history_length,
@@ -650,6 +696,7 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.foldTimer);
     await this.listener?.close();
     await this.pool.end();
