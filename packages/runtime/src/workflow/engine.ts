@@ -108,7 +108,7 @@ export class WorkflowEngine {
   private readonly logger: Logger;
   private readonly debug: DebugPoints;
   private readonly owner = `weft-${randomUUID()}`;
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly listeners = new Map<string, Set<(statuses?: readonly WorkflowStatus[]) => void>>();
   private closed = false;
   private readonly retentionTimer: NodeJS.Timeout | undefined;
   private readonly leaseMs: number;
@@ -457,32 +457,39 @@ export class WorkflowEngine {
 
   /**
    * Resolves with the instance once `done` holds (or undefined if it does not exist), re-reading on
-   * local changes and at least every second (changes made by other replicas).
+   * local changes and at least every second (changes made by other replicas). `done` must depend on
+   * the status only: a local change that says which statuses the instance may now have is checked
+   * against the last record with each of them, and re-read only if one could satisfy `done` (a step
+   * that leaves the instance running costs no read).
    */
   async waitFor(instanceId: string, done: (i: InstanceRecord) => boolean, signal?: AbortSignal): Promise<InstanceRecord | undefined> {
     for (;;) {
       const instance = await this.backend.getInstance(instanceId);
       if (!instance || done(instance) || signal?.aborted || this.closed) return instance;
       await new Promise<void>((resolve) => {
-        const set = this.listeners.get(instanceId) ?? new Set<() => void>();
+        const set = this.listeners.get(instanceId) ?? new Set<(statuses?: readonly WorkflowStatus[]) => void>();
         this.listeners.set(instanceId, set);
         const finish = () => {
           clearTimeout(timer);
-          set.delete(finish);
+          set.delete(wake);
           if (set.size === 0) this.listeners.delete(instanceId);
           signal?.removeEventListener('abort', finish);
           resolve();
         };
+        const wake = (statuses?: readonly WorkflowStatus[]) => {
+          if (statuses && !this.closed && statuses.every((status) => !done({ ...instance, status }))) return;
+          finish();
+        };
         const timer = setTimeout(finish, 1000);
-        set.add(finish);
+        set.add(wake);
         signal?.addEventListener('abort', finish);
       });
     }
   }
 
   /** Wakes waiters on the instance and the dispatcher (for `what` may have new work). */
-  private changed(instanceId: string, what: 'orchestrations' | 'activities' | 'all' | 'none' = 'orchestrations'): void {
-    for (const notify of [...(this.listeners.get(instanceId) ?? [])]) notify();
+  private changed(instanceId: string, what: 'orchestrations' | 'activities' | 'all' | 'none' = 'orchestrations', statuses?: readonly WorkflowStatus[]): void {
+    for (const notify of [...(this.listeners.get(instanceId) ?? [])]) notify(statuses);
     if (what !== 'none') this.dispatcher.kick(what);
   }
 
@@ -569,7 +576,9 @@ export class WorkflowEngine {
     }
     // Events that reached the instance while it was locked are dispatchable only now; activities
     // the step scheduled and did not push wait in the activity queue.
-    this.changed(instanceId, committed && push === step.activities.length ? 'orchestrations' : 'all');
+    // The statuses the instance may have now (a step of a suspended instance leaves it suspended).
+    const statuses: readonly WorkflowStatus[] | undefined = !committed ? undefined : step.status === 'RUNNING' ? ['RUNNING', 'SUSPENDED'] : [step.status];
+    this.changed(instanceId, committed && push === step.activities.length ? 'orchestrations' : 'all', statuses);
     for (const m of step.messages) if (m.instanceId !== instanceId) this.changed(m.instanceId);
     for (const t of terminate) await this.terminateTree(t.instanceId, t.reason, true);
   }
@@ -613,7 +622,8 @@ export class WorkflowEngine {
     if (inFlight && accepted) this.observer?.activityExecution(inFlight.item.name, result.failure ? 'failed' : 'success', performance.now() - inFlight.sentPerf);
     await this.debug.hit('workflow.activity.after-complete');
     if (!accepted) this.logger.debug(`ignoring duplicate completion of activity ${result.taskId} of ${result.instanceId}`);
-    this.changed(result.instanceId, held ? 'none' : 'orchestrations');
+    // A result in the inbox leaves the status as it was (no waiter needs to read it again).
+    this.changed(result.instanceId, held ? 'none' : 'orchestrations', []);
   }
 
   /**

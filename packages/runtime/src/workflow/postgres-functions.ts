@@ -48,9 +48,13 @@ END $fn$`;
 /**
  * commitStep: the rules of \`SqliteWorkflowBackend.commitStep\` (the reference is the in-memory
  * backend); \`s\` is the step as the backend encodes it (history, messages and failure as JSON text).
+ *
+ * v2: the instance row is updated first, its lock checked in the same statement (one visit of the row
+ * instead of a locking read and an update), and a statement whose input list is empty is not run at
+ * all (each costs an executor start that opens the table and all its indexes).
  */
 const COMMIT_STEP = `
-CREATE OR REPLACE FUNCTION weft_wf_commit_step_v1(app text, s jsonb) RETURNS boolean LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION weft_wf_commit_step_v2(app text, s jsonb) RETURNS boolean LANGUAGE plpgsql AS $fn$
 DECLARE
   id text := s->>'instanceId';
   holder text := s->>'owner';
@@ -59,21 +63,25 @@ DECLARE
   next_status text := s->>'status';
   lock_max int := COALESCE((s->'lockActivities'->>'max')::int, 0);
   lock_until bigint := t + (s->'lockActivities'->>'leaseMs')::bigint;
-  cur record;
   child jsonb;
 BEGIN
   PERFORM set_config('synchronous_commit', 'on', true);
-  SELECT status, execution_id, lock_owner INTO cur FROM weft_wf_instances WHERE app_id = app AND instance_id = id FOR UPDATE;
+  -- Applies only while the holder has the lock on this unfinished execution; the row stays locked
+  -- (by this update) until the commit, so the writes below cannot race another holder.
+  UPDATE weft_wf_instances SET
+    status = ${statusAfterStepSql('status', 'next_status')},
+    execution_id = exec_id, input = CASE WHEN s ? 'input' THEN s->>'input' ELSE input END, output = s->>'output',
+    custom_status = s->>'customStatus', failure = s->>'failure', updated_at = t, lock_owner = NULL, lock_expires_at = NULL
+  WHERE app_id = app AND instance_id = id AND lock_owner = holder AND execution_id = s->>'executionId'
+    AND status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED');
   IF NOT FOUND THEN
+    UPDATE weft_wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = app AND instance_id = id AND lock_owner = holder;
     RETURN false;
   END IF;
-  IF cur.lock_owner IS DISTINCT FROM holder OR cur.execution_id <> s->>'executionId' OR cur.status IN ('COMPLETED', 'FAILED', 'TERMINATED') THEN
-    IF cur.lock_owner = holder THEN
-      UPDATE weft_wf_instances SET lock_owner = NULL, lock_expires_at = NULL WHERE app_id = app AND instance_id = id;
-    END IF;
-    RETURN false;
+  IF jsonb_array_length(s->'consumedSeqs') > 0 THEN
+    -- An array, not IN (subquery): the generic plan then looks the keys up instead of walking the index.
+    DELETE FROM weft_wf_inbox WHERE seq = ANY (ARRAY(SELECT jsonb_array_elements_text(s->'consumedSeqs'))::bigint[]);
   END IF;
-  DELETE FROM weft_wf_inbox WHERE seq IN (SELECT jsonb_array_elements_text(s->'consumedSeqs')::bigint);
   IF (s->>'resetHistory')::boolean THEN
     DELETE FROM weft_wf_history WHERE app_id = app AND instance_id = id;
     DELETE FROM weft_wf_activities WHERE app_id = app AND instance_id = id;
@@ -84,30 +92,33 @@ BEGIN
     DELETE FROM weft_wf_activities WHERE app_id = app AND instance_id = id;
     DELETE FROM weft_wf_inbox WHERE app_id = app AND instance_id = id;
   END IF;
-  INSERT INTO weft_wf_history (app_id, instance_id, seq, event)
-  SELECT app, id, COALESCE((SELECT MAX(seq) FROM weft_wf_history WHERE app_id = app AND instance_id = id), 0) + e.ord, e.event
-  FROM jsonb_array_elements_text(s->'appendHistory') WITH ORDINALITY AS e(event, ord);
-  -- The first lockActivities.max are leased to the committing sidecar at once (push dispatch).
-  INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at, lock_owner, lock_expires_at, attempt)
-  SELECT app, id, (a.v->>'taskId')::int, exec_id, a.v->>'name', a.v->>'input', t,
-    CASE WHEN a.ord <= lock_max THEN holder END, CASE WHEN a.ord <= lock_max THEN lock_until END, CASE WHEN a.ord <= lock_max THEN 1 ELSE 0 END
-  FROM jsonb_array_elements(s->'activities') WITH ORDINALITY AS a(v, ord)
-  ON CONFLICT DO NOTHING;
-  FOR child IN SELECT jsonb_array_elements(s->'newInstances') LOOP
-    PERFORM weft_wf_insert_instance_v1(app, child);
-  END LOOP;
-  -- Own events always; another instance's only while it exists and is unfinished.
-  INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer)
-  SELECT app, m.v->>'instanceId', m.v->>'event', (m.v->>'visibleAt')::bigint, (m.v->>'timer')::boolean
-  FROM jsonb_array_elements(s->'messages') WITH ORDINALITY AS m(v, ord)
-  WHERE m.v->>'instanceId' = id OR EXISTS (SELECT 1 FROM weft_wf_instances i WHERE i.app_id = app AND i.instance_id = m.v->>'instanceId'
-    AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED'))
-  ORDER BY m.ord;
-  UPDATE weft_wf_instances SET
-    status = ${statusAfterStepSql('cur.status', 'next_status')},
-    execution_id = exec_id, input = CASE WHEN s ? 'input' THEN s->>'input' ELSE input END, output = s->>'output',
-    custom_status = s->>'customStatus', failure = s->>'failure', updated_at = t, lock_owner = NULL, lock_expires_at = NULL
-  WHERE app_id = app AND instance_id = id;
+  IF jsonb_array_length(s->'appendHistory') > 0 THEN
+    INSERT INTO weft_wf_history (app_id, instance_id, seq, event)
+    SELECT app, id, COALESCE((SELECT MAX(seq) FROM weft_wf_history WHERE app_id = app AND instance_id = id), 0) + e.ord, e.event
+    FROM jsonb_array_elements_text(s->'appendHistory') WITH ORDINALITY AS e(event, ord);
+  END IF;
+  IF jsonb_array_length(s->'activities') > 0 THEN
+    -- The first lockActivities.max are leased to the committing sidecar at once (push dispatch).
+    INSERT INTO weft_wf_activities (app_id, instance_id, task_id, execution_id, name, input, created_at, lock_owner, lock_expires_at, attempt)
+    SELECT app, id, (a.v->>'taskId')::int, exec_id, a.v->>'name', a.v->>'input', t,
+      CASE WHEN a.ord <= lock_max THEN holder END, CASE WHEN a.ord <= lock_max THEN lock_until END, CASE WHEN a.ord <= lock_max THEN 1 ELSE 0 END
+    FROM jsonb_array_elements(s->'activities') WITH ORDINALITY AS a(v, ord)
+    ON CONFLICT DO NOTHING;
+  END IF;
+  IF jsonb_array_length(s->'newInstances') > 0 THEN
+    FOR child IN SELECT jsonb_array_elements(s->'newInstances') LOOP
+      PERFORM weft_wf_insert_instance_v1(app, child);
+    END LOOP;
+  END IF;
+  IF jsonb_array_length(s->'messages') > 0 THEN
+    -- Own events always; another instance's only while it exists and is unfinished.
+    INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer)
+    SELECT app, m.v->>'instanceId', m.v->>'event', (m.v->>'visibleAt')::bigint, (m.v->>'timer')::boolean
+    FROM jsonb_array_elements(s->'messages') WITH ORDINALITY AS m(v, ord)
+    WHERE m.v->>'instanceId' = id OR EXISTS (SELECT 1 FROM weft_wf_instances i WHERE i.app_id = app AND i.instance_id = m.v->>'instanceId'
+      AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED'))
+    ORDER BY m.ord;
+  END IF;
   RETURN true;
 END $fn$`;
 
