@@ -69,6 +69,7 @@ export async function startWeftSidecar(
   const child = spawn(
     process.execPath,
     [
+      ...(process.env['WEFT_SIDECAR_NODE_ARGS']?.split(' ') ?? []),
       WEFT_BIN,
       'sidecar',
       '--dapr-http-port',

@@ -1,12 +1,13 @@
 /**
- * Runs work at the end of the current turn of the event loop (`setImmediate`), all of it together.
- *
  * Broker clients write to their socket as soon as a command is issued (or at the next microtask
  * checkpoint), and every HTTP publish request or app response arrives in a callback of its own, so
  * without this each publish and each ack would be a system call and a wake-up of the broker. Deferred
- * here, everything issued while the event loop handles one round of I/O goes out in one write. The
- * delay is the rest of the current I/O round: microseconds, not a timer.
+ * here (or corked until then), everything issued while the event loop handles one round of I/O goes
+ * out in one write. The delay is the rest of the current I/O round: microseconds, not a timer.
  */
+import type { Writable } from 'node:stream';
+
+/** Runs work at the end of the current turn of the event loop (`setImmediate`), all of it together. */
 export class EndOfTurn {
   private queue: (() => void)[] = [];
 
@@ -30,4 +31,22 @@ export class EndOfTurn {
       }
     }
   }
+}
+
+/** Sockets corked until the end of the current turn. */
+const corked = new WeakSet<Writable>();
+
+/**
+ * Holds what is written to `socket` until the end of this turn of the event loop, then sends it with
+ * one system call (`writev`): for clients that write each command as it is issued (ioredis). A socket
+ * already corked in this turn stays as it is.
+ */
+export function corkUntilEndOfTurn(socket: Writable | undefined): void {
+  if (!socket || corked.has(socket) || socket.destroyed) return;
+  corked.add(socket);
+  socket.cork();
+  setImmediate(() => {
+    corked.delete(socket);
+    socket.uncork();
+  });
 }
