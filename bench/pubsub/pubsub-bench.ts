@@ -14,7 +14,9 @@
  * Run: `npm run bench:pubsub` in `bench/` (or `npx tsx bench/pubsub/pubsub-bench.ts [--events 5000]
  * [--latency 500] [--concurrency 32]`); `BENCH_ONLY=<substring>` runs only the matching rows. Needs
  * Redis, NATS and RabbitMQ on their default local ports; a missing one is reported and skipped.
- * Writes `bench/pubsub/RESULTS.md` and `bench/pubsub/results.json`.
+ * Writes `bench/pubsub/RESULTS.md` and `bench/pubsub/results.json`; the console line of a Weft row also
+ * gives the sidecar's read and write system calls per event. `WEFT_SIDECAR_NODE_ARGS="--cpu-prof
+ * --cpu-prof-dir=<dir>"` profiles the sidecar process.
  */
 import fs from 'node:fs/promises';
 import http from 'node:http';
