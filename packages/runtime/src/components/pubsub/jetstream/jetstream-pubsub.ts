@@ -63,6 +63,8 @@ export class JetStreamPubSub implements PubSub {
   private meta!: JetStreamMetadata;
   private logger!: Logger;
   private readonly streams = new Map<string, string>();
+  /** Headers of a publish with no metadata, by content type. */
+  private readonly contentTypeHeaders = new Map<string, MsgHdrs>();
   private readonly closers = new Set<() => Promise<void>>();
 
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
@@ -90,7 +92,17 @@ export class JetStreamPubSub implements PubSub {
     if (!this.meta.streamName && !this.streams.has(request.topic)) await this.streamFor(request.topic);
     let h: MsgHdrs | undefined;
     for (const k in request.metadata) (h ??= natsHeaders()).set(k, request.metadata[k] as string);
-    if (request.contentType) (h ??= natsHeaders()).set('content-type', request.contentType);
+    if (h) {
+      if (request.contentType) h.set('content-type', request.contentType);
+    } else if (request.contentType) {
+      // Most publishes carry only a content type: one headers object per type (nats.js only reads it).
+      h = this.contentTypeHeaders.get(request.contentType);
+      if (!h) {
+        h = natsHeaders();
+        h.set('content-type', request.contentType);
+        if (this.contentTypeHeaders.size < 32) this.contentTypeHeaders.set(request.contentType, h);
+      }
+    }
     await publisher.publish(request.topic, request.data, h);
   }
 
