@@ -14,7 +14,9 @@
  * Run: `npm run bench:pubsub` in `bench/` (or `npx tsx bench/pubsub/pubsub-bench.ts [--events 5000]
  * [--latency 500] [--concurrency 32]`); `BENCH_ONLY=<substring>` runs only the matching rows. Needs
  * Redis, NATS and RabbitMQ on their default local ports; a missing one is reported and skipped.
- * Writes `bench/pubsub/RESULTS.md` and `bench/pubsub/results.json`.
+ * Writes `bench/pubsub/RESULTS.md` and `bench/pubsub/results.json`; the console line of a Weft row also
+ * gives the sidecar's read and write system calls per event. `WEFT_SIDECAR_NODE_ARGS="--cpu-prof
+ * --cpu-prof-dir=<dir>"` profiles the sidecar process.
  */
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -54,6 +56,8 @@ interface Result {
   cpuUsPerEvent: number;
   /** CPU time of the sidecar process per event in the throughput phase, µs (out-of-process Weft rows). */
   sidecarCpuUsPerEvent?: number;
+  /** Read and write system calls of the sidecar process per event in the throughput phase (`/proc/<pid>/io`). */
+  sidecarSyscallsPerEvent?: { reads: number; writes: number };
 }
 
 /** User + system CPU time of a process so far, µs (from `/proc/<pid>/stat`, in clock ticks of 10 ms). */
@@ -61,6 +65,13 @@ async function processCpuUs(pid: number): Promise<number> {
   const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** Read and write system calls of a process so far (`syscr`, `syscw` of `/proc/<pid>/io`). */
+async function processSyscalls(pid: number): Promise<{ reads: number; writes: number }> {
+  const io = await fs.readFile(`/proc/${pid}/io`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+  return { reads: field('syscr'), writes: field('syscw') };
 }
 
 /** A sink that records arrival latencies (the payload carries `performance.now()` at send). */
@@ -107,6 +118,7 @@ async function measure(target: string, sink: Sink, send: () => Promise<void>, si
   const start = performance.now();
   const cpuBefore = process.cpuUsage();
   const sidecarBefore = sidecarPid === undefined ? 0 : await processCpuUs(sidecarPid);
+  const syscallsBefore = sidecarPid === undefined ? undefined : await processSyscalls(sidecarPid);
   let next = 0;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -120,6 +132,7 @@ async function measure(target: string, sink: Sink, send: () => Promise<void>, si
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const sidecarCpu = sidecarPid === undefined ? undefined : (await processCpuUs(sidecarPid)) - sidecarBefore;
+  const syscallsAfter = sidecarPid === undefined ? undefined : await processSyscalls(sidecarPid);
   return {
     target,
     p50: quantile(sorted, 0.5),
@@ -127,6 +140,14 @@ async function measure(target: string, sink: Sink, send: () => Promise<void>, si
     throughput: EVENTS / seconds,
     cpuUsPerEvent: (cpu.user + cpu.system) / EVENTS,
     ...(sidecarCpu === undefined ? {} : { sidecarCpuUsPerEvent: sidecarCpu / EVENTS }),
+    ...(syscallsBefore === undefined || syscallsAfter === undefined
+      ? {}
+      : {
+          sidecarSyscallsPerEvent: {
+            reads: (syscallsAfter.reads - syscallsBefore.reads) / EVENTS,
+            writes: (syscallsAfter.writes - syscallsBefore.writes) / EVENTS,
+          },
+        }),
   };
 }
 
@@ -263,7 +284,10 @@ for (const [name, run] of runs) {
     results.push(r);
     console.log(
       `${name}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.throughput)} events/s, ` +
-        `${Math.round(r.cpuUsPerEvent)} µs CPU/event here${r.sidecarCpuUsPerEvent === undefined ? '' : `, ${Math.round(r.sidecarCpuUsPerEvent)} in the sidecar`}`,
+        `${Math.round(r.cpuUsPerEvent)} µs CPU/event here${r.sidecarCpuUsPerEvent === undefined ? '' : `, ${Math.round(r.sidecarCpuUsPerEvent)} in the sidecar`}` +
+        (r.sidecarSyscallsPerEvent === undefined
+          ? ''
+          : ` (${r.sidecarSyscallsPerEvent.reads.toFixed(2)} reads, ${r.sidecarSyscallsPerEvent.writes.toFixed(2)} writes/event)`),
     );
   } catch (err) {
     console.log(`${name}: skipped (${(err as Error).message})`);

@@ -69,6 +69,9 @@ export async function startWeftSidecar(
   const child = spawn(
     process.execPath,
     [
+      // Node flags for the sidecar only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it in a
+      // benchmark (NODE_OPTIONS refuses --cpu-prof, and would reach every process).
+      ...(process.env['WEFT_SIDECAR_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
       WEFT_BIN,
       'sidecar',
       '--dapr-http-port',

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, StorageType, connect, headers as natsHeaders, nanos } from 'nats';
-import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
+import type { JetStreamClient, JetStreamManager, JsMsg, MsgHdrs, NatsConnection } from 'nats';
 import type { Logger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
@@ -16,6 +16,8 @@ import { redactUrl, unreachable } from '../../../util/network-error.js';
 import { MetadataError, readBool, readDurationMs, readInt, readProperty, requireString } from '../../metadata.js';
 import type { ClaimedMessage } from '../pull-consumer.js';
 import { PullConsumer } from '../pull-consumer.js';
+import { EndOfTurn } from '../end-of-turn.js';
+import { JetStreamPublisher } from './publisher.js';
 import type { MessageHandler, PubSub, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
 
 interface JetStreamMetadata {
@@ -40,6 +42,9 @@ function parseMetadata(props: MetadataProperties): JetStreamMetadata {
   return meta;
 }
 
+/** How long a publish waits for its PubAck (nats.js's JetStream default). */
+const PUBLISH_TIMEOUT_MS = 5000;
+
 /** A JetStream-safe name for an arbitrary string (no `.`, `*`, `>`, spaces), with a hash against collisions. */
 function safeName(prefix: string, value: string): string {
   const hash = createHash('sha1').update(value).digest('hex').slice(0, 8);
@@ -50,23 +55,31 @@ function safeName(prefix: string, value: string): string {
 export class JetStreamPubSub implements PubSub {
   private nc: NatsConnection | undefined;
   private jsm!: JetStreamManager;
-  /** One client for every publish and subscription (making one per publish is not free). */
+  /** One client for every subscription. */
   private js!: JetStreamClient;
+  private publisher: JetStreamPublisher | undefined;
+  /** Acks and naks of one event-loop turn go out in one write. */
+  private settles!: EndOfTurn;
   private meta!: JetStreamMetadata;
   private logger!: Logger;
   private readonly streams = new Map<string, string>();
+  /** Headers of a publish with no metadata, by content type. */
+  private readonly contentTypeHeaders = new Map<string, MsgHdrs>();
   private readonly closers = new Set<() => Promise<void>>();
 
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseMetadata(props);
     this.logger = context.logger;
     try {
-      this.nc = await connect({ servers: this.meta.natsURL, name: `weft-${context.appId}` });
+      // noAsyncTraces: no Error (with a stack) made per request just in case it fails.
+      this.nc = await connect({ servers: this.meta.natsURL, name: `weft-${context.appId}`, noAsyncTraces: true });
     } catch (err) {
       throw unreachable('NATS', redactUrl(this.meta.natsURL), err);
     }
     this.jsm = await this.nc.jetstreamManager();
     this.js = this.nc.jetstream();
+    this.publisher = new JetStreamPublisher(this.nc, PUBLISH_TIMEOUT_MS);
+    this.settles = new EndOfTurn((err) => this.logger.warn('jetstream: failed to settle a message', { error: (err as Error).message }));
   }
 
   features(): readonly PubSubFeature[] {
@@ -74,12 +87,23 @@ export class JetStreamPubSub implements PubSub {
   }
 
   async publish(request: PublishRequest): Promise<void> {
-    await this.streamFor(request.topic);
-    const h = natsHeaders();
-    for (const [k, v] of Object.entries(request.metadata)) h.set(k, v);
-    if (request.contentType) h.set('content-type', request.contentType);
-    this.requireConnection();
-    await this.js.publish(request.topic, request.data, { headers: h });
+    const publisher = this.publisher;
+    if (!publisher) throw new Error('pubsub.jetstream is not initialised');
+    if (!this.meta.streamName && !this.streams.has(request.topic)) await this.streamFor(request.topic);
+    let h: MsgHdrs | undefined;
+    for (const k in request.metadata) (h ??= natsHeaders()).set(k, request.metadata[k] as string);
+    if (h) {
+      if (request.contentType) h.set('content-type', request.contentType);
+    } else if (request.contentType) {
+      // Most publishes carry only a content type: one headers object per type (nats.js only reads it).
+      h = this.contentTypeHeaders.get(request.contentType);
+      if (!h) {
+        h = natsHeaders();
+        h.set('content-type', request.contentType);
+        if (this.contentTypeHeaders.size < 32) this.contentTypeHeaders.set(request.contentType, h);
+      }
+    }
+    await publisher.publish(request.topic, request.data, h);
   }
 
   async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<Subscription> {
@@ -100,8 +124,6 @@ export class JetStreamPubSub implements PubSub {
     }
     this.requireConnection();
     const consumer = await this.js.consumers.get(stream, durable);
-    // consume() keeps up to `concurrency` messages pulled ahead; the loop claims from that buffer.
-    const messages = await consumer.consume({ max_messages: Math.max(1, request.concurrency) });
     const buffer: JsMsg[] = [];
     const msgOf = new WeakMap<ClaimedMessage, JsMsg>();
     const toClaimed = (msg: JsMsg): ClaimedMessage => {
@@ -112,12 +134,13 @@ export class JetStreamPubSub implements PubSub {
         else if (values[0] !== undefined) metadata[k] = values[0];
       }
       const claimed: ClaimedMessage = {
-        message: { topic: request.topic, data: Buffer.from(msg.data), metadata, ...(contentType ? { contentType } : {}) },
+        // A view of the received bytes, not a copy: nats.js never reuses them.
+        message: { topic: request.topic, data: Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength), metadata, ...(contentType ? { contentType } : {}) },
         // A plain ack, as the NATS clients' own consumers send it: waiting for the server to confirm
         // each one (ackAck) costs a round trip per message, and a lost ack only means a redelivery
-        // after ackWait, which at-least-once allows.
-        ack: async () => msg.ack(),
-        retry: async () => msg.nak(),
+        // after ackWait, which at-least-once allows. Sent at the end of the turn with the others.
+        ack: async () => this.settles.run(() => msg.ack()),
+        retry: async () => this.settles.run(() => msg.nak()),
       };
       msgOf.set(claimed, msg);
       return claimed;
@@ -133,17 +156,24 @@ export class JetStreamPubSub implements PubSub {
       },
       claim: async (max) => buffer.splice(0, max).map(toClaimed),
     });
-    const pulling = (async () => {
-      for await (const msg of messages) {
+    // consume() keeps up to `concurrency` messages pulled ahead; the loop claims from that buffer. A
+    // callback rather than the async iterator: no promise per message.
+    const messages = await consumer.consume({
+      max_messages: Math.max(1, request.concurrency),
+      callback: (msg) => {
         buffer.push(msg);
         loop.wake();
-      }
-    })().catch((err: unknown) => this.logger.warn('jetstream: consuming stopped', { error: (err as Error).message }));
+      },
+    });
+    let closing = false;
+    void messages.closed().then((err) => {
+      if (err && !closing) this.logger.warn('jetstream: consuming stopped', { error: err.message });
+    });
     loop.start();
     const close = async () => {
+      closing = true;
       this.closers.delete(close);
       await messages.close();
-      await pulling;
       await loop.close();
       // Pulled but never handed out: back to the stream now rather than after ackWait.
       for (const msg of buffer.splice(0)) msg.nak();
@@ -154,6 +184,8 @@ export class JetStreamPubSub implements PubSub {
 
   async close(): Promise<void> {
     await Promise.all([...this.closers].map((c) => c()));
+    this.publisher?.close();
+    this.publisher = undefined;
     await this.nc?.drain().catch(() => undefined);
     this.nc = undefined;
   }

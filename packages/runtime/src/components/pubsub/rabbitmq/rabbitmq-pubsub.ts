@@ -49,6 +49,33 @@ function parseMetadata(props: MetadataProperties): RabbitMetadata {
   };
 }
 
+/** The parts of amqplib's connection (0.10) that {@link writeFramesTogether} reaches into. */
+interface AmqpInternals {
+  stream?: { cork?: () => void; uncork?: () => void };
+  muxer?: { _readIncoming?: () => void };
+}
+
+/**
+ * Makes amqplib write all the frames it has queued in one system call. Its muxer runs once per turn
+ * of the event loop and writes every queued frame (a publish, an ack) to the socket with a `write`
+ * of its own, so each costs a system call and a wake-up of the broker; corked for the length of that
+ * pass, they leave together in one `writev`. If amqplib's internals are not what this expects (another
+ * version), nothing is changed.
+ */
+function writeFramesTogether(model: ChannelModel): void {
+  const { stream, muxer } = model.connection as unknown as AmqpInternals;
+  const readIncoming = muxer?._readIncoming;
+  if (!stream?.cork || !stream.uncork || !muxer || typeof readIncoming !== 'function') return;
+  muxer._readIncoming = function (this: unknown) {
+    stream.cork?.();
+    try {
+      readIncoming.call(this);
+    } finally {
+      stream.uncork?.();
+    }
+  };
+}
+
 /** RabbitMQ pub/sub. */
 export class RabbitMqPubSub implements PubSub {
   private connection: ChannelModel | undefined;
@@ -71,6 +98,7 @@ export class RabbitMqPubSub implements PubSub {
       throw unreachable('RabbitMQ', redactUrl(this.meta.connectionString), err);
     }
     this.connection.on('error', (err: Error) => this.logger.warn('rabbitmq connection error', { error: err.message }));
+    writeFramesTogether(this.connection);
     await this.openPublishChannel();
   }
 

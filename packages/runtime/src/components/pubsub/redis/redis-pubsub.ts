@@ -22,6 +22,7 @@ import type { RedisPubSubMetadata } from './metadata.js';
 import { parseRedisPubSubMetadata } from './metadata.js';
 import { connectRedis } from '../../redis-connect.js';
 import { SharedStreamReader } from './stream-reader.js';
+import { corkUntilEndOfTurn } from '../end-of-turn.js';
 import type { StreamEntry } from './stream-reader.js';
 
 function toMessage(topic: string, fields: Buffer[]): PubSubMessage {
@@ -99,6 +100,8 @@ export class RedisPubSub implements PubSub {
     if (Object.keys(request.metadata).length > 0) fields.push('metadata', JSON.stringify(request.metadata));
     if (request.contentType) fields.push('contentType', request.contentType);
     const client = this.requireClient();
+    // The XADDs of one event-loop turn go to Redis in one write.
+    corkUntilEndOfTurn(client.stream);
     if (this.meta.maxLenApprox > 0) await client.xadd(request.topic, 'MAXLEN', '~', this.meta.maxLenApprox, '*', ...fields);
     else await client.xadd(request.topic, '*', ...fields);
   }
