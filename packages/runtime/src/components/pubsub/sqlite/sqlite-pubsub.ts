@@ -10,10 +10,13 @@
  * the leases of a process that no longer exists (a crashed or killed sidecar) instead of waiting for
  * them to time out.
  *
- * Writes issued in the same turn of the event loop (publishes, acks, give-backs, renewals) share one
- * transaction (group commit): each caller still resolves only after its write committed, so a 204 on
- * publish still means the event is in the WAL. WAL checkpoints run in a worker thread
- * ({@link WalCheckpointer}), not inside a commit on the event loop.
+ * Everything issued in the same turn of the event loop (publishes, acks, give-backs, renewals and the
+ * consumers' claims) shares one transaction (group commit): each caller still resolves only after its
+ * work committed, so a 204 on publish still means the event is in the WAL, and the acks of delivered
+ * messages ride in the transaction that claims the next ones. The batch runs without a savepoint per
+ * write; only when a write fails is it run again with one savepoint each, so that the failing write
+ * fails alone. WAL checkpoints run in a worker thread ({@link WalCheckpointer}), not inside a commit
+ * on the event loop.
  *
  * A group created by its first subscription starts at the oldest retained message of the topic (as
  * Redis consumer groups created at `0`), so events published before the subscriber first ran reach it.
@@ -41,6 +44,18 @@ import type { SqlitePubSubMetadata } from './metadata.js';
 import { parseSqlitePubSubMetadata } from './metadata.js';
 import { WalCheckpointer } from '../../../util/sqlite-wal-checkpointer.js';
 
+/** One piece of work of a group commit: a write, or a consumer's claim (whose rows it resolves with). */
+interface BatchItem {
+  run: () => unknown;
+  resolve: (result: never) => void;
+  reject: (err: unknown) => void;
+  /** A claim: it wrote only if it returned rows. */
+  claim?: boolean;
+  /** Set by the run: what `run` returned, or the error it threw (isolated runs only). */
+  result?: unknown;
+  error?: unknown;
+}
+
 interface MessageRow {
   seq: number;
   topic: string;
@@ -59,10 +74,14 @@ export class SqlitePubSub implements BulkPublisher {
   private pruneTimer: NodeJS.Timeout | undefined;
   private checkpointer: WalCheckpointer | undefined;
   private insert!: (entries: readonly PublishRequest[]) => void;
-  /** Runs writes in one transaction; a write that throws fails alone (its error in the result). */
-  private runBatch!: (ops: readonly (() => void)[]) => unknown[];
-  private batch: { op: () => void; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  private claimTx!: (group: string, topic: string, owner: string, max: number) => MessageRow[];
+  /** Runs a batch in one transaction; throws (having rolled it back) when any of its work throws. */
+  private runBatch!: (batch: readonly BatchItem[]) => void;
+  /** Runs a batch in one transaction, each item in its own savepoint: an item that throws fails alone. */
+  private runBatchIsolated!: (batch: readonly BatchItem[]) => void;
+  /** Work queued for the next group commit. */
+  private batch: BatchItem[] = [];
+  /** Claims a consumer's next messages; runs inside a group commit. */
+  private claimRows!: (group: string, topic: string, owner: string, max: number) => MessageRow[];
 
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseSqlitePubSubMetadata(props, context.dataDir);
@@ -81,18 +100,22 @@ export class SqlitePubSub implements BulkPublisher {
         grp TEXT NOT NULL, topic TEXT NOT NULL, cursor INTEGER NOT NULL, PRIMARY KEY (grp, topic));
       CREATE TABLE IF NOT EXISTS ${p}pending (
         grp TEXT NOT NULL, topic TEXT NOT NULL, seq INTEGER NOT NULL, lease_until INTEGER NOT NULL,
-        owner TEXT NOT NULL, attempts INTEGER NOT NULL, PRIMARY KEY (grp, topic, seq));`);
-    const savepoint = db.transaction((op: () => void) => op());
-    this.runBatch = db.transaction((ops: readonly (() => void)[]) =>
-      ops.map((op) => {
+        owner TEXT NOT NULL, attempts INTEGER NOT NULL, PRIMARY KEY (grp, topic, seq)) WITHOUT ROWID;`);
+    // (WITHOUT ROWID: a pending row is one b-tree entry, not a row plus its primary-key index; files
+    // made before keep their rowid table, which reads and writes the same.)
+    this.runBatch = db.transaction((batch: readonly BatchItem[]) => {
+      for (const item of batch) item.result = item.run();
+    }).immediate as (batch: readonly BatchItem[]) => void;
+    const savepoint = db.transaction((item: BatchItem) => (item.result = item.run()));
+    this.runBatchIsolated = db.transaction((batch: readonly BatchItem[]) => {
+      for (const item of batch) {
         try {
-          savepoint(op); // nested: a savepoint, so a failing write leaves the others intact
-          return undefined;
+          savepoint(item); // nested: a savepoint, so a failing item leaves the others intact
         } catch (err) {
-          return err ?? new Error('write failed');
+          item.error = err ?? new Error('write failed');
         }
-      }),
-    ).immediate as (ops: readonly (() => void)[]) => unknown[];
+      }
+    }).immediate as (batch: readonly BatchItem[]) => void;
     const insertOne = db.prepare<[string, Buffer, string | null, string, number]>(
       `INSERT INTO ${p}messages (topic, data, content_type, metadata, created_at) VALUES (?, ?, ?, ?, ?)`,
     );
@@ -119,7 +142,7 @@ export class SqlitePubSub implements BulkPublisher {
     const moveCursor = db.prepare<[number, string, string]>(`UPDATE ${p}groups SET cursor = ? WHERE grp = ? AND topic = ?`);
     const load = db.prepare<[number], MessageRow>(`SELECT seq, topic, data, content_type, metadata FROM ${p}messages WHERE seq = ?`);
     const dropPending = db.prepare<[string, string, number]>(`DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq = ?`);
-    this.claimTx = db.transaction((group: string, topic: string, owner: string, max: number) => {
+    this.claimRows = (group: string, topic: string, owner: string, max: number) => {
       const now = Date.now();
       const leaseUntil = now + this.meta.processingTimeoutMs;
       const rows: MessageRow[] = [];
@@ -138,7 +161,7 @@ export class SqlitePubSub implements BulkPublisher {
         rows.push(...next);
       }
       return rows;
-    }).immediate as (group: string, topic: string, owner: string, max: number) => MessageRow[];
+    };
 
     this.pruneTimer = setInterval(() => this.prune(), 60_000);
     this.pruneTimer.unref();
@@ -193,8 +216,8 @@ export class SqlitePubSub implements BulkPublisher {
         });
       },
       claim: async (max) => {
-        const rows = this.claimTx(group, topic, owner, max);
-        if (rows.length > 0) this.checkpointer?.wrote();
+        // In the next group commit, beside the acks of the messages just delivered.
+        const rows = await this.enqueue<MessageRow[]>(() => this.claimRows(group, topic, owner, max), true);
         return rows.map((row) => {
           const claimed: ClaimedMessage = {
             message: {
@@ -252,11 +275,16 @@ export class SqlitePubSub implements BulkPublisher {
     }
   }
 
-  /** Queues a write for the next group commit (each write is a savepoint: a bulk publish stays all or nothing). */
+  /** Queues a write for the next group commit (a bulk publish's inserts stay all or nothing). */
   private write(op: () => void): Promise<void> {
-    return new Promise((resolve, reject) => {
+    return this.enqueue<void>(op);
+  }
+
+  /** Queues work for the next group commit; resolves with what it returned once that committed. */
+  private enqueue<T>(run: () => T, claim = false): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       if (this.batch.length === 0) setImmediate(() => this.flush());
-      this.batch.push({ op, resolve, reject });
+      this.batch.push({ run, resolve: resolve as (result: never) => void, reject, claim });
     });
   }
 
@@ -264,16 +292,26 @@ export class SqlitePubSub implements BulkPublisher {
     const batch = this.batch;
     this.batch = [];
     if (batch.length === 0) return;
-    let errors: unknown[];
     try {
       this.requireDb();
-      errors = this.runBatch(batch.map((b) => b.op));
-      this.checkpointer?.wrote();
+      try {
+        this.runBatch(batch);
+      } catch {
+        // Something failed and the transaction rolled back: run it again, each item alone in a
+        // savepoint, so only the failing ones fail.
+        for (const item of batch) item.result = undefined;
+        this.runBatchIsolated(batch);
+      }
+      // An empty poll wrote nothing: no checkpoint for it.
+      if (batch.some((item) => !item.claim || (item.result as unknown[] | undefined)?.length)) this.checkpointer?.wrote();
     } catch (err) {
-      for (const b of batch) b.reject(err);
+      for (const item of batch) item.reject(err);
       return;
     }
-    batch.forEach((b, i) => (errors[i] === undefined ? b.resolve() : b.reject(errors[i])));
+    for (const item of batch) {
+      if (item.error === undefined) item.resolve(item.result as never);
+      else item.reject(item.error);
+    }
   }
 
   /** Makes the leases of dead processes on this host visible again. */
