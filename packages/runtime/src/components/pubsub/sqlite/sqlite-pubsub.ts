@@ -80,8 +80,8 @@ export class SqlitePubSub implements BulkPublisher {
   private runBatchIsolated!: (batch: readonly BatchItem[]) => void;
   /** Work queued for the next group commit. */
   private batch: BatchItem[] = [];
-  /** Claims a consumer's next messages; runs inside a group commit. */
-  private claimRows!: (group: string, topic: string, owner: string, max: number) => MessageRow[];
+  /** Claims a consumer's next messages (`redelivered` of them whose lease ran out); runs inside a group commit. */
+  private claimRows!: (group: string, topic: string, owner: string, max: number, withExpired: boolean) => { rows: MessageRow[]; redelivered: number };
 
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseSqlitePubSubMetadata(props, context.dataDir);
@@ -131,36 +131,44 @@ export class SqlitePubSub implements BulkPublisher {
     const relet = db.prepare<[number, string, string, string, number]>(
       `UPDATE ${p}pending SET lease_until = ?, owner = ?, attempts = attempts + 1 WHERE grp = ? AND topic = ? AND seq = ?`,
     );
-    const cursorOf = db.prepare<[string, string], { cursor: number }>(`SELECT cursor FROM ${p}groups WHERE grp = ? AND topic = ?`);
-    // New messages come with their rows in the same query: one read for the whole batch.
-    const fresh = db.prepare<[string, number, number], MessageRow>(
-      `SELECT seq, topic, data, content_type, metadata FROM ${p}messages WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    // New messages come with their rows in one query past the group's cursor; the batch's pending rows
+    // are written by one statement over the same range (it is stable: the transaction holds the lock).
+    const fresh = db.prepare<[string, string, string, number], MessageRow>(
+      `SELECT seq, topic, data, content_type, metadata FROM ${p}messages
+         WHERE topic = ? AND seq > (SELECT cursor FROM ${p}groups WHERE grp = ? AND topic = ?) ORDER BY seq LIMIT ?`,
     );
-    const addPending = db.prepare<[string, string, number, number, string]>(
-      `INSERT OR REPLACE INTO ${p}pending (grp, topic, seq, lease_until, owner, attempts) VALUES (?, ?, ?, ?, ?, 1)`,
+    const addPending = db.prepare<[string, string, number, string, string, number, number]>(
+      `INSERT OR REPLACE INTO ${p}pending (grp, topic, seq, lease_until, owner, attempts)
+         SELECT ?, ?, seq, ?, ?, 1 FROM ${p}messages WHERE topic = ? AND seq >= ? AND seq <= ?`,
     );
     const moveCursor = db.prepare<[number, string, string]>(`UPDATE ${p}groups SET cursor = ? WHERE grp = ? AND topic = ?`);
     const load = db.prepare<[number], MessageRow>(`SELECT seq, topic, data, content_type, metadata FROM ${p}messages WHERE seq = ?`);
     const dropPending = db.prepare<[string, string, number]>(`DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq = ?`);
-    this.claimRows = (group: string, topic: string, owner: string, max: number) => {
+    this.claimRows = (group: string, topic: string, owner: string, max: number, withExpired: boolean) => {
       const now = Date.now();
       const leaseUntil = now + this.meta.processingTimeoutMs;
       const rows: MessageRow[] = [];
       // Redeliveries first (leases run out, messages given back), then new messages past the cursor.
-      for (const { seq } of expired.all(group, topic, now, max)) {
-        relet.run(leaseUntil, owner, group, topic, seq);
-        const row = load.get(seq);
-        if (row) rows.push(row);
-        else dropPending.run(group, topic, seq); // pruned by retention while pending
+      if (withExpired) {
+        for (const { seq } of expired.all(group, topic, now, max)) {
+          relet.run(leaseUntil, owner, group, topic, seq);
+          const row = load.get(seq);
+          if (row) rows.push(row);
+          else dropPending.run(group, topic, seq); // pruned by retention while pending
+        }
       }
+      const redelivered = rows.length;
       if (rows.length < max) {
-        const cursor = cursorOf.get(group, topic)?.cursor ?? 0;
-        const next = fresh.all(topic, cursor, max - rows.length);
-        for (const row of next) addPending.run(group, topic, row.seq, leaseUntil, owner);
-        if (next.length > 0) moveCursor.run((next[next.length - 1] as MessageRow).seq, group, topic);
-        rows.push(...next);
+        const next = fresh.all(topic, group, topic, max - rows.length);
+        if (next.length > 0) {
+          const first = (next[0] as MessageRow).seq;
+          const last = (next[next.length - 1] as MessageRow).seq;
+          addPending.run(group, topic, leaseUntil, owner, topic, first, last);
+          moveCursor.run(last, group, topic);
+          rows.push(...next);
+        }
       }
-      return rows;
+      return { rows, redelivered };
     };
 
     this.pruneTimer = setInterval(() => this.prune(), 60_000);
@@ -193,7 +201,10 @@ export class SqlitePubSub implements BulkPublisher {
     db.prepare(`INSERT OR IGNORE INTO ${p}groups (grp, topic, cursor) VALUES (?, ?, 0)`).run(request.group, request.topic);
     const owner = `${os.hostname()}:${process.pid}:${randomUUID()}`;
     this.releaseDeadOwners(request.group, request.topic);
-    const ack = db.prepare<[string, string, number]>(`DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq = ?`);
+    const ackOne = db.prepare<[string, string, number]>(`DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq = ?`);
+    const ackMany = db.prepare<[string, string, string]>(
+      `DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq IN (SELECT value FROM json_each(?))`,
+    );
     const giveBack = db.prepare<[number, string, string, number, string]>(
       `UPDATE ${p}pending SET lease_until = ? WHERE grp = ? AND topic = ? AND seq = ? AND owner = ?`,
     );
@@ -202,6 +213,30 @@ export class SqlitePubSub implements BulkPublisher {
     );
     const { group, topic } = request;
     const seqOf = new WeakMap<ClaimedMessage, number>();
+    // The acks of one turn are one statement in the next group commit.
+    let acks: number[] = [];
+    let acksWritten: Promise<void> | undefined;
+    const ack = (seq: number): Promise<void> => {
+      acks.push(seq);
+      if (!acksWritten) {
+        let seqs: number[] | undefined;
+        acksWritten = this.write(() => {
+          // Taken on the first run (a batch that failed elsewhere runs again with the same seqs).
+          if (!seqs) {
+            seqs = acks;
+            acks = [];
+            acksWritten = undefined;
+          }
+          if (seqs.length === 1) ackOne.run(group, topic, seqs[0] as number);
+          else ackMany.run(group, topic, JSON.stringify(seqs));
+        });
+      }
+      return acksWritten;
+    };
+    // Pending rows whose lease ran out are looked for when a local give-back comes due, and otherwise
+    // once per poll interval (other consumers' give-backs and dead consumers' leases), not in every
+    // claim: the look is a scan of the group's pending rows.
+    let expiryCheckAt = 0;
     const consumer = new PullConsumer({
       handler,
       concurrency: request.concurrency,
@@ -217,7 +252,15 @@ export class SqlitePubSub implements BulkPublisher {
       },
       claim: async (max) => {
         // In the next group commit, beside the acks of the messages just delivered.
-        const rows = await this.enqueue<MessageRow[]>(() => this.claimRows(group, topic, owner, max), true);
+        const rows = await this.enqueue<MessageRow[]>(() => {
+          const now = Date.now();
+          const withExpired = now >= expiryCheckAt;
+          if (withExpired) expiryCheckAt = now + this.meta.pollIntervalMs;
+          const { rows, redelivered } = this.claimRows(group, topic, owner, max, withExpired);
+          // Redeliveries that filled the batch may have left more behind: look again next time.
+          if (withExpired && redelivered === max) expiryCheckAt = 0;
+          return rows;
+        }, true);
         return rows.map((row) => {
           const claimed: ClaimedMessage = {
             message: {
@@ -226,8 +269,12 @@ export class SqlitePubSub implements BulkPublisher {
               metadata: row.metadata === '{}' ? {} : (JSON.parse(row.metadata) as Record<string, string>),
               ...(row.content_type ? { contentType: row.content_type } : {}),
             },
-            ack: () => this.write(() => void ack.run(group, topic, row.seq)),
-            retry: () => this.write(() => void giveBack.run(Date.now() + this.meta.redeliverIntervalMs, group, topic, row.seq, owner)),
+            ack: () => ack(row.seq),
+            retry: () => {
+              const due = Date.now() + this.meta.redeliverIntervalMs;
+              expiryCheckAt = Math.min(expiryCheckAt, due);
+              return this.write(() => void giveBack.run(due, group, topic, row.seq, owner));
+            },
           };
           seqOf.set(claimed, row.seq);
           return claimed;
