@@ -61,14 +61,20 @@ export class PubSubTraffic {
     /** The CloudEvent already decoded from `data`, when the caller has it. */
     event?: Record<string, unknown>;
   }): PubSubTrafficEntry {
-    const { payload, eventId } = eventPayload(input.data, input.event);
+    // Every delivery is recorded but few are ever looked at: with the decoded event at hand, the
+    // display text is made when the entry is first read, from the bytes it keeps.
+    const eventId = input.event ? (typeof input.event['id'] === 'string' ? input.event['id'] : undefined) : eventPayload(input.data).eventId;
+    const data = input.data;
+    let payload: string | undefined;
     const entry: PubSubTrafficEntry = {
       seq: ++this.seq,
       time: new Date().toISOString(),
       pubsubName: input.pubsubName,
       topic: input.topic,
       outcome: input.outcome,
-      payload,
+      get payload(): string {
+        return (payload ??= eventPayload(data).payload);
+      },
       ...(eventId ? { eventId } : {}),
       ...(input.route ? { route: input.route } : {}),
       ...(input.reason ? { reason: input.reason } : {}),

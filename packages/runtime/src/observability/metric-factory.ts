@@ -135,7 +135,10 @@ class HistogramSeries extends Series<HistogramEntry> implements BoundHistogram {
     entry.sum += value;
     entry.count += 1;
     // As prom-client: the count of the first bucket that holds the value (+Inf is the total count).
-    for (const bound of this.upperBounds) {
+    // An indexed loop: a for…of here showed up as an iterator allocated per observation in heap profiles.
+    const bounds = this.upperBounds;
+    for (let i = 0; i < bounds.length; i++) {
+      const bound = bounds[i] as number;
       if (value <= bound) {
         entry.bucketValues[bound] = (entry.bucketValues[bound] ?? 0) + 1;
         return;

@@ -85,6 +85,8 @@ export class WeftMetrics implements ResiliencyObserver {
   // Bound series by the label values that vary, so a request records without building label sets.
   private readonly httpServerSeries = new Map<string, CountAndLatency & { responses: BoundCounter | undefined }>();
   private readonly httpClientSeries = new Map<string, CountAndLatency>();
+  private readonly pubsubEgressSeries = new Map<string, CountAndLatency>();
+  private readonly pubsubIngressSeries = new Map<string, CountAndLatency>();
   private readonly httpRequestBytesSeries: BoundHistogram;
   private readonly httpResponseBytesSeries: BoundHistogram;
 
@@ -301,16 +303,28 @@ export class WeftMetrics implements ResiliencyObserver {
 
   /** A publish to a pub/sub component (`dapr_component_pubsub_egress_*`). */
   recordPubsubEgress(component: string, topic: string, success: boolean, durationMs: number): void {
-    const labels = { ...this.base, component, namespace: this.settings.namespace, success: String(success), topic };
-    this.pubsubEgress.count.inc(labels);
-    this.pubsubEgress.latency.observe(labels, durationMs);
+    const key = `${success ? 1 : 0}\0${component}\0${topic}`;
+    let series = this.pubsubEgressSeries.get(key);
+    if (!series) {
+      const labels = { ...this.base, component, namespace: this.settings.namespace, success: String(success), topic };
+      series = { count: this.pubsubEgress.count.bind(labels), latency: this.pubsubEgress.latency.bind(labels) };
+      this.pubsubEgressSeries.set(key, series);
+    }
+    series.count.inc();
+    series.latency.observe(durationMs);
   }
 
   /** A delivery to the app (`dapr_component_pubsub_ingress_*`); `processStatus` is success, retry or drop. */
   recordPubsubIngress(component: string, topic: string, processStatus: 'success' | 'retry' | 'drop', status: string, durationMs: number): void {
-    const labels = { ...this.base, component, namespace: this.settings.namespace, process_status: processStatus, status, topic };
-    this.pubsubIngress.count.inc(labels);
-    this.pubsubIngress.latency.observe(labels, durationMs);
+    const key = `${processStatus}\0${status}\0${component}\0${topic}`;
+    let series = this.pubsubIngressSeries.get(key);
+    if (!series) {
+      const labels = { ...this.base, component, namespace: this.settings.namespace, process_status: processStatus, status, topic };
+      series = { count: this.pubsubIngress.count.bind(labels), latency: this.pubsubIngress.latency.bind(labels) };
+      this.pubsubIngressSeries.set(key, series);
+    }
+    series.count.inc();
+    series.latency.observe(durationMs);
   }
 
   /** An input binding event handled by the app (`dapr_component_input_binding_*`). */

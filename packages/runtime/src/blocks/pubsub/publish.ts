@@ -78,10 +78,13 @@ export class PubSubPublisher {
   /** Resolves a component for publishing; throws Dapr's error for every bad input. */
   resolve(pubsubName: string, topic: string): { pubsub: PubSub; component: LoadedComponent } {
     if (pubsubName === '') throw pubsubErrors.nameEmpty(this.appId);
-    if (this.components.ofKind('pubsub').length === 0) throw pubsubErrors.notConfigured(pubsubName, this.appId);
     const component = this.components.get(pubsubName);
     const pubsub = this.components.pubsub(pubsubName);
-    if (!component || !pubsub) throw pubsubErrors.notFound(pubsubName, this.appId);
+    if (!component || !pubsub) {
+      // Which error depends on whether any pubsub is configured (a list built only on this path).
+      if (this.components.ofKind('pubsub').length === 0) throw pubsubErrors.notConfigured(pubsubName, this.appId);
+      throw pubsubErrors.notFound(pubsubName, this.appId);
+    }
     if (topic === '') throw pubsubErrors.topicEmpty(pubsubName, this.appId);
     if (!canPublish(topic, this.appId, this.scopesOf(component))) throw pubsubErrors.forbidden(topic, this.appId);
     return { pubsub, component };
@@ -167,7 +170,7 @@ export class PubSubPublisher {
   private envelope(pubsub: PubSub, input: PublishInput): { data: Buffer; contentType?: string; metadata: Record<string, string> } {
     const raw = rawPayloadOf(input.metadata);
     // cloudevent.* overrides are envelope fields, not broker metadata.
-    const brokerMetadata = Object.fromEntries(Object.entries(input.metadata).filter(([k]) => !k.startsWith('cloudevent.')));
+    const brokerMetadata = withoutCloudEventKeys(input.metadata);
     if (raw) return { data: input.data, metadata: brokerMetadata, ...(input.contentType ? { contentType: input.contentType } : {}) };
     const expiration = this.expiration(pubsub, input.metadata);
     const options = {
@@ -214,4 +217,12 @@ export class PubSubPublisher {
 /** A span's context as the trace fields of a CloudEvent. */
 function traceOf(span: Span): TraceContext {
   return { traceparent: span.traceparent, ...(span.tracestate ? { tracestate: span.tracestate } : {}) };
+}
+
+/** Request metadata without its `cloudevent.*` keys; the same object when it has none (the usual case). */
+function withoutCloudEventKeys(metadata: Record<string, string>): Record<string, string> {
+  for (const key in metadata) {
+    if (key.startsWith('cloudevent.')) return Object.fromEntries(Object.entries(metadata).filter(([k]) => !k.startsWith('cloudevent.')));
+  }
+  return metadata;
 }

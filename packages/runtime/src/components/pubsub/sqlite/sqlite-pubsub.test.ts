@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../../../../../test/support/subscriber-app.js';
 import { silentLogger } from '../../../logging/logger.js';
@@ -46,5 +47,25 @@ describe('pubsub.sqlite', () => {
     });
     await eventually(() => got.length >= count, 15_000, 'every delivery');
     expect(got).toEqual(Array.from({ length: count }, (_, i) => i));
+  });
+
+  it('commits the acks of many deliveries (batched into one statement per turn) and redelivers a message handed back among them', async () => {
+    const { pubsub, file } = await open();
+    const count = 200;
+    const seen = new Map<string, number>();
+    await pubsub.subscribe({ topic: 'acks', group: 'app', concurrency: 50, metadata: {} }, async (m) => {
+      const n = m.data.toString();
+      seen.set(n, (seen.get(n) ?? 0) + 1);
+      // One message is handed back once: it must come again although fresh messages keep the claims busy.
+      return n === '7' && seen.get(n) === 1 ? 'retry' : 'ack';
+    });
+    await Promise.all(Array.from({ length: count }, (_, i) => pubsub.publish({ topic: 'acks', data: Buffer.from(String(i)), metadata: {} })));
+    await eventually(() => seen.size === count && seen.get('7') === 2, 15_000, 'every delivery and the redelivery');
+    const reader = new Database(file, { readonly: true });
+    try {
+      await eventually(() => (reader.prepare('SELECT COUNT(*) AS n FROM pubsub_pending').get() as { n: number }).n === 0, 15_000, 'every ack committed');
+    } finally {
+      reader.close();
+    }
   });
 });

@@ -10,10 +10,13 @@
  * the leases of a process that no longer exists (a crashed or killed sidecar) instead of waiting for
  * them to time out.
  *
- * Writes issued in the same turn of the event loop (publishes, acks, give-backs, renewals) share one
- * transaction (group commit): each caller still resolves only after its write committed, so a 204 on
- * publish still means the event is in the WAL. WAL checkpoints run in a worker thread
- * ({@link WalCheckpointer}), not inside a commit on the event loop.
+ * Everything issued in the same turn of the event loop (publishes, acks, give-backs, renewals and the
+ * consumers' claims) shares one transaction (group commit): each caller still resolves only after its
+ * work committed, so a 204 on publish still means the event is in the WAL, and the acks of delivered
+ * messages ride in the transaction that claims the next ones. The batch runs without a savepoint per
+ * write; only when a write fails is it run again with one savepoint each, so that the failing write
+ * fails alone. WAL checkpoints run in a worker thread ({@link WalCheckpointer}), not inside a commit
+ * on the event loop.
  *
  * A group created by its first subscription starts at the oldest retained message of the topic (as
  * Redis consumer groups created at `0`), so events published before the subscriber first ran reach it.
@@ -41,6 +44,18 @@ import type { SqlitePubSubMetadata } from './metadata.js';
 import { parseSqlitePubSubMetadata } from './metadata.js';
 import { WalCheckpointer } from '../../../util/sqlite-wal-checkpointer.js';
 
+/** One piece of work of a group commit: a write, or a consumer's claim (whose rows it resolves with). */
+interface BatchItem {
+  run: () => unknown;
+  resolve: (result: never) => void;
+  reject: (err: unknown) => void;
+  /** A claim: it wrote only if it returned rows. */
+  claim?: boolean;
+  /** Set by the run: what `run` returned, or the error it threw (isolated runs only). */
+  result?: unknown;
+  error?: unknown;
+}
+
 interface MessageRow {
   seq: number;
   topic: string;
@@ -59,10 +74,14 @@ export class SqlitePubSub implements BulkPublisher {
   private pruneTimer: NodeJS.Timeout | undefined;
   private checkpointer: WalCheckpointer | undefined;
   private insert!: (entries: readonly PublishRequest[]) => void;
-  /** Runs writes in one transaction; a write that throws fails alone (its error in the result). */
-  private runBatch!: (ops: readonly (() => void)[]) => unknown[];
-  private batch: { op: () => void; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  private claimTx!: (group: string, topic: string, owner: string, max: number) => MessageRow[];
+  /** Runs a batch in one transaction; throws (having rolled it back) when any of its work throws. */
+  private runBatch!: (batch: readonly BatchItem[]) => void;
+  /** Runs a batch in one transaction, each item in its own savepoint: an item that throws fails alone. */
+  private runBatchIsolated!: (batch: readonly BatchItem[]) => void;
+  /** Work queued for the next group commit. */
+  private batch: BatchItem[] = [];
+  /** Claims a consumer's next messages (`redelivered` of them whose lease ran out); runs inside a group commit. */
+  private claimRows!: (group: string, topic: string, owner: string, max: number, withExpired: boolean) => { rows: MessageRow[]; redelivered: number };
 
   async init(props: MetadataProperties, context: ComponentContext): Promise<void> {
     this.meta = parseSqlitePubSubMetadata(props, context.dataDir);
@@ -81,18 +100,22 @@ export class SqlitePubSub implements BulkPublisher {
         grp TEXT NOT NULL, topic TEXT NOT NULL, cursor INTEGER NOT NULL, PRIMARY KEY (grp, topic));
       CREATE TABLE IF NOT EXISTS ${p}pending (
         grp TEXT NOT NULL, topic TEXT NOT NULL, seq INTEGER NOT NULL, lease_until INTEGER NOT NULL,
-        owner TEXT NOT NULL, attempts INTEGER NOT NULL, PRIMARY KEY (grp, topic, seq));`);
-    const savepoint = db.transaction((op: () => void) => op());
-    this.runBatch = db.transaction((ops: readonly (() => void)[]) =>
-      ops.map((op) => {
+        owner TEXT NOT NULL, attempts INTEGER NOT NULL, PRIMARY KEY (grp, topic, seq)) WITHOUT ROWID;`);
+    // (WITHOUT ROWID: a pending row is one b-tree entry, not a row plus its primary-key index; files
+    // made before keep their rowid table, which reads and writes the same.)
+    this.runBatch = db.transaction((batch: readonly BatchItem[]) => {
+      for (const item of batch) item.result = item.run();
+    }).immediate as (batch: readonly BatchItem[]) => void;
+    const savepoint = db.transaction((item: BatchItem) => (item.result = item.run()));
+    this.runBatchIsolated = db.transaction((batch: readonly BatchItem[]) => {
+      for (const item of batch) {
         try {
-          savepoint(op); // nested: a savepoint, so a failing write leaves the others intact
-          return undefined;
+          savepoint(item); // nested: a savepoint, so a failing item leaves the others intact
         } catch (err) {
-          return err ?? new Error('write failed');
+          item.error = err ?? new Error('write failed');
         }
-      }),
-    ).immediate as (ops: readonly (() => void)[]) => unknown[];
+      }
+    }).immediate as (batch: readonly BatchItem[]) => void;
     const insertOne = db.prepare<[string, Buffer, string | null, string, number]>(
       `INSERT INTO ${p}messages (topic, data, content_type, metadata, created_at) VALUES (?, ?, ?, ?, ?)`,
     );
@@ -108,37 +131,45 @@ export class SqlitePubSub implements BulkPublisher {
     const relet = db.prepare<[number, string, string, string, number]>(
       `UPDATE ${p}pending SET lease_until = ?, owner = ?, attempts = attempts + 1 WHERE grp = ? AND topic = ? AND seq = ?`,
     );
-    const cursorOf = db.prepare<[string, string], { cursor: number }>(`SELECT cursor FROM ${p}groups WHERE grp = ? AND topic = ?`);
-    // New messages come with their rows in the same query: one read for the whole batch.
-    const fresh = db.prepare<[string, number, number], MessageRow>(
-      `SELECT seq, topic, data, content_type, metadata FROM ${p}messages WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    // New messages come with their rows in one query past the group's cursor; the batch's pending rows
+    // are written by one statement over the same range (it is stable: the transaction holds the lock).
+    const fresh = db.prepare<[string, string, string, number], MessageRow>(
+      `SELECT seq, topic, data, content_type, metadata FROM ${p}messages
+         WHERE topic = ? AND seq > (SELECT cursor FROM ${p}groups WHERE grp = ? AND topic = ?) ORDER BY seq LIMIT ?`,
     );
-    const addPending = db.prepare<[string, string, number, number, string]>(
-      `INSERT OR REPLACE INTO ${p}pending (grp, topic, seq, lease_until, owner, attempts) VALUES (?, ?, ?, ?, ?, 1)`,
+    const addPending = db.prepare<[string, string, number, string, string, number, number]>(
+      `INSERT OR REPLACE INTO ${p}pending (grp, topic, seq, lease_until, owner, attempts)
+         SELECT ?, ?, seq, ?, ?, 1 FROM ${p}messages WHERE topic = ? AND seq >= ? AND seq <= ?`,
     );
     const moveCursor = db.prepare<[number, string, string]>(`UPDATE ${p}groups SET cursor = ? WHERE grp = ? AND topic = ?`);
     const load = db.prepare<[number], MessageRow>(`SELECT seq, topic, data, content_type, metadata FROM ${p}messages WHERE seq = ?`);
     const dropPending = db.prepare<[string, string, number]>(`DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq = ?`);
-    this.claimTx = db.transaction((group: string, topic: string, owner: string, max: number) => {
+    this.claimRows = (group: string, topic: string, owner: string, max: number, withExpired: boolean) => {
       const now = Date.now();
       const leaseUntil = now + this.meta.processingTimeoutMs;
       const rows: MessageRow[] = [];
       // Redeliveries first (leases run out, messages given back), then new messages past the cursor.
-      for (const { seq } of expired.all(group, topic, now, max)) {
-        relet.run(leaseUntil, owner, group, topic, seq);
-        const row = load.get(seq);
-        if (row) rows.push(row);
-        else dropPending.run(group, topic, seq); // pruned by retention while pending
+      if (withExpired) {
+        for (const { seq } of expired.all(group, topic, now, max)) {
+          relet.run(leaseUntil, owner, group, topic, seq);
+          const row = load.get(seq);
+          if (row) rows.push(row);
+          else dropPending.run(group, topic, seq); // pruned by retention while pending
+        }
       }
+      const redelivered = rows.length;
       if (rows.length < max) {
-        const cursor = cursorOf.get(group, topic)?.cursor ?? 0;
-        const next = fresh.all(topic, cursor, max - rows.length);
-        for (const row of next) addPending.run(group, topic, row.seq, leaseUntil, owner);
-        if (next.length > 0) moveCursor.run((next[next.length - 1] as MessageRow).seq, group, topic);
-        rows.push(...next);
+        const next = fresh.all(topic, group, topic, max - rows.length);
+        if (next.length > 0) {
+          const first = (next[0] as MessageRow).seq;
+          const last = (next[next.length - 1] as MessageRow).seq;
+          addPending.run(group, topic, leaseUntil, owner, topic, first, last);
+          moveCursor.run(last, group, topic);
+          rows.push(...next);
+        }
       }
-      return rows;
-    }).immediate as (group: string, topic: string, owner: string, max: number) => MessageRow[];
+      return { rows, redelivered };
+    };
 
     this.pruneTimer = setInterval(() => this.prune(), 60_000);
     this.pruneTimer.unref();
@@ -170,7 +201,10 @@ export class SqlitePubSub implements BulkPublisher {
     db.prepare(`INSERT OR IGNORE INTO ${p}groups (grp, topic, cursor) VALUES (?, ?, 0)`).run(request.group, request.topic);
     const owner = `${os.hostname()}:${process.pid}:${randomUUID()}`;
     this.releaseDeadOwners(request.group, request.topic);
-    const ack = db.prepare<[string, string, number]>(`DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq = ?`);
+    const ackOne = db.prepare<[string, string, number]>(`DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq = ?`);
+    const ackMany = db.prepare<[string, string, string]>(
+      `DELETE FROM ${p}pending WHERE grp = ? AND topic = ? AND seq IN (SELECT value FROM json_each(?))`,
+    );
     const giveBack = db.prepare<[number, string, string, number, string]>(
       `UPDATE ${p}pending SET lease_until = ? WHERE grp = ? AND topic = ? AND seq = ? AND owner = ?`,
     );
@@ -179,6 +213,30 @@ export class SqlitePubSub implements BulkPublisher {
     );
     const { group, topic } = request;
     const seqOf = new WeakMap<ClaimedMessage, number>();
+    // The acks of one turn are one statement in the next group commit.
+    let acks: number[] = [];
+    let acksWritten: Promise<void> | undefined;
+    const ack = (seq: number): Promise<void> => {
+      acks.push(seq);
+      if (!acksWritten) {
+        let seqs: number[] | undefined;
+        acksWritten = this.write(() => {
+          // Taken on the first run (a batch that failed elsewhere runs again with the same seqs).
+          if (!seqs) {
+            seqs = acks;
+            acks = [];
+            acksWritten = undefined;
+          }
+          if (seqs.length === 1) ackOne.run(group, topic, seqs[0] as number);
+          else ackMany.run(group, topic, JSON.stringify(seqs));
+        });
+      }
+      return acksWritten;
+    };
+    // Pending rows whose lease ran out are looked for when a local give-back comes due, and otherwise
+    // once per poll interval (other consumers' give-backs and dead consumers' leases), not in every
+    // claim: the look is a scan of the group's pending rows.
+    let expiryCheckAt = 0;
     const consumer = new PullConsumer({
       handler,
       concurrency: request.concurrency,
@@ -193,8 +251,16 @@ export class SqlitePubSub implements BulkPublisher {
         });
       },
       claim: async (max) => {
-        const rows = this.claimTx(group, topic, owner, max);
-        if (rows.length > 0) this.checkpointer?.wrote();
+        // In the next group commit, beside the acks of the messages just delivered.
+        const rows = await this.enqueue<MessageRow[]>(() => {
+          const now = Date.now();
+          const withExpired = now >= expiryCheckAt;
+          if (withExpired) expiryCheckAt = now + this.meta.pollIntervalMs;
+          const { rows, redelivered } = this.claimRows(group, topic, owner, max, withExpired);
+          // Redeliveries that filled the batch may have left more behind: look again next time.
+          if (withExpired && redelivered === max) expiryCheckAt = 0;
+          return rows;
+        }, true);
         return rows.map((row) => {
           const claimed: ClaimedMessage = {
             message: {
@@ -203,8 +269,12 @@ export class SqlitePubSub implements BulkPublisher {
               metadata: row.metadata === '{}' ? {} : (JSON.parse(row.metadata) as Record<string, string>),
               ...(row.content_type ? { contentType: row.content_type } : {}),
             },
-            ack: () => this.write(() => void ack.run(group, topic, row.seq)),
-            retry: () => this.write(() => void giveBack.run(Date.now() + this.meta.redeliverIntervalMs, group, topic, row.seq, owner)),
+            ack: () => ack(row.seq),
+            retry: () => {
+              const due = Date.now() + this.meta.redeliverIntervalMs;
+              expiryCheckAt = Math.min(expiryCheckAt, due);
+              return this.write(() => void giveBack.run(due, group, topic, row.seq, owner));
+            },
           };
           seqOf.set(claimed, row.seq);
           return claimed;
@@ -252,11 +322,16 @@ export class SqlitePubSub implements BulkPublisher {
     }
   }
 
-  /** Queues a write for the next group commit (each write is a savepoint: a bulk publish stays all or nothing). */
+  /** Queues a write for the next group commit (a bulk publish's inserts stay all or nothing). */
   private write(op: () => void): Promise<void> {
-    return new Promise((resolve, reject) => {
+    return this.enqueue<void>(op);
+  }
+
+  /** Queues work for the next group commit; resolves with what it returned once that committed. */
+  private enqueue<T>(run: () => T, claim = false): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       if (this.batch.length === 0) setImmediate(() => this.flush());
-      this.batch.push({ op, resolve, reject });
+      this.batch.push({ run, resolve: resolve as (result: never) => void, reject, claim });
     });
   }
 
@@ -264,16 +339,26 @@ export class SqlitePubSub implements BulkPublisher {
     const batch = this.batch;
     this.batch = [];
     if (batch.length === 0) return;
-    let errors: unknown[];
     try {
       this.requireDb();
-      errors = this.runBatch(batch.map((b) => b.op));
-      this.checkpointer?.wrote();
+      try {
+        this.runBatch(batch);
+      } catch {
+        // Something failed and the transaction rolled back: run it again, each item alone in a
+        // savepoint, so only the failing ones fail.
+        for (const item of batch) item.result = undefined;
+        this.runBatchIsolated(batch);
+      }
+      // An empty poll wrote nothing: no checkpoint for it.
+      if (batch.some((item) => !item.claim || (item.result as unknown[] | undefined)?.length)) this.checkpointer?.wrote();
     } catch (err) {
-      for (const b of batch) b.reject(err);
+      for (const item of batch) item.reject(err);
       return;
     }
-    batch.forEach((b, i) => (errors[i] === undefined ? b.resolve() : b.reject(errors[i])));
+    for (const item of batch) {
+      if (item.error === undefined) item.resolve(item.result as never);
+      else item.reject(item.error);
+    }
   }
 
   /** Makes the leases of dead processes on this host visible again. */
