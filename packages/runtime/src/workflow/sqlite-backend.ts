@@ -347,7 +347,13 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return rows.map((r) => ({ name: r.name, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
   }
 
-  /** The instance whose oldest visible inbox event is oldest, passing over `skip` (fan-out coalescing). */
+  /**
+   * The instance whose oldest visible inbox event became visible first (by `visible_at`, then `seq`),
+   * passing over `skip` (fan-out coalescing). That order is the `(app_id, visible_at)` index's own (its
+   * ties go by rowid, which is `seq`), so the scan stops at the first free instance; ordered by `seq`
+   * alone it read every visible event (those of the instances in flight too) and sorted them, on every
+   * claim: the sidecar's largest single SQL cost under load.
+   */
   private pickOrchestration(t: number, skip: ReadonlySet<string> | undefined): { id: string } | undefined {
     const skipping = skip !== undefined && skip.size > 0;
     return this.q(
@@ -355,7 +361,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
          WHERE m.app_id = ? AND m.visible_at <= ? AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
            AND (i.lock_expires_at IS NULL OR i.lock_expires_at < ?) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?)
            ${skipping ? 'AND m.instance_id NOT IN (SELECT value FROM json_each(?))' : ''}
-         ORDER BY m.seq LIMIT 1`,
+         ORDER BY m.visible_at, m.seq LIMIT 1`,
       )
       .get(this.appId, t, t, t, ...(skipping ? [JSON.stringify([...skip])] : [])) as { id: string } | undefined;
   }
