@@ -479,9 +479,13 @@ export class WorkflowEngine {
     }
   }
 
-  /** Wakes waiters on the instance and the dispatcher (for `what` may have new work). */
-  private changed(instanceId: string, what: 'orchestrations' | 'activities' | 'all' | 'none' = 'orchestrations'): void {
-    for (const notify of [...(this.listeners.get(instanceId) ?? [])]) notify();
+  /**
+   * Wakes waiters on the instance and the dispatcher (for `what` may have new work). `recordChanged`
+   * false: the write left the instance's record as it was (only its queue grew), so waiters, which
+   * test the record, are not woken to read it again for nothing.
+   */
+  private changed(instanceId: string, what: 'orchestrations' | 'activities' | 'all' | 'none' = 'orchestrations', recordChanged = true): void {
+    if (recordChanged) for (const notify of [...(this.listeners.get(instanceId) ?? [])]) notify();
     if (what !== 'none') this.dispatcher.kick(what);
   }
 
@@ -612,7 +616,9 @@ export class WorkflowEngine {
     if (inFlight && accepted) this.observer?.activityExecution(inFlight.item.name, result.failure ? 'failed' : 'success', performance.now() - inFlight.sentPerf);
     await this.debug.hit('workflow.activity.after-complete');
     if (!accepted) this.logger.debug(`ignoring duplicate completion of activity ${result.taskId} of ${result.instanceId}`);
-    this.changed(result.instanceId, held ? 'none' : 'orchestrations');
+    // A stored result changes the instance's queue, not its record: waiters (every
+    // WaitForInstanceCompletion) need not read it again.
+    this.changed(result.instanceId, held ? 'none' : 'orchestrations', false);
   }
 
   /**
