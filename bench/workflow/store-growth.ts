@@ -84,6 +84,15 @@ function io(): { syscr: number; syscw: number } {
 /** Runs `workflows` workflows, `inFlight` at a time, on the store at `file`; CPU ms per workflow. */
 async function round(file: string, appId: string, tag: string): Promise<{ cpuMs: number; plans: Map<string, string> }> {
   const backend = new SqliteWorkflowBackend(file, appId, 5000, silentLogger());
+  // Claims, and those that found nothing (each reads the visible inbox up to the first free instance).
+  const claims = { all: 0, empty: 0 };
+  const lockNext = backend.lockNextOrchestration.bind(backend);
+  backend.lockNextOrchestration = async (...args) => {
+    claims.all += 1;
+    const item = await lockNext(...args);
+    if (!item) claims.empty += 1;
+    return item;
+  };
   const e = new WorkflowEngine({ backend, logger: silentLogger() });
   e.connect((item) => answer(e, item), () => undefined);
   let next = 0;
@@ -102,12 +111,13 @@ async function round(file: string, appId: string, tag: string): Promise<{ cpuMs:
     await Promise.all(lanes);
   };
   await runUntil(measuredFrom);
+  Object.assign(claims, { all: 0, empty: 0 });
   const before = process.cpuUsage();
   const io0 = io();
   await runUntil(measuredFrom + workflows);
   const cpu = process.cpuUsage(before);
   const io1 = io();
-  process.stderr.write(`  reads ${((io1.syscr - io0.syscr) / workflows).toFixed(1)}, writes ${((io1.syscw - io0.syscw) / workflows).toFixed(1)} system calls/workflow\n`);
+  process.stderr.write(`  reads ${((io1.syscr - io0.syscr) / workflows).toFixed(1)}, writes ${((io1.syscw - io0.syscw) / workflows).toFixed(1)} system calls/workflow; ${(claims.all / workflows).toFixed(1)} claims/workflow, ${(claims.empty / workflows).toFixed(1)} of them empty\n`);
   const p = plans(backend);
   await e.close();
   await backend.close();
