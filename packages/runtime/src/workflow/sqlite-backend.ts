@@ -464,13 +464,16 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         if (target && (m.instanceId === id || !isTerminal(target.status as WorkflowStatus))) this.insertInbox(m);
       }
       const status = step.status === 'RUNNING' && current.status === 'SUSPENDED' ? 'SUSPENDED' : step.status;
+      // `status` is set only when it changes (a middle step leaves it RUNNING): SQLite rewrites the
+      // entries of every index on a column an UPDATE assigns, and fires the status counter's trigger.
+      const same = status === current.status;
       this.q(
-          `UPDATE wf_instances SET status = ?, execution_id = ?, input = CASE WHEN ? THEN ? ELSE input END, output = ?,
+          `UPDATE wf_instances SET ${same ? '' : 'status = ?, '}execution_id = ?, input = CASE WHEN ? THEN ? ELSE input END, output = ?,
              custom_status = ?, failure = ?, updated_at = ?, lock_owner = NULL, lock_expires_at = NULL
            WHERE app_id = ? AND instance_id = ?`,
         )
         .run(
-          status,
+          ...(same ? [] : [status]),
           executionId,
           step.input !== undefined ? 1 : 0,
           step.input ?? null,
