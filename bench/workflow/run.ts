@@ -45,9 +45,10 @@ async function busyShare(ms: number): Promise<number> {
   return b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
 }
 
-function runEngine(engine: string, options: MeasureOptions & { postgresUrl: string }): Promise<WorkloadResult[]> {
+/** Runs `engines` (one, or an engine and its `-100k` twin) in one child process; results by engine. */
+function runEngines(engines: string[], options: MeasureOptions & { postgresUrl: string }): Promise<Map<string, WorkloadResult[]>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'child.ts'), engine, JSON.stringify(options)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'child.ts'), engines.join(','), JSON.stringify(options)], {
       cwd: here,
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, RESTATE_LOGGING: 'WARN' },
@@ -55,11 +56,25 @@ function runEngine(engine: string, options: MeasureOptions & { postgresUrl: stri
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.once('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`${engine} exited with ${code}`));
-      else resolve((JSON.parse(line.slice(7)) as { results: WorkloadResult[] }).results);
+      const lines = out.split('\n').filter((l) => l.startsWith('RESULT '));
+      if (code !== 0 || lines.length !== engines.length) reject(new Error(`${engines.join(',')} exited with ${code}`));
+      else resolve(new Map(lines.map((l) => JSON.parse(l.slice(7)) as { engine: string; results: WorkloadResult[] }).map((r) => [r.engine, r.results])));
     });
   });
+}
+
+/**
+ * The order of runs: each `X-100k` runs together with `X` when both are asked for (a pair measured
+ * back to back, so the "within 10 % of empty" ratio compares like with like), in `X`'s place.
+ */
+function groupRuns(engines: string[]): string[][] {
+  const groups: string[][] = [];
+  for (const engine of engines) {
+    const twin = `${engine}-100k`;
+    if (engine.endsWith('-100k') && engines.includes(engine.slice(0, -'-100k'.length))) continue;
+    groups.push(engines.includes(twin) ? [engine, twin] : [engine]);
+  }
+  return groups;
 }
 
 async function main(): Promise<void> {
@@ -74,15 +89,16 @@ async function main(): Promise<void> {
   const engines = values.only ? values.only.split(',') : [...ENGINES];
   const maxBusy = Number(values['wait-quiet']) / 100;
   const results: EngineResult[] = [];
-  for (const engine of engines) {
+  for (const group of groupRuns(engines)) {
     let busyBefore = await busyShare(2000);
     for (let waited = 0; maxBusy > 0 && busyBefore > maxBusy && waited < 60; waited += 5) busyBefore = await busyShare(5000);
-    process.stderr.write(`== ${engine} (machine ${Math.round(busyBefore * 100)}% busy before)\n`);
+    process.stderr.write(`== ${group.join(' + ')} (machine ${Math.round(busyBefore * 100)}% busy before)\n`);
     try {
-      results.push({ engine, busyBefore: Math.round(busyBefore * 100) / 100, results: await runEngine(engine, options) });
+      const byEngine = await runEngines(group, options);
+      for (const engine of group) results.push({ engine, busyBefore: Math.round(busyBefore * 100) / 100, results: byEngine.get(engine) ?? [] });
     } catch (err) {
-      process.stderr.write(`${engine} failed: ${String(err)}\n`);
-      results.push({ engine, busyBefore, results: [], error: String(err) });
+      process.stderr.write(`${group.join(',')} failed: ${String(err)}\n`);
+      for (const engine of group) results.push({ engine, busyBefore, results: [], error: String(err) });
     }
   }
   const run: BenchRun = {

@@ -62,8 +62,9 @@ export async function openWeft(o: WeftOptions = {}): Promise<BenchEngine> {
     else await seedSqlite(path.join(dataDir, 'workflows.sqlite'), appId, o.seedFinished);
     process.stderr.write(`seeded ${o.seedFinished} finished instances in ${Math.round(performance.now() - t0)} ms\n`);
   }
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const args = [WEFT_BIN, 'sidecar', '--app-id', appId, '--data-dir', dataDir, '--dapr-http-port', String(httpPort), '--dapr-grpc-port', String(grpcPort), '--log-level', 'warn'];
+  const [httpPort, grpcPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  // Its own metrics port: a pair of sidecars (an engine and its `-100k` twin) runs at once.
+  const args = [WEFT_BIN, 'sidecar', '--app-id', appId, '--data-dir', dataDir, '--dapr-http-port', String(httpPort), '--dapr-grpc-port', String(grpcPort), '--metrics-port', String(metricsPort), '--log-level', 'warn'];
   if (postgresUrl) {
     const resources = path.join(dataDir, 'resources');
     await fs.mkdir(resources);
@@ -85,7 +86,10 @@ spec:
     );
     args.push('--resources-path', resources);
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  // WEFT_BENCH_SIDECAR_NODE_ARGS: node flags for the sidecar, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
+  // (NODE_OPTIONS may not carry --cpu-prof).
+  const nodeArgs = (process.env['WEFT_BENCH_SIDECAR_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`weft sidecar exited with ${child.exitCode}`);

@@ -20,7 +20,7 @@ import { planStep } from './step.js';
 import type { OrchestratorResult } from './step.js';
 import type { FailureDetails, HistoryEvent, InstanceRecord, WorkflowStatus } from './types.js';
 import { isTerminal } from './types.js';
-import { purgeable } from './transitions.js';
+import { purgeable, statusesAfterStep } from './transitions.js';
 import type { Tracer } from '../observability/tracing.js';
 import { WorkflowTracing, startedEventOf } from './workflow-tracing.js';
 
@@ -577,7 +577,7 @@ export class WorkflowEngine {
     // Events that reached the instance while it was locked are dispatchable only now; activities
     // the step scheduled and did not push wait in the activity queue.
     // The statuses the instance may have now (a step of a suspended instance leaves it suspended).
-    const statuses: readonly WorkflowStatus[] | undefined = !committed ? undefined : step.status === 'RUNNING' ? ['RUNNING', 'SUSPENDED'] : [step.status];
+    const statuses = committed ? statusesAfterStep(step.status) : undefined;
     this.changed(instanceId, committed && push === step.activities.length ? 'orchestrations' : 'all', statuses);
     for (const m of step.messages) if (m.instanceId !== instanceId) this.changed(m.instanceId);
     for (const t of terminate) await this.terminateTree(t.instanceId, t.reason, true);

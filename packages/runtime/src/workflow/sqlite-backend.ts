@@ -101,6 +101,30 @@ INSERT INTO wf_status_counts (app_id, status, n) SELECT app_id, status, COUNT(*)
 /** An instance's history from a position (seq) on. */
 const HISTORY_FROM = 'SELECT seq, event FROM wf_history WHERE app_id = ? AND instance_id = ? AND seq >= ? ORDER BY seq';
 
+// The SQL of the hot statements, built once: `q` finds a prepared statement by its text, and a text
+// put together on every call is hashed and compared in full on every call (a profile showed it).
+const SELECT_INSTANCE = `SELECT ${INSTANCE_COLUMNS} FROM wf_instances WHERE app_id = ? AND instance_id = ?`;
+const DELETE_INSTANCE_ROWS = ['wf_instances', 'wf_history', 'wf_inbox', 'wf_activities'].map((table) => `DELETE FROM ${table} WHERE app_id = ? AND instance_id = ?`);
+const pickSql = (skipping: boolean) =>
+  `SELECT m.instance_id AS id FROM wf_inbox m JOIN wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
+         WHERE m.app_id = ? AND m.visible_at <= ? AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
+           AND (i.lock_expires_at IS NULL OR i.lock_expires_at < ?) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?)
+           ${skipping ? 'AND m.instance_id NOT IN (SELECT value FROM json_each(?))' : ''}
+         ORDER BY m.visible_at, m.seq LIMIT 1`;
+const PICK = pickSql(false);
+const PICK_SKIPPING = pickSql(true);
+const CLAIM = `UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ?
+           WHERE app_id = ? AND instance_id = ? AND status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
+             AND (lock_expires_at IS NULL OR lock_expires_at < ?) AND (scheduled_start_at IS NULL OR scheduled_start_at <= ?)
+             AND EXISTS (SELECT 1 FROM wf_inbox m WHERE m.app_id = wf_instances.app_id AND m.instance_id = wf_instances.instance_id AND m.visible_at <= ?)
+           RETURNING ${INSTANCE_COLUMNS}`;
+const stepUpdateSql = (setStatus: boolean) =>
+  `UPDATE wf_instances SET ${setStatus ? 'status = ?, ' : ''}execution_id = ?, input = CASE WHEN ? THEN ? ELSE input END, output = ?,
+             custom_status = ?, failure = ?, updated_at = ?, lock_owner = NULL, lock_expires_at = NULL
+           WHERE app_id = ? AND instance_id = ?`;
+const STEP_UPDATE = stepUpdateSql(true);
+const STEP_UPDATE_SAME_STATUS = stepUpdateSql(false);
+
 /** A write waiting for the group commit. */
 interface QueuedWrite {
   run: () => unknown;
@@ -230,14 +254,12 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   private row(instanceId: string): InstanceRow | undefined {
-    return this.q(`SELECT ${INSTANCE_COLUMNS} FROM wf_instances WHERE app_id = ? AND instance_id = ?`)
+    return this.q(SELECT_INSTANCE)
       .get(this.appId, instanceId) as InstanceRow | undefined;
   }
 
   private deleteInstanceRows(instanceId: string): void {
-    for (const table of ['wf_instances', 'wf_history', 'wf_inbox', 'wf_activities']) {
-      this.q(`DELETE FROM ${table} WHERE app_id = ? AND instance_id = ?`).run(this.appId, instanceId);
-    }
+    for (const sql of DELETE_INSTANCE_ROWS) this.q(sql).run(this.appId, instanceId);
   }
 
   private insertInstance(i: NewInstance): void {
@@ -348,16 +370,16 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return rows.map((r) => ({ name: r.name, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
   }
 
-  /** The instance whose oldest visible inbox event is oldest, passing over `skip` (fan-out coalescing). */
+  /**
+   * The instance whose oldest visible inbox event became visible first (by `visible_at`, then `seq`),
+   * passing over `skip` (fan-out coalescing). That order is the `(app_id, visible_at)` index's own (its
+   * ties go by rowid, which is `seq`), so the scan stops at the first free instance; ordered by `seq`
+   * alone it read every visible event (those of the instances in flight too) and sorted them, on every
+   * claim: the sidecar's largest single SQL cost under load.
+   */
   private pickOrchestration(t: number, skip: ReadonlySet<string> | undefined): { id: string } | undefined {
     const skipping = skip !== undefined && skip.size > 0;
-    return this.q(
-        `SELECT m.instance_id AS id FROM wf_inbox m JOIN wf_instances i ON i.app_id = m.app_id AND i.instance_id = m.instance_id
-         WHERE m.app_id = ? AND m.visible_at <= ? AND i.status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
-           AND (i.lock_expires_at IS NULL OR i.lock_expires_at < ?) AND (i.scheduled_start_at IS NULL OR i.scheduled_start_at <= ?)
-           ${skipping ? 'AND m.instance_id NOT IN (SELECT value FROM json_each(?))' : ''}
-         ORDER BY m.seq LIMIT 1`,
-      )
+    return this.q(skipping ? PICK_SKIPPING : PICK)
       .get(this.appId, t, t, t, ...(skipping ? [JSON.stringify([...skip])] : [])) as { id: string } | undefined;
   }
 
@@ -375,13 +397,7 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
     return this.tx(() => {
       // Under the write lock, the instance must still be free with work visible: another process (or
       // a write grouped before this one) may have taken it meanwhile; then the next one is picked.
-      const claim = (id: string) => this.q(
-          `UPDATE wf_instances SET lock_owner = ?, lock_expires_at = ?
-           WHERE app_id = ? AND instance_id = ? AND status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
-             AND (lock_expires_at IS NULL OR lock_expires_at < ?) AND (scheduled_start_at IS NULL OR scheduled_start_at <= ?)
-             AND EXISTS (SELECT 1 FROM wf_inbox m WHERE m.app_id = wf_instances.app_id AND m.instance_id = wf_instances.instance_id AND m.visible_at <= ?)
-           RETURNING ${INSTANCE_COLUMNS}`,
-        )
+      const claim = (id: string) => this.q(CLAIM)
         .get(owner, t + leaseMs, this.appId, id, t, t, t) as InstanceRow | undefined;
       let row = claim(first.id);
       if (!row) {
@@ -459,13 +475,12 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         if (target && (m.instanceId === id || !isTerminal(target.status as WorkflowStatus))) this.insertInbox(m);
       }
       const status = statusAfterStep(current.status, step.status);
-      this.q(
-          `UPDATE wf_instances SET status = ?, execution_id = ?, input = CASE WHEN ? THEN ? ELSE input END, output = ?,
-             custom_status = ?, failure = ?, updated_at = ?, lock_owner = NULL, lock_expires_at = NULL
-           WHERE app_id = ? AND instance_id = ?`,
-        )
+      // `status` is set only when it changes (a middle step leaves it RUNNING): SQLite rewrites the
+      // entries of every index on a column an UPDATE assigns, and fires the status counter's trigger.
+      const same = status === current.status;
+      this.q(same ? STEP_UPDATE_SAME_STATUS : STEP_UPDATE)
         .run(
-          status,
+          ...(same ? [] : [status]),
           executionId,
           step.input !== undefined ? 1 : 0,
           step.input ?? null,

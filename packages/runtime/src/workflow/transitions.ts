@@ -124,6 +124,11 @@ export function statusAfterStep(current: WorkflowStatus, requested: WorkflowStat
   return requested === STEP_HELD.requested && current === STEP_HELD.current ? STEP_HELD.current : requested;
 }
 
+/** Every status {@link statusAfterStep} can give for `requested`, whatever the current status is (for waiters). */
+export function statusesAfterStep(requested: WorkflowStatus): readonly WorkflowStatus[] {
+  return requested === STEP_HELD.requested ? [requested, STEP_HELD.current] : [requested];
+}
+
 /** The one exception of {@link statusAfterStep}, which the SQL and Lua renderings below are made from. */
 const STEP_HELD = { current: 'SUSPENDED', requested: 'RUNNING' } as const satisfies Record<string, WorkflowStatus>;
 
