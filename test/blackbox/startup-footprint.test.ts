@@ -1,13 +1,14 @@
 /**
  * What `weft sidecar` loads on the embedded defaults. Each client library, schema and parser is
  * loaded by the component or setting that uses it, so a sidecar with no resources path loads none
- * of them; start-up time and idle memory follow (see bench/startup).
+ * of them; undici, the invocation client, loads after readiness has been reported (the invocation
+ * warm-up). Start-up time and idle memory follow (see bench/startup).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startWeftSidecar } from '../support/weft-process.js';
 import type { WeftProcess } from '../support/weft-process.js';
 
@@ -38,7 +39,7 @@ describe('weft sidecar on the embedded defaults', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-footprint-'));
     log = path.join(dir, 'modules.log');
-    sidecar = await startWeftSidecar(['--app-id', 'footprint', '--data-dir', dir], {
+    sidecar = await startWeftSidecar(['--app-id', 'footprint', '--data-dir', dir, '--log-level', 'debug'], {
       cwd: dir,
       env: { NODE_OPTIONS: `--import ${RECORDER}`, WEFT_TEST_MODULE_LOG: log },
     });
@@ -53,6 +54,17 @@ describe('weft sidecar on the embedded defaults', () => {
     const loaded = (await fs.readFile(log, 'utf8')).split('\n');
     expect(loaded.some((url) => url.includes('node_modules/@grpc/grpc-js/'))).toBe(true);
     expect(UNUSED_BY_DEFAULT.filter((segment) => loaded.some((url) => url.includes(segment)))).toEqual([]);
+  });
+
+  it('loads undici only after readiness was reported, then warms up invocation with it', async () => {
+    // The warm-up logs how many calls it made once it is done.
+    await vi.waitFor(() => expect(sidecar.output()).toMatch(/warm-up: [1-9]\d* calls answered/), { timeout: 10_000 });
+    const lines = (await fs.readFile(log, 'utf8')).split('\n');
+    const reported = lines.findIndex((line) => line.startsWith('response 204 /v1.0/healthz'));
+    expect(reported).toBeGreaterThan(0);
+    const isUndici = (line: string) => line.includes('node_modules/undici/');
+    expect(lines.slice(0, reported).filter(isUndici)).toEqual([]);
+    expect(lines.slice(reported).some(isUndici)).toBe(true);
   });
 
   it('still serves the gRPC API, parsing the Dapr protos at the first call', async () => {
