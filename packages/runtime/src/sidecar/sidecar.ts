@@ -68,8 +68,8 @@ import type { GrpcCallRecord } from '../api/grpc/server.js';
 import type { PubSubTraffic } from '../admin/pubsub-traffic.js';
 import { RecentLogs } from '../admin/recent-logs.js';
 
-/** Longest wait after readiness for a caller to be told of it before the invocation warm-up starts anyway. */
-const WARM_UP_FALLBACK_MS = 100;
+/** Longest wait after readiness for a caller to be told of it before the work that follows it starts anyway. */
+const AFTER_READY_FALLBACK_MS = 100;
 
 /** Extra wiring for tests and embedders. */
 export interface SidecarStartOptions {
@@ -386,7 +386,7 @@ export class Sidecar {
     }
     for (const block of this.blocks.instances()) await block.listening?.({ httpPort: this.httpPort, grpcPort: this.grpcPort, metricsPort: this.metricsPort });
     this.health.apiReady = true;
-    this.warmUpOnceReported(host);
+    this.scheduleAfterReady(host);
 
     if (options.appPort && (options.appProtocol === 'http' || options.appProtocol === 'https')) {
       this.appChannel = new HttpAppChannel({
@@ -425,17 +425,31 @@ export class Sidecar {
   }
 
   /**
-   * Warms up invocation once readiness has been reported to someone (the first `204` of `healthz` or
-   * `healthz/outbound`), or {@link WARM_UP_FALLBACK_MS} after it when nobody asks. After, not before:
-   * loading undici and the calls cost ~130 ms of CPU that would otherwise count as start-up time; and
-   * after the report rather than at once, so the check that reports it is answered before that work
+   * Runs what may follow readiness ({@link afterReadyReported}) once readiness has been reported to
+   * someone (the first `204` of `healthz` or `healthz/outbound`), or {@link AFTER_READY_FALLBACK_MS}
+   * after it when nobody asks. After, not before: loading undici and prom-client's process metrics and
+   * the warm-up calls cost ~150 ms of CPU that would otherwise count as start-up time; after the
+   * report rather than at once, so the check that reports it is answered before that work
    * (`setImmediate`: once the answer to that check has been written).
    */
-  private warmUpOnceReported(apiHost: string): void {
-    const fallback = delay(WARM_UP_FALLBACK_MS, undefined, { signal: this.background.signal, ref: false });
+  private scheduleAfterReady(apiHost: string): void {
+    const fallback = delay(AFTER_READY_FALLBACK_MS, undefined, { signal: this.background.signal, ref: false });
     Promise.race([this.health.reported, fallback])
-      .then(() => setImmediate(() => void (this.stopping ? undefined : this.warmUp(apiHost))))
-      .catch(() => {});
+      .then(
+        () =>
+          setImmediate(() => {
+            if (this.stopping) return;
+            this.afterReadyReported(apiHost).catch((err: unknown) => this.logger.warn(`after readiness: ${(err as Error).message}`));
+          }),
+        // Aborted: the sidecar stopped first.
+        () => {},
+      );
+  }
+
+  /** What follows readiness (see {@link scheduleAfterReady}): process metrics, then the invocation warm-up. */
+  private async afterReadyReported(apiHost: string): Promise<void> {
+    this.metrics?.collectProcessMetrics();
+    await this.warmUp(apiHost);
   }
 
   /**
