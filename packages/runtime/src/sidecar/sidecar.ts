@@ -3,7 +3,7 @@
  * readiness. The CLI and the tests start it the same way, in process, with {@link Sidecar.start}.
  */
 import fs from 'node:fs/promises';
-import { setTimeout as delay } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { HttpApiServer } from '../api/http/server.js';
@@ -449,6 +449,9 @@ export class Sidecar {
   /** What follows readiness (see {@link scheduleAfterReady}): process metrics, then the invocation warm-up. */
   private async afterReadyReported(apiHost: string): Promise<void> {
     this.metrics?.collectProcessMetrics();
+    // Each load blocks the event loop for tens of milliseconds: a request that came in meanwhile is
+    // served between them rather than after both.
+    await nextTurn();
     await this.warmUp(apiHost);
   }
 
