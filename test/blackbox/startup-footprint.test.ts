@@ -1,13 +1,15 @@
 /**
  * What `weft sidecar` loads on the embedded defaults. Each client library, schema and parser is
  * loaded by the component or setting that uses it, so a sidecar with no resources path loads none
- * of them; start-up time and idle memory follow (see bench/startup).
+ * of them; undici (the invocation client) and prom-client's process metrics load after readiness has
+ * been reported, for the invocation warm-up and the process metrics. Start-up time and idle memory
+ * follow (see bench/startup).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startWeftSidecar } from '../support/weft-process.js';
 import type { WeftProcess } from '../support/weft-process.js';
 
@@ -27,8 +29,14 @@ const UNUSED_BY_DEFAULT = [
   'node_modules/protobufjs/',
   'node_modules/@grpc/proto-loader/',
   'node_modules/@opentelemetry/sdk-trace-base/',
+  // prom-client's index (push gateway, cluster aggregation): observability/prom-client.ts skips it.
+  'node_modules/prom-client/index.js',
+  'node_modules/prom-client/lib/pushgateway.js',
   'packages/dashboard/',
 ];
+
+/** Libraries loaded by what follows readiness (the invocation warm-up, the process metrics). */
+const AFTER_READINESS = ['node_modules/undici/', 'node_modules/@opentelemetry/api/'];
 
 describe('weft sidecar on the embedded defaults', () => {
   let dir: string;
@@ -38,7 +46,7 @@ describe('weft sidecar on the embedded defaults', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-footprint-'));
     log = path.join(dir, 'modules.log');
-    sidecar = await startWeftSidecar(['--app-id', 'footprint', '--data-dir', dir], {
+    sidecar = await startWeftSidecar(['--app-id', 'footprint', '--data-dir', dir, '--log-level', 'debug'], {
       cwd: dir,
       env: { NODE_OPTIONS: `--import ${RECORDER}`, WEFT_TEST_MODULE_LOG: log },
     });
@@ -53,6 +61,17 @@ describe('weft sidecar on the embedded defaults', () => {
     const loaded = (await fs.readFile(log, 'utf8')).split('\n');
     expect(loaded.some((url) => url.includes('node_modules/@grpc/grpc-js/'))).toBe(true);
     expect(UNUSED_BY_DEFAULT.filter((segment) => loaded.some((url) => url.includes(segment)))).toEqual([]);
+  });
+
+  it('loads undici and the process metrics only after readiness was reported, then warms up invocation', async () => {
+    // The warm-up logs how many calls it made once it is done; the process metrics are added before it.
+    await vi.waitFor(() => expect(sidecar.output()).toMatch(/warm-up: [1-9]\d* calls answered/), { timeout: 10_000 });
+    const lines = (await fs.readFile(log, 'utf8')).split('\n');
+    const reported = lines.findIndex((line) => line.startsWith('response 204 /v1.0/healthz'));
+    expect(reported).toBeGreaterThan(0);
+    const loadedIn = (part: string[]) => AFTER_READINESS.filter((segment) => part.some((url) => url.includes(segment)));
+    expect(loadedIn(lines.slice(0, reported))).toEqual([]);
+    expect(loadedIn(lines.slice(reported))).toEqual(AFTER_READINESS);
   });
 
   it('still serves the gRPC API, parsing the Dapr protos at the first call', async () => {

@@ -2,8 +2,8 @@
  * The HTTP app channel on an undici keep-alive pool. Adds `dapr-api-token` when `APP_API_TOKEN` is
  * configured, as daprd does on every call toward the app.
  */
-import { Pool, errors as undiciErrors } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
+import { undici } from '../util/load-undici.js';
 import type { AppChannel, AppRequest, AppResponse, AppStreamResponse } from './app-channel.js';
 import { AppUnreachableError } from './app-channel.js';
 
@@ -23,18 +23,23 @@ export interface HttpAppChannelOptions {
 
 /** An HTTP/1.1 channel to the app. */
 export class HttpAppChannel implements AppChannel {
-  private readonly pool: Pool;
+  /** Built at the first call, so undici loads after the sidecar reports ready (`util/load-undici.ts`). */
+  private pool: Pool | undefined;
   readonly origin: string;
 
   constructor(private readonly options: HttpAppChannelOptions) {
     this.origin = `${options.protocol ?? 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
-    this.pool = new Pool(this.origin, {
-      connections: options.connections ?? 128,
+  }
+
+  private connections(): Pool {
+    this.pool ??= new (undici().Pool)(this.origin, {
+      connections: this.options.connections ?? 128,
       keepAliveTimeout: 30_000,
       // The app decides how long it takes; resiliency policies bound it from outside.
       headersTimeout: 0,
       bodyTimeout: 0,
     });
+    return this.pool;
   }
 
   async call(request: AppRequest): Promise<AppResponse> {
@@ -59,12 +64,12 @@ export class HttpAppChannel implements AppChannel {
     try {
       const options: Dispatcher.RequestOptions = { method: request.method as Dispatcher.HttpMethod, path, headers, body: request.body ?? null };
       if (request.signal) options.signal = request.signal;
-      const response = await this.pool.request(options);
+      const response = await this.connections().request(options);
       observe(response.statusCode);
       return response;
     } catch (err) {
       observe(0);
-      if (err instanceof undiciErrors.UndiciError || (err as NodeJS.ErrnoException).code !== undefined || (err as Error).name === 'AbortError') {
+      if (err instanceof undici().errors.UndiciError || (err as NodeJS.ErrnoException).code !== undefined || (err as Error).name === 'AbortError') {
         throw new AppUnreachableError(`app at ${this.origin} is unreachable: ${(err as Error).message}`, { cause: err });
       }
       throw err;
@@ -72,6 +77,6 @@ export class HttpAppChannel implements AppChannel {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool?.close();
   }
 }

@@ -5,8 +5,7 @@
  * of Node's h2c client at lower p50, and it needs no framing of our own for streamed bodies.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Agent } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { ApiError, commonErrors, invokeErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { NameResolver, ResolvedAddress } from '../nameresolution/resolver.js';
@@ -30,6 +29,7 @@ import type { SidecarTransport } from './sidecar-transport.js';
 import { relayBody } from '../util/relay-body.js';
 import { isWarmUp } from './warm-up.js';
 import { CallerGone } from '../util/caller-gone.js';
+import { undici } from '../util/load-undici.js';
 
 /** A buffered answer of the callee (status, headers, whole body). */
 export interface BufferedAnswer {
@@ -73,7 +73,8 @@ const DRAIN_CAP = 256 * 1024 * 1024;
 
 /** Forwards invocations from this sidecar's HTTP API. */
 export class InvokeForwarder {
-  private readonly agent: Agent;
+  /** The pool to callee sidecars, built at the first call (undici loads then: `util/load-undici.ts`). */
+  private agent: Agent | undefined;
   private readonly transport: SidecarTransport;
   private readonly cache = new Map<string, { address: ResolvedAddress; until: number; refreshAt: number }>();
   /** Lookups under way, shared by the calls that wait for them. */
@@ -81,7 +82,10 @@ export class InvokeForwarder {
 
   constructor(private readonly options: InvokeForwarderOptions) {
     this.transport = options.transport ?? plainTransport;
-    this.agent = new Agent({
+  }
+
+  private pool(): Agent {
+    this.agent ??= new (undici().Agent)({
       connections: 256,
       keepAliveTimeout: 30_000,
       // The callee decides how long a method takes; resiliency policies bound it from outside.
@@ -89,6 +93,7 @@ export class InvokeForwarder {
       bodyTimeout: 0,
       connect: this.transport.connect,
     });
+    return this.agent;
   }
 
   /** The HTTP server hook: true when the request was an invocation and has been answered. */
@@ -267,7 +272,7 @@ export class InvokeForwarder {
 
   /** Closes pooled connections. */
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.agent?.close();
   }
 
   /** {@link sendUntraced} under a CLIENT span whose context the callee receives. */
@@ -285,7 +290,7 @@ export class InvokeForwarder {
     try {
       // Every attempt builds its own request object, so it can take the origin without a copy.
       (request as Dispatcher.RequestOptions).origin = origin;
-      return await this.agent.request(request as Dispatcher.RequestOptions);
+      return await this.pool().request(request as Dispatcher.RequestOptions);
     } catch (err) {
       if (body?.exceeded) throw commonErrors.bodyTooLarge(this.options.maxBodyBytes);
       body?.destroy();

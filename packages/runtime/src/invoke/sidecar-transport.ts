@@ -7,8 +7,8 @@
  * per `host:port` when the forwarder picks the origin, and looked up when undici connects. Origins
  * never announced that way (external `HTTPEndpoint`s sharing the pool) keep ordinary TLS.
  */
-import { buildConnector } from 'undici';
-import type { Agent } from 'undici';
+import type { Agent, buildConnector } from 'undici';
+import { undici } from '../util/load-undici.js';
 import { splitAppId } from '../nameresolution/resolver.js';
 import type { Mtls } from '../security/mtls.js';
 import { DEFAULT_NAMESPACE } from '../security/spiffe.js';
@@ -45,15 +45,17 @@ export function calleeIdentity(target: string, ownNamespace: string): ExpectedId
 /** HTTP/1.1 over mTLS (no TLS session reuse: every connection is verified in full). */
 export function mtlsTransport(mtls: Mtls, ownNamespace: string): SidecarTransport {
   const expected = new Map<string, ExpectedIdentity>();
-  const ordinary = buildConnector({ timeout: CONNECT_TIMEOUT_MS });
+  // Built at the first connection, when the forwarder has loaded undici anyway.
+  let ordinary: buildConnector.connector | undefined;
   const connect = (options: buildConnector.Options, callback: buildConnector.Callback): void => {
     const callee = options.protocol === 'https:' ? expected.get(key(options.hostname, options.port)) : undefined;
     if (!callee) {
+      ordinary ??= undici().buildConnector({ timeout: CONNECT_TIMEOUT_MS });
       ordinary(options, callback);
       return;
     }
     // Built per connection so a rotated certificate is used from the next connection on.
-    buildConnector({ timeout: CONNECT_TIMEOUT_MS, maxCachedSessions: 0, ...mtls.clientOptions(callee) })(options, callback);
+    undici().buildConnector({ timeout: CONNECT_TIMEOUT_MS, maxCachedSessions: 0, ...mtls.clientOptions(callee) })(options, callback);
   };
   return {
     origin(host, port, target) {

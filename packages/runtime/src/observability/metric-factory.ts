@@ -15,8 +15,8 @@
  * keys them), pinned by its exact version in package.json; `metric-factory.test.ts` checks the
  * exposition against prom-client's own recording, so an upgrade that changes the layout fails there.
  */
-import { Counter, Gauge, Histogram } from 'prom-client';
-import type { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram } from './prom-client.js';
+import type { Registry } from './prom-client.js';
 import type { LabelRewriter, LabelSet, MetricLabelRules } from './metric-rules.js';
 
 /** One series of a counter, resolved once. */

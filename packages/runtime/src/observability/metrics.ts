@@ -6,7 +6,7 @@
  * the family files beside it (invocation, gRPC client, bulk pub/sub, workflow, error codes); only
  * these files touch prom-client.
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from './prom-client.js';
 import type { ApiError } from '../errors/api-error.js';
 import type { FlowDirection, PolicyKind, ResiliencyObserver } from '../resiliency/policy.js';
 import { ErrorCodeMetrics } from './error-code-metrics.js';
@@ -86,6 +86,8 @@ interface GrpcServerSeries {
 /** The metrics of one sidecar. */
 export class WeftMetrics implements ResiliencyObserver {
   readonly registry = new Registry();
+  /** Process metrics asked for and not added yet (see {@link collectProcessMetrics}). */
+  private processMetricsPending: boolean;
   private readonly factory: MetricFactory;
   private readonly base: { app_id: string };
   private readonly pathPatterns: { template: string; regex: RegExp }[];
@@ -216,7 +218,18 @@ export class WeftMetrics implements ResiliencyObserver {
       'Errors on a delivery path (pub/sub, input bindings, jobs) turned into a retry, a redelivery or a drop; each is also logged with its event id.',
       [...componentLabels, 'block'],
     );
-    if (settings.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.processMetricsPending = settings.processMetrics ?? true;
+  }
+
+  /**
+   * Adds the process metrics (`process_*`, `nodejs_*`); idempotent. Not in the constructor: prom-client
+   * loads them with `@opentelemetry/api` (~25 ms of CPU, `prom-client.ts`), so the sidecar adds them
+   * once it has reported ready, and the first scrape adds them if that has not happened yet.
+   */
+  collectProcessMetrics(): void {
+    if (!this.processMetricsPending) return;
+    this.processMetricsPending = false;
+    collectDefaultMetrics({ register: this.registry });
   }
 
   /** The `path` label: a matching `pathMatching` template, else the path with increased cardinality, else empty. */
@@ -420,6 +433,7 @@ export class WeftMetrics implements ResiliencyObserver {
 
   /** The exposition text. */
   async render(): Promise<string> {
+    this.collectProcessMetrics();
     return this.registry.metrics();
   }
 

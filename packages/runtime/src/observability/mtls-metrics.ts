@@ -6,8 +6,8 @@
  * certificate from Sentry; Weft counts loading the user's certificates at start-up and re-reading them
  * when the files change.
  */
-import { Counter } from 'prom-client';
-import type { Registry } from 'prom-client';
+import { Counter } from './prom-client.js';
+import type { Registry } from './prom-client.js';
 
 /** The mTLS recorders of one sidecar. */
 export class MtlsMetrics {

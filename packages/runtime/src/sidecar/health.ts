@@ -15,6 +15,13 @@ export class HealthState {
   appHealthy = true;
   /** False from app discovery until every subscription of the app is established. */
   subscriptionsReady = true;
+  private markReported!: () => void;
+  /**
+   * Resolves the first time a caller learns that the sidecar is ready for outbound calls (an
+   * {@link outboundReady} or {@link ready} check that answers true, as `healthz` and
+   * `healthz/outbound` make), so work that may follow readiness starts once it has been reported.
+   */
+  readonly reported = new Promise<void>((resolve) => (this.markReported = resolve));
 
   /** Whether calls may be sent to the app now. */
   appAvailable(): boolean {
@@ -23,7 +30,9 @@ export class HealthState {
 
   /** Ready for outbound calls from the app. */
   outboundReady(): boolean {
-    return this.componentsReady && this.apiReady;
+    const ready = this.componentsReady && this.apiReady;
+    if (ready) this.markReported();
+    return ready;
   }
 
   /** Fully ready, app channel and subscriptions included. */

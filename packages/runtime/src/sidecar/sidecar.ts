@@ -3,6 +3,7 @@
  * readiness. The CLI and the tests start it the same way, in process, with {@link Sidecar.start}.
  */
 import fs from 'node:fs/promises';
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { HttpApiServer } from '../api/http/server.js';
@@ -67,6 +68,9 @@ import type { GrpcCallRecord } from '../api/grpc/server.js';
 import type { PubSubTraffic } from '../admin/pubsub-traffic.js';
 import { RecentLogs } from '../admin/recent-logs.js';
 
+/** Longest wait after readiness for a caller to be told of it before the work that follows it starts anyway. */
+const AFTER_READY_FALLBACK_MS = 100;
+
 /** Extra wiring for tests and embedders. */
 export interface SidecarStartOptions {
   logger?: Logger;
@@ -111,6 +115,8 @@ export class Sidecar {
   /** The building blocks (`blocks/registry.ts`), started in dependency order. */
   private readonly blocks: BlockRunner;
   private readonly appWait = new AbortController();
+  /** Aborted on stop: ends waits for work that follows readiness (the invocation warm-up). */
+  private readonly background = new AbortController();
   private appHealth: AppHealthMonitor | undefined;
   private stopping: Promise<void> | undefined;
   /** Recent log lines (the admin API); undefined when an embedder's logger is not tapped. */
@@ -379,8 +385,8 @@ export class Sidecar {
       this.publicPort = await this.publicServer.listen(options.publicPort, options.publicListenAddress);
     }
     for (const block of this.blocks.instances()) await block.listening?.({ httpPort: this.httpPort, grpcPort: this.grpcPort, metricsPort: this.metricsPort });
-    await this.warmUp(host);
     this.health.apiReady = true;
+    this.scheduleAfterReady(host);
 
     if (options.appPort && (options.appProtocol === 'http' || options.appProtocol === 'https')) {
       this.appChannel = new HttpAppChannel({
@@ -419,8 +425,39 @@ export class Sidecar {
   }
 
   /**
-   * Runs the hot paths of invocation a few hundred times before `healthz/outbound` turns ready, so the
-   * first real requests do not meet cold code (see `invoke/warm-up.ts`). Skipped under mTLS, where
+   * Runs what may follow readiness ({@link afterReadyReported}) once readiness has been reported to
+   * someone (the first `204` of `healthz` or `healthz/outbound`), or {@link AFTER_READY_FALLBACK_MS}
+   * after it when nobody asks. After, not before: loading undici and prom-client's process metrics and
+   * the warm-up calls cost ~150 ms of CPU that would otherwise count as start-up time; after the
+   * report rather than at once, so the check that reports it is answered before that work
+   * (`setImmediate`: once the answer to that check has been written).
+   */
+  private scheduleAfterReady(apiHost: string): void {
+    const fallback = delay(AFTER_READY_FALLBACK_MS, undefined, { signal: this.background.signal, ref: false });
+    Promise.race([this.health.reported, fallback])
+      .then(
+        () =>
+          setImmediate(() => {
+            if (this.stopping) return;
+            this.afterReadyReported(apiHost).catch((err: unknown) => this.logger.warn(`after readiness: ${(err as Error).message}`));
+          }),
+        // Aborted: the sidecar stopped first.
+        () => {},
+      );
+  }
+
+  /** What follows readiness (see {@link scheduleAfterReady}): process metrics, then the invocation warm-up. */
+  private async afterReadyReported(apiHost: string): Promise<void> {
+    this.metrics?.collectProcessMetrics();
+    // Each load blocks the event loop for tens of milliseconds: a request that came in meanwhile is
+    // served between them rather than after both.
+    await nextTurn();
+    await this.warmUp(apiHost);
+  }
+
+  /**
+   * Runs the hot paths of invocation a few hundred times right after `healthz/outbound` turns ready, so
+   * the first real requests do not meet cold code (see `invoke/warm-up.ts`). Skipped under mTLS, where
    * the internal port takes verified peers only.
    */
   private async warmUp(apiHost: string): Promise<void> {
@@ -479,6 +516,7 @@ export class Sidecar {
   private async shutdown(): Promise<void> {
     this.appHealth?.stop();
     this.appWait.abort();
+    this.background.abort();
     this.health.apiReady = false;
     // Every block stops before the servers close: the workflow block ends its worker streams, which
     // would otherwise hold the gRPC server open.

@@ -2,8 +2,8 @@
  * Actor metrics with daprd's names and labels (`pkg/diagnostics/service_monitoring.go`):
  * `dapr_runtime_actor_*`, labelled by `app_id` and `actor_type`.
  */
-import { Counter, Gauge } from 'prom-client';
-import type { Registry } from 'prom-client';
+import { Counter, Gauge } from '../../observability/prom-client.js';
+import type { Registry } from '../../observability/prom-client.js';
 
 /** The recorders the actor runtime calls. */
 export class ActorMetrics {

@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Agent } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { undici } from '../../util/load-undici.js';
 import { sendError } from '../../api/http/server.js';
 import { ApiError, errorMessage } from '../../errors/api-error.js';
 import type { GrpcCodeValue } from '../../errors/api-error.js';
@@ -52,14 +52,18 @@ export interface LocalPlacementOptions {
  * the SPIFFE ID of the app hosting the actor, and the internal port takes nothing else), else plain.
  */
 export class ActorPeer {
-  private readonly agent: Agent;
+  /** Built at the first call, so a sidecar that makes none does not load undici. */
+  private agent: Agent | undefined;
 
   constructor(
     private readonly transport: SidecarTransport = plainTransport,
     /** The app id a route without one is for (a replica of this app). */
     private readonly ownAppId = '',
-  ) {
-    this.agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0, connect: transport.connect });
+  ) {}
+
+  private pool(): Agent {
+    this.agent ??= new (undici().Agent)({ connections: 64, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0, connect: this.transport.connect });
+    return this.agent;
   }
 
   async call(route: RemoteRoute, call: ActorCall): Promise<ActorAnswer> {
@@ -69,7 +73,7 @@ export class ActorPeer {
       .join('/')}${call.query ? `?${call.query}` : ''}`;
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.agent.request({
+      res = await this.pool().request({
         origin: this.transport.origin(route.host, route.port, route.appId ?? this.ownAppId),
         path,
         method: 'PUT',
@@ -91,7 +95,7 @@ export class ActorPeer {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.agent?.close();
   }
 }
 
