@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TestContext } from 'vitest';
 import type { ForkedInstance, NewInstance, OrchestrationStep, WorkflowBackend } from './backend.js';
 import { ev } from './history.js';
 
@@ -279,6 +280,91 @@ export function backendConformance(driver: string, factory: BackendFactory): voi
       expect(await b.lockActivities('o', LEASE, at(6), 10)).toMatchObject([{ taskId: 3, attempt: 2 }]);
       const batch = (await b.lockNextOrchestration('o', LEASE, at(7)))!;
       expect(batch.messages.map((m) => m.event.taskCompleted?.result)).toEqual([{ value: '"two"' }]);
+    });
+
+    /** A backend with the optional `completeActivityAndLock`; the case is skipped, saying why, on one without. */
+    const openLocking = async (ctx: TestContext) => {
+      const b = await open();
+      if (b && !b.completeActivityAndLock) ctx.skip(`${driver} has no completeActivityAndLock (optional: the engine claims results afterwards)`);
+      return b as (WorkflowBackend & Required<Pick<WorkflowBackend, 'completeActivityAndLock'>>) | undefined;
+    };
+    /** Instance `id` RUNNING, with activities 1..`tasks` queued by a committed first step; unlocked. */
+    const withActivities = async (b: WorkflowBackend, id: string, tasks: number) => {
+      await b.createInstance(newInstance(id));
+      const item = (await b.lockNextOrchestration('o', LEASE, at(1)))!;
+      const activities = Array.from({ length: tasks }, (_, k) => ({ taskId: k + 1, name: 'a', input: null }));
+      await b.commitStep('o', stepFor(item, { activities, appendHistory: [...item.messages.map((m) => m.event), ev.orchestratorStarted(at(1))] }), at(2));
+      return item.instance.executionId;
+    };
+    const done = (taskId: number, ms: number) => ev.taskCompleted(taskId, `"r${taskId}"`, at(ms));
+
+    it('locks the instance of an accepted activity result to the completer when it is free, with every visible event and its history', async (ctx) => {
+      const b = await openLocking(ctx);
+      if (!b) return;
+      const other = await share(b);
+      const executionId = await withActivities(b, 'free', 2);
+      await b.enqueue({ instanceId: 'free', event: ev.eventRaised('hello', null, at(3)), visibleAt: at(3) });
+      await b.enqueue({ instanceId: 'free', event: ev.eventRaised('later', null, at(3)), visibleAt: at(LEASE) });
+      const result = await b.completeActivityAndLock('free', 1, done(1, 4), at(4), { owner: 'me', leaseMs: LEASE });
+      expect(result.accepted).toBe(true);
+      const item = result.item!;
+      expect(item.instance).toMatchObject({ instanceId: 'free', status: 'RUNNING', executionId });
+      expect(item.historyFrom).toBeUndefined();
+      expect(item.history).toEqual(await b.getHistory('free'));
+      // The raised event and the result, in order; not the event visible only later.
+      expect(item.messages.map((m) => m.event.eventRaised?.name ?? m.event.taskCompleted?.result?.value)).toEqual(['hello', '"r1"']);
+      // Locked to "me" as a claim would: nobody else gets it, and "me" commits its step.
+      expect(await other.lockNextOrchestration('p', LEASE, at(5))).toBeUndefined();
+      expect(await b.commitStep('me', stepFor(item), at(6))).toBe(true);
+      // The next result, with the history held: only what came after it (or the whole history).
+      const held = await b.getHistory('free');
+      const next = (await b.completeActivityAndLock('free', 2, done(2, 7), at(7), { owner: 'me', leaseMs: LEASE, known: () => ({ executionId, length: 1 }) })).item!;
+      const history = next.historyFrom === undefined ? next.history : [...held.slice(0, next.historyFrom), ...next.history];
+      expect(history).toEqual(held);
+      expect(next.messages.map((m) => m.event.taskCompleted?.taskScheduledId)).toEqual([2]);
+    });
+
+    it('stores an activity result without locking an instance that is locked, suspended or finished, and locks nothing for a repeated one', async (ctx) => {
+      const b = await openLocking(ctx);
+      if (!b) return;
+      const other = await share(b);
+      const lock = { owner: 'me', leaseMs: LEASE };
+      // Locked by another owner (a step in flight there): the result waits in the inbox for it.
+      await withActivities(b, 'theirs', 3);
+      await other.enqueue({ instanceId: 'theirs', event: ev.eventRaised('x', null, at(3)), visibleAt: at(3) });
+      expect((await other.lockNextOrchestration('p', LEASE, at(3)))?.instance.instanceId).toBe('theirs');
+      expect(await b.completeActivityAndLock('theirs', 1, done(1, 4), at(4), lock)).toEqual({ accepted: true });
+      // Locked by the completer itself: its batch in flight is not taken again either.
+      await other.releaseOrchestration('p', 'theirs');
+      expect((await b.lockNextOrchestration('me', LEASE, at(5)))?.instance.instanceId).toBe('theirs');
+      expect(await b.completeActivityAndLock('theirs', 2, done(2, 6), at(6), lock)).toEqual({ accepted: true });
+      // A lease that expired is free, as for a claim.
+      const expired = await b.completeActivityAndLock('theirs', 3, done(3, 5 + LEASE + 1), at(5 + LEASE + 1), { owner: 'next', leaseMs: LEASE });
+      expect(expired.item?.messages.map((m) => m.event.taskCompleted?.taskScheduledId ?? 'raised')).toEqual(['raised', 1, 2, 3]);
+
+      // Suspended: stored, not locked; resumed, a claim finds it.
+      await withActivities(b, 'paused', 1);
+      await b.setSuspended('paused', true, at(3));
+      expect(await b.completeActivityAndLock('paused', 1, done(1, 4), at(4), lock)).toEqual({ accepted: true });
+      expect(await other.lockNextOrchestration('p', LEASE, at(5))).toBeUndefined();
+      await b.setSuspended('paused', false, at(6));
+      expect((await other.lockNextOrchestration('p', LEASE, at(7)))?.messages.map((m) => m.event.taskCompleted?.taskScheduledId ?? 'resumed')).toEqual(
+        expect.arrayContaining([1]),
+      );
+
+      // Finished: its tasks are gone, so the result is refused and nothing is locked.
+      await withActivities(b, 'ended', 1);
+      await b.terminate('ended', null, at(3));
+      expect(await b.completeActivityAndLock('ended', 1, done(1, 4), at(4), lock)).toEqual({ accepted: false });
+      expect((await b.getInstance('ended'))?.status).toBe('TERMINATED');
+
+      // A repeated (late, duplicate) result: refused, and the free instance stays free for a claim.
+      await withActivities(b, 'twice', 1);
+      expect(await b.completeActivity('twice', 1, done(1, 4), at(4))).toBe(true);
+      expect(await b.completeActivityAndLock('twice', 1, done(1, 5), at(5), lock)).toEqual({ accepted: false });
+      const claimed = await other.lockNextOrchestration('p', LEASE, at(6));
+      expect(claimed?.instance.instanceId).toBe('twice');
+      expect(claimed?.messages.map((m) => m.event.taskCompleted?.result?.value)).toEqual(['"r1"']);
     });
 
     it('renews leases of an owner and releases an orchestration without changes', async () => {

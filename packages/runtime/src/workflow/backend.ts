@@ -38,6 +38,25 @@ export interface KnownHistory {
   length: number;
 }
 
+/**
+ * Who takes an instance freed for dispatch by an activity result (see
+ * {@link WorkflowBackend.completeActivityAndLock}): the lease, and what the caller holds of its history.
+ */
+export interface OrchestrationLockRequest {
+  owner: string;
+  leaseMs: number;
+  /** As for {@link WorkflowBackend.lockNextOrchestration}: a backend may then return only the events after it. */
+  known?: ((instanceId: string) => KnownHistory | undefined) | undefined;
+}
+
+/** What {@link WorkflowBackend.completeActivityAndLock} did. */
+export interface ActivityCompletion {
+  /** The result was stored (false: the task was completed already). */
+  accepted: boolean;
+  /** The instance, locked to the requesting owner with the result among its messages, when it was free. */
+  item?: OrchestrationWorkItem;
+}
+
 /** A locked activity task. */
 export interface ActivityWorkItem {
   instanceId: string;
@@ -206,6 +225,16 @@ export interface WorkflowBackend {
   lockActivities(owner: string, leaseMs: number, now: Date, max: number): Promise<ActivityWorkItem[]>;
   /** Removes the task and puts its result event in the instance's inbox; false if already completed. */
   completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean>;
+  /**
+   * Optional (push dispatch of results): {@link completeActivity}, and in the same transaction, when
+   * the result was accepted and its instance is free (unfinished, not suspended, not locked by anyone,
+   * its scheduled start reached), locks the instance to `lock.owner` and returns its work item, as
+   * {@link lockNextOrchestration} would have (every visible inbox event, the result among them). The
+   * caller dispatches it at once instead of claiming it. A repeated completion locks nothing. The
+   * engine asks only when it would dispatch the instance now (not while fan-out coalescing holds it
+   * back); a backend without it is driven by {@link completeActivity} and a claim.
+   */
+  completeActivityAndLock?(instanceId: string, taskId: number, event: HistoryEvent, now: Date, lock: OrchestrationLockRequest): Promise<ActivityCompletion>;
   releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void>;
 
   /** Extends every lease `owner` holds. */

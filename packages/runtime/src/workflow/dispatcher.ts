@@ -342,8 +342,47 @@ export class Dispatcher {
    * that activity, see {@link takeActivity}). Returns true when the instance's orchestrator is held
    * back because more of its activities are due here (see `fan-out-coalescer.ts`).
    */
-  activityStored(instanceId: string, taken: boolean): boolean {
-    return this.coalescer.stored(instanceId, taken);
+  activityStored(instanceId: string, taken: boolean, dispatched = false): boolean {
+    return this.coalescer.stored(instanceId, taken, dispatched);
+  }
+
+  /**
+   * Whether an activity result of the instance arriving now (`taken` as in {@link activityStored})
+   * may lock its instance here with it (`completeActivityAndLock`): its orchestrator would be
+   * dispatched at once (not held back by fan-out coalescing, not in flight or parked here) and a
+   * stream has room for it.
+   */
+  mayLockWithResult(instanceId: string, taken: boolean): boolean {
+    return (
+      !this.closed &&
+      this.freeStream() !== undefined &&
+      this.orchestrations.size < this.o.maxOrchestrations &&
+      !this.orchestrations.has(instanceId) &&
+      !this.parked.has(instanceId) &&
+      !this.coalescer.wouldHold(instanceId, taken)
+    );
+  }
+
+  /**
+   * Takes an instance locked here outside the claim loop (with an activity result) and sends it as a
+   * claimed one would be; if the dispatcher closed meanwhile, releases it.
+   */
+  async adoptOrchestration(item: OrchestrationWorkItem): Promise<void> {
+    if (this.closed) {
+      await this.o.backend.releaseOrchestration(this.o.owner, item.instance.instanceId);
+      return;
+    }
+    this.track(item);
+    if (this.sendWaiting()) await this.o.debug.hit('workflow.orchestration.dispatched');
+  }
+
+  /** Holds a newly locked batch in flight (not sent yet), behind the duplicate-answer guard of its instance. */
+  private track(item: OrchestrationWorkItem): void {
+    const id = item.instance.instanceId;
+    const f = this.newBatch(item);
+    const guard = this.guards.get(id);
+    if (guard) f.notBefore = guard.until;
+    this.orchestrations.set(id, f);
   }
 
   /** A step committed here left `count` activities in the store's queue: their results are due too. */
@@ -516,11 +555,7 @@ export class Dispatcher {
         if (item) {
           progressed = true;
           this.wantOrchestrations = true;
-          const id = item.instance.instanceId;
-          const f = this.newBatch(item);
-          const guard = this.guards.get(id);
-          if (guard) f.notBefore = guard.until;
-          this.orchestrations.set(id, f);
+          this.track(item);
           if (this.sendWaiting()) await this.o.debug.hit('workflow.orchestration.dispatched');
         }
       }

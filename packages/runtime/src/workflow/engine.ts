@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { GrpcCode, workflowErrors } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
-import type { ForkedInstance, InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, RecentInstance, WorkflowBackend } from './backend.js';
+import type { ActivityCompletion, ForkedInstance, InstanceFilter, InstancePage, OrchestrationStep, PendingWorkInstance, RecentInstance, WorkflowBackend } from './backend.js';
 import { DebugPoints } from './debug-points.js';
 import { Dispatcher } from './dispatcher.js';
 import type { DispatchStats, TooLargeHandler, WorkItemTooLargeError, WorkerStream } from './dispatcher.js';
@@ -608,22 +608,30 @@ export class WorkflowEngine {
       ? ev.taskFailed(result.taskId, result.failure, now)
       : ev.taskCompleted(result.taskId, result.result, now);
     await this.debug.hit('workflow.activity.before-complete');
-    let accepted: boolean;
+    const sentHere = inFlight !== undefined;
+    let done: ActivityCompletion;
     try {
-      accepted = await this.backend.completeActivity(result.instanceId, result.taskId, event, now);
+      // Push dispatch of results: when the orchestrator would be dispatched now, the result locks its
+      // instance here in the same transaction (if it is free), so no claim has to find it afterwards.
+      done = this.backend.completeActivityAndLock && this.dispatcher.mayLockWithResult(result.instanceId, sentHere)
+        ? await this.histories.completeAndLock(this.backend, result.instanceId, result.taskId, event, now, this.owner, this.leaseMs)
+        : { accepted: await this.backend.completeActivity(result.instanceId, result.taskId, event, now) };
     } catch (err) {
       if (inFlight) this.observer?.activityExecution(inFlight.item.name, 'recoverable', performance.now() - inFlight.sentPerf);
-      this.dispatcher.activityStored(result.instanceId, inFlight !== undefined);
+      this.dispatcher.activityStored(result.instanceId, sentHere);
       throw err;
     }
+    const { accepted, item } = done;
     // Fan-out coalescing: with more of its activities out here, the orchestrator waits for them.
-    const held = this.dispatcher.activityStored(result.instanceId, inFlight !== undefined);
+    const held = this.dispatcher.activityStored(result.instanceId, sentHere, item !== undefined);
     // Counted by the sidecar that handed the activity out, once, when its result is stored.
     if (inFlight && accepted) this.observer?.activityExecution(inFlight.item.name, result.failure ? 'failed' : 'success', performance.now() - inFlight.sentPerf);
     await this.debug.hit('workflow.activity.after-complete');
     if (!accepted) this.logger.debug(`ignoring duplicate completion of activity ${result.taskId} of ${result.instanceId}`);
-    // A result in the inbox leaves the status as it was (no waiter needs to read it again).
-    this.changed(result.instanceId, held ? 'none' : 'orchestrations', []);
+    // A result in the inbox leaves the status as it was (no waiter needs to read it again). An
+    // instance locked with it goes to a worker now; otherwise a claim finds it.
+    this.changed(result.instanceId, held || item ? 'none' : 'orchestrations', []);
+    if (item) await this.dispatcher.adoptOrchestration(item);
   }
 
   /**

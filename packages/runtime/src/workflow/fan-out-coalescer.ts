@@ -42,8 +42,12 @@ export class FanOutCoalescer {
     else this.open.set(instanceId, (this.open.get(instanceId) ?? 0) + 1);
   }
 
-  /** An activity of the instance is no longer due here (its result was stored, or it was released). */
-  closed(instanceId: string): void {
+  /**
+   * An activity of the instance is no longer due here (its result was stored, or it was released).
+   * `dispatched`: its orchestrator was dispatched already (locked with the result), so ending its hold
+   * needs no claim.
+   */
+  closed(instanceId: string, dispatched = false): void {
     const open = (this.open.get(instanceId) ?? 0) - 1;
     if (open > 0) {
       this.open.set(instanceId, open);
@@ -52,15 +56,28 @@ export class FanOutCoalescer {
     this.open.delete(instanceId);
     this.queued.delete(instanceId);
     // Nothing more is due here: a held orchestrator goes now.
-    if (this.holds.delete(instanceId)) this.release();
+    if (this.holds.delete(instanceId) && !dispatched) this.release();
   }
 
   /**
-   * An activity result of the instance is stored (`taken`: one sent from here). Returns true when its
-   * orchestrator is held back for more results.
+   * Whether {@link stored} would hold the orchestrator back for a result of the instance arriving now
+   * (`taken` as there): asked before the result is stored, to lock the instance with it only when not.
    */
-  stored(instanceId: string, taken: boolean): boolean {
-    if (taken) this.closed(instanceId);
+  wouldHold(instanceId: string, taken: boolean): boolean {
+    return this.windowMs > 0 && (this.open.get(instanceId) ?? 0) - (taken ? 1 : 0) > 0;
+  }
+
+  /**
+   * An activity result of the instance is stored (`taken`: one sent from here; `dispatched`: the
+   * orchestrator was locked with it and sent, see {@link closed}). Returns true when its orchestrator
+   * is held back for more results.
+   */
+  stored(instanceId: string, taken: boolean, dispatched = false): boolean {
+    if (taken) this.closed(instanceId, dispatched);
+    if (dispatched) {
+      this.holds.delete(instanceId);
+      return false;
+    }
     if (this.windowMs <= 0 || !this.open.has(instanceId)) {
       this.holds.delete(instanceId);
       return false;

@@ -10,7 +10,7 @@
  * being current: within one execution a history only grows, and the backend checks the held prefix
  * is still there (another replica may have run steps meanwhile) before returning just the rest.
  */
-import type { KnownHistory, OrchestrationStep, OrchestrationWorkItem, WorkflowBackend } from './backend.js';
+import type { ActivityCompletion, KnownHistory, OrchestrationStep, OrchestrationWorkItem, WorkflowBackend } from './backend.js';
 import type { HistoryEvent } from './types.js';
 import { isTerminal } from './types.js';
 
@@ -56,7 +56,30 @@ export class HistoryCache {
     skip?: ReadonlySet<string>,
   ): Promise<OrchestrationWorkItem | undefined> {
     const item = await backend.lockNextOrchestration(owner, leaseMs, now, skip, this.known);
-    if (!item) return undefined;
+    return item ? this.remember(backend, item) : undefined;
+  }
+
+  /**
+   * Stores an activity result through `backend`, locking its instance to `owner` when it is free
+   * (`completeActivityAndLock`; without it, the result alone), passing the hint; a work item comes
+   * back with its whole history, as from {@link lockNext}, and is remembered.
+   */
+  async completeAndLock(
+    backend: WorkflowBackend,
+    instanceId: string,
+    taskId: number,
+    event: HistoryEvent,
+    now: Date,
+    owner: string,
+    leaseMs: number,
+  ): Promise<ActivityCompletion> {
+    if (!backend.completeActivityAndLock) return { accepted: await backend.completeActivity(instanceId, taskId, event, now) };
+    const done = await backend.completeActivityAndLock(instanceId, taskId, event, now, { owner, leaseMs, known: this.known });
+    return done.item ? { accepted: done.accepted, item: await this.remember(backend, done.item) } : done;
+  }
+
+  /** The work item of a lock with its whole history (the held prefix plus what the backend returned); remembered. */
+  private async remember(backend: WorkflowBackend, item: OrchestrationWorkItem): Promise<OrchestrationWorkItem> {
     const id = item.instance.instanceId;
     const from = item.historyFrom;
     if (from === undefined) {

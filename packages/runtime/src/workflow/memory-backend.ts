@@ -5,12 +5,14 @@
  * engines may share it (as replicas share a database), and leases decide who works on what.
  */
 import type {
+  ActivityCompletion,
   ActivityWorkItem,
   ForkedInstance,
   InstanceFilter,
   InstancePage,
   KnownHistory,
   NewInstance,
+  OrchestrationLockRequest,
   OrchestrationStep,
   OrchestrationWorkItem,
   OutgoingMessage,
@@ -210,20 +212,26 @@ export class MemoryWorkflowBackend implements WorkflowBackend {
     known?: (instanceId: string) => KnownHistory | undefined,
   ): Promise<OrchestrationWorkItem | undefined> {
     const t = now.getTime();
-    const pick = this.inbox.find((m) => {
-      if (m.visibleAt > t || skip?.has(m.instanceId)) return false;
-      const i = this.instances.get(m.instanceId);
-      if (!i || isTerminal(i.record.status) || i.record.status === 'SUSPENDED' || !free(i, t)) return false;
-      return i.record.scheduledStartAt === null || i.record.scheduledStartAt.getTime() <= t;
-    });
-    if (!pick) return undefined;
-    const instance = this.instances.get(pick.instanceId)!;
+    const pick = this.inbox.find((m) => m.visibleAt <= t && !skip?.has(m.instanceId) && this.claimable(m.instanceId, t));
+    return pick ? this.lock(pick.instanceId, owner, leaseMs, t, known) : undefined;
+  }
+
+  /** Whether an instance may be locked now: unfinished, not suspended, free, its start time reached. */
+  private claimable(instanceId: string, t: number): boolean {
+    const i = this.instances.get(instanceId);
+    if (!i || isTerminal(i.record.status) || i.record.status === 'SUSPENDED' || !free(i, t)) return false;
+    return i.record.scheduledStartAt === null || i.record.scheduledStartAt.getTime() <= t;
+  }
+
+  /** Locks a claimable instance and returns its work item. */
+  private lock(instanceId: string, owner: string, leaseMs: number, t: number, known?: (instanceId: string) => KnownHistory | undefined): OrchestrationWorkItem {
+    const instance = this.instances.get(instanceId)!;
     instance.owner = owner;
     instance.expiresAt = t + leaseMs;
     const messages = this.inbox
-      .filter((m) => m.instanceId === pick.instanceId && m.visibleAt <= t)
+      .filter((m) => m.instanceId === instanceId && m.visibleAt <= t)
       .map((m) => ({ seq: m.seq, event: copy(m.event) }));
-    const have = known?.(pick.instanceId);
+    const have = known?.(instanceId);
     if (have && have.executionId === instance.record.executionId && have.length > 0 && have.length <= instance.history.length) {
       return { instance: copyRecord(instance.record), history: copy(instance.history.slice(have.length)), messages, historyFrom: have.length };
     }
@@ -306,9 +314,21 @@ export class MemoryWorkflowBackend implements WorkflowBackend {
   }
 
   async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {
+    return this.complete(instanceId, taskId, event, now);
+  }
+
+  private complete(instanceId: string, taskId: number, event: HistoryEvent, now: Date): boolean {
     if (!this.activities.delete(activityKey(instanceId, taskId))) return false;
     this.insertInbox({ instanceId, event, visibleAt: now });
     return true;
+  }
+
+  async completeActivityAndLock(instanceId: string, taskId: number, event: HistoryEvent, now: Date, lock: OrchestrationLockRequest): Promise<ActivityCompletion> {
+    // No await in between: the result and the lock are one atomic change, as in a transaction.
+    if (!this.complete(instanceId, taskId, event, now)) return { accepted: false };
+    const t = now.getTime();
+    if (!this.claimable(instanceId, t)) return { accepted: true };
+    return { accepted: true, item: this.lock(instanceId, lock.owner, lock.leaseMs, t, lock.known) };
   }
 
   async releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void> {

@@ -7,12 +7,14 @@
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../components/state/sqlite/sqlite-store.js';
 import type {
+  ActivityCompletion,
   ActivityWorkItem,
   ForkedInstance,
   InstanceFilter,
   InstancePage,
   KnownHistory,
   NewInstance,
+  OrchestrationLockRequest,
   OrchestrationStep,
   OrchestrationWorkItem,
   OutgoingMessage,
@@ -404,24 +406,28 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
         const again = this.pickOrchestration(t, skip);
         row = again ? claim(again.id) : undefined;
       }
-      if (!row) return undefined;
-      const pick = { id: row.instance_id };
-      const messages = (
-        this.q('SELECT seq, event FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND visible_at <= ? ORDER BY seq')
-          .all(this.appId, pick.id, t) as { seq: number; event: string }[]
-      ).map((m) => ({ seq: m.seq, event: parseEvent(m.event) }));
-      const have = known?.(pick.id);
-      const from = have && have.executionId === row.execution_id ? have.length : 0;
-      // From the last known event on (seq is its position, from 1): its presence proves the caller's
-      // prefix is still there; only the events after it are parsed.
-      const rows = this.q(HISTORY_FROM).all(this.appId, pick.id, from) as { seq: number; event: string }[];
-      if (from > 0 && rows[0]?.seq === from) {
-        return { instance: toInstance(row), history: rows.slice(1).map((h) => parseEvent(h.event)), messages, historyFrom: from };
-      }
-      // Not the caller's prefix (a shorter history): the whole history, read again.
-      const all = from > 0 ? (this.q(HISTORY_FROM).all(this.appId, pick.id, 0) as { event: string }[]) : rows;
-      return { instance: toInstance(row), history: all.map((h) => parseEvent(h.event)), messages };
+      return row ? this.workItem(row, t, known) : undefined;
     }, true);
+  }
+
+  /** The work item of an instance just locked (in the current transaction): its visible inbox and history. */
+  private workItem(row: InstanceRow, t: number, known: ((instanceId: string) => KnownHistory | undefined) | undefined): OrchestrationWorkItem {
+    const id = row.instance_id;
+    const messages = (
+      this.q('SELECT seq, event FROM wf_inbox WHERE app_id = ? AND instance_id = ? AND visible_at <= ? ORDER BY seq')
+        .all(this.appId, id, t) as { seq: number; event: string }[]
+    ).map((m) => ({ seq: m.seq, event: parseEvent(m.event) }));
+    const have = known?.(id);
+    const from = have && have.executionId === row.execution_id ? have.length : 0;
+    // From the last known event on (seq is its position, from 1): its presence proves the caller's
+    // prefix is still there; only the events after it are parsed.
+    const rows = this.q(HISTORY_FROM).all(this.appId, id, from) as { seq: number; event: string }[];
+    if (from > 0 && rows[0]?.seq === from) {
+      return { instance: toInstance(row), history: rows.slice(1).map((h) => parseEvent(h.event)), messages, historyFrom: from };
+    }
+    // Not the caller's prefix (a shorter history): the whole history, read again.
+    const all = from > 0 ? (this.q(HISTORY_FROM).all(this.appId, id, 0) as { event: string }[]) : rows;
+    return { instance: toInstance(row), history: all.map((h) => parseEvent(h.event)), messages };
   }
 
   async commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean> {
@@ -536,11 +542,27 @@ export class SqliteWorkflowBackend implements WorkflowBackend {
   }
 
   async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {
+    return this.tx(() => this.complete(instanceId, taskId, event, now));
+  }
+
+  private complete(instanceId: string, taskId: number, event: HistoryEvent, now: Date): boolean {
+    const removed = this.q('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ? AND task_id = ?').run(this.appId, instanceId, taskId);
+    if (removed.changes === 0) return false;
+    this.insertInbox({ instanceId, event, visibleAt: now });
+    return true;
+  }
+
+  /**
+   * The result and, when the instance is free, its lock in one write transaction (grouped with the
+   * turn's other writes): the claim transaction that would follow, and its inbox scan, are saved.
+   */
+  async completeActivityAndLock(instanceId: string, taskId: number, event: HistoryEvent, now: Date, lock: OrchestrationLockRequest): Promise<ActivityCompletion> {
     return this.tx(() => {
-      const removed = this.q('DELETE FROM wf_activities WHERE app_id = ? AND instance_id = ? AND task_id = ?').run(this.appId, instanceId, taskId);
-      if (removed.changes === 0) return false;
-      this.insertInbox({ instanceId, event, visibleAt: now });
-      return true;
+      if (!this.complete(instanceId, taskId, event, now)) return { accepted: false };
+      const t = now.getTime();
+      // The claim's own conditions (free, unfinished, not suspended, started; the result is visible).
+      const row = this.q(CLAIM).get(lock.owner, t + lock.leaseMs, this.appId, instanceId, t, t, t) as InstanceRow | undefined;
+      return row ? { accepted: true, item: this.workItem(row, t, lock.known) } : { accepted: true };
     });
   }
 
