@@ -74,7 +74,7 @@ function countPostgres(): void {
     const sql = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
     db.roundTrips += 1;
     // The batch statements of group commit call functions that switch it on themselves.
-    if (/synchronous_commit\s*=\s*on|set_config\('synchronous_commit', 'on'|weft_wf_(commit_step|create_instance)_v\d+\(/i.test(sql)) {
+    if (/synchronous_commit\s*=\s*on|set_config\('synchronous_commit', 'on'|weft_wf_(commit_step|create_instance|complete_activity_lock)_v\d+\(/i.test(sql)) {
       // A transaction switching durable commit on (its COMMIT comes later), or one statement doing so itself.
       if (/^\s*BEGIN/i.test(sql)) durable.add(this);
       else db.durableCommits += 1;

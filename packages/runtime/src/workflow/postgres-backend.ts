@@ -11,12 +11,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { loadPg } from '../util/load-pg.js';
 import type {
+  ActivityCompletion,
   ActivityWorkItem,
   ForkedInstance,
   InstanceFilter,
   InstancePage,
   KnownHistory,
   NewInstance,
+  OrchestrationLockRequest,
   OrchestrationStep,
   OrchestrationWorkItem,
   OutgoingMessage,
@@ -325,6 +327,30 @@ export class PostgresWorkflowBackend implements WorkflowBackend {
     const done = new Set(r.rows.map((row) => Number(row.ord)));
     return items.map((_, k) => done.has(k));
   });
+
+  /**
+   * Activity results that lock their instance when it is free (`weft_wf_complete_activity_lock_v1`),
+   * the turn's in one statement, sorted by instance id (the function locks the instance row first).
+   * Other replicas hear of a result only when it did not lock its instance (they could not take it).
+   */
+  private readonly lockingCompletions = new WriteBatcher<LockingCompletion, ActivityCompletion>(async (items) => {
+    const order = sortedBy(items, (i) => `${i.instanceId}\u0000${i.taskId}`);
+    const r = await this.pool.query<{ r: LockedResultJson | null }>(
+      prepared(
+        'weft_wf_completions_lock',
+        `WITH x AS (SELECT x.ord, weft_wf_complete_activity_lock_v1($1, x.c) AS r FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS x(c, ord))
+         SELECT r, CASE WHEN r IS NOT NULL AND NOT r ? 'instance' THEN pg_notify($3, $4) END AS n FROM x ORDER BY ord`,
+        [this.appId, JSON.stringify(order.map((k) => lockingCompletionJson(items[k]!))), this.channel, this.notifier],
+      ),
+    );
+    const results = r.rows.map((row) => lockedResult(row.r));
+    this.removed(results.filter((c) => c.accepted).length);
+    return unsort(order, results);
+  });
+
+  async completeActivityAndLock(instanceId: string, taskId: number, event: HistoryEvent, now: Date, lock: OrchestrationLockRequest): Promise<ActivityCompletion> {
+    return this.lockingCompletions.add({ instanceId, taskId, event, now, lock });
+  }
 
   async createForkedInstance(f: ForkedInstance): Promise<string | undefined> {
     const ids = [f.instanceId, ...f.newInstances.map((c) => c.instanceId)];
@@ -782,6 +808,49 @@ function stepJson(owner: string, step: OrchestrationStep, now: Date): Record<str
     newInstances: step.newInstances.map(instanceJson),
     notify: madeWorkForOthers(step, now),
   };
+}
+
+/** An activity result to store, locking its instance when free. */
+interface LockingCompletion {
+  instanceId: string;
+  taskId: number;
+  event: HistoryEvent;
+  now: Date;
+  lock: OrchestrationLockRequest;
+}
+
+/** A {@link LockingCompletion} as `weft_wf_complete_activity_lock_v1` reads it. */
+function lockingCompletionJson(c: LockingCompletion): Record<string, unknown> {
+  const known = c.lock.known?.(c.instanceId);
+  return {
+    instanceId: c.instanceId,
+    taskId: c.taskId,
+    event: JSON.stringify(c.event),
+    now: c.now.getTime(),
+    owner: c.lock.owner,
+    leaseMs: c.lock.leaseMs,
+    ...(known ? { knownExecutionId: known.executionId, knownLength: known.length } : {}),
+  };
+}
+
+/** What `weft_wf_complete_activity_lock_v1` returns (NULL: refused; `{}`: stored, not locked). */
+interface LockedResultJson {
+  instance?: InstanceRow;
+  messages?: [number | string, string][];
+  history?: string[];
+  historyFrom?: number | null;
+}
+
+function lockedResult(r: LockedResultJson | null): ActivityCompletion {
+  if (r === null) return { accepted: false };
+  if (!r.instance) return { accepted: true };
+  const item: OrchestrationWorkItem = {
+    instance: toInstance(r.instance),
+    history: (r.history ?? []).map(parseEvent),
+    messages: (r.messages ?? []).map(([seq, event]) => ({ seq: Number(seq), event: parseEvent(event) })),
+  };
+  if (r.historyFrom) item.historyFrom = r.historyFrom;
+  return { accepted: true, item };
 }
 
 /**

@@ -122,5 +122,53 @@ BEGIN
   RETURN true;
 END $fn$`;
 
+/**
+ * completeActivityAndLock: the activity result enters the inbox and, when the instance is free (the
+ * claim's conditions), the instance is leased to \`c.owner\` and its work item returned: \`instance\`
+ * (the row), \`messages\` ([seq, event] of every visible inbox event), \`history\` (the events after
+ * \`historyFrom\` when the caller's known prefix \`knownExecutionId\`/\`knownLength\` still holds, else
+ * all). NULL: the task was completed already. An empty object: stored, not locked.
+ */
+const COMPLETE_ACTIVITY_LOCK = `
+CREATE OR REPLACE FUNCTION weft_wf_complete_activity_lock_v1(app text, c jsonb) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+DECLARE
+  id text := c->>'instanceId';
+  t bigint := (c->>'now')::bigint;
+  have int := COALESCE((c->>'knownLength')::int, 0);
+  claimed weft_wf_instances%ROWTYPE;
+  total int;
+  from_seq int := 0;
+  messages jsonb;
+  history jsonb;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'on', true);
+  -- The instance row before the task's, in the order a step takes them (instance, then its
+  -- activities): a result and a step of one instance never wait on each other crosswise.
+  PERFORM 1 FROM weft_wf_instances WHERE app_id = app AND instance_id = id FOR NO KEY UPDATE;
+  DELETE FROM weft_wf_activities WHERE app_id = app AND instance_id = id AND task_id = (c->>'taskId')::int;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO weft_wf_inbox (app_id, instance_id, event, visible_at, timer) VALUES (app, id, c->>'event', t, false);
+  UPDATE weft_wf_instances SET lock_owner = c->>'owner', lock_expires_at = t + (c->>'leaseMs')::bigint
+  WHERE app_id = app AND instance_id = id AND status NOT IN ('COMPLETED', 'FAILED', 'TERMINATED', 'SUSPENDED')
+    AND (lock_expires_at IS NULL OR lock_expires_at < t) AND (scheduled_start_at IS NULL OR scheduled_start_at <= t)
+  RETURNING * INTO claimed;
+  IF NOT FOUND THEN
+    RETURN '{}'::jsonb;
+  END IF;
+  SELECT jsonb_agg(jsonb_build_array(seq, event) ORDER BY seq) INTO messages
+  FROM weft_wf_inbox WHERE app_id = app AND instance_id = id AND visible_at <= t;
+  -- seq is the position (from 1): the largest is the length. Nobody else writes a leased history.
+  SELECT COALESCE(MAX(seq), 0) INTO total FROM weft_wf_history WHERE app_id = app AND instance_id = id;
+  IF have > 0 AND have <= total AND claimed.execution_id = c->>'knownExecutionId' THEN
+    from_seq := have;
+  END IF;
+  SELECT COALESCE(jsonb_agg(event ORDER BY seq), '[]'::jsonb) INTO history
+  FROM weft_wf_history WHERE app_id = app AND instance_id = id AND seq > from_seq;
+  RETURN jsonb_build_object('instance', to_jsonb(claimed), 'messages', messages, 'history', history,
+    'historyFrom', CASE WHEN from_seq > 0 THEN from_seq END);
+END $fn$`;
+
 /** The functions, in the order they must be created. */
-export const WORKFLOW_FUNCTIONS = [INSERT_INSTANCE, CREATE_INSTANCE, COMMIT_STEP];
+export const WORKFLOW_FUNCTIONS = [INSERT_INSTANCE, CREATE_INSTANCE, COMMIT_STEP, COMPLETE_ACTIVITY_LOCK];
