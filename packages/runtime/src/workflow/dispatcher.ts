@@ -350,17 +350,25 @@ export class Dispatcher {
    * Whether an activity result of the instance arriving now (`taken` as in {@link activityStored})
    * may lock its instance here with it (`completeActivityAndLock`): its orchestrator would be
    * dispatched at once (not held back by fan-out coalescing, not in flight or parked here) and a
-   * stream has room for it.
+   * stream has room for it. `after`: it may once the instance's other results being stored now are
+   * stored (the last result of a fan-out, whose siblings are still committing): wait for
+   * {@link othersStored} and ask again.
    */
-  mayLockWithResult(instanceId: string, taken: boolean): boolean {
-    return (
-      !this.closed &&
-      this.freeStream() !== undefined &&
-      this.orchestrations.size < this.o.maxOrchestrations &&
-      !this.orchestrations.has(instanceId) &&
-      !this.parked.has(instanceId) &&
-      !this.coalescer.wouldHold(instanceId, taken)
-    );
+  mayLockWithResult(instanceId: string, taken: boolean): boolean | 'after' {
+    if (this.closed || !this.freeStream() || this.orchestrations.size >= this.o.maxOrchestrations) return false;
+    if (this.orchestrations.has(instanceId) || this.parked.has(instanceId)) return false;
+    const when = this.coalescer.dispatchAfter(instanceId, taken);
+    return when === 'hold' ? false : when === 'now' || 'after';
+  }
+
+  /** See {@link mayLockWithResult}. */
+  othersStored(instanceId: string): Promise<void> {
+    return this.coalescer.othersStored(instanceId);
+  }
+
+  /** A result of an activity sent from here is being stored; {@link activityStored} ends it. */
+  storeBegins(instanceId: string): void {
+    this.coalescer.storeBegins(instanceId);
   }
 
   /**

@@ -609,11 +609,18 @@ export class WorkflowEngine {
       : ev.taskCompleted(result.taskId, result.result, now);
     await this.debug.hit('workflow.activity.before-complete');
     const sentHere = inFlight !== undefined;
+    // Push dispatch of results: when the orchestrator would be dispatched now, the result locks its
+    // instance here in the same transaction (if it is free), so no claim has to find it afterwards.
+    let lock = this.backend.completeActivityAndLock ? this.dispatcher.mayLockWithResult(result.instanceId, sentHere) : false;
+    if (lock === 'after') {
+      // The last result of a fan-out: once its siblings are in, it locks the instance with them all.
+      await this.dispatcher.othersStored(result.instanceId);
+      lock = this.dispatcher.mayLockWithResult(result.instanceId, sentHere) === true;
+    }
+    if (sentHere) this.dispatcher.storeBegins(result.instanceId);
     let done: ActivityCompletion;
     try {
-      // Push dispatch of results: when the orchestrator would be dispatched now, the result locks its
-      // instance here in the same transaction (if it is free), so no claim has to find it afterwards.
-      done = this.backend.completeActivityAndLock && this.dispatcher.mayLockWithResult(result.instanceId, sentHere)
+      done = lock
         ? await this.histories.completeAndLock(this.backend, result.instanceId, result.taskId, event, now, this.owner, this.leaseMs)
         : { accepted: await this.backend.completeActivity(result.instanceId, result.taskId, event, now) };
     } catch (err) {

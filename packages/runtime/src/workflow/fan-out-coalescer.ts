@@ -19,6 +19,8 @@ export class FanOutCoalescer {
   private readonly open = new Map<string, number>();
   /** Per instance: activities a step committed here left in the store's queue (no stream had room). */
   private readonly queued = new Map<string, number>();
+  /** Per instance: results of activities sent from here that are being stored now, and who waits for them. */
+  private readonly beingStored = new Map<string, { count: number; settled: (() => void)[] }>();
   /** Instances whose orchestrator is held back, until when (`Date.now()`). */
   private readonly holds = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -60,11 +62,29 @@ export class FanOutCoalescer {
   }
 
   /**
-   * Whether {@link stored} would hold the orchestrator back for a result of the instance arriving now
-   * (`taken` as there): asked before the result is stored, to lock the instance with it only when not.
+   * For a result of the instance arriving now (`taken` as in {@link stored}), before it is stored:
+   * `hold` when {@link stored} would hold the orchestrator back (more results are due), `after` when
+   * the only other results due are being stored right now (wait for {@link othersStored}, then ask
+   * again), `now` when nothing else is due: the result may lock the instance.
    */
-  wouldHold(instanceId: string, taken: boolean): boolean {
-    return this.windowMs > 0 && (this.open.get(instanceId) ?? 0) - (taken ? 1 : 0) > 0;
+  dispatchAfter(instanceId: string, taken: boolean): 'hold' | 'after' | 'now' {
+    if (this.windowMs <= 0) return 'now';
+    const storing = this.beingStored.get(instanceId)?.count ?? 0;
+    if ((this.open.get(instanceId) ?? 0) - (taken ? 1 : 0) - storing > 0) return 'hold';
+    return storing > 0 ? 'after' : 'now';
+  }
+
+  /** A result of an activity sent from here is being stored (until {@link stored}). */
+  storeBegins(instanceId: string): void {
+    const s = this.beingStored.get(instanceId);
+    if (s) s.count += 1;
+    else this.beingStored.set(instanceId, { count: 1, settled: [] });
+  }
+
+  /** Resolves once the instance's results being stored now are stored (or failed to be). */
+  othersStored(instanceId: string): Promise<void> {
+    const s = this.beingStored.get(instanceId);
+    return s ? new Promise<void>((resolve) => s.settled.push(resolve)) : Promise.resolve();
   }
 
   /**
@@ -73,7 +93,14 @@ export class FanOutCoalescer {
    * is held back for more results.
    */
   stored(instanceId: string, taken: boolean, dispatched = false): boolean {
-    if (taken) this.closed(instanceId, dispatched);
+    if (taken) {
+      const s = this.beingStored.get(instanceId);
+      if (s && --s.count <= 0) {
+        this.beingStored.delete(instanceId);
+        for (const settled of s.settled) settled();
+      }
+      this.closed(instanceId, dispatched);
+    }
     if (dispatched) {
       this.holds.delete(instanceId);
       return false;

@@ -22,7 +22,11 @@ interface Counts {
 }
 
 /** An engine on a fresh SQLite store whose backend calls are counted; `without` hides methods (an older backend). */
-async function engine(coalesceMs: number, without: string[] = []): Promise<{ e: WorkflowEngine; counts: Counts; sent: WorkItemMessage[] }> {
+async function engine(
+  coalesceMs: number,
+  without: string[] = [],
+  gate?: (method: string) => Promise<void>,
+): Promise<{ e: WorkflowEngine; counts: Counts; sent: WorkItemMessage[] }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weft-lock-with-result-'));
   const backend = new SqliteWorkflowBackend(path.join(dir, 'wf.sqlite'), 'lock-with-result');
   const counts: Counts = { calls: new Map(), claimed: 0 };
@@ -33,6 +37,7 @@ async function engine(coalesceMs: number, without: string[] = []): Promise<{ e: 
       if (typeof value !== 'function') return value;
       return async (...args: unknown[]) => {
         counts.calls.set(String(prop), (counts.calls.get(String(prop)) ?? 0) + 1);
+        await gate?.(String(prop));
         const result: unknown = await (value as (...a: unknown[]) => unknown).apply(target, args);
         if (prop === 'lockNextOrchestration' && result) counts.claimed += 1;
         return result;
@@ -90,6 +95,30 @@ describe('activity results lock their instance', () => {
     await e.completeActivity({ instanceId: 'fan', taskId: 3, result: '3', failure: null });
     expect(counts.calls.get('completeActivityAndLock')).toBe(1);
     expect(orchestrations(sent)[1]?.newEvents.filter((ev) => ev.taskCompleted)).toHaveLength(3);
+    expect(counts.claimed).toBe(1);
+  });
+
+  it('lets the last result of a fan-out wait for its siblings still being stored, then lock the instance with them all', async () => {
+    let open: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (open = resolve));
+    // The first plain completion is slow to commit (a batch in flight), as on a remote database.
+    let first = true;
+    const { e, counts, sent } = await engine(600_000, [], async (method) => {
+      if (method !== 'completeActivity' || !first) return;
+      first = false;
+      await slow;
+    });
+    await fanOut(e, sent, 'fan2', 2);
+    const one = e.completeActivity({ instanceId: 'fan2', taskId: 1, result: '1', failure: null });
+    const two = e.completeActivity({ instanceId: 'fan2', taskId: 2, result: '2', failure: null });
+    // Both results are taken; the second waits for the first's store instead of storing alone.
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    expect(counts.calls.get('completeActivityAndLock')).toBeUndefined();
+    expect(counts.calls.get('completeActivity')).toBe(1);
+    open();
+    await Promise.all([one, two]);
+    expect(counts.calls.get('completeActivityAndLock')).toBe(1);
+    expect(orchestrations(sent)[1]?.newEvents.filter((ev) => ev.taskCompleted)).toHaveLength(2);
     expect(counts.claimed).toBe(1);
   });
 
