@@ -32,6 +32,9 @@ function bestPeer(run: BenchRun, workload: Workload, key: (r: WorkloadResult) =>
   return peers.sort((a, b) => key(a.r) - key(b.r))[0];
 }
 
+/** Cores busy before an engine started (0–1) above which the run counts as loaded by other work. */
+const QUIET_BEFORE = 0.1;
+
 /** Markdown for a run. */
 export function renderReport(run: BenchRun): string {
   const lines = [
@@ -106,12 +109,19 @@ export function renderReport(run: BenchRun): string {
     }
   }
   const load = Math.max(...run.engines.flatMap((e) => e.results.flatMap((r) => r.loadAverage ?? [0])));
+  // The load average counts the engines' own processes too, so other work is judged by how busy the
+  // cores were just before each engine started.
+  const busiest = Math.max(...run.engines.map((e) => e.busyBefore));
+  const quiet = busiest <= QUIET_BEFORE;
   lines.push(
     '',
     '## Reading these figures',
     '',
-    `- Highest 1-minute load average during a throughput window: ${fmt(load)} on ${run.machine.cpus} cores.` +
-      (load > run.machine.cpus ? ' The machine was shared and oversubscribed during this run: every engine lost throughput and latency to other work, unevenly, so ratios between rows (including the 100k rows against the empty ones) carry that noise. Re-run on a quiet machine (`npm run bench:all --prefix bench/workflow`, about 10 minutes) for figures to compare with the targets.' : ''),
+    `- Other work: the cores were at most ${Math.round(busiest * 100)} % busy just before each engine started. ` +
+      `Highest 1-minute load average during a throughput window: ${fmt(load)} on ${run.machine.cpus} cores, which counts the engine's own processes (load driver, app, sidecar, database) on the same cores.` +
+      (quiet
+        ? ''
+        : ' Other work loaded the machine during this run: every engine lost throughput and latency to it, unevenly, so ratios between rows (including the 100k rows against the empty ones) carry that noise. Re-run on a quiet machine (`npm run bench:all --prefix bench/workflow`, about 10 minutes) for figures to compare with the targets.'),
     '- Flat as history grows, independent of load: `history-scan.json` (`npx tsx bench/workflow/history-scan.ts`) times the next-wake-up query, the stuck scan, a list page and a retention batch on an empty store and with 100,000 finished instances, and records the Postgres plans (index scans).',
     '- Store transactions per workflow, independent of load: `calls-per-workflow.md` (`npx tsx bench/workflow/calls-per-workflow.ts --postgres`).',
     '- The app column is the `@dapr/dapr` SDK (worker and client in one process): where it is as large as the sidecar\'s, the SDK bounds Weft as much as the engine does.',
