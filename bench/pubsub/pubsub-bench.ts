@@ -30,6 +30,7 @@ import { Sidecar, resolveSidecarOptions, silentLogger } from '../../packages/run
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import { natsLoop, rabbitLoop, redisLoop } from './raw-loops.js';
+import { busyShare } from '../state/machine.js';
 import { startWeftSidecar } from '../../test/support/weft-process.js';
 import type { RawLoop } from './raw-loops.js';
 
@@ -277,6 +278,9 @@ const allRuns: [string, () => Promise<Result>][] = [
 
 const runs = only ? allRuns.filter(([name]) => name.includes(only)) : allRuns;
 const loadBefore = os.loadavg();
+// The load average lags (a bench that just ended still shows in it), so other work is judged by how
+// busy the cores are right before the run.
+const busyBefore = await busyShare(2000);
 const results: Result[] = [];
 for (const [name, run] of runs) {
   try {
@@ -302,6 +306,7 @@ const meta = {
   cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`,
   loadBefore,
   loadAfter,
+  busyBefore,
   events: EVENTS,
   latencyEvents: LATENCY_EVENTS,
   concurrency: CONCURRENCY,
@@ -313,8 +318,8 @@ const lines = [
   '',
   `1 KB events; latency over ${LATENCY_EVENTS} sequential events, throughput over ${EVENTS} events with ${CONCURRENCY} publishes in flight.`,
   `Machine: ${meta.cpus}, Node ${process.version}, ${meta.date}.`,
-  `Load average (1 / 5 / 15 min) before the run ${fmtLoad(loadBefore)}, after ${fmtLoad(loadAfter)}: ` +
-    ((loadBefore[0] ?? 0) > os.cpus().length / 2
+  `Cores ${Math.round(busyBefore * 100)} % busy just before the run; load average (1 / 5 / 15 min) before ${fmtLoad(loadBefore)}, after ${fmtLoad(loadAfter)}: ` +
+    (busyBefore > 0.1
       ? 'other work loaded the machine, so the wall-clock columns are not results; CPU µs/event (user + system over the throughput phase) is the steadier measure.'
       : 'the machine was otherwise idle when the run began; CPU µs/event is user + system time over the throughput phase.'),
   'Weft rows are end to end (HTTP publish → sidecar → broker → sidecar → HTTP app); ' +
