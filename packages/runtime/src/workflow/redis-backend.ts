@@ -23,11 +23,13 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { connectRedis } from '../components/redis-connect.js';
 import type { Logger } from '../logging/logger.js';
 import type {
+  ActivityCompletion,
   ActivityWorkItem,
   ForkedInstance,
   InstanceFilter,
   InstancePage,
   NewInstance,
+  OrchestrationLockRequest,
   OrchestrationStep,
   OrchestrationWorkItem,
   OutgoingMessage,
@@ -90,6 +92,18 @@ function toRecord(instanceId: string, f: Map<string, string>): InstanceRecord {
     scheduledStartAt: sched === undefined ? null : new Date(Number(sched)),
     parentInstanceId: f.get('parent') ?? null,
     parentTaskId: ptask === undefined ? null : Number(ptask),
+  };
+}
+
+/** A work item as the claim scripts return it (`lockInstance` in the prelude): a hash, history, seqs, events, historyFrom. */
+function toWorkItem(reply: unknown[]): OrchestrationWorkItem {
+  const [instance, history, seqs, events, from] = reply as [unknown[], unknown[], unknown[], unknown[], number];
+  const f = fields(instance);
+  return {
+    instance: toRecord(f.get('id') ?? '', f),
+    history: history.map((e) => parseEvent(asString(e))),
+    messages: seqs.map((seq, i) => ({ seq: Number(asString(seq)), event: parseEvent(asString(events[i])) })),
+    ...(from > 0 ? { historyFrom: from } : {}),
   };
 }
 
@@ -227,15 +241,8 @@ export class RedisWorkflowBackend implements WorkflowBackend {
 
   async lockNextOrchestration(owner: string, leaseMs: number, now: Date, skip?: ReadonlySet<string>): Promise<OrchestrationWorkItem | undefined> {
     const t = now.getTime();
-    const reply = (await this.run('wfLockOrchestration', owner, String(t + leaseMs), String(t), ...(skip ?? []))) as [unknown[], unknown[], unknown[], unknown[]] | null;
-    if (!reply) return undefined;
-    const [instance, history, seqs, events] = reply;
-    const f = fields(instance);
-    return {
-      instance: toRecord(f.get('id') ?? '', f),
-      history: history.map((e) => parseEvent(asString(e))),
-      messages: seqs.map((seq, i) => ({ seq: Number(asString(seq)), event: parseEvent(asString(events[i])) })),
-    };
+    const reply = (await this.run('wfLockOrchestration', owner, String(t + leaseMs), String(t), ...(skip ?? []))) as unknown[] | null;
+    return reply ? toWorkItem(reply) : undefined;
   }
 
   async commitStep(owner: string, step: OrchestrationStep, now: Date): Promise<boolean> {
@@ -278,6 +285,30 @@ export class RedisWorkflowBackend implements WorkflowBackend {
 
   async completeActivity(instanceId: string, taskId: number, event: HistoryEvent, now: Date): Promise<boolean> {
     return (await this.run('wfCompleteActivity', instanceId, String(taskId), JSON.stringify(event), String(now.getTime()), this.notifier)) === 1;
+  }
+
+  /**
+   * The result and, when the instance is free, its lease in one script (`wfCompleteActivityLock`): the
+   * claim round trip that would follow, and its scan of the ready index, are saved. Other replicas hear
+   * of the result only when it did not lock the instance (they could not have taken it otherwise).
+   */
+  async completeActivityAndLock(instanceId: string, taskId: number, event: HistoryEvent, now: Date, lock: OrchestrationLockRequest): Promise<ActivityCompletion> {
+    const t = now.getTime();
+    const known = lock.known?.(instanceId);
+    const reply = await this.run(
+      'wfCompleteActivityLock',
+      instanceId,
+      String(taskId),
+      JSON.stringify(event),
+      String(t),
+      lock.owner,
+      String(t + lock.leaseMs),
+      known?.executionId ?? '',
+      String(known?.length ?? 0),
+      this.notifier,
+    );
+    if (Array.isArray(reply)) return { accepted: true, item: toWorkItem(reply) };
+    return { accepted: reply === 1 };
   }
 
   async releaseActivity(owner: string, instanceId: string, taskId: number): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The Lua helpers every script of the Redis workflow backend starts with (`redis-scripts.ts` holds the
  * scripts and the key layout they share): the key names, the ready index, the inbox, activities,
- * status indexes and counters, leases, filters and purge.
+ * status indexes and counters, leases, claims, filters and purge.
  */
 
 /** Helpers every script starts with. */
@@ -182,6 +182,49 @@ local function reclaim(t)
       redis.call('ZADD', P .. 'aq', a.c, m)
     end
   end
+end
+
+-- Takes an activity task out of the queue and puts its result in the instance's inbox, visible at
+-- t; false when the task is gone (completed already, or its instance finished). The caller refreshes
+-- the ready index, or locks the instance.
+local function completeTask(id, task, event, t)
+  local raw = redis.call('HGET', P .. 'ai:' .. id, task)
+  if not raw then return false end
+  redis.call('HDEL', P .. 'ai:' .. id, task)
+  local m = amember(id, task)
+  redis.call('ZREM', P .. 'aq', m)
+  redis.call('ZREM', P .. 'al', m)
+  local a = cjson.decode(raw)
+  if type(a.o) == 'string' then redis.call('SREM', P .. 'own:' .. a.o, 'a|' .. m) end
+  insertInbox(id, event, t, false)
+  return true
+end
+
+-- Whether an instance with visible inbox events may be locked at t: unfinished, not suspended, its
+-- lease absent or ended before t (as reclaim sees it), its scheduled start reached.
+local function claimable(id, t)
+  local f = redis.call('HMGET', ik(id), 'status', 'exp', 'sched')
+  if not f[1] or TERMINAL[f[1]] or f[1] == 'SUSPENDED' then return false end
+  if f[2] and tonumber(f[2]) >= t then return false end
+  return not f[3] or tonumber(f[3]) <= t
+end
+
+-- Leases a claimable instance to owner until expiry and returns its work item: { instance hash,
+-- history, inbox seqs visible at t (in order), their events, historyFrom }. The history holds the
+-- events after the first \`have\` when the caller holds them of execution \`exec\` (historyFrom = have),
+-- else all of it (historyFrom = 0).
+local function lockInstance(id, owner, expiry, t, exec, have)
+  redis.call('HSET', ik(id), 'owner', owner, 'exp', expiry)
+  redis.call('ZADD', P .. 'leases', expiry, id)
+  redis.call('ZREM', P .. 'ready', id)
+  holds(owner, 'i|' .. id, expiry, t)
+  local seqs = redis.call('ZRANGEBYSCORE', P .. 'mv:' .. id, '-inf', t)
+  table.sort(seqs, function(a, b) return tonumber(a) < tonumber(b) end)
+  local events = {}
+  if #seqs > 0 then events = redis.call('HMGET', P .. 'mb:' .. id, unpack(seqs)) end
+  local from = 0
+  if have and have > 0 and exec == redis.call('HGET', ik(id), 'exec') and have <= redis.call('LLEN', P .. 'h:' .. id) then from = have end
+  return { redis.call('HGETALL', ik(id)), redis.call('LRANGE', P .. 'h:' .. id, from, -1), seqs, events, from }
 end
 
 local function matches(id, f)

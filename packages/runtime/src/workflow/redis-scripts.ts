@@ -72,7 +72,7 @@ return 1
 `,
   /**
    * ARGV: owner, lease expiry, now, then the instance ids to pass over (fan-out coalescing).
-   * Returns [instance hash, history, seqs, events] or false.
+   * Returns the work item (`lockInstance`: [instance hash, history, seqs, events, 0]) or false.
    */
   wfLockOrchestration: `
 local owner, expiry, t = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -112,15 +112,7 @@ if #ties > 1 then
     end
   end
 end
-redis.call('HSET', ik(id), 'owner', owner, 'exp', expiry)
-redis.call('ZADD', P .. 'leases', expiry, id)
-redis.call('ZREM', P .. 'ready', id)
-holds(owner, 'i|' .. id, expiry, t)
-local seqs = redis.call('ZRANGEBYSCORE', P .. 'mv:' .. id, '-inf', t)
-table.sort(seqs, function(a, b) return tonumber(a) < tonumber(b) end)
-local events = {}
-if #seqs > 0 then events = redis.call('HMGET', P .. 'mb:' .. id, unpack(seqs)) end
-return { redis.call('HGETALL', ik(id)), redis.call('LRANGE', P .. 'h:' .. id, 0, -1), seqs, events }
+return lockInstance(id, owner, expiry, t, nil, 0)
 `,
   /** ARGV: owner, step JSON, now, notifier (empty: no notification). Returns 1 when applied. */
   wfCommit: `
@@ -223,18 +215,25 @@ return out
 `,
   /** ARGV: instance id, task id, event, now, notifier. Returns 1 when the task was still there. */
   wfCompleteActivity: `
-local id, task = ARGV[1], tonumber(ARGV[2])
-local raw = redis.call('HGET', P .. 'ai:' .. id, task)
-if not raw then return 0 end
-redis.call('HDEL', P .. 'ai:' .. id, task)
-local m = amember(id, task)
-redis.call('ZREM', P .. 'aq', m)
-redis.call('ZREM', P .. 'al', m)
-local a = cjson.decode(raw)
-if type(a.o) == 'string' then redis.call('SREM', P .. 'own:' .. a.o, 'a|' .. m) end
-insertInbox(id, ARGV[3], ARGV[4], false)
+local id = ARGV[1]
+if not completeTask(id, tonumber(ARGV[2]), ARGV[3], ARGV[4]) then return 0 end
 refresh(id)
 publish(ARGV[5])
+return 1
+`,
+  /**
+   * ARGV: instance id, task id, event, now, owner, lease expiry, known execution id ('' for none),
+   * known history length, notifier. Completes the task as `wfCompleteActivity` does and, when its
+   * instance is claimable now, leases it to owner in the same step. Returns 0 when the task was gone,
+   * 1 when the result was stored and the instance not locked (other replicas are told: it is theirs
+   * once free), or the work item (`lockInstance`) when it was locked (nobody is told: it is the owner's).
+   */
+  wfCompleteActivityLock: `
+local id, t = ARGV[1], tonumber(ARGV[4])
+if not completeTask(id, tonumber(ARGV[2]), ARGV[3], ARGV[4]) then return 0 end
+if claimable(id, t) then return lockInstance(id, ARGV[5], ARGV[6], t, ARGV[7], tonumber(ARGV[8])) end
+refresh(id)
+publish(ARGV[9])
 return 1
 `,
   /** ARGV: owner, instance id, task id, notifier. */
