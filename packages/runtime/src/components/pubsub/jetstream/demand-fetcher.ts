@@ -19,11 +19,14 @@ export class DemandFetcher {
   /** Sum of `remaining` over {@link open}. */
   private requested = 0;
   private closed = false;
+  /** The error last reported: a missing consumer fails every fetch, one warning is enough. */
+  private lastError: string | undefined;
 
   /**
    * @param consumer the durable pull consumer.
    * @param onMessage called when a message arrived (to wake the consume loop).
-   * @param onError called when a fetch ended with an error (the next demand fetches again).
+   * @param onError called when a fetch ended with an error (the next demand fetches again); the same
+   *   error again is reported only after a message came through in between.
    */
   constructor(
     private readonly consumer: Consumer,
@@ -40,7 +43,7 @@ export class DemandFetcher {
     const wanted = free - taken.length - this.buffer.length - this.requested;
     if (wanted > 0 && !this.closed) {
       // What was taken goes to the app even when asking for more fails (the next claim asks again).
-      await this.fetch(wanted).catch((err: unknown) => this.onError(err as Error));
+      await this.fetch(wanted).catch((err: unknown) => this.failed(err as Error));
     }
     return taken;
   }
@@ -71,6 +74,7 @@ export class DemandFetcher {
           }
           state.remaining--;
           this.requested--;
+          this.lastError = undefined;
           this.buffer.push(msg);
           this.onMessage();
         },
@@ -94,6 +98,12 @@ export class DemandFetcher {
     this.open.delete(messages);
     this.requested -= state.remaining;
     state.remaining = 0;
-    if (err && !this.closed) this.onError(err);
+    if (err && !this.closed) this.failed(err);
+  }
+
+  private failed(err: Error): void {
+    if (err.message === this.lastError) return;
+    this.lastError = err.message;
+    this.onError(err);
   }
 }
