@@ -4,11 +4,12 @@
  * durable pull consumer (explicit acks, delivering from the start of the stream), so instances of one
  * app id share messages and every app id gets all of them. Unacked messages come back after `ackWait`
  * (a killed sidecar), and messages in flight are kept alive with `working()` so a slow app is not
- * mistaken for a dead one.
+ * mistaken for a dead one. Messages are fetched only for free delivery slots ({@link DemandFetcher}), so
+ * none waits in process past `ackWait`; `maxAckPending` caps what the server hands out unacked, as in Dapr.
  */
 import { createHash } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, StorageType, connect, headers as natsHeaders, nanos } from 'nats';
-import type { JetStreamClient, JetStreamManager, JsMsg, MsgHdrs, NatsConnection } from 'nats';
+import type { ConsumerInfo, JetStreamClient, JetStreamManager, JsMsg, MsgHdrs, NatsConnection } from 'nats';
 import type { Logger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
@@ -17,6 +18,7 @@ import { MetadataError, readBool, readDurationMs, readInt, readProperty, require
 import type { ClaimedMessage } from '../pull-consumer.js';
 import { PullConsumer } from '../pull-consumer.js';
 import { EndOfTurn } from '../end-of-turn.js';
+import { DemandFetcher } from './demand-fetcher.js';
 import { JetStreamPublisher } from './publisher.js';
 import type { MessageHandler, PubSub, PubSubFeature, PublishRequest, SubscribeRequest, Subscription } from '../store.js';
 
@@ -25,17 +27,23 @@ interface JetStreamMetadata {
   streamName?: string;
   ackWaitMs: number;
   maxDeliver: number;
+  /** Unacked messages the server hands out at most; -1 unlimited; unset: the server's default (1000), as Dapr leaves it. */
+  maxAckPending?: number;
   memoryStorage: boolean;
 }
 
 function parseMetadata(props: MetadataProperties): JetStreamMetadata {
   const natsURL = requireString(props, 'natsURL');
   const streamName = readProperty(props, 'streamName');
+  // 0 means "not set" in Dapr too: the consumer keeps the server's default.
+  const maxAckPending = readInt(props, 'maxAckPending', 0);
+  if (maxAckPending < -1) throw new MetadataError('maxAckPending', 'must be a positive number, or -1 for no limit');
   const meta: JetStreamMetadata = {
     natsURL,
     ...(streamName ? { streamName } : {}),
     ackWaitMs: readDurationMs(props, 'ackWait', 30_000),
     maxDeliver: readInt(props, 'maxDeliver', -1),
+    ...(maxAckPending !== 0 ? { maxAckPending } : {}),
     memoryStorage: readBool(props, 'memoryStorage', false),
   };
   if (meta.ackWaitMs < 1000) throw new MetadataError('ackWait', 'must be at least 1s');
@@ -109,8 +117,10 @@ export class JetStreamPubSub implements PubSub {
   async subscribe(request: SubscribeRequest, handler: MessageHandler): Promise<Subscription> {
     const stream = await this.streamFor(request.topic);
     const durable = safeName('', request.group);
+    const { maxAckPending } = this.meta;
+    let existing: ConsumerInfo | undefined;
     try {
-      await this.jsm.consumers.info(stream, durable);
+      existing = await this.jsm.consumers.info(stream, durable);
     } catch {
       await this.jsm.consumers.add(stream, {
         durable_name: durable,
@@ -119,12 +129,15 @@ export class JetStreamPubSub implements PubSub {
         filter_subject: request.topic,
         ack_wait: nanos(this.meta.ackWaitMs),
         max_deliver: this.meta.maxDeliver,
-        max_ack_pending: -1,
+        ...(maxAckPending !== undefined ? { max_ack_pending: maxAckPending } : {}),
       });
+    }
+    if (existing && maxAckPending !== undefined && existing.config.max_ack_pending !== maxAckPending) {
+      // A durable consumer outlives the component file: a changed limit applies to it too.
+      await this.jsm.consumers.update(stream, durable, { max_ack_pending: maxAckPending });
     }
     this.requireConnection();
     const consumer = await this.js.consumers.get(stream, durable);
-    const buffer: JsMsg[] = [];
     const msgOf = new WeakMap<ClaimedMessage, JsMsg>();
     const toClaimed = (msg: JsMsg): ClaimedMessage => {
       const metadata: Record<string, string> = {};
@@ -145,6 +158,15 @@ export class JetStreamPubSub implements PubSub {
       msgOf.set(claimed, msg);
       return claimed;
     };
+    let closing = false;
+    const fetcher = new DemandFetcher(
+      consumer,
+      // Only called once the loop below has claimed (and so fetched): `loop` is set by then.
+      () => loop.wake(),
+      (err) => {
+        if (!closing) this.logger.warn('jetstream: fetching messages failed', { error: err.message });
+      },
+    );
     const loop = new PullConsumer({
       handler,
       concurrency: request.concurrency,
@@ -154,29 +176,16 @@ export class JetStreamPubSub implements PubSub {
       heartbeat: async (inFlight) => {
         for (const c of inFlight) msgOf.get(c)?.working();
       },
-      claim: async (max) => buffer.splice(0, max).map(toClaimed),
-    });
-    // consume() keeps up to `concurrency` messages pulled ahead; the loop claims from that buffer. A
-    // callback rather than the async iterator: no promise per message.
-    const messages = await consumer.consume({
-      max_messages: Math.max(1, request.concurrency),
-      callback: (msg) => {
-        buffer.push(msg);
-        loop.wake();
-      },
-    });
-    let closing = false;
-    void messages.closed().then((err) => {
-      if (err && !closing) this.logger.warn('jetstream: consuming stopped', { error: err.message });
+      // `max` is the free slots: what is not in the fetcher's buffer is asked of the server.
+      claim: async (max) => (await fetcher.take(max)).map(toClaimed),
     });
     loop.start();
     const close = async () => {
       closing = true;
       this.closers.delete(close);
-      await messages.close();
       await loop.close();
       // Pulled but never handed out: back to the stream now rather than after ackWait.
-      for (const msg of buffer.splice(0)) msg.nak();
+      await fetcher.close();
     };
     this.closers.add(close);
     return { close };
