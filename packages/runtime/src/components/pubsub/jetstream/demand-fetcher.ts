@@ -27,11 +27,13 @@ export class DemandFetcher {
    * @param onMessage called when a message arrived (to wake the consume loop).
    * @param onError called when a fetch ended with an error (the next demand fetches again); the same
    *   error again is reported only after a message came through in between.
+   * @param slots the subscription's delivery concurrency.
    */
   constructor(
     private readonly consumer: Consumer,
     private readonly onMessage: () => void,
     private readonly onError: (err: Error) => void,
+    private readonly slots: number,
   ) {}
 
   /**
@@ -41,7 +43,11 @@ export class DemandFetcher {
   async take(free: number): Promise<JsMsg[]> {
     const taken = this.buffer.splice(0, free);
     const wanted = free - taken.length - this.buffer.length - this.requested;
-    if (wanted > 0 && !this.closed) {
+    // Each fetch is a subscription, a heartbeat monitor and a timer in nats.js: while messages are in
+    // flight, wait until half the slots want filling (their settling claims again) rather than fetch
+    // one or two at a time. With nothing in flight every free slot is asked for at once.
+    const worthFetching = wanted >= Math.ceil(this.slots / 2) || free >= this.slots;
+    if (wanted > 0 && worthFetching && !this.closed) {
       // What was taken goes to the app even when asking for more fails (the next claim asks again).
       await this.fetch(wanted).catch((err: unknown) => this.failed(err as Error));
     }

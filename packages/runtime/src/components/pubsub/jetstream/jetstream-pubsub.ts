@@ -166,6 +166,7 @@ export class JetStreamPubSub implements PubSub {
       (err) => {
         if (!closing) this.logger.warn('jetstream: fetching messages failed', { error: err.message });
       },
+      Math.max(1, request.concurrency),
     );
     const loop = new PullConsumer({
       handler,
