@@ -24,9 +24,9 @@ import { silentLogger } from '../../packages/runtime/src/logging/logger.js';
 import type { WorkflowBackend } from '../../packages/runtime/src/workflow/backend.js';
 import type { WorkItemMessage } from '../../packages/runtime/src/workflow/dispatcher.js';
 import { WorkflowEngine } from '../../packages/runtime/src/workflow/engine.js';
-import type { OrchestratorResult } from '../../packages/runtime/src/workflow/step.js';
 import { PostgresWorkflowBackend } from '../../packages/runtime/src/workflow/postgres-backend.js';
 import { SqliteWorkflowBackend } from '../../packages/runtime/src/workflow/sqlite-backend.js';
+import { activityResult, orchestratorResult, type Workload } from './scripted-worker.js';
 import { dropRedisWorkflowApps, newRedisWorkflowApp, openRedisWorkflowBackend } from '../../test/support/redis-workflows.js';
 
 const { values } = parseArgs({
@@ -105,27 +105,19 @@ function answerNext(): void {
   if (results.length > 0) setImmediate(answerNext);
 }
 
-/** Scripted worker: seq3 schedules one `inc` at a time; fan10 schedules ten `part`s, then completes. */
-function answer(e: WorkflowEngine, item: WorkItemMessage, workload: 'seq3' | 'fan10'): void {
+/** Scripted worker (`scripted-worker.ts`). */
+function answer(e: WorkflowEngine, item: WorkItemMessage, workload: Workload): void {
   if ('activityRequest' in item) {
-    const r = item.activityRequest;
+    const result = activityResult(item.activityRequest);
     // One result per turn of the event loop, in the order sent: a fan-out's results arrive one by one,
     // with the sidecar's own work in between, as from a real worker (never all in one turn).
-    results.push(() => void e.completeActivity({ instanceId: r.orchestrationInstance.instanceId, taskId: r.taskId, result: String(Number(r.input?.value ?? '0') + 1), failure: null }));
+    results.push(() => void e.completeActivity(result));
     if (results.length === 1) setImmediate(answerNext);
     return;
   }
   const o = item.orchestratorRequest;
-  const events = [...o.pastEvents, ...o.newEvents];
-  const scheduled = events.filter((ev) => ev.taskScheduled).length;
-  const done = events.filter((ev) => ev.taskCompleted).length;
-  const want = workload === 'seq3' ? 3 : 10;
-  let actions: OrchestratorResult['actions'];
-  if (done === want) actions = [{ id: want + 1, completeOrchestration: { orchestrationStatus: 'ORCHESTRATION_STATUS_COMPLETED' as const, result: { value: '1' } } }];
-  else if (workload === 'seq3' && scheduled === done) actions = [{ id: scheduled + 1, scheduleTask: { name: 'inc', input: { value: String(done) } } }];
-  else if (workload === 'fan10' && scheduled === 0) actions = Array.from({ length: 10 }, (_, i) => ({ id: i + 1, scheduleTask: { name: 'part', input: { value: String(i) } } }));
-  else actions = [];
-  setImmediate(() => void e.completeOrchestration(o.instanceId, { actions, customStatus: null }));
+  const result = orchestratorResult(o, workload);
+  setImmediate(() => void e.completeOrchestration(o.instanceId, result));
 }
 
 async function measure(name: string, open: () => Promise<WorkflowBackend>): Promise<void> {

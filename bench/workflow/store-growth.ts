@@ -20,7 +20,7 @@ import { silentLogger } from '../../packages/runtime/src/logging/logger.js';
 import type { WorkItemMessage } from '../../packages/runtime/src/workflow/dispatcher.js';
 import { WorkflowEngine } from '../../packages/runtime/src/workflow/engine.js';
 import { SqliteWorkflowBackend } from '../../packages/runtime/src/workflow/sqlite-backend.js';
-import type { OrchestratorResult } from '../../packages/runtime/src/workflow/step.js';
+import { activityResult, orchestratorResult } from './scripted-worker.js';
 import { seedSqlite } from './seed.js';
 
 const { values } = parseArgs({
@@ -41,21 +41,13 @@ const workload = values.workload as 'seq3' | 'fan10';
 /** Scripted worker: the answers `@dapr/dapr` would give, each in a later turn of the event loop. */
 function answer(e: WorkflowEngine, item: WorkItemMessage): void {
   if ('activityRequest' in item) {
-    const r = item.activityRequest;
-    setImmediate(() => void e.completeActivity({ instanceId: r.orchestrationInstance.instanceId, taskId: r.taskId, result: String(Number(r.input?.value ?? '0') + 1), failure: null }));
+    const result = activityResult(item.activityRequest);
+    setImmediate(() => void e.completeActivity(result));
     return;
   }
   const o = item.orchestratorRequest;
-  const events = [...o.pastEvents, ...o.newEvents];
-  const scheduled = events.filter((ev) => ev.taskScheduled).length;
-  const done = events.filter((ev) => ev.taskCompleted).length;
-  const want = workload === 'seq3' ? 3 : 10;
-  let actions: OrchestratorResult['actions'];
-  if (done === want) actions = [{ id: want + 1, completeOrchestration: { orchestrationStatus: 'ORCHESTRATION_STATUS_COMPLETED' as const, result: { value: '1' } } }];
-  else if (workload === 'seq3' && scheduled === done) actions = [{ id: scheduled + 1, scheduleTask: { name: 'inc', input: { value: String(done) } } }];
-  else if (workload === 'fan10' && scheduled === 0) actions = Array.from({ length: 10 }, (_, i) => ({ id: i + 1, scheduleTask: { name: 'part', input: { value: String(i) } } }));
-  else actions = [];
-  setImmediate(() => void e.completeOrchestration(o.instanceId, { actions, customStatus: null }));
+  const result = orchestratorResult(o, workload);
+  setImmediate(() => void e.completeOrchestration(o.instanceId, result));
 }
 
 /** The query plan of every statement the backend prepared, by SQL. */
