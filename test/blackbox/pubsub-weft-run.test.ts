@@ -46,7 +46,7 @@ let dir: string;
 const running = new Set<ChildProcess>();
 
 function weftRun(args: string[]): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, [WEFT_BIN, 'run', '--dapr-http-port', '0', '--dapr-grpc-port', '0', '--log-level', 'warn', ...args], {
+  const child = spawn(process.execPath, [WEFT_BIN, 'run', '--dapr-http-port', '0', '--dapr-grpc-port', '0', '--log-level', 'info', ...args], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -59,6 +59,16 @@ function weftRun(args: string[]): { child: ChildProcess; exited: Promise<number 
     resolve(code);
   }));
   return { child, exited, output: () => output };
+}
+
+/** Waits for `count` events; on a timeout the error carries what the `weft run` processes printed. */
+async function receivedAtLeast(count: number, what: string, runs: readonly { output: () => string }[]): Promise<void> {
+  try {
+    await eventually(async () => (await received()).length >= count, 20_000, what);
+  } catch (err) {
+    const outputs = runs.map((r, i) => `--- weft run #${i + 1} ---\n${r.output().slice(-8000)}`).join('\n');
+    throw new Error(`${(err as Error).message}; received ${JSON.stringify(await received())}\n${outputs}`);
+  }
 }
 
 async function received(): Promise<number[]> {
@@ -85,7 +95,8 @@ describe('weft run with the embedded pub/sub default', () => {
     // Publishing may start before the subscriber subscribed: its group starts at the oldest retained event.
     const first = weftRun(['--app-id', 'orders-pub', '--', 'node', 'publisher.mjs', '1', '5']);
     expect(await first.exited).toBe(0);
-    await eventually(async () => (await received()).length === 5, 20_000, 'first five events');
+    await receivedAtLeast(5, 'first five events', [subscriber, first]);
+    expect(await received()).toHaveLength(5);
 
     subscriber.child.kill('SIGTERM');
     await subscriber.exited;
@@ -94,7 +105,7 @@ describe('weft run with the embedded pub/sub default', () => {
     expect(await received()).toHaveLength(5);
 
     subscriber = startSubscriber();
-    await eventually(async () => (await received()).length >= 10, 20_000, 'events published while down');
+    await receivedAtLeast(10, 'events published while down', [subscriber, whileDown]);
     expect((await received()).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     subscriber.child.kill('SIGTERM');
     await subscriber.exited;

@@ -8,11 +8,8 @@
  * in the driver.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  encodeSqliteValue,
-  openSqlite,
-  sqliteTimestamp,
-} from '../../../packages/runtime/src/components/state/sqlite/sqlite-store.js';
+import { encodeSqliteValue, sqliteTimestamp } from '../../../packages/runtime/src/components/state/sqlite/sqlite-store.js';
+import { openSqlite } from '../../../packages/runtime/src/util/open-sqlite.js';
 import { silentLogger } from '../../../packages/runtime/src/logging/logger.js';
 import { WalCheckpointer } from '../../../packages/runtime/src/util/sqlite-wal-checkpointer.js';
 import type { StateClient } from '../clients.js';

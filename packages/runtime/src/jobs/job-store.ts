@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { openSqlite } from '../components/state/sqlite/sqlite-store.js';
+import { openSqlite } from '../util/open-sqlite.js';
 import type { JobRecord, JobSpec } from './job.js';
 
 /** Where jobs live. */

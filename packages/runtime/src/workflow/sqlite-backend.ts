@@ -5,7 +5,7 @@
  * commit). Rows carry the app id, so apps sharing a data directory stay apart.
  */
 import type Database from 'better-sqlite3';
-import { openSqlite } from '../components/state/sqlite/sqlite-store.js';
+import { openSqlite } from '../util/open-sqlite.js';
 import type {
   ActivityCompletion,
   ActivityWorkItem,

@@ -17,7 +17,7 @@ import type { MetadataProperties } from '../../metadata.js';
 import { MetadataError, readDurationMs } from '../../metadata.js';
 import type { Logger } from '../../../logging/logger.js';
 import { readSqlIdentifier, readSqliteFile } from '../../sqlite-file.js';
-import { openSqlite } from '../../state/sqlite/sqlite-store.js';
+import { openSqlite } from '../../../util/open-sqlite.js';
 import type { ConfigurationChangeHandler, ConfigurationItem, ConfigurationRequest, ConfigurationStore, ConfigurationWatch } from '../store.js';
 import { DELETED_ITEM } from '../store.js';
 

@@ -12,7 +12,7 @@ import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
 import { readDurationMs } from '../../metadata.js';
 import { readSqlIdentifier, readSqliteFile } from '../../sqlite-file.js';
-import { openSqlite } from '../../state/sqlite/sqlite-store.js';
+import { openSqlite } from '../../../util/open-sqlite.js';
 import type { LockStore, TryLockRequest, UnlockStatusValue } from '../store.js';
 import { UnlockStatus } from '../store.js';
 

@@ -28,7 +28,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from '../../../logging/logger.js';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
-import { openSqlite } from '../../state/sqlite/sqlite-store.js';
+import { openSqlite } from '../../../util/open-sqlite.js';
 import type { ClaimedMessage } from '../pull-consumer.js';
 import { PullConsumer } from '../pull-consumer.js';
 import type {

@@ -9,12 +9,11 @@
  * SQLite's `CURRENT_TIMESTAMP`), plus the `metadata` table holding the migration level and last cleanup.
  */
 import { isUtf8 } from 'node:buffer';
-import fs from 'node:fs';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { ComponentContext } from '../../component.js';
 import type { MetadataProperties } from '../../metadata.js';
+import { openSqlite } from '../../../util/open-sqlite.js';
 import { WalCheckpointer } from '../../../util/sqlite-wal-checkpointer.js';
 import { checkWrite, expiryFromTtl } from '../etag.js';
 import { evaluateQuery } from '../query.js';
@@ -48,15 +47,6 @@ interface Row {
   expiration_time: string | null;
 }
 
-/** Opens a SQLite database the way every embedded Weft store does (WAL, busy timeout, normal sync). */
-export function openSqlite(filePath: string, busyTimeoutMs: number): Database.Database {
-  if (filePath !== ':memory:') fs.mkdirSync(path.dirname(filePath), { recursive: true });
-  const db = new Database(filePath, { timeout: busyTimeoutMs });
-  db.pragma('journal_mode = WAL');
-  // WAL + NORMAL is durable against process crashes; only an OS crash can lose the last commits.
-  db.pragma('synchronous = NORMAL');
-  return db;
-}
 
 /** A time as SQLite's `CURRENT_TIMESTAMP` spells it, with milliseconds (`2024-05-01 10:00:00.250`). */
 export function sqliteTimestamp(date: Date): string {
