@@ -71,13 +71,12 @@ describe('openSqlite', () => {
   it('opens a file already in WAL mode while another process writes to it', async () => {
     const file = freshFile();
     openSqlite(file, 1000).close();
-    const holder = await holdLock(file, 60_000);
+    await holdLock(file, 60_000);
     const db = openSqlite(file, 1000);
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       db.close();
     }
-    void holder;
   });
 });
