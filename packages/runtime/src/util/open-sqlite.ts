@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { isBusy } from './sqlite-busy.js';
 
 /** Longest pause between two attempts to switch to WAL. */
 const MAX_PAUSE_MS = 20;
@@ -37,7 +38,7 @@ function switchToWal(db: Database.Database, filePath: string, busyTimeoutMs: num
       // Answers the mode in force: the old one when the switch could not be made.
       if (db.pragma('journal_mode = WAL', { simple: true }) === 'wal') return;
     } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      if (!isBusy(err)) throw err;
       locked = err;
     }
     if (Date.now() >= deadline) {

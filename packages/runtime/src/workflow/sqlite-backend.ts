@@ -25,7 +25,7 @@ import type {
 } from './backend.js';
 import type { Logger } from '../logging/logger.js';
 import { WalCheckpointer } from '../util/sqlite-wal-checkpointer.js';
-import { isBusy, retryWhenBusy } from './sqlite-busy.js';
+import { isBusy, retryWhenBusy } from '../util/sqlite-busy.js';
 import { INSTANCE_COLUMNS, isUnfiltered, decodeToken, encodeToken, factsQuery, filterClause, idleInstances, parseEvent, toFacts, toInstance } from './sql-rows.js';
 import type { InstanceFacts, Transition } from './transitions.js';
 import { planSuspend, planTerminate, purgeBatch, purgeStatuses, purgeable, statusAfterStep } from './transitions.js';

@@ -47,7 +47,6 @@ interface Row {
   expiration_time: string | null;
 }
 
-
 /** A time as SQLite's `CURRENT_TIMESTAMP` spells it, with milliseconds (`2024-05-01 10:00:00.250`). */
 export function sqliteTimestamp(date: Date): string {
   return date.toISOString().replace('T', ' ').replace('Z', '');

@@ -3,7 +3,8 @@
  * `busy_timeout` sleeps inside the call, on the thread that made it: while another Weft process (or a
  * tool) holds the lock, every request of the sidecar would wait with it. The workflow store's
  * connection therefore runs with `busy_timeout = 0`, and its writes go through {@link retryWhenBusy},
- * which gives the event loop back between attempts and retries with a growing delay.
+ * which gives the event loop back between attempts and retries with a growing delay. {@link isBusy}
+ * is also what `openSqlite` retries on when switching a new file to WAL.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
